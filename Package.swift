@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "beetlewatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "beetlewatch", targets: ["beetlewatch"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Pure modules: no sockets, no clock reads, no logging back-ends.
+        .target(name: "StatsD"),
+        .target(name: "MetricStore", dependencies: ["StatsD"]),
+        .target(name: "Exposition", dependencies: ["MetricStore"]),
+        .target(name: "Config", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // libmicrohttpd, wrapped with a small C shim for its variadic start function.
+        .systemLibrary(
+            name: "CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
+        ),
+        // I/O edges: UDP receiver, HTTP server, replay sender, lifecycle.
+        .target(
+            name: "Agent",
+            dependencies: [
+                "StatsD", "MetricStore", "Exposition", "Config", "CMicroHTTPD",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "beetlewatch",
+            dependencies: [
+                "Agent", "Config",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "StatsDTests", dependencies: ["StatsD"]),
+        .testTarget(name: "MetricStoreTests", dependencies: ["MetricStore", "StatsD"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "MetricStore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "beetlewatch", "MetricStore", "Config"]),
+    ]
+)

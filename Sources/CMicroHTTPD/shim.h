@@ -1,0 +1,106 @@
+#ifndef BEETLEWATCH_MICROHTTPD_SHIM_H
+#define BEETLEWATCH_MICROHTTPD_SHIM_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+
+// libmicrohttpd 0.9.71 changed the handler result from int to enum MHD_Result.
+#if MHD_VERSION >= 0x00097002
+typedef enum MHD_Result bw_mhd_result;
+#else
+typedef int bw_mhd_result;
+#endif
+
+/// The response the Swift handler fills in. `body` is malloc'd by Swift and freed by libmicrohttpd.
+typedef struct bw_http_response {
+    unsigned int status;
+    const char *content_type;
+    char *body;
+    size_t body_length;
+    /// Optional `Allow` header (for 405 answers).
+    const char *allow;
+} bw_http_response;
+
+/// Called once per request, after its body (if any) has been read; on libmicrohttpd's threads.
+typedef void (*bw_http_handler)(void *context, struct MHD_Connection *connection,
+                                const char *method, const char *url, bw_http_response *response);
+
+typedef struct bw_http_server {
+    bw_http_handler handler;
+    void *context;
+} bw_http_server;
+
+static inline bw_mhd_result bw_access_handler(void *cls, struct MHD_Connection *connection,
+                                              const char *url, const char *method, const char *version,
+                                              const char *upload_data, size_t *upload_data_size,
+                                              void **req_cls) {
+    (void)version;
+    (void)upload_data;
+    bw_http_server *server = (bw_http_server *)cls;
+    if (*req_cls == NULL) {
+        // First call: headers only. Come back when the body (if any) has arrived.
+        *req_cls = (void *)server;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        // No endpoint reads a request body: discard it.
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    bw_http_response out = {500, "text/plain; charset=utf-8", NULL, 0, NULL};
+    server->handler(server->context, connection, method, url, &out);
+    struct MHD_Response *response;
+    if (out.body != NULL) {
+        response = MHD_create_response_from_buffer_with_free_callback(out.body_length, out.body, &free);
+    } else {
+        response = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    }
+    if (response == NULL) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, out.content_type);
+    if (out.allow != NULL) {
+        MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, out.allow);
+    }
+    bw_mhd_result result = MHD_queue_response(connection, out.status, response);
+    MHD_destroy_response(response);
+    return result;
+}
+
+/// Starts a daemon with its own polling threads, bound to `address`.
+static inline struct MHD_Daemon *bw_http_start(bw_http_server *server, const struct sockaddr *address,
+                                               unsigned int extra_flags, unsigned int thread_pool_size,
+                                               unsigned int connection_limit, unsigned int per_ip_limit,
+                                               unsigned int timeout_seconds) {
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_EPOLL_INTERNAL_THREAD | extra_flags;
+    return MHD_start_daemon(flags, 0, NULL, NULL, &bw_access_handler, server,
+                            MHD_OPTION_SOCK_ADDR, address,
+                            MHD_OPTION_THREAD_POOL_SIZE, thread_pool_size,
+                            MHD_OPTION_CONNECTION_LIMIT, connection_limit,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_limit,
+                            MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds,
+                            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+                            MHD_OPTION_END);
+}
+
+/// The daemon's listening socket (to learn the port it bound).
+static inline int bw_http_listen_fd(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    return info == NULL ? -1 : info->listen_fd;
+}
+
+/// A request header, or NULL.
+static inline const char *bw_http_header(struct MHD_Connection *connection, const char *name) {
+    return MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
+}
+
+/// A query-string argument, or NULL.
+static inline const char *bw_http_query(struct MHD_Connection *connection, const char *name) {
+    return MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+#endif

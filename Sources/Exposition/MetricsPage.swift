@@ -1,0 +1,41 @@
+import MetricStore
+
+/// The `/metrics` page: the store's families and the agent's own, merged in name order.
+public enum MetricsPage {
+    public static func render(store: MetricStore, extra: [StaticFamily], now: Int64, capacityHint: Int = 64 * 1024) -> [UInt8] {
+        var writer = ExpositionWriter(capacity: capacityHint)
+        let extra = extra.sorted { $0.name < $1.name }
+        var next = 0
+        func flushExtra(before name: String?) {
+            while next < extra.count && (name == nil || extra[next].name < name!) {
+                write(extra[next], into: &writer)
+                next += 1
+            }
+        }
+        store.forEachFamily(now: now) { family in
+            flushExtra(before: family.name)
+            writer.family(name: family.name, help: family.help, type: family.type)
+            let name = family.name
+            if family.type == .summary {
+                family.forEachSeries { labels, sum, count in
+                    writer.sample(name: name, suffix: "_sum", labels: labels, value: sum)
+                    writer.sample(name: name, suffix: "_count", labels: labels, value: count)
+                }
+            } else {
+                family.forEachSeries { labels, value, _ in
+                    writer.sample(name: name, labels: labels, value: value)
+                }
+            }
+        }
+        flushExtra(before: nil)
+        return writer.bytes
+    }
+
+    static func write(_ family: StaticFamily, into writer: inout ExpositionWriter) {
+        writer.family(name: family.name, help: family.help, type: family.type)
+        let samples = family.samples.sorted { $0.labels.rendered < $1.labels.rendered }
+        for sample in samples {
+            writer.sample(name: family.name, labels: sample.labels.rendered, value: sample.value)
+        }
+    }
+}

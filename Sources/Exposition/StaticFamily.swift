@@ -1,0 +1,26 @@
+import MetricStore
+
+/// A small family built for one scrape (the agent's own metrics).
+public struct StaticFamily: Sendable {
+    public var name: String
+    public var help: String
+    public var type: FamilyType
+    public var samples: [(labels: LabelSet, value: Double)]
+
+    public init(name: String, help: String, type: FamilyType, samples: [(labels: LabelSet, value: Double)]) {
+        self.name = name
+        self.help = help
+        self.type = type
+        self.samples = samples
+    }
+
+    /// A family with a single unlabelled sample.
+    public init(name: String, help: String, type: FamilyType, value: Double) {
+        self.init(name: name, help: help, type: type, samples: [(LabelSet([]), value)])
+    }
+
+    /// The sample names it puts on the page.
+    public var sampleNames: [String] {
+        MetricMapping(family: name, type: type, help: help, action: .gaugeSet).sampleNames
+    }
+}

@@ -1,0 +1,33 @@
+import StatsD
+
+/// What the store has counted about its input.
+public struct IngestStats: Sendable, Equatable {
+    public var datagrams: UInt64 = 0
+    public var bytes: UInt64 = 0
+    /// Metric lines applied (events, service checks and rejected lines not included).
+    public var lines: UInt64 = 0
+    public var events: UInt64 = 0
+    public var serviceChecks: UInt64 = 0
+    /// Rejected lines, indexed like `ParseError.allCases`.
+    public var parseErrors: [UInt64] = Array(repeating: 0, count: ParseError.allCases.count)
+    /// Lines whose Prometheus name was already taken by another type.
+    public var typeConflicts: UInt64 = 0
+    /// DogStatsD tags dropped for having no `:value` or an empty name.
+    public var tagsDropped: UInt64 = 0
+    public var seriesCreated: UInt64 = 0
+    public var seriesExpired: UInt64 = 0
+    /// Set members ignored because the set already held `MetricStore.maxSetMembers`.
+    public var setMembersDropped: UInt64 = 0
+
+    public init() {}
+
+    public func parseErrors(_ reason: ParseError) -> UInt64 {
+        parseErrors[ParseError.allCases.firstIndex(of: reason)!]
+    }
+
+    public var totalParseErrors: UInt64 { parseErrors.reduce(0, +) }
+
+    mutating func count(_ reason: ParseError) {
+        parseErrors[ParseError.allCases.firstIndex(of: reason)!] += 1
+    }
+}

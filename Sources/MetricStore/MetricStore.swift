@@ -1,0 +1,398 @@
+import StatsD
+
+/// Every live series, fed StatsD datagrams, read as sorted families.
+///
+/// A value type with one writer: the ingest thread mutates it; a scrape takes a
+/// copy under the lock (O(1), copy-on-write) and renders from the copy. Time is a
+/// parameter (nanoseconds since the Unix epoch); the store reads no clock.
+public struct MetricStore: Sendable {
+    public struct Options: Sendable {
+        public var mode: NamingMode
+        /// Series not updated for this long disappear (nanoseconds; 0 = never).
+        public var ttl: Int64
+        public var tagLimits: LabelSet.Limits
+        public var maxLineLength: Int
+        /// Prometheus names the store must never create (the agent's own metrics).
+        public var reservedNames: Set<String>
+
+        public init(mode: NamingMode = .tigerbeetle, ttl: Int64 = 120_000_000_000,
+                    tagLimits: LabelSet.Limits = .init(), maxLineLength: Int = 65_535,
+                    reservedNames: Set<String> = []) {
+            self.mode = mode
+            self.ttl = ttl
+            self.tagLimits = tagLimits
+            self.maxLineLength = maxLineLength
+            self.reservedNames = reservedNames
+        }
+    }
+
+    /// Distinct members a set series counts at most.
+    public static let maxSetMembers = 10_000
+
+    public let options: Options
+    public private(set) var stats = IngestStats()
+
+    private let namer: MetricNamer
+    private let parser: StatsDParser
+    private var families: [Family] = []
+    private var familyIndex: [String: Int32] = [:]
+    /// Every sample name on the page → its family (-1: reserved).
+    private var takenNames: [String: Int32] = [:]
+    private var seriesIndex: [SeriesKey: Int32] = [:]
+    private var series = SeriesColumns()
+    private var setMembers: [Int32: Set<String>] = [:]
+    /// Raw line shape (name, type, tags) → what to do with its values.
+    private var lineCache = ByteKeyTable<LineTarget>()
+    private var keyScratch: [UInt8] = []
+    private var valueScratch: [StatsDValue] = []
+
+    public init(options: Options = Options()) {
+        self.options = options
+        self.namer = MetricNamer(mode: options.mode)
+        self.parser = StatsDParser(maxLineLength: options.maxLineLength)
+        for name in options.reservedNames { takenNames[name] = -1 }
+        keyScratch.reserveCapacity(256)
+        valueScratch.reserveCapacity(16)
+    }
+
+    /// Number of series currently held (expired ones count until `expire` runs).
+    public var seriesCount: Int { series.size }
+
+    // MARK: Ingest
+
+    /// Applies every line of one datagram.
+    public mutating func ingest(datagram: UnsafeRawBufferPointer, now: Int64) {
+        stats.datagrams += 1
+        stats.bytes += UInt64(datagram.count)
+        StatsDDatagram.forEachLine(datagram) { line in
+            ingest(line: line, now: now)
+        }
+    }
+
+    /// Applies one line.
+    public mutating func ingest(line: UnsafeRawBufferPointer, now: Int64) {
+        switch parser.parseLine(line, values: &valueScratch) {
+        case .metric(let metric):
+            apply(metric, now: now)
+        case .event:
+            stats.events += 1
+        case .serviceCheck:
+            stats.serviceChecks += 1
+        case .empty:
+            break
+        case .invalid(let reason):
+            stats.count(reason)
+        }
+    }
+
+    private mutating func apply(_ metric: StatsDMetricLine, now: Int64) {
+        keyScratch.removeAll(keepingCapacity: true)
+        keyScratch.append(contentsOf: metric.name)
+        keyScratch.append(0)
+        keyScratch.append(metric.type.rawValue)
+        keyScratch.append(0)
+        keyScratch.append(contentsOf: metric.tags)
+        let target: LineTarget
+        let found = keyScratch.withUnsafeBytes { key -> LineTarget? in
+            let hash = ByteKeyTable<LineTarget>.hash(key)
+            if let entry = lineCache.find(key, hash: hash) { return lineCache.values[entry] }
+            guard let resolved = resolve(metric) else { return nil }
+            lineCache.insert(key, hash: hash, value: resolved)
+            return resolved
+        }
+        guard let found else { return }
+        target = found
+        if target.series < 0 {
+            stats.typeConflicts += 1
+            return
+        }
+        stats.lines += 1
+        stats.tagsDropped += UInt64(target.droppedTags)
+        let s = Int(target.series)
+        series.updated[s] = now
+        let scale = target.scale
+        switch target.action {
+        case .counterAdd:
+            for v in valueScratch { series.value[s] += v.value * scale / metric.sampleRate }
+        case .counterSet, .gaugeSet:
+            series.value[s] = valueScratch[valueScratch.count - 1].value * scale
+        case .gaugeSetOrDelta:
+            for v in valueScratch {
+                if v.signed { series.value[s] += v.value * scale } else { series.value[s] = v.value * scale }
+            }
+        case .observe:
+            let repeats = max(1, (1 / metric.sampleRate).rounded(.down))
+            for v in valueScratch {
+                series.value[s] += v.value * scale * repeats
+                series.observations[s] += repeats
+            }
+        case .summarySum:
+            for v in valueScratch { series.value[s] += v.value * scale }
+        case .summaryCount:
+            for v in valueScratch { series.observations[s] += v.value }
+        case .setAdd:
+            addSetMembers(metric.rawValues, series: target.series)
+        }
+    }
+
+    private mutating func addSetMembers(_ raw: UnsafeRawBufferPointer, series s: Int32) {
+        var members = setMembers[s] ?? []
+        var start = 0
+        while start <= raw.count {
+            let end = StatsDParser.index(of: UInt8(ascii: ":"), in: raw, from: start)
+            if end > start {
+                let member = String(decoding: raw[start..<end], as: UTF8.self)
+                if members.count < Self.maxSetMembers || members.contains(member) {
+                    members.insert(member)
+                } else {
+                    stats.setMembersDropped += 1
+                }
+            }
+            start = end + 1
+        }
+        setMembers[s] = members
+        series.value[Int(s)] = Double(members.count)
+    }
+
+    /// The slow path, once per new line shape: name mapping, labels, family and series.
+    /// Returns nil when the line is rejected (and counts why).
+    private mutating func resolve(_ metric: StatsDMetricLine) -> LineTarget? {
+        let labels: LabelSet
+        let dropped: Int
+        switch LabelSet.parse(dogStatsDTags: metric.tags, limits: options.tagLimits) {
+        case .success(let parsed): (labels, dropped) = parsed
+        case .failure(let reason):
+            stats.count(reason)
+            return nil
+        }
+        let name = String(decoding: metric.name, as: UTF8.self)
+        let mapping = namer.mapping(name: name, type: metric.type)
+        guard let family = familyFor(mapping) else {
+            return LineTarget(series: -1, action: mapping.action, scale: mapping.scale, droppedTags: 0)
+        }
+        let key = SeriesKey(family: family, labels: labels)
+        let s: Int32
+        if let existing = seriesIndex[key] {
+            s = existing
+        } else {
+            s = Int32(series.size)
+            series.append(family: family, labels: labels.rendered)
+            seriesIndex[key] = s
+            families[Int(family)].pending.append(s)
+            families[Int(family)].mergePendingIfLarge(labels: series.labels)
+            stats.seriesCreated += 1
+        }
+        return LineTarget(series: s, action: mapping.action, scale: mapping.scale, droppedTags: UInt32(dropped))
+    }
+
+    /// The family for a mapping, created if its names are free; nil on a conflict.
+    private mutating func familyFor(_ mapping: MetricMapping) -> Int32? {
+        if let existing = familyIndex[mapping.family] {
+            return families[Int(existing)].type == mapping.type ? existing : nil
+        }
+        let names = mapping.sampleNames
+        if names.contains(where: { takenNames[$0] != nil }) { return nil }
+        let index = Int32(families.count)
+        families.append(Family(name: mapping.family, type: mapping.type, help: mapping.help))
+        familyIndex[mapping.family] = index
+        for name in names { takenNames[name] = index }
+        return index
+    }
+
+    // MARK: Expiry
+
+    /// Whether series `s` is past its TTL at `now`.
+    @inline(__always)
+    func isExpired(_ s: Int, now: Int64) -> Bool {
+        options.ttl > 0 && now - series.updated[s] > options.ttl
+    }
+
+    /// Removes series past their TTL, and families left empty. Returns how many series went.
+    @discardableResult
+    public mutating func expire(now: Int64) -> Int {
+        guard options.ttl > 0 else { return 0 }
+        var keep: [Bool] = []
+        keep.reserveCapacity(series.size)
+        var removed = 0
+        for s in 0..<series.size {
+            let live = !isExpired(s, now: now)
+            keep.append(live)
+            if !live { removed += 1 }
+        }
+        if removed == 0 { return 0 }
+        rebuild(keeping: keep)
+        stats.seriesExpired += UInt64(removed)
+        return removed
+    }
+
+    /// Compacts the columns to the kept series and rebuilds every index from them.
+    private mutating func rebuild(keeping keep: [Bool]) {
+        let old = series
+        let oldFamilies = families
+        var newIndexOfSeries = Array(repeating: Int32(-1), count: old.size)
+        series = SeriesColumns()
+        families = []
+        familyIndex = [:]
+        takenNames = [:]
+        for name in options.reservedNames { takenNames[name] = -1 }
+        var newFamilyOf = Array(repeating: Int32(-1), count: oldFamilies.count)
+        for (f, family) in oldFamilies.enumerated() {
+            let ordered = family.sorted + family.pending
+            guard ordered.contains(where: { keep[Int($0)] }) else { continue }
+            let index = Int32(families.count)
+            newFamilyOf[f] = index
+            var fresh = Family(name: family.name, type: family.type, help: family.help)
+            for s in family.sorted where keep[Int(s)] {
+                newIndexOfSeries[Int(s)] = Int32(series.size)
+                fresh.sorted.append(Int32(series.size))
+                series.append(from: old, index: Int(s), family: index)
+            }
+            for s in family.pending where keep[Int(s)] {
+                newIndexOfSeries[Int(s)] = Int32(series.size)
+                fresh.pending.append(Int32(series.size))
+                series.append(from: old, index: Int(s), family: index)
+            }
+            families.append(fresh)
+            familyIndex[family.name] = index
+            for name in MetricMapping(family: family.name, type: family.type, help: "", action: .gaugeSet).sampleNames {
+                takenNames[name] = index
+            }
+        }
+        var newSeriesIndex: [SeriesKey: Int32] = [:]
+        for (key, s) in seriesIndex where newIndexOfSeries[Int(s)] >= 0 {
+            newSeriesIndex[SeriesKey(family: newFamilyOf[Int(key.family)], labels: key.labels)] = newIndexOfSeries[Int(s)]
+        }
+        seriesIndex = newSeriesIndex
+        var newSets: [Int32: Set<String>] = [:]
+        for (s, members) in setMembers where newIndexOfSeries[Int(s)] >= 0 {
+            newSets[newIndexOfSeries[Int(s)]] = members
+        }
+        setMembers = newSets
+        lineCache.removeAll()
+    }
+
+    // MARK: Reading
+
+    /// Calls `body` for every family with at least one live series, sorted by name.
+    public func forEachFamily(now: Int64, _ body: (FamilyView) -> Void) {
+        let order = families.indices.sorted { families[$0].name < families[$1].name }
+        for f in order {
+            let view = FamilyView(store: self, family: families[f], now: now)
+            if view.hasLiveSeries { body(view) }
+        }
+    }
+
+    /// The names of the families currently held, sorted.
+    public var familyNames: [String] { families.map(\.name).sorted() }
+
+    /// A read-only view of one family, its series in label order.
+    public struct FamilyView {
+        let store: MetricStore
+        let family: Family
+        let now: Int64
+
+        public var name: String { family.name }
+        public var type: FamilyType { family.type }
+        public var help: String { family.help }
+
+        var hasLiveSeries: Bool {
+            (family.sorted + family.pending).contains { !store.isExpired(Int($0), now: now) }
+        }
+
+        /// Every live series, sorted by rendered labels: (labels, value, count).
+        /// `count` is the number of observations for summaries, 0 otherwise.
+        public func forEachSeries(_ body: (_ labels: String, _ value: Double, _ count: Double) -> Void) {
+            let columns = store.series
+            func visit(_ s: Int32) {
+                let i = Int(s)
+                if !store.isExpired(i, now: now) { body(columns.labels[i], columns.value[i], columns.observations[i]) }
+            }
+            if family.pending.isEmpty {
+                for s in family.sorted { visit(s) }
+                return
+            }
+            let pending = family.pending.sorted { columns.labels[Int($0)] < columns.labels[Int($1)] }
+            var a = 0
+            var b = 0
+            while a < family.sorted.count || b < pending.count {
+                if b == pending.count || (a < family.sorted.count && columns.labels[Int(family.sorted[a])] < columns.labels[Int(pending[b])]) {
+                    visit(family.sorted[a]); a += 1
+                } else {
+                    visit(pending[b]); b += 1
+                }
+            }
+        }
+    }
+}
+
+/// What a cached line shape does: which series, how, with what unit scale.
+struct LineTarget: Sendable {
+    /// -1 when the line's name is taken by another type (a conflict).
+    var series: Int32
+    var action: SampleAction
+    var scale: Double
+    var droppedTags: UInt32
+}
+
+struct SeriesKey: Hashable, Sendable {
+    var family: Int32
+    var labels: LabelSet
+}
+
+/// A family and its series, in label order: `sorted` plus a small unsorted tail
+/// merged in when it grows, so that adding series stays cheap and a scrape sorts little.
+struct Family: Sendable {
+    var name: String
+    var type: FamilyType
+    var help: String
+    var sorted: [Int32] = []
+    var pending: [Int32] = []
+
+    mutating func mergePendingIfLarge(labels: [String]) {
+        guard pending.count > 64 + sorted.count / 8 else { return }
+        pending.sort { labels[Int($0)] < labels[Int($1)] }
+        var merged: [Int32] = []
+        merged.reserveCapacity(sorted.count + pending.count)
+        var a = 0
+        var b = 0
+        while a < sorted.count || b < pending.count {
+            if b == pending.count || (a < sorted.count && labels[Int(sorted[a])] < labels[Int(pending[b])]) {
+                merged.append(sorted[a]); a += 1
+            } else {
+                merged.append(pending[b]); b += 1
+            }
+        }
+        sorted = merged
+        pending = []
+    }
+}
+
+/// Per-series columns.
+struct SeriesColumns: Sendable {
+    var family: [Int32] = []
+    var labels: [String] = []
+    /// Counter or gauge value; a summary's sum.
+    var value: [Double] = []
+    /// A summary's number of observations.
+    var observations: [Double] = []
+    /// Last update, nanoseconds since the epoch.
+    var updated: [Int64] = []
+
+    var size: Int { family.count }
+
+    mutating func append(family f: Int32, labels l: String) {
+        family.append(f)
+        labels.append(l)
+        value.append(0)
+        observations.append(0)
+        updated.append(0)
+    }
+
+    mutating func append(from other: SeriesColumns, index i: Int, family f: Int32) {
+        family.append(f)
+        labels.append(other.labels[i])
+        value.append(other.value[i])
+        observations.append(other.observations[i])
+        updated.append(other.updated[i])
+    }
+}

@@ -1,0 +1,41 @@
+/// One StatsD value: the number and whether it carried an explicit sign
+/// (a signed gauge value is a delta in statsd_exporter's semantics).
+public struct StatsDValue: Sendable, Equatable {
+    public var value: Double
+    public var signed: Bool
+
+    @inlinable
+    public init(value: Double, signed: Bool) {
+        self.value = value
+        self.signed = signed
+    }
+}
+
+/// A parsed metric line. Its byte views point into the datagram being parsed and
+/// are valid only inside the call that produced them.
+public struct StatsDMetricLine {
+    /// The metric name, as sent (not yet sanitised).
+    public var name: UnsafeRawBufferPointer
+    public var type: MetricType
+    /// The `@rate` sample rate, 1 when absent.
+    public var sampleRate: Double
+    /// The DogStatsD tag list after `#` (`k:v,k2:v2`), empty when absent.
+    public var tags: UnsafeRawBufferPointer
+    /// The raw value section (`1`, `1:2:3`, or a set member).
+    public var rawValues: UnsafeRawBufferPointer
+    /// How many numeric values were parsed into the caller's value buffer
+    /// (0 for sets, whose members are in `rawValues`).
+    public var valueCount: Int
+}
+
+/// What one line of a datagram turned out to be.
+public enum StatsDLineKind {
+    case metric(StatsDMetricLine)
+    /// A DogStatsD event (`_e{...}`): recognised and counted, not stored.
+    case event
+    /// A DogStatsD service check (`_sc|...`): recognised and counted, not stored.
+    case serviceCheck
+    /// An empty line (e.g. after a trailing newline): ignored.
+    case empty
+    case invalid(ParseError)
+}

@@ -1,0 +1,184 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Parses StatsD and DogStatsD lines straight from received bytes.
+///
+/// Grammar: `name:value[:value...]|type[|@rate][|#tag:value,...][|c:container][|T<unix>][|e:external]`.
+/// A line is accepted or rejected whole: a rejected line returns its reason and
+/// leaves nothing behind. The parser allocates nothing: numeric values go into a
+/// caller-owned buffer that keeps its capacity between lines.
+public struct StatsDParser: Sendable {
+    /// Lines longer than this many bytes are rejected as `line_too_long`.
+    public var maxLineLength: Int
+
+    public init(maxLineLength: Int = 65_535) {
+        self.maxLineLength = maxLineLength
+    }
+
+    /// Parses one line (without its `\n`; a trailing `\r` is tolerated).
+    public func parseLine(_ line: UnsafeRawBufferPointer, values: inout [StatsDValue]) -> StatsDLineKind {
+        var end = line.count
+        if end > 0 && line[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        if end == 0 { return .empty }
+        if end > maxLineLength { return .invalid(.lineTooLong) }
+        let line = UnsafeRawBufferPointer(rebasing: line[0..<end])
+        if end >= 3 && line[0] == UInt8(ascii: "_") {
+            if line[1] == UInt8(ascii: "e") && line[2] == UInt8(ascii: "{") { return .event }
+            if end >= 4 && line[1] == UInt8(ascii: "s") && line[2] == UInt8(ascii: "c") && line[3] == UInt8(ascii: "|") {
+                return .serviceCheck
+            }
+        }
+
+        // One pass: control characters, non-ASCII bytes, the first ':' and the first '|'.
+        var colon = -1
+        var pipe = -1
+        var nonASCII = false
+        for i in 0..<end {
+            let b = line[i]
+            if b < 0x20 || b == 0x7F { return .invalid(.controlCharacter) }
+            if b >= 0x80 { nonASCII = true }
+            if b == UInt8(ascii: ":") && colon < 0 { colon = i }
+            if b == UInt8(ascii: "|") && pipe < 0 { pipe = i }
+        }
+        if nonASCII && !UTF8Validation.isValid(line) { return .invalid(.invalidUTF8) }
+        if colon < 0 || pipe < 0 || pipe < colon { return .invalid(.malformedLine) }
+        if colon == 0 { return .invalid(.emptyName) }
+
+        // Type, then optional components, each introduced by '|'.
+        let typeStart = pipe + 1
+        let typeEnd = Self.index(of: UInt8(ascii: "|"), in: line, from: typeStart)
+        guard let type = MetricType(code: UnsafeRawBufferPointer(rebasing: line[typeStart..<typeEnd])) else {
+            return .invalid(.invalidType)
+        }
+        var sampleRate = 1.0
+        var sawRate = false
+        var tags = UnsafeRawBufferPointer(start: nil, count: 0)
+        var sawTags = false
+        var componentEnd = typeEnd
+        while componentEnd < end {
+            let start = componentEnd + 1
+            componentEnd = Self.index(of: UInt8(ascii: "|"), in: line, from: start)
+            if start == componentEnd { return .invalid(.invalidComponent) }
+            let component = UnsafeRawBufferPointer(rebasing: line[start..<componentEnd])
+            switch component[0] {
+            case UInt8(ascii: "@"):
+                if sawRate { return .invalid(.invalidComponent) }
+                sawRate = true
+                guard let rate = Self.parseNumber(UnsafeRawBufferPointer(rebasing: component[1...])),
+                      rate.value > 0, rate.value <= 1
+                else { return .invalid(.invalidSampleRate) }
+                sampleRate = rate.value
+            case UInt8(ascii: "#"):
+                if sawTags { return .invalid(.invalidComponent) }
+                sawTags = true
+                tags = UnsafeRawBufferPointer(rebasing: component[1...])
+            case UInt8(ascii: "T"):
+                // DogStatsD client-side timestamp: accepted, not used (Prometheus stamps at scrape).
+                break
+            case UInt8(ascii: "c"), UInt8(ascii: "e"):
+                // DogStatsD container id (`c:`) and external data (`e:`): accepted, not used.
+                if component.count < 2 || component[1] != UInt8(ascii: ":") { return .invalid(.invalidComponent) }
+            default:
+                return .invalid(.invalidComponent)
+            }
+        }
+
+        let rawValues = UnsafeRawBufferPointer(rebasing: line[(colon + 1)..<pipe])
+        var valueCount = 0
+        if type == .set {
+            if rawValues.isEmpty { return .invalid(.invalidValue) }
+        } else {
+            values.removeAll(keepingCapacity: true)
+            var start = 0
+            while true {
+                let stop = Self.index(of: UInt8(ascii: ":"), in: rawValues, from: start)
+                guard let parsed = Self.parseNumber(UnsafeRawBufferPointer(rebasing: rawValues[start..<stop])) else {
+                    return .invalid(.invalidValue)
+                }
+                if type == .counter && parsed.value < 0 { return .invalid(.negativeCounter) }
+                values.append(parsed)
+                if stop == rawValues.count { break }
+                start = stop + 1
+            }
+            valueCount = values.count
+        }
+        return .metric(StatsDMetricLine(
+            name: UnsafeRawBufferPointer(rebasing: line[0..<colon]),
+            type: type,
+            sampleRate: sampleRate,
+            tags: tags,
+            rawValues: rawValues,
+            valueCount: valueCount
+        ))
+    }
+
+    /// The index of the first `byte` at or after `from`, or `buffer.count`.
+    @inlinable
+    public static func index(of byte: UInt8, in buffer: UnsafeRawBufferPointer, from: Int) -> Int {
+        var i = from
+        while i < buffer.count {
+            if buffer[i] == byte { return i }
+            i += 1
+        }
+        return buffer.count
+    }
+
+    /// Parses a finite decimal number: `[+-]digits[.digits][e[+-]digits]`.
+    /// Returns nil for anything else, including NaN, infinities, hex and
+    /// values beyond float64's range.
+    public static func parseNumber(_ text: UnsafeRawBufferPointer) -> StatsDValue? {
+        let count = text.count
+        if count == 0 { return nil }
+        var i = 0
+        var negative = false
+        var signed = false
+        if text[0] == UInt8(ascii: "+") || text[0] == UInt8(ascii: "-") {
+            signed = true
+            negative = text[0] == UInt8(ascii: "-")
+            i = 1
+        }
+        let digitsStart = i
+        // Fast path: up to 19 plain digits, which is every value TigerBeetle sends.
+        var integer: UInt64 = 0
+        while i < count && i - digitsStart < 19 {
+            let d = text[i] &- UInt8(ascii: "0")
+            if d > 9 { break }
+            integer = integer &* 10 &+ UInt64(d)
+            i += 1
+        }
+        if i == count && i > digitsStart {
+            let magnitude = Double(integer)
+            return StatsDValue(value: negative ? -magnitude : magnitude, signed: signed)
+        }
+        return parseGeneralNumber(text, signed: signed)
+    }
+
+    /// The slow path: validates the characters, then lets `strtod` round correctly.
+    static func parseGeneralNumber(_ text: UnsafeRawBufferPointer, signed: Bool) -> StatsDValue? {
+        let count = text.count
+        if count > 64 { return nil }
+        var sawDigit = false
+        for b in text {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): sawDigit = true
+            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-"): break
+            default: return nil
+            }
+        }
+        if !sawDigit { return nil }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: count + 1) { buffer -> StatsDValue? in
+            for i in 0..<count { buffer[i] = CChar(bitPattern: text[i]) }
+            buffer[count] = 0
+            let base = buffer.baseAddress!
+            var endPointer: UnsafeMutablePointer<CChar>? = nil
+            let value = strtod(base, &endPointer)
+            guard let endPointer, endPointer - base == count, value.isFinite else { return nil }
+            return StatsDValue(value: value, signed: signed)
+        }
+    }
+}
