@@ -17,18 +17,20 @@ let package = Package(
         .target(name: "StatsD"),
         .target(name: "MetricStore", dependencies: ["StatsD"]),
         .target(name: "Exposition", dependencies: ["MetricStore"]),
-        .target(name: "Config", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Config", dependencies: ["MetricStore", .product(name: "Yams", package: "Yams")]),
         // libmicrohttpd, wrapped with a small C shim for its variadic start function.
         .systemLibrary(
             name: "CMicroHTTPD",
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
+        // recvmmsg/sendmmsg, which Swift's Glibc module does not expose.
+        .systemLibrary(name: "CNetShim"),
         // I/O edges: UDP receiver, HTTP server, replay sender, lifecycle.
         .target(
             name: "Agent",
             dependencies: [
-                "StatsD", "MetricStore", "Exposition", "Config", "CMicroHTTPD",
+                "StatsD", "MetricStore", "Exposition", "Config", "CMicroHTTPD", "CNetShim",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -43,7 +45,7 @@ let package = Package(
         .testTarget(name: "StatsDTests", dependencies: ["StatsD"]),
         .testTarget(name: "MetricStoreTests", dependencies: ["MetricStore", "StatsD"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "MetricStore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "MetricStore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "beetlewatch", "MetricStore", "Config"]),
     ]
 )

@@ -1,0 +1,56 @@
+import Foundation
+import Logging
+import MetricStore
+import Synchronization
+
+/// The ingest thread: takes chunks of datagrams from the queue, applies them
+/// to the store, and expires stale series once a second.
+final class IngestPipeline: @unchecked Sendable {
+    private let queue: IngestQueue
+    private let state: MetricsState
+    private let running = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(queue: IngestQueue, state: MetricsState) {
+        self.queue = queue
+        self.state = state
+    }
+
+    func start() {
+        running.store(true, ordering: .relaxed)
+        let thread = Thread { [self] in
+            loop()
+            finished.signal()
+        }
+        thread.name = "statsd-ingest"
+        thread.start()
+    }
+
+    /// Stops after applying what is already queued.
+    func stop() {
+        guard running.exchange(false, ordering: .relaxed) else { return }
+        finished.wait()
+    }
+
+    private func loop() {
+        var lastExpiry = WallClock.monotonic()
+        while true {
+            let active = running.load(ordering: .relaxed)
+            if let chunk = queue.take(timeout: .milliseconds(active ? 200 : 0)) {
+                let now = WallClock.now()
+                state.update { store in
+                    chunk.forEachDatagram { store.ingest(datagram: $0, now: now) }
+                }
+                queue.recycle(chunk)
+            } else if !active {
+                return
+            }
+            let tick = WallClock.monotonic()
+            if tick - lastExpiry >= 1_000_000_000 {
+                lastExpiry = tick
+                let now = WallClock.now()
+                state.update { $0.expire(now: now) }
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import Exposition
+import MetricStore
+import Synchronization
+
+/// The store, shared between the ingest thread (its only writer) and scrapes.
+final class MetricsState: Sendable {
+    private let store: Mutex<MetricStore>
+
+    init(options: MetricStore.Options) {
+        store = Mutex(MetricStore(options: options))
+    }
+
+    /// Applies a batch under one lock.
+    func update(_ body: (inout MetricStore) -> Void) {
+        store.withLock { body(&$0) }
+    }
+
+    /// A copy of the store to render from: O(1) under the lock, copy-on-write after.
+    func snapshot() -> MetricStore {
+        store.withLock { $0 }
+    }
+}

@@ -1,0 +1,51 @@
+import Config
+import Glibc
+
+/// A resolved socket address.
+struct SocketAddress {
+    var storage = sockaddr_storage()
+    var length: socklen_t = 0
+
+    var family: Int32 { Int32(storage.ss_family) }
+
+    /// Resolves `address` (an empty host means every IPv4 interface).
+    static func resolve(_ address: HostPort, socketType: Int32, passive: Bool) throws -> SocketAddress {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = socketType
+        hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0)
+        var result: UnsafeMutablePointer<addrinfo>?
+        let host = address.host.isEmpty ? "0.0.0.0" : address.host
+        let status = getaddrinfo(host, String(address.port), &hints, &result)
+        guard status == 0, let first = result else {
+            throw SystemError("resolving \(address)", code: status == EAI_SYSTEM ? errno : EINVAL)
+        }
+        defer { freeaddrinfo(result) }
+        var out = SocketAddress()
+        withUnsafeMutableBytes(of: &out.storage) { target in
+            target.copyMemory(from: UnsafeRawBufferPointer(start: first.pointee.ai_addr, count: Int(first.pointee.ai_addrlen)))
+        }
+        out.length = first.pointee.ai_addrlen
+        return out
+    }
+
+    /// The local port a socket is bound to.
+    static func boundPort(of fd: Int32) -> UInt16 {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard ok == 0 else { return 0 }
+        return withUnsafeBytes(of: storage) { raw in
+            // sin_port and sin6_port sit at the same offset, in network byte order.
+            UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+        }
+    }
+
+    func withSockaddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws -> T) rethrows -> T {
+        try withUnsafeBytes(of: storage) { raw in
+            try body(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length)
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import CNetShim
+import Config
+import Foundation
+import Glibc
+import Logging
+import Synchronization
+
+/// Reads StatsD datagrams from a UDP socket in batches (`recvmmsg`) and hands
+/// them to the ingest queue. It does nothing else, so it never waits on
+/// parsing, scraping or alerting.
+final class UDPReceiver: @unchecked Sendable {
+    static let batchSize = 64
+    static let maxDatagram = 65_536
+
+    let fd: Int32
+    let port: UInt16
+    /// What the kernel granted for `SO_RCVBUF` (Linux reports twice the request).
+    let receiveBufferBytes: Int
+    private let queue: IngestQueue
+    private let logger: Logger
+    private let running = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(address: HostPort, readBuffer: Int, queue: IngestQueue, logger: Logger) throws {
+        let resolved = try SocketAddress.resolve(address, socketType: Int32(SOCK_DGRAM.rawValue), passive: true)
+        let fd = socket(resolved.family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SystemError("creating the StatsD socket") }
+        var size = Int32(clamping: readBuffer)
+        // SO_RCVBUFFORCE passes net.core.rmem_max with CAP_NET_ADMIN; otherwise the capped SO_RCVBUF.
+        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(4)) != 0 {
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(4))
+        }
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let bound = resolved.withSockaddr { bind(fd, $0, $1) }
+        guard bound == 0 else {
+            let error = SystemError("binding StatsD UDP \(address)")
+            close(fd)
+            throw error
+        }
+        var granted: Int32 = 0
+        var length = socklen_t(4)
+        getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &granted, &length)
+        self.fd = fd
+        self.port = SocketAddress.boundPort(of: fd)
+        self.receiveBufferBytes = Int(granted)
+        self.queue = queue
+        self.logger = logger
+        if Int(granted) / 2 < readBuffer {
+            logger.warning("StatsD receive buffer smaller than asked", metadata: [
+                "asked": "\(readBuffer)", "granted": "\(granted / 2)",
+                "hint": "raise net.core.rmem_max or run with CAP_NET_ADMIN",
+            ])
+        }
+    }
+
+    deinit { close(fd) }
+
+    func start() {
+        running.store(true, ordering: .relaxed)
+        let thread = Thread { [self] in
+            receiveLoop()
+            finished.signal()
+        }
+        thread.name = "statsd-receiver"
+        thread.qualityOfService = .userInteractive
+        thread.start()
+    }
+
+    /// Stops reading; returns once the reader thread has finished.
+    func stop() {
+        guard running.exchange(false, ordering: .relaxed) else { return }
+        finished.wait()
+    }
+
+    private func receiveLoop() {
+        let count = Self.batchSize
+        let area = UnsafeMutableRawPointer.allocate(byteCount: count * Self.maxDatagram, alignment: 16)
+        let iovecs = UnsafeMutablePointer<iovec>.allocate(capacity: count)
+        let headers = UnsafeMutablePointer<bw_mmsghdr>.allocate(capacity: count)
+        defer {
+            area.deallocate()
+            iovecs.deallocate()
+            headers.deallocate()
+        }
+        for i in 0..<count {
+            iovecs[i] = iovec(iov_base: area + i * Self.maxDatagram, iov_len: Self.maxDatagram)
+        }
+        while running.load(ordering: .relaxed) {
+            for i in 0..<count {
+                headers[i] = bw_mmsghdr()
+                headers[i].msg_hdr.msg_iov = iovecs + i
+                headers[i].msg_hdr.msg_iovlen = 1
+            }
+            let received = bw_recvmmsg(fd, headers, UInt32(count), BW_MSG_WAITFORONE)
+            if received < 0 {
+                let code = errno
+                if code != EAGAIN && code != EWOULDBLOCK && code != EINTR {
+                    logger.error("StatsD receive failed", metadata: ["error": "\(SystemError("recvmmsg", code: code))"])
+                    usleep(10_000)
+                }
+                continue
+            }
+            for i in 0..<Int(received) {
+                queue.append(area + i * Self.maxDatagram, Int(headers[i].msg_len))
+            }
+            // Hand the batch over at once; until the ingest thread takes it, later batches join the same chunk.
+            queue.flush()
+        }
+        queue.flush()
+    }
+
+    /// The kernel's drop counter for this socket, from `/proc/net/udp` or `/proc/net/udp6`.
+    func kernelDrops() -> UInt64? {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        return KernelUDPStats.drops(inode: UInt64(st.st_ino))
+    }
+}

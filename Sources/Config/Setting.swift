@@ -1,0 +1,56 @@
+/// One configurable setting: its key (which is also the flag name and the YAML
+/// path), its default, its help, and how a text value is applied.
+public struct Setting: Sendable {
+    /// `statsd.ttl`: the flag `--statsd.ttl`, the YAML path `statsd: {ttl: ...}`,
+    /// the environment variable `BEETLEWATCH_STATSD_TTL`.
+    public let key: String
+    public let defaultValue: String
+    public let help: String
+    let apply: @Sendable (inout AgentConfig, String) throws(ReasonError) -> Void
+
+    init(_ key: String, _ defaultValue: String, _ help: String,
+         apply: @escaping @Sendable (inout AgentConfig, String) throws(ReasonError) -> Void) {
+        self.key = key
+        self.defaultValue = defaultValue
+        self.help = help
+        self.apply = apply
+    }
+
+    public var flag: String { "--" + key }
+
+    public var environmentVariable: String {
+        "BEETLEWATCH_" + key.uppercased().map { $0 == "." || $0 == "-" ? "_" : $0 }.map(String.init).joined()
+    }
+
+    /// Every setting, in the order `--help` and the docs list them.
+    public static let all: [Setting] = [
+        Setting("statsd.listen-udp", "0.0.0.0:8125", "UDP address to receive StatsD on (TigerBeetle's --statsd points here).") { config, value throws(ReasonError) in
+            config.statsdListenUDP = try ValueParsers.listenAddress(value)
+        },
+        Setting("statsd.read-buffer", "4MiB", "Receive buffer to ask the kernel for (capped by net.core.rmem_max unless running with CAP_NET_ADMIN).") { config, value throws(ReasonError) in
+            let size = try ValueParsers.byteSize(value)
+            guard size >= 4096 && size <= 1 << 30 else { throw ReasonError("must be between 4KiB and 1GiB, got \(value)") }
+            config.statsdReadBuffer = size
+        },
+        Setting("statsd.mapping", "tigerbeetle", "Naming mode: tigerbeetle (idiomatic names for tb.* metrics) or statsd_exporter (exactly statsd_exporter's default names).") { config, value throws(ReasonError) in
+            config.statsdMapping = try ValueParsers.choice(value, [("tigerbeetle", .tigerbeetle), ("statsd_exporter", .statsdExporter)])
+        },
+        Setting("statsd.ttl", "2m", "Series not updated for this long disappear from /metrics (0 = never).") { config, value throws(ReasonError) in
+            config.statsdTTL = try ValueParsers.duration(value)
+        },
+        Setting("statsd.max-tags", "64", "Lines with more DogStatsD tags than this are rejected (too_many_tags).") { config, value throws(ReasonError) in
+            guard let n = Int(value.trimmingWhitespace()), n >= 1, n <= 10_000 else { throw ReasonError("must be a whole number from 1 to 10000, got \(value)") }
+            config.statsdMaxTags = n
+        },
+        Setting("web.listen-address", "0.0.0.0:9917", "HTTP address for /metrics, /health and /ready.") { config, value throws(ReasonError) in
+            config.webListenAddress = try ValueParsers.listenAddress(value)
+        },
+        Setting("log.level", "info", "Log level: trace, debug, info, notice, warning, error, critical.") { config, value throws(ReasonError) in
+            config.logLevel = try ValueParsers.choice(value, LogLevel.allCases.map { ($0.rawValue, $0) })
+        },
+    ]
+
+    public static func named(_ key: String) -> Setting? {
+        all.first { $0.key == key }
+    }
+}

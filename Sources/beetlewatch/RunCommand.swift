@@ -1,0 +1,69 @@
+import Agent
+import ArgumentParser
+import Config
+import Dispatch
+import Foundation
+import Logging
+
+/// Runs the agent (the default command).
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the agent: receive StatsD, serve /metrics.",
+        discussion: SettingsArguments.settingsHelp
+    )
+
+    @OptionGroup var settings: SettingsArguments
+
+    func run() throws {
+        let config: AgentConfig
+        do {
+            config = try settings.load()
+        } catch {
+            FileHandle.standardError.write(Data("beetlewatch: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let logger = LogSetup.bootstrapped(level: config.logLevel)
+        for variable in ConfigLoader.unknownVariables(in: ProcessInfo.processInfo.environment) {
+            logger.warning("ignoring unknown environment variable", metadata: ["variable": "\(variable)"])
+        }
+        let agent: Agent
+        do {
+            agent = try Agent(config: config, logger: logger)
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        agent.start()
+        SignalWaiter.waitForTermination()
+        logger.info("shutting down")
+        agent.stop()
+    }
+}
+
+enum SignalWaiter {
+    /// Blocks until SIGTERM or SIGINT.
+    static func waitForTermination() {
+        let done = DispatchSemaphore(value: 0)
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { done.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        done.wait()
+        sources.forEach { $0.cancel() }
+    }
+}
+
+enum LogSetup {
+    /// Bootstraps swift-log once, on standard error, at `level`.
+    static func bootstrapped(level: LogLevel) -> Logger {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "beetlewatch")
+        logger.logLevel = Logger.Level(rawValue: level.rawValue) ?? .info
+        return logger
+    }
+}
