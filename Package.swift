@@ -42,10 +42,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Test helpers: the shared fixtures, an independent oracle for the capture, promtool.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "StatsDTests", dependencies: ["StatsD"]),
-        .testTarget(name: "MetricStoreTests", dependencies: ["MetricStore", "StatsD"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "MetricStore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MetricStoreTests", dependencies: ["MetricStore", "StatsD", "TestSupport"]),
+        .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "MetricStore", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "MetricStore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "beetlewatch", "MetricStore", "Config"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "beetlewatch", "MetricStore", "Config", "TestSupport"]),
     ]
 )
