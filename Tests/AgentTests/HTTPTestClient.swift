@@ -1,0 +1,43 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A real HTTP client (URLSession) for the agent's endpoints.
+enum HTTPTestClient {
+    struct Reply {
+        var status: Int
+        var headers: [String: String]
+        var body: String
+    }
+
+    static func request(_ url: String, method: String = "GET") async throws -> Reply {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        request.timeoutInterval = 10
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var headers: [String: String] = [:]
+        for (key, value) in http.allHeaderFields {
+            headers[String(describing: key).lowercased()] = String(describing: value)
+        }
+        return Reply(status: http.statusCode, headers: headers, body: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Scrapes until `done` holds for the page (or 20 s pass).
+    static func scrape(port: UInt16, until done: ([String: Double]) -> Bool) async throws -> String {
+        let deadline = Date().addingTimeInterval(20)
+        while true {
+            let page = try await request("http://127.0.0.1:\(port)/metrics").body
+            let samples = TestSamples.parse(page)
+            if done(samples) || Date() > deadline { return page }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
+
+import TestSupport
+
+enum TestSamples {
+    static func parse(_ page: String) -> [String: Double] { PrometheusText.samples(page) }
+}
