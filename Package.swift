@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(
             name: "beetlewatch",
             dependencies: [
-                "Agent", "Config",
+                "Agent", "Config", "MetricStore", "Exposition",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

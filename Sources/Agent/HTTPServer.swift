@@ -1,3 +1,4 @@
+import CNetShim
 import CMicroHTTPD
 import Config
 import Glibc
@@ -73,7 +74,7 @@ final class HTTPServer: @unchecked Sendable {
     let port: UInt16
 
     init(address: HostPort, handler: any HTTPHandler, limits: Limits = Limits()) throws {
-        let resolved = try SocketAddress.resolve(address, socketType: Int32(SOCK_STREAM.rawValue), passive: true)
+        let resolved = try SocketAddress.resolve(address, socketType: BW_SOCK_STREAM, passive: true)
         let box = Unmanaged.passRetained(HandlerBox(handler))
         let server = UnsafeMutablePointer<bw_http_server>.allocate(capacity: 1)
         server.initialize(to: bw_http_server(handler: httpServerCallback, context: box.toOpaque()))

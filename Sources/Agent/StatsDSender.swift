@@ -1,3 +1,4 @@
+import CNetShim
 import Config
 import Foundation
 import Glibc
@@ -7,8 +8,8 @@ public final class StatsDSender {
     private let fd: Int32
 
     public init(to address: HostPort) throws {
-        let resolved = try SocketAddress.resolve(address, socketType: Int32(SOCK_DGRAM.rawValue), passive: false)
-        let fd = socket(resolved.family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let resolved = try SocketAddress.resolve(address, socketType: BW_SOCK_DGRAM, passive: false)
+        let fd = socket(resolved.family, BW_SOCK_DGRAM | BW_SOCK_CLOEXEC, 0)
         guard fd >= 0 else { throw SystemError("creating a UDP socket") }
         var size: Int32 = 4 << 20
         _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(4))

@@ -22,8 +22,8 @@ final class UDPReceiver: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     init(address: HostPort, readBuffer: Int, queue: IngestQueue, logger: Logger) throws {
-        let resolved = try SocketAddress.resolve(address, socketType: Int32(SOCK_DGRAM.rawValue), passive: true)
-        let fd = socket(resolved.family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let resolved = try SocketAddress.resolve(address, socketType: BW_SOCK_DGRAM, passive: true)
+        let fd = socket(resolved.family, BW_SOCK_DGRAM | BW_SOCK_CLOEXEC, 0)
         guard fd >= 0 else { throw SystemError("creating the StatsD socket") }
         var size = Int32(clamping: readBuffer)
         // SO_RCVBUFFORCE passes net.core.rmem_max with CAP_NET_ADMIN; otherwise the capped SO_RCVBUF.

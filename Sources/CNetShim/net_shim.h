@@ -14,6 +14,12 @@ typedef struct bw_mmsghdr {
 
 #define BW_MSG_WAITFORONE 0x10000
 
+// Socket types as plain ints: glibc's enum __socket_type is seen through several
+// Clang modules here, which makes Swift's release (whole-module) build lose them.
+static const int BW_SOCK_STREAM = SOCK_STREAM;
+static const int BW_SOCK_DGRAM = SOCK_DGRAM;
+static const int BW_SOCK_CLOEXEC = SOCK_CLOEXEC;
+
 static inline int bw_recvmmsg(int fd, bw_mmsghdr *messages, unsigned int count, int flags) {
     return (int)syscall(SYS_recvmmsg, fd, messages, count, flags, (void *)0);
 }

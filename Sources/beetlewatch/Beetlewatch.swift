@@ -6,7 +6,7 @@ struct Beetlewatch: ParsableCommand {
         commandName: "beetlewatch",
         abstract: "StatsD collector and health agent for TigerBeetle.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, ReplayCommand.self],
+        subcommands: [RunCommand.self, ReplayCommand.self, BenchCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }
