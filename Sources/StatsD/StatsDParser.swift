@@ -34,19 +34,14 @@ public struct StatsDParser: Sendable {
             }
         }
 
-        // One pass: control characters, non-ASCII bytes, the first ':' and the first '|'.
-        var colon = -1
-        var pipe = -1
-        var nonASCII = false
-        for i in 0..<end {
-            let b = line[i]
-            if b < 0x20 || b == 0x7F { return .invalid(.controlCharacter) }
-            if b >= 0x80 { nonASCII = true }
-            if b == UInt8(ascii: ":") && colon < 0 { colon = i }
-            if b == UInt8(ascii: "|") && pipe < 0 { pipe = i }
+        switch Self.scanBytes(line) {
+        case .control: return .invalid(.controlCharacter)
+        case .nonASCII: if !UTF8Validation.isValid(line) { return .invalid(.invalidUTF8) }
+        case .ascii: break
         }
-        if nonASCII && !UTF8Validation.isValid(line) { return .invalid(.invalidUTF8) }
-        if colon < 0 || pipe < 0 || pipe < colon { return .invalid(.malformedLine) }
+        let colon = Self.index(of: UInt8(ascii: ":"), in: line, from: 0)
+        let pipe = Self.index(of: UInt8(ascii: "|"), in: line, from: 0)
+        if colon == end || pipe == end || pipe < colon { return .invalid(.malformedLine) }
         if colon == 0 { return .invalid(.emptyName) }
 
         // Type, then optional components, each introduced by '|'.
@@ -120,12 +115,38 @@ public struct StatsDParser: Sendable {
     /// The index of the first `byte` at or after `from`, or `buffer.count`.
     @inlinable
     public static func index(of byte: UInt8, in buffer: UnsafeRawBufferPointer, from: Int) -> Int {
-        var i = from
-        while i < buffer.count {
-            if buffer[i] == byte { return i }
+        guard from < buffer.count, let base = buffer.baseAddress else { return buffer.count }
+        guard let found = memchr(base + from, Int32(byte), buffer.count - from) else { return buffer.count }
+        return base.distance(to: UnsafeRawPointer(found))
+    }
+
+    enum ByteClass { case ascii, nonASCII, control }
+
+    /// Whether a line holds a control character (below 0x20, or 0x7F), or bytes
+    /// above ASCII; eight bytes at a time.
+    @inline(__always)
+    static func scanBytes(_ line: UnsafeRawBufferPointer) -> ByteClass {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var high: UInt64 = 0
+        var i = 0
+        let n = line.count
+        while i + 8 <= n {
+            let w = line.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let below20 = (w &- ones &* 0x20) & ~w & highs
+            let del = w ^ (ones &* 0x7F)
+            let is7F = (del &- ones) & ~del & highs
+            if below20 | is7F != 0 { return .control }
+            high |= w & highs
+            i += 8
+        }
+        while i < n {
+            let b = line[i]
+            if b < 0x20 || b == 0x7F { return .control }
+            high |= UInt64(b & 0x80)
             i += 1
         }
-        return buffer.count
+        return high != 0 ? .nonASCII : .ascii
     }
 
     /// Parses a finite decimal number: `[+-]digits[.digits][e[+-]digits]`.
