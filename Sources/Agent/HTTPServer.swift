@@ -3,56 +3,6 @@ import CMicroHTTPD
 import Config
 import Glibc
 
-/// A request as the handler sees it. The lookups are valid only during `handle`.
-public struct HTTPRequest {
-    public var method: String
-    public var path: String
-    let headerLookup: (String) -> String?
-    let queryLookup: (String) -> String?
-
-    public init(method: String, path: String, headers: [String: String] = [:], query: [String: String] = [:]) {
-        self.method = method
-        self.path = path
-        let lowered = Dictionary(uniqueKeysWithValues: headers.map { ($0.key.lowercased(), $0.value) })
-        headerLookup = { lowered[$0.lowercased()] }
-        queryLookup = { query[$0] }
-    }
-
-    init(method: String, path: String, header: @escaping (String) -> String?, query: @escaping (String) -> String?) {
-        self.method = method
-        self.path = path
-        headerLookup = header
-        queryLookup = query
-    }
-
-    public func header(_ name: String) -> String? { headerLookup(name) }
-    public func query(_ name: String) -> String? { queryLookup(name) }
-}
-
-/// A response: status, a static content type, body bytes.
-public struct HTTPResponse {
-    public var status: Int
-    public var contentType: StaticString
-    public var body: [UInt8]
-    public var allow: StaticString?
-
-    public init(status: Int, contentType: StaticString = "text/plain; charset=utf-8", body: [UInt8], allow: StaticString? = nil) {
-        self.status = status
-        self.contentType = contentType
-        self.body = body
-        self.allow = allow
-    }
-
-    public init(status: Int, text: String) {
-        self.init(status: status, body: Array(text.utf8))
-    }
-}
-
-/// Answers HTTP requests; called on libmicrohttpd's threads, so it must not block for long.
-public protocol HTTPHandler: Sendable {
-    func handle(_ request: HTTPRequest) -> HTTPResponse
-}
-
 /// libmicrohttpd serving an `HTTPHandler`.
 final class HTTPServer: @unchecked Sendable {
     struct Limits {

@@ -1,15 +1,13 @@
 import Foundation
 import Logging
 import MetricStore
-import Synchronization
 
 /// The ingest thread: takes chunks of datagrams from the queue, applies them
 /// to the store, and expires stale series once a second.
 final class IngestPipeline: @unchecked Sendable {
     private let queue: IngestQueue
     private let state: MetricsState
-    private let running = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let worker = WorkerThread(name: "statsd-ingest")
 
     init(queue: IngestQueue, state: MetricsState) {
         self.queue = queue
@@ -17,25 +15,18 @@ final class IngestPipeline: @unchecked Sendable {
     }
 
     func start() {
-        running.store(true, ordering: .relaxed)
-        let thread = Thread { [self] in
-            loop()
-            finished.signal()
-        }
-        thread.name = "statsd-ingest"
-        thread.start()
+        worker.start { [self] in loop() }
     }
 
     /// Stops after applying what is already queued.
     func stop() {
-        guard running.exchange(false, ordering: .relaxed) else { return }
-        finished.wait()
+        worker.stop()
     }
 
     private func loop() {
         var lastExpiry = WallClock.monotonic()
         while true {
-            let active = running.load(ordering: .relaxed)
+            let active = worker.isRunning
             if let chunk = queue.take(timeout: .milliseconds(active ? 200 : 0)) {
                 let now = WallClock.now()
                 state.update { store in

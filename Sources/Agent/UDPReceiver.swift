@@ -3,7 +3,6 @@ import Config
 import Foundation
 import Glibc
 import Logging
-import Synchronization
 
 /// Reads StatsD datagrams from a UDP socket in batches (`recvmmsg`) and hands
 /// them to the ingest queue. It does nothing else, so it never waits on
@@ -18,8 +17,7 @@ final class UDPReceiver: @unchecked Sendable {
     let receiveBufferBytes: Int
     private let queue: IngestQueue
     private let logger: Logger
-    private let running = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let worker = WorkerThread(name: "statsd-receiver")
 
     init(address: HostPort, readBuffer: Int, queue: IngestQueue, logger: Logger) throws {
         let resolved = try SocketAddress.resolve(address, socketType: BW_SOCK_DGRAM, passive: true)
@@ -57,20 +55,12 @@ final class UDPReceiver: @unchecked Sendable {
     deinit { close(fd) }
 
     func start() {
-        running.store(true, ordering: .relaxed)
-        let thread = Thread { [self] in
-            receiveLoop()
-            finished.signal()
-        }
-        thread.name = "statsd-receiver"
-        thread.qualityOfService = .userInteractive
-        thread.start()
+        worker.start(qualityOfService: .userInteractive) { [self] in receiveLoop() }
     }
 
     /// Stops reading; returns once the reader thread has finished.
     func stop() {
-        guard running.exchange(false, ordering: .relaxed) else { return }
-        finished.wait()
+        worker.stop()
     }
 
     private func receiveLoop() {
@@ -86,7 +76,7 @@ final class UDPReceiver: @unchecked Sendable {
         for i in 0..<count {
             iovecs[i] = iovec(iov_base: area + i * Self.maxDatagram, iov_len: Self.maxDatagram)
         }
-        while running.load(ordering: .relaxed) {
+        while worker.isRunning {
             for i in 0..<count {
                 headers[i] = bw_mmsghdr()
                 headers[i].msg_hdr.msg_iov = iovecs + i

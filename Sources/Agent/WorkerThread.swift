@@ -1,0 +1,34 @@
+import Foundation
+import Synchronization
+
+/// A named thread running a loop until stopped; `stop` waits for the loop to return.
+final class WorkerThread: Sendable {
+    private let name: String
+    private let running = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(name: String) {
+        self.name = name
+    }
+
+    /// Whether the loop should keep going.
+    var isRunning: Bool { running.load(ordering: .relaxed) }
+
+    /// Starts `loop`, which should return soon after `isRunning` turns false.
+    func start(qualityOfService: QualityOfService = .default, _ loop: @escaping @Sendable () -> Void) {
+        running.store(true, ordering: .relaxed)
+        let thread = Thread { [finished] in
+            loop()
+            finished.signal()
+        }
+        thread.name = name
+        thread.qualityOfService = qualityOfService
+        thread.start()
+    }
+
+    /// Asks the loop to stop and waits until it has returned.
+    func stop() {
+        guard running.exchange(false, ordering: .relaxed) else { return }
+        finished.wait()
+    }
+}

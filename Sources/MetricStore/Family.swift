@@ -1,0 +1,33 @@
+/// A family and its series, in label order: `sorted` plus a small unsorted tail
+/// merged in when it grows, so that adding series stays cheap and a scrape sorts little.
+struct Family: Sendable {
+    var name: String
+    var type: FamilyType
+    var help: String
+    var sorted: [Int32] = []
+    var pending: [Int32] = []
+
+    mutating func mergePendingIfLarge(labels: [String]) {
+        guard pending.count > 64 + sorted.count / 8 else { return }
+        sorted = inLabelOrder(labels: labels)
+        pending = []
+    }
+
+    /// Every series of the family in label order: `sorted` merged with the sorted tail.
+    func inLabelOrder(labels: [String]) -> [Int32] {
+        if pending.isEmpty { return sorted }
+        let tail = pending.sorted { labels[Int($0)] < labels[Int($1)] }
+        var merged: [Int32] = []
+        merged.reserveCapacity(sorted.count + tail.count)
+        var a = 0
+        var b = 0
+        while a < sorted.count || b < tail.count {
+            if b == tail.count || (a < sorted.count && labels[Int(sorted[a])] < labels[Int(tail[b])]) {
+                merged.append(sorted[a]); a += 1
+            } else {
+                merged.append(tail[b]); b += 1
+            }
+        }
+        return merged
+    }
+}
