@@ -1,3 +1,4 @@
+import Foundation
 import MetricStore
 
 /// Writes the Prometheus text format (0.0.4) into a reusable byte buffer.
@@ -56,7 +57,7 @@ public struct ExpositionWriter {
             if n == 0 { bytes.append(UInt8(ascii: "0")); return }
             if n < 0 { bytes.append(UInt8(ascii: "-")); n = -n }
             var digits: (UInt64, UInt64) = (0, 0)
-            let count = withUnsafeMutableBytes(of: &digits) { buffer -> Int in
+            withUnsafeMutableBytes(of: &digits) { buffer in
                 var i = 16
                 while n > 0 {
                     i -= 1
@@ -64,13 +65,9 @@ public struct ExpositionWriter {
                     n /= 10
                 }
                 bytes.append(contentsOf: buffer[i..<16])
-                return 16 - i
             }
-            _ = count
             return
         }
         bytes.append(contentsOf: value.description.utf8)
     }
 }
-
-import Foundation

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An open-addressing hash table keyed by byte strings, looked up straight from
 /// borrowed bytes: the ingest fast path finds a line's series without allocating.
 /// Keys are copied once, into one arena, when inserted.
@@ -99,11 +107,3 @@ struct ByteKeyTable<Value: Sendable>: Sendable {
         for entry in 0..<values.count { place(entry: entry, hash: hashes[entry]) }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
