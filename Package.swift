@@ -17,7 +17,8 @@ let package = Package(
         .target(name: "StatsD"),
         .target(name: "MetricStore", dependencies: ["StatsD"]),
         .target(name: "Exposition", dependencies: ["MetricStore"]),
-        .target(name: "Config", dependencies: ["MetricStore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Health", dependencies: ["MetricStore", "Exposition"]),
+        .target(name: "Config", dependencies: ["MetricStore", "Health", .product(name: "Yams", package: "Yams")]),
         // libmicrohttpd, wrapped with a small C shim for its variadic start function.
         .systemLibrary(
             name: "CMicroHTTPD",
@@ -30,14 +31,14 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "StatsD", "MetricStore", "Exposition", "Config", "CMicroHTTPD", "CNetShim",
+                "StatsD", "MetricStore", "Exposition", "Health", "Config", "CMicroHTTPD", "CNetShim",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "beetlewatch",
             dependencies: [
-                "Agent", "Config", "MetricStore", "Exposition",
+                "Agent", "Config", "MetricStore", "Exposition", "Health",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -47,7 +48,8 @@ let package = Package(
         .testTarget(name: "StatsDTests", dependencies: ["StatsD"]),
         .testTarget(name: "MetricStoreTests", dependencies: ["MetricStore", "StatsD", "TestSupport"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "MetricStore", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "HealthTests", dependencies: ["Health", "MetricStore", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "MetricStore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "beetlewatch", "MetricStore", "Config", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "beetlewatch", "MetricStore", "Health", "Config", "TestSupport"]),
     ]
 )

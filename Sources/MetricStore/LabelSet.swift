@@ -61,6 +61,11 @@ public struct LabelSet: Sendable, Hashable {
         return .success((LabelSet(pairs), dropped))
     }
 
+    /// The value of the label `name`, if present.
+    public func value(of name: String) -> String? {
+        pairs.first { $0.name == name }?.value
+    }
+
     /// `{a="1",b="2"}`, or the empty string for no labels.
     public var rendered: String {
         if pairs.isEmpty { return "" }

@@ -5,4 +5,8 @@ struct LineTarget: Sendable {
     var action: SampleAction
     var scale: Double
     var droppedTags: UInt32
+    /// The TigerBeetle replica the line comes from (a `TigerBeetleSignals` slot), or -1.
+    var replica: Int32 = -1
+    /// The health signal the line carries, if any.
+    var signal: ReplicaSignal? = nil
 }

@@ -31,6 +31,8 @@ public struct MetricStore: Sendable {
 
     public let options: Options
     public private(set) var stats = IngestStats()
+    /// What TigerBeetle replicas said that the health model reads.
+    public private(set) var signals = TigerBeetleSignals()
 
     private let namer: MetricNamer
     private let parser: StatsDParser
@@ -108,6 +110,12 @@ public struct MetricStore: Sendable {
         }
         stats.lines += 1
         stats.tagsDropped += UInt64(target.droppedTags)
+        if target.replica >= 0 {
+            signals.heard(target.replica, now: now)
+            if let signal = target.signal, let last = valueScratch.last {
+                signals.record(signal, value: last.value, slot: target.replica)
+            }
+        }
         let s = Int(target.series)
         series.updated[s] = now
         let scale = target.scale
@@ -182,7 +190,22 @@ public struct MetricStore: Sendable {
             families[Int(family)].mergePendingIfLarge(labels: series.labels)
             stats.seriesCreated += 1
         }
-        return LineTarget(series: s, action: mapping.action, scale: mapping.scale, droppedTags: UInt32(dropped))
+        var target = LineTarget(series: s, action: mapping.action, scale: mapping.scale, droppedTags: UInt32(dropped))
+        tapTigerBeetleSignals(name: name, type: metric.type, labels: labels, into: &target)
+        return target
+    }
+
+    /// Lines from a TigerBeetle replica (`tb.*` with `cluster` and `replica` tags)
+    /// refresh its last-seen time; the gauges health reads are also recorded.
+    private mutating func tapTigerBeetleSignals(name: String, type: MetricType, labels: LabelSet, into target: inout LineTarget) {
+        guard name.hasPrefix("tb."),
+              let cluster = labels.value(of: "cluster"),
+              let replica = labels.value(of: "replica").flatMap({ Int($0) })
+        else { return }
+        target.replica = signals.slot(for: ReplicaKey(cluster: cluster, replica: replica))
+        if type == .gauge {
+            target.signal = ReplicaSignal.from(tigerBeetleKey: name.dropFirst(3), peer: labels.value(of: "peer"))
+        }
     }
 
     /// The family for a mapping, created if its names are free; nil on a conflict.

@@ -1,0 +1,60 @@
+import Exposition
+import MetricStore
+
+/// The health model as Prometheus families.
+public enum HealthMetrics {
+    public static func families(_ report: HealthReport) -> [StaticFamily] {
+        var probeSuccess: [(labels: LabelSet, value: Double)] = []
+        var probeDuration: [(labels: LabelSet, value: Double)] = []
+        var lastSeen: [(labels: LabelSet, value: Double)] = []
+        var healthy: [(labels: LabelSet, value: Double)] = []
+        var state: [(labels: LabelSet, value: Double)] = []
+        var quorum: [(labels: LabelSet, value: Double)] = []
+        var clusterReplicas: [(labels: LabelSet, value: Double)] = []
+        var view: [(labels: LabelSet, value: Double)] = []
+        var viewChanges: [(labels: LabelSet, value: Double)] = []
+        for cluster in report.clusters {
+            let c = ("cluster", cluster.id)
+            for replica in cluster.replicas {
+                let r = ("replica", String(replica.replica))
+                if let probe = replica.probe, let address = replica.address {
+                    probeSuccess.append((LabelSet([c, r, ("address", address)]), probe.success ? 1 : 0))
+                    probeDuration.append((LabelSet([c, r, ("address", address)]), probe.durationSeconds))
+                }
+                if let seen = replica.lastSeen {
+                    lastSeen.append((LabelSet([c, r]), seen))
+                }
+                healthy.append((LabelSet([c, r]), replica.healthy ? 1 : 0))
+                for s in ReplicaState.allCases {
+                    state.append((LabelSet([c, r, ("state", s.rawValue)]), replica.state == s ? 1 : 0))
+                }
+            }
+            if let q = cluster.quorum {
+                quorum.append((LabelSet([c]), q ? 1 : 0))
+            }
+            for s in ReplicaState.allCases {
+                clusterReplicas.append((LabelSet([c, ("state", s.rawValue)]), Double(cluster.replicas.filter { $0.state == s }.count)))
+            }
+            if let v = cluster.highestView {
+                view.append((LabelSet([c]), v))
+            }
+            viewChanges.append((LabelSet([c]), Double(cluster.viewChanges)))
+        }
+        return [
+            StaticFamily(name: "tigerbeetle_probe_success", help: "Whether the last TCP connect to the replica's address succeeded (1) or not (0).", type: .gauge, samples: probeSuccess),
+            StaticFamily(name: "tigerbeetle_probe_duration_seconds", help: "How long the last TCP probe took, name resolution included.", type: .gauge, samples: probeDuration),
+            StaticFamily(name: "tigerbeetle_statsd_last_seen_timestamp_seconds", help: "When the last StatsD line from the replica arrived, Unix time in seconds.", type: .gauge, samples: lastSeen),
+            StaticFamily(name: "tigerbeetle_replica_healthy", help: "1 when the replica is reachable, sending StatsD, normal, not syncing and connected to enough peers.", type: .gauge, samples: healthy),
+            StaticFamily(name: "tigerbeetle_replica_state", help: "The replica's verdict, one-hot (the most severe when several hold).", type: .gauge, samples: state),
+            StaticFamily(name: "tigerbeetle_cluster_quorum", help: "1 while a majority of the cluster's configured replicas is healthy.", type: .gauge, samples: quorum),
+            StaticFamily(name: "tigerbeetle_cluster_replicas", help: "The cluster's replicas, by verdict.", type: .gauge, samples: clusterReplicas),
+            StaticFamily(name: "tigerbeetle_cluster_view", help: "The highest view any replica of the cluster reported.", type: .gauge, samples: view),
+            StaticFamily(name: "tigerbeetle_cluster_view_changes_total", help: "View changes seen, counted from rises of the cluster's highest view.", type: .counter, samples: viewChanges),
+        ]
+    }
+
+    /// Names the store must not create.
+    public static var reservedNames: Set<String> {
+        Set(families(HealthReport(generatedAt: 0, clusters: [])).flatMap(\.sampleNames))
+    }
+}

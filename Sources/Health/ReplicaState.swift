@@ -1,0 +1,41 @@
+/// A replica's verdict. When several hold, the state is the first in `severityOrder`;
+/// the verdict still lists every reason.
+public enum ReplicaState: String, Sendable, CaseIterable, Codable {
+    case healthy
+    /// Its TCP port does not accept connections.
+    case unreachable
+    /// No StatsD from it for longer than `--statsd.stale-after`.
+    case silent
+    /// `replica_status` is not 0 (view_change, recovering, recovering_head).
+    case abnormal
+    /// `replica_sync_stage` is not 0: state sync is under way.
+    case syncing
+    /// Connected to fewer peer replicas than it needs to be part of a quorum.
+    case isolated
+    /// Not enough data yet (before the first probe or the first StatsD).
+    case unknown
+
+    public static let severityOrder: [ReplicaState] = [.unreachable, .silent, .abnormal, .syncing, .isolated, .unknown, .healthy]
+
+    /// TigerBeetle's `replica_status` values.
+    public static func statusName(_ status: Int) -> String {
+        switch status {
+        case 0: "normal"
+        case 1: "view_change"
+        case 2: "recovering"
+        case 3: "recovering_head"
+        default: "status_\(status)"
+        }
+    }
+}
+
+/// One reason a replica is not healthy, in words an operator can act on.
+public struct Reason: Sendable, Equatable, Codable {
+    public var state: ReplicaState
+    public var detail: String
+
+    public init(_ state: ReplicaState, _ detail: String) {
+        self.state = state
+        self.detail = detail
+    }
+}

@@ -1,0 +1,49 @@
+/// Everything known about one replica, and the verdict.
+public struct ReplicaVerdict: Sendable, Equatable, Codable {
+    public var cluster: String
+    public var replica: Int
+    public var address: String?
+    public var state: ReplicaState
+    public var healthy: Bool
+    public var reasons: [Reason]
+    /// Last StatsD line from it, Unix seconds.
+    public var lastSeen: Double?
+    public var secondsSinceSeen: Double?
+    public var probe: ProbeResult?
+    public var status: Int?
+    public var statusName: String?
+    public var syncStage: Double?
+    public var peerReplicaConnections: Double?
+    public var view: Double?
+    public var commitMax: Double?
+}
+
+/// A cluster's verdict.
+public struct ClusterVerdict: Sendable, Equatable, Codable {
+    /// 32 hex digits, as the `cluster` label.
+    public var id: String
+    /// The configured (decimal) id, for watched clusters.
+    public var name: String?
+    public var watched: Bool
+    /// Configured replica count, or (unwatched) the replicas heard from.
+    public var replicaCount: Int
+    public var healthyReplicas: Int
+    /// Healthy replicas needed for quorum (a majority).
+    public var quorumSize: Int
+    /// Whether a majority is healthy; nil when the replica count is not configured.
+    public var quorum: Bool?
+    public var highestView: Double?
+    public var viewChanges: UInt64
+    public var replicas: [ReplicaVerdict]
+    /// One line: "quorum: 3 of 3 replicas healthy (needs 2)".
+    public var summary: String
+}
+
+/// The whole health model at one instant.
+public struct HealthReport: Sendable, Equatable, Codable {
+    /// Unix seconds.
+    public var generatedAt: Double
+    public var clusters: [ClusterVerdict]
+
+    public func cluster(_ id: String) -> ClusterVerdict? { clusters.first { $0.id == id } }
+}
