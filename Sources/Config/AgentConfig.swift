@@ -1,3 +1,4 @@
+import Health
 import MetricStore
 
 /// Log levels, as swift-log names them.
@@ -14,12 +15,39 @@ public struct AgentConfig: Sendable, Equatable {
     public var statsdMaxTags = 64
     public var webListenAddress = HostPort(host: "0.0.0.0", port: 9917)
     public var logLevel = LogLevel.info
+    /// The single cluster of `--tigerbeetle.cluster` (decimal) and `--tigerbeetle.addresses`.
+    public var tigerBeetleCluster: String?
+    public var tigerBeetleAddresses: [String]?
+    /// Clusters from the config file's `tigerbeetle: {clusters: [...]}`.
+    public var fileClusters: [WatchedCluster] = []
+    public var probeInterval = Duration.seconds(2)
+    public var probeTimeout = Duration.seconds(1)
+    public var statsdStaleAfter = Duration.seconds(25)
+    public var readyRequire = ReadinessRequirement.quorum
 
     public init() {}
 
     /// The TTL in nanoseconds, as the store takes it (0 = never).
-    public var statsdTTLNanoseconds: Int64 {
-        let (seconds, attoseconds) = statsdTTL.components
+    public var statsdTTLNanoseconds: Int64 { statsdTTL.nanoseconds }
+
+    /// Every cluster to watch: the one from flags/env/keys, then the file's list (ids unique).
+    public var watchedClusters: [WatchedCluster] {
+        var clusters: [WatchedCluster] = []
+        if let name = tigerBeetleCluster, let addresses = tigerBeetleAddresses,
+           let id = try? TigerBeetleCluster.hexID(decimal: name) {
+            clusters.append(WatchedCluster(id: id, name: name, addresses: addresses))
+        }
+        for cluster in fileClusters where !clusters.contains(where: { $0.id == cluster.id }) {
+            clusters.append(cluster)
+        }
+        return clusters
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds.
+    public var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

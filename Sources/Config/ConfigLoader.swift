@@ -1,3 +1,4 @@
+import Health
 import Yams
 
 /// Builds the configuration from its sources. Precedence: flags > environment >
@@ -16,8 +17,11 @@ public enum ConfigLoader {
         for key in flags.keys where Setting.named(key) == nil {
             throw ConfigError(field: key, source: "--\(key)", reason: "unknown flag")
         }
-        let fileValues = try file.map { file throws(ConfigError) in try flatten(yaml: file.contents, name: file.name) } ?? [:]
+        let parsedFile = try file.map { file throws(ConfigError) in try flatten(yaml: file.contents, name: file.name) }
+        let fileValues = parsedFile?.values ?? [:]
         var config = AgentConfig()
+        var sources: [String: String] = [:]
+        config.fileClusters = parsedFile?.clusters ?? []
         for setting in Setting.all {
             let value: String
             let source: String
@@ -27,16 +31,66 @@ public enum ConfigLoader {
                 (value, source) = (env, setting.environmentVariable)
             } else if let fromFile = fileValues[setting.key], let file {
                 (value, source) = (fromFile, "\(file.name): \(setting.key)")
+            } else if let defaultValue = setting.defaultValue {
+                (value, source) = (defaultValue, "default")
             } else {
-                (value, source) = (setting.defaultValue, "default")
+                continue
             }
             do {
                 try setting.apply(&config, value)
             } catch {
                 throw ConfigError(field: setting.key, source: source, reason: error.reason)
             }
+            sources[setting.key] = source
+        }
+        if (config.tigerBeetleCluster == nil) != (config.tigerBeetleAddresses == nil) {
+            let given = config.tigerBeetleCluster == nil ? "tigerbeetle.addresses" : "tigerbeetle.cluster"
+            let missing = config.tigerBeetleCluster == nil ? "tigerbeetle.cluster" : "tigerbeetle.addresses"
+            throw ConfigError(field: missing, source: sources[given] ?? "configuration",
+                              reason: "\(given) is set but \(missing) is not: a watched cluster needs both")
         }
         return config
+    }
+
+    /// The config file key for several watched clusters (a list; no flag or variable).
+    public static let clustersKey = "tigerbeetle.clusters"
+
+    /// `tigerbeetle: {clusters: [{cluster: 0, addresses: "a:3001,b:3001,c:3001"}, ...]}`;
+    /// `addresses` may also be a list.
+    static func watchedClusters(_ node: Node, name: String) throws(ConfigError) -> [WatchedCluster] {
+        guard case .sequence(let items) = node else {
+            throw ConfigError(field: clustersKey, source: name, reason: "expected a list of {cluster, addresses}")
+        }
+        var clusters: [WatchedCluster] = []
+        for (i, item) in items.enumerated() {
+            let field = "\(clustersKey)[\(i)]"
+            guard case .mapping(let mapping) = item else {
+                throw ConfigError(field: field, source: name, reason: "expected {cluster: ID, addresses: ...}")
+            }
+            for key in mapping.keys where key.string != "cluster" && key.string != "addresses" {
+                throw ConfigError(field: "\(field).\(key.string ?? "?")", source: name, reason: "unknown key (cluster, addresses)")
+            }
+            guard let clusterName = mapping["cluster"]?.string else {
+                throw ConfigError(field: "\(field).cluster", source: name, reason: "missing")
+            }
+            let addressText: String
+            switch mapping["addresses"] {
+            case .scalar(let scalar)?: addressText = scalar.string
+            case .sequence(let list)?: addressText = list.compactMap(\.string).joined(separator: ",")
+            default: throw ConfigError(field: "\(field).addresses", source: name, reason: "missing")
+            }
+            do throws(ReasonError) {
+                let id = try TigerBeetleCluster.hexID(decimal: clusterName)
+                let addresses = try TigerBeetleCluster.addresses(addressText)
+                if clusters.contains(where: { $0.id == id }) {
+                    throw ReasonError("cluster \(clusterName) is listed twice")
+                }
+                clusters.append(WatchedCluster(id: id, name: clusterName, addresses: addresses))
+            } catch {
+                throw ConfigError(field: field, source: name, reason: error.reason)
+            }
+        }
+        return clusters
     }
 
     /// `BEETLEWATCH_*` variables that name no setting (worth a warning: probably a typo).
@@ -46,23 +100,29 @@ public enum ConfigLoader {
     }
 
     /// Flattens the YAML mapping into `section.key` → scalar text; unknown keys are errors.
-    static func flatten(yaml: String, name: String) throws(ConfigError) -> [String: String] {
+    static func flatten(yaml: String, name: String) throws(ConfigError) -> (values: [String: String], clusters: [WatchedCluster]) {
         let node: Node?
         do {
             node = try Yams.compose(yaml: yaml)
         } catch {
             throw ConfigError(field: "(file)", source: name, reason: "not valid YAML: \(error)")
         }
-        guard let node else { return [:] }
+        guard let node else { return ([:], []) }
         guard case .mapping = node else {
             throw ConfigError(field: "(file)", source: name, reason: "the top level must be a mapping of sections, e.g. statsd: {ttl: 5m}")
         }
         var out: [String: String] = [:]
-        try flatten(node, prefix: "", name: name, into: &out)
-        return out
+        var clusters: [WatchedCluster] = []
+        try flatten(node, prefix: "", name: name, into: &out, clusters: &clusters)
+        return (out, clusters)
     }
 
-    private static func flatten(_ node: Node, prefix: String, name: String, into out: inout [String: String]) throws(ConfigError) {
+    private static func flatten(_ node: Node, prefix: String, name: String, into out: inout [String: String],
+                                clusters: inout [WatchedCluster]) throws(ConfigError) {
+        if prefix == clustersKey {
+            clusters = try watchedClusters(node, name: name)
+            return
+        }
         switch node {
         case .mapping(let mapping):
             for (keyNode, value) in mapping {
@@ -70,7 +130,7 @@ public enum ConfigLoader {
                     throw ConfigError(field: prefix.isEmpty ? "(file)" : prefix, source: name, reason: "keys must be strings")
                 }
                 let path = prefix.isEmpty ? key : prefix + "." + key
-                try flatten(value, prefix: path, name: name, into: &out)
+                try flatten(value, prefix: path, name: name, into: &out, clusters: &clusters)
             }
         case .scalar(let scalar):
             guard Setting.named(prefix) != nil else {

@@ -1,14 +1,17 @@
+import Health
+
 /// One configurable setting: its key (which is also the flag name and the YAML
 /// path), its default, its help, and how a text value is applied.
 public struct Setting: Sendable {
     /// `statsd.ttl`: the flag `--statsd.ttl`, the YAML path `statsd: {ttl: ...}`,
     /// the environment variable `BEETLEWATCH_STATSD_TTL`.
     public let key: String
-    public let defaultValue: String
+    /// nil: unset unless given.
+    public let defaultValue: String?
     public let help: String
     let apply: @Sendable (inout AgentConfig, String) throws(ReasonError) -> Void
 
-    init(_ key: String, _ defaultValue: String, _ help: String,
+    init(_ key: String, _ defaultValue: String?, _ help: String,
          apply: @escaping @Sendable (inout AgentConfig, String) throws(ReasonError) -> Void) {
         self.key = key
         self.defaultValue = defaultValue
@@ -44,6 +47,31 @@ public struct Setting: Sendable {
         },
         Setting("web.listen-address", "0.0.0.0:9917", "HTTP address for /metrics, /health and /ready.") { config, value throws(ReasonError) in
             config.webListenAddress = try ValueParsers.listenAddress(value)
+        },
+        Setting("statsd.stale-after", "25s", "A replica is silent after this long without StatsD (TigerBeetle emits every 10 s).") { config, value throws(ReasonError) in
+            let duration = try ValueParsers.duration(value)
+            guard duration > .zero else { throw ReasonError("must be more than 0") }
+            config.statsdStaleAfter = duration
+        },
+        Setting("tigerbeetle.cluster", nil, "The cluster id to watch, in decimal as tigerbeetle --cluster takes it (with --tigerbeetle.addresses).") { config, value throws(ReasonError) in
+            _ = try TigerBeetleCluster.hexID(decimal: value)
+            config.tigerBeetleCluster = value.trimmingWhitespace()
+        },
+        Setting("tigerbeetle.addresses", nil, "The replicas' addresses as tigerbeetle --addresses lists them (host:port,...; index i = replica i).") { config, value throws(ReasonError) in
+            config.tigerBeetleAddresses = try TigerBeetleCluster.addresses(value)
+        },
+        Setting("probe.interval", "2s", "How often each replica's TCP port is probed (each probe costs the replica one info log line).") { config, value throws(ReasonError) in
+            let duration = try ValueParsers.duration(value)
+            guard duration >= .milliseconds(100) else { throw ReasonError("must be at least 100ms") }
+            config.probeInterval = duration
+        },
+        Setting("probe.timeout", "1s", "How long a TCP probe may take before it counts as failed.") { config, value throws(ReasonError) in
+            let duration = try ValueParsers.duration(value)
+            guard duration >= .milliseconds(10) else { throw ReasonError("must be at least 10ms") }
+            config.probeTimeout = duration
+        },
+        Setting("ready.require", "quorum", "What /ready demands of every watched cluster: quorum (a healthy majority) or all (every replica healthy).") { config, value throws(ReasonError) in
+            config.readyRequire = try ValueParsers.choice(value, ReadinessRequirement.allCases.map { ($0.rawValue, $0) })
         },
         Setting("log.level", "info", "Log level: trace, debug, info, notice, warning, error, critical.") { config, value throws(ReasonError) in
             config.logLevel = try ValueParsers.choice(value, LogLevel.allCases.map { ($0.rawValue, $0) })
