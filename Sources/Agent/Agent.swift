@@ -1,5 +1,6 @@
 import Config
 import Exposition
+import Health
 import Logging
 import MetricStore
 
@@ -14,6 +15,7 @@ public final class Agent: Sendable {
     private let pipeline: IngestPipeline
     private let state: MetricsState
     private let http: HTTPServer
+    private let prober: ReplicaProber
     private let logger: Logger
 
     /// The bound StatsD UDP port (useful with port 0).
@@ -28,7 +30,7 @@ public final class Agent: Sendable {
             mode: config.statsdMapping,
             ttl: config.statsdTTLNanoseconds,
             tagLimits: LabelSet.Limits(maxTags: config.statsdMaxTags),
-            reservedNames: SelfMetrics.reservedNames
+            reservedNames: SelfMetrics.reservedNames.union(HealthMetrics.reservedNames)
         )
         let state = MetricsState(options: options)
         let queue = IngestQueue()
@@ -36,15 +38,27 @@ public final class Agent: Sendable {
                                        queue: queue, logger: logger)
         let build = BuildInfo(version: Self.version, swiftVersion: Self.swiftVersion)
         let mode = config.statsdMapping
-        let endpoints = AgentEndpoints(metricsPage: {
-            let store = state.snapshot()
-            let receiverStats = ReceiverStats(queueDrops: queue.drops, kernelDrops: receiver.kernelDrops(),
-                                              receiveBufferBytes: receiver.receiveBufferBytes)
-            let own = SelfMetrics.families(ingest: store.stats, receiver: receiverStats,
-                                           liveSeries: store.seriesCount, mode: mode, build: build)
-            return MetricsPage.render(store: store, extra: own, now: WallClock.now())
-        })
+        let watched = config.watchedClusters
+        let prober = ReplicaProber(clusters: watched, interval: config.probeInterval, timeout: config.probeTimeout)
+        let policy = HealthPolicy(staleAfter: config.statsdStaleAfter.nanoseconds, startedAt: WallClock.now())
+        let health = { @Sendable (store: MetricStore, now: Int64) -> HealthReport in
+            HealthEvaluator.evaluate(watched: watched, signals: store.signals, probes: prober.snapshot(), policy: policy, now: now)
+        }
+        let endpoints = AgentEndpoints(
+            metricsPage: {
+                let store = state.snapshot()
+                let now = WallClock.now()
+                let receiverStats = ReceiverStats(queueDrops: queue.drops, kernelDrops: receiver.kernelDrops(),
+                                                  receiveBufferBytes: receiver.receiveBufferBytes)
+                let own = SelfMetrics.families(ingest: store.stats, receiver: receiverStats,
+                                               liveSeries: store.seriesCount, mode: mode, build: build)
+                return MetricsPage.render(store: store, extra: own + HealthMetrics.families(health(store, now)), now: now)
+            },
+            healthReport: { health(state.snapshot(), WallClock.now()) },
+            readyRequirement: config.readyRequire
+        )
         self.http = try HTTPServer(address: config.webListenAddress, handler: endpoints)
+        self.prober = prober
         self.state = state
         self.queue = queue
         self.receiver = receiver
@@ -54,15 +68,18 @@ public final class Agent: Sendable {
     public func start() {
         pipeline.start()
         receiver.start()
+        prober.start()
         logger.info("beetlewatch started", metadata: [
             "statsd": "\(config.statsdListenUDP.host):\(statsdPort)",
             "web": "\(config.webListenAddress.host):\(webPort)",
             "mapping": "\(config.statsdMapping.rawValue)",
+            "watching": "\(config.watchedClusters.map { "\($0.name)=\($0.addresses.joined(separator: ","))" }.joined(separator: " "))",
         ])
     }
 
     /// Stops receiving, applies what was already received, then stops serving.
     public func stop() {
+        prober.stop()
         receiver.stop()
         pipeline.stop()
         http.stop()

@@ -1,10 +1,14 @@
 import Exposition
+import Foundation
+import Health
 import MetricStore
 
 /// Routes the agent's HTTP endpoints. Rendering belongs to the pure modules;
 /// this only picks the page and sets status and content type.
 struct AgentEndpoints: HTTPHandler {
     let metricsPage: @Sendable () -> [UInt8]
+    let healthReport: @Sendable () -> HealthReport
+    let readyRequirement: ReadinessRequirement
 
     static let indexPage = """
         <!DOCTYPE html>
@@ -14,7 +18,9 @@ struct AgentEndpoints: HTTPHandler {
         <p>StatsD collector and health agent for TigerBeetle.</p>
         <ul>
         <li><a href="/metrics">/metrics</a>: Prometheus metrics</li>
+        <li><a href="/ready">/ready</a>: 200 while every watched cluster has quorum (<a href="/ready?format=json">JSON</a>)</li>
         <li><a href="/health">/health</a>: liveness of the agent itself</li>
+        <li><a href="/api/v1/status">/api/v1/status</a>: the health model as JSON</li>
         </ul>
         </body></html>
 
@@ -27,6 +33,14 @@ struct AgentEndpoints: HTTPHandler {
             route = { HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metricsPage()) }
         case "/health":
             route = { HTTPResponse(status: 200, text: "ok\n") }
+        case "/ready":
+            route = { ready(request) }
+        case "/api/v1/status":
+            route = {
+                let report = healthReport()
+                let document = StatusDocument(ready: Readiness.evaluate(report, require: readyRequirement), health: report)
+                return Self.json(document, status: 200)
+            }
         case "/":
             route = { HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(Self.indexPage.utf8)) }
         default:
@@ -37,5 +51,23 @@ struct AgentEndpoints: HTTPHandler {
                                 body: Array("method \(request.method) not allowed; use GET or HEAD\n".utf8), allow: "GET, HEAD")
         }
         return route()
+    }
+
+    /// 200 when ready, 503 otherwise; plain text, or JSON when asked (`?format=json`, `Accept: application/json`).
+    func ready(_ request: HTTPRequest) -> HTTPResponse {
+        let verdict = Readiness.evaluate(healthReport(), require: readyRequirement)
+        let status = verdict.ready ? 200 : 503
+        let wantsJSON = request.query("format") == "json" || (request.header("Accept")?.contains("application/json") ?? false)
+        return wantsJSON ? Self.json(verdict, status: status) : HTTPResponse(status: status, text: verdict.text)
+    }
+
+    static func json(_ value: some Encodable, status: Int) -> HTTPResponse {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            return HTTPResponse(status: status, contentType: "application/json", body: Array(try encoder.encode(value)) + [0x0A])
+        } catch {
+            return HTTPResponse(status: 500, text: "cannot encode JSON: \(error)\n")
+        }
     }
 }

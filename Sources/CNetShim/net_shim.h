@@ -19,6 +19,7 @@ typedef struct bw_mmsghdr {
 static const int BW_SOCK_STREAM = SOCK_STREAM;
 static const int BW_SOCK_DGRAM = SOCK_DGRAM;
 static const int BW_SOCK_CLOEXEC = SOCK_CLOEXEC;
+static const int BW_SOCK_NONBLOCK = SOCK_NONBLOCK;
 
 static inline int bw_recvmmsg(int fd, bw_mmsghdr *messages, unsigned int count, int flags) {
     return (int)syscall(SYS_recvmmsg, fd, messages, count, flags, (void *)0);

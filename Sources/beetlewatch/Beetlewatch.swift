@@ -1,12 +1,12 @@
 import ArgumentParser
 
 @main
-struct Beetlewatch: ParsableCommand {
+struct Beetlewatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "beetlewatch",
         abstract: "StatsD collector and health agent for TigerBeetle.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, ReplayCommand.self, BenchCommand.self],
+        subcommands: [RunCommand.self, CheckCommand.self, StatusCommand.self, ReplayCommand.self, BenchCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

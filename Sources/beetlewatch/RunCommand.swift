@@ -34,6 +34,8 @@ struct RunCommand: ParsableCommand {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
+        // A client that goes away mid-response must not kill the agent.
+        signal(SIGPIPE, SIG_IGN)
         agent.start()
         SignalWaiter.waitForTermination()
         logger.info("shutting down")

@@ -11,9 +11,10 @@ enum HTTPTestClient {
         var body: String
     }
 
-    static func request(_ url: String, method: String = "GET") async throws -> Reply {
+    static func request(_ url: String, method: String = "GET", accept: String? = nil) async throws -> Reply {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = method
+        if let accept { request.setValue(accept, forHTTPHeaderField: "Accept") }
         request.timeoutInterval = 10
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as! HTTPURLResponse

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+
+/// The health gate for Docker HEALTHCHECK and compose healthchecks: no curl needed.
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Exit 0 when beetlewatch reports ready, 1 when not (printing why), 2 when it cannot be reached."
+    )
+
+    @Option(help: "The readiness URL.")
+    var url: String = "http://127.0.0.1:9917/ready"
+
+    @Option(help: "Seconds to wait for an answer.")
+    var timeout: Double = 5
+
+    func run() async throws {
+        let reply: AgentClient.Reply
+        do {
+            reply = try await AgentClient.get(url, timeout: timeout)
+        } catch {
+            FileHandle.standardError.write(Data("beetlewatch check: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let body = String(decoding: reply.body, as: UTF8.self)
+        switch reply.status {
+        case 200:
+            print(body, terminator: "")
+        case 503:
+            print(body, terminator: "")
+            throw ExitCode(1)
+        default:
+            FileHandle.standardError.write(Data("beetlewatch check: \(url) answered \(reply.status): \(body)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}

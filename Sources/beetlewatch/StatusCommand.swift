@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import Health
+
+/// A table of clusters and replicas from a running agent.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show every cluster and replica: verdict, reasons, view, commit_max, last seen, probe latency."
+    )
+
+    @Option(help: "The status URL.")
+    var url: String = "http://127.0.0.1:9917/api/v1/status"
+
+    @Option(help: "Seconds to wait for an answer.")
+    var timeout: Double = 5
+
+    func run() async throws {
+        let reply: AgentClient.Reply
+        do {
+            reply = try await AgentClient.get(url, timeout: timeout, accept: "application/json")
+        } catch {
+            FileHandle.standardError.write(Data("beetlewatch status: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        guard reply.status == 200, let document = try? JSONDecoder().decode(StatusDocument.self, from: reply.body) else {
+            FileHandle.standardError.write(Data("beetlewatch status: \(url) answered \(reply.status) without a status document\n".utf8))
+            throw ExitCode(2)
+        }
+        print(StatusTable.render(document, now: Date().timeIntervalSince1970), terminator: "")
+        if !document.ready.ready { throw ExitCode(1) }
+    }
+}

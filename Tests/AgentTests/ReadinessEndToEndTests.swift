@@ -1,0 +1,143 @@
+import Agent
+import Config
+import Foundation
+import Health
+import Logging
+import TestSupport
+import Testing
+
+/// /ready, /health, /api/v1/status and `beetlewatch check` over real HTTP, in each state.
+@Suite(.serialized) struct ReadinessEndToEndTests {
+    func agent(addresses: [String], require: ReadinessRequirement = .quorum) throws -> Agent {
+        var config = AgentConfig()
+        config.statsdListenUDP = HostPort(host: "127.0.0.1", port: 0)
+        config.webListenAddress = HostPort(host: "127.0.0.1", port: 0)
+        config.tigerBeetleCluster = "0"
+        config.tigerBeetleAddresses = addresses
+        config.probeInterval = .milliseconds(100)
+        config.probeTimeout = .milliseconds(500)
+        config.readyRequire = require
+        var logger = Logger(label: "beetlewatch-test")
+        logger.logLevel = .warning
+        let agent = try Agent(config: config, logger: logger)
+        agent.start()
+        return agent
+    }
+
+    /// Sends the shared capture and waits until the agent has applied all of it.
+    func sendCapture(to agent: Agent) async throws {
+        let capture = try SharedFixtures.capture()
+        let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort))
+        for datagram in capture { try sender.send(Array(datagram.text.utf8)) }
+        _ = try await HTTPTestClient.scrape(port: agent.webPort) { $0["beetlewatch_statsd_datagrams_total"] == Double(capture.count) }
+    }
+
+    func check(_ agent: Agent) throws -> Int32 {
+        try BeetlewatchBinary.run(["check", "--url", "http://127.0.0.1:\(agent.webPort)/ready"]).status
+    }
+
+    /// Waits until /ready answers `status`.
+    func ready(_ agent: Agent, becomes status: Int) async throws -> HTTPTestClient.Reply {
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            let reply = try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/ready")
+            if reply.status == status || Date() > deadline { return reply }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    @Test func readinessFollowsTheCluster() async throws {
+        let listeners = (0..<3).map { _ in LoopbackListener() }
+        defer { listeners.forEach { $0.close() } }
+        let agent = try agent(addresses: listeners.map(\.address))
+        defer { agent.stop() }
+        let base = "http://127.0.0.1:\(agent.webPort)"
+
+        // Before any StatsD: waiting, 503, check exits 1.
+        let waiting = try await HTTPTestClient.request(base + "/ready")
+        #expect(waiting.status == 503)
+        #expect(waiting.body.contains("waiting for"), "\(waiting.body)")
+        #expect(try check(agent) == 1)
+        #expect(try await HTTPTestClient.request(base + "/health").status == 200)
+
+        // The capture (all three replicas normal, connected) and reachable ports: ready.
+        try await sendCapture(to: agent)
+        let healthy = try await ready(agent, becomes: 200)
+        #expect(healthy.status == 200, "\(healthy.body)")
+        #expect(healthy.body.hasPrefix("ready\ncluster 0 (00000000000000000000000000000000): quorum: 3 of 3 replicas healthy"))
+        #expect(try check(agent) == 0)
+
+        let status = try await HTTPTestClient.request(base + "/api/v1/status")
+        #expect(status.headers["content-type"] == "application/json")
+        let document = try JSONDecoder().decode(StatusDocument.self, from: Data(status.body.utf8))
+        #expect(document.ready.ready)
+        let cluster = try #require(document.health.cluster(String(repeating: "0", count: 32)))
+        #expect(cluster.replicas.map(\.state) == [.healthy, .healthy, .healthy])
+        #expect(cluster.highestView == 3)
+        #expect(cluster.viewChanges == 2)
+        #expect(cluster.replicas[1].probe?.success == true)
+        #expect(cluster.replicas[1].commitMax != nil)
+
+        // Two replicas' ports close: no quorum, 503 naming them, check exits 1.
+        listeners[0].close()
+        listeners[2].close()
+        let lost = try await ready(agent, becomes: 503)
+        #expect(lost.status == 503)
+        #expect(lost.body.contains("NO QUORUM: 1 of 3 replicas healthy (needs 2)"), "\(lost.body)")
+        #expect(lost.body.contains("replica 0 (\(listeners[0].address)): unreachable"), "\(lost.body)")
+        #expect(lost.body.contains("replica 2 (\(listeners[2].address)): unreachable"), "\(lost.body)")
+        #expect(try check(agent) == 1)
+        let json = try await HTTPTestClient.request(base + "/ready?format=json")
+        #expect(json.status == 503)
+        #expect(json.headers["content-type"] == "application/json")
+        let verdict = try JSONDecoder().decode(ReadinessVerdict.self, from: Data(json.body.utf8))
+        #expect(!verdict.ready)
+        #expect(verdict.lines.count == 3)
+
+        let metrics = PrometheusText.samples(try await HTTPTestClient.request(base + "/metrics").body)
+        #expect(metrics["tigerbeetle_cluster_quorum{cluster=\"00000000000000000000000000000000\"}"] == 0)
+        #expect(metrics["tigerbeetle_replica_state{cluster=\"00000000000000000000000000000000\",replica=\"0\",state=\"unreachable\"}"] == 1)
+        #expect(metrics["tigerbeetle_probe_success{address=\"\(listeners[1].address)\",cluster=\"00000000000000000000000000000000\",replica=\"1\"}"] == 1)
+    }
+
+    @Test func requireAllDemandsEveryReplica() async throws {
+        let listeners = (0..<2).map { _ in LoopbackListener() }
+        defer { listeners.forEach { $0.close() } }
+        let agent = try agent(addresses: listeners.map(\.address) + ["127.0.0.1:\(LoopbackListener.closedPort())"], require: .all)
+        defer { agent.stop() }
+        try await sendCapture(to: agent)
+        let reply = try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/ready", accept: "application/json")
+        #expect(reply.status == 503)
+        let verdict = try JSONDecoder().decode(ReadinessVerdict.self, from: Data(reply.body.utf8))
+        #expect(verdict.require == .all)
+        #expect(verdict.lines[0].contains("quorum: 2 of 3"), "\(verdict.lines)")
+    }
+
+    @Test func checkExitsTwoWhenTheAgentCannotBeReached() throws {
+        let result = try BeetlewatchBinary.run(["check", "--url", "http://127.0.0.1:\(LoopbackListener.closedPort())/ready", "--timeout", "2"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("cannot reach beetlewatch"), "\(result.stderr)")
+    }
+
+    @Test func statusPrintsATable() async throws {
+        let listeners = (0..<3).map { _ in LoopbackListener() }
+        defer { listeners.forEach { $0.close() } }
+        let agent = try agent(addresses: listeners.map(\.address))
+        defer { agent.stop() }
+        try await sendCapture(to: agent)
+        _ = try await ready(agent, becomes: 200)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BeetlewatchBinary.path)
+        process.arguments = ["status", "--url", "http://127.0.0.1:\(agent.webPort)/api/v1/status"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(text.hasPrefix("READY (require quorum)"), "\(text)")
+        #expect(text.contains("REPLICA  ADDRESS"))
+        #expect(text.contains("view 3, 2 view changes seen"))
+        for listener in listeners { #expect(text.contains(listener.address)) }
+    }
+}
