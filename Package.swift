@@ -18,7 +18,8 @@ let package = Package(
         .target(name: "MetricStore", dependencies: ["StatsD"]),
         .target(name: "Exposition", dependencies: ["MetricStore"]),
         .target(name: "Health", dependencies: ["MetricStore", "Exposition"]),
-        .target(name: "Config", dependencies: ["MetricStore", "Health", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Alerting", dependencies: ["Health", "MetricStore", "Exposition"]),
+        .target(name: "Config", dependencies: ["MetricStore", "Health", "Alerting", .product(name: "Yams", package: "Yams")]),
         // libmicrohttpd, wrapped with a small C shim for its variadic start function.
         .systemLibrary(
             name: "CMicroHTTPD",
@@ -31,25 +32,26 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "StatsD", "MetricStore", "Exposition", "Health", "Config", "CMicroHTTPD", "CNetShim",
+                "StatsD", "MetricStore", "Exposition", "Health", "Alerting", "Config", "CMicroHTTPD", "CNetShim",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "beetlewatch",
             dependencies: [
-                "Agent", "Config", "MetricStore", "Exposition", "Health",
+                "Agent", "Config", "MetricStore", "Exposition", "Health", "Alerting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Test helpers: the shared fixtures, an independent oracle for the capture, promtool.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["MetricStore", "Health"], path: "Tests/TestSupport"),
         .testTarget(name: "StatsDTests", dependencies: ["StatsD"]),
         .testTarget(name: "MetricStoreTests", dependencies: ["MetricStore", "StatsD", "TestSupport"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "MetricStore", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HealthTests", dependencies: ["Health", "MetricStore", "TestSupport"]),
+        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Health", "MetricStore", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "MetricStore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "beetlewatch", "MetricStore", "Health", "Config", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "beetlewatch", "MetricStore", "Health", "Alerting", "Config", "TestSupport"]),
     ]
 )

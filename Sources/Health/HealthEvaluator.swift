@@ -81,7 +81,9 @@ public enum HealthEvaluator {
             secondsSinceSeen: heard.flatMap { $0.lastSeen > 0 ? Double(now - $0.lastSeen) / 1e9 : nil },
             probe: probe, status: status, statusName: status.map(ReplicaState.statusName),
             syncStage: heard?[.syncStage], peerReplicaConnections: heard?[.peerReplicaConnections],
-            view: heard?[.view], commitMax: heard?[.commitMax]
+            view: heard?[.view], commitMax: heard?[.commitMax], fresh: fresh,
+            journalFaulty: heard?[.journalFaulty], gridBlocksMissing: heard?[.gridBlocksMissing],
+            clockDeltaSeconds: heard?[.clockDeltaNanoseconds].map { $0 / 1e9 }
         )
     }
 
@@ -91,6 +93,8 @@ public enum HealthEvaluator {
         let healthy = replicas.filter(\.healthy).count
         let needed = HealthPolicy.majority(of: count)
         let quorum: Bool? = watched ? healthy >= needed : nil
+        let waiting = replicas.filter { $0.state == .unknown }.count
+        let quorumLost = watched && healthy + waiting < needed
         let summary: String
         switch quorum {
         case true?: summary = "quorum: \(healthy) of \(count) replicas healthy (needs \(needed))"
@@ -99,7 +103,7 @@ public enum HealthEvaluator {
         }
         let history = signals.clusters[id]
         return ClusterVerdict(id: id, name: name, watched: watched, replicaCount: count, healthyReplicas: healthy,
-                              quorumSize: needed, quorum: quorum, highestView: history?.highestView,
+                              quorumSize: needed, quorum: quorum, quorumLost: quorumLost, highestView: history?.highestView,
                               viewChanges: history?.viewChanges ?? 0, replicas: replicas, summary: summary)
     }
 

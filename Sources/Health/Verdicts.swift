@@ -16,6 +16,11 @@ public struct ReplicaVerdict: Sendable, Equatable, Codable {
     public var peerReplicaConnections: Double?
     public var view: Double?
     public var commitMax: Double?
+    /// Whether its StatsD is recent enough for its values to count (not silent).
+    public var fresh: Bool
+    public var journalFaulty: Double?
+    public var gridBlocksMissing: Double?
+    public var clockDeltaSeconds: Double?
 }
 
 /// A cluster's verdict.
@@ -32,6 +37,9 @@ public struct ClusterVerdict: Sendable, Equatable, Codable {
     public var quorumSize: Int
     /// Whether a majority is healthy; nil when the replica count is not configured.
     public var quorum: Bool?
+    /// Whether quorum is known to be lost: even counting the replicas still waiting for
+    /// data (`unknown`) as healthy, there is no majority. False while merely waiting.
+    public var quorumLost: Bool
     public var highestView: Double?
     public var viewChanges: UInt64
     public var replicas: [ReplicaVerdict]

@@ -86,6 +86,7 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
             #expect(replica.reasons.first?.detail.hasPrefix("waiting for the first TCP probe") == true)
         }
         #expect(report.clusters[0].quorum == false)
+        #expect(!report.clusters[0].quorumLost)  // waiting, not lost
         // After stale-after without a word, "unknown" becomes "silent".
         #expect(evaluate([], at: 30).clusters[0].replicas[0].state == .silent)
     }
@@ -98,6 +99,7 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
         probes[ReplicaKey(cluster: clusterID, replica: 2)]?.success = false
         let lost = evaluate(lines, probes: probes).clusters[0]
         #expect(lost.quorum == false)
+        #expect(lost.quorumLost)
         #expect(lost.summary == "NO QUORUM: 1 of 3 replicas healthy (needs 2)")
         #expect(HealthPolicy.majority(of: 1) == 1)
         #expect(HealthPolicy.majority(of: 5) == 3)

@@ -1,0 +1,54 @@
+/// An alert and where it is in its life: pending → firing → resolved.
+public struct Alert: Sendable, Equatable, Codable {
+    public enum State: String, Sendable, Codable, CaseIterable {
+        case pending, firing, resolved
+    }
+
+    public var name: AlertName
+    /// Sorted by name; always `alertname` and `severity`, then `cluster`, `replica`, ...
+    public var labels: [String: String]
+    public var annotations: [String: String]
+    public var state: State
+    /// When the condition began to hold (ns since the epoch).
+    public var activeAt: Int64
+    /// When it fired (ns), if it did.
+    public var firedAt: Int64?
+    /// When it resolved (ns), if it did.
+    public var resolvedAt: Int64?
+    /// Alertmanager's fingerprint of the labels, 16 hex digits.
+    public var fingerprint: String
+
+    public init(name: AlertName, labels: [String: String], annotations: [String: String], state: State,
+                activeAt: Int64, firedAt: Int64? = nil, resolvedAt: Int64? = nil) {
+        self.name = name
+        self.labels = labels
+        self.annotations = annotations
+        self.state = state
+        self.activeAt = activeAt
+        self.firedAt = firedAt
+        self.resolvedAt = resolvedAt
+        self.fingerprint = Fingerprint.of(labels)
+    }
+}
+
+/// Alertmanager's label fingerprint (prometheus/common model.LabelSet.Fingerprint):
+/// FNV-1a 64 over the sorted names and values, each followed by 0xFF.
+public enum Fingerprint {
+    public static func of(_ labels: [String: String]) -> String {
+        var hash: UInt64 = 14_695_981_039_346_656_037
+        func add(_ text: String) {
+            for byte in text.utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 1_099_511_628_211
+            }
+            hash ^= 0xFF
+            hash = hash &* 1_099_511_628_211
+        }
+        for name in labels.keys.sorted() {
+            add(name)
+            add(labels[name]!)
+        }
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

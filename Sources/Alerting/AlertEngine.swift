@@ -1,0 +1,73 @@
+import Health
+
+/// Evaluates the built-in rules: (state + health report + now) → new state and transitions.
+/// Pure; the agent calls it on every change of the health model and at least every second.
+public struct AlertEngine: Sendable {
+    public let rules: AlertRules
+    /// Where `docs/alerts.md` is published; each alert links `<runbookURL>#<alertname>`.
+    public let runbookURL: String
+    /// Pending and firing alerts, by fingerprint.
+    public private(set) var alerts: [String: Alert] = [:]
+    private var viewChangesSeen: [String: UInt64] = [:]
+    private var viewChangedAt: [String: Int64] = [:]
+
+    public init(rules: AlertRules = AlertRules(), runbookURL: String = AlertEngine.defaultRunbookURL) {
+        self.rules = rules
+        self.runbookURL = runbookURL
+    }
+
+    public static let defaultRunbookURL = "https://github.com/beetlewatch/beetlewatch/blob/main/docs/alerts.md"
+
+    /// Pending and firing alerts, sorted by name then labels.
+    public var active: [Alert] {
+        alerts.values.sorted { ($0.name.rawValue, $0.fingerprint) < ($1.name.rawValue, $1.fingerprint) }
+    }
+
+    /// Applies one evaluation; returns the alerts that fired or resolved in it (in their new state).
+    public mutating func evaluate(_ report: HealthReport, now: Int64) -> [Alert] {
+        for cluster in report.clusters {
+            let seen = viewChangesSeen[cluster.id]
+            if cluster.viewChanges > (seen ?? 0) { viewChangedAt[cluster.id] = now }
+            viewChangesSeen[cluster.id] = cluster.viewChanges
+        }
+        var transitions: [Alert] = []
+        var holding = Set<String>()
+        for condition in BuiltInRules.conditions(report, rules: rules, viewChangedAt: viewChangedAt, now: now) {
+            let settings = rules[condition.name]
+            var labels = condition.labels
+            labels["alertname"] = condition.name.rawValue
+            labels["severity"] = settings.severity.rawValue
+            let annotations = [
+                "summary": condition.summary,
+                "description": condition.description,
+                "runbook_url": "\(runbookURL)#\(condition.name.runbookAnchor)",
+            ]
+            let fingerprint = Fingerprint.of(labels)
+            holding.insert(fingerprint)
+            if var alert = alerts[fingerprint] {
+                alert.annotations = annotations
+                if alert.state == .pending && now - alert.activeAt >= settings.forDuration {
+                    alert.state = .firing
+                    alert.firedAt = now
+                    transitions.append(alert)
+                }
+                alerts[fingerprint] = alert
+            } else {
+                let fires = settings.forDuration <= 0
+                let alert = Alert(name: condition.name, labels: labels, annotations: annotations,
+                                  state: fires ? .firing : .pending, activeAt: now, firedAt: fires ? now : nil)
+                alerts[fingerprint] = alert
+                if fires { transitions.append(alert) }
+            }
+        }
+        for (fingerprint, var alert) in alerts where !holding.contains(fingerprint) {
+            alerts[fingerprint] = nil
+            if alert.state == .firing {
+                alert.state = .resolved
+                alert.resolvedAt = now
+                transitions.append(alert)
+            }
+        }
+        return transitions
+    }
+}

@@ -1,0 +1,69 @@
+import Health
+
+/// A rule's condition holding for one subject at one instant.
+struct AlertCondition: Equatable {
+    var name: AlertName
+    var labels: [String: String]
+    var summary: String
+    var description: String
+}
+
+/// The built-in rules over the health model. Pure; the same meanings as `prometheus/alerts.yml`.
+enum BuiltInRules {
+    /// Every condition that holds in `report`. `viewChangedAt` is when each cluster's view last rose (ns).
+    static func conditions(_ report: HealthReport, rules: AlertRules, viewChangedAt: [String: Int64], now: Int64) -> [AlertCondition] {
+        var out: [AlertCondition] = []
+        func add(_ name: AlertName, _ labels: [String: String], _ summary: String, _ description: String) {
+            guard rules[name].enabled else { return }
+            out.append(AlertCondition(name: name, labels: labels, summary: summary, description: description))
+        }
+        for cluster in report.clusters {
+            let clusterName = cluster.name ?? cluster.id
+            if cluster.quorumLost {
+                add(.quorumLost, ["cluster": cluster.id],
+                    "TigerBeetle cluster \(clusterName) has lost quorum",
+                    "\(cluster.summary). Failing: " + cluster.replicas.filter { !$0.healthy }.map { "replica \($0.replica) (\($0.reasons.map(\.detail).joined(separator: "; ")))" }.joined(separator: ", ") + ".")
+            }
+            if let changedAt = viewChangedAt[cluster.id], now - changedAt < (rules[.viewChanged].window ?? 0) {
+                add(.viewChanged, ["cluster": cluster.id],
+                    "TigerBeetle cluster \(clusterName) changed view",
+                    "The cluster's highest view rose to \(cluster.highestView.map { String(Int($0)) } ?? "?") (\(cluster.viewChanges) view changes seen since beetlewatch started).")
+            }
+            for replica in cluster.replicas {
+                let labels = ["cluster": cluster.id, "replica": String(replica.replica)]
+                let who = "replica \(replica.replica) of cluster \(clusterName)"
+                for reason in replica.reasons {
+                    switch reason.state {
+                    case .abnormal:
+                        let status = replica.statusName ?? "unknown"
+                        add(.replicaStatusAbnormal, labels.merging(["status": status]) { $1 },
+                            "TigerBeetle \(who) is \(status)", "\(reason.detail).")
+                    case .syncing:
+                        add(.replicaSyncing, labels, "TigerBeetle \(who) is state-syncing", "\(reason.detail).")
+                    case .unreachable:
+                        add(.replicaUnreachable, labels.merging(["address": replica.address ?? ""]) { $1 },
+                            "TigerBeetle \(who) is unreachable", "\(reason.detail).")
+                    case .silent:
+                        add(.replicaSilent, labels, "TigerBeetle \(who) has stopped sending StatsD", "\(reason.detail).")
+                    case .isolated:
+                        add(.replicaIsolated, labels, "TigerBeetle \(who) is cut off from its peers", "\(reason.detail).")
+                    case .healthy, .unknown:
+                        break
+                    }
+                }
+                guard replica.fresh else { continue }
+                let faulty = replica.journalFaulty ?? 0
+                let missing = replica.gridBlocksMissing ?? 0
+                if faulty > 0 || missing > 0 {
+                    add(.storageFaults, labels, "TigerBeetle \(who) reports storage faults",
+                        "journal_faulty \(Int(faulty)), grid_blocks_missing \(Int(missing)): the replica is repairing from its peers.")
+                }
+                if let delta = replica.clockDeltaSeconds, let limit = rules[.clockSkew].threshold, abs(delta) > limit {
+                    add(.clockSkew, labels, "TigerBeetle \(who) has a skewed clock",
+                        "Its clock is \(delta) s off the cluster's agreed time (limit \(limit) s).")
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,64 @@
+import Health
+import TestSupport
+import Testing
+@testable import Alerting
+
+/// The built-in rules over the shared capture's health timeline, evaluated once a second.
+@Suite struct AlertTimelineTests {
+    struct Event: Equatable {
+        var second: Int
+        var alert: Alert
+    }
+
+    let events: [Event]
+
+    init() throws {
+        let timeline = try CaptureTimeline()
+        var engine = AlertEngine()
+        var events: [Event] = []
+        for second in 0...242 {
+            let now = CaptureTimeline.epoch + Int64(second) * 1_000_000_000
+            for alert in engine.evaluate(timeline.reports[second]!, now: now) {
+                events.append(Event(second: second, alert: alert))
+            }
+        }
+        self.events = events
+    }
+
+    func fired(_ name: AlertName) -> [Event] { events.filter { $0.alert.name == name && $0.alert.state == .firing } }
+    func resolved(_ name: AlertName) -> [Event] { events.filter { $0.alert.name == name && $0.alert.state == .resolved } }
+
+    @Test func replicaOneUnreachableAfterItsKill() throws {
+        let unreachable = fired(.replicaUnreachable).filter { $0.alert.labels["replica"] == "1" }
+        let first = try #require(unreachable.first)
+        // Killed at 81.1 s; the first failed probe at 82 s; `for: 10s`.
+        #expect(first.second == 92)
+        #expect(first.alert.labels["address"] == "127.0.0.1:3001")
+        #expect(first.alert.labels["severity"] == "critical")
+        #expect(resolved(.replicaUnreachable).first { $0.alert.labels["replica"] == "1" }?.second == 128)
+    }
+
+    @Test func quorumLostAfterTheDoubleKillAndResolvedAfterTheRestart() throws {
+        let lost = fired(.quorumLost)
+        #expect(lost.map(\.second) == [168])
+        #expect(lost[0].alert.labels == ["alertname": "TigerBeetleQuorumLost", "cluster": CaptureTimeline.cluster, "severity": "critical"])
+        #expect(lost[0].alert.annotations["summary"] == "TigerBeetle cluster 0 has lost quorum")
+        #expect(lost[0].alert.annotations["runbook_url"]?.hasSuffix("docs/alerts.md#tigerbeetlequorumlost") == true)
+        #expect(resolved(.quorumLost).map(\.second) == [216])
+    }
+
+    @Test func twoViewChangesEachFireOnceAndResolveOnTheirOwn() {
+        #expect(fired(.viewChanged).map(\.second) == [83, 211])
+        // `window: 1m`: the first resolves at 143 s; the second would at 271 s, after the capture ends.
+        #expect(resolved(.viewChanged).map(\.second) == [143])
+    }
+
+    @Test func noStatusAbnormalInTheCapture() {
+        #expect(fired(.replicaStatusAbnormal).isEmpty)
+    }
+
+    @Test func theLoneReplicaIsIsolatedAndTheDeadOnesSilent() {
+        #expect(fired(.replicaIsolated).map { $0.alert.labels["replica"]! } == ["1"])
+        #expect(Set(fired(.replicaSilent).map { $0.alert.labels["replica"]! }) == ["0", "1", "2"])
+    }
+}
