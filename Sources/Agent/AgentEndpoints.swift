@@ -1,3 +1,4 @@
+import Alerting
 import Exposition
 import Foundation
 import Health
@@ -8,6 +9,7 @@ import MetricStore
 struct AgentEndpoints: HTTPHandler {
     let metricsPage: @Sendable () -> [UInt8]
     let healthReport: @Sendable () -> HealthReport
+    let alerts: @Sendable () -> [Alert]
     let readyRequirement: ReadinessRequirement
 
     static let indexPage = """
@@ -21,6 +23,7 @@ struct AgentEndpoints: HTTPHandler {
         <li><a href="/ready">/ready</a>: 200 while every watched cluster has quorum (<a href="/ready?format=json">JSON</a>)</li>
         <li><a href="/health">/health</a>: liveness of the agent itself</li>
         <li><a href="/api/v1/status">/api/v1/status</a>: the health model as JSON</li>
+        <li><a href="/api/v1/alerts">/api/v1/alerts</a>: pending and firing alerts as JSON</li>
         </ul>
         </body></html>
 
@@ -41,6 +44,8 @@ struct AgentEndpoints: HTTPHandler {
                 let document = StatusDocument(ready: Readiness.evaluate(report, require: readyRequirement), health: report)
                 return Self.json(document, status: 200)
             }
+        case "/api/v1/alerts":
+            route = { Self.json(AlertsDocument(alerts()), status: 200) }
         case "/":
             route = { HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(Self.indexPage.utf8)) }
         default:

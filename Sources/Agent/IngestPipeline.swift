@@ -9,9 +9,13 @@ final class IngestPipeline: @unchecked Sendable {
     private let state: MetricsState
     private let worker = WorkerThread(name: "statsd-ingest")
 
-    init(queue: IngestQueue, state: MetricsState) {
+    /// Called (on the ingest thread) when a batch changed what the health model reads.
+    private let onSignalsChanged: @Sendable () -> Void
+
+    init(queue: IngestQueue, state: MetricsState, onSignalsChanged: @escaping @Sendable () -> Void = {}) {
         self.queue = queue
         self.state = state
+        self.onSignalsChanged = onSignalsChanged
     }
 
     func start() {
@@ -29,10 +33,14 @@ final class IngestPipeline: @unchecked Sendable {
             let active = worker.isRunning
             if let chunk = queue.take(timeout: .milliseconds(active ? 200 : 0)) {
                 let now = WallClock.now()
+                var changed = false
                 state.update { store in
+                    let before = store.signals.generation
                     chunk.forEachDatagram { store.ingest(datagram: $0, now: now) }
+                    changed = store.signals.generation != before
                 }
                 queue.recycle(chunk)
+                if changed { onSignalsChanged() }
             } else if !active {
                 return
             }

@@ -12,9 +12,13 @@ final class ReplicaProber: Sendable {
     private let interval: Duration
     private let timeout: Duration
 
-    init(clusters: [WatchedCluster], interval: Duration, timeout: Duration) {
+    /// Called when a probe's outcome flips (success ↔ failure, or the first result).
+    private let onChange: @Sendable () -> Void
+
+    init(clusters: [WatchedCluster], interval: Duration, timeout: Duration, onChange: @escaping @Sendable () -> Void = {}) {
         self.interval = interval
         self.timeout = timeout
+        self.onChange = onChange
         workers = clusters.flatMap { cluster in
             cluster.addresses.enumerated().map { replica, address in
                 (ReplicaKey(cluster: cluster.id, replica: replica), address, WorkerThread(name: "probe-\(replica)"))
@@ -33,7 +37,11 @@ final class ReplicaProber: Sendable {
                 while worker.isRunning {
                     let began = WallClock.monotonic()
                     let result = TCPProbe.run(address: address, timeout: timeout)
-                    results.withLock { $0[key] = result }
+                    let flipped = results.withLock { results -> Bool in
+                        defer { results[key] = result }
+                        return results[key]?.success != result.success
+                    }
+                    if flipped { onChange() }
                     // Sleep until the next tick, waking often enough to stop promptly.
                     let next = began + interval.nanoseconds
                     while worker.isRunning, WallClock.monotonic() < next {

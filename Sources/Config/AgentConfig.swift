@@ -1,3 +1,4 @@
+import Alerting
 import Health
 import MetricStore
 
@@ -24,11 +25,29 @@ public struct AgentConfig: Sendable, Equatable {
     public var probeTimeout = Duration.seconds(1)
     public var statsdStaleAfter = Duration.seconds(25)
     public var readyRequire = ReadinessRequirement.quorum
+    /// `--alert.webhook-url`, each a receiver with the defaults.
+    public var webhookURLs: [String] = []
+    /// The config file's `receivers:`.
+    public var fileReceivers: [WebhookReceiverConfig] = []
+    public var alertmanagerURLs: [String] = []
+    public var alertRules = AlertRules()
+    public var alertResendDelay = Duration.seconds(60)
+    public var alertRunbookURL = AlertEngine.defaultRunbookURL
+    /// How beetlewatch is reached from outside (links in notifications); default http://<hostname>:<port>.
+    public var webExternalURL: String?
+    public var shutdownTimeout = Duration.seconds(5)
 
     public init() {}
 
     /// The TTL in nanoseconds, as the store takes it (0 = never).
     public var statsdTTLNanoseconds: Int64 { statsdTTL.nanoseconds }
+
+    /// Every webhook receiver: the file's, then one per `--alert.webhook-url`.
+    public var receivers: [WebhookReceiverConfig] {
+        fileReceivers + webhookURLs.enumerated().map { i, url in
+            WebhookReceiverConfig(name: webhookURLs.count == 1 && fileReceivers.isEmpty ? "webhook" : "webhook-\(i + 1)", url: url)
+        }
+    }
 
     /// Every cluster to watch: the one from flags/env/keys, then the file's list (ids unique).
     public var watchedClusters: [WatchedCluster] {

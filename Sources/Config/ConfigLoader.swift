@@ -1,3 +1,4 @@
+import Alerting
 import Health
 import Yams
 
@@ -22,6 +23,8 @@ public enum ConfigLoader {
         var config = AgentConfig()
         var sources: [String: String] = [:]
         config.fileClusters = parsedFile?.clusters ?? []
+        config.fileReceivers = parsedFile?.receivers ?? []
+        config.alertRules = parsedFile?.rules ?? AlertRules()
         for setting in Setting.all {
             let value: String
             let source: String
@@ -54,6 +57,10 @@ public enum ConfigLoader {
 
     /// The config file key for several watched clusters (a list; no flag or variable).
     public static let clustersKey = "tigerbeetle.clusters"
+    /// Webhook receivers with all their options (a list).
+    public static let receiversKey = "receivers"
+    /// Per-rule overrides: `rules: {TigerBeetleReplicaUnreachable: {for: 30s, severity: warning, enabled: false}}`.
+    public static let rulesKey = "rules"
 
     /// `tigerbeetle: {clusters: [{cluster: 0, addresses: "a:3001,b:3001,c:3001"}, ...]}`;
     /// `addresses` may also be a list.
@@ -100,28 +107,43 @@ public enum ConfigLoader {
     }
 
     /// Flattens the YAML mapping into `section.key` → scalar text; unknown keys are errors.
-    static func flatten(yaml: String, name: String) throws(ConfigError) -> (values: [String: String], clusters: [WatchedCluster]) {
+    /// What a config file holds: flat settings, and the structured sections.
+    struct FileContents {
+        var values: [String: String] = [:]
+        var clusters: [WatchedCluster] = []
+        var receivers: [WebhookReceiverConfig] = []
+        var rules: AlertRules?
+    }
+
+    static func flatten(yaml: String, name: String) throws(ConfigError) -> FileContents {
         let node: Node?
         do {
             node = try Yams.compose(yaml: yaml)
         } catch {
             throw ConfigError(field: "(file)", source: name, reason: "not valid YAML: \(error)")
         }
-        guard let node else { return ([:], []) }
+        guard let node else { return FileContents() }
         guard case .mapping = node else {
             throw ConfigError(field: "(file)", source: name, reason: "the top level must be a mapping of sections, e.g. statsd: {ttl: 5m}")
         }
-        var out: [String: String] = [:]
-        var clusters: [WatchedCluster] = []
-        try flatten(node, prefix: "", name: name, into: &out, clusters: &clusters)
-        return (out, clusters)
+        var contents = FileContents()
+        try flatten(node, prefix: "", name: name, into: &contents)
+        return contents
     }
 
-    private static func flatten(_ node: Node, prefix: String, name: String, into out: inout [String: String],
-                                clusters: inout [WatchedCluster]) throws(ConfigError) {
-        if prefix == clustersKey {
-            clusters = try watchedClusters(node, name: name)
+    private static func flatten(_ node: Node, prefix: String, name: String, into contents: inout FileContents) throws(ConfigError) {
+        switch prefix {
+        case clustersKey:
+            contents.clusters = try watchedClusters(node, name: name)
             return
+        case receiversKey:
+            contents.receivers = try FileSections.receivers(node, name: name)
+            return
+        case rulesKey:
+            contents.rules = try FileSections.rules(node, name: name)
+            return
+        default:
+            break
         }
         switch node {
         case .mapping(let mapping):
@@ -130,14 +152,16 @@ public enum ConfigLoader {
                     throw ConfigError(field: prefix.isEmpty ? "(file)" : prefix, source: name, reason: "keys must be strings")
                 }
                 let path = prefix.isEmpty ? key : prefix + "." + key
-                try flatten(value, prefix: path, name: name, into: &out, clusters: &clusters)
+                try flatten(value, prefix: path, name: name, into: &contents)
             }
         case .scalar(let scalar):
             guard Setting.named(prefix) != nil else {
                 let sections = Set(Setting.all.map { String($0.key.split(separator: ".")[0]) }).sorted()
                 throw ConfigError(field: prefix, source: name, reason: "unknown key (sections: \(sections.joined(separator: ", ")); keys mirror the flags)")
             }
-            out[prefix] = scalar.string
+            contents.values[prefix] = scalar.string
+        case .sequence(let items) where Setting.named(prefix)?.repeatable == true:
+            contents.values[prefix] = items.compactMap(\.string).joined(separator: String(Setting.listSeparator))
         case .sequence, .alias:
             throw ConfigError(field: prefix, source: name, reason: "expected a single value, not a list")
         }

@@ -1,3 +1,4 @@
+import Alerting
 import Health
 
 /// One configurable setting: its key (which is also the flag name and the YAML
@@ -9,14 +10,33 @@ public struct Setting: Sendable {
     /// nil: unset unless given.
     public let defaultValue: String?
     public let help: String
+    /// May be given several times (flags repeated, a YAML list, or comma-separated in the environment).
+    public let repeatable: Bool
     let apply: @Sendable (inout AgentConfig, String) throws(ReasonError) -> Void
 
-    init(_ key: String, _ defaultValue: String?, _ help: String,
+    init(_ key: String, _ defaultValue: String?, _ help: String, repeatable: Bool = false,
          apply: @escaping @Sendable (inout AgentConfig, String) throws(ReasonError) -> Void) {
         self.key = key
         self.defaultValue = defaultValue
         self.help = help
+        self.repeatable = repeatable
         self.apply = apply
+    }
+
+    /// Separates the values of a repeatable setting in its one text form.
+    public static let listSeparator: Character = "\n"
+
+    /// The values of a repeatable setting: split on newlines (repeated flags, YAML lists) and commas (environment).
+    static func list(_ value: String) -> [String] {
+        value.split(whereSeparator: { $0 == listSeparator || $0 == "," }).map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+    }
+
+    static func urls(_ value: String) throws(ReasonError) -> [String] {
+        let urls = list(value)
+        for url in urls where !(url.hasPrefix("http://") || url.hasPrefix("https://")) || url.count < 10 {
+            throw ReasonError("\"\(url)\" is not an http:// or https:// URL")
+        }
+        return urls
     }
 
     public var flag: String { "--" + key }
@@ -72,6 +92,28 @@ public struct Setting: Sendable {
         },
         Setting("ready.require", "quorum", "What /ready demands of every watched cluster: quorum (a healthy majority) or all (every replica healthy).") { config, value throws(ReasonError) in
             config.readyRequire = try ValueParsers.choice(value, ReadinessRequirement.allCases.map { ($0.rawValue, $0) })
+        },
+        Setting("alert.webhook-url", nil, "Send Alertmanager-format webhooks (version 4) here; repeat for several receivers. More options: receivers: in the config file.", repeatable: true) { config, value throws(ReasonError) in
+            config.webhookURLs = try urls(value)
+        },
+        Setting("alertmanager.url", nil, "Push alerts to this Alertmanager (POST /api/v2/alerts), as Prometheus does; repeat for an HA pair.", repeatable: true) { config, value throws(ReasonError) in
+            config.alertmanagerURLs = try urls(value).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        },
+        Setting("alert.resend-delay", "1m", "Firing alerts are re-sent to Alertmanager this often, with endsAt 4 resend delays ahead.") { config, value throws(ReasonError) in
+            let duration = try ValueParsers.duration(value)
+            guard duration >= .seconds(1) else { throw ReasonError("must be at least 1s") }
+            config.alertResendDelay = duration
+        },
+        Setting("alert.runbook-url", AlertEngine.defaultRunbookURL, "Where docs/alerts.md is published: each alert's runbook_url is this plus #alertname.") { config, value throws(ReasonError) in
+            config.alertRunbookURL = value.trimmingWhitespace()
+        },
+        Setting("web.external-url", nil, "The URL beetlewatch is reached at, for links in notifications (default http://<hostname>:<port>).") { config, value throws(ReasonError) in
+            let url = try urls(value)
+            guard url.count == 1 else { throw ReasonError("one URL") }
+            config.webExternalURL = url[0].hasSuffix("/") ? String(url[0].dropLast()) : url[0]
+        },
+        Setting("shutdown.timeout", "5s", "On SIGTERM, pending notifications get this long to go out.") { config, value throws(ReasonError) in
+            config.shutdownTimeout = try ValueParsers.duration(value)
         },
         Setting("log.level", "info", "Log level: trace, debug, info, notice, warning, error, critical.") { config, value throws(ReasonError) in
             config.logLevel = try ValueParsers.choice(value, LogLevel.allCases.map { ($0.rawValue, $0) })

@@ -58,6 +58,9 @@ public struct TigerBeetleSignals: Sendable {
     public private(set) var keys: [ReplicaKey] = []
     public private(set) var replicas: [ReplicaSignals] = []
     public private(set) var clusters: [String: ClusterViewHistory] = [:]
+    /// Rises whenever a replica appears or a signal takes a new value (not on mere last-seen updates):
+    /// the alert loop evaluates at once when it moves.
+    public private(set) var generation: UInt64 = 0
     private var index: [ReplicaKey: Int32] = [:]
 
     public init() {}
@@ -69,6 +72,7 @@ public struct TigerBeetleSignals: Sendable {
         keys.append(key)
         replicas.append(ReplicaSignals(lastSeen: 0))
         index[key] = slot
+        generation += 1
         return slot
     }
 
@@ -78,6 +82,7 @@ public struct TigerBeetleSignals: Sendable {
     }
 
     mutating func record(_ signal: ReplicaSignal, value: Double, slot: Int32) {
+        if replicas[Int(slot)].values[signal.rawValue] != value { generation += 1 }
         replicas[Int(slot)].values[signal.rawValue] = value
         guard signal == .view else { return }
         let cluster = keys[Int(slot)].cluster

@@ -34,10 +34,14 @@ struct SettingsArguments: ParsableArguments {
                 index += 1
                 value = settingFlags[index]
             }
-            guard Setting.named(key) != nil else {
-                throw ConfigError(field: key, source: word, reason: "unknown flag (see beetlewatch --help)")
+            guard let setting = Setting.named(key) else {
+                throw ConfigError(field: key, source: word, reason: "unknown flag (see beetlewatch run --help)")
             }
-            values[key] = value
+            if setting.repeatable, let earlier = values[key] {
+                values[key] = earlier + String(Setting.listSeparator) + value
+            } else {
+                values[key] = value
+            }
             index += 1
         }
         return values
@@ -63,7 +67,7 @@ struct SettingsArguments: ParsableArguments {
     static var settingsHelp: String {
         var out = "Settings (flag, environment variable, default); every flag is also a config file key:\n"
         for setting in Setting.all {
-            out += "  \(setting.flag) <value>\n      \(setting.help)\n      env \(setting.environmentVariable), default \(setting.defaultValue)\n"
+            out += "  \(setting.flag) <value>\(setting.repeatable ? " (repeatable)" : "")\n      \(setting.help)\n      env \(setting.environmentVariable), default \(setting.defaultValue ?? "none")\n"
         }
         return out
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Alerting
 import Health
 
 /// A table of clusters and replicas from a running agent.
@@ -28,6 +29,11 @@ struct StatusCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         print(StatusTable.render(document, now: Date().timeIntervalSince1970), terminator: "")
+        let alertsURL = url.replacingOccurrences(of: "/api/v1/status", with: "/api/v1/alerts")
+        if let reply = try? await AgentClient.get(alertsURL, timeout: timeout, accept: "application/json"), reply.status == 200,
+           let alerts = try? JSONDecoder().decode(AlertsDocument.self, from: reply.body) {
+            print("\n" + alerts.text, terminator: "")
+        }
         if !document.ready.ready { throw ExitCode(1) }
     }
 }

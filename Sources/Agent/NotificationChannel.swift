@@ -1,0 +1,159 @@
+import Alerting
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import Synchronization
+
+/// One destination for notifications (a webhook receiver or an Alertmanager): a bounded
+/// queue and its own delivery thread, so a dead or slow destination delays nothing else.
+final class NotificationChannel: Sendable {
+    struct Entry {
+        /// Entries with the same key supersede each other (a group's newer state).
+        var key: String
+        var body: Data
+        /// A re-send of an unchanged state: dropped first when the queue is full.
+        var isRepeat: Bool
+    }
+
+    struct Delivery {
+        var url: URL
+        var headers: [String: String]
+        var timeout: Double
+        var maxAttempts = 5
+        var baseBackoff = 0.5
+        var maxBackoff = 30.0
+    }
+
+    private struct State {
+        var queue: [Entry] = []
+        var stats: NotificationStats
+        var drainUntil: Int64?
+    }
+
+    let name: String
+    let capacity: Int
+    private let delivery: Delivery
+    private let state: Mutex<State>
+    private let wake = DispatchSemaphore(value: 0)
+    private let worker: WorkerThread
+    private let session: URLSession
+    private let logger: Logger
+
+    init(name: String, delivery: Delivery, capacity: Int = 64, logger: Logger) {
+        self.name = name
+        self.delivery = delivery
+        self.capacity = capacity
+        self.state = Mutex(State(stats: NotificationStats(receiver: name)))
+        self.worker = WorkerThread(name: "notify-\(name)")
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = delivery.timeout
+        configuration.timeoutIntervalForResource = delivery.timeout
+        self.session = URLSession(configuration: configuration)
+        self.logger = logger
+    }
+
+    var stats: NotificationStats {
+        state.withLock { state in
+            var stats = state.stats
+            stats.queueLength = state.queue.count
+            return stats
+        }
+    }
+
+    /// Queues a notification; never blocks.
+    func enqueue(_ entry: Entry) {
+        state.withLock { state in
+            if let index = state.queue.firstIndex(where: { $0.key == entry.key }) {
+                state.queue[index] = entry
+                return
+            }
+            if state.queue.count >= capacity {
+                let victim = state.queue.firstIndex(where: \.isRepeat) ?? 0
+                state.queue.remove(at: victim)
+                state.stats.outcomes[.dropped, default: 0] += 1
+            }
+            state.queue.append(entry)
+        }
+        wake.signal()
+    }
+
+    func start() {
+        worker.start { [self] in
+            while true {
+                let next = state.withLock { state -> Entry? in state.queue.isEmpty ? nil : state.queue.removeFirst() }
+                if let next {
+                    deliver(next)
+                    continue
+                }
+                if !worker.isRunning { return }
+                _ = wake.wait(timeout: .now() + .milliseconds(200))
+            }
+        }
+    }
+
+    /// Stops; what is queued gets until `deadline` (monotonic ns) to go out.
+    func stop(drainUntil deadline: Int64) {
+        state.withLock { $0.drainUntil = deadline }
+        worker.stop()
+        let left = state.withLock { state -> Int in
+            let count = state.queue.count
+            state.stats.outcomes[.dropped, default: 0] += UInt64(count)
+            state.queue.removeAll()
+            return count
+        }
+        if left > 0 { logger.warning("notifications not sent before the shutdown timeout", metadata: ["receiver": "\(name)", "count": "\(left)"]) }
+        session.invalidateAndCancel()
+    }
+
+    /// Past the shutdown deadline, give up on an entry.
+    private var pastDeadline: Bool {
+        guard let deadline = state.withLock({ $0.drainUntil }) else { return false }
+        return WallClock.monotonic() >= deadline
+    }
+
+    private func deliver(_ entry: Entry) {
+        if pastDeadline {
+            record(.dropped)
+            return
+        }
+        var attempt = 0
+        while true {
+            attempt += 1
+            let outcome = HTTPPost.send(entry.body, to: delivery.url, headers: delivery.headers, timeout: delivery.timeout, session: session)
+            switch outcome.status {
+            case let status? where (200..<300).contains(status):
+                record(.success)
+                return
+            case let status? where (400..<500).contains(status):
+                logger.error("notification refused; not retrying", metadata: ["receiver": "\(name)", "status": "\(status)"])
+                record(.rejected)
+                return
+            default:
+                let reason = outcome.status.map { "HTTP \($0)" } ?? outcome.error ?? "unknown error"
+                if attempt >= delivery.maxAttempts || pastDeadline {
+                    logger.error("notification failed", metadata: ["receiver": "\(name)", "attempts": "\(attempt)", "error": "\(reason)"])
+                    record(.failed)
+                    return
+                }
+                // Exponential backoff with full jitter in [backoff/2, backoff].
+                let backoff = min(delivery.maxBackoff, delivery.baseBackoff * pow(2, Double(attempt - 1)))
+                let pause = backoff / 2 + Double.random(in: 0...(backoff / 2))
+                logger.warning("notification failed; retrying", metadata: ["receiver": "\(name)", "attempt": "\(attempt)", "error": "\(reason)", "retry_in": "\(pause)"])
+                sleepUnlessDraining(seconds: pause)
+            }
+        }
+    }
+
+    private func sleepUnlessDraining(seconds: Double) {
+        let until = WallClock.monotonic() + Int64(seconds * 1e9)
+        while WallClock.monotonic() < until && !pastDeadline {
+            usleep(20_000)
+        }
+    }
+
+    private func record(_ outcome: NotificationStats.Outcome) {
+        state.withLock { $0.stats.outcomes[outcome, default: 0] += 1 }
+    }
+}

@@ -1,0 +1,24 @@
+/// A webhook receiver: where notifications go and how.
+public struct WebhookReceiverConfig: Sendable, Equatable {
+    public var name: String
+    public var url: String
+    public var headers: [String: String] = [:]
+    public var bearerToken: String?
+    public var basicAuth: (username: String, password: String)?
+    /// Per request (ns).
+    public var timeout: Int64 = 10_000_000_000
+    public var sendResolved = true
+    /// Firing groups are notified again after this long (ns); Alertmanager's default.
+    public var repeatInterval: Int64 = 4 * 3_600_000_000_000
+
+    public init(name: String, url: String) {
+        self.name = name
+        self.url = url
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.name == b.name && a.url == b.url && a.headers == b.headers && a.bearerToken == b.bearerToken
+            && a.basicAuth?.username == b.basicAuth?.username && a.basicAuth?.password == b.basicAuth?.password
+            && a.timeout == b.timeout && a.sendResolved == b.sendResolved && a.repeatInterval == b.repeatInterval
+    }
+}

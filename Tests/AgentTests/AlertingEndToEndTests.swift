@@ -1,0 +1,150 @@
+import Agent
+import Alerting
+import Config
+import Foundation
+import Health
+import Logging
+import TestSupport
+import Testing
+
+let clusterHex = String(repeating: "0", count: 32)
+
+/// An agent watching cluster 0 at three reachable loopback ports, with alerting configured.
+func alertingAgent(_ configure: (inout AgentConfig) -> Void) throws -> (Agent, [LoopbackListener]) {
+    let listeners = (0..<3).map { _ in LoopbackListener() }
+    var config = AgentConfig()
+    config.statsdListenUDP = HostPort(host: "127.0.0.1", port: 0)
+    config.webListenAddress = HostPort(host: "127.0.0.1", port: 0)
+    config.tigerBeetleCluster = "0"
+    config.tigerBeetleAddresses = listeners.map(\.address)
+    config.probeInterval = .milliseconds(200)
+    config.webExternalURL = "http://beetlewatch.test:9917"
+    configure(&config)
+    var logger = Logger(label: "beetlewatch-test")
+    logger.logLevel = .critical
+    let agent = try Agent(config: config, logger: logger)
+    agent.start()
+    return (agent, listeners)
+}
+
+func send(_ text: String, to agent: Agent) throws {
+    try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort)).send(Array(text.utf8))
+}
+
+func sendCaptureAndWait(_ agent: Agent) async throws {
+    let capture = try SharedFixtures.capture()
+    let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort))
+    for datagram in capture { try sender.send(Array(datagram.text.utf8)) }
+    _ = try await HTTPTestClient.scrape(port: agent.webPort) { $0["beetlewatch_statsd_datagrams_total"] == Double(capture.count) }
+}
+
+/// Waits until `condition` holds (or `seconds` pass).
+func eventually(_ seconds: Double = 15, _ condition: () -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+}
+
+func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMessage] {
+    recorder.received.compactMap { try? JSONDecoder().decode(WebhookMessage.self, from: $0.body) }
+        .filter { $0.groupLabels["alertname"] == alertname.rawValue }
+}
+
+@Suite(.serialized) struct AlertingEndToEndTests {
+    /// replica_status 0 → 1 → 0 reaches a real webhook receiver as firing, then resolved, in the v4 format.
+    @Test func webhookGetsFiringThenResolved() async throws {
+        let recorder = WebhookRecorder()
+        defer { recorder.close() }
+        let (agent, listeners) = try alertingAgent { $0.webhookURLs = ["http://127.0.0.1:\(recorder.port)/hook"] }
+        defer { agent.stop(); listeners.forEach { $0.close() } }
+        try await sendCaptureAndWait(agent)
+
+        let sent = Date()
+        try send("tb.replica_status:1|g|#cluster:\(clusterHex),replica:1", to: agent)
+        try await eventually { !messages(recorder, alertname: .replicaStatusAbnormal).isEmpty }
+        let firing = try #require(messages(recorder, alertname: .replicaStatusAbnormal).first)
+        let arrived = try #require(recorder.received.first { (try? JSONDecoder().decode(WebhookMessage.self, from: $0.body))?.groupLabels["alertname"] == AlertName.replicaStatusAbnormal.rawValue })
+        print("alert latency, datagram to webhook: \(String(format: "%.1f", arrived.at.timeIntervalSince(sent) * 1000)) ms")
+
+        #expect(firing.version == "4")
+        #expect(firing.status == "firing")
+        #expect(firing.receiver == "webhook")
+        #expect(firing.groupKey == "{}:{alertname=\"TigerBeetleReplicaStatusAbnormal\", cluster=\"\(clusterHex)\"}")
+        #expect(firing.groupLabels == ["alertname": "TigerBeetleReplicaStatusAbnormal", "cluster": clusterHex])
+        #expect(firing.truncatedAlerts == 0)
+        #expect(firing.externalURL == "http://beetlewatch.test:9917")
+        let labels = ["alertname": "TigerBeetleReplicaStatusAbnormal", "cluster": clusterHex, "replica": "1", "severity": "critical", "status": "view_change"]
+        #expect(firing.commonLabels == labels)
+        #expect(firing.commonAnnotations["summary"] == "TigerBeetle replica 1 of cluster 0 is view_change")
+        #expect(firing.alerts.count == 1)
+        let alert = firing.alerts[0]
+        #expect(alert.status == "firing")
+        #expect(alert.labels == labels)
+        #expect(alert.annotations["description"] == "replica_status 1 (view_change).")
+        #expect(alert.annotations["runbook_url"]?.hasSuffix("docs/alerts.md#tigerbeetlereplicastatusabnormal") == true)
+        #expect(alert.endsAt == "0001-01-01T00:00:00Z")
+        #expect(alert.startsAt.hasSuffix("Z") && alert.startsAt.count == 24)
+        #expect(alert.generatorURL == "http://beetlewatch.test:9917/api/v1/alerts")
+        #expect(alert.fingerprint == Fingerprint.of(labels))
+        let request = try #require(recorder.received.first)
+        #expect(request.path == "/hook")
+        #expect(request.headers["content-type"] == "application/json")
+
+        // /api/v1/alerts and /metrics show it.
+        let api = try JSONDecoder().decode(AlertsDocument.self, from: Data(try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/api/v1/alerts").body.utf8))
+        #expect(api.alerts.contains { $0.alertname == "TigerBeetleReplicaStatusAbnormal" && $0.state == "firing" })
+        let metrics = PrometheusText.samples(try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/metrics").body)
+        #expect(metrics["beetlewatch_alerts{alertname=\"TigerBeetleReplicaStatusAbnormal\",state=\"firing\"}"] == 1)
+        #expect(metrics["beetlewatch_alert_active{alertname=\"TigerBeetleReplicaStatusAbnormal\",alertstate=\"firing\",cluster=\"\(clusterHex)\",replica=\"1\",severity=\"critical\",status=\"view_change\"}"] == 1)
+
+        try send("tb.replica_status:0|g|#cluster:\(clusterHex),replica:1", to: agent)
+        try await eventually { messages(recorder, alertname: .replicaStatusAbnormal).count >= 2 }
+        let resolved = messages(recorder, alertname: .replicaStatusAbnormal)[1]
+        #expect(resolved.status == "resolved")
+        #expect(resolved.alerts.map(\.status) == ["resolved"])
+        #expect(resolved.alerts[0].fingerprint == alert.fingerprint)
+        #expect(resolved.alerts[0].startsAt == alert.startsAt)
+        #expect(resolved.alerts[0].endsAt != "0001-01-01T00:00:00Z")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(messages(recorder, alertname: .replicaStatusAbnormal).count == 2)
+        let after = PrometheusText.samples(try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/metrics").body)
+        #expect(after["beetlewatch_notifications_total{outcome=\"success\",receiver=\"webhook\"}"].map { $0 >= 2 } == true)
+        #expect(after["beetlewatch_notifications_total{outcome=\"failed\",receiver=\"webhook\"}"] == 0)
+    }
+
+    /// The receiver is down when the alert fires and comes back: the notification still arrives, once.
+    @Test func aReceiverThatComesBackGetsTheNotificationOnce() async throws {
+        let recorder = WebhookRecorder(listening: false)
+        defer { recorder.close() }
+        let (agent, listeners) = try alertingAgent { $0.webhookURLs = ["http://127.0.0.1:\(recorder.port)/"] }
+        defer { agent.stop(); listeners.forEach { $0.close() } }
+        try await sendCaptureAndWait(agent)
+        try send("tb.replica_status:2|g|#cluster:\(clusterHex),replica:2", to: agent)
+        try await Task.sleep(for: .milliseconds(1200))  // two failed attempts (connection refused), backing off
+        recorder.listen()
+        try await eventually { !messages(recorder, alertname: .replicaStatusAbnormal).isEmpty }
+        try await Task.sleep(for: .seconds(2))
+        let delivered = messages(recorder, alertname: .replicaStatusAbnormal)
+        #expect(delivered.count == 1)
+        #expect(delivered.first?.alerts.first?.labels["status"] == "recovering")
+    }
+
+    /// A 4xx is not retried; a 5xx is, a bounded number of times.
+    @Test func clientErrorsAreNotRetriedServerErrorsAre() async throws {
+        let recorder = WebhookRecorder()
+        defer { recorder.close() }
+        recorder.respond(with: 400)
+        let (agent, listeners) = try alertingAgent { $0.webhookURLs = ["http://127.0.0.1:\(recorder.port)/"] }
+        defer { agent.stop(); listeners.forEach { $0.close() } }
+        try await sendCaptureAndWait(agent)
+        try send("tb.replica_sync_stage:3|g|#cluster:\(clusterHex),replica:0", to: agent)
+        try await eventually { !messages(recorder, alertname: .replicaSyncing).isEmpty }
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(messages(recorder, alertname: .replicaSyncing).count == 1)
+        recorder.respond(with: 503)
+        try send("tb.replica_sync_stage:0|g|#cluster:\(clusterHex),replica:0", to: agent)
+        try await eventually(10) { messages(recorder, alertname: .replicaSyncing).count >= 3 }
+        #expect(messages(recorder, alertname: .replicaSyncing).count >= 3)  // the resolved one, retried
+        let metrics = PrometheusText.samples(try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/metrics").body)
+        #expect(metrics["beetlewatch_notifications_total{outcome=\"rejected\",receiver=\"webhook\"}"].map { $0 >= 1 } == true)
+    }
+}
