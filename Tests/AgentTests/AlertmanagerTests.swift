@@ -1,0 +1,92 @@
+import Agent
+import Alerting
+import Foundation
+import TestSupport
+import Testing
+
+/// A real Alertmanager (Debian's prometheus-alertmanager) on loopback, routing to a test receiver.
+final class AlertmanagerProcess {
+    let port: UInt16
+    let process = Process()
+    let directory: URL
+
+    static var binary: String? {
+        ["/usr/bin/prometheus-alertmanager", "/usr/bin/alertmanager"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    init(receiverURL: String) throws {
+        let binary = try #require(Self.binary, "prometheus-alertmanager not installed: scripts/test installs it")
+        let probe = LoopbackListener()
+        port = probe.port
+        probe.close()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-am-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let config = """
+            route:
+              receiver: test
+              group_by: [alertname, cluster]
+              group_wait: 0s
+              group_interval: 1s
+              repeat_interval: 1h
+            receivers:
+              - name: test
+                webhook_configs:
+                  - url: \(receiverURL)
+                    send_resolved: true
+            """
+        try config.write(to: directory.appendingPathComponent("alertmanager.yml"), atomically: true, encoding: .utf8)
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "--config.file=\(directory.path)/alertmanager.yml", "--storage.path=\(directory.path)",
+            "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+@Suite(.serialized) struct AlertmanagerTests {
+    /// beetlewatch pushes to a real Alertmanager, which delivers firing and then resolved to the receiver.
+    @Test func alertmanagerDeliversPushedAlertsAndTheirResolution() async throws {
+        let recorder = WebhookRecorder()
+        defer { recorder.close() }
+        let alertmanager = try AlertmanagerProcess(receiverURL: "http://127.0.0.1:\(recorder.port)/am")
+        defer { alertmanager.stop() }
+        try await eventually(20) { (try? Data(contentsOf: URL(string: alertmanager.url + "/-/ready")!)) != nil }
+
+        let (agent, listeners) = try alertingAgent {
+            $0.alertmanagerURLs = [alertmanager.url]
+            $0.alertRules.settings[.viewChanged]?.enabled = false
+        }
+        defer { agent.stop(); listeners.forEach { $0.close() } }
+        try await sendCaptureAndWait(agent)
+        try send("tb.replica_status:3|g|#cluster:\(clusterHex),replica:0", to: agent)
+
+        try await eventually(20) { !messages(recorder, alertname: .replicaStatusAbnormal).isEmpty }
+        let firing = try #require(messages(recorder, alertname: .replicaStatusAbnormal).first)
+        #expect(firing.receiver == "test")
+        #expect(firing.status == "firing")
+        #expect(firing.alerts.count == 1)
+        let labels = ["alertname": "TigerBeetleReplicaStatusAbnormal", "cluster": clusterHex, "replica": "0", "severity": "critical", "status": "recovering_head"]
+        #expect(firing.alerts[0].labels == labels)
+        // Alertmanager's own fingerprint of the labels equals beetlewatch's.
+        #expect(firing.alerts[0].fingerprint == Fingerprint.of(labels))
+        #expect(firing.alerts[0].generatorURL == "http://beetlewatch.test:9917/api/v1/alerts")
+        #expect(firing.alerts[0].annotations["summary"] == "TigerBeetle replica 0 of cluster 0 is recovering_head")
+
+        try send("tb.replica_status:0|g|#cluster:\(clusterHex),replica:0", to: agent)
+        try await eventually(20) { messages(recorder, alertname: .replicaStatusAbnormal).contains { $0.status == "resolved" } }
+        let resolved = try #require(messages(recorder, alertname: .replicaStatusAbnormal).first { $0.status == "resolved" })
+        #expect(resolved.alerts[0].status == "resolved")
+        #expect(resolved.alerts[0].fingerprint == Fingerprint.of(labels))
+    }
+}
