@@ -1,0 +1,64 @@
+import Foundation
+import TestSupport
+import Testing
+@testable import Alerting
+
+/// prometheus/alerts.yml says what the built-in rules say, and Prometheus's own tools accept it.
+@Suite struct PrometheusRulesTests {
+    let root = SharedFixtures.repositoryRoot
+
+    /// (alert, for, severity) of each rule in alerts.yml, read line by line.
+    func rules() throws -> [(name: String, forDuration: String, severity: String)] {
+        let text = try String(contentsOf: root.appendingPathComponent("prometheus/alerts.yml"), encoding: .utf8)
+        var out: [(String, String, String)] = []
+        var name = "", forDuration = ""
+        for line in text.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if line.hasPrefix("- alert: ") { name = String(line.dropFirst(9)) }
+            if line.hasPrefix("for: ") { forDuration = String(line.dropFirst(5)) }
+            if line.hasPrefix("severity: ") { out.append((name, forDuration, String(line.dropFirst(10)))) }
+        }
+        return out
+    }
+
+    @Test func sameNamesSeveritiesAndDurationsAsTheBuiltInRules() throws {
+        let rules = try rules()
+        #expect(rules.map(\.name).sorted() == AlertName.allCases.map(\.rawValue).sorted())
+        for rule in rules {
+            let builtIn = AlertRules.defaults[AlertName(rawValue: rule.name)!]!
+            #expect(rule.severity == builtIn.severity.rawValue, "\(rule.name)")
+            let seconds = builtIn.forDuration / 1_000_000_000
+            #expect(rule.forDuration == (seconds >= 60 && seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds)s"), "\(rule.name)")
+        }
+    }
+
+    @Test func promtoolChecksAndUnitTestsTheRules() throws {
+        let check = try Promtool.run(["check", "rules", root.appendingPathComponent("prometheus/alerts.yml").path])
+        #expect(check.status == 0, "\(check.output)")
+        #expect(check.output.contains("SUCCESS: 9 rules found"))
+        let unit = try Promtool.run(["test", "rules", root.appendingPathComponent("prometheus/alerts_test.yml").path])
+        #expect(unit.status == 0, "\(unit.output)")
+        #expect(unit.output.contains("SUCCESS"))
+        let config = try Promtool.run(["check", "config", root.appendingPathComponent("prometheus/prometheus.yml").path])
+        #expect(config.status == 0, "\(config.output)")
+    }
+
+    @Test func everyRuleIsUnitTestedFiringAndNotFiring() throws {
+        let text = try String(contentsOf: root.appendingPathComponent("prometheus/alerts_test.yml"), encoding: .utf8)
+        for name in AlertName.allCases {
+            #expect(text.contains("alertname: \(name.rawValue)\n    exp_alerts: []"), "\(name.rawValue) never tested not firing")
+            #expect(text.contains("alertname: \(name.rawValue)\n    exp_alerts:\n"), "\(name.rawValue) never tested firing")
+        }
+    }
+
+    @Test func amtoolAcceptsTheAlertmanagerConfig() throws {
+        let amtool = try #require(["/usr/bin/amtool"].first { FileManager.default.isExecutableFile(atPath: $0) }, "amtool not installed")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: amtool)
+        process.arguments = ["check-config", root.appendingPathComponent("alertmanager/alertmanager.yml").path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
