@@ -147,4 +147,20 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         let metrics = PrometheusText.samples(try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/metrics").body)
         #expect(metrics["beetlewatch_notifications_total{outcome=\"rejected\",receiver=\"webhook\"}"].map { $0 >= 1 } == true)
     }
+
+    /// On stop, a notification stuck retrying against a dead receiver gets the shutdown timeout, no more.
+    @Test func stopWaitsAtMostTheShutdownTimeout() async throws {
+        let (agent, listeners) = try alertingAgent {
+            $0.webhookURLs = ["http://127.0.0.1:\(LoopbackListener.closedPort())/"]
+            $0.shutdownTimeout = .seconds(1)
+        }
+        defer { listeners.forEach { $0.close() } }
+        try await sendCaptureAndWait(agent)
+        try send("tb.replica_status:1|g|#cluster:\(clusterHex),replica:1", to: agent)
+        try await Task.sleep(for: .milliseconds(300))
+        let started = Date()
+        agent.stop()
+        let took = Date().timeIntervalSince(started)
+        #expect(took < 2.5, "stop took \(took)s")
+    }
 }
