@@ -20,7 +20,7 @@ func startAgent(mode: NamingMode = .tigerbeetle) throws -> Agent {
     return agent
 }
 
-@Suite(.serialized) struct AgentEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct AgentEndToEndTests {
     /// The shared capture over real UDP, scraped over real HTTP: every series the
     /// capture implies, with its exact value and labels, and no parse error.
     @Test(arguments: [NamingMode.tigerbeetle, .statsdExporter])

@@ -49,7 +49,7 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         .filter { $0.groupLabels["alertname"] == alertname.rawValue }
 }
 
-@Suite(.serialized) struct AlertingEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct AlertingEndToEndTests {
     /// replica_status 0 → 1 → 0 reaches a real webhook receiver as firing, then resolved, in the v4 format.
     @Test func webhookGetsFiringThenResolved() async throws {
         let recorder = WebhookRecorder()

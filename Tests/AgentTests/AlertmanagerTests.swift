@@ -16,7 +16,7 @@ final class AlertmanagerProcess {
 
     init(receiverURL: String) throws {
         let binary = try #require(Self.binary, "prometheus-alertmanager not installed: scripts/test installs it")
-        let probe = LoopbackListener()
+        let probe = LoopbackListener(accepting: false)
         port = probe.port
         probe.close()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-am-\(UUID().uuidString)")
@@ -54,7 +54,7 @@ final class AlertmanagerProcess {
     }
 }
 
-@Suite(.serialized) struct AlertmanagerTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct AlertmanagerTests {
     /// beetlewatch pushes to a real Alertmanager, which delivers firing and then resolved to the receiver.
     @Test func alertmanagerDeliversPushedAlertsAndTheirResolution() async throws {
         let recorder = WebhookRecorder()

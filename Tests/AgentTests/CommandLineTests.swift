@@ -24,7 +24,7 @@ enum BeetlewatchBinary {
     }
 }
 
-@Suite struct CommandLineTests {
+@Suite(.timeLimit(.minutes(1))) struct CommandLineTests {
     @Test func aBadFlagValueExitsNonZeroNamingTheField() throws {
         let result = try BeetlewatchBinary.run(["--statsd.ttl", "5x"])
         #expect(result.status != 0)

@@ -1,7 +1,7 @@
 import Testing
 @testable import Agent
 
-@Suite struct KernelUDPStatsTests {
+@Suite(.timeLimit(.minutes(1))) struct KernelUDPStatsTests {
     @Test func findsTheDropsColumnByInode() {
         let table = """
            sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops            

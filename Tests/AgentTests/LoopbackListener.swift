@@ -1,12 +1,17 @@
 import Glibc
 
-/// A TCP listener on 127.0.0.1 that never calls accept: the kernel completes
-/// handshakes until the backlog is full, then lets new connects hang.
-final class LoopbackListener {
+import Foundation
+import Synchronization
+
+/// A TCP listener on 127.0.0.1. By default it accepts and closes every connection,
+/// like a live replica answering probes; with `accepting: false` it never calls accept,
+/// so the kernel completes handshakes only until the backlog is full.
+final class LoopbackListener: @unchecked Sendable {
     let fd: Int32
     let port: UInt16
+    private let open = Atomic<Bool>(true)
 
-    init(backlog: Int32 = 64) {
+    init(backlog: Int32 = 64, accepting: Bool = true) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -19,22 +24,35 @@ final class LoopbackListener {
         _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         self.fd = fd
         self.port = UInt16(bigEndian: bound.sin_port)
+        if accepting {
+            Thread { [self] in
+                while open.load(ordering: .relaxed) {
+                    let client = accept(fd, nil, nil)
+                    if client < 0 { return }
+                    Glibc.close(client)
+                }
+            }.start()
+        }
     }
 
     var address: String { "127.0.0.1:\(port)" }
 
-    func close() { Glibc.close(fd) }
+    func close() {
+        guard open.exchange(false, ordering: .relaxed) else { return }
+        shutdown(fd, Int32(SHUT_RDWR))
+        Glibc.close(fd)
+    }
 
     /// A port nothing listens on (bound, then closed): connects are refused.
     static func closedPort() -> UInt16 {
-        let listener = LoopbackListener()
+        let listener = LoopbackListener(accepting: false)
         listener.close()
         return listener.port
     }
 
     /// A listener whose backlog is full: a further connect gets no answer.
     static func neverAnswering() -> (listener: LoopbackListener, fillers: [Int32]) {
-        let listener = LoopbackListener(backlog: 0)
+        let listener = LoopbackListener(backlog: 0, accepting: false)
         var fillers: [Int32] = []
         for _ in 0..<4 {
             let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)

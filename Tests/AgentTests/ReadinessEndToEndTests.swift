@@ -7,7 +7,7 @@ import TestSupport
 import Testing
 
 /// /ready, /health, /api/v1/status and `beetlewatch check` over real HTTP, in each state.
-@Suite(.serialized) struct ReadinessEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct ReadinessEndToEndTests {
     func agent(addresses: [String], require: ReadinessRequirement = .quorum) throws -> Agent {
         var config = AgentConfig()
         config.statsdListenUDP = HostPort(host: "127.0.0.1", port: 0)
@@ -106,7 +106,13 @@ import Testing
         let agent = try agent(addresses: listeners.map(\.address) + ["127.0.0.1:\(LoopbackListener.closedPort())"], require: .all)
         defer { agent.stop() }
         try await sendCapture(to: agent)
-        let reply = try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/ready", accept: "application/json")
+        // Wait until every replica has been probed (2 reachable, 1 refused).
+        var reply = try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/ready", accept: "application/json")
+        let deadline = Date().addingTimeInterval(10)
+        while !reply.body.contains("quorum: 2 of 3") && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            reply = try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/ready", accept: "application/json")
+        }
         #expect(reply.status == 503)
         let verdict = try JSONDecoder().decode(ReadinessVerdict.self, from: Data(reply.body.utf8))
         #expect(verdict.require == .all)

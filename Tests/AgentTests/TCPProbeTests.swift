@@ -4,7 +4,7 @@ import MetricStore
 import Testing
 @testable import Agent
 
-@Suite(.serialized) struct TCPProbeTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct TCPProbeTests {
     @Test func anAcceptingPortSucceedsQuickly() {
         let listener = LoopbackListener()
         defer { listener.close() }

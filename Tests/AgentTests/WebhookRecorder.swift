@@ -20,7 +20,7 @@ final class WebhookRecorder: @unchecked Sendable {
 
     /// Binds a port; `listening: false` leaves it closed (connections refused) until `listen()`.
     init(port: UInt16 = 0, listening: Bool = true) {
-        let probe = LoopbackListener()
+        let probe = LoopbackListener(accepting: false)
         let chosen = port == 0 ? probe.port : port
         probe.close()
         self.port = chosen
@@ -48,7 +48,9 @@ final class WebhookRecorder: @unchecked Sendable {
             while running.load(ordering: .relaxed) {
                 let client = accept(listener, nil, nil)
                 if client < 0 { return }
-                serve(client)
+                var timeout = timeval(tv_sec: 5, tv_usec: 0)
+                setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                Thread { [self] in serve(client) }.start()
             }
         }.start()
     }
