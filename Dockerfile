@@ -1,0 +1,26 @@
+# syntax=docker/dockerfile:1
+# beetlewatch: build with the official Swift image, run on a slim Debian with only what the binary needs.
+
+FROM swift:6.1-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends libmicrohttpd-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+# Resolve dependencies first, so source edits do not refetch them.
+COPY Package.swift ./
+RUN swift package resolve
+COPY Sources ./Sources
+COPY Tests ./Tests
+RUN swift build -c release --product beetlewatch --static-swift-stdlib \
+    && install -D .build/release/beetlewatch /out/beetlewatch
+
+FROM debian:bookworm-slim
+# libmicrohttpd serves HTTP; libcurl carries URLSession (webhooks, Alertmanager); CA certificates for HTTPS.
+RUN apt-get update && apt-get install -y --no-install-recommends libmicrohttpd12 libcurl4 ca-certificates tzdata \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin beetlewatch
+COPY --from=build /out/beetlewatch /usr/local/bin/beetlewatch
+USER 10001:10001
+EXPOSE 8125/udp 9917
+# Ready = every watched cluster has quorum; no curl in the image.
+HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 CMD ["beetlewatch", "check"]
+ENTRYPOINT ["beetlewatch"]
