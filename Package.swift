@@ -52,6 +52,9 @@ let package = Package(
         .testTarget(name: "HealthTests", dependencies: ["Health", "MetricStore", "TestSupport"]),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Health", "MetricStore", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "MetricStore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DeploymentTests", dependencies: [
+            "Agent", "Config", "Health", "Alerting", "TestSupport", .product(name: "Yams", package: "Yams"),
+        ]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "beetlewatch", "MetricStore", "Health", "Alerting", "Config", "TestSupport"]),
     ]
 )
