@@ -69,7 +69,7 @@ func startAgent(mode: NamingMode = .tigerbeetle) throws -> Agent {
         defer { agent.stop() }
         let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort))
         try sender.send(Array("good:1|c\nbad\ngood:2|c\nx:NaN|g\n".utf8) + [0xFF, 0x3A, 0x31, 0x7C, 0x63] + Array("\ngood:3|c".utf8))
-        let samples = TestSamples.parse(try await HTTPTestClient.scrape(port: agent.webPort) { $0["good"] == 6 })
+        let samples = PrometheusText.samples(try await HTTPTestClient.scrape(port: agent.webPort) { $0["good"] == 6 })
         #expect(samples["good"] == 6)
         #expect(samples["beetlewatch_statsd_parse_errors_total{reason=\"malformed_line\"}"] == 1)
         #expect(samples["beetlewatch_statsd_parse_errors_total{reason=\"invalid_value\"}"] == 1)

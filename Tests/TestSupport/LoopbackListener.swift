@@ -6,12 +6,12 @@ import Synchronization
 /// A TCP listener on 127.0.0.1. By default it accepts and closes every connection,
 /// like a live replica answering probes; with `accepting: false` it never calls accept,
 /// so the kernel completes handshakes only until the backlog is full.
-final class LoopbackListener: @unchecked Sendable {
-    let fd: Int32
-    let port: UInt16
+public final class LoopbackListener: @unchecked Sendable {
+    public let fd: Int32
+    public let port: UInt16
     private let open = Atomic<Bool>(true)
 
-    init(backlog: Int32 = 64, accepting: Bool = true) {
+    public init(backlog: Int32 = 64, accepting: Bool = true) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -35,23 +35,23 @@ final class LoopbackListener: @unchecked Sendable {
         }
     }
 
-    var address: String { "127.0.0.1:\(port)" }
+    public var address: String { "127.0.0.1:\(port)" }
 
-    func close() {
+    public func close() {
         guard open.exchange(false, ordering: .relaxed) else { return }
         shutdown(fd, Int32(SHUT_RDWR))
         Glibc.close(fd)
     }
 
     /// A port nothing listens on (bound, then closed): connects are refused.
-    static func closedPort() -> UInt16 {
+    public static func closedPort() -> UInt16 {
         let listener = LoopbackListener(accepting: false)
         listener.close()
         return listener.port
     }
 
     /// A listener whose backlog is full: a further connect gets no answer.
-    static func neverAnswering() -> (listener: LoopbackListener, fillers: [Int32]) {
+    public static func neverAnswering() -> (listener: LoopbackListener, fillers: [Int32]) {
         let listener = LoopbackListener(backlog: 0, accepting: false)
         var fillers: [Int32] = []
         for _ in 0..<4 {

@@ -4,14 +4,14 @@ import FoundationNetworking
 #endif
 
 /// A real HTTP client (URLSession) for the agent's endpoints.
-enum HTTPTestClient {
-    struct Reply {
-        var status: Int
-        var headers: [String: String]
-        var body: String
+public enum HTTPTestClient {
+    public struct Reply: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: String
     }
 
-    static func request(_ url: String, method: String = "GET", accept: String? = nil) async throws -> Reply {
+    public static func request(_ url: String, method: String = "GET", accept: String? = nil) async throws -> Reply {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = method
         if let accept { request.setValue(accept, forHTTPHeaderField: "Accept") }
@@ -26,19 +26,13 @@ enum HTTPTestClient {
     }
 
     /// Scrapes until `done` holds for the page (or 20 s pass).
-    static func scrape(port: UInt16, until done: ([String: Double]) -> Bool) async throws -> String {
+    public static func scrape(port: UInt16, until done: ([String: Double]) -> Bool) async throws -> String {
         let deadline = Date().addingTimeInterval(20)
         while true {
             let page = try await request("http://127.0.0.1:\(port)/metrics").body
-            let samples = TestSamples.parse(page)
+            let samples = PrometheusText.samples(page)
             if done(samples) || Date() > deadline { return page }
             try await Task.sleep(for: .milliseconds(50))
         }
     }
-}
-
-import TestSupport
-
-enum TestSamples {
-    static func parse(_ page: String) -> [String: Double] { PrometheusText.samples(page) }
 }

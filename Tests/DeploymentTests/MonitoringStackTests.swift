@@ -1,0 +1,137 @@
+import Agent
+import Config
+import Foundation
+import Logging
+import TestSupport
+import Testing
+
+/// A real Prometheus (Debian's `prometheus`) on loopback, scraping a target every second.
+final class PrometheusServer {
+    let port: UInt16
+    let process = Process()
+    let directory: URL
+
+    init(target: String, ruleFile: String) throws {
+        let binary = try #require(["/usr/bin/prometheus"].first { FileManager.default.isExecutableFile(atPath: $0) },
+                                  "prometheus not installed: scripts/test installs it")
+        let probe = LoopbackListener(accepting: false)
+        port = probe.port
+        probe.close()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-prom-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let config = """
+            global:
+              scrape_interval: 1s
+              evaluation_interval: 1s
+            rule_files: ["\(ruleFile)"]
+            scrape_configs:
+              - job_name: beetlewatch
+                static_configs:
+                  - targets: ["\(target)"]
+            """
+        try config.write(to: directory.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--config.file=\(directory.path)/prometheus.yml", "--storage.tsdb.path=\(directory.path)/data",
+                             "--web.listen-address=127.0.0.1:\(port)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// An instant query: (status, number of results).
+    func query(_ expression: String) async throws -> (status: String, results: Int, error: String?) {
+        var components = URLComponents(string: "http://127.0.0.1:\(port)/api/v1/query")!
+        components.queryItems = [URLQueryItem(name: "query", value: expression)]
+        // URLComponents leaves "+" alone, which a server reads as a space.
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        let body = try await HTTPTestClient.request(components.url!.absoluteString).body
+        let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        let results = ((object?["data"] as? [String: Any])?["result"] as? [Any])?.count ?? 0
+        return (object?["status"] as? String ?? "?", results, object?["error"] as? String)
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// The dashboard's queries with Grafana's variables filled in.
+func dashboardQueries() throws -> [(panel: String, expr: String)] {
+    let url = SharedFixtures.repositoryRoot.appendingPathComponent("grafana/dashboards/tigerbeetle.json")
+    let dashboard = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+    let panels = try #require(dashboard["panels"] as? [[String: Any]])
+    return panels.flatMap { panel in
+        ((panel["targets"] as? [[String: Any]]) ?? []).compactMap { target in
+            (target["expr"] as? String).map {
+                (panel["title"] as? String ?? "?",
+                 $0.replacingOccurrences(of: "$cluster", with: ".*").replacingOccurrences(of: "$__rate_interval", with: "1m"))
+            }
+        }
+    }
+}
+
+/// The metric names an expression refers to.
+func metricNames(in expression: String) throws -> Set<String> {
+    let regex = try Regex("(tigerbeetle|beetlewatch)_[a-z0-9_]+")
+    return Set(expression.matches(of: regex).map { String(expression[$0.range]) })
+}
+
+@Suite(.serialized, .timeLimit(.minutes(2))) struct MonitoringStackTests {
+    @Test func everyPanelAndRuleGetsDataFromARealPrometheus() async throws {
+        let listeners = (0..<3).map { _ in LoopbackListener() }
+        defer { listeners.forEach { $0.close() } }
+        var config = AgentConfig()
+        config.statsdListenUDP = HostPort(host: "127.0.0.1", port: 0)
+        config.webListenAddress = HostPort(host: "127.0.0.1", port: 0)
+        config.tigerBeetleCluster = "0"
+        config.tigerBeetleAddresses = listeners.map(\.address)
+        config.probeInterval = .milliseconds(200)
+        // Alerting configured as in a deployment (the receiver is down: notifications fail, and are counted).
+        config.webhookURLs = ["http://127.0.0.1:\(LoopbackListener.closedPort())/"]
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let agent = try Agent(config: config, logger: logger)
+        agent.start()
+        defer { agent.stop() }
+        let capture = try SharedFixtures.capture()
+        let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort))
+        for datagram in capture { try sender.send(Array(datagram.text.utf8)) }
+        _ = try await HTTPTestClient.scrape(port: agent.webPort) { $0["beetlewatch_statsd_datagrams_total"] == Double(capture.count) }
+
+        let rules = SharedFixtures.repositoryRoot.appendingPathComponent("prometheus/alerts.yml").path
+        let prometheus = try PrometheusServer(target: "127.0.0.1:\(agent.webPort)", ruleFile: rules)
+        defer { prometheus.stop() }
+        // Enough scrapes for rate() over the capture's counters.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let scrapes = try? await prometheus.query("count_over_time(beetlewatch_statsd_lines_total[1m]) >= 4"), scrapes.results > 0 { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+
+        let queries = try dashboardQueries()
+        #expect(queries.count >= 25)
+        for (panel, expr) in queries {
+            let result = try await prometheus.query(expr)
+            #expect(result.status == "success", "\(panel): \(expr): \(result.error ?? "")")
+            #expect(result.results > 0, "panel \"\(panel)\" gets no data: \(expr)")
+        }
+
+        // Every metric a rule refers to exists; every rule evaluates without error.
+        let alerts = try String(contentsOfFile: rules, encoding: .utf8)
+        let referenced = try metricNames(in: alerts)
+        #expect(referenced.count >= 12)
+        for name in referenced.sorted() {
+            let result = try await prometheus.query("count({__name__=\"\(name)\"})")
+            #expect(result.results > 0, "alerts.yml refers to \(name), which beetlewatch does not export")
+        }
+        let rulesBody = try await HTTPTestClient.request("http://127.0.0.1:\(prometheus.port)/api/v1/rules").body
+        let groups = (((try JSONSerialization.jsonObject(with: Data(rulesBody.utf8)) as? [String: Any])?["data"] as? [String: Any])?["groups"] as? [[String: Any]]) ?? []
+        let evaluated = groups.flatMap { ($0["rules"] as? [[String: Any]]) ?? [] }
+        #expect(evaluated.count == 9)
+        for rule in evaluated {
+            #expect(rule["health"] as? String == "ok", "\(rule["name"] ?? "?"): \(rule["lastError"] ?? "")")
+        }
+    }
+}
