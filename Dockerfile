@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # beetlewatch: build with the official Swift image, run on a slim Debian with only what the binary needs.
 
-FROM swift:6.1-bookworm AS build
+FROM swift:6.3-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libmicrohttpd-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src

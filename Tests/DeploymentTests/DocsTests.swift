@@ -1,0 +1,74 @@
+import Agent
+import Alerting
+import Config
+import Foundation
+import Logging
+import TestSupport
+import Testing
+
+func doc(_ path: String) throws -> String {
+    try String(contentsOf: SharedFixtures.repositoryRoot.appendingPathComponent(path), encoding: .utf8)
+}
+
+@Suite(.serialized, .timeLimit(.minutes(1))) struct DocsTests {
+    /// Every metric on /metrics (a watched cluster fed the shared capture, a receiver configured)
+    /// is in docs/metrics.md's tables, and every one there is on the page.
+    @Test func metricsReferenceMatchesThePage() async throws {
+        let listeners = (0..<3).map { _ in LoopbackListener() }
+        defer { listeners.forEach { $0.close() } }
+        var config = AgentConfig()
+        config.statsdListenUDP = HostPort(host: "127.0.0.1", port: 0)
+        config.webListenAddress = HostPort(host: "127.0.0.1", port: 0)
+        config.tigerBeetleCluster = "0"
+        config.tigerBeetleAddresses = listeners.map(\.address)
+        config.probeInterval = .milliseconds(200)
+        config.webhookURLs = ["http://127.0.0.1:\(LoopbackListener.closedPort())/"]
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let agent = try Agent(config: config, logger: logger)
+        agent.start()
+        defer { agent.stop() }
+        let capture = try SharedFixtures.capture()
+        let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort))
+        for datagram in capture { try sender.send(Array(datagram.text.utf8)) }
+        // Wait for the capture, the probes, and the alert it raises (a view change seen).
+        let page = try await HTTPTestClient.scrape(port: agent.webPort) {
+            $0["beetlewatch_statsd_datagrams_total"] == Double(capture.count)
+                && $0.keys.contains { $0.hasPrefix("beetlewatch_alert_active{") }
+                && $0.keys.contains { $0.hasPrefix("tigerbeetle_probe_success{") }
+        }
+        let onPage = Set(PrometheusText.types(page).keys)
+        let documented = Set(try doc("docs/metrics.md").split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("| `") else { return nil }
+            return line.dropFirst(3).split(separator: "`").first.map(String.init)
+        })
+        #expect(onPage.count > 150)
+        #expect(onPage.subtracting(documented).isEmpty, "not documented: \(onPage.subtracting(documented).sorted())")
+        #expect(documented.subtracting(onPage).isEmpty, "documented but not exported: \(documented.subtracting(onPage).sorted())")
+    }
+
+    @Test func configurationReferenceCoversEverySetting() throws {
+        let text = try doc("docs/configuration.md")
+        for setting in Setting.all {
+            #expect(text.contains("`\(setting.flag)`"), "\(setting.flag)")
+            #expect(text.contains("`\(setting.environmentVariable)`"), "\(setting.environmentVariable)")
+        }
+        for section in ["tigerbeetle:\n  clusters:", "receivers:", "rules:"] { #expect(text.contains(section)) }
+    }
+
+    @Test func everyAlertHasARunbook() throws {
+        let text = try doc("docs/alerts.md")
+        for name in AlertName.allCases {
+            #expect(text.contains("\n## \(name.rawValue)\n"), "\(name.rawValue)")
+            #expect(text.contains("**Means.**") && text.contains("**Likely causes.**") && text.contains("**Do.**"))
+        }
+    }
+
+    @Test func theReadmeLeadsToComposeWithMonitoring() throws {
+        let readme = try doc("README.md")
+        #expect(readme.contains("docker compose --profile monitoring up"))
+        for file in ["docs/deployment.md", "docs/metrics.md", "docs/alerts.md", "docs/configuration.md", "docs/architecture.md"] {
+            #expect(FileManager.default.fileExists(atPath: SharedFixtures.repositoryRoot.appendingPathComponent(file).path), "\(file)")
+        }
+    }
+}
