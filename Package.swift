@@ -45,7 +45,7 @@ let package = Package(
             ]
         ),
         // Test helpers: the shared fixtures, an independent oracle for the capture, promtool.
-        .target(name: "TestSupport", dependencies: ["MetricStore", "Health"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["MetricStore", "Health", "Agent", "Config", .product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
         .testTarget(name: "StatsDTests", dependencies: ["StatsD"]),
         .testTarget(name: "MetricStoreTests", dependencies: ["MetricStore", "StatsD", "TestSupport"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "MetricStore", "TestSupport"], resources: [.copy("Fixtures")]),

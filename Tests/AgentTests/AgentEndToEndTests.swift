@@ -7,17 +7,9 @@ import MetricStore
 import TestSupport
 import Testing
 
-/// An agent on ephemeral loopback ports, stopped when the test ends.
+/// An agent on ephemeral loopback ports, watching no cluster.
 func startAgent(mode: NamingMode = .tigerbeetle) throws -> Agent {
-    var config = AgentConfig()
-    config.statsdListenUDP = HostPort(host: "127.0.0.1", port: 0)
-    config.webListenAddress = HostPort(host: "127.0.0.1", port: 0)
-    config.statsdMapping = mode
-    var logger = Logger(label: "beetlewatch-test")
-    logger.logLevel = .warning
-    let agent = try Agent(config: config, logger: logger)
-    agent.start()
-    return agent
+    try TestAgent.start(watching: false) { $0.statsdMapping = mode }.agent
 }
 
 @Suite(.serialized, .timeLimit(.minutes(1))) struct AgentEndToEndTests {

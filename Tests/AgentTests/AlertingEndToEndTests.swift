@@ -7,24 +7,15 @@ import Logging
 import TestSupport
 import Testing
 
-let clusterHex = String(repeating: "0", count: 32)
+let clusterHex = TestAgent.clusterHex
 
 /// An agent watching cluster 0 at three reachable loopback ports, with alerting configured.
 func alertingAgent(_ configure: (inout AgentConfig) -> Void) throws -> (Agent, [LoopbackListener]) {
-    let listeners = (0..<3).map { _ in LoopbackListener() }
-    var config = AgentConfig()
-    config.statsdListenUDP = HostPort(host: "127.0.0.1", port: 0)
-    config.webListenAddress = HostPort(host: "127.0.0.1", port: 0)
-    config.tigerBeetleCluster = "0"
-    config.tigerBeetleAddresses = listeners.map(\.address)
-    config.probeInterval = .milliseconds(200)
-    config.webExternalURL = "http://beetlewatch.test:9917"
-    configure(&config)
-    var logger = Logger(label: "beetlewatch-test")
-    logger.logLevel = .critical
-    let agent = try Agent(config: config, logger: logger)
-    agent.start()
-    return (agent, listeners)
+    let test = try TestAgent.start {
+        $0.webExternalURL = "http://beetlewatch.test:9917"
+        configure(&$0)
+    }
+    return (test.agent, test.listeners)
 }
 
 func send(_ text: String, to agent: Agent) throws {
@@ -32,10 +23,7 @@ func send(_ text: String, to agent: Agent) throws {
 }
 
 func sendCaptureAndWait(_ agent: Agent) async throws {
-    let capture = try SharedFixtures.capture()
-    let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort))
-    for datagram in capture { try sender.send(Array(datagram.text.utf8)) }
-    _ = try await HTTPTestClient.scrape(port: agent.webPort) { $0["beetlewatch_statsd_datagrams_total"] == Double(capture.count) }
+    try await TestAgent.sendCapture(to: agent)
 }
 
 /// Waits until `condition` holds (or `seconds` pass).

@@ -9,27 +9,17 @@ import Testing
 /// /ready, /health, /api/v1/status and `beetlewatch check` over real HTTP, in each state.
 @Suite(.serialized, .timeLimit(.minutes(1))) struct ReadinessEndToEndTests {
     func agent(addresses: [String], require: ReadinessRequirement = .quorum) throws -> Agent {
-        var config = AgentConfig()
-        config.statsdListenUDP = HostPort(host: "127.0.0.1", port: 0)
-        config.webListenAddress = HostPort(host: "127.0.0.1", port: 0)
-        config.tigerBeetleCluster = "0"
-        config.tigerBeetleAddresses = addresses
-        config.probeInterval = .milliseconds(100)
-        config.probeTimeout = .milliseconds(500)
-        config.readyRequire = require
-        var logger = Logger(label: "beetlewatch-test")
-        logger.logLevel = .warning
-        let agent = try Agent(config: config, logger: logger)
-        agent.start()
-        return agent
+        try TestAgent.start(watching: false) {
+            $0.tigerBeetleCluster = "0"
+            $0.tigerBeetleAddresses = addresses
+            $0.probeInterval = .milliseconds(100)
+            $0.probeTimeout = .milliseconds(500)
+            $0.readyRequire = require
+        }.agent
     }
 
-    /// Sends the shared capture and waits until the agent has applied all of it.
     func sendCapture(to agent: Agent) async throws {
-        let capture = try SharedFixtures.capture()
-        let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort))
-        for datagram in capture { try sender.send(Array(datagram.text.utf8)) }
-        _ = try await HTTPTestClient.scrape(port: agent.webPort) { $0["beetlewatch_statsd_datagrams_total"] == Double(capture.count) }
+        try await TestAgent.sendCapture(to: agent)
     }
 
     func check(_ agent: Agent) throws -> Int32 {

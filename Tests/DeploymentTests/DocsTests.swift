@@ -14,23 +14,11 @@ func doc(_ path: String) throws -> String {
     /// Every metric on /metrics (a watched cluster fed the shared capture, a receiver configured)
     /// is in docs/metrics.md's tables, and every one there is on the page.
     @Test func metricsReferenceMatchesThePage() async throws {
-        let listeners = (0..<3).map { _ in LoopbackListener() }
-        defer { listeners.forEach { $0.close() } }
-        var config = AgentConfig()
-        config.statsdListenUDP = HostPort(host: "127.0.0.1", port: 0)
-        config.webListenAddress = HostPort(host: "127.0.0.1", port: 0)
-        config.tigerBeetleCluster = "0"
-        config.tigerBeetleAddresses = listeners.map(\.address)
-        config.probeInterval = .milliseconds(200)
-        config.webhookURLs = ["http://127.0.0.1:\(LoopbackListener.closedPort())/"]
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let agent = try Agent(config: config, logger: logger)
-        agent.start()
-        defer { agent.stop() }
+        let test = try TestAgent.start { $0.webhookURLs = ["http://127.0.0.1:\(LoopbackListener.closedPort())/"] }
+        defer { test.stop() }
+        let agent = test.agent
+        try await test.sendCapture()
         let capture = try SharedFixtures.capture()
-        let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort))
-        for datagram in capture { try sender.send(Array(datagram.text.utf8)) }
         // Wait for the capture, the probes, and the alert it raises (a view change seen).
         let page = try await HTTPTestClient.scrape(port: agent.webPort) {
             $0["beetlewatch_statsd_datagrams_total"] == Double(capture.count)

@@ -80,25 +80,11 @@ func metricNames(in expression: String) throws -> Set<String> {
 
 @Suite(.serialized, .timeLimit(.minutes(2))) struct MonitoringStackTests {
     @Test func everyPanelAndRuleGetsDataFromARealPrometheus() async throws {
-        let listeners = (0..<3).map { _ in LoopbackListener() }
-        defer { listeners.forEach { $0.close() } }
-        var config = AgentConfig()
-        config.statsdListenUDP = HostPort(host: "127.0.0.1", port: 0)
-        config.webListenAddress = HostPort(host: "127.0.0.1", port: 0)
-        config.tigerBeetleCluster = "0"
-        config.tigerBeetleAddresses = listeners.map(\.address)
-        config.probeInterval = .milliseconds(200)
         // Alerting configured as in a deployment (the receiver is down: notifications fail, and are counted).
-        config.webhookURLs = ["http://127.0.0.1:\(LoopbackListener.closedPort())/"]
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let agent = try Agent(config: config, logger: logger)
-        agent.start()
-        defer { agent.stop() }
-        let capture = try SharedFixtures.capture()
-        let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort))
-        for datagram in capture { try sender.send(Array(datagram.text.utf8)) }
-        _ = try await HTTPTestClient.scrape(port: agent.webPort) { $0["beetlewatch_statsd_datagrams_total"] == Double(capture.count) }
+        let test = try TestAgent.start { $0.webhookURLs = ["http://127.0.0.1:\(LoopbackListener.closedPort())/"] }
+        defer { test.stop() }
+        let agent = test.agent
+        try await test.sendCapture()
 
         let rules = SharedFixtures.repositoryRoot.appendingPathComponent("prometheus/alerts.yml").path
         let prometheus = try PrometheusServer(target: "127.0.0.1:\(agent.webPort)", ruleFile: rules)

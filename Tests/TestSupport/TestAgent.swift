@@ -1,0 +1,53 @@
+import Agent
+import Config
+import Foundation
+import Logging
+
+/// A real agent on ephemeral loopback ports for tests, optionally watching cluster 0 at three
+/// loopback listeners that accept like live replicas.
+public struct TestAgent {
+    public let agent: Agent
+    public let listeners: [LoopbackListener]
+
+    public static let clusterHex = String(repeating: "0", count: 32)
+
+    public static func start(watching: Bool = true, _ configure: (inout AgentConfig) -> Void = { _ in }) throws -> TestAgent {
+        let listeners = watching ? (0..<3).map { _ in LoopbackListener() } : []
+        var config = AgentConfig()
+        config.statsdListenUDP = HostPort(host: "127.0.0.1", port: 0)
+        config.webListenAddress = HostPort(host: "127.0.0.1", port: 0)
+        if watching {
+            config.tigerBeetleCluster = "0"
+            config.tigerBeetleAddresses = listeners.map(\.address)
+            config.probeInterval = .milliseconds(200)
+        }
+        configure(&config)
+        var logger = Logger(label: "beetlewatch-test")
+        logger.logLevel = .critical
+        let agent = try Agent(config: config, logger: logger)
+        agent.start()
+        return TestAgent(agent: agent, listeners: listeners)
+    }
+
+    public func stop() {
+        agent.stop()
+        listeners.forEach { $0.close() }
+    }
+
+    /// Sends `text` as one datagram to the agent's StatsD port.
+    public func send(_ text: String) throws {
+        try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort)).send(Array(text.utf8))
+    }
+
+    /// Sends the shared capture and waits until the agent has applied all of it.
+    public func sendCapture() async throws {
+        try await Self.sendCapture(to: agent)
+    }
+
+    public static func sendCapture(to agent: Agent) async throws {
+        let capture = try SharedFixtures.capture()
+        let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort))
+        for datagram in capture { try sender.send(Array(datagram.text.utf8)) }
+        _ = try await HTTPTestClient.scrape(port: agent.webPort) { $0["beetlewatch_statsd_datagrams_total"] == Double(capture.count) }
+    }
+}
