@@ -39,7 +39,7 @@ let package = Package(
         .executableTarget(
             name: "beetlewatch",
             dependencies: [
-                "Agent", "Config", "MetricStore", "Exposition", "Health", "Alerting",
+                "Agent", "Config", "MetricStore", "Exposition", "Health", "Alerting", "CNetShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

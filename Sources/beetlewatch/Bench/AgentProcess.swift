@@ -1,0 +1,71 @@
+import Foundation
+import Glibc
+
+/// The real agent, as a child process on loopback ports, for the benchmarks.
+final class AgentProcess: @unchecked Sendable {
+    let process = Process()
+    let statsdPort: UInt16
+    let webPort: UInt16
+
+    init(statsdPort: UInt16, webPort: UInt16, extraArguments: [String] = []) throws {
+        self.statsdPort = statsdPort
+        self.webPort = webPort
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        process.arguments = ["run", "--statsd.listen-udp", "127.0.0.1:\(statsdPort)", "--web.listen-address", "127.0.0.1:\(webPort)",
+                             "--log.level", "error", "--statsd.ttl", "0"] + extraArguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while (try? RawHTTP.get(port: webPort, path: "/health")) == nil {
+            guard Date() < deadline else { throw BenchError("the agent did not start") }
+            usleep(20_000)
+        }
+    }
+
+    /// Resident memory of the agent, bytes (VmRSS).
+    var residentBytes: Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) else { return 0 }
+        return kib * 1024
+    }
+
+    /// The agent's own counters from /metrics.
+    func samples() throws -> [String: Double] {
+        var out: [String: Double] = [:]
+        for line in try RawHTTP.get(port: webPort, path: "/metrics").body.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " ") else { continue }
+            out[String(line[..<space])] = Double(line[line.index(after: space)...])
+        }
+        return out
+    }
+
+    /// Sum of every sample whose name starts with `prefix`.
+    func sum(_ prefix: String) throws -> Double {
+        try samples().filter { $0.key.hasPrefix(prefix) }.reduce(0) { $0 + $1.value }
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// A free loopback port (bound, then released).
+    static func freePort(udp: Bool) -> UInt16 {
+        let fd = socket(AF_INET, udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var bound = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return UInt16(bigEndian: bound.sin_port)
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

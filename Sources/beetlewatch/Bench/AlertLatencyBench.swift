@@ -1,0 +1,103 @@
+import Foundation
+import Glibc
+import Synchronization
+
+/// From the datagram that turns replica_status non-zero (and back) to the webhook request
+/// arriving at a loopback receiver in this process.
+struct AlertLatencyBench {
+    var transitions = 50
+
+    func run(into results: inout BenchResults) throws {
+        let receiver = try ArrivalRecorder()
+        let agent = try AgentProcess(statsdPort: AgentProcess.freePort(udp: true), webPort: AgentProcess.freePort(udp: false),
+                                     extraArguments: ["--alert.webhook-url", "http://127.0.0.1:\(receiver.port)/"])
+        defer { agent.stop(); receiver.close() }
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = agent.statsdPort.bigEndian
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let cluster = String(repeating: "0", count: 31) + "9"
+        func status(_ value: Int) {
+            let line = "tb.replica_status:\(value)|g|#cluster:\(cluster),replica:0"
+            _ = line.withCString { send(fd, $0, strlen($0), 0) }
+        }
+        status(0)
+        usleep(500_000)
+        var latencies: [Double] = []
+        for i in 0..<transitions {
+            let before = receiver.count
+            let sent = DispatchTime.now().uptimeNanoseconds
+            status(i % 2 == 0 ? 1 : 0)
+            let deadline = sent + 5_000_000_000
+            while receiver.count == before && DispatchTime.now().uptimeNanoseconds < deadline { usleep(50) }
+            if let arrived = receiver.lastArrival, receiver.count > before {
+                latencies.append(Double(arrived - sent) / 1e6)
+            }
+            usleep(20_000)
+        }
+        latencies.sort()
+        results.add("alert_latency_p50", percentile(latencies, 0.5), "ms", decimals: 2)
+        results.add("alert_latency_p99", percentile(latencies, 0.99), "ms", decimals: 2)
+        results.add("alert_latency_samples", Double(latencies.count), "transitions")
+    }
+}
+
+/// A loopback HTTP receiver that notes when each request arrived.
+final class ArrivalRecorder: @unchecked Sendable {
+    let port: UInt16
+    private let fd: Int32
+    private let arrivals = Mutex<[UInt64]>([])
+
+    init() throws {
+        port = AgentProcess.freePort(udp: false)
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, 4)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0 else { throw BenchError("cannot bind the receiver") }
+        listen(fd, 64)
+        let listener = fd
+        Thread { [self] in
+            while true {
+                let client = accept(listener, nil, nil)
+                if client < 0 { return }
+                Thread { [self] in serve(client) }.start()
+            }
+        }.start()
+    }
+
+    var count: Int { arrivals.withLock { $0.count } }
+    var lastArrival: UInt64? { arrivals.withLock { $0.last } }
+
+    private func serve(_ client: Int32) {
+        defer { Glibc.close(client) }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var data = [UInt8]()
+        while true {
+            let n = recv(client, &buffer, buffer.count, 0)
+            if n <= 0 { return }
+            data += buffer[0..<n]
+            let text = String(decoding: data, as: UTF8.self)
+            guard let end = text.range(of: "\r\n\r\n") else { continue }
+            let length = text[..<end.lowerBound].split(separator: "\r\n")
+                .first { $0.lowercased().hasPrefix("content-length:") }
+                .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+            if text.utf8.count - text.utf8.distance(from: text.startIndex, to: end.upperBound) >= length { break }
+        }
+        arrivals.withLock { $0.append(DispatchTime.now().uptimeNanoseconds) }
+        let reply = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        _ = reply.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+    }
+
+    func close() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        Glibc.close(fd)
+    }
+}

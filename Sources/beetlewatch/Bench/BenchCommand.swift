@@ -1,0 +1,79 @@
+import Agent
+import ArgumentParser
+import Exposition
+import Foundation
+import MetricStore
+
+/// The benchmark suite. Build with `-c release`; `scripts/bench` runs all of it.
+/// Every result is one line `name value unit`; a summary table closes the run.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks: parse, ingest, scrape, memory, alert-latency (run a release build).",
+        discussion: "Prints one line per result (name value unit) and a summary table. docs/performance.md has the method and figures."
+    )
+
+    @Argument(help: "Which benchmarks: parse, ingest, scrape, memory, alert-latency (default: all).")
+    var names: [String] = ["parse", "ingest", "scrape", "memory", "alert-latency"]
+
+    @Option(help: "The capture whose lines the parse benchmark replays in-process.")
+    var capture: String = "../shared/fixtures/tigerbeetle-3-replicas.statsd.jsonl"
+
+    @Option(help: "Seconds per in-process measurement.")
+    var seconds: Double = 3
+
+    @Option(help: "Lines per ingest run while searching for the highest lossless rate.")
+    var searchLines: Int = 6_000_000
+
+    @Option(help: "Lines of the run that confirms the highest lossless rate.")
+    var confirmLines: Int = 30_000_000
+
+    @Flag(help: "Skip the 1M-series scrape and memory points (they take a minute each).")
+    var quick = false
+
+    func run() throws {
+        var results = BenchResults()
+        for name in names {
+            switch name {
+            case "parse": try ParseBench(capture: capture, seconds: seconds).run(into: &results)
+            case "ingest": try IngestBench(searchLines: searchLines, confirmLines: confirmLines).run(into: &results)
+            case "scrape": try ScrapeBench(quick: quick).run(into: &results)
+            case "memory": try MemoryBench(quick: quick).run(into: &results)
+            case "alert-latency": try AlertLatencyBench().run(into: &results)
+            default: throw ValidationError("unknown benchmark \(name) (parse, ingest, scrape, memory, alert-latency)")
+            }
+        }
+        results.printSummary()
+    }
+}
+
+/// Collected results: printed as they come, and as a table at the end.
+struct BenchResults {
+    private var rows: [(name: String, value: String, unit: String)] = []
+
+    mutating func add(_ name: String, _ value: Double, _ unit: String, decimals: Int = 0) {
+        let text = decimals == 0 ? String(Int(value.rounded())) : String(format: "%.\(decimals)f", value)
+        rows.append((name, text, unit))
+        print("\(name) \(text) \(unit)")
+        fflush(nil)
+    }
+
+    func printSummary() {
+        let width = rows.map(\.name.count).max() ?? 10
+        print("\nSUMMARY")
+        for row in rows {
+            print(row.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + row.value + " " + row.unit)
+        }
+    }
+}
+
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+}
+
+extension Duration {
+    var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}

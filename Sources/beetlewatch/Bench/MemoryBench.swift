@@ -1,0 +1,23 @@
+import Foundation
+
+/// Resident memory of the agent: idle, and per live series at 100k and 1M series.
+struct MemoryBench {
+    var quick: Bool
+
+    func run(into results: inout BenchResults) throws {
+        let agent = try AgentProcess(statsdPort: AgentProcess.freePort(udp: true), webPort: AgentProcess.freePort(udp: false))
+        defer { agent.stop() }
+        usleep(1_000_000)
+        let idle = agent.residentBytes
+        results.add("memory_idle_resident", Double(idle) / 1_048_576, "MiB", decimals: 1)
+        for (count, label) in [(100_000, "100k"), (1_000_000, "1m")] {
+            if quick && count > 100_000 { continue }
+            try SeriesLoader.load(count, into: agent)
+            // One scrape, as Prometheus would do, so its buffers are counted too.
+            _ = try RawHTTP.get(port: agent.webPort, path: "/metrics")
+            let resident = agent.residentBytes
+            results.add("memory_\(label)_series_resident", Double(resident) / 1_048_576, "MiB", decimals: 1)
+            results.add("memory_\(label)_series_bytes_per_series", Double(resident - idle) / Double(count), "bytes")
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import Glibc
+
+/// Creates `count` distinct gauge series in an agent (`bench.series{id}`), paced to stay lossless,
+/// and waits until the agent holds them all.
+enum SeriesLoader {
+    static func load(_ count: Int, into agent: AgentProcess) throws {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = agent.statsdPort.bigEndian
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var datagram = ""
+        var sentLines = 0
+        let start = Date()
+        for id in 0..<count {
+            datagram += "bench.series:\(id % 1000)|g|#id:series-\(id),shard:\(id % 16)\n"
+            if datagram.utf8.count > 1300 || id == count - 1 {
+                _ = datagram.withCString { send(fd, $0, strlen($0), 0) }
+                datagram = ""
+            }
+            sentLines += 1
+            // Stay near 400k lines/s so that nothing is dropped.
+            while Double(sentLines) / max(Date().timeIntervalSince(start), 1e-6) > 400_000 { usleep(200) }
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while try agent.sum("beetlewatch_statsd_series") < Double(count) {
+            guard Date() < deadline else { throw BenchError("the agent holds fewer than \(count) series") }
+            usleep(100_000)
+        }
+    }
+}
