@@ -5,8 +5,11 @@ import Glibc
 enum RawHTTP {
     struct Reply {
         var status: Int
-        var body: Substring
+        /// The body's bytes; decode only when needed (a 50 MB page is timed, not parsed).
+        var bodyBytes: ArraySlice<UInt8>
         var bytes: Int
+
+        var body: String { String(decoding: bodyBytes, as: UTF8.self) }
     }
 
     static func get(port: UInt16, path: String) throws -> Reply {
@@ -28,9 +31,18 @@ enum RawHTTP {
             if n <= 0 { break }
             data.append(contentsOf: buffer[0..<n])
         }
-        let text = String(decoding: data, as: UTF8.self)
-        guard let headerEnd = text.range(of: "\r\n\r\n") else { throw BenchError("no HTTP response") }
-        let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
-        return Reply(status: status, body: text[headerEnd.upperBound...], bytes: data.count)
+        guard let headerEnd = Self.headerEnd(data) else { throw BenchError("no HTTP response") }
+        let statusLine = String(decoding: data[0..<min(data.count, 16)], as: UTF8.self)
+        let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") ?? 0
+        return Reply(status: status, bodyBytes: data[headerEnd...], bytes: data.count)
+    }
+
+    /// Where the body starts: after the first CRLF CRLF.
+    static func headerEnd(_ data: [UInt8]) -> Int? {
+        guard data.count >= 4 else { return nil }
+        for i in 0...(data.count - 4) where data[i] == 13 && data[i + 1] == 10 && data[i + 2] == 13 && data[i + 3] == 10 {
+            return i + 4
+        }
+        return nil
     }
 }
