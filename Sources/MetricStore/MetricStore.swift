@@ -178,13 +178,14 @@ public struct MetricStore: Sendable {
         guard let family = familyFor(mapping) else {
             return LineTarget(series: -1, action: mapping.action, scale: mapping.scale, droppedTags: 0)
         }
-        let key = SeriesKey(family: family, labels: labels)
+        let rendered = labels.rendered
+        let key = SeriesKey(family: family, labels: rendered)
         let s: Int32
         if let existing = seriesIndex[key] {
             s = existing
         } else {
             s = Int32(series.size)
-            series.append(family: family, labels: labels.rendered)
+            series.append(family: family, labels: rendered)
             seriesIndex[key] = s
             families[Int(family)].pending.append(s)
             families[Int(family)].mergePendingIfLarge(labels: series.labels)
