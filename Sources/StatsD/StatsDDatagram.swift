@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Splits a datagram into lines without copying.
 public enum StatsDDatagram {
     /// Calls `body` with each `\n`-separated line of `datagram` (the `\n` excluded;
@@ -8,17 +16,13 @@ public enum StatsDDatagram {
         _ body: (UnsafeRawBufferPointer) throws -> Void
     ) rethrows {
         let count = datagram.count
+        guard let base = datagram.baseAddress else { return }
         var start = 0
-        var i = 0
-        while i < count {
-            if datagram[i] == UInt8(ascii: "\n") {
-                try body(UnsafeRawBufferPointer(rebasing: datagram[start..<i]))
-                start = i + 1
-            }
-            i += 1
-        }
-        if start < count {
-            try body(UnsafeRawBufferPointer(rebasing: datagram[start..<count]))
+        while start < count {
+            // memchr finds the newline far faster than a byte loop.
+            let end = memchr(base + start, 0x0A, count - start).map { base.distance(to: UnsafeRawPointer($0)) } ?? count
+            try body(UnsafeRawBufferPointer(rebasing: datagram[start..<end]))
+            start = end + 1
         }
     }
 }

@@ -25,6 +25,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Lines per ingest run while searching for the highest lossless rate.")
     var searchLines: Int = 6_000_000
 
+    @Option(parsing: .upToNextOption, help: "Offered rates (lines/s) the ingest search tries, in order; it stops at the first loss.")
+    var rates: [Double] = [500_000, 1_000_000, 1_500_000, 2_000_000, 2_500_000, 3_000_000, 4_000_000]
+
     @Option(help: "Lines of the run that confirms the highest lossless rate.")
     var confirmLines: Int = 30_000_000
 
@@ -36,7 +39,7 @@ struct BenchCommand: ParsableCommand {
         for name in names {
             switch name {
             case "parse": try ParseBench(capture: capture, seconds: seconds).run(into: &results)
-            case "ingest": try IngestBench(searchLines: searchLines, confirmLines: confirmLines).run(into: &results)
+            case "ingest": try IngestBench(rates: rates, searchLines: searchLines, confirmLines: confirmLines).run(into: &results)
             case "scrape": try ScrapeBench(quick: quick).run(into: &results)
             case "memory": try MemoryBench(quick: quick).run(into: &results)
             case "alert-latency": try AlertLatencyBench().run(into: &results)

@@ -4,6 +4,7 @@ import Foundation
 /// rates. Loss = lines sent − lines the agent counted (the sum of its `bench_lines` counters);
 /// the kernel's and the queue's drop counters are reported beside it.
 struct IngestBench {
+    var rates: [Double]
     var searchLines: Int
     var confirmLines: Int
 
@@ -44,7 +45,7 @@ struct IngestBench {
         defer { agent.stop() }
         let sender = LoadSender()
         var bestLossless = 0.0
-        for rate in [500_000.0, 1_000_000, 1_500_000, 2_000_000, 2_500_000, 3_000_000, 4_000_000] {
+        for rate in rates {
             let outcome = try Self.measure(agent: agent, sender: sender, lines: searchLines, rate: rate)
             let loss = Double(outcome.lost) / Double(outcome.sent) * 100
             print("  offered \(Int(rate)) lines/s: sent \(outcome.sent), counted \(outcome.received), lost \(outcome.lost) (\(String(format: "%.3f", loss))%), kernel drops \(Int(outcome.kernelDrops)) datagrams, queue drops \(Int(outcome.queueDrops))")
