@@ -33,7 +33,8 @@ public final class Agent: Sendable {
             mode: config.statsdMapping,
             ttl: config.statsdTTLNanoseconds,
             tagLimits: LabelSet.Limits(maxTags: config.statsdMaxTags),
-            reservedNames: SelfMetrics.reservedNames.union(HealthMetrics.reservedNames).union(AlertMetrics.reservedNames)
+            reservedNames: SelfMetrics.reservedNames.union(HealthMetrics.reservedNames).union(AlertMetrics.reservedNames),
+            maxSeries: config.limitsMaxSeries
         )
         let state = MetricsState(options: options)
         let queue = IngestQueue()

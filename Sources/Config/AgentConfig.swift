@@ -14,6 +14,7 @@ public struct AgentConfig: Sendable, Equatable {
     public var statsdMapping = NamingMode.tigerbeetle
     public var statsdTTL = Duration.seconds(120)
     public var statsdMaxTags = 64
+    public var limitsMaxSeries = 500_000
     public var webListenAddress = HostPort(host: "0.0.0.0", port: 9917)
     public var logLevel = LogLevel.info
     /// The single cluster of `--tigerbeetle.cluster` (decimal) and `--tigerbeetle.addresses`.

@@ -65,6 +65,10 @@ public struct Setting: Sendable {
             guard let n = Int(value.trimmingWhitespace()), n >= 1, n <= 10_000 else { throw ReasonError("must be a whole number from 1 to 10000, got \(value)") }
             config.statsdMaxTags = n
         },
+        Setting("limits.max-series", "500000", "Beyond this many live series, lines that would create a new one are refused and counted (beetlewatch_series_refused_total); existing series keep updating.") { config, value throws(ReasonError) in
+            guard let n = Int(value.trimmingWhitespace()), n >= 1, n <= 100_000_000 else { throw ReasonError("must be a whole number from 1 to 100000000, got \(value)") }
+            config.limitsMaxSeries = n
+        },
         Setting("web.listen-address", "0.0.0.0:9917", "HTTP address for /metrics, /health and /ready.") { config, value throws(ReasonError) in
             config.webListenAddress = try ValueParsers.listenAddress(value)
         },

@@ -51,6 +51,7 @@ public enum SelfMetrics {
             StaticFamily(name: "beetlewatch_statsd_series", help: "Series currently held from StatsD.", type: .gauge, value: Double(liveSeries)),
             counter("beetlewatch_statsd_series_created_total", "Series created from StatsD.", ingest.seriesCreated),
             counter("beetlewatch_statsd_series_expired_total", "Series removed after the TTL without updates.", ingest.seriesExpired),
+            counter("beetlewatch_series_refused_total", "Lines refused because they would create a series beyond --limits.max-series.", ingest.seriesRefused),
             counter("beetlewatch_statsd_queue_dropped_datagrams_total", "Datagrams dropped because the ingest queue was full.", receiver.queueDrops),
             StaticFamily(name: "beetlewatch_statsd_receive_buffer_bytes", help: "Receive buffer of the StatsD socket, as the kernel reports it.", type: .gauge,
                          value: Double(receiver.receiveBufferBytes)),

@@ -16,6 +16,8 @@ public struct IngestStats: Sendable, Equatable {
     public var tagsDropped: UInt64 = 0
     public var seriesCreated: UInt64 = 0
     public var seriesExpired: UInt64 = 0
+    /// Lines that would have created a series beyond `--limits.max-series`.
+    public var seriesRefused: UInt64 = 0
     /// Set members ignored because the set already held `MetricStore.maxSetMembers`.
     public var setMembersDropped: UInt64 = 0
 

@@ -14,15 +14,18 @@ public struct MetricStore: Sendable {
         public var maxLineLength: Int
         /// Prometheus names the store must never create (the agent's own metrics).
         public var reservedNames: Set<String>
+        /// Beyond this many series, new ones are refused (and counted); existing ones keep updating.
+        public var maxSeries: Int
 
         public init(mode: NamingMode = .tigerbeetle, ttl: Int64 = 120_000_000_000,
                     tagLimits: LabelSet.Limits = .init(), maxLineLength: Int = 65_535,
-                    reservedNames: Set<String> = []) {
+                    reservedNames: Set<String> = [], maxSeries: Int = 500_000) {
             self.mode = mode
             self.ttl = ttl
             self.tagLimits = tagLimits
             self.maxLineLength = maxLineLength
             self.reservedNames = reservedNames
+            self.maxSeries = maxSeries
         }
     }
 
@@ -184,6 +187,11 @@ public struct MetricStore: Sendable {
         if let existing = seriesIndex[key] {
             s = existing
         } else {
+            // A cardinality limit: refuse, count, and cache nothing (memory stays bounded).
+            guard series.size < options.maxSeries else {
+                stats.seriesRefused += 1
+                return nil
+            }
             s = Int32(series.size)
             series.append(family: family, labels: rendered)
             seriesIndex[key] = s

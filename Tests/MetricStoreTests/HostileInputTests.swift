@@ -1,0 +1,69 @@
+import StatsD
+import Testing
+@testable import MetricStore
+
+struct HostileCase: Sendable, CustomTestStringConvertible {
+    var name: String
+    var bytes: [UInt8]
+    /// Reasons expected in beetlewatch_statsd_parse_errors_total, with counts.
+    var errors: [ParseError: UInt64] = [:]
+    var conflicts: UInt64 = 0
+    /// Documented values the hostile lines leave behind (sample name → value).
+    var values: [String: Double] = [:]
+    var testDescription: String { name }
+}
+
+/// A deterministic byte soup.
+func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+    var state = seed
+    return (0..<count).map { _ in
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return UInt8(truncatingIfNeeded: state >> 56)
+    }
+}
+
+let hostileCases: [HostileCase] = [
+    HostileCase(name: "random bytes", bytes: randomBytes(4000, seed: 7).map { $0 == 0x0A ? 0x20 : $0 }),
+    HostileCase(name: "a 64 KiB datagram of valid lines",
+                bytes: Array(String(repeating: "many.lines:1|c|#k:v\n", count: 3270).utf8), values: ["many_lines{k=\"v\"}": 3270]),
+    HostileCase(name: "one line over 64 KiB", bytes: Array(("huge:1|c|#k:" + String(repeating: "v", count: 65_530)).utf8), errors: [.lineTooLong: 1]),
+    HostileCase(name: "invalid UTF-8", bytes: Array("bad".utf8) + [0xC3, 0x28] + Array(":1|c".utf8), errors: [.invalidUTF8: 1]),
+    HostileCase(name: "NUL bytes", bytes: Array("nul\u{0}name:1|c".utf8), errors: [.controlCharacter: 1]),
+    HostileCase(name: "10k tags on a line",
+                bytes: Array(("tags:1|c|#" + Array(repeating: "t:v", count: 10_000).joined(separator: ",")).utf8), errors: [.tooManyTags: 1]),
+    HostileCase(name: "empty names", bytes: Array(":1|c\n:2|g".utf8), errors: [.emptyName: 2]),
+    HostileCase(name: "NaN, Inf and 1e400", bytes: Array("x:NaN|g\nx:Inf|g\nx:1e400|g".utf8), errors: [.invalidValue: 3]),
+    HostileCase(name: "negative counters", bytes: Array("neg:-5|c".utf8), errors: [.negativeCounter: 1]),
+    HostileCase(name: "sample rates 0, negative and above 1", bytes: Array("r:1|c|@0\nr:1|c|@-1\nr:1|c|@2".utf8), errors: [.invalidSampleRate: 3]),
+    // Documented: a gauge (or counter) that overflows float64 reads +Inf, as the text format writes it.
+    HostileCase(name: "a gauge overflowing", bytes: Array("big:1e308|g\nbig:+1e308|g".utf8), values: ["big": .infinity]),
+    HostileCase(name: "names sanitising alike with different types", bytes: Array("a.b:1|c\na-b:1|g\na_b:2|c".utf8), conflicts: 1, values: ["a_b": 3]),
+]
+
+@Suite struct HostileInputTests {
+    @Test(arguments: hostileCases)
+    func aHostileLineIsCountedAndItsNeighboursStillCount(_ c: HostileCase) {
+        var h = StoreHarness()
+        let datagram = Array("ok.before:1|c\n".utf8) + c.bytes + Array("\nok.after:1|c".utf8)
+        datagram.withUnsafeBytes { h.store.ingest(datagram: $0, now: 0) }
+        let samples = h.samples()
+        #expect(samples["ok_before"] == 1)
+        #expect(samples["ok_after"] == 1)
+        for (reason, count) in c.errors { #expect(h.store.stats.parseErrors(reason) == count, "\(reason.rawValue)") }
+        if !c.errors.isEmpty && c.name != "random bytes" {
+            #expect(h.store.stats.totalParseErrors == c.errors.values.reduce(0, +))
+        }
+        #expect(h.store.stats.typeConflicts == c.conflicts)
+        for (name, value) in c.values { #expect(samples[name] == value, "\(name)") }
+    }
+
+    @Test func theSeriesLimitRefusesNewSeriesAndKeepsUpdatingOld() {
+        var h = StoreHarness(.init(maxSeries: 3))
+        h.send("s:1|c|#i:1\ns:1|c|#i:2\ns:1|c|#i:3\ns:1|c|#i:4\ns:1|c|#i:5")
+        h.send("s:1|c|#i:1\ns:1|c|#i:5")
+        #expect(h.store.seriesCount == 3)
+        #expect(h.store.stats.seriesRefused == 3)
+        #expect(h.samples()["s{i=\"1\"}"] == 2)
+        #expect(h.samples()["s{i=\"5\"}"] == nil)
+    }
+}
