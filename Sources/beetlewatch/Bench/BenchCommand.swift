@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
         discussion: "Prints one line per result (name value unit) and a summary table. docs/performance.md has the method and figures."
     )
 
-    @Argument(help: "Which benchmarks: parse, ingest, scrape, memory, alert-latency (default: all).")
+    @Argument(help: "Which benchmarks: parse, ingest, scrape, memory, alert-latency, cardinality (default: all but cardinality).")
     var names: [String] = ["parse", "ingest", "scrape", "memory", "alert-latency"]
 
     @Option(help: "The capture whose lines the parse benchmark replays in-process.")
@@ -43,7 +43,8 @@ struct BenchCommand: ParsableCommand {
             case "scrape": try ScrapeBench(quick: quick).run(into: &results)
             case "memory": try MemoryBench(quick: quick).run(into: &results)
             case "alert-latency": try AlertLatencyBench().run(into: &results)
-            default: throw ValidationError("unknown benchmark \(name) (parse, ingest, scrape, memory, alert-latency)")
+            case "cardinality": try CardinalityBench().run(into: &results)
+            default: throw ValidationError("unknown benchmark \(name) (parse, ingest, scrape, memory, alert-latency, cardinality)")
             }
         }
         results.printSummary()
