@@ -51,12 +51,13 @@ public final class Agent: Sendable {
         let health = { @Sendable (store: MetricStore, now: Int64) -> HealthReport in
             HealthEvaluator.evaluate(watched: watched, signals: store.signals, probes: prober.snapshot(), policy: policy, now: now)
         }
+        let currentHealth = { @Sendable in health(state.snapshot(), WallClock.now()) }
         let lateHandler = LateHandler()
         let http = try HTTPServer(address: config.webListenAddress, handler: lateHandler)
         let externalURL = config.webExternalURL ?? "http://\(Self.hostname()):\(http.port)"
         let alertLoop = AlertLoop(
             engine: AlertEngine(rules: config.alertRules, runbookURL: config.alertRunbookURL),
-            health: { health(state.snapshot(), WallClock.now()) },
+            health: currentHealth,
             receivers: config.receivers.map { receiver in
                 AlertLoop.Receiver(config: receiver, channel: NotificationChannel(
                     name: receiver.name, delivery: .init(url: URL(string: receiver.url)!, headers: Self.headers(for: receiver),
@@ -79,7 +80,7 @@ public final class Agent: Sendable {
                     + AlertMetrics.families(active: alertLoop.active, notifications: alertLoop.channels.map(\.stats))
                 return MetricsPage.render(store: store, extra: own + HealthMetrics.families(health(store, now)), now: now)
             },
-            healthReport: { health(state.snapshot(), WallClock.now()) },
+            healthReport: currentHealth,
             alerts: { alertLoop.active },
             readyRequirement: config.readyRequire
         )
