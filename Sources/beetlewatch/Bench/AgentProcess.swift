@@ -65,6 +65,19 @@ final class AgentProcess: @unchecked Sendable {
     }
 }
 
+/// A UDP socket connected to 127.0.0.1:`port` (the caller closes it).
+func loopbackUDPSocket(port: UInt16) -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    var size: Int32 = 8 << 20
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, 4)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = port.bigEndian
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    return fd
+}
+
 struct BenchError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

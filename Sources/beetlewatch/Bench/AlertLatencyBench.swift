@@ -12,13 +12,8 @@ struct AlertLatencyBench {
         let agent = try AgentProcess(statsdPort: AgentProcess.freePort(udp: true), webPort: AgentProcess.freePort(udp: false),
                                      extraArguments: ["--alert.webhook-url", "http://127.0.0.1:\(receiver.port)/"])
         defer { agent.stop(); receiver.close() }
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let fd = loopbackUDPSocket(port: agent.statsdPort)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = agent.statsdPort.bigEndian
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         let cluster = String(repeating: "0", count: 31) + "9"
         func status(_ value: Int) {
             let line = "tb.replica_status:\(value)|g|#cluster:\(cluster),replica:0"

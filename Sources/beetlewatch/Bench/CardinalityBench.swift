@@ -9,13 +9,8 @@ struct CardinalityBench {
     func run(into results: inout BenchResults) throws {
         let agent = try AgentProcess(statsdPort: AgentProcess.freePort(udp: true), webPort: AgentProcess.freePort(udp: false))
         defer { agent.stop() }
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let fd = loopbackUDPSocket(port: agent.statsdPort)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = agent.statsdPort.bigEndian
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         var datagram = ""
         for i in 0..<lines {
             datagram += "attack.unique_\(i):1|c|#victim:beetlewatch\n"

@@ -39,15 +39,8 @@ struct LoadSender {
 
     /// Sends `lines` lines to `port` at `rate` lines/s (0 = flat out); returns lines sent.
     func send(to port: UInt16, lines: Int, rate: Double) throws -> Int {
-        let fd = socket(AF_INET, BW_SOCK_DGRAM, 0)
+        let fd = loopbackUDPSocket(port: port)
         defer { close(fd) }
-        var size: Int32 = 8 << 20
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, 4)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = port.bigEndian
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         let batch = 32
         let total = lines / linesPerDatagram
         let storage = datagrams.map { bytes -> UnsafeMutableRawBufferPointer in

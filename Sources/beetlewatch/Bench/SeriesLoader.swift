@@ -5,13 +5,8 @@ import Glibc
 /// and waits until the agent holds them all.
 enum SeriesLoader {
     static func load(_ count: Int, into agent: AgentProcess) throws {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let fd = loopbackUDPSocket(port: agent.statsdPort)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = agent.statsdPort.bigEndian
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         var datagram = ""
         var sentLines = 0
         let start = Date()
