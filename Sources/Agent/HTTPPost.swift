@@ -4,7 +4,7 @@ import FoundationNetworking
 #endif
 import Synchronization
 
-/// A blocking HTTP POST for the notification threads (URLSession; HTTPS works).
+/// A blocking HTTP POST for the notification threads: our own client for http://, URLSession for https://.
 enum HTTPPost {
     struct Outcome {
         /// The status code, or nil when no response came (connection error, timeout).
@@ -17,6 +17,11 @@ enum HTTPPost {
     }
 
     static func send(_ body: Data, to url: URL, headers: [String: String], timeout: Double, session: URLSession) -> Outcome {
+        // Plain HTTP goes through our own client; URLSession (for TLS) crashes the process when a
+        // server closes mid-response, a risk kept to https:// receivers until TLS has its own client.
+        if url.scheme == "http" {
+            return PlainHTTPClient.post(body, to: url, headers: headers, timeout: timeout)
+        }
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
         request.httpBody = body

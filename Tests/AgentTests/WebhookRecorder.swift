@@ -17,6 +17,10 @@ final class WebhookRecorder: @unchecked Sendable {
     private var fd: Int32 = -1
     private let requests = Mutex<[Request]>([])
     private let status = Mutex(200)
+    /// Seconds to wait before answering (a slow receiver).
+    let delay = Mutex<Double>(0)
+    /// How many of the next requests get half a response and a closed connection.
+    let closeMidResponse = Mutex(0)
     private let running = Atomic<Bool>(false)
 
     /// Binds a port; `listening: false` leaves it closed (connections refused) until `listen()`.
@@ -91,6 +95,16 @@ final class WebhookRecorder: @unchecked Sendable {
         }
         let body = data[end.upperBound..<(end.upperBound + contentLength)]
         let code = status.withLock { $0 }
+        let wait = delay.withLock { $0 }
+        if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
+        let cut = closeMidResponse.withLock { remaining -> Bool in
+            defer { remaining = max(0, remaining - 1) }
+            return remaining > 0
+        }
+        if cut {
+            _ = "HTTP/1.1 200 OK\r\nContent-Le".withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            return
+        }
         requests.withLock { $0.append(Request(path: path, headers: headers, body: Data(body), at: Date())) }
         let reply = "HTTP/1.1 \(code) X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         _ = reply.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
