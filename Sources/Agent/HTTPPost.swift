@@ -16,10 +16,10 @@ enum HTTPPost {
         let outcome = Mutex(Outcome(status: nil, error: "no answer"))
     }
 
-    static func send(_ body: Data, to url: URL, headers: [String: String], timeout: Double, session: URLSession) -> Outcome {
+    static func send(_ body: Data, to url: URL, headers: [String: String], timeout: Double, session: URLSession?) -> Outcome {
         // Plain HTTP goes through our own client; URLSession (for TLS) crashes the process when a
         // server closes mid-response, a risk kept to https:// receivers until TLS has its own client.
-        if url.scheme == "http" {
+        guard url.scheme != "http", let session else {
             return PlainHTTPClient.post(body, to: url, headers: headers, timeout: timeout)
         }
         var request = URLRequest(url: url)

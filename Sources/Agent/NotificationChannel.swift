@@ -38,7 +38,8 @@ final class NotificationChannel: Sendable {
     private let state: Mutex<State>
     private let wake = DispatchSemaphore(value: 0)
     private let worker: WorkerThread
-    private let session: URLSession
+    /// Only https:// destinations use URLSession; http:// goes through PlainHTTPClient.
+    private let session: URLSession?
     private let logger: Logger
 
     init(name: String, delivery: Delivery, capacity: Int = 64, logger: Logger) {
@@ -47,10 +48,14 @@ final class NotificationChannel: Sendable {
         self.capacity = capacity
         self.state = Mutex(State(stats: NotificationStats(receiver: name)))
         self.worker = WorkerThread(name: "notify-\(name)")
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = delivery.timeout
-        configuration.timeoutIntervalForResource = delivery.timeout
-        self.session = URLSession(configuration: configuration)
+        if delivery.url.scheme == "https" {
+            let configuration = URLSessionConfiguration.ephemeral
+            configuration.timeoutIntervalForRequest = delivery.timeout
+            configuration.timeoutIntervalForResource = delivery.timeout
+            self.session = URLSession(configuration: configuration)
+        } else {
+            self.session = nil
+        }
         self.logger = logger
     }
 
@@ -104,7 +109,7 @@ final class NotificationChannel: Sendable {
             return count
         }
         if left > 0 { logger.warning("notifications not sent before the shutdown timeout", metadata: ["receiver": "\(name)", "count": "\(left)"]) }
-        session.invalidateAndCancel()
+        session?.invalidateAndCancel()
     }
 
     /// Past the shutdown deadline, give up on an entry.

@@ -1,4 +1,3 @@
-import CNetShim
 import Config
 import Foundation
 import Glibc
@@ -13,23 +12,14 @@ enum PlainHTTPClient {
         let port = UInt16(url.port ?? 80)
         var path = url.path.isEmpty ? "/" : url.path
         if let query = url.query { path += "?" + query }
-        let resolved: SocketAddress
-        do {
-            resolved = try SocketAddress.resolve(HostPort(host: host, port: port), socketType: BW_SOCK_STREAM, passive: false)
-        } catch {
-            return .init(status: nil, error: "cannot resolve \(host)")
+        let fd: Int32
+        switch TCPConnect.open(HostPort(host: host, port: port), deadline: deadline) {
+        case .success(let connected): fd = connected
+        case .failure(.unresolvable(let name)): return .init(status: nil, error: "cannot resolve \(name)")
+        case .failure(.timedOut): return .init(status: nil, error: "connect timed out")
+        case .failure(.system(let reason)): return .init(status: nil, error: reason)
         }
-        let fd = socket(resolved.family, BW_SOCK_STREAM | BW_SOCK_CLOEXEC | BW_SOCK_NONBLOCK, 0)
-        guard fd >= 0 else { return .init(status: nil, error: SystemError("socket").description) }
         defer { close(fd) }
-        if resolved.withSockaddr({ connect(fd, $0, $1) }) != 0 {
-            guard errno == EINPROGRESS else { return .init(status: nil, error: String(cString: strerror(errno))) }
-            guard wait(fd, for: Int16(POLLOUT), until: deadline) else { return .init(status: nil, error: "connect timed out") }
-            var error: Int32 = 0
-            var length = socklen_t(4)
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
-            if error != 0 { return .init(status: nil, error: String(cString: strerror(error))) }
-        }
         var request = "POST \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: beetlewatch/\(Agent.version)\r\n"
         request += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
         for (name, value) in headers where name.lowercased() != "content-type" {
@@ -39,7 +29,7 @@ enum PlainHTTPClient {
         let bytes = Array((request + "\r\n").utf8) + Array(body)
         var sent = 0
         while sent < bytes.count {
-            guard wait(fd, for: Int16(POLLOUT), until: deadline) else { return .init(status: nil, error: "send timed out") }
+            guard TCPConnect.wait(fd, for: Int16(POLLOUT), until: deadline) else { return .init(status: nil, error: "send timed out") }
             let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
                 if errno == EAGAIN || errno == EINTR { continue }
@@ -55,7 +45,7 @@ enum PlainHTTPClient {
             response.count >= 4 && (0...(response.count - 4)).contains { response[$0] == 13 && response[$0 + 1] == 10 && response[$0 + 2] == 13 && response[$0 + 3] == 10 }
         }
         while !headersComplete() && response.count < 65536 {
-            guard wait(fd, for: Int16(POLLIN), until: deadline) else { return .init(status: nil, error: "timed out after \(timeout)s waiting for a response") }
+            guard TCPConnect.wait(fd, for: Int16(POLLIN), until: deadline) else { return .init(status: nil, error: "timed out after \(timeout)s waiting for a response") }
             let n = recv(fd, &buffer, buffer.count, 0)
             if n == 0 { return .init(status: nil, error: "connection closed before a complete response") }
             if n < 0 {
@@ -70,17 +60,5 @@ enum PlainHTTPClient {
             return .init(status: nil, error: "not an HTTP response: \(statusLine.prefix(40))")
         }
         return .init(status: status, error: nil)
-    }
-
-    /// Waits until `fd` is ready for `events`, or the deadline (monotonic ns) passes.
-    private static func wait(_ fd: Int32, for events: Int16, until deadline: Int64) -> Bool {
-        while true {
-            let remaining = deadline - WallClock.monotonic()
-            if remaining <= 0 { return false }
-            var descriptor = pollfd(fd: fd, events: events, revents: 0)
-            let ready = poll(&descriptor, 1, Int32(clamping: max(1, remaining / 1_000_000)))
-            if ready > 0 { return true }
-            if ready < 0 && errno != EINTR { return false }
-        }
     }
 }

@@ -97,7 +97,6 @@ public struct MetricStore: Sendable {
         keyScratch.append(metric.type.rawValue)
         keyScratch.append(0)
         keyScratch.append(contentsOf: metric.tags)
-        let target: LineTarget
         let found = keyScratch.withUnsafeBytes { key -> LineTarget? in
             let hash = ByteKeyTable<LineTarget>.hash(key)
             if let entry = lineCache.find(key, hash: hash) { return lineCache.values[entry] }
@@ -105,8 +104,7 @@ public struct MetricStore: Sendable {
             lineCache.insert(key, hash: hash, value: resolved)
             return resolved
         }
-        guard let found else { return }
-        target = found
+        guard let target = found else { return }
         if target.series < 0 {
             stats.typeConflicts += 1
             return
@@ -328,7 +326,8 @@ public struct MetricStore: Sendable {
         public var help: String { family.help }
 
         var hasLiveSeries: Bool {
-            (family.sorted + family.pending).contains { !store.isExpired(Int($0), now: now) }
+            let live = { (s: Int32) in !store.isExpired(Int(s), now: now) }
+            return family.sorted.contains(where: live) || family.pending.contains(where: live)
         }
 
         /// Every live series, sorted by rendered labels: (labels, value, count).

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -40,5 +41,20 @@ enum AgentClient {
         } catch {
             throw .unreachable(url: url, reason: error.localizedDescription)
         }
+    }
+
+    /// For commands: the reply, or exit 2 ("cannot be reached") with the reason on standard error.
+    static func getOrExit(_ url: String, timeout: Double, accept: String? = nil, command: String) async throws -> Reply {
+        do {
+            return try await get(url, timeout: timeout, accept: accept)
+        } catch {
+            throw exit(2, command: command, error.description)
+        }
+    }
+
+    /// Writes `beetlewatch <command>: <message>` to standard error; returns the exit code to throw.
+    static func exit(_ code: Int32, command: String, _ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("beetlewatch \(command): \(message)\n".utf8))
+        return ExitCode(code)
     }
 }

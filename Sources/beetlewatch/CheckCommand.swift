@@ -15,13 +15,7 @@ struct CheckCommand: AsyncParsableCommand {
     var timeout: Double = 5
 
     func run() async throws {
-        let reply: AgentClient.Reply
-        do {
-            reply = try await AgentClient.get(url, timeout: timeout)
-        } catch {
-            FileHandle.standardError.write(Data("beetlewatch check: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        let reply = try await AgentClient.getOrExit(url, timeout: timeout, command: "check")
         let body = String(decoding: reply.body, as: UTF8.self)
         switch reply.status {
         case 200:
@@ -30,8 +24,7 @@ struct CheckCommand: AsyncParsableCommand {
             print(body, terminator: "")
             throw ExitCode(1)
         default:
-            FileHandle.standardError.write(Data("beetlewatch check: \(url) answered \(reply.status): \(body)\n".utf8))
-            throw ExitCode(2)
+            throw AgentClient.exit(2, command: "check", "\(url) answered \(reply.status): \(body)")
         }
     }
 }

@@ -17,16 +17,9 @@ struct StatusCommand: AsyncParsableCommand {
     var timeout: Double = 5
 
     func run() async throws {
-        let reply: AgentClient.Reply
-        do {
-            reply = try await AgentClient.get(url, timeout: timeout, accept: "application/json")
-        } catch {
-            FileHandle.standardError.write(Data("beetlewatch status: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        let reply = try await AgentClient.getOrExit(url, timeout: timeout, accept: "application/json", command: "status")
         guard reply.status == 200, let document = try? JSONDecoder().decode(StatusDocument.self, from: reply.body) else {
-            FileHandle.standardError.write(Data("beetlewatch status: \(url) answered \(reply.status) without a status document\n".utf8))
-            throw ExitCode(2)
+            throw AgentClient.exit(2, command: "status", "\(url) answered \(reply.status) without a status document")
         }
         print(StatusTable.render(document, now: Date().timeIntervalSince1970), terminator: "")
         let alertsURL = url.replacingOccurrences(of: "/api/v1/status", with: "/api/v1/alerts")

@@ -18,14 +18,6 @@ func alertingAgent(_ configure: (inout AgentConfig) -> Void) throws -> (Agent, [
     return (test.agent, test.listeners)
 }
 
-func send(_ text: String, to agent: Agent) throws {
-    try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort)).send(Array(text.utf8))
-}
-
-func sendCaptureAndWait(_ agent: Agent) async throws {
-    try await TestAgent.sendCapture(to: agent)
-}
-
 /// Waits until `condition` holds (or `seconds` pass).
 func eventually(_ seconds: Double = 15, _ condition: () -> Bool) async throws {
     let deadline = Date().addingTimeInterval(seconds)
@@ -44,10 +36,10 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         defer { recorder.close() }
         let (agent, listeners) = try alertingAgent { $0.webhookURLs = ["http://127.0.0.1:\(recorder.port)/hook"] }
         defer { agent.stop(); listeners.forEach { $0.close() } }
-        try await sendCaptureAndWait(agent)
+        try await TestAgent.sendCapture(to: agent)
 
         let sent = Date()
-        try send("tb.replica_status:1|g|#cluster:\(clusterHex),replica:1", to: agent)
+        try TestAgent.send("tb.replica_status:1|g|#cluster:\(clusterHex),replica:1", to: agent)
         try await eventually { !messages(recorder, alertname: .replicaStatusAbnormal).isEmpty }
         let firing = try #require(messages(recorder, alertname: .replicaStatusAbnormal).first)
         let arrived = try #require(recorder.received.first { (try? JSONDecoder().decode(WebhookMessage.self, from: $0.body))?.groupLabels["alertname"] == AlertName.replicaStatusAbnormal.rawValue })
@@ -84,7 +76,7 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         #expect(metrics["beetlewatch_alerts{alertname=\"TigerBeetleReplicaStatusAbnormal\",state=\"firing\"}"] == 1)
         #expect(metrics["beetlewatch_alert_active{alertname=\"TigerBeetleReplicaStatusAbnormal\",alertstate=\"firing\",cluster=\"\(clusterHex)\",replica=\"1\",severity=\"critical\",status=\"view_change\"}"] == 1)
 
-        try send("tb.replica_status:0|g|#cluster:\(clusterHex),replica:1", to: agent)
+        try TestAgent.send("tb.replica_status:0|g|#cluster:\(clusterHex),replica:1", to: agent)
         try await eventually { messages(recorder, alertname: .replicaStatusAbnormal).count >= 2 }
         let resolved = messages(recorder, alertname: .replicaStatusAbnormal)[1]
         #expect(resolved.status == "resolved")
@@ -105,8 +97,8 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         defer { recorder.close() }
         let (agent, listeners) = try alertingAgent { $0.webhookURLs = ["http://127.0.0.1:\(recorder.port)/"] }
         defer { agent.stop(); listeners.forEach { $0.close() } }
-        try await sendCaptureAndWait(agent)
-        try send("tb.replica_status:2|g|#cluster:\(clusterHex),replica:2", to: agent)
+        try await TestAgent.sendCapture(to: agent)
+        try TestAgent.send("tb.replica_status:2|g|#cluster:\(clusterHex),replica:2", to: agent)
         try await Task.sleep(for: .milliseconds(1200))  // two failed attempts (connection refused), backing off
         recorder.listen()
         try await eventually { !messages(recorder, alertname: .replicaStatusAbnormal).isEmpty }
@@ -123,13 +115,13 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         recorder.respond(with: 400)
         let (agent, listeners) = try alertingAgent { $0.webhookURLs = ["http://127.0.0.1:\(recorder.port)/"] }
         defer { agent.stop(); listeners.forEach { $0.close() } }
-        try await sendCaptureAndWait(agent)
-        try send("tb.replica_sync_stage:3|g|#cluster:\(clusterHex),replica:0", to: agent)
+        try await TestAgent.sendCapture(to: agent)
+        try TestAgent.send("tb.replica_sync_stage:3|g|#cluster:\(clusterHex),replica:0", to: agent)
         try await eventually { !messages(recorder, alertname: .replicaSyncing).isEmpty }
         try await Task.sleep(for: .seconds(1.5))
         #expect(messages(recorder, alertname: .replicaSyncing).count == 1)
         recorder.respond(with: 503)
-        try send("tb.replica_sync_stage:0|g|#cluster:\(clusterHex),replica:0", to: agent)
+        try TestAgent.send("tb.replica_sync_stage:0|g|#cluster:\(clusterHex),replica:0", to: agent)
         try await eventually(10) { messages(recorder, alertname: .replicaSyncing).count >= 3 }
         #expect(messages(recorder, alertname: .replicaSyncing).count >= 3)  // the resolved one, retried
         let metrics = PrometheusText.samples(try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/metrics").body)
@@ -143,8 +135,8 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
             $0.shutdownTimeout = .seconds(1)
         }
         defer { listeners.forEach { $0.close() } }
-        try await sendCaptureAndWait(agent)
-        try send("tb.replica_status:1|g|#cluster:\(clusterHex),replica:1", to: agent)
+        try await TestAgent.sendCapture(to: agent)
+        try TestAgent.send("tb.replica_status:1|g|#cluster:\(clusterHex),replica:1", to: agent)
         try await Task.sleep(for: .milliseconds(300))
         let started = Date()
         agent.stop()

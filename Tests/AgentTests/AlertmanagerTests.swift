@@ -68,8 +68,8 @@ final class AlertmanagerProcess {
             $0.alertRules.settings[.viewChanged]?.enabled = false
         }
         defer { agent.stop(); listeners.forEach { $0.close() } }
-        try await sendCaptureAndWait(agent)
-        try send("tb.replica_status:3|g|#cluster:\(clusterHex),replica:0", to: agent)
+        try await TestAgent.sendCapture(to: agent)
+        try TestAgent.send("tb.replica_status:3|g|#cluster:\(clusterHex),replica:0", to: agent)
 
         try await eventually(20) { !messages(recorder, alertname: .replicaStatusAbnormal).isEmpty }
         let firing = try #require(messages(recorder, alertname: .replicaStatusAbnormal).first)
@@ -83,7 +83,7 @@ final class AlertmanagerProcess {
         #expect(firing.alerts[0].generatorURL == "http://beetlewatch.test:9917/api/v1/alerts")
         #expect(firing.alerts[0].annotations["summary"] == "TigerBeetle replica 0 of cluster 0 is recovering_head")
 
-        try send("tb.replica_status:0|g|#cluster:\(clusterHex),replica:0", to: agent)
+        try TestAgent.send("tb.replica_status:0|g|#cluster:\(clusterHex),replica:0", to: agent)
         try await eventually(20) { messages(recorder, alertname: .replicaStatusAbnormal).contains { $0.status == "resolved" } }
         let resolved = try #require(messages(recorder, alertname: .replicaStatusAbnormal).first { $0.status == "resolved" })
         #expect(resolved.alerts[0].status == "resolved")

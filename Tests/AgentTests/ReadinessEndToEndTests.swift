@@ -18,10 +18,6 @@ import Testing
         }.agent
     }
 
-    func sendCapture(to agent: Agent) async throws {
-        try await TestAgent.sendCapture(to: agent)
-    }
-
     func check(_ agent: Agent) throws -> Int32 {
         try BeetlewatchBinary.run(["check", "--url", "http://127.0.0.1:\(agent.webPort)/ready"]).status
     }
@@ -51,7 +47,7 @@ import Testing
         #expect(try await HTTPTestClient.request(base + "/health").status == 200)
 
         // The capture (all three replicas normal, connected) and reachable ports: ready.
-        try await sendCapture(to: agent)
+        try await TestAgent.sendCapture(to: agent)
         let healthy = try await ready(agent, becomes: 200)
         #expect(healthy.status == 200, "\(healthy.body)")
         #expect(healthy.body.hasPrefix("ready\ncluster 0 (00000000000000000000000000000000): quorum: 3 of 3 replicas healthy"))
@@ -95,7 +91,7 @@ import Testing
         defer { listeners.forEach { $0.close() } }
         let agent = try agent(addresses: listeners.map(\.address) + ["127.0.0.1:\(LoopbackListener.closedPort())"], require: .all)
         defer { agent.stop() }
-        try await sendCapture(to: agent)
+        try await TestAgent.sendCapture(to: agent)
         // Wait until every replica has been probed (2 reachable, 1 refused).
         var reply = try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/ready", accept: "application/json")
         let deadline = Date().addingTimeInterval(10)
@@ -120,7 +116,7 @@ import Testing
         defer { listeners.forEach { $0.close() } }
         let agent = try agent(addresses: listeners.map(\.address))
         defer { agent.stop() }
-        try await sendCapture(to: agent)
+        try await TestAgent.sendCapture(to: agent)
         _ = try await ready(agent, becomes: 200)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: BeetlewatchBinary.path)

@@ -36,6 +36,10 @@ public struct TestAgent {
 
     /// Sends `text` as one datagram to the agent's StatsD port.
     public func send(_ text: String) throws {
+        try Self.send(text, to: agent)
+    }
+
+    public static func send(_ text: String, to agent: Agent) throws {
         try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort)).send(Array(text.utf8))
     }
 

@@ -1,0 +1,55 @@
+import CNetShim
+import Config
+import Glibc
+
+/// Resolving (at every call, so DNS changes are followed) and connecting without blocking
+/// past a deadline: what the TCP probe and the plain HTTP client both need.
+enum TCPConnect {
+    enum Failure: Error {
+        case unresolvable(String)
+        case timedOut
+        case system(String)
+    }
+
+    /// A connected non-blocking socket (the caller closes it), or why there is none.
+    static func open(_ address: HostPort, deadline: Int64) -> Result<Int32, Failure> {
+        let resolved: SocketAddress
+        do {
+            resolved = try SocketAddress.resolve(address, socketType: BW_SOCK_STREAM, passive: false)
+        } catch {
+            return .failure(.unresolvable(address.host))
+        }
+        let fd = socket(resolved.family, BW_SOCK_STREAM | BW_SOCK_CLOEXEC | BW_SOCK_NONBLOCK, 0)
+        guard fd >= 0 else { return .failure(.system(SystemError("socket").description)) }
+        if resolved.withSockaddr({ connect(fd, $0, $1) }) == 0 { return .success(fd) }
+        let code = errno
+        guard code == EINPROGRESS else {
+            close(fd)
+            return .failure(.system(String(cString: strerror(code))))
+        }
+        guard wait(fd, for: Int16(POLLOUT), until: deadline) else {
+            close(fd)
+            return .failure(.timedOut)
+        }
+        var error: Int32 = 0
+        var length = socklen_t(4)
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+        guard error == 0 else {
+            close(fd)
+            return .failure(.system(String(cString: strerror(error))))
+        }
+        return .success(fd)
+    }
+
+    /// Waits until `fd` is ready for `events`, or the deadline (monotonic ns) passes.
+    static func wait(_ fd: Int32, for events: Int16, until deadline: Int64) -> Bool {
+        while true {
+            let remaining = deadline - WallClock.monotonic()
+            if remaining <= 0 { return false }
+            var descriptor = pollfd(fd: fd, events: events, revents: 0)
+            let ready = poll(&descriptor, 1, Int32(clamping: max(1, remaining / 1_000_000)))
+            if ready > 0 { return true }
+            if ready < 0 && errno != EINTR { return false }
+        }
+    }
+}
