@@ -2,7 +2,7 @@
 # beetlewatch: build with the official Swift image, run on a slim Debian with only what the binary needs.
 
 FROM swift:6.3-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends libmicrohttpd-dev pkg-config \
+RUN apt-get update && apt-get install -y --no-install-recommends libmicrohttpd-dev libcrypt-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Resolve dependencies first, so source edits do not refetch them.

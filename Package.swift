@@ -26,13 +26,15 @@ let package = Package(
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
+        // bcrypt verification for basic auth (libxcrypt).
+        .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
         // recvmmsg/sendmmsg, which Swift's Glibc module does not expose.
         .systemLibrary(name: "CNetShim"),
         // I/O edges: UDP receiver, HTTP server, replay sender, lifecycle.
         .target(
             name: "Agent",
             dependencies: [
-                "StatsD", "MetricStore", "Exposition", "Health", "Alerting", "Config", "CMicroHTTPD", "CNetShim",
+                "StatsD", "MetricStore", "Exposition", "Health", "Alerting", "Config", "CMicroHTTPD", "CNetShim", "CCrypt",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -5,35 +5,72 @@ import Exposition
 import Health
 import Logging
 import MetricStore
+import Synchronization
 
 /// The running agent: UDP receiver → ingest queue → ingest thread → store,
 /// served over HTTP. Binding happens in `init`, so a bad address fails early.
 public final class Agent: Sendable {
     public static let version = "0.1.0"
 
-    public let config: AgentConfig
+    /// What health, readiness and the endpoints read; replaced on reload.
+    private struct LiveSettings {
+        var watched: [WatchedCluster]
+        var policy: HealthPolicy
+        var readyRequire: ReadinessRequirement
+        var lifecycle: Bool
+        var config: AgentConfig
+
+        init(_ config: AgentConfig, startedAt: Int64) {
+            watched = config.watchedClusters
+            policy = HealthPolicy(staleAfter: config.statsdStaleAfter.nanoseconds, startedAt: startedAt)
+            readyRequire = config.readyRequire
+            lifecycle = config.webEnableLifecycle
+            self.config = config
+        }
+    }
+
+    /// The configuration the agent started with: restart-only settings keep these values.
+    public let startConfig: AgentConfig
+    private let live: SharedValue<LiveSettings>
+    private let reloadStatus: SharedValue<ReloadStatus>
+    /// One reload at a time (SIGHUP and POST /-/reload may race).
+    private let reloading = Mutex(())
+    private let configSource: (@Sendable () throws -> AgentConfig)?
     private let receiver: UDPReceiver
     private let queue: IngestQueue
     private let pipeline: IngestPipeline
     private let state: MetricsState
     private let http: HTTPServer
+    private let authGate: BasicAuthGate
     private let prober: ReplicaProber
     private let alertLoop: AlertLoop
     private let logger: Logger
 
+    /// The configuration in force (the latest one loaded successfully).
+    public var config: AgentConfig { live.value.config }
     /// The bound StatsD UDP port (useful with port 0).
     public var statsdPort: UInt16 { receiver.port }
     /// The bound HTTP port (useful with port 0).
     public var webPort: UInt16 { http.port }
 
-    public init(config: AgentConfig, logger: Logger) throws {
-        self.config = config
+    /// - Parameter configSource: reads the configuration again, for reloads (SIGHUP, `POST /-/reload`);
+    ///   nil: reloads are refused.
+    public init(config: AgentConfig, logger: Logger, configSource: (@Sendable () throws -> AgentConfig)? = nil) throws {
+        let webConfig = try WebConfigFile.load(path: config.webConfigFile)
+        self.startConfig = config
+        self.configSource = configSource
         self.logger = logger
+        let startedAt = WallClock.now()
+        let live = SharedValue(LiveSettings(config, startedAt: startedAt))
+        self.live = live
+        let reloadStatus = SharedValue(ReloadStatus(lastSuccessAt: startedAt))
+        self.reloadStatus = reloadStatus
         let options = MetricStore.Options(
             mode: config.statsdMapping,
             ttl: config.statsdTTLNanoseconds,
             tagLimits: LabelSet.Limits(maxTags: config.statsdMaxTags),
-            reservedNames: SelfMetrics.reservedNames.union(HealthMetrics.reservedNames).union(AlertMetrics.reservedNames),
+            reservedNames: SelfMetrics.reservedNames.union(HealthMetrics.reservedNames).union(AlertMetrics.reservedNames)
+                .union(ReloadMetrics.reservedNames),
             maxSeries: config.limitsMaxSeries
         )
         let state = MetricsState(options: options)
@@ -42,34 +79,30 @@ public final class Agent: Sendable {
                                        queue: queue, logger: logger)
         let build = BuildInfo(version: Self.version, swiftVersion: Self.swiftVersion)
         let mode = config.statsdMapping
-        let watched = config.watchedClusters
         // The ingest thread and the prober wake the alert loop when what it reads changes.
         let alertWake = DispatchSemaphore(value: 0)
-        let prober = ReplicaProber(clusters: watched, interval: config.probeInterval, timeout: config.probeTimeout,
+        let prober = ReplicaProber(clusters: config.watchedClusters, interval: config.probeInterval, timeout: config.probeTimeout,
                                    onChange: { alertWake.signal() })
-        let policy = HealthPolicy(staleAfter: config.statsdStaleAfter.nanoseconds, startedAt: WallClock.now())
         let health = { @Sendable (store: MetricStore, now: Int64) -> HealthReport in
-            HealthEvaluator.evaluate(watched: watched, signals: store.signals, probes: prober.snapshot(), policy: policy, now: now)
+            let current = live.value
+            return HealthEvaluator.evaluate(watched: current.watched, signals: store.signals, probes: prober.snapshot(), policy: current.policy, now: now)
         }
         let currentHealth = { @Sendable in health(state.snapshot(), WallClock.now()) }
         let lateHandler = LateHandler()
-        let http = try HTTPServer(address: config.webListenAddress, handler: lateHandler)
-        let externalURL = config.webExternalURL ?? "http://\(Self.hostname()):\(http.port)"
-        let alertLoop = AlertLoop(
-            engine: AlertEngine(rules: config.alertRules, runbookURL: config.alertRunbookURL),
-            health: currentHealth,
-            receivers: config.receivers.map { receiver in
-                AlertLoop.Receiver(config: receiver, channel: NotificationChannel(
-                    name: receiver.name, delivery: .init(url: URL(string: receiver.url)!, headers: Self.headers(for: receiver),
-                                                         timeout: Double(receiver.timeout) / 1e9), logger: logger))
-            },
-            alertmanagers: config.alertmanagerURLs.map { url in
-                NotificationChannel(name: "alertmanager \(url)", delivery: .init(url: URL(string: url + "/api/v2/alerts")!, headers: [:],
-                                                                                   timeout: 10, maxAttempts: 3), logger: logger)
-            },
-            externalURL: externalURL, resendDelay: config.alertResendDelay.nanoseconds, wake: alertWake, logger: logger
-        )
-        let endpoints = AgentEndpoints(
+        let authGate = BasicAuthGate(lateHandler)
+        authGate.update(users: webConfig.basicAuthUsers, exemptPaths: config.webAuthExemptPaths)
+        let http = try HTTPServer(address: config.webListenAddress, handler: authGate, tls: webConfig.tls)
+        let alertLoop = AlertLoop(settings: Self.alertSettings(config, webPort: http.port, tls: webConfig.tls != nil),
+                                  health: currentHealth, wake: alertWake, logger: logger)
+        self.http = http
+        self.authGate = authGate
+        self.prober = prober
+        self.alertLoop = alertLoop
+        self.state = state
+        self.queue = queue
+        self.receiver = receiver
+        self.pipeline = IngestPipeline(queue: queue, state: state, onSignalsChanged: { alertWake.signal() })
+        lateHandler.set(AgentEndpoints(
             metricsPage: {
                 let store = state.snapshot()
                 let now = WallClock.now()
@@ -78,20 +111,27 @@ public final class Agent: Sendable {
                 let own = SelfMetrics.families(ingest: store.stats, receiver: receiverStats,
                                                liveSeries: store.seriesCount, mode: mode, build: build)
                     + AlertMetrics.families(active: alertLoop.active, notifications: alertLoop.channels.map(\.stats))
+                    + ReloadMetrics.families(reloadStatus.value)
                 return MetricsPage.render(store: store, extra: own + HealthMetrics.families(health(store, now)), now: now)
             },
             healthReport: currentHealth,
             alerts: { alertLoop.active },
-            readyRequirement: config.readyRequire
+            readyRequirement: { live.value.readyRequire },
+            reload: { [weak self] in
+                guard let self, live.value.lifecycle else { return nil }
+                return { self.reload(trigger: "POST /-/reload") }
+            }
+        ))
+    }
+
+    /// The alert loop's settings from a configuration; links point at the web port, https when TLS is on.
+    private static func alertSettings(_ config: AgentConfig, webPort: UInt16, tls: Bool) -> AlertLoop.Settings {
+        AlertLoop.Settings(
+            rules: config.alertRules, runbookURL: config.alertRunbookURL, receivers: config.receivers,
+            alertmanagerURLs: config.alertmanagerURLs,
+            externalURL: config.webExternalURL ?? "\(tls ? "https" : "http")://\(Self.hostname()):\(webPort)",
+            resendDelay: config.alertResendDelay.nanoseconds
         )
-        lateHandler.set(endpoints)
-        self.http = http
-        self.prober = prober
-        self.alertLoop = alertLoop
-        self.state = state
-        self.queue = queue
-        self.receiver = receiver
-        self.pipeline = IngestPipeline(queue: queue, state: state, onSignalsChanged: { alertWake.signal() })
     }
 
     public func start() {
@@ -100,11 +140,61 @@ public final class Agent: Sendable {
         prober.start()
         alertLoop.start()
         logger.info("beetlewatch started", metadata: [
-            "statsd": "\(config.statsdListenUDP.host):\(statsdPort)",
-            "web": "\(config.webListenAddress.host):\(webPort)",
-            "mapping": "\(config.statsdMapping.rawValue)",
-            "watching": "\(config.watchedClusters.map { "\($0.name)=\($0.addresses.joined(separator: ","))" }.joined(separator: " "))",
+            "statsd": "\(startConfig.statsdListenUDP.host):\(statsdPort)",
+            "web": "\(http.servesTLS ? "https" : "http")://\(startConfig.webListenAddress.host):\(webPort)",
+            "mapping": "\(startConfig.statsdMapping.rawValue)",
+            "watching": "\(Self.watchingText(config))",
         ])
+    }
+
+    private static func watchingText(_ config: AgentConfig) -> String {
+        config.watchedClusters.map { "\($0.name)=\($0.addresses.joined(separator: ","))" }.joined(separator: " ")
+    }
+
+    /// Re-reads the configuration and applies it without losing series, alert state or queued
+    /// notifications. An invalid configuration is refused, logged and counted; the running one
+    /// stays in force. Returns nil on success, else why it was refused.
+    @discardableResult
+    public func reload(trigger: String = "SIGHUP") -> String? {
+        reloading.withLock { _ in
+            let refused: String?
+            do {
+                guard let configSource else { throw ReasonError("this agent was started without a configuration source") }
+                let new = try configSource()
+                let webConfig = try WebConfigFile.load(path: new.webConfigFile)
+                try http.replaceTLS(webConfig.tls)
+                apply(new, webConfig)
+                let restartOnly = new.restartOnlyChanges(comparedTo: startConfig)
+                if !restartOnly.isEmpty {
+                    logger.warning("some settings take effect only after a restart", metadata: ["settings": "\(restartOnly.joined(separator: ", "))"])
+                }
+                logger.info("configuration reloaded", metadata: [
+                    "trigger": "\(trigger)", "watching": "\(Self.watchingText(new))", "receivers": "\(new.receivers.count)",
+                    "alertmanagers": "\(new.alertmanagerURLs.count)", "tls": "\(webConfig.tls != nil)", "users": "\(webConfig.basicAuthUsers.count)",
+                ])
+                refused = nil
+            } catch {
+                logger.error("configuration reload refused; the previous configuration stays in force",
+                             metadata: ["trigger": "\(trigger)", "error": "\(error)"])
+                refused = "\(error)"
+            }
+            let now = WallClock.now()
+            reloadStatus.update { status in
+                status.reloads += 1
+                status.lastSuccessful = refused == nil
+                if refused == nil { status.lastSuccessAt = now } else { status.failures += 1 }
+            }
+            return refused
+        }
+    }
+
+    private func apply(_ new: AgentConfig, _ webConfig: WebConfigFile) {
+        live.update { live in
+            live = LiveSettings(new, startedAt: live.policy.startedAt)
+        }
+        prober.reconfigure(clusters: new.watchedClusters, interval: new.probeInterval, timeout: new.probeTimeout)
+        alertLoop.reconfigure(Self.alertSettings(new, webPort: http.port, tls: webConfig.tls != nil))
+        authGate.update(users: webConfig.basicAuthUsers, exemptPaths: new.webAuthExemptPaths)
     }
 
     /// Stops receiving, applies what was already received, gives pending notifications
@@ -117,15 +207,6 @@ public final class Agent: Sendable {
         alertLoop.stop(drainUntil: deadline)
         http.stop()
         logger.info("beetlewatch stopped")
-    }
-
-    static func headers(for receiver: WebhookReceiverConfig) -> [String: String] {
-        var headers = receiver.headers
-        if let token = receiver.bearerToken { headers["Authorization"] = "Bearer \(token)" }
-        if let auth = receiver.basicAuth {
-            headers["Authorization"] = "Basic " + Data("\(auth.username):\(auth.password)".utf8).base64EncodedString()
-        }
-        return headers
     }
 
     static func hostname() -> String {

@@ -10,7 +10,9 @@ struct AgentEndpoints: HTTPHandler {
     let metricsPage: @Sendable () -> [UInt8]
     let healthReport: @Sendable () -> HealthReport
     let alerts: @Sendable () -> [Alert]
-    let readyRequirement: ReadinessRequirement
+    let readyRequirement: @Sendable () -> ReadinessRequirement
+    /// nil when `--web.enable-lifecycle` is off; otherwise reloads and returns nil or the reason it refused.
+    let reload: @Sendable () -> (@Sendable () -> String?)?
 
     static let indexPage = """
         <!DOCTYPE html>
@@ -24,6 +26,7 @@ struct AgentEndpoints: HTTPHandler {
         <li><a href="/health">/health</a>: liveness of the agent itself</li>
         <li><a href="/api/v1/status">/api/v1/status</a>: the health model as JSON</li>
         <li><a href="/api/v1/alerts">/api/v1/alerts</a>: pending and firing alerts as JSON</li>
+        <li>POST /-/reload: re-read the configuration (with --web.enable-lifecycle)</li>
         </ul>
         </body></html>
 
@@ -41,11 +44,13 @@ struct AgentEndpoints: HTTPHandler {
         case "/api/v1/status":
             route = {
                 let report = healthReport()
-                let document = StatusDocument(ready: Readiness.evaluate(report, require: readyRequirement), health: report)
+                let document = StatusDocument(ready: Readiness.evaluate(report, require: readyRequirement()), health: report)
                 return Self.json(document, status: 200)
             }
         case "/api/v1/alerts":
             route = { Self.json(AlertsDocument(alerts()), status: 200) }
+        case "/-/reload":
+            return reloadRoute(request)
         case "/":
             route = { HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(Self.indexPage.utf8)) }
         default:
@@ -60,10 +65,25 @@ struct AgentEndpoints: HTTPHandler {
 
     /// 200 when ready, 503 otherwise; plain text, or JSON when asked (`?format=json`, `Accept: application/json`).
     func ready(_ request: HTTPRequest) -> HTTPResponse {
-        let verdict = Readiness.evaluate(healthReport(), require: readyRequirement)
+        let verdict = Readiness.evaluate(healthReport(), require: readyRequirement())
         let status = verdict.ready ? 200 : 503
         let wantsJSON = request.query("format") == "json" || (request.header("Accept")?.contains("application/json") ?? false)
         return wantsJSON ? Self.json(verdict, status: status) : HTTPResponse(status: status, text: verdict.text)
+    }
+
+    /// As Prometheus: POST or PUT, 403 unless the lifecycle API is enabled, 500 with the reason when refused.
+    func reloadRoute(_ request: HTTPRequest) -> HTTPResponse {
+        guard request.method == "POST" || request.method == "PUT" else {
+            return HTTPResponse(status: 405, contentType: "text/plain; charset=utf-8",
+                                body: Array("Only POST or PUT requests allowed\n".utf8), allow: "POST, PUT")
+        }
+        guard let reload = reload() else {
+            return HTTPResponse(status: 403, text: "Lifecycle API is not enabled (--web.enable-lifecycle).\n")
+        }
+        if let refused = reload() {
+            return HTTPResponse(status: 500, text: "failed to reload config: \(refused)\n")
+        }
+        return HTTPResponse(status: 200, text: "config reloaded\n")
     }
 
     static func json(_ value: some Encodable, status: Int) -> HTTPResponse {

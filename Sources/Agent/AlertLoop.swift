@@ -7,50 +7,75 @@ import Synchronization
 /// Evaluates the built-in rules on every change of the health model and at least
 /// every second, and routes transitions to webhook receivers and Alertmanagers.
 final class AlertLoop: Sendable {
+    /// What the loop is configured with; all of it can change on reload.
+    struct Settings: Equatable {
+        var rules: AlertRules
+        var runbookURL: String
+        var receivers: [WebhookReceiverConfig]
+        var alertmanagerURLs: [String]
+        var externalURL: String
+        var resendDelay: Int64
+    }
+
     struct Receiver {
         var config: WebhookReceiverConfig
         var channel: NotificationChannel
     }
 
+    struct Alertmanager {
+        var url: String
+        var channel: NotificationChannel
+    }
+
     private struct State {
         var engine: AlertEngine
+        var receivers: [Receiver]
+        var alertmanagers: [Alertmanager]
+        var externalURL: String
+        var resendDelay: Int64
+        var started = false
         /// Resolved alerts re-sent to Alertmanager for 5 minutes, in case it restarted.
         var recentlyResolved: [Alert] = []
-        /// receiver + group key → when last notified (for repeat_interval).
-        var lastNotified: [String: Int64] = [:]
+        /// receiver name, group key → when last notified (for repeat_interval).
+        var lastNotified: [[String]: Int64] = [:]
         var lastAlertmanagerPush: Int64 = 0
     }
 
     static let resolvedRetention: Int64 = 300_000_000_000
+    /// A channel dropped by a reload gets this long to send what it holds.
+    static let retiredDrain: Int64 = 5_000_000_000
 
     private let state: Mutex<State>
     private let health: @Sendable () -> HealthReport
-    private let receivers: [Receiver]
-    private let alertmanagers: [NotificationChannel]
-    private let externalURL: String
-    private let resendDelay: Int64
     private let wake: DispatchSemaphore
     private let worker = WorkerThread(name: "alerts")
     private let logger: Logger
 
-    init(engine: AlertEngine, health: @escaping @Sendable () -> HealthReport, receivers: [Receiver],
-         alertmanagers: [NotificationChannel], externalURL: String, resendDelay: Int64,
-         wake: DispatchSemaphore, logger: Logger) {
-        self.state = Mutex(State(engine: engine))
+    init(settings: Settings, health: @escaping @Sendable () -> HealthReport, wake: DispatchSemaphore, logger: Logger) {
+        self.state = Mutex(State(
+            engine: AlertEngine(rules: settings.rules, runbookURL: settings.runbookURL),
+            receivers: settings.receivers.map { Receiver(config: $0, channel: Self.channel(for: $0, logger: logger)) },
+            alertmanagers: settings.alertmanagerURLs.map { Alertmanager(url: $0, channel: Self.channel(alertmanager: $0, logger: logger)) },
+            externalURL: settings.externalURL, resendDelay: settings.resendDelay
+        ))
         self.wake = wake
         self.health = health
-        self.receivers = receivers
-        self.alertmanagers = alertmanagers
-        self.externalURL = externalURL
-        self.resendDelay = resendDelay
         self.logger = logger
     }
 
     var active: [Alert] { state.withLock { $0.engine.active } }
 
-    var channels: [NotificationChannel] { receivers.map(\.channel) + alertmanagers }
+    var channels: [NotificationChannel] { state.withLock { Self.channels(of: $0) } }
+
+    private static func channels(of state: State) -> [NotificationChannel] {
+        state.receivers.map(\.channel) + state.alertmanagers.map(\.channel)
+    }
 
     func start() {
+        let channels = state.withLock { state in
+            state.started = true
+            return Self.channels(of: state)
+        }
         channels.forEach { $0.start() }
         worker.start { [self] in
             while worker.isRunning {
@@ -64,6 +89,62 @@ final class AlertLoop: Sendable {
     func stop(drainUntil deadline: Int64) {
         worker.stop()
         channels.forEach { $0.stop(drainUntil: deadline) }
+    }
+
+    /// Applies new settings and keeps what is running: pending and firing alerts stay (an alert
+    /// whose rule is now disabled resolves on the next evaluation), and a receiver or Alertmanager
+    /// whose configuration is unchanged keeps its channel and queue.
+    func reconfigure(_ settings: Settings) {
+        let (added, retired) = state.withLock { state -> ([NotificationChannel], [NotificationChannel]) in
+            state.engine.rules = settings.rules
+            state.engine.runbookURL = settings.runbookURL
+            state.externalURL = settings.externalURL
+            state.resendDelay = settings.resendDelay
+            var added: [NotificationChannel] = []
+            let receivers = settings.receivers.map { config in
+                if let kept = state.receivers.first(where: { $0.config == config }) { return kept }
+                let receiver = Receiver(config: config, channel: Self.channel(for: config, logger: logger))
+                added.append(receiver.channel)
+                return receiver
+            }
+            let alertmanagers = settings.alertmanagerURLs.map { url in
+                if let kept = state.alertmanagers.first(where: { $0.url == url }) { return kept }
+                let alertmanager = Alertmanager(url: url, channel: Self.channel(alertmanager: url, logger: logger))
+                added.append(alertmanager.channel)
+                return alertmanager
+            }
+            let keptChannels = Set((receivers.map(\.channel) + alertmanagers.map(\.channel)).map(ObjectIdentifier.init))
+            let retired = Self.channels(of: state).filter { !keptChannels.contains(ObjectIdentifier($0)) }
+            state.receivers = receivers
+            state.alertmanagers = alertmanagers
+            let names = Set(receivers.map(\.config.name))
+            state.lastNotified = state.lastNotified.filter { names.contains($0.key[0]) }
+            return (state.started ? added : [], retired)
+        }
+        added.forEach { $0.start() }
+        for channel in retired {
+            Thread { channel.stop(drainUntil: WallClock.monotonic() + Self.retiredDrain) }.start()
+        }
+        wake.signal()
+    }
+
+    static func channel(for receiver: WebhookReceiverConfig, logger: Logger) -> NotificationChannel {
+        NotificationChannel(name: receiver.name, delivery: .init(url: URL(string: receiver.url)!, headers: headers(for: receiver),
+                                                                 timeout: Double(receiver.timeout) / 1e9), logger: logger)
+    }
+
+    static func channel(alertmanager url: String, logger: Logger) -> NotificationChannel {
+        NotificationChannel(name: "alertmanager \(url)", delivery: .init(url: URL(string: url + "/api/v2/alerts")!, headers: [:],
+                                                                         timeout: 10, maxAttempts: 3), logger: logger)
+    }
+
+    static func headers(for receiver: WebhookReceiverConfig) -> [String: String] {
+        var headers = receiver.headers
+        if let token = receiver.bearerToken { headers["Authorization"] = "Bearer \(token)" }
+        if let auth = receiver.basicAuth {
+            headers["Authorization"] = "Basic " + Data("\(auth.username):\(auth.password)".utf8).base64EncodedString()
+        }
+        return headers
     }
 
     func evaluate(now: Int64) {
@@ -85,16 +166,18 @@ final class AlertLoop: Sendable {
             // Webhooks: a group is notified when one of its alerts fires or resolves, and again every repeat_interval.
             let changedGroups = Set(transitions.map { WebhookGrouping.groupLabels(of: $0) })
             let firingGroups = Set(firing.map { WebhookGrouping.groupLabels(of: $0) })
-            for receiver in receivers {
+            for receiver in state.receivers {
                 for group in changedGroups.union(firingGroups) {
-                    let key = receiver.config.name + " " + WebhookGrouping.groupKey(group)
+                    let key = [receiver.config.name, WebhookGrouping.groupKey(group)]
                     let changed = changedGroups.contains(group)
-                    if !changed && now - (state.lastNotified[key] ?? now) < receiver.config.repeatInterval { continue }
+                    // Unchanged groups go out again after repeat_interval, and to a receiver that never heard of them
+                    // (one added by a reload).
+                    if !changed, let last = state.lastNotified[key], now - last < receiver.config.repeatInterval { continue }
                     let inGroup = { (alert: Alert) in WebhookGrouping.groupLabels(of: alert) == group }
                     guard let message = WebhookGrouping.message(
                         receiver: receiver.config.name, group: group, firing: firing.filter(inGroup),
                         resolved: transitions.filter { $0.state == .resolved && inGroup($0) },
-                        sendResolved: receiver.config.sendResolved, externalURL: externalURL),
+                        sendResolved: receiver.config.sendResolved, externalURL: state.externalURL),
                           let body = try? encoder.encode(message)
                     else { continue }
                     receiver.channel.enqueue(.init(key: WebhookGrouping.groupKey(group), body: body, isRepeat: !changed))
@@ -103,12 +186,12 @@ final class AlertLoop: Sendable {
             }
 
             // Alertmanager: the whole firing set (and recent resolutions) on every change and every resend delay.
-            if !alertmanagers.isEmpty && (!transitions.isEmpty || now - state.lastAlertmanagerPush >= resendDelay) {
+            if !state.alertmanagers.isEmpty && (!transitions.isEmpty || now - state.lastAlertmanagerPush >= state.resendDelay) {
                 let batch = (firing + state.recentlyResolved).map {
-                    AlertmanagerAlert($0, now: now, lifetime: 4 * resendDelay, externalURL: externalURL)
+                    AlertmanagerAlert($0, now: now, lifetime: 4 * state.resendDelay, externalURL: state.externalURL)
                 }
                 if !batch.isEmpty, let body = try? encoder.encode(batch) {
-                    for channel in alertmanagers { channel.enqueue(.init(key: "alerts", body: body, isRepeat: transitions.isEmpty)) }
+                    for channel in state.alertmanagers.map(\.channel) { channel.enqueue(.init(key: "alerts", body: body, isRepeat: transitions.isEmpty)) }
                 }
                 state.lastAlertmanagerPush = now
             }

@@ -2,6 +2,7 @@ import CNetShim
 import CMicroHTTPD
 import Config
 import Glibc
+import Synchronization
 
 /// libmicrohttpd serving an `HTTPHandler`.
 final class HTTPServer: @unchecked Sendable {
@@ -18,36 +19,104 @@ final class HTTPServer: @unchecked Sendable {
         init(_ handler: any HTTPHandler) { self.handler = handler }
     }
 
-    private let daemon: OpaquePointer
+    /// A running daemon and the TLS texts it was started with (libmicrohttpd keeps the pointers).
+    private struct Running {
+        var daemon: OpaquePointer
+        var tls: UnsafeMutablePointer<bw_http_tls>?
+        var material: TLSMaterial?
+    }
+
+    private let running: Mutex<Running?>
     private let server: UnsafeMutablePointer<bw_http_server>
     private let box: Unmanaged<HandlerBox>
+    private let limits: Limits
+    private let flags: UInt32
     let port: UInt16
 
-    init(address: HostPort, handler: any HTTPHandler, limits: Limits = Limits()) throws {
+    init(address: HostPort, handler: any HTTPHandler, tls: TLSMaterial? = nil, limits: Limits = Limits()) throws {
         let resolved = try SocketAddress.resolve(address, socketType: BW_SOCK_STREAM, passive: true)
         let box = Unmanaged.passRetained(HandlerBox(handler))
         let server = UnsafeMutablePointer<bw_http_server>.allocate(capacity: 1)
         server.initialize(to: bw_http_server(handler: httpServerCallback, context: box.toOpaque()))
-        let flags = resolved.family == AF_INET6 ? UInt32(MHD_USE_IPv6.rawValue) : 0
-        let started = resolved.withSockaddr { address, _ in
-            bw_http_start(server, address, flags, limits.threads, limits.connections,
-                          limits.connectionsPerIP, limits.timeoutSeconds)
-        }
         self.box = box
         self.server = server
-        guard let started else {
-            let code = errno
+        self.limits = limits
+        let flags = resolved.family == AF_INET6 ? UInt32(MHD_USE_IPv6.rawValue) : 0
+        self.flags = flags
+        let started: Running
+        do {
+            started = try resolved.withSockaddr { address, _ in
+                try Self.start(server: server, address: address, listenFD: -1, flags: flags, limits: limits, tls: tls)
+            }
+        } catch {
             server.deallocate()
             box.release()
-            throw SystemError("starting the HTTP server on \(address)", code: code == 0 ? EADDRINUSE : code)
+            throw SystemError("starting the HTTP server on \(address)", code: (error as? SystemError)?.code ?? EADDRINUSE)
         }
-        daemon = started
-        port = SocketAddress.boundPort(of: bw_http_listen_fd(started))
+        port = SocketAddress.boundPort(of: bw_http_listen_fd(started.daemon))
+        running = Mutex(started)
+    }
+
+    private static func start(server: UnsafeMutablePointer<bw_http_server>, address: UnsafePointer<sockaddr>?, listenFD: Int32,
+                              flags: UInt32, limits: Limits, tls material: TLSMaterial?) throws -> Running {
+        var tls: UnsafeMutablePointer<bw_http_tls>?
+        if let material {
+            tls = UnsafeMutablePointer<bw_http_tls>.allocate(capacity: 1)
+            tls!.initialize(to: bw_http_tls(key_pem: strdup(material.keyPEM), cert_pem: strdup(material.certificatePEM),
+                                            priorities: strdup(material.priorities)))
+        }
+        errno = 0
+        guard let daemon = bw_http_start(server, address, listenFD, flags, limits.threads, limits.connections,
+                                         limits.connectionsPerIP, limits.timeoutSeconds, tls) else {
+            let code = errno
+            free(tls)
+            throw SystemError("starting the HTTP server", code: code == 0 ? EINVAL : code)
+        }
+        return Running(daemon: daemon, tls: tls, material: material)
+    }
+
+    private static func release(_ tls: UnsafeMutablePointer<bw_http_tls>?) {
+        guard let tls else { return }
+        free(UnsafeMutablePointer(mutating: tls.pointee.key_pem))
+        free(UnsafeMutablePointer(mutating: tls.pointee.cert_pem))
+        free(UnsafeMutablePointer(mutating: tls.pointee.priorities))
+        tls.deallocate()
+    }
+
+    /// Whether the server speaks HTTPS.
+    var servesTLS: Bool { running.withLock { $0?.material != nil } }
+
+    /// Switches between HTTP and HTTPS, or to new TLS material, without closing the port:
+    /// the old daemon stops accepting, a new one takes over its socket, and requests under way finish.
+    func replaceTLS(_ material: TLSMaterial?) throws {
+        try running.withLock { running in
+            guard let old = running, old.material != material else { return }
+            let fd = bw_http_quiesce(old.daemon)
+            guard fd >= 0 else { throw SystemError("handing over the HTTP socket", code: EINVAL) }
+            let replacement: Running
+            do {
+                replacement = try Self.start(server: server, address: nil, listenFD: fd, flags: flags, limits: limits, tls: material)
+            } catch {
+                // Keep serving as before on the same socket.
+                running = try? Self.start(server: server, address: nil, listenFD: fd, flags: flags, limits: limits, tls: old.material)
+                MHD_stop_daemon(old.daemon)
+                Self.release(old.tls)
+                throw error
+            }
+            MHD_stop_daemon(old.daemon)
+            Self.release(old.tls)
+            running = replacement
+        }
     }
 
     /// Stops accepting and waits for requests under way.
     func stop() {
-        MHD_stop_daemon(daemon)
+        running.withLock { running in
+            guard let current = running else { return }
+            MHD_stop_daemon(current.daemon)
+            Self.release(current.tls)
+            running = nil
+        }
         server.deallocate()
         box.release()
     }
@@ -65,6 +134,9 @@ final class HTTPServer: @unchecked Sendable {
         out.pointee.content_type = UnsafeRawPointer(response.contentType.utf8Start).assumingMemoryBound(to: CChar.self)
         if let allow = response.allow {
             out.pointee.allow = UnsafeRawPointer(allow.utf8Start).assumingMemoryBound(to: CChar.self)
+        }
+        if let challenge = response.wwwAuthenticate {
+            out.pointee.www_authenticate = UnsafeRawPointer(challenge.utf8Start).assumingMemoryBound(to: CChar.self)
         }
         let count = response.body.count
         let body = malloc(max(count, 1))!

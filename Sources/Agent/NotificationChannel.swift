@@ -101,7 +101,11 @@ final class NotificationChannel: Sendable {
     /// Stops; what is queued gets until `deadline` (monotonic ns) to go out.
     func stop(drainUntil deadline: Int64) {
         state.withLock { $0.drainUntil = deadline }
-        worker.stop()
+        wake.signal()
+        // A retry pause notices the deadline within 20 ms; a request under way is not waited for beyond it.
+        if !worker.stop(waitingUntil: deadline + 100_000_000) {
+            logger.warning("a notification was still under way at the shutdown timeout", metadata: ["receiver": "\(name)"])
+        }
         let left = state.withLock { state -> Int in
             let count = state.queue.count
             state.stats.outcomes[.dropped, default: 0] += UInt64(count)

@@ -31,4 +31,12 @@ final class WorkerThread: Sendable {
         guard running.exchange(false, ordering: .relaxed) else { return }
         finished.wait()
     }
+
+    /// Asks the loop to stop and waits until it has returned or `deadline` (monotonic ns) passed;
+    /// false if the loop was still busy then (a blocking call under way).
+    func stop(waitingUntil deadline: Int64) -> Bool {
+        guard running.exchange(false, ordering: .relaxed) else { return true }
+        let left = max(0, deadline - WallClock.monotonic())
+        return finished.wait(timeout: .now() + .nanoseconds(Int(left))) == .success
+    }
 }

@@ -3,9 +3,9 @@ import Health
 /// Evaluates the built-in rules: (state + health report + now) → new state and transitions.
 /// Pure; the agent calls it on every change of the health model and at least every second.
 public struct AlertEngine: Sendable {
-    public let rules: AlertRules
+    public var rules: AlertRules
     /// Where `docs/alerts.md` is published; each alert links `<runbookURL>#<alertname>`.
-    public let runbookURL: String
+    public var runbookURL: String
     /// Pending and firing alerts, by fingerprint.
     public private(set) var alerts: [String: Alert] = [:]
     private var viewChangesSeen: [String: UInt64] = [:]

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
+#include <gnutls/gnutls.h>
 
 // libmicrohttpd 0.9.71 changed the handler result from int to enum MHD_Result.
 #if MHD_VERSION >= 0x00097002
@@ -23,6 +24,8 @@ typedef struct bw_http_response {
     size_t body_length;
     /// Optional `Allow` header (for 405 answers).
     const char *allow;
+    /// Optional `WWW-Authenticate` header (for 401 answers).
+    const char *www_authenticate;
 } bw_http_response;
 
 /// Called once per request, after its body (if any) has been read; on libmicrohttpd's threads.
@@ -51,7 +54,7 @@ static inline bw_mhd_result bw_access_handler(void *cls, struct MHD_Connection *
         *upload_data_size = 0;
         return MHD_YES;
     }
-    bw_http_response out = {500, "text/plain; charset=utf-8", NULL, 0, NULL};
+    bw_http_response out = {500, "text/plain; charset=utf-8", NULL, 0, NULL, NULL};
     server->handler(server->context, connection, method, url, &out);
     struct MHD_Response *response;
     if (out.body != NULL) {
@@ -66,24 +69,82 @@ static inline bw_mhd_result bw_access_handler(void *cls, struct MHD_Connection *
     if (out.allow != NULL) {
         MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, out.allow);
     }
+    if (out.www_authenticate != NULL) {
+        MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, out.www_authenticate);
+    }
     bw_mhd_result result = MHD_queue_response(connection, out.status, response);
     MHD_destroy_response(response);
     return result;
 }
 
-/// Starts a daemon with its own polling threads, bound to `address`.
-static inline struct MHD_Daemon *bw_http_start(bw_http_server *server, const struct sockaddr *address,
+/// TLS material for a daemon: PEM texts and a GnuTLS priority string; kept alive while the daemon runs.
+typedef struct bw_http_tls {
+    const char *key_pem;
+    const char *cert_pem;
+    const char *priorities;
+} bw_http_tls;
+
+/// Starts a daemon with its own polling threads, bound to `address`, or serving the already
+/// listening socket `listen_fd` when it is not -1 (to swap daemons without closing the port).
+/// With `tls`, the daemon speaks HTTPS only.
+static inline struct MHD_Daemon *bw_http_start(bw_http_server *server, const struct sockaddr *address, int listen_fd,
                                                unsigned int extra_flags, unsigned int thread_pool_size,
                                                unsigned int connection_limit, unsigned int per_ip_limit,
-                                               unsigned int timeout_seconds) {
+                                               unsigned int timeout_seconds, const bw_http_tls *tls) {
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_EPOLL_INTERNAL_THREAD | extra_flags;
-    return MHD_start_daemon(flags, 0, NULL, NULL, &bw_access_handler, server,
-                            MHD_OPTION_SOCK_ADDR, address,
-                            MHD_OPTION_THREAD_POOL_SIZE, thread_pool_size,
-                            MHD_OPTION_CONNECTION_LIMIT, connection_limit,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_limit,
-                            MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds,
-                            MHD_OPTION_END);
+    struct MHD_OptionItem options[9];
+    int n = 0;
+    if (listen_fd >= 0) {
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL};
+    } else {
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)address};
+    }
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, thread_pool_size, NULL};
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, connection_limit, NULL};
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_limit, NULL};
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds, NULL};
+    if (tls != NULL) {
+        flags |= MHD_USE_TLS;
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)tls->key_pem};
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)tls->cert_pem};
+        options[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)tls->priorities};
+    }
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    return MHD_start_daemon(flags, 0, NULL, NULL, &bw_access_handler, server, MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+}
+
+/// Stops accepting on the daemon's socket and hands it over (the caller closes it, or gives it to a new daemon,
+/// after stopping this one).
+static inline int bw_http_quiesce(struct MHD_Daemon *daemon) {
+    return (int)MHD_quiesce_daemon(daemon);
+}
+
+/// 0 when `cert_pem` parses and matches `key_pem`; otherwise a GnuTLS error code for `bw_tls_error`.
+static inline int bw_tls_check_key_pair(const char *cert_pem, const char *key_pem) {
+    gnutls_certificate_credentials_t credentials;
+    int result = gnutls_certificate_allocate_credentials(&credentials);
+    if (result < 0) {
+        return result;
+    }
+    gnutls_datum_t cert = {(unsigned char *)cert_pem, (unsigned int)strlen(cert_pem)};
+    gnutls_datum_t key = {(unsigned char *)key_pem, (unsigned int)strlen(key_pem)};
+    result = gnutls_certificate_set_x509_key_mem(credentials, &cert, &key, GNUTLS_X509_FMT_PEM);
+    gnutls_certificate_free_credentials(credentials);
+    return result < 0 ? result : 0;
+}
+
+/// 0 when GnuTLS accepts the priority string; otherwise an error code.
+static inline int bw_tls_check_priorities(const char *priorities) {
+    gnutls_priority_t cache;
+    int result = gnutls_priority_init(&cache, priorities, NULL);
+    if (result == 0) {
+        gnutls_priority_deinit(cache);
+    }
+    return result;
+}
+
+static inline const char *bw_tls_error(int code) {
+    return gnutls_strerror(code);
 }
 
 /// The daemon's listening socket (to learn the port it bound).

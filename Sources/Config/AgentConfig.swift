@@ -37,8 +37,36 @@ public struct AgentConfig: Sendable, Equatable {
     /// How beetlewatch is reached from outside (links in notifications); default http://<hostname>:<port>.
     public var webExternalURL: String?
     public var shutdownTimeout = Duration.seconds(5)
+    /// `--web.config.file`: TLS and basic auth, exporter-toolkit format.
+    public var webConfigFile: String?
+    /// Paths served without basic auth (for probes).
+    public var webAuthExemptPaths = ["/health"]
+    /// Whether `POST /-/reload` is served (as Prometheus's `--web.enable-lifecycle`).
+    public var webEnableLifecycle = false
 
     public init() {}
+
+    /// Settings a reload cannot change: they size or bind what runs from the start. Everything else
+    /// (targets, rules, receivers, Alertmanagers, the web config file, readiness, probe timing) is reloaded.
+    public static let restartOnlyKeys = [
+        "statsd.listen-udp", "statsd.read-buffer", "statsd.mapping", "statsd.ttl", "statsd.max-tags",
+        "limits.max-series", "web.listen-address", "log.level",
+    ]
+
+    /// The restart-only settings whose value differs in `other`.
+    public func restartOnlyChanges(comparedTo other: AgentConfig) -> [String] {
+        let differs: [(String, Bool)] = [
+            ("statsd.listen-udp", statsdListenUDP != other.statsdListenUDP),
+            ("statsd.read-buffer", statsdReadBuffer != other.statsdReadBuffer),
+            ("statsd.mapping", statsdMapping != other.statsdMapping),
+            ("statsd.ttl", statsdTTL != other.statsdTTL),
+            ("statsd.max-tags", statsdMaxTags != other.statsdMaxTags),
+            ("limits.max-series", limitsMaxSeries != other.limitsMaxSeries),
+            ("web.listen-address", webListenAddress != other.webListenAddress),
+            ("log.level", logLevel != other.logLevel),
+        ]
+        return differs.filter(\.1).map(\.0)
+    }
 
     /// The TTL in nanoseconds, as the store takes it (0 = never).
     public var statsdTTLNanoseconds: Int64 { statsdTTL.nanoseconds }

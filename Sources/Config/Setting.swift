@@ -116,6 +116,19 @@ public struct Setting: Sendable {
             guard url.count == 1 else { throw ReasonError("one URL") }
             config.webExternalURL = url[0].hasSuffix("/") ? String(url[0].dropLast()) : url[0]
         },
+        Setting("web.config.file", nil, "Web configuration file (Prometheus exporter-toolkit format): tls_server_config serves HTTPS, basic_auth_users (bcrypt) requires a login.") { config, value throws(ReasonError) in
+            let path = value.trimmingWhitespace()
+            guard !path.isEmpty else { throw ReasonError("empty path") }
+            config.webConfigFile = path
+        },
+        Setting("web.auth-exempt-paths", "/health", "Paths served without basic auth, for probes (an empty value: none).", repeatable: true) { config, value throws(ReasonError) in
+            let paths = list(value)
+            for path in paths where !path.hasPrefix("/") { throw ReasonError("\"\(path)\" is not a path (starts with /)") }
+            config.webAuthExemptPaths = paths
+        },
+        Setting("web.enable-lifecycle", "false", "Serve POST /-/reload (re-read the configuration, as SIGHUP does).") { config, value throws(ReasonError) in
+            config.webEnableLifecycle = try ValueParsers.choice(value, [("true", true), ("false", false)])
+        },
         Setting("shutdown.timeout", "5s", "On SIGTERM, pending notifications get this long to go out.") { config, value throws(ReasonError) in
             config.shutdownTimeout = try ValueParsers.duration(value)
         },

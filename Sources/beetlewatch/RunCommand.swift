@@ -28,16 +28,29 @@ struct RunCommand: ParsableCommand {
             logger.warning("ignoring unknown environment variable", metadata: ["variable": "\(variable)"])
         }
         let agent: Agent
+        let flags = try? settings.flagValues()
+        let configFile = settings.configFile
         do {
-            agent = try Agent(config: config, logger: logger)
+            agent = try Agent(config: config, logger: logger, configSource: {
+                try SettingsArguments.load(flags: flags ?? [:], configFile: configFile)
+            })
+        } catch let error as ConfigError {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode(2)
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
         // A client that goes away mid-response must not kill the agent.
         signal(SIGPIPE, SIG_IGN)
+        // SIGHUP re-reads the configuration (its default action would end the process).
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hangup.setEventHandler { agent.reload(trigger: "SIGHUP") }
+        hangup.resume()
         agent.start()
         SignalWaiter.waitForTermination()
+        hangup.cancel()
         logger.info("shutting down")
         agent.stop()
     }

@@ -49,7 +49,12 @@ struct SettingsArguments: ParsableArguments {
 
     /// Flags > environment > config file > defaults.
     func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> AgentConfig {
-        let flags = try flagValues()
+        try Self.load(flags: flagValues(), configFile: configFile, environment: environment)
+    }
+
+    /// Loads from parsed flags, the config file and the environment (again on every reload).
+    static func load(flags: [String: String], configFile: String?,
+                     environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> AgentConfig {
         let path = configFile ?? environment[ConfigLoader.configFileVariable]
         var file: (name: String, contents: String)?
         if let path {

@@ -12,6 +12,12 @@ public struct TestAgent {
     public static let clusterHex = String(repeating: "0", count: 32)
 
     public static func start(watching: Bool = true, _ configure: (inout AgentConfig) -> Void = { _ in }) throws -> TestAgent {
+        try start(watching: watching, reloadingFrom: nil, configure)
+    }
+
+    /// - Parameter configSource: what a reload reads (nil: reloads are refused).
+    public static func start(watching: Bool = true, reloadingFrom configSource: (@Sendable () throws -> AgentConfig)?,
+                             _ configure: (inout AgentConfig) -> Void = { _ in }) throws -> TestAgent {
         let listeners = watching ? (0..<3).map { _ in LoopbackListener() } : []
         var config = AgentConfig()
         config.statsdListenUDP = HostPort(host: "127.0.0.1", port: 0)
@@ -24,7 +30,7 @@ public struct TestAgent {
         configure(&config)
         var logger = Logger(label: "beetlewatch-test")
         logger.logLevel = .critical
-        let agent = try Agent(config: config, logger: logger)
+        let agent = try Agent(config: config, logger: logger, configSource: configSource)
         agent.start()
         return TestAgent(agent: agent, listeners: listeners)
     }

@@ -1,0 +1,68 @@
+import CCrypt
+import Foundation
+import Synchronization
+
+/// Basic auth in front of the endpoints, as exporter-toolkit does it: users with bcrypt hashes,
+/// some paths exempt (probes), and a cache of credentials that verified, so a scrape every few
+/// seconds does not pay bcrypt's ~70 ms each time. Failed attempts are never cached.
+final class BasicAuthGate: HTTPHandler {
+    private struct Settings {
+        var users: [String: String] = [:]
+        var exempt: Set<String> = []
+    }
+
+    private let inner: any HTTPHandler
+    private let settings = Mutex(Settings())
+    /// user, password and hash of credentials that verified (bounded; cleared when the users change).
+    private let accepted = Mutex<Set<[String]>>([])
+    static let cacheLimit = 1024
+
+    /// An unknown user is checked against this (a hash of a random password) so that
+    /// answering takes as long as for a known one: response times do not reveal user names.
+    private static let decoyHash = "$2b$10$kyemFKJqqVOU1f8JGmpNS.z6NHmhunAWZ0VmKowt1hl9l9S0p723a"
+
+    init(_ inner: any HTTPHandler) {
+        self.inner = inner
+    }
+
+    /// Replaces the users and the exempt paths (on start and on reload). No users: no authentication.
+    func update(users: [String: String], exemptPaths: [String]) {
+        settings.withLock { $0 = Settings(users: users, exempt: Set(exemptPaths)) }
+        accepted.withLock { $0.removeAll() }
+    }
+
+    func handle(_ request: HTTPRequest) -> HTTPResponse {
+        let current = settings.withLock { $0 }
+        if current.users.isEmpty || current.exempt.contains(request.path) { return inner.handle(request) }
+        guard let (user, password) = Self.credentials(request.header("Authorization")), verify(user, password, current.users) else {
+            return HTTPResponse(status: 401, contentType: "text/plain; charset=utf-8", body: Array("Unauthorized\n".utf8),
+                                wwwAuthenticate: "Basic realm=\"beetlewatch\", charset=\"UTF-8\"")
+        }
+        return inner.handle(request)
+    }
+
+    private func verify(_ user: String, _ password: String, _ users: [String: String]) -> Bool {
+        let hash = users[user] ?? Self.decoyHash
+        let key = [user, password, hash]
+        if accepted.withLock({ $0.contains(key) }) { return true }
+        let matches = bw_crypt_verify(password, hash) == 1 && users[user] != nil
+        if matches {
+            accepted.withLock { cache in
+                if cache.count >= Self.cacheLimit { cache.removeAll() }
+                cache.insert(key)
+            }
+        }
+        return matches
+    }
+
+    /// `Basic base64(user:password)` → (user, password); nil when absent or malformed.
+    static func credentials(_ header: String?) -> (String, String)? {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "basic",
+              let decoded = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
+              let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        else { return nil }
+        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+    }
+}

@@ -1,0 +1,122 @@
+import Agent
+import Alerting
+import Config
+import Foundation
+import Glibc
+import TestSupport
+import Testing
+
+/// The built binary running in the background, on free loopback ports.
+final class RunningBeetlewatch {
+    let process = Process()
+    let webPort = LoopbackListener.closedPort()
+    let statsdPort = LoopbackListener.closedPort()
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: BeetlewatchBinary.path)
+        process.arguments = ["run", "--web.listen-address", "127.0.0.1:\(webPort)", "--statsd.listen-udp", "127.0.0.1:\(statsdPort)"] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var base: String { "http://127.0.0.1:\(webPort)" }
+
+    func waitUntilServing() async throws {
+        let deadline = Date().addingTimeInterval(10)
+        while (try? await HTTPTestClient.request(base + "/health").status) != 200 {
+            guard Date() < deadline, process.isRunning else { throw CommandFailure("beetlewatch did not start") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    func samples() async throws -> [String: Double] {
+        PrometheusText.samples(try await HTTPTestClient.request(base + "/metrics").body)
+    }
+
+    func send(_ datagram: String) throws {
+        try StatsDSender(to: HostPort(host: "127.0.0.1", port: statsdPort)).send(Array(datagram.utf8))
+    }
+
+    func signal(_ number: Int32) {
+        kill(process.processIdentifier, number)
+    }
+
+    /// Sends SIGTERM; returns the exit status and how long the process took to exit.
+    func terminate() -> (status: Int32, seconds: Double) {
+        let start = Date()
+        signal(SIGTERM)
+        process.waitUntilExit()
+        return (process.terminationStatus, Date().timeIntervalSince(start))
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+}
+
+@Suite(.serialized, .timeLimit(.minutes(2))) struct LifecycleTests {
+    /// SIGHUP re-reads the file; a bad file is refused, reported, and the process runs on.
+    @Test func sighupReloadsAndRefusesABadFile() async throws {
+        let replica = LoopbackListener()
+        let file = ReloadableConfig()
+        defer { replica.close(); file.remove() }
+        try file.write("tigerbeetle: {cluster: 1, addresses: \"\(replica.address)\"}\n")
+        let agent = try RunningBeetlewatch(["--config.file", file.path])
+        try await agent.waitUntilServing()
+
+        try file.write("tigerbeetle: {cluster: 1, addresses: \"\(replica.address)\", clusters: [{cluster: 2, addresses: \"\(replica.address)\"}]}\n")
+        agent.signal(SIGHUP)
+        let clusterTwo = String(repeating: "0", count: 31) + "2"
+        var status = ""
+        for _ in 0..<100 where !status.contains(clusterTwo) {
+            try await Task.sleep(for: .milliseconds(50))
+            status = try await HTTPTestClient.request(agent.base + "/api/v1/status").body
+        }
+        #expect(status.contains(clusterTwo), "SIGHUP added cluster 2")
+        #expect(try await agent.samples()["beetlewatch_config_reloads_total"] == 1)
+
+        try file.write("probe: {interval: fast}\n")
+        agent.signal(SIGHUP)
+        var samples: [String: Double] = [:]
+        for _ in 0..<100 where samples["beetlewatch_config_reloads_total"] != 2 {
+            try await Task.sleep(for: .milliseconds(50))
+            samples = try await agent.samples()
+        }
+        #expect(samples["beetlewatch_config_last_reload_successful"] == 0)
+        #expect(agent.process.isRunning)
+        #expect(try await HTTPTestClient.request(agent.base + "/api/v1/status").body.contains(clusterTwo), "the old configuration stays")
+        let exit = agent.terminate()
+        #expect(exit.status == 0)
+    }
+
+    /// SIGTERM lets a notification under way finish, then exits.
+    @Test func sigtermDrainsPendingNotifications() async throws {
+        let recorder = WebhookRecorder()
+        defer { recorder.close() }
+        recorder.delay.withLock { $0 = 1 }
+        let agent = try RunningBeetlewatch(["--alert.webhook-url", "http://127.0.0.1:\(recorder.port)/", "--shutdown.timeout", "5s"])
+        try await agent.waitUntilServing()
+        try agent.send("tb.replica_status:1|g|#cluster:\(clusterHex),replica:0")
+        try await Task.sleep(for: .milliseconds(300))
+        let exit = agent.terminate()
+        #expect(exit.status == 0)
+        #expect(recorder.received.count == 1, "the webhook under way at SIGTERM was delivered")
+        #expect(exit.seconds < 5)
+    }
+
+    /// A receiver that never answers cannot hold the process past --shutdown.timeout.
+    @Test func sigtermExitsWithinTheShutdownTimeout() async throws {
+        let recorder = WebhookRecorder()
+        defer { recorder.close() }
+        recorder.delay.withLock { $0 = 30 }
+        let agent = try RunningBeetlewatch(["--alert.webhook-url", "http://127.0.0.1:\(recorder.port)/", "--shutdown.timeout", "2s"])
+        try await agent.waitUntilServing()
+        try agent.send("tb.replica_status:1|g|#cluster:\(clusterHex),replica:0")
+        try await Task.sleep(for: .milliseconds(300))
+        let exit = agent.terminate()
+        #expect(exit.status == 0)
+        #expect(exit.seconds < 3.5, "exited \(exit.seconds) s after SIGTERM with a 2 s shutdown timeout")
+        #expect(exit.seconds > 1, "it waited for the receiver")
+    }
+}
