@@ -40,11 +40,12 @@ struct AlertLatencyBench {
     }
 }
 
-/// A loopback HTTP receiver that notes when each request arrived.
+/// A loopback HTTP receiver that notes when each request arrived, and its body.
 final class ArrivalRecorder: @unchecked Sendable {
     let port: UInt16
     private let fd: Int32
     private let arrivals = Mutex<[UInt64]>([])
+    private let bodies = Mutex<[Data]>([])
 
     init() throws {
         port = AgentProcess.freePort(udp: false)
@@ -70,6 +71,7 @@ final class ArrivalRecorder: @unchecked Sendable {
 
     var count: Int { arrivals.withLock { $0.count } }
     var lastArrival: UInt64? { arrivals.withLock { $0.last } }
+    var received: [Data] { bodies.withLock { $0 } }
 
     private func serve(_ client: Int32) {
         defer { Glibc.close(client) }
@@ -87,8 +89,13 @@ final class ArrivalRecorder: @unchecked Sendable {
             if text.utf8.count - text.utf8.distance(from: text.startIndex, to: end.upperBound) >= length { break }
         }
         arrivals.withLock { $0.append(DispatchTime.now().uptimeNanoseconds) }
+        if let start = Self.bodyStart(data) { bodies.withLock { $0.append(Data(data[start...])) } }
         let reply = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         _ = reply.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+    }
+
+    private static func bodyStart(_ data: [UInt8]) -> Int? {
+        RawHTTP.headerEnd(data)
     }
 
     func close() {

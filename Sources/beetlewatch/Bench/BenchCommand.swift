@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
         discussion: "Prints one line per result (name value unit) and a summary table. docs/performance.md has the method and figures."
     )
 
-    @Argument(help: "Which benchmarks: parse, ingest, scrape, memory, alert-latency, cardinality (default: all but cardinality).")
+    @Argument(help: "Which benchmarks: parse, ingest, scrape, memory, alert-latency, cardinality, soak (default: all but cardinality and soak).")
     var names: [String] = ["parse", "ingest", "scrape", "memory", "alert-latency"]
 
     @Option(help: "The capture whose lines the parse benchmark replays in-process.")
@@ -34,8 +34,15 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Skip the 1M-series scrape and memory points (they take a minute each).")
     var quick = false
 
+    @Option(help: "Minutes the soak runs.")
+    var soakMinutes: Double = 30
+
+    @Option(help: "Offered rate of the soak, lines/s (half the lossless rate measured on the development machine).")
+    var soakRate: Double = 900_000
+
     func run() throws {
         var results = BenchResults()
+        var failed = false
         for name in names {
             switch name {
             case "parse": try ParseBench(capture: capture, seconds: seconds).run(into: &results)
@@ -44,10 +51,13 @@ struct BenchCommand: ParsableCommand {
             case "memory": try MemoryBench(quick: quick).run(into: &results)
             case "alert-latency": try AlertLatencyBench().run(into: &results)
             case "cardinality": try CardinalityBench().run(into: &results)
-            default: throw ValidationError("unknown benchmark \(name) (parse, ingest, scrape, memory, alert-latency, cardinality)")
+            case "soak":
+                if try !SoakBench(minutes: soakMinutes, rate: soakRate).run(into: &results) { failed = true }
+            default: throw ValidationError("unknown benchmark \(name) (parse, ingest, scrape, memory, alert-latency, cardinality, soak)")
             }
         }
         results.printSummary()
+        if failed { throw ExitCode(1) }
     }
 }
 

@@ -38,7 +38,8 @@ struct LoadSender {
     }
 
     /// Sends `lines` lines to `port` at `rate` lines/s (0 = flat out); returns lines sent.
-    func send(to port: UInt16, lines: Int, rate: Double) throws -> Int {
+    /// `spin` paces by busy-waiting (exact, one core); otherwise by sleeping when ahead (leaves the core free).
+    func send(to port: UInt16, lines: Int, rate: Double, spin: Bool = true) throws -> Int {
         let fd = loopbackUDPSocket(port: port)
         defer { close(fd) }
         let batch = 32
@@ -59,6 +60,9 @@ struct LoadSender {
             if rate > 0 {
                 // Pace: never ahead of the offered rate.
                 let due = start + UInt64(Double(sent * linesPerDatagram) / rate * 1e9)
+                if !spin, due > DispatchTime.now().uptimeNanoseconds + 1_000_000 {
+                    usleep(UInt32((due - DispatchTime.now().uptimeNanoseconds) / 1_000))
+                }
                 while DispatchTime.now().uptimeNanoseconds < due {}
             }
             let n = min(batch, total - sent)
