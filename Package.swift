@@ -26,6 +26,8 @@ let package = Package(
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
+        // GnuTLS (libmicrohttpd's TLS library): checking server certificates, and the client for https:// receivers.
+        .systemLibrary(name: "CGnuTLS", pkgConfig: "gnutls", providers: [.apt(["libgnutls28-dev"])]),
         // bcrypt verification for basic auth (libxcrypt).
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
         // recvmmsg/sendmmsg, which Swift's Glibc module does not expose.
@@ -34,7 +36,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "StatsD", "MetricStore", "Exposition", "Health", "Alerting", "Config", "CMicroHTTPD", "CNetShim", "CCrypt",
+                "StatsD", "MetricStore", "Exposition", "Health", "Alerting", "Config", "CMicroHTTPD", "CNetShim", "CCrypt", "CGnuTLS",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

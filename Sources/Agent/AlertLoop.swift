@@ -129,8 +129,9 @@ final class AlertLoop: Sendable {
     }
 
     static func channel(for receiver: WebhookReceiverConfig, logger: Logger) -> NotificationChannel {
-        NotificationChannel(name: receiver.name, delivery: .init(url: URL(string: receiver.url)!, headers: headers(for: receiver),
-                                                                 timeout: Double(receiver.timeout) / 1e9), logger: logger)
+        NotificationChannel(name: receiver.name, delivery: .init(
+            url: URL(string: receiver.url)!, headers: headers(for: receiver), timeout: Double(receiver.timeout) / 1e9,
+            tls: .init(caFile: receiver.tlsCAFile, insecureSkipVerify: receiver.tlsInsecureSkipVerify)), logger: logger)
     }
 
     static func channel(alertmanager url: String, logger: Logger) -> NotificationChannel {

@@ -1,8 +1,5 @@
 import Alerting
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
 import Synchronization
 
@@ -21,6 +18,7 @@ final class NotificationChannel: Sendable {
         var url: URL
         var headers: [String: String]
         var timeout: Double
+        var tls = ClientConnection.TLSOptions()
         var maxAttempts = 5
         var baseBackoff = 0.5
         var maxBackoff = 30.0
@@ -38,8 +36,6 @@ final class NotificationChannel: Sendable {
     private let state: Mutex<State>
     private let wake = DispatchSemaphore(value: 0)
     private let worker: WorkerThread
-    /// Only https:// destinations use URLSession; http:// goes through PlainHTTPClient.
-    private let session: URLSession?
     private let logger: Logger
 
     init(name: String, delivery: Delivery, capacity: Int = 64, logger: Logger) {
@@ -48,14 +44,6 @@ final class NotificationChannel: Sendable {
         self.capacity = capacity
         self.state = Mutex(State(stats: NotificationStats(receiver: name)))
         self.worker = WorkerThread(name: "notify-\(name)")
-        if delivery.url.scheme == "https" {
-            let configuration = URLSessionConfiguration.ephemeral
-            configuration.timeoutIntervalForRequest = delivery.timeout
-            configuration.timeoutIntervalForResource = delivery.timeout
-            self.session = URLSession(configuration: configuration)
-        } else {
-            self.session = nil
-        }
         self.logger = logger
     }
 
@@ -113,7 +101,6 @@ final class NotificationChannel: Sendable {
             return count
         }
         if left > 0 { logger.warning("notifications not sent before the shutdown timeout", metadata: ["receiver": "\(name)", "count": "\(left)"]) }
-        session?.invalidateAndCancel()
     }
 
     /// Past the shutdown deadline, give up on an entry.
@@ -130,7 +117,7 @@ final class NotificationChannel: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let outcome = HTTPPost.send(entry.body, to: delivery.url, headers: delivery.headers, timeout: delivery.timeout, session: session)
+            let outcome = HTTPClient.post(entry.body, to: delivery.url, headers: delivery.headers, timeout: delivery.timeout, tls: delivery.tls)
             switch outcome.status {
             case let status? where (200..<300).contains(status):
                 record(.success)

@@ -1,4 +1,4 @@
-import CMicroHTTPD
+import CGnuTLS
 import Config
 
 /// What the HTTPS server is started with: PEM texts checked by GnuTLS, and the allowed versions.

@@ -8,6 +8,10 @@ public struct WebhookReceiverConfig: Sendable, Equatable {
     /// Per request (ns).
     public var timeout: Int64 = 10_000_000_000
     public var sendResolved = true
+    /// `tls_config.ca_file`: the CAs to trust for an https:// URL (default: the system's).
+    public var tlsCAFile: String?
+    /// `tls_config.insecure_skip_verify`: do not verify the receiver's certificate.
+    public var tlsInsecureSkipVerify = false
     /// Firing groups are notified again after this long (ns); Alertmanager's default.
     public var repeatInterval: Int64 = 4 * 3_600_000_000_000
 
@@ -20,5 +24,6 @@ public struct WebhookReceiverConfig: Sendable, Equatable {
         a.name == b.name && a.url == b.url && a.headers == b.headers && a.bearerToken == b.bearerToken
             && a.basicAuth?.username == b.basicAuth?.username && a.basicAuth?.password == b.basicAuth?.password
             && a.timeout == b.timeout && a.sendResolved == b.sendResolved && a.repeatInterval == b.repeatInterval
+            && a.tlsCAFile == b.tlsCAFile && a.tlsInsecureSkipVerify == b.tlsInsecureSkipVerify
     }
 }

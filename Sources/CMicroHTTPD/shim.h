@@ -7,7 +7,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
-#include <gnutls/gnutls.h>
 
 // libmicrohttpd 0.9.71 changed the handler result from int to enum MHD_Result.
 #if MHD_VERSION >= 0x00097002
@@ -117,34 +116,6 @@ static inline struct MHD_Daemon *bw_http_start(bw_http_server *server, const str
 /// after stopping this one).
 static inline int bw_http_quiesce(struct MHD_Daemon *daemon) {
     return (int)MHD_quiesce_daemon(daemon);
-}
-
-/// 0 when `cert_pem` parses and matches `key_pem`; otherwise a GnuTLS error code for `bw_tls_error`.
-static inline int bw_tls_check_key_pair(const char *cert_pem, const char *key_pem) {
-    gnutls_certificate_credentials_t credentials;
-    int result = gnutls_certificate_allocate_credentials(&credentials);
-    if (result < 0) {
-        return result;
-    }
-    gnutls_datum_t cert = {(unsigned char *)cert_pem, (unsigned int)strlen(cert_pem)};
-    gnutls_datum_t key = {(unsigned char *)key_pem, (unsigned int)strlen(key_pem)};
-    result = gnutls_certificate_set_x509_key_mem(credentials, &cert, &key, GNUTLS_X509_FMT_PEM);
-    gnutls_certificate_free_credentials(credentials);
-    return result < 0 ? result : 0;
-}
-
-/// 0 when GnuTLS accepts the priority string; otherwise an error code.
-static inline int bw_tls_check_priorities(const char *priorities) {
-    gnutls_priority_t cache;
-    int result = gnutls_priority_init(&cache, priorities, NULL);
-    if (result == 0) {
-        gnutls_priority_deinit(cache);
-    }
-    return result;
-}
-
-static inline const char *bw_tls_error(int code) {
-    return gnutls_strerror(code);
 }
 
 /// The daemon's listening socket (to learn the port it bound).

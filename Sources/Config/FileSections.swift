@@ -11,10 +11,10 @@ enum FileSections {
         for (i, item) in items.enumerated() {
             let field = "\(ConfigLoader.receiversKey)[\(i)]"
             guard case .mapping(let mapping) = item else {
-                throw ConfigError(field: field, source: name, reason: "expected {name, url, headers, bearer_token, basic_auth, timeout, send_resolved, repeat_interval}")
+                throw ConfigError(field: field, source: name, reason: "expected {name, url, headers, bearer_token, basic_auth, tls_config, timeout, send_resolved, repeat_interval}")
             }
             func text(_ key: String) -> String? { mapping[key]?.string }
-            let known: Set<String> = ["name", "url", "headers", "bearer_token", "basic_auth", "timeout", "send_resolved", "repeat_interval"]
+            let known: Set<String> = ["name", "url", "headers", "bearer_token", "basic_auth", "tls_config", "timeout", "send_resolved", "repeat_interval"]
             for key in mapping.keys where !known.contains(key.string ?? "") {
                 throw ConfigError(field: "\(field).\(key.string ?? "?")", source: name, reason: "unknown key (\(known.sorted().joined(separator: ", ")))")
             }
@@ -32,6 +32,15 @@ enum FileSections {
                         throw ReasonError("basic_auth needs username and password")
                     }
                     receiver.basicAuth = (user, password)
+                }
+                if case .mapping(let tls)? = mapping["tls_config"] {
+                    for key in tls.keys where key.string != "ca_file" && key.string != "insecure_skip_verify" {
+                        throw ReasonError("tls_config: unknown key \(key.string ?? "?") (ca_file, insecure_skip_verify)")
+                    }
+                    receiver.tlsCAFile = tls["ca_file"]?.string
+                    if let skip = tls["insecure_skip_verify"]?.string {
+                        receiver.tlsInsecureSkipVerify = try ValueParsers.choice(skip, [("true", true), ("false", false)])
+                    }
                 }
                 if receiver.bearerToken != nil && receiver.basicAuth != nil { throw ReasonError("bearer_token and basic_auth exclude each other") }
                 if let timeout = text("timeout") { receiver.timeout = try ValueParsers.duration(timeout).nanoseconds }

@@ -1,0 +1,116 @@
+import CGnuTLS
+import Config
+import Glibc
+
+/// An outbound TCP connection, plain or TLS (GnuTLS), whose every read and write is bounded by a
+/// deadline and whose every failure is a value: what the webhook client talks through.
+final class ClientConnection {
+    /// How an https:// peer's certificate is checked.
+    struct TLSOptions: Equatable, Sendable {
+        /// PEM file of the CAs to trust; nil: the system's.
+        var caFile: String?
+        /// Do not verify the certificate (test setups only).
+        var insecureSkipVerify = false
+    }
+
+    private let fd: Int32
+    private var tls: UnsafeMutablePointer<bw_tls_client>?
+
+    private init(fd: Int32, tls: UnsafeMutablePointer<bw_tls_client>?) {
+        self.fd = fd
+        self.tls = tls
+    }
+
+    deinit {
+        if let tls {
+            bw_tls_client_free(tls)
+            tls.deallocate()
+        }
+        close(fd)
+    }
+
+    /// Connects, and with `tls` completes the handshake (the certificate verified for `host`).
+    static func open(host: String, port: UInt16, tls options: TLSOptions?, deadline: Int64) -> Result<ClientConnection, ClientError> {
+        let fd: Int32
+        switch TCPConnect.open(HostPort(host: host, port: port), deadline: deadline) {
+        case .success(let connected): fd = connected
+        case .failure(.unresolvable(let name)): return .failure(ClientError("cannot resolve \(name)"))
+        case .failure(.timedOut): return .failure(ClientError("connect timed out"))
+        case .failure(.system(let reason)): return .failure(ClientError(reason))
+        }
+        guard let options else { return .success(ClientConnection(fd: fd, tls: nil)) }
+        let session = UnsafeMutablePointer<bw_tls_client>.allocate(capacity: 1)
+        var probe = in6_addr()
+        let isAddress = inet_pton(AF_INET, host, &probe) == 1 || inet_pton(AF_INET6, host, &probe) == 1
+        let initialized = bw_tls_client_init(session, fd, host, isAddress ? 1 : 0, options.caFile, options.insecureSkipVerify ? 0 : 1)
+        guard initialized == 0 else {
+            session.deallocate()
+            close(fd)
+            return .failure(ClientError("TLS setup: \(String(cString: bw_tls_error(initialized)))"))
+        }
+        let connection = ClientConnection(fd: fd, tls: session)
+        while true {
+            let result = bw_tls_client_handshake(session)
+            if result == 0 { return .success(connection) }
+            if bw_tls_is_again(Int(result)) != 0 {
+                guard connection.waitForTLS(until: deadline) else { return .failure(ClientError("TLS handshake timed out")) }
+                continue
+            }
+            if bw_tls_is_verification_error(Int(result)) != 0, let reason = bw_tls_client_verify_reason(session) {
+                defer { free(reason) }
+                return .failure(ClientError("TLS: certificate refused: \(String(cString: reason))"))
+            }
+            return .failure(ClientError("TLS handshake: \(String(cString: bw_tls_error(result)))"))
+        }
+    }
+
+    private func waitForTLS(until deadline: Int64) -> Bool {
+        guard let tls else { return false }
+        return TCPConnect.wait(fd, for: Int16(bw_tls_client_wants_write(tls) == 1 ? POLLOUT : POLLIN), until: deadline)
+    }
+
+    /// Writes all of `bytes`, or says why not.
+    func write(_ bytes: [UInt8], until deadline: Int64) -> ClientError? {
+        var sent = 0
+        while sent < bytes.count {
+            let n: Int = bytes[sent...].withUnsafeBytes { chunk in
+                if let tls { return bw_tls_client_send(tls, chunk.baseAddress, chunk.count) }
+                return send(fd, chunk.baseAddress, chunk.count, Int32(MSG_NOSIGNAL))
+            }
+            if n >= 0 {
+                sent += n
+                continue
+            }
+            let retry = tls.map { _ in bw_tls_is_again(n) != 0 } ?? (errno == EAGAIN || errno == EINTR)
+            guard retry else { return ClientError(errorText(n)) }
+            let ready = tls == nil ? TCPConnect.wait(fd, for: Int16(POLLOUT), until: deadline) : waitForTLS(until: deadline)
+            guard ready else { return ClientError("send timed out") }
+        }
+        return nil
+    }
+
+    /// Reads what is there (waiting up to the deadline): the count, 0 when the peer closed, or why not.
+    func read(into buffer: inout [UInt8], until deadline: Int64) -> Result<Int, ClientError> {
+        while true {
+            let n: Int = buffer.withUnsafeMutableBytes { space in
+                if let tls { return bw_tls_client_recv(tls, space.baseAddress, space.count) }
+                return recv(fd, space.baseAddress, space.count, 0)
+            }
+            if n >= 0 { return .success(n) }
+            let retry = tls.map { _ in bw_tls_is_again(n) != 0 } ?? (errno == EAGAIN || errno == EINTR)
+            if !retry { return .failure(ClientError(errorText(n))) }
+            let ready = tls == nil ? TCPConnect.wait(fd, for: Int16(POLLIN), until: deadline) : waitForTLS(until: deadline)
+            guard ready else { return .failure(ClientError("timed out waiting for a response")) }
+        }
+    }
+
+    private func errorText(_ code: Int) -> String {
+        tls == nil ? String(cString: strerror(errno)) : "TLS: \(String(cString: bw_tls_error(Int32(truncatingIfNeeded: code))))"
+    }
+}
+
+/// Why a request got no response.
+struct ClientError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
