@@ -41,6 +41,8 @@ static inline const char *bw_tls_error(int code) {
 typedef struct bw_tls_client {
     gnutls_session_t session;
     gnutls_certificate_credentials_t credentials;
+    /// GnuTLS keeps the pointer given to gnutls_session_set_verify_cert: the session owns this copy.
+    char *server_name;
 } bw_tls_client;
 
 /// Sets up a client session on `fd`: SNI for `server_name` (when it is a name, not an address), the
@@ -70,8 +72,9 @@ static inline int bw_tls_client_init(bw_tls_client *client, int fd, const char *
         gnutls_certificate_free_credentials(client->credentials);
         return result;
     }
+    client->server_name = strdup(server_name);
     if (verify) {
-        gnutls_session_set_verify_cert(client->session, server_name, 0);
+        gnutls_session_set_verify_cert(client->session, client->server_name, 0);
     }
     gnutls_transport_set_int(client->session, fd);
     return 0;
@@ -116,6 +119,7 @@ static inline void bw_tls_client_free(bw_tls_client *client) {
     gnutls_bye(client->session, GNUTLS_SHUT_WR);
     gnutls_deinit(client->session);
     gnutls_certificate_free_credentials(client->credentials);
+    free(client->server_name);
 }
 
 static inline int bw_tls_is_again(long code) {

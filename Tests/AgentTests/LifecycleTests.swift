@@ -11,21 +11,25 @@ final class RunningBeetlewatch {
     let process = Process()
     let webPort = LoopbackListener.closedPort()
     let statsdPort = LoopbackListener.closedPort()
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-\(UUID().uuidString).log")
 
     init(_ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: BeetlewatchBinary.path)
         process.arguments = ["run", "--web.listen-address", "127.0.0.1:\(webPort)", "--statsd.listen-udp", "127.0.0.1:\(statsdPort)"] + arguments
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
     }
 
     var base: String { "http://127.0.0.1:\(webPort)" }
 
     func waitUntilServing() async throws {
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(30)
         while (try? await HTTPTestClient.request(base + "/health").status) != 200 {
-            guard Date() < deadline, process.isRunning else { throw CommandFailure("beetlewatch did not start") }
+            guard Date() < deadline, process.isRunning else {
+                throw CommandFailure("beetlewatch did not start: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
     }
@@ -52,6 +56,7 @@ final class RunningBeetlewatch {
 
     deinit {
         if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(at: log)
     }
 }
 
@@ -90,31 +95,31 @@ final class RunningBeetlewatch {
         #expect(exit.status == 0)
     }
 
-    /// SIGTERM lets a notification under way finish, then exits.
-    @Test func sigtermDrainsPendingNotifications() async throws {
+    /// Fires an alert at a receiver that answers after `receiverDelay` seconds, sends SIGTERM 300 ms
+    /// later (the webhook under way), and returns how the process ended and what the receiver got.
+    func terminateDuringAWebhook(receiverDelay: Double, shutdownTimeout: String) async throws -> (status: Int32, seconds: Double, delivered: Int) {
         let recorder = WebhookRecorder()
         defer { recorder.close() }
-        recorder.delay.withLock { $0 = 1 }
-        let agent = try RunningBeetlewatch(["--alert.webhook-url", "http://127.0.0.1:\(recorder.port)/", "--shutdown.timeout", "5s"])
+        recorder.delay.withLock { $0 = receiverDelay }
+        let agent = try RunningBeetlewatch(["--alert.webhook-url", "http://127.0.0.1:\(recorder.port)/", "--shutdown.timeout", shutdownTimeout])
         try await agent.waitUntilServing()
         try agent.send("tb.replica_status:1|g|#cluster:\(clusterHex),replica:0")
         try await Task.sleep(for: .milliseconds(300))
         let exit = agent.terminate()
+        return (exit.status, exit.seconds, recorder.received.count)
+    }
+
+    /// SIGTERM lets a notification under way finish, then exits.
+    @Test func sigtermDrainsPendingNotifications() async throws {
+        let exit = try await terminateDuringAWebhook(receiverDelay: 1, shutdownTimeout: "5s")
         #expect(exit.status == 0)
-        #expect(recorder.received.count == 1, "the webhook under way at SIGTERM was delivered")
+        #expect(exit.delivered == 1, "the webhook under way at SIGTERM was delivered")
         #expect(exit.seconds < 5)
     }
 
     /// A receiver that never answers cannot hold the process past --shutdown.timeout.
     @Test func sigtermExitsWithinTheShutdownTimeout() async throws {
-        let recorder = WebhookRecorder()
-        defer { recorder.close() }
-        recorder.delay.withLock { $0 = 30 }
-        let agent = try RunningBeetlewatch(["--alert.webhook-url", "http://127.0.0.1:\(recorder.port)/", "--shutdown.timeout", "2s"])
-        try await agent.waitUntilServing()
-        try agent.send("tb.replica_status:1|g|#cluster:\(clusterHex),replica:0")
-        try await Task.sleep(for: .milliseconds(300))
-        let exit = agent.terminate()
+        let exit = try await terminateDuringAWebhook(receiverDelay: 30, shutdownTimeout: "2s")
         #expect(exit.status == 0)
         #expect(exit.seconds < 3.5, "exited \(exit.seconds) s after SIGTERM with a 2 s shutdown timeout")
         #expect(exit.seconds > 1, "it waited for the receiver")

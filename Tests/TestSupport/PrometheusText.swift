@@ -49,21 +49,7 @@ public enum Promtool {
         guard let path else {
             return Result(status: -1, output: "promtool not found: install Debian's prometheus package (scripts/test does)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stdout
-        try process.run()
-        if let input {
-            stdin.fileHandleForWriting.write(Data(input.utf8))
-        }
-        try stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self))
+        let result = try Command.run(path, arguments, input: input)
+        return Result(status: result.status, output: result.stdout + result.stderr)
     }
 }

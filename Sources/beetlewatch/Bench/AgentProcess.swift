@@ -78,6 +78,34 @@ func loopbackUDPSocket(port: UInt16) -> Int32 {
     return fd
 }
 
+/// A TCP socket listening on 127.0.0.1:`port`, or nil when the port cannot be bound.
+func loopbackTCPListener(port: UInt16, backlog: Int32 = 64) -> Int32? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var yes: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, 4)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = port.bigEndian
+    let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard bound == 0, listen(fd, backlog) == 0 else {
+        close(fd)
+        return nil
+    }
+    return fd
+}
+
+/// Accepts on `listener` on its own thread until the socket is closed, handing each connection to `serve`.
+func acceptConnections(on listener: Int32, _ serve: @escaping @Sendable (Int32) -> Void) {
+    Thread {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 { return }
+            serve(client)
+        }
+    }.start()
+}
+
 struct BenchError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

@@ -49,24 +49,9 @@ final class ArrivalRecorder: @unchecked Sendable {
 
     init() throws {
         port = AgentProcess.freePort(udp: false)
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var yes: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, 4)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = port.bigEndian
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0 else { throw BenchError("cannot bind the receiver") }
-        listen(fd, 64)
-        let listener = fd
-        Thread { [self] in
-            while true {
-                let client = accept(listener, nil, nil)
-                if client < 0 { return }
-                Thread { [self] in serve(client) }.start()
-            }
-        }.start()
+        guard let listener = loopbackTCPListener(port: port) else { throw BenchError("cannot bind the receiver") }
+        fd = listener
+        acceptConnections(on: listener) { [self] client in Thread { [self] in serve(client) }.start() }
     }
 
     var count: Int { arrivals.withLock { $0.count } }

@@ -166,24 +166,9 @@ final class FlappingReplica: @unchecked Sendable {
 
     func set(up: Bool) {
         listener.withLock { fd in
-            if up && fd < 0 {
-                fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                var yes: Int32 = 1
-                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, 4)
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                address.sin_port = port.bigEndian
-                _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-                listen(fd, 16)
-                let accepting = fd
-                Thread {
-                    while true {
-                        let client = accept(accepting, nil, nil)
-                        if client < 0 { return }
-                        Glibc.close(client)
-                    }
-                }.start()
+            if up && fd < 0, let listener = loopbackTCPListener(port: port, backlog: 16) {
+                fd = listener
+                acceptConnections(on: listener) { Glibc.close($0) }
             } else if !up && fd >= 0 {
                 shutdown(fd, Int32(SHUT_RDWR))
                 Glibc.close(fd)
