@@ -11,7 +11,12 @@ final class PrometheusServer {
     let process = Process()
     let directory: URL
 
-    init(target: String, ruleFile: String) throws {
+    convenience init(target: String, ruleFile: String) throws {
+        try self.init(jobs: [("beetlewatch", target, "")], ruleFile: ruleFile)
+    }
+
+    /// - Parameter jobs: name, target, and YAML lines added to the scrape config (indented 4 spaces).
+    init(jobs: [(name: String, target: String, options: String)], ruleFile: String?) throws {
         let binary = try #require(["/usr/bin/prometheus"].first { FileManager.default.isExecutableFile(atPath: $0) },
                                   "prometheus not installed: scripts/test installs it")
         let probe = LoopbackListener(accepting: false)
@@ -23,12 +28,12 @@ final class PrometheusServer {
             global:
               scrape_interval: 1s
               evaluation_interval: 1s
-            rule_files: ["\(ruleFile)"]
+            rule_files: [\(ruleFile.map { "\"\($0)\"" } ?? "")]
             scrape_configs:
-              - job_name: beetlewatch
-                static_configs:
-                  - targets: ["\(target)"]
-            """
+
+            """ + jobs.map { job in
+                "  - job_name: \(job.name)\n    static_configs: [{targets: [\"\(job.target)\"]}]\n" + job.options
+            }.joined()
         try config.write(to: directory.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["--config.file=\(directory.path)/prometheus.yml", "--storage.tsdb.path=\(directory.path)/data",
@@ -79,6 +84,35 @@ func metricNames(in expression: String) throws -> Set<String> {
 }
 
 @Suite(.serialized, .timeLimit(.minutes(2))) struct MonitoringStackTests {
+    /// A real Prometheus scrapes beetlewatch over TLS with basic auth, configured as for any exporter
+    /// with exporter-toolkit's web config; a wrong password leaves the target down.
+    @Test func prometheusScrapesOverTLSWithBasicAuth() async throws {
+        let tls = try TestCertificate.make()
+        defer { tls.remove() }
+        // libxcrypt's bcrypt of "test".
+        let webConfig = try tls.write("web.yml", """
+            tls_server_config: {cert_file: server.crt, key_file: server.key}
+            basic_auth_users: {prometheus: $2b$10$nGi9UEC9RZGeA6grybjC3.hplMREc6eWQ8PgjofB4UAQ9ew4s4gAK}
+            """)
+        let good = try tls.write("good.password", "test")
+        let bad = try tls.write("bad.password", "guess")
+        let test = try TestAgent.start(watching: false) { $0.webConfigFile = webConfig }
+        defer { test.stop() }
+        let target = "localhost:\(test.agent.webPort)"
+        func options(_ passwordFile: String) -> String {
+            "    scheme: https\n    tls_config: {ca_file: \(tls.certificatePath)}\n    basic_auth: {username: prometheus, password_file: \(passwordFile)}\n"
+        }
+        let prometheus = try PrometheusServer(jobs: [("secured", target, options(good)), ("wrong-password", target, options(bad))], ruleFile: nil)
+        defer { prometheus.stop() }
+        var up = 0
+        for _ in 0..<120 where up == 0 {
+            try await Task.sleep(for: .milliseconds(250))
+            up = (try? await prometheus.query("up{job=\"secured\"} == 1 and on() count(beetlewatch_build_info{job=\"secured\"}) == 1"))?.results ?? 0
+        }
+        #expect(up == 1, "Prometheus scraped beetlewatch over TLS with basic auth")
+        #expect(try await prometheus.query("up{job=\"wrong-password\"} == 0").results == 1, "a wrong password is refused")
+    }
+
     @Test func everyPanelAndRuleGetsDataFromARealPrometheus() async throws {
         // Alerting configured as in a deployment (the receiver is down: notifications fail, and are counted).
         let test = try TestAgent.start { $0.webhookURLs = ["http://127.0.0.1:\(LoopbackListener.closedPort())/"] }
