@@ -16,6 +16,8 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var settings: SettingsArguments
 
     func run() throws {
+        // A SIGHUP before the reload handler is in place must not end the process (its default action).
+        signal(SIGHUP, SIG_IGN)
         let config: AgentConfig
         do {
             config = try settings.load()
@@ -43,8 +45,7 @@ struct RunCommand: ParsableCommand {
         }
         // A client that goes away mid-response must not kill the agent.
         signal(SIGPIPE, SIG_IGN)
-        // SIGHUP re-reads the configuration (its default action would end the process).
-        signal(SIGHUP, SIG_IGN)
+        // SIGHUP re-reads the configuration.
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         hangup.setEventHandler { agent.reload(trigger: "SIGHUP") }
         hangup.resume()
