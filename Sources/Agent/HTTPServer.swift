@@ -1,6 +1,7 @@
 import CNetShim
 import CMicroHTTPD
 import Config
+import Dispatch
 import Glibc
 import Synchronization
 
@@ -27,6 +28,8 @@ final class HTTPServer: @unchecked Sendable {
     }
 
     private let running: Mutex<Running?>
+    /// Daemons replaced by `replaceTLS`, stopping in the background.
+    private let retiring = DispatchGroup()
     private let server: UnsafeMutablePointer<bw_http_server>
     private let box: Unmanaged<HandlerBox>
     private let limits: Limits
@@ -88,24 +91,31 @@ final class HTTPServer: @unchecked Sendable {
 
     /// Switches between HTTP and HTTPS, or to new TLS material, without closing the port:
     /// the old daemon stops accepting, a new one takes over its socket, and requests under way finish.
+    /// May be called from a request handler (`POST /-/reload`): the old daemon, whose thread that is,
+    /// is stopped in the background once its requests are done.
     func replaceTLS(_ material: TLSMaterial?) throws {
         try running.withLock { running in
             guard let old = running, old.material != material else { return }
             let fd = bw_http_quiesce(old.daemon)
             guard fd >= 0 else { throw SystemError("handing over the HTTP socket", code: EINVAL) }
-            let replacement: Running
+            defer { retire(old) }
             do {
-                replacement = try Self.start(server: server, address: nil, listenFD: fd, flags: flags, limits: limits, tls: material)
+                running = try Self.start(server: server, address: nil, listenFD: fd, flags: flags, limits: limits, tls: material)
             } catch {
                 // Keep serving as before on the same socket.
                 running = try? Self.start(server: server, address: nil, listenFD: fd, flags: flags, limits: limits, tls: old.material)
-                MHD_stop_daemon(old.daemon)
-                Self.release(old.tls)
                 throw error
             }
-            MHD_stop_daemon(old.daemon)
-            Self.release(old.tls)
-            running = replacement
+        }
+    }
+
+    private func retire(_ old: Running) {
+        let daemon = old.daemon
+        let tls = old.tls
+        nonisolated(unsafe) let stopping = (daemon, tls)
+        DispatchQueue.global().async(group: retiring) {
+            MHD_stop_daemon(stopping.0)
+            Self.release(stopping.1)
         }
     }
 
@@ -117,6 +127,7 @@ final class HTTPServer: @unchecked Sendable {
             Self.release(current.tls)
             running = nil
         }
+        retiring.wait()
         server.deallocate()
         box.release()
     }

@@ -142,12 +142,11 @@ let prometheusHash = "$2b$10$nGi9UEC9RZGeA6grybjC3.hplMREc6eWQ8PgjofB4UAQ9ew4s4g
         defer { tls.remove() }
         let path = try tls.write("web.yml", "")
         let source: @Sendable () throws -> AgentConfig = {
-            var config = try ConfigLoader.load(flags: ["web.config.file": path, "web.listen-address": "127.0.0.1:0",
-                                                       "statsd.listen-udp": "127.0.0.1:0"], environment: [:], file: nil)
-            config.webConfigFile = path
-            return config
+            try ConfigLoader.load(flags: ["web.config.file": path, "web.listen-address": "127.0.0.1:0", "statsd.listen-udp": "127.0.0.1:0",
+                                          "web.enable-lifecycle": "true"], environment: [:], file: nil)
         }
-        let test = try TestAgent.start(watching: false, reloadingFrom: source) { $0.webConfigFile = path }
+        let initial = try source()
+        let test = try TestAgent.start(watching: false, reloadingFrom: source) { $0 = initial }
         defer { test.stop() }
         let port = test.agent.webPort
         #expect(try Curl.fetch("http://127.0.0.1:\(port)/health").status == 200)
@@ -165,8 +164,10 @@ let prometheusHash = "$2b$10$nGi9UEC9RZGeA6grybjC3.hplMREc6eWQ8PgjofB4UAQ9ew4s4g
         #expect(still.status == 200)
         #expect(PrometheusText.samples(still.body)["beetlewatch_config_last_reload_successful"] == 0)
 
+        // Back to plain HTTP through the endpoint itself, served by the very daemon being replaced.
         try tls.write("web.yml", "")
-        #expect(test.agent.reload(trigger: "test") == nil)
+        let reply = try Curl.fetch("https://127.0.0.1:\(port)/-/reload", ["--cacert", tls.certificatePath, "-u", "foo:key1", "-X", "POST"])
+        #expect(reply.status == 200, "\(reply)")
         #expect(try Curl.fetch("http://127.0.0.1:\(port)/metrics").status == 200)
     }
 }
