@@ -62,6 +62,10 @@ public struct MetricStore: Sendable {
 
     /// Number of series currently held (expired ones count until `expire` runs).
     public var seriesCount: Int { series.size }
+    var familyCount: Int { families.count }
+    var lineCacheCount: Int { lineCache.count }
+    /// Line shapes cached before the cache starts over: twice the series limit.
+    var lineCacheLimit: Int { max(1024, 2 * options.maxSeries) }
 
     // MARK: Ingest
 
@@ -101,6 +105,9 @@ public struct MetricStore: Sendable {
             let hash = ByteKeyTable<LineTarget>.hash(key)
             if let entry = lineCache.find(key, hash: hash) { return lineCache.values[entry] }
             guard let resolved = resolve(metric) else { return nil }
+            // Line shapes can outnumber series (tag orders, type conflicts): the cache starts over
+            // rather than grow without bound.
+            if lineCache.count >= lineCacheLimit { lineCache.removeAll() }
             lineCache.insert(key, hash: hash, value: resolved)
             return resolved
         }
@@ -176,6 +183,12 @@ public struct MetricStore: Sendable {
         }
         let name = String(decoding: metric.name, as: UTF8.self)
         let mapping = namer.mapping(name: name, type: metric.type)
+        // At the limit, a new name is refused before its family is created: a flood of unique
+        // names must not grow the family tables either.
+        if series.size >= options.maxSeries && familyIndex[mapping.family] == nil {
+            stats.seriesRefused += 1
+            return nil
+        }
         guard let family = familyFor(mapping) else {
             return LineTarget(series: -1, action: mapping.action, scale: mapping.scale, droppedTags: 0)
         }

@@ -66,4 +66,33 @@ let hostileCases: [HostileCase] = [
         #expect(h.samples()["s{i=\"1\"}"] == 2)
         #expect(h.samples()["s{i=\"5\"}"] == nil)
     }
+
+    /// Past the limit, a flood of unique names creates no family, and no cache entry.
+    @Test func uniqueNamesPastTheLimitGrowNothing() {
+        var h = StoreHarness(.init(maxSeries: 3))
+        h.send("s:1|c|#i:1\ns:1|c|#i:2\ns:1|c|#i:3")
+        let families = h.store.familyCount
+        let cached = h.store.lineCacheCount
+        for batch in 0..<100 {
+            h.send((0..<50).map { "attack.unique_\(batch)_\($0):1|c|#victim:beetlewatch" }.joined(separator: "\n"))
+        }
+        #expect(h.store.stats.seriesRefused == 5_000)
+        #expect(h.store.familyCount == families)
+        #expect(h.store.lineCacheCount == cached)
+        #expect(h.store.seriesCount == 3)
+    }
+
+    /// Shapes that resolve without a new series (tag orders, type conflicts) are cached, up to a bound.
+    @Test func theLineCacheIsBounded() {
+        var h = StoreHarness(.init(maxSeries: 3))
+        h.send("s:1|c|#a:1,b:2")
+        for i in 0..<3_000 {
+            // The same series, a new shape each time: a conflicting type with a fresh unused tag order.
+            h.send("s:1|g|#a:1,b:2,x\(i)")
+        }
+        #expect(h.store.stats.typeConflicts == 3_000)
+        #expect(h.store.lineCacheCount <= h.store.lineCacheLimit)
+        #expect(h.store.lineCacheLimit == 1024)
+        #expect(h.samples()["s{a=\"1\",b=\"2\"}"] == 1)
+    }
 }
