@@ -72,7 +72,7 @@ final class HTTPServer: @unchecked Sendable {
         guard let daemon = bw_http_start(server, address, listenFD, flags, limits.threads, limits.connections,
                                          limits.connectionsPerIP, limits.timeoutSeconds, tls) else {
             let code = errno
-            free(tls)
+            release(tls)
             throw SystemError("starting the HTTP server", code: code == 0 ? EINVAL : code)
         }
         return Running(daemon: daemon, tls: tls, material: material)
@@ -109,11 +109,16 @@ final class HTTPServer: @unchecked Sendable {
         }
     }
 
+    /// A replaced daemon keeps its connections this long to finish what they are sending (the
+    /// response to the reload itself, a scrape); idle keep-alive connections are then closed, and
+    /// their clients reconnect to the new daemon.
+    static let retirementGrace: Int64 = 5_000_000_000
+
     private func retire(_ old: Running) {
-        let daemon = old.daemon
-        let tls = old.tls
-        nonisolated(unsafe) let stopping = (daemon, tls)
+        nonisolated(unsafe) let stopping = (old.daemon, old.tls)
         DispatchQueue.global().async(group: retiring) {
+            let deadline = WallClock.monotonic() + Self.retirementGrace
+            while bw_http_connections(stopping.0) > 0 && WallClock.monotonic() < deadline { usleep(10_000) }
             MHD_stop_daemon(stopping.0)
             Self.release(stopping.1)
         }

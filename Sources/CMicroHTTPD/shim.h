@@ -124,6 +124,12 @@ static inline int bw_http_listen_fd(struct MHD_Daemon *daemon) {
     return info == NULL ? -1 : info->listen_fd;
 }
 
+/// Connections the daemon holds open (requests under way, idle keep-alive).
+static inline unsigned int bw_http_connections(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info == NULL ? 0 : info->num_connections;
+}
+
 /// A request header, or NULL.
 static inline const char *bw_http_header(struct MHD_Connection *connection, const char *name) {
     return MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);

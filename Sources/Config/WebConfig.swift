@@ -55,7 +55,6 @@ public struct WebConfig: Sendable, Equatable {
     /// exporter-toolkit keys beetlewatch does not implement: refused by name rather than ignored,
     /// since ignoring a security setting would silently weaken it.
     static let unsupportedKeys: [String: String] = [
-        "tls_server_config.client_auth_type": "client certificates are not supported; use basic_auth_users or a proxy",
         "tls_server_config.client_ca_file": "client certificates are not supported; use basic_auth_users or a proxy",
         "tls_server_config.client_ca": "client certificates are not supported; use basic_auth_users or a proxy",
         "tls_server_config.client_allowed_sans": "client certificates are not supported; use basic_auth_users or a proxy",
@@ -103,9 +102,15 @@ public struct WebConfig: Sendable, Equatable {
     }
 
     private static func tls(_ node: Node.Mapping, name: String, directory: String) throws(ConfigError) -> TLS? {
-        try checkKeys(node, known: ["cert_file", "key_file", "cert", "key", "min_version", "max_version", "prefer_server_cipher_suites"],
+        try checkKeys(node, known: ["cert_file", "key_file", "cert", "key", "min_version", "max_version", "prefer_server_cipher_suites",
+                                    "client_auth_type"],
                       prefix: "tls_server_config.", name: name)
         func text(_ key: String) -> String? { node[key]?.string.flatMap { $0.isEmpty ? nil : $0 } }
+        // exporter-toolkit's default, written out in many examples; anything else asks for client certificates.
+        if let clientAuth = text("client_auth_type"), clientAuth != "NoClientCert" {
+            throw ConfigError(field: "tls_server_config.client_auth_type", source: name,
+                              reason: "\(clientAuth): client certificates are not supported by beetlewatch (NoClientCert only); use basic_auth_users or a proxy")
+        }
         func source(file: String, inline: String) throws(ConfigError) -> PEMSource? {
             switch (text(file), text(inline)) {
             case (let path?, nil): .file(path.hasPrefix("/") ? path : directory + "/" + path)

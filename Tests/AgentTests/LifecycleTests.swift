@@ -106,6 +106,7 @@ final class RunningBeetlewatch {
         try agent.send("tb.replica_status:1|g|#cluster:\(clusterHex),replica:0")
         try await Task.sleep(for: .milliseconds(300))
         let exit = agent.terminate()
+        print("SIGTERM with a receiver answering in \(receiverDelay) s, --shutdown.timeout \(shutdownTimeout): exit \(exit.status) after \(String(format: "%.2f", exit.seconds)) s, \(recorder.received.count) delivered")
         return (exit.status, exit.seconds, recorder.received.count)
     }
 

@@ -25,6 +25,7 @@ import Testing
         ("tls_server_config: {}", false),
         ("basic_auth_users: {}", false),
         ("tls_server_config: {cert_file: a.crt, key_file: a.key, max_version: TLS12}", true),
+        ("tls_server_config: {cert_file: a.crt, key_file: a.key, client_auth_type: NoClientCert}", true),
     ])
     func plainOrTLS(yaml: String, tls: Bool) throws {
         #expect((try WebConfig.parse(yaml: yaml, name: "web.yml", directory: ".").tls != nil) == tls)
