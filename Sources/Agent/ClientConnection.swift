@@ -4,13 +4,18 @@ import Glibc
 
 /// An outbound TCP connection, plain or TLS (GnuTLS), whose every read and write is bounded by a
 /// deadline and whose every failure is a value: what the webhook client talks through.
-final class ClientConnection {
+public final class ClientConnection {
     /// How an https:// peer's certificate is checked.
-    struct TLSOptions: Equatable, Sendable {
+    public struct TLSOptions: Equatable, Sendable {
         /// PEM file of the CAs to trust; nil: the system's.
-        var caFile: String?
+        public var caFile: String?
         /// Do not verify the certificate (test setups only).
-        var insecureSkipVerify = false
+        public var insecureSkipVerify = false
+
+        public init(caFile: String? = nil, insecureSkipVerify: Bool = false) {
+            self.caFile = caFile
+            self.insecureSkipVerify = insecureSkipVerify
+        }
     }
 
     private let fd: Int32

@@ -1,21 +1,38 @@
 import Config
 import Foundation
 
-/// A small HTTP/1.1 POST for webhook receivers and Alertmanagers, over plain TCP or TLS (GnuTLS).
-/// Every failure is a value: swift-corelibs-foundation's URLSession kills the process when a server
-/// closes mid-response ("Transfer completed, but there's no response"), and a receiver must never
-/// be able to do that.
-enum HTTPClient {
-    struct Outcome {
-        /// The status code, or nil when no response came (connection error, timeout).
-        var status: Int?
-        var error: String?
+/// A small HTTP/1.1 client over plain TCP or TLS (GnuTLS): webhooks and Alertmanager pushes, and the
+/// `check` and `status` commands. Every failure is a value: swift-corelibs-foundation's URLSession
+/// kills the process when a server closes mid-response ("Transfer completed, but there's no
+/// response"), and a receiver must never be able to do that.
+public enum HTTPClient {
+    public struct Response: Sendable {
+        /// The status code, or nil when no complete response head came (connection error, timeout).
+        public var status: Int?
+        public var body: Data
+        public var error: String?
     }
 
+    /// How an https:// server's certificate is checked.
+    public typealias TLSOptions = ClientConnection.TLSOptions
+
+    /// POSTs JSON; only the status matters (the body is not read).
     static func post(_ body: Data, to url: URL, headers: [String: String], timeout: Double,
-                     tls: ClientConnection.TLSOptions = .init()) -> Outcome {
+                     tls: TLSOptions = .init()) -> Response {
+        request("POST", url, headers: headers.filter { $0.key.lowercased() != "content-type" }.merging(["Content-Type": "application/json"]) { $1 }, body: body,
+                timeout: timeout, tls: tls, readBody: false)
+    }
+
+    /// GETs `url` and reads the whole body (for the commands that ask a running agent).
+    public static func get(_ url: URL, headers: [String: String] = [:], timeout: Double, tls: TLSOptions = .init()) -> Response {
+        request("GET", url, headers: headers, body: nil, timeout: timeout, tls: tls, readBody: true)
+    }
+
+    static func request(_ method: String, _ url: URL, headers: [String: String], body: Data?, timeout: Double,
+                        tls: TLSOptions, readBody: Bool) -> Response {
+        func failure(_ reason: String) -> Response { Response(status: nil, body: Data(), error: reason) }
         let deadline = WallClock.monotonic() + Int64(timeout * 1e9)
-        guard let host = url.host, !host.isEmpty else { return .init(status: nil, error: "no host in \(url)") }
+        guard let host = url.host, !host.isEmpty else { return failure("no host in \(url)") }
         let secure = url.scheme == "https"
         let port = UInt16(url.port ?? (secure ? 443 : 80))
         var path = url.path.isEmpty ? "/" : url.path
@@ -23,37 +40,63 @@ enum HTTPClient {
         let connection: ClientConnection
         switch ClientConnection.open(host: host, port: port, tls: secure ? tls : nil, deadline: deadline) {
         case .success(let opened): connection = opened
-        case .failure(let error): return .init(status: nil, error: error.description)
+        case .failure(let error): return failure(error.description)
         }
         let hostHeader = host.contains(":") ? "[\(host)]" : host
-        var request = "POST \(path) HTTP/1.1\r\nHost: \(hostHeader):\(port)\r\nUser-Agent: beetlewatch/\(Agent.version)\r\n"
-        request += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
-        for (name, value) in headers where name.lowercased() != "content-type" {
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader):\(port)\r\nUser-Agent: beetlewatch/\(Agent.version)\r\nConnection: close\r\n"
+        if let body { request += "Content-Length: \(body.count)\r\n" }
+        for (name, value) in headers {
             // No header injection: drop CR and LF from configured values.
             request += "\(name.filter { $0 != "\r" && $0 != "\n" }): \(value.filter { $0 != "\r" && $0 != "\n" })\r\n"
         }
-        if let error = connection.write(Array((request + "\r\n").utf8) + Array(body), until: deadline) {
-            return .init(status: nil, error: error.description)
+        if let error = connection.write(Array((request + "\r\n").utf8) + Array(body ?? Data()), until: deadline) {
+            return failure(error.description)
         }
-        // The status is all we need, but only from a complete header block: a response cut off
-        // before its headers end is a failure (and retried), as Go's client treats it.
+        // A response cut off before its head ends is a failure (and retried), as Go's client treats it.
         var response = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        func headersComplete() -> Bool {
-            response.count >= 4 && (0...(response.count - 4)).contains { response[$0] == 13 && response[$0 + 1] == 10 && response[$0 + 2] == 13 && response[$0 + 3] == 10 }
-        }
-        while !headersComplete() && response.count < 65536 {
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        var headEnd: Int?
+        while headEnd == nil && response.count < 65536 {
             switch connection.read(into: &buffer, until: deadline) {
-            case .success(0): return .init(status: nil, error: "connection closed before a complete response")
+            case .success(0): return failure("connection closed before a complete response")
             case .success(let n): response += buffer[0..<n]
-            case .failure(let error): return .init(status: nil, error: error.description)
+            case .failure(let error): return failure(error.description)
             }
+            headEnd = Self.headEnd(response)
         }
-        let statusLine = String(decoding: response.prefix { $0 != 0x0D && $0 != 0x0A }, as: UTF8.self)
+        guard let headEnd else { return failure("response head over 64 KiB") }
+        let head = String(decoding: response[..<headEnd], as: UTF8.self)
+        let statusLine = head.prefix { $0 != "\r" && $0 != "\n" }
         let parts = statusLine.split(separator: " ")
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let status = Int(parts[1]) else {
-            return .init(status: nil, error: "not an HTTP response: \(statusLine.prefix(40))")
+            return failure("not an HTTP response: \(statusLine.prefix(40))")
         }
-        return .init(status: status, error: nil)
+        guard readBody else { return Response(status: status, body: Data(), error: nil) }
+        // The body: Content-Length bytes, or (Connection: close) everything until the server closes.
+        let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+            .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) }
+        var received = Array(response[headEnd...])
+        while length.map({ received.count < $0 }) ?? true {
+            switch connection.read(into: &buffer, until: deadline) {
+            case .success(0):
+                guard length == nil else { return Response(status: status, body: Data(received), error: "body cut short") }
+                return Response(status: status, body: Data(received), error: nil)
+            case .success(let n): received += buffer[0..<n]
+            case .failure(let error):
+                // A TLS peer closing without close_notify ends a Connection: close body too.
+                guard length == nil else { return Response(status: status, body: Data(received), error: error.description) }
+                return Response(status: status, body: Data(received), error: nil)
+            }
+        }
+        return Response(status: status, body: Data(received.prefix(length ?? received.count)), error: nil)
+    }
+
+    /// Where the body starts: after the first CRLF CRLF.
+    static func headEnd(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 {
+            return i + 4
+        }
+        return nil
     }
 }

@@ -1,10 +1,24 @@
+import Agent
 import ArgumentParser
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
-/// Asks a running agent over HTTP (for `check` and `status`).
+/// How `check` and `status` reach a running agent: over HTTP or HTTPS, with basic auth when the
+/// agent's `--web.config.file` asks for it.
+struct AgentConnectionOptions: ParsableArguments {
+    @Option(help: "Seconds to wait for an answer.")
+    var timeout: Double = 5
+
+    @Option(help: "For https:// URLs: the PEM file of the CA (or the self-signed certificate) to trust (default: the system's CAs).")
+    var caFile: String?
+
+    @Option(help: "Basic auth user, when the agent's web config requires one.")
+    var basicAuthUser: String?
+
+    @Option(help: "File holding the basic auth user's password (one line).")
+    var basicAuthPasswordFile: String?
+}
+
+/// Asks a running agent over HTTP (for `check` and `status`), through beetlewatch's own client.
 enum AgentClient {
     struct Reply {
         var status: Int
@@ -20,33 +34,34 @@ enum AgentClient {
         }
     }
 
-    static func get(_ url: String, timeout: Double, accept: String? = nil) async throws(Failure) -> Reply {
+    static func get(_ url: String, options: AgentConnectionOptions, accept: String? = nil) throws(Failure) -> Reply {
         guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https" else {
             throw .unreachable(url: url, reason: "not an http(s) URL")
         }
-        var request = URLRequest(url: parsed)
-        request.timeoutInterval = timeout
-        if let accept { request.setValue(accept, forHTTPHeaderField: "Accept") }
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
-        do {
-            let (data, response) = try await session.data(for: request)
-            guard let http = response as? HTTPURLResponse else { throw Failure.unreachable(url: url, reason: "not an HTTP response") }
-            return Reply(status: http.statusCode, body: data)
-        } catch let failure as Failure {
-            throw failure
-        } catch {
-            throw .unreachable(url: url, reason: error.localizedDescription)
+        var headers: [String: String] = [:]
+        if let accept { headers["Accept"] = accept }
+        if let user = options.basicAuthUser {
+            var password = ""
+            if let file = options.basicAuthPasswordFile {
+                do {
+                    password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .newlines)
+                } catch {
+                    throw .unreachable(url: url, reason: "cannot read --basic-auth-password-file \(file): \(error.localizedDescription)")
+                }
+            }
+            headers["Authorization"] = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
         }
+        let response = HTTPClient.get(parsed, headers: headers, timeout: options.timeout, tls: .init(caFile: options.caFile))
+        guard let status = response.status, response.error == nil else {
+            throw .unreachable(url: url, reason: response.error ?? "no response")
+        }
+        return Reply(status: status, body: response.body)
     }
 
     /// For commands: the reply, or exit 2 ("cannot be reached") with the reason on standard error.
-    static func getOrExit(_ url: String, timeout: Double, accept: String? = nil, command: String) async throws -> Reply {
+    static func getOrExit(_ url: String, options: AgentConnectionOptions, accept: String? = nil, command: String) throws -> Reply {
         do {
-            return try await get(url, timeout: timeout, accept: accept)
+            return try get(url, options: options, accept: accept)
         } catch {
             throw exit(2, command: command, error.description)
         }

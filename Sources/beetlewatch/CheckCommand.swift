@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 /// The health gate for Docker HEALTHCHECK and compose healthchecks: no curl needed.
-struct CheckCommand: AsyncParsableCommand {
+struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Exit 0 when beetlewatch reports ready, 1 when not (printing why), 2 when it cannot be reached."
@@ -11,11 +11,10 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(help: "The readiness URL.")
     var url: String = "http://127.0.0.1:9917/ready"
 
-    @Option(help: "Seconds to wait for an answer.")
-    var timeout: Double = 5
+    @OptionGroup var connection: AgentConnectionOptions
 
-    func run() async throws {
-        let reply = try await AgentClient.getOrExit(url, timeout: timeout, command: "check")
+    func run() throws {
+        let reply = try AgentClient.getOrExit(url, options: connection, command: "check")
         let body = String(decoding: reply.body, as: UTF8.self)
         switch reply.status {
         case 200:

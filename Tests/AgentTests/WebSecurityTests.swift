@@ -65,6 +65,25 @@ let prometheusHash = "$2b$10$nGi9UEC9RZGeA6grybjC3.hplMREc6eWQ8PgjofB4UAQ9ew4s4g
         #expect(plain.status != 200)
     }
 
+    /// `beetlewatch check` (the container health check) speaks TLS and basic auth too.
+    @Test func checkSpeaksTLSAndBasicAuth() throws {
+        let tls = try TestCertificate.make()
+        defer { tls.remove() }
+        let test = try agent(tls, webConfig: Self.secured) { $0.webAuthExemptPaths = [] }
+        defer { test.stop() }
+        let password = try tls.write("password", "key1\n")
+        let url = "https://127.0.0.1:\(test.agent.webPort)/health"
+        let ok = try BeetlewatchBinary.run(["check", "--url", url, "--ca-file", tls.certificatePath,
+                                            "--basic-auth-user", "foo", "--basic-auth-password-file", password])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let anonymous = try BeetlewatchBinary.run(["check", "--url", url, "--ca-file", tls.certificatePath])
+        #expect(anonymous.status == 2)
+        #expect(anonymous.stderr.contains("401"), "\(anonymous.stderr)")
+        let untrusted = try BeetlewatchBinary.run(["check", "--url", url, "--basic-auth-user", "foo", "--basic-auth-password-file", password])
+        #expect(untrusted.status == 2)
+        #expect(untrusted.stderr.contains("certificate refused"), "\(untrusted.stderr)")
+    }
+
     @Test func minimumVersionIsEnforced() throws {
         let tls = try TestCertificate.make()
         defer { tls.remove() }
