@@ -12,20 +12,16 @@ import Synchronization
 public final class Agent: Sendable {
     public static let version = "0.1.0"
 
-    /// What health, readiness and the endpoints read; replaced on reload.
+    /// The configuration in force, with what health reads on every scrape worked out once; replaced on reload.
     private struct LiveSettings {
+        var config: AgentConfig
         var watched: [WatchedCluster]
         var policy: HealthPolicy
-        var readyRequire: ReadinessRequirement
-        var lifecycle: Bool
-        var config: AgentConfig
 
         init(_ config: AgentConfig, startedAt: Int64) {
+            self.config = config
             watched = config.watchedClusters
             policy = HealthPolicy(staleAfter: config.statsdStaleAfter.nanoseconds, startedAt: startedAt)
-            readyRequire = config.readyRequire
-            lifecycle = config.webEnableLifecycle
-            self.config = config
         }
     }
 
@@ -116,9 +112,9 @@ public final class Agent: Sendable {
             },
             healthReport: currentHealth,
             alerts: { alertLoop.active },
-            readyRequirement: { live.value.readyRequire },
+            readyRequirement: { live.value.config.readyRequire },
             reload: { [weak self] in
-                guard let self, live.value.lifecycle else { return nil }
+                guard let self, live.value.config.webEnableLifecycle else { return nil }
                 return { self.reload(trigger: "POST /-/reload") }
             }
         ))

@@ -52,10 +52,10 @@ final class AlertLoop: Sendable {
     private let logger: Logger
 
     init(settings: Settings, health: @escaping @Sendable () -> HealthReport, wake: DispatchSemaphore, logger: Logger) {
+        let destinations = Self.destinations(settings, keeping: [], [], logger: logger)
         self.state = Mutex(State(
             engine: AlertEngine(rules: settings.rules, runbookURL: settings.runbookURL),
-            receivers: settings.receivers.map { Receiver(config: $0, channel: Self.channel(for: $0, logger: logger)) },
-            alertmanagers: settings.alertmanagerURLs.map { Alertmanager(url: $0, channel: Self.channel(alertmanager: $0, logger: logger)) },
+            receivers: destinations.receivers, alertmanagers: destinations.alertmanagers,
             externalURL: settings.externalURL, resendDelay: settings.resendDelay
         ))
         self.wake = wake
@@ -100,32 +100,31 @@ final class AlertLoop: Sendable {
             state.engine.runbookURL = settings.runbookURL
             state.externalURL = settings.externalURL
             state.resendDelay = settings.resendDelay
-            var added: [NotificationChannel] = []
-            let receivers = settings.receivers.map { config in
-                if let kept = state.receivers.first(where: { $0.config == config }) { return kept }
-                let receiver = Receiver(config: config, channel: Self.channel(for: config, logger: logger))
-                added.append(receiver.channel)
-                return receiver
-            }
-            let alertmanagers = settings.alertmanagerURLs.map { url in
-                if let kept = state.alertmanagers.first(where: { $0.url == url }) { return kept }
-                let alertmanager = Alertmanager(url: url, channel: Self.channel(alertmanager: url, logger: logger))
-                added.append(alertmanager.channel)
-                return alertmanager
-            }
-            let keptChannels = Set((receivers.map(\.channel) + alertmanagers.map(\.channel)).map(ObjectIdentifier.init))
-            let retired = Self.channels(of: state).filter { !keptChannels.contains(ObjectIdentifier($0)) }
-            state.receivers = receivers
-            state.alertmanagers = alertmanagers
-            let names = Set(receivers.map(\.config.name))
+            let old = Self.channels(of: state)
+            (state.receivers, state.alertmanagers) = Self.destinations(settings, keeping: state.receivers, state.alertmanagers, logger: logger)
+            let new = Self.channels(of: state)
+            let oldIDs = Set(old.map(ObjectIdentifier.init)), newIDs = Set(new.map(ObjectIdentifier.init))
+            let names = Set(state.receivers.map(\.config.name))
             state.lastNotified = state.lastNotified.filter { names.contains($0.key[0]) }
-            return (state.started ? added : [], retired)
+            return (state.started ? new.filter { !oldIDs.contains(ObjectIdentifier($0)) } : [],
+                    old.filter { !newIDs.contains(ObjectIdentifier($0)) })
         }
         added.forEach { $0.start() }
         for channel in retired {
             Thread { channel.stop(drainUntil: WallClock.monotonic() + Self.retiredDrain) }.start()
         }
         wake.signal()
+    }
+
+    /// The destinations `settings` asks for, reusing each receiver or Alertmanager whose configuration is
+    /// unchanged (its channel and queue) and making channels for the others.
+    private static func destinations(_ settings: Settings, keeping receivers: [Receiver], _ alertmanagers: [Alertmanager],
+                                     logger: Logger) -> (receivers: [Receiver], alertmanagers: [Alertmanager]) {
+        (settings.receivers.map { config in
+            receivers.first { $0.config == config } ?? Receiver(config: config, channel: channel(for: config, logger: logger))
+        }, settings.alertmanagerURLs.map { url in
+            alertmanagers.first { $0.url == url } ?? Alertmanager(url: url, channel: channel(alertmanager: url, logger: logger))
+        })
     }
 
     static func channel(for receiver: WebhookReceiverConfig, logger: Logger) -> NotificationChannel {

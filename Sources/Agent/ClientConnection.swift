@@ -39,9 +39,7 @@ public final class ClientConnection {
         let fd: Int32
         switch TCPConnect.open(HostPort(host: host, port: port), deadline: deadline) {
         case .success(let connected): fd = connected
-        case .failure(.unresolvable(let name)): return .failure(ClientError("cannot resolve \(name)"))
-        case .failure(.timedOut): return .failure(ClientError("connect timed out"))
-        case .failure(.system(let reason)): return .failure(ClientError(reason))
+        case .failure(let failure): return .failure(ClientError(failure.description))
         }
         guard let options else { return .success(ClientConnection(fd: fd, tls: nil)) }
         let session = UnsafeMutablePointer<bw_tls_client>.allocate(capacity: 1)
@@ -86,10 +84,7 @@ public final class ClientConnection {
                 sent += n
                 continue
             }
-            let retry = tls.map { _ in bw_tls_is_again(n) != 0 } ?? (errno == EAGAIN || errno == EINTR)
-            guard retry else { return ClientError(errorText(n)) }
-            let ready = tls == nil ? TCPConnect.wait(fd, for: Int16(POLLOUT), until: deadline) : waitForTLS(until: deadline)
-            guard ready else { return ClientError("send timed out") }
+            if let failure = waitAfterFailure(n, for: Int16(POLLOUT), until: deadline, timeout: "send timed out") { return failure }
         }
         return nil
     }
@@ -102,15 +97,21 @@ public final class ClientConnection {
                 return recv(fd, space.baseAddress, space.count, 0)
             }
             if n >= 0 { return .success(n) }
-            let retry = tls.map { _ in bw_tls_is_again(n) != 0 } ?? (errno == EAGAIN || errno == EINTR)
-            if !retry { return .failure(ClientError(errorText(n))) }
-            let ready = tls == nil ? TCPConnect.wait(fd, for: Int16(POLLIN), until: deadline) : waitForTLS(until: deadline)
-            guard ready else { return .failure(ClientError("timed out waiting for a response")) }
+            if let failure = waitAfterFailure(n, for: Int16(POLLIN), until: deadline, timeout: "timed out waiting for a response") {
+                return .failure(failure)
+            }
         }
     }
 
-    private func errorText(_ code: Int) -> String {
-        tls == nil ? String(cString: strerror(errno)) : "TLS: \(String(cString: bw_tls_error(Int32(truncatingIfNeeded: code))))"
+    /// After a send or receive returned `code` < 0: nil once the socket is ready to try again (for
+    /// `events`, or for what GnuTLS waits on), else why the connection is done.
+    private func waitAfterFailure(_ code: Int, for events: Int16, until deadline: Int64, timeout: String) -> ClientError? {
+        if tls != nil {
+            guard bw_tls_is_again(code) != 0 else { return ClientError("TLS: \(String(cString: bw_tls_error(Int32(truncatingIfNeeded: code))))") }
+            return waitForTLS(until: deadline) ? nil : ClientError(timeout)
+        }
+        guard errno == EAGAIN || errno == EINTR else { return ClientError(String(cString: strerror(errno))) }
+        return TCPConnect.wait(fd, for: events, until: deadline) ? nil : ClientError(timeout)
     }
 }
 

@@ -92,7 +92,7 @@ public enum HTTPClient {
     }
 
     /// Where the body starts: after the first CRLF CRLF.
-    static func headEnd(_ bytes: [UInt8]) -> Int? {
+    public static func headEnd(_ bytes: [UInt8]) -> Int? {
         guard bytes.count >= 4 else { return nil }
         for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 {
             return i + 4

@@ -5,10 +5,18 @@ import Glibc
 /// Resolving (at every call, so DNS changes are followed) and connecting without blocking
 /// past a deadline: what the TCP probe and the plain HTTP client both need.
 enum TCPConnect {
-    enum Failure: Error {
+    enum Failure: Error, CustomStringConvertible {
         case unresolvable(String)
         case timedOut
         case system(String)
+
+        var description: String {
+            switch self {
+            case .unresolvable(let host): "cannot resolve \(host)"
+            case .timedOut: "connect timed out"
+            case .system(let reason): reason
+            }
+        }
     }
 
     /// A connected non-blocking socket (the caller closes it), or why there is none.

@@ -15,12 +15,10 @@ enum TCPProbe {
         case .success(let fd):
             close(fd)
             return result(true)
-        case .failure(.unresolvable(let host)):
-            return result(false, "cannot resolve \(host)")
         case .failure(.timedOut):
             return result(false, "timed out after \(Double(timeout.nanoseconds) / 1e9)s")
-        case .failure(.system(let reason)):
-            return result(false, reason)
+        case .failure(let failure):
+            return result(false, failure.description)
         }
     }
 }

@@ -48,24 +48,22 @@ public struct AgentConfig: Sendable, Equatable {
 
     /// Settings a reload cannot change: they size or bind what runs from the start. Everything else
     /// (targets, rules, receivers, Alertmanagers, the web config file, readiness, probe timing) is reloaded.
-    public static let restartOnlyKeys = [
-        "statsd.listen-udp", "statsd.read-buffer", "statsd.mapping", "statsd.ttl", "statsd.max-tags",
-        "limits.max-series", "web.listen-address", "log.level",
+    static let restartOnly: [(key: String, differs: @Sendable (AgentConfig, AgentConfig) -> Bool)] = [
+        ("statsd.listen-udp", { $0.statsdListenUDP != $1.statsdListenUDP }),
+        ("statsd.read-buffer", { $0.statsdReadBuffer != $1.statsdReadBuffer }),
+        ("statsd.mapping", { $0.statsdMapping != $1.statsdMapping }),
+        ("statsd.ttl", { $0.statsdTTL != $1.statsdTTL }),
+        ("statsd.max-tags", { $0.statsdMaxTags != $1.statsdMaxTags }),
+        ("limits.max-series", { $0.limitsMaxSeries != $1.limitsMaxSeries }),
+        ("web.listen-address", { $0.webListenAddress != $1.webListenAddress }),
+        ("log.level", { $0.logLevel != $1.logLevel }),
     ]
+
+    public static var restartOnlyKeys: [String] { restartOnly.map(\.key) }
 
     /// The restart-only settings whose value differs in `other`.
     public func restartOnlyChanges(comparedTo other: AgentConfig) -> [String] {
-        let differs: [(String, Bool)] = [
-            ("statsd.listen-udp", statsdListenUDP != other.statsdListenUDP),
-            ("statsd.read-buffer", statsdReadBuffer != other.statsdReadBuffer),
-            ("statsd.mapping", statsdMapping != other.statsdMapping),
-            ("statsd.ttl", statsdTTL != other.statsdTTL),
-            ("statsd.max-tags", statsdMaxTags != other.statsdMaxTags),
-            ("limits.max-series", limitsMaxSeries != other.limitsMaxSeries),
-            ("web.listen-address", webListenAddress != other.webListenAddress),
-            ("log.level", logLevel != other.logLevel),
-        ]
-        return differs.filter(\.1).map(\.0)
+        Self.restartOnly.filter { $0.differs(self, other) }.map(\.key)
     }
 
     /// The TTL in nanoseconds, as the store takes it (0 = never).

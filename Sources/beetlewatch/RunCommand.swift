@@ -19,8 +19,11 @@ struct RunCommand: ParsableCommand {
         // A SIGHUP before the reload handler is in place must not end the process (its default action).
         signal(SIGHUP, SIG_IGN)
         let config: AgentConfig
+        let flags: [String: String]
+        let configFile = settings.configFile
         do {
-            config = try settings.load()
+            flags = try settings.flagValues()
+            config = try SettingsArguments.load(flags: flags, configFile: configFile)
         } catch {
             FileHandle.standardError.write(Data("beetlewatch: \(error)\n".utf8))
             throw ExitCode(2)
@@ -30,11 +33,9 @@ struct RunCommand: ParsableCommand {
             logger.warning("ignoring unknown environment variable", metadata: ["variable": "\(variable)"])
         }
         let agent: Agent
-        let flags = try? settings.flagValues()
-        let configFile = settings.configFile
         do {
             agent = try Agent(config: config, logger: logger, configSource: {
-                try SettingsArguments.load(flags: flags ?? [:], configFile: configFile)
+                try SettingsArguments.load(flags: flags, configFile: configFile)
             })
         } catch let error as ConfigError {
             logger.critical("cannot start", metadata: ["error": "\(error)"])

@@ -47,12 +47,7 @@ struct SettingsArguments: ParsableArguments {
         return values
     }
 
-    /// Flags > environment > config file > defaults.
-    func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> AgentConfig {
-        try Self.load(flags: flagValues(), configFile: configFile, environment: environment)
-    }
-
-    /// Loads from parsed flags, the config file and the environment (again on every reload).
+    /// Flags > environment > config file > defaults, from parsed flags (again on every reload).
     static func load(flags: [String: String], configFile: String?,
                      environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> AgentConfig {
         let path = configFile ?? environment[ConfigLoader.configFileVariable]

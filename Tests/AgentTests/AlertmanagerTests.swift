@@ -16,9 +16,7 @@ final class AlertmanagerProcess {
 
     init(receiverURL: String) throws {
         let binary = try #require(Self.binary, "prometheus-alertmanager not installed: scripts/test installs it")
-        let probe = LoopbackListener(accepting: false)
-        port = probe.port
-        probe.close()
+        port = LoopbackListener.closedPort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-am-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = """

@@ -9,18 +9,8 @@ enum BeetlewatchBinary {
             ?? SharedFixtures.repositoryRoot.appendingPathComponent(".build/debug/beetlewatch").path
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 20) throws -> (status: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let output = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Command.Result {
+        try Command.run(path, arguments, environment: environment)
     }
 }
 
@@ -68,14 +58,7 @@ enum BeetlewatchBinary {
     }
 
     @Test func helpListsEverySetting() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BeetlewatchBinary.path)
-        process.arguments = ["run", "--help"]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let text = try BeetlewatchBinary.run(["run", "--help"]).stdout
         for flag in ["--statsd.listen-udp", "--statsd.read-buffer", "--statsd.mapping", "--statsd.ttl", "--web.listen-address", "--log.level", "BEETLEWATCH_STATSD_TTL"] {
             #expect(text.contains(flag), "\(flag) missing from --help")
         }

@@ -17,7 +17,7 @@ final class RunningBeetlewatch {
         process.executableURL = URL(fileURLWithPath: BeetlewatchBinary.path)
         process.arguments = ["run", "--web.listen-address", "127.0.0.1:\(webPort)", "--statsd.listen-udp", "127.0.0.1:\(statsdPort)"] + arguments
         process.standardOutput = FileHandle.nullDevice
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
     }

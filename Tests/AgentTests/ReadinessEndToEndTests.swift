@@ -118,15 +118,9 @@ import Testing
         defer { agent.stop() }
         try await TestAgent.sendCapture(to: agent)
         _ = try await ready(agent, becomes: 200)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BeetlewatchBinary.path)
-        process.arguments = ["status", "--url", "http://127.0.0.1:\(agent.webPort)/api/v1/status"]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let status = try BeetlewatchBinary.run(["status", "--url", "http://127.0.0.1:\(agent.webPort)/api/v1/status"])
+        let text = status.stdout
+        #expect(status.status == 0)
         #expect(text.hasPrefix("READY (require quorum)"), "\(text)")
         #expect(text.contains("REPLICA  ADDRESS"))
         #expect(text.contains("view 3, 2 view changes seen"))

@@ -25,10 +25,7 @@ final class WebhookRecorder: @unchecked Sendable {
 
     /// Binds a port; `listening: false` leaves it closed (connections refused) until `listen()`.
     init(port: UInt16 = 0, listening: Bool = true) {
-        let probe = LoopbackListener(accepting: false)
-        let chosen = port == 0 ? probe.port : port
-        probe.close()
-        self.port = chosen
+        self.port = port == 0 ? LoopbackListener.closedPort() : port
         if listening { listen() }
     }
 

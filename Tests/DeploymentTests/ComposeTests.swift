@@ -5,17 +5,8 @@ import Yams
 
 /// Runs a command in the repository, returning its exit status and output.
 func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.currentDirectoryURL = SharedFixtures.repositoryRoot
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let result = try Command.run(executable, arguments, directory: SharedFixtures.repositoryRoot)
+    return (result.status, result.stdout + result.stderr)
 }
 
 let dockerCompose = "/usr/bin/docker-compose"

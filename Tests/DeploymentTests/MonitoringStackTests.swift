@@ -19,9 +19,7 @@ final class PrometheusServer {
     init(jobs: [(name: String, target: String, options: String)], ruleFile: String?) throws {
         let binary = try #require(["/usr/bin/prometheus"].first { FileManager.default.isExecutableFile(atPath: $0) },
                                   "prometheus not installed: scripts/test installs it")
-        let probe = LoopbackListener(accepting: false)
-        port = probe.port
-        probe.close()
+        port = LoopbackListener.closedPort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-prom-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = """

@@ -8,11 +8,15 @@ public enum Command {
         public var stderr: String
     }
 
-    /// Runs `executable`; `input`, when given, is written to its standard input.
-    public static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> Result {
+    /// Runs `executable`; `input`, when given, is written to its standard input; `environment` is added
+    /// to this process's; `directory` is where it runs (default: here).
+    public static func run(_ executable: String, _ arguments: [String], input: String? = nil,
+                           environment: [String: String] = [:], directory: URL? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        if let directory { process.currentDirectoryURL = directory }
         let stdin = Pipe()
         let out = Pipe()
         let err = Pipe()

@@ -1,3 +1,4 @@
+import Agent
 import Foundation
 import Glibc
 import Synchronization
@@ -62,25 +63,22 @@ final class ArrivalRecorder: @unchecked Sendable {
         defer { Glibc.close(client) }
         var buffer = [UInt8](repeating: 0, count: 65536)
         var data = [UInt8]()
+        var bodyStart: Int?
         while true {
             let n = recv(client, &buffer, buffer.count, 0)
             if n <= 0 { return }
             data += buffer[0..<n]
-            let text = String(decoding: data, as: UTF8.self)
-            guard let end = text.range(of: "\r\n\r\n") else { continue }
-            let length = text[..<end.lowerBound].split(separator: "\r\n")
+            guard let start = HTTPClient.headEnd(data) else { continue }
+            bodyStart = start
+            let length = String(decoding: data[..<start], as: UTF8.self).split(separator: "\r\n")
                 .first { $0.lowercased().hasPrefix("content-length:") }
                 .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
-            if text.utf8.count - text.utf8.distance(from: text.startIndex, to: end.upperBound) >= length { break }
+            if data.count - start >= length { break }
         }
         arrivals.withLock { $0.append(DispatchTime.now().uptimeNanoseconds) }
-        if let start = Self.bodyStart(data) { bodies.withLock { $0.append(Data(data[start...])) } }
+        if let bodyStart { bodies.withLock { $0.append(Data(data[bodyStart...])) } }
         let reply = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         _ = reply.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-    }
-
-    private static func bodyStart(_ data: [UInt8]) -> Int? {
-        RawHTTP.headerEnd(data)
     }
 
     func close() {

@@ -1,3 +1,4 @@
+import Agent
 import Foundation
 import Glibc
 
@@ -31,18 +32,9 @@ enum RawHTTP {
             if n <= 0 { break }
             data.append(contentsOf: buffer[0..<n])
         }
-        guard let headerEnd = Self.headerEnd(data) else { throw BenchError("no HTTP response") }
+        guard let headerEnd = HTTPClient.headEnd(data) else { throw BenchError("no HTTP response") }
         let statusLine = String(decoding: data[0..<min(data.count, 16)], as: UTF8.self)
         let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") ?? 0
         return Reply(status: status, bodyBytes: data[headerEnd...], bytes: data.count)
-    }
-
-    /// Where the body starts: after the first CRLF CRLF.
-    static func headerEnd(_ data: [UInt8]) -> Int? {
-        guard data.count >= 4 else { return nil }
-        for i in 0...(data.count - 4) where data[i] == 13 && data[i + 1] == 10 && data[i + 2] == 13 && data[i + 3] == 10 {
-            return i + 4
-        }
-        return nil
     }
 }
