@@ -6,16 +6,17 @@ import Glibc
 import TestSupport
 import Testing
 
-/// The built binary running in the background, on free loopback ports.
+/// The built binary running in the background on loopback ports the kernel picks (port 0), learnt from
+/// its "beetlewatch started" log line: no race with other tests for a port.
 final class RunningBeetlewatch {
     let process = Process()
-    let webPort = LoopbackListener.closedPort()
-    let statsdPort = LoopbackListener.closedPort()
+    private(set) var webPort: UInt16 = 0
+    private(set) var statsdPort: UInt16 = 0
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-\(UUID().uuidString).log")
 
     init(_ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: BeetlewatchBinary.path)
-        process.arguments = ["run", "--web.listen-address", "127.0.0.1:\(webPort)", "--statsd.listen-udp", "127.0.0.1:\(statsdPort)"] + arguments
+        process.arguments = ["run", "--web.listen-address", "127.0.0.1:0", "--statsd.listen-udp", "127.0.0.1:0"] + arguments
         process.standardOutput = FileHandle.nullDevice
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: log)
@@ -26,12 +27,22 @@ final class RunningBeetlewatch {
 
     func waitUntilServing() async throws {
         let deadline = Date().addingTimeInterval(30)
-        while (try? await HTTPTestClient.request(base + "/health").status) != 200 {
-            guard Date() < deadline, process.isRunning else {
-                throw CommandFailure("beetlewatch did not start: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        while true {
+            if webPort != 0, (try? await HTTPTestClient.request(base + "/health").status) == 200 { return }
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            guard Date() < deadline, process.isRunning else { throw CommandFailure("beetlewatch did not start: \(text)") }
+            if webPort == 0, let started = text.split(separator: "\n").first(where: { $0.contains("beetlewatch started") }) {
+                webPort = Self.port(in: started, after: "web=http://127.0.0.1:")
+                statsdPort = Self.port(in: started, after: "statsd=127.0.0.1:")
             }
             try await Task.sleep(for: .milliseconds(50))
         }
+    }
+
+    /// The port after `prefix` in a log line.
+    private static func port(in line: Substring, after prefix: String) -> UInt16 {
+        guard let range = line.range(of: prefix) else { return 0 }
+        return UInt16(line[range.upperBound...].prefix { $0.isNumber }) ?? 0
     }
 
     func samples() async throws -> [String: Double] {
