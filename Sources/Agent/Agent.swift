@@ -67,7 +67,9 @@ public final class Agent: Sendable {
             tagLimits: LabelSet.Limits(maxTags: config.statsdMaxTags),
             reservedNames: SelfMetrics.reservedNames.union(HealthMetrics.reservedNames).union(AlertMetrics.reservedNames)
                 .union(ReloadMetrics.reservedNames),
-            maxSeries: config.limitsMaxSeries
+            maxSeries: config.limitsMaxSeries,
+            watchedClusters: Set(config.watchedClusters.map(\.id)),
+            maxUnwatchedClusters: config.limitsMaxUnwatchedClusters
         )
         let state = MetricsState(options: options)
         let queue = IngestQueue()
@@ -104,7 +106,7 @@ public final class Agent: Sendable {
                 let now = WallClock.now()
                 let receiverStats = ReceiverStats(queueDrops: queue.drops, kernelDrops: receiver.kernelDrops(),
                                                   receiveBufferBytes: receiver.receiveBufferBytes)
-                let own = SelfMetrics.families(ingest: store.stats, receiver: receiverStats,
+                let own = SelfMetrics.families(ingest: store.stats, signals: store.signals, receiver: receiverStats,
                                                liveSeries: store.seriesCount, mode: mode, build: build)
                     + AlertMetrics.families(active: alertLoop.active, notifications: alertLoop.channels.map(\.stats))
                     + ReloadMetrics.families(reloadStatus.value)
@@ -126,7 +128,8 @@ public final class Agent: Sendable {
             rules: config.alertRules, runbookURL: config.alertRunbookURL, receivers: config.receivers,
             alertmanagerURLs: config.alertmanagerURLs,
             externalURL: config.webExternalURL ?? "\(tls ? "https" : "http")://\(Self.hostname()):\(webPort)",
-            resendDelay: config.alertResendDelay.nanoseconds
+            resendDelay: config.alertResendDelay.nanoseconds,
+            alertsOnUnwatchedClusters: config.alertsOnUnwatchedClusters
         )
     }
 
@@ -188,6 +191,7 @@ public final class Agent: Sendable {
         live.update { live in
             live = LiveSettings(new, startedAt: live.policy.startedAt)
         }
+        state.update { $0.watch(clusters: Set(new.watchedClusters.map(\.id)), maxUnwatchedClusters: new.limitsMaxUnwatchedClusters) }
         prober.reconfigure(clusters: new.watchedClusters, interval: new.probeInterval, timeout: new.probeTimeout)
         alertLoop.reconfigure(Self.alertSettings(new, webPort: http.port, tls: webConfig.tls != nil))
         authGate.update(users: webConfig.basicAuthUsers, exemptPaths: new.webAuthExemptPaths)

@@ -15,6 +15,8 @@ final class AlertLoop: Sendable {
         var alertmanagerURLs: [String]
         var externalURL: String
         var resendDelay: Int64
+        /// Whether clusters heard from but not watched raise alerts.
+        var alertsOnUnwatchedClusters: Bool
     }
 
     struct Receiver {
@@ -54,7 +56,8 @@ final class AlertLoop: Sendable {
     init(settings: Settings, health: @escaping @Sendable () -> HealthReport, wake: DispatchSemaphore, logger: Logger) {
         let destinations = Self.destinations(settings, keeping: [], [], logger: logger)
         self.state = Mutex(State(
-            engine: AlertEngine(rules: settings.rules, runbookURL: settings.runbookURL),
+            engine: AlertEngine(rules: settings.rules, runbookURL: settings.runbookURL,
+                                alertsOnUnwatchedClusters: settings.alertsOnUnwatchedClusters),
             receivers: destinations.receivers, alertmanagers: destinations.alertmanagers,
             externalURL: settings.externalURL, resendDelay: settings.resendDelay
         ))
@@ -98,6 +101,7 @@ final class AlertLoop: Sendable {
         let (added, retired) = state.withLock { state -> ([NotificationChannel], [NotificationChannel]) in
             state.engine.rules = settings.rules
             state.engine.runbookURL = settings.runbookURL
+            state.engine.alertsOnUnwatchedClusters = settings.alertsOnUnwatchedClusters
             state.externalURL = settings.externalURL
             state.resendDelay = settings.resendDelay
             let old = Self.channels(of: state)

@@ -73,10 +73,15 @@ public enum HTTPClient {
         }
         guard readBody else { return Response(status: status, body: Data(), error: nil) }
         // The body: Content-Length bytes, or (Connection: close) everything until the server closes.
-        let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
-            .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) }
+        let lengthField = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+            .map { $0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces) }
+        let length = lengthField.flatMap { Int($0) }
+        if lengthField != nil, !(length.map { (0...Self.maxBody).contains($0) } ?? false) {
+            return failure("Content-Length \(lengthField ?? "") is not a length from 0 to \(Self.maxBody)")
+        }
         var received = Array(response[headEnd...])
         while length.map({ received.count < $0 }) ?? true {
+            if received.count > Self.maxBody { return failure("response body over \(Self.maxBody) bytes") }
             switch connection.read(into: &buffer, until: deadline) {
             case .success(0):
                 guard length == nil else { return Response(status: status, body: Data(received), error: "body cut short") }
@@ -90,6 +95,9 @@ public enum HTTPClient {
         }
         return Response(status: status, body: Data(received.prefix(length ?? received.count)), error: nil)
     }
+
+    /// The largest response body read (a status document is a few KiB; a receiver's answer is ignored).
+    static let maxBody = 64 << 20
 
     /// Where the body starts: after the first CRLF CRLF.
     public static func headEnd(_ bytes: [UInt8]) -> Int? {

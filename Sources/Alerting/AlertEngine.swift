@@ -6,14 +6,18 @@ public struct AlertEngine: Sendable {
     public var rules: AlertRules
     /// Where `docs/alerts.md` is published; each alert links `<runbookURL>#<alertname>`.
     public var runbookURL: String
+    /// Whether clusters heard from but not configured raise alerts (`--alert.unwatched-clusters`).
+    public var alertsOnUnwatchedClusters: Bool
     /// Pending and firing alerts, by fingerprint.
     public private(set) var alerts: [String: Alert] = [:]
     private var viewChangesSeen: [String: UInt64] = [:]
     private var viewChangedAt: [String: Int64] = [:]
 
-    public init(rules: AlertRules = AlertRules(), runbookURL: String = AlertEngine.defaultRunbookURL) {
+    public init(rules: AlertRules = AlertRules(), runbookURL: String = AlertEngine.defaultRunbookURL,
+                alertsOnUnwatchedClusters: Bool = true) {
         self.rules = rules
         self.runbookURL = runbookURL
+        self.alertsOnUnwatchedClusters = alertsOnUnwatchedClusters
     }
 
     public static let defaultRunbookURL = "https://github.com/beetlewatch/beetlewatch/blob/main/docs/alerts.md"
@@ -25,13 +29,22 @@ public struct AlertEngine: Sendable {
 
     /// Applies one evaluation; returns the alerts that fired or resolved in it (in their new state).
     public mutating func evaluate(_ report: HealthReport, now: Int64) -> [Alert] {
-        for cluster in report.clusters {
+        let clusters = report.clusters.filter { $0.watched || alertsOnUnwatchedClusters }
+        // Only clusters in the report are remembered: one that is gone (an unwatched cluster
+        // expired) leaves nothing behind.
+        var seenNow: [String: UInt64] = [:]
+        var changedAt: [String: Int64] = [:]
+        for cluster in clusters {
             let seen = viewChangesSeen[cluster.id]
-            if cluster.viewChanges > (seen ?? 0) { viewChangedAt[cluster.id] = now }
-            viewChangesSeen[cluster.id] = cluster.viewChanges
+            changedAt[cluster.id] = cluster.viewChanges > (seen ?? 0) ? now : viewChangedAt[cluster.id]
+            seenNow[cluster.id] = cluster.viewChanges
         }
+        viewChangesSeen = seenNow
+        viewChangedAt = changedAt
         var transitions: [Alert] = []
         var holding = Set<String>()
+        var report = report
+        report.clusters = clusters
         for condition in BuiltInRules.conditions(report, rules: rules, viewChangedAt: viewChangedAt, now: now) {
             let settings = rules[condition.name]
             var labels = condition.labels

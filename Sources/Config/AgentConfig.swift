@@ -7,6 +7,14 @@ public enum LogLevel: String, Sendable, CaseIterable {
     case trace, debug, info, notice, warning, error, critical
 }
 
+/// Whether clusters heard from but not watched raise alerts (`--alert.unwatched-clusters`).
+public enum UnwatchedClusterAlerts: String, Sendable, CaseIterable {
+    /// Only while no cluster is watched (beetlewatch as a plain collector).
+    case auto
+    case `true`
+    case `false`
+}
+
 /// Everything the agent is configured with, validated.
 public struct AgentConfig: Sendable, Equatable {
     public var statsdListenUDP = HostPort(host: "0.0.0.0", port: 8125)
@@ -15,6 +23,8 @@ public struct AgentConfig: Sendable, Equatable {
     public var statsdTTL = Duration.seconds(120)
     public var statsdMaxTags = 64
     public var limitsMaxSeries = 500_000
+    public var limitsMaxUnwatchedClusters = 16
+    public var alertUnwatchedClusters = UnwatchedClusterAlerts.auto
     public var webListenAddress = HostPort(host: "0.0.0.0", port: 9917)
     public var logLevel = LogLevel.info
     /// The single cluster of `--tigerbeetle.cluster` (decimal) and `--tigerbeetle.addresses`.
@@ -64,6 +74,15 @@ public struct AgentConfig: Sendable, Equatable {
     /// The restart-only settings whose value differs in `other`.
     public func restartOnlyChanges(comparedTo other: AgentConfig) -> [String] {
         Self.restartOnly.filter { $0.differs(self, other) }.map(\.key)
+    }
+
+    /// Whether unwatched clusters raise alerts under this configuration.
+    public var alertsOnUnwatchedClusters: Bool {
+        switch alertUnwatchedClusters {
+        case .auto: watchedClusters.isEmpty
+        case .true: true
+        case .false: false
+        }
     }
 
     /// The TTL in nanoseconds, as the store takes it (0 = never).

@@ -52,6 +52,11 @@ public enum ConfigLoader {
             throw ConfigError(field: missing, source: sources[given] ?? "configuration",
                               reason: "\(given) is set but \(missing) is not: a watched cluster needs both")
         }
+        if let file, let decimal = config.tigerBeetleCluster, let id = try? TigerBeetleCluster.hexID(decimal: decimal),
+           let i = config.fileClusters.firstIndex(where: { $0.id == id }) {
+            throw ConfigError(field: "tigerbeetle.cluster", source: "\(sources["tigerbeetle.cluster"] ?? "configuration") and \(file.name): \(clustersKey)[\(i)]",
+                              reason: "cluster \(decimal) is defined twice; define it in one place")
+        }
         return config
     }
 
@@ -83,7 +88,7 @@ public enum ConfigLoader {
             let addressText: String
             switch mapping["addresses"] {
             case .scalar(let scalar)?: addressText = scalar.string
-            case .sequence(let list)?: addressText = list.compactMap(\.string).joined(separator: ",")
+            case .sequence(let list)?: addressText = try scalars(list, field: "\(field).addresses", name: name).joined(separator: ",")
             default: throw ConfigError(field: "\(field).addresses", source: name, reason: "missing")
             }
             do throws(ReasonError) {
@@ -98,6 +103,18 @@ public enum ConfigLoader {
             }
         }
         return clusters
+    }
+
+    /// The items of a YAML list of single values; a nested list or mapping is an error naming its index.
+    static func scalars(_ items: some Sequence<Node>, field: String, name: String) throws(ConfigError) -> [String] {
+        var out: [String] = []
+        for (i, item) in items.enumerated() {
+            guard case .scalar(let scalar) = item else {
+                throw ConfigError(field: "\(field)[\(i)]", source: name, reason: "expected a single value, not a list or mapping")
+            }
+            out.append(scalar.string)
+        }
+        return out
     }
 
     /// `BEETLEWATCH_*` variables that name no setting (worth a warning: probably a typo).
@@ -161,7 +178,7 @@ public enum ConfigLoader {
             }
             contents.values[prefix] = scalar.string
         case .sequence(let items) where Setting.named(prefix)?.repeatable == true:
-            contents.values[prefix] = items.compactMap(\.string).joined(separator: String(Setting.listSeparator))
+            contents.values[prefix] = try scalars(items, field: prefix, name: name).joined(separator: String(Setting.listSeparator))
         case .sequence, .alias:
             throw ConfigError(field: prefix, source: name, reason: "expected a single value, not a list")
         }

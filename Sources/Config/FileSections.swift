@@ -43,8 +43,12 @@ enum FileSections {
                     }
                 }
                 if receiver.bearerToken != nil && receiver.basicAuth != nil { throw ReasonError("bearer_token and basic_auth exclude each other") }
-                if let timeout = text("timeout") { receiver.timeout = try ValueParsers.duration(timeout).nanoseconds }
-                if let interval = text("repeat_interval") { receiver.repeatInterval = try ValueParsers.duration(interval).nanoseconds }
+                if let timeout = text("timeout") {
+                    receiver.timeout = try ValueParsers.duration(timeout, in: Setting.Ranges.receiverTimeout).nanoseconds
+                }
+                if let interval = text("repeat_interval") {
+                    receiver.repeatInterval = try ValueParsers.duration(interval, in: Setting.Ranges.repeatInterval).nanoseconds
+                }
                 if let resolved = text("send_resolved") {
                     receiver.sendResolved = try ValueParsers.choice(resolved, [("true", true), ("false", false)])
                 }
@@ -76,13 +80,13 @@ enum FileSections {
                     let option = optionNode.string ?? "?"
                     let text = optionValue.string ?? ""
                     switch option {
-                    case "for": settings.forDuration = try ValueParsers.duration(text).nanoseconds
+                    case "for": settings.forDuration = try ValueParsers.duration(text, in: Setting.Ranges.ruleFor).nanoseconds
                     case "severity": settings.severity = try ValueParsers.choice(text, Severity.allCases.map { ($0.rawValue, $0) })
                     case "enabled": settings.enabled = try ValueParsers.choice(text, [("true", true), ("false", false)])
                     case "threshold" where alert == .clockSkew:
-                        settings.threshold = Double(try ValueParsers.duration(text).nanoseconds) / 1e9
+                        settings.threshold = Double(try ValueParsers.duration(text, in: Setting.Ranges.clockSkewThreshold).nanoseconds) / 1e9
                     case "window" where alert == .viewChanged:
-                        settings.window = try ValueParsers.duration(text).nanoseconds
+                        settings.window = try ValueParsers.duration(text, in: Setting.Ranges.viewChangeWindow).nanoseconds
                     default:
                         throw ReasonError("unknown option \(option) (for, severity, enabled\(alert == .clockSkew ? ", threshold" : alert == .viewChanged ? ", window" : ""))")
                     }

@@ -32,11 +32,25 @@ public struct Setting: Sendable {
     }
 
     static func urls(_ value: String) throws(ReasonError) -> [String] {
-        let urls = list(value)
-        for url in urls where !(url.hasPrefix("http://") || url.hasPrefix("https://")) || url.count < 10 {
-            throw ReasonError("\"\(url)\" is not an http:// or https:// URL")
-        }
+        var urls: [String] = []
+        for url in list(value) { urls.append(try ValueParsers.url(url)) }
         return urls
+    }
+
+    /// The range of each duration setting, enforced at start and on reload (and shown in the help).
+    public enum Ranges {
+        public static let ttl = Duration.seconds(1)...Duration.seconds(30 * 86_400)
+        public static let staleAfter = Duration.seconds(1)...Duration.seconds(3600)
+        public static let probeInterval = Duration.milliseconds(100)...Duration.seconds(3600)
+        public static let probeTimeout = Duration.milliseconds(10)...Duration.seconds(60)
+        public static let resendDelay = Duration.seconds(1)...Duration.seconds(86_400)
+        public static let shutdownTimeout = Duration.zero...Duration.seconds(600)
+        public static let receiverTimeout = Duration.milliseconds(100)...Duration.seconds(300)
+        public static let repeatInterval = Duration.seconds(1)...Duration.seconds(30 * 86_400)
+        public static let ruleFor = Duration.zero...Duration.seconds(86_400)
+        public static let clockSkewThreshold = Duration.milliseconds(1)...Duration.seconds(3600)
+        public static let viewChangeWindow = Duration.seconds(1)...Duration.seconds(86_400)
+        public static let maxUnwatchedClusters = 0...1000
     }
 
     public var flag: String { "--" + key }
@@ -58,8 +72,8 @@ public struct Setting: Sendable {
         Setting("statsd.mapping", "tigerbeetle", "Naming mode: tigerbeetle (idiomatic names for tb.* metrics) or statsd_exporter (exactly statsd_exporter's default names).") { config, value throws(ReasonError) in
             config.statsdMapping = try ValueParsers.choice(value, [("tigerbeetle", .tigerbeetle), ("statsd_exporter", .statsdExporter)])
         },
-        Setting("statsd.ttl", "2m", "Series not updated for this long disappear from /metrics (0 = never).") { config, value throws(ReasonError) in
-            config.statsdTTL = try ValueParsers.duration(value)
+        Setting("statsd.ttl", "2m", "Series not updated for this long disappear from /metrics, and so do clusters heard from but not watched (\(ValueParsers.describe(Ranges.ttl)); 0 = never).") { config, value throws(ReasonError) in
+            config.statsdTTL = try ValueParsers.duration(value, in: Ranges.ttl, zeroAllowed: true)
         },
         Setting("statsd.max-tags", "64", "Lines with more DogStatsD tags than this are rejected (too_many_tags).") { config, value throws(ReasonError) in
             guard let n = Int(value.trimmingWhitespace()), n >= 1, n <= 10_000 else { throw ReasonError("must be a whole number from 1 to 10000, got \(value)") }
@@ -69,13 +83,14 @@ public struct Setting: Sendable {
             guard let n = Int(value.trimmingWhitespace()), n >= 1, n <= 100_000_000 else { throw ReasonError("must be a whole number from 1 to 100000000, got \(value)") }
             config.limitsMaxSeries = n
         },
+        Setting("limits.max-unwatched-clusters", "16", "Clusters heard from but not watched whose replicas are tracked at most (\(Ranges.maxUnwatchedClusters.lowerBound) to \(Ranges.maxUnwatchedClusters.upperBound)); lines of further ones are kept as ordinary metrics and counted (beetlewatch_statsd_replica_lines_ignored_total).") { config, value throws(ReasonError) in
+            config.limitsMaxUnwatchedClusters = try ValueParsers.integer(value, in: Ranges.maxUnwatchedClusters)
+        },
         Setting("web.listen-address", "0.0.0.0:9917", "HTTP address for /metrics, /health and /ready.") { config, value throws(ReasonError) in
             config.webListenAddress = try ValueParsers.listenAddress(value)
         },
-        Setting("statsd.stale-after", "25s", "A replica is silent after this long without StatsD (TigerBeetle emits every 10 s).") { config, value throws(ReasonError) in
-            let duration = try ValueParsers.duration(value)
-            guard duration > .zero else { throw ReasonError("must be more than 0") }
-            config.statsdStaleAfter = duration
+        Setting("statsd.stale-after", "25s", "A replica is silent after this long without StatsD (TigerBeetle emits every 10 s; \(ValueParsers.describe(Ranges.staleAfter))).") { config, value throws(ReasonError) in
+            config.statsdStaleAfter = try ValueParsers.duration(value, in: Ranges.staleAfter)
         },
         Setting("tigerbeetle.cluster", nil, "The cluster id to watch, in decimal as tigerbeetle --cluster takes it (with --tigerbeetle.addresses).") { config, value throws(ReasonError) in
             _ = try TigerBeetleCluster.hexID(decimal: value)
@@ -84,15 +99,11 @@ public struct Setting: Sendable {
         Setting("tigerbeetle.addresses", nil, "The replicas' addresses as tigerbeetle --addresses lists them (host:port,...; index i = replica i).") { config, value throws(ReasonError) in
             config.tigerBeetleAddresses = try TigerBeetleCluster.addresses(value)
         },
-        Setting("probe.interval", "2s", "How often each replica's TCP port is probed (each probe costs the replica one info log line).") { config, value throws(ReasonError) in
-            let duration = try ValueParsers.duration(value)
-            guard duration >= .milliseconds(100) else { throw ReasonError("must be at least 100ms") }
-            config.probeInterval = duration
+        Setting("probe.interval", "2s", "How often each replica's TCP port is probed (each probe costs the replica one info log line; \(ValueParsers.describe(Ranges.probeInterval))).") { config, value throws(ReasonError) in
+            config.probeInterval = try ValueParsers.duration(value, in: Ranges.probeInterval)
         },
-        Setting("probe.timeout", "1s", "How long a TCP probe may take before it counts as failed.") { config, value throws(ReasonError) in
-            let duration = try ValueParsers.duration(value)
-            guard duration >= .milliseconds(10) else { throw ReasonError("must be at least 10ms") }
-            config.probeTimeout = duration
+        Setting("probe.timeout", "1s", "How long a TCP probe may take before it counts as failed (\(ValueParsers.describe(Ranges.probeTimeout))).") { config, value throws(ReasonError) in
+            config.probeTimeout = try ValueParsers.duration(value, in: Ranges.probeTimeout)
         },
         Setting("ready.require", "quorum", "What /ready demands of every watched cluster: quorum (a healthy majority) or all (every replica healthy).") { config, value throws(ReasonError) in
             config.readyRequire = try ValueParsers.choice(value, ReadinessRequirement.allCases.map { ($0.rawValue, $0) })
@@ -103,10 +114,11 @@ public struct Setting: Sendable {
         Setting("alertmanager.url", nil, "Push alerts to this Alertmanager (POST /api/v2/alerts), as Prometheus does; repeat for an HA pair.", repeatable: true) { config, value throws(ReasonError) in
             config.alertmanagerURLs = try urls(value).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         },
-        Setting("alert.resend-delay", "1m", "Firing alerts are re-sent to Alertmanager this often, with endsAt 4 resend delays ahead.") { config, value throws(ReasonError) in
-            let duration = try ValueParsers.duration(value)
-            guard duration >= .seconds(1) else { throw ReasonError("must be at least 1s") }
-            config.alertResendDelay = duration
+        Setting("alert.resend-delay", "1m", "Firing alerts are re-sent to Alertmanager this often, with endsAt 4 resend delays ahead (\(ValueParsers.describe(Ranges.resendDelay))).") { config, value throws(ReasonError) in
+            config.alertResendDelay = try ValueParsers.duration(value, in: Ranges.resendDelay)
+        },
+        Setting("alert.unwatched-clusters", "auto", "Whether clusters heard from but not watched raise alerts: auto (only while no cluster is watched), true, false.") { config, value throws(ReasonError) in
+            config.alertUnwatchedClusters = try ValueParsers.choice(value, UnwatchedClusterAlerts.allCases.map { ($0.rawValue, $0) })
         },
         Setting("alert.runbook-url", AlertEngine.defaultRunbookURL, "Where docs/alerts.md is published: each alert's runbook_url is this plus #alertname.") { config, value throws(ReasonError) in
             config.alertRunbookURL = value.trimmingWhitespace()
@@ -129,8 +141,8 @@ public struct Setting: Sendable {
         Setting("web.enable-lifecycle", "false", "Serve POST /-/reload (re-read the configuration, as SIGHUP does).") { config, value throws(ReasonError) in
             config.webEnableLifecycle = try ValueParsers.choice(value, [("true", true), ("false", false)])
         },
-        Setting("shutdown.timeout", "5s", "On SIGTERM, pending notifications get this long to go out.") { config, value throws(ReasonError) in
-            config.shutdownTimeout = try ValueParsers.duration(value)
+        Setting("shutdown.timeout", "5s", "On SIGTERM, pending notifications get this long to go out (\(ValueParsers.describe(Ranges.shutdownTimeout))).") { config, value throws(ReasonError) in
+            config.shutdownTimeout = try ValueParsers.duration(value, in: Ranges.shutdownTimeout)
         },
         Setting("log.level", "info", "Log level: trace, debug, info, notice, warning, error, critical.") { config, value throws(ReasonError) in
             config.logLevel = try ValueParsers.choice(value, LogLevel.allCases.map { ($0.rawValue, $0) })

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Parsers for the value kinds settings take. Each returns nil or throws a
 /// reason; the caller adds the field name.
 public enum ValueParsers {
@@ -26,6 +28,52 @@ public enum ValueParsers {
             total = sum
         }
         return .nanoseconds(total)
+    }
+
+    /// A duration within `range` (and 0 too, when `zeroAllowed`: a setting's "off").
+    public static func duration(_ text: String, in range: ClosedRange<Duration>, zeroAllowed: Bool = false) throws(ReasonError) -> Duration {
+        let value = try duration(text)
+        if zeroAllowed && value == .zero { return value }
+        guard range.contains(value) else {
+            throw ReasonError("must be \(describe(range))\(zeroAllowed ? " (or 0)" : ""), got \(text.trimmingWhitespace())")
+        }
+        return value
+    }
+
+    /// `from 100ms to 1h`, in the units a person would write.
+    public static func describe(_ range: ClosedRange<Duration>) -> String {
+        range.lowerBound == .zero ? "at most \(format(range.upperBound))" : "from \(format(range.lowerBound)) to \(format(range.upperBound))"
+    }
+
+    /// A duration in the largest unit that divides it: `100ms`, `30s`, `24h`.
+    public static func format(_ duration: Duration) -> String {
+        let ns = duration.nanoseconds
+        if ns == 0 { return "0" }
+        for (unit, size) in [("d", Int64(86_400_000_000_000)), ("h", 3_600_000_000_000), ("m", 60_000_000_000), ("s", 1_000_000_000), ("ms", 1_000_000)]
+        where ns % size == 0 {
+            return "\(ns / size)\(unit)"
+        }
+        return "\(ns)ns"
+    }
+
+    /// An `http://` or `https://` URL with a host, and a port from 1 to 65535 if it names one.
+    public static func url(_ text: String) throws(ReasonError) -> String {
+        let url = text.trimmingWhitespace()
+        guard url.hasPrefix("http://") || url.hasPrefix("https://"), let parsed = URL(string: url),
+              let host = parsed.host, !host.isEmpty
+        else { throw ReasonError("\"\(url)\" is not an http:// or https:// URL with a host") }
+        if let port = parsed.port, !(1...65535).contains(port) {
+            throw ReasonError("\"\(url)\": port \(port) is not from 1 to 65535")
+        }
+        return url
+    }
+
+    /// A whole number within `range`.
+    public static func integer(_ text: String, in range: ClosedRange<Int>) throws(ReasonError) -> Int {
+        guard let n = Int(text.trimmingWhitespace()), range.contains(n) else {
+            throw ReasonError("must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(text)")
+        }
+        return n
     }
 
     /// A size in bytes: `4194304`, `512KiB`, `4MiB`, `1GiB`, `64KB`, `4MB`.

@@ -29,7 +29,7 @@ public struct BuildInfo: Sendable {
 
 /// beetlewatch's own metrics, from the counters the store and receiver keep.
 public enum SelfMetrics {
-    public static func families(ingest: IngestStats, receiver: ReceiverStats, liveSeries: Int,
+    public static func families(ingest: IngestStats, signals: TigerBeetleSignals, receiver: ReceiverStats, liveSeries: Int,
                                 mode: NamingMode, build: BuildInfo) -> [StaticFamily] {
         func counter(_ name: String, _ help: String, _ value: UInt64) -> StaticFamily {
             StaticFamily(name: name, help: help, type: .counter, value: Double(value))
@@ -48,6 +48,22 @@ public enum SelfMetrics {
             counter("beetlewatch_statsd_type_conflicts_total", "StatsD lines dropped because their Prometheus name is taken by another type.", ingest.typeConflicts),
             counter("beetlewatch_statsd_tags_dropped_total", "DogStatsD tags dropped for lacking a ':value' or a name.", ingest.tagsDropped),
             counter("beetlewatch_statsd_set_members_dropped_total", "Set members not counted because the set was full.", ingest.setMembersDropped),
+            counter("beetlewatch_statsd_reserved_labels_total",
+                    "DogStatsD tags whose names Prometheus reserves: __* dropped, quantile on a summary renamed exported_quantile.",
+                    ingest.reservedLabels),
+            StaticFamily(name: "beetlewatch_statsd_replica_lines_ignored_total",
+                         help: "tb.* lines with cluster and replica tags not read as a replica's signals (kept as ordinary metrics), by reason.",
+                         type: .counter,
+                         samples: ReplicaLineIgnored.allCases.map { (LabelSet([("reason", $0.rawValue)]), Double(ingest.replicaLinesIgnored($0))) }),
+            StaticFamily(name: "beetlewatch_statsd_invalid_signals_total",
+                         help: "TigerBeetle health signals ignored for a value TigerBeetle cannot send, by signal and reason.", type: .counter,
+                         samples: ReplicaSignal.allCases.flatMap { signal in
+                             InvalidSignalReason.allCases.map { reason in
+                                 (LabelSet([("signal", signal.tigerBeetleName), ("reason", reason.rawValue)]), Double(signals.invalidCount(signal, reason)))
+                             }
+                         }),
+            StaticFamily(name: "beetlewatch_statsd_unwatched_clusters", help: "Clusters heard from but not configured whose replicas are tracked (at most --limits.max-unwatched-clusters).",
+                         type: .gauge, value: Double(signals.unwatchedClusterCount)),
             StaticFamily(name: "beetlewatch_statsd_series", help: "Series currently held from StatsD.", type: .gauge, value: Double(liveSeries)),
             counter("beetlewatch_statsd_series_created_total", "Series created from StatsD.", ingest.seriesCreated),
             counter("beetlewatch_statsd_series_expired_total", "Series removed after the TTL without updates.", ingest.seriesExpired),
@@ -64,7 +80,7 @@ public enum SelfMetrics {
 
     /// Every name the agent's own metrics may put on the page: the store must not create them.
     public static var reservedNames: Set<String> {
-        let families = families(ingest: IngestStats(), receiver: ReceiverStats(kernelDrops: 0), liveSeries: 0,
+        let families = families(ingest: IngestStats(), signals: TigerBeetleSignals(), receiver: ReceiverStats(kernelDrops: 0), liveSeries: 0,
                                 mode: .tigerbeetle, build: BuildInfo(version: "", swiftVersion: ""))
         return Set(families.flatMap(\.sampleNames))
     }

@@ -20,6 +20,10 @@ public struct IngestStats: Sendable, Equatable {
     public var seriesRefused: UInt64 = 0
     /// Set members ignored because the set already held `MetricStore.maxSetMembers`.
     public var setMembersDropped: UInt64 = 0
+    /// Labels dropped or renamed because Prometheus reserves their names.
+    public var reservedLabels: UInt64 = 0
+    /// `tb.*` lines with replica tags kept only as ordinary metrics, indexed like `ReplicaLineIgnored.allCases`.
+    public var replicaLinesIgnored: [UInt64] = Array(repeating: 0, count: ReplicaLineIgnored.allCases.count)
 
     public init() {}
 
@@ -31,5 +35,13 @@ public struct IngestStats: Sendable, Equatable {
 
     mutating func count(_ reason: ParseError) {
         parseErrors[ParseError.allCases.firstIndex(of: reason)!] += 1
+    }
+
+    public func replicaLinesIgnored(_ reason: ReplicaLineIgnored) -> UInt64 {
+        replicaLinesIgnored[ReplicaLineIgnored.allCases.firstIndex(of: reason)!]
+    }
+
+    mutating func count(_ reason: ReplicaLineIgnored) {
+        replicaLinesIgnored[ReplicaLineIgnored.allCases.firstIndex(of: reason)!] += 1
     }
 }

@@ -61,6 +61,28 @@ public struct LabelSet: Sendable, Hashable {
         return .success((LabelSet(pairs), dropped))
     }
 
+    /// These labels without the names Prometheus keeps for itself: `__*` names are dropped (a
+    /// `__name__` label makes every scrape fail), and on a summary `quantile` becomes
+    /// `exported_quantile` (as Prometheus renames a clashing target label). Returns how many changed.
+    public func withoutReservedNames(for type: FamilyType) -> (labels: LabelSet, changed: Int) {
+        guard pairs.contains(where: { $0.name.hasPrefix("__") || (type == .summary && $0.name == "quantile") }) else {
+            return (self, 0)
+        }
+        var changed = 0
+        var kept: [(name: String, value: String)] = []
+        for pair in pairs {
+            if pair.name.hasPrefix("__") {
+                changed += 1
+            } else if type == .summary && pair.name == "quantile" {
+                changed += 1
+                kept.append((name: "exported_quantile", value: pair.value))
+            } else {
+                kept.append(pair)
+            }
+        }
+        return (LabelSet(kept), changed)
+    }
+
     /// The value of the label `name`, if present.
     public func value(of name: String) -> String? {
         pairs.first { $0.name == name }?.value

@@ -16,16 +16,23 @@ public struct MetricStore: Sendable {
         public var reservedNames: Set<String>
         /// Beyond this many series, new ones are refused (and counted); existing ones keep updating.
         public var maxSeries: Int
+        /// Cluster ids (32 hex digits) configured to be watched: their replicas' signals are always kept.
+        public var watchedClusters: Set<String>
+        /// Clusters nobody configured whose signals are kept at most (they expire with `ttl`).
+        public var maxUnwatchedClusters: Int
 
         public init(mode: NamingMode = .tigerbeetle, ttl: Int64 = 120_000_000_000,
                     tagLimits: LabelSet.Limits = .init(), maxLineLength: Int = 65_535,
-                    reservedNames: Set<String> = [], maxSeries: Int = 500_000) {
+                    reservedNames: Set<String> = [], maxSeries: Int = 500_000,
+                    watchedClusters: Set<String> = [], maxUnwatchedClusters: Int = 16) {
             self.mode = mode
             self.ttl = ttl
             self.tagLimits = tagLimits
             self.maxLineLength = maxLineLength
             self.reservedNames = reservedNames
             self.maxSeries = maxSeries
+            self.watchedClusters = watchedClusters
+            self.maxUnwatchedClusters = maxUnwatchedClusters
         }
     }
 
@@ -35,7 +42,7 @@ public struct MetricStore: Sendable {
     public let options: Options
     public private(set) var stats = IngestStats()
     /// What TigerBeetle replicas said that the health model reads.
-    public private(set) var signals = TigerBeetleSignals()
+    public private(set) var signals: TigerBeetleSignals
 
     private let namer: MetricNamer
     private let parser: StatsDParser
@@ -55,6 +62,7 @@ public struct MetricStore: Sendable {
         self.options = options
         self.namer = MetricNamer(mode: options.mode)
         self.parser = StatsDParser(maxLineLength: options.maxLineLength)
+        self.signals = TigerBeetleSignals(watched: options.watchedClusters, maxUnwatchedClusters: options.maxUnwatchedClusters)
         for name in options.reservedNames { takenNames[name] = -1 }
         keyScratch.reserveCapacity(256)
         valueScratch.reserveCapacity(16)
@@ -105,6 +113,8 @@ public struct MetricStore: Sendable {
             let hash = ByteKeyTable<LineTarget>.hash(key)
             if let entry = lineCache.find(key, hash: hash) { return lineCache.values[entry] }
             guard let resolved = resolve(metric) else { return nil }
+            // A line refused by the series limit is not cached: memory stays bounded.
+            guard resolved.series != LineTarget.refused else { return resolved }
             // Line shapes can outnumber series (tag orders, type conflicts): the cache starts over
             // rather than grow without bound.
             if lineCache.count >= lineCacheLimit { lineCache.removeAll() }
@@ -112,43 +122,76 @@ public struct MetricStore: Sendable {
             return resolved
         }
         guard let target = found else { return }
-        if target.series < 0 {
+        if target.series == LineTarget.conflict {
             stats.typeConflicts += 1
             return
         }
+        if target.series == LineTarget.refused {
+            // No series for it, but a watched replica's health must not depend on series room.
+            tap(target, now: now)
+            return
+        }
+        let s = Int(target.series)
+        let scale = target.scale
+        // Every new value is worked out before anything is stored: a line whose finite values would
+        // take the series to ±Inf or NaN is refused whole.
+        switch target.action {
+        case .counterAdd, .summarySum:
+            var total = series.value[s]
+            let factor = target.action == .counterAdd ? scale / metric.sampleRate : scale
+            for v in valueScratch { total += v.value * factor }
+            guard total.isFinite else { return refuse(.valueOverflow) }
+            series.value[s] = total
+        case .counterSet, .gaugeSet:
+            let value = valueScratch[valueScratch.count - 1].value * scale
+            guard value.isFinite else { return refuse(.valueOverflow) }
+            series.value[s] = value
+        case .gaugeSetOrDelta:
+            var value = series.value[s]
+            for v in valueScratch {
+                if v.signed { value += v.value * scale } else { value = v.value * scale }
+            }
+            guard value.isFinite else { return refuse(.valueOverflow) }
+            series.value[s] = value
+        case .observe:
+            // The parser bounds the rate below (`StatsDParser.minSampleRate`): at most 10^6 repeats.
+            let repeats = max(1, (1 / metric.sampleRate).rounded(.down))
+            var sum = series.value[s]
+            for v in valueScratch { sum += v.value * scale * repeats }
+            let count = series.observations[s] + repeats * Double(valueScratch.count)
+            guard sum.isFinite, count.isFinite else { return refuse(.valueOverflow) }
+            series.value[s] = sum
+            series.observations[s] = count
+        case .summaryCount:
+            var count = series.observations[s]
+            for v in valueScratch { count += v.value }
+            guard count.isFinite else { return refuse(.valueOverflow) }
+            series.observations[s] = count
+        case .setAdd:
+            addSetMembers(metric.rawValues, series: target.series)
+        }
+        series.updated[s] = now
         stats.lines += 1
         stats.tagsDropped += UInt64(target.droppedTags)
-        if target.replica >= 0 {
+        stats.reservedLabels += UInt64(target.reservedLabels)
+        tap(target, now: now)
+    }
+
+    /// What a replica's line tells the health model: it was heard, and the signal it carries.
+    @inline(__always)
+    private mutating func tap(_ target: LineTarget, now: Int64) {
+        if let ignored = target.replicaIgnored {
+            stats.count(ignored)
+        } else if target.replica >= 0 {
             signals.heard(target.replica, now: now)
             if let signal = target.signal, let last = valueScratch.last {
                 signals.record(signal, value: last.value, slot: target.replica)
             }
         }
-        let s = Int(target.series)
-        series.updated[s] = now
-        let scale = target.scale
-        switch target.action {
-        case .counterAdd:
-            for v in valueScratch { series.value[s] += v.value * scale / metric.sampleRate }
-        case .counterSet, .gaugeSet:
-            series.value[s] = valueScratch[valueScratch.count - 1].value * scale
-        case .gaugeSetOrDelta:
-            for v in valueScratch {
-                if v.signed { series.value[s] += v.value * scale } else { series.value[s] = v.value * scale }
-            }
-        case .observe:
-            let repeats = max(1, (1 / metric.sampleRate).rounded(.down))
-            for v in valueScratch {
-                series.value[s] += v.value * scale * repeats
-                series.observations[s] += repeats
-            }
-        case .summarySum:
-            for v in valueScratch { series.value[s] += v.value * scale }
-        case .summaryCount:
-            for v in valueScratch { series.observations[s] += v.value }
-        case .setAdd:
-            addSetMembers(metric.rawValues, series: target.series)
-        }
+    }
+
+    private mutating func refuse(_ reason: ParseError) {
+        stats.count(reason)
     }
 
     private mutating func addSetMembers(_ raw: UnsafeRawBufferPointer, series s: Int32) {
@@ -173,24 +216,24 @@ public struct MetricStore: Sendable {
     /// The slow path, once per new line shape: name mapping, labels, family and series.
     /// Returns nil when the line is rejected (and counts why).
     private mutating func resolve(_ metric: StatsDMetricLine) -> LineTarget? {
-        let labels: LabelSet
+        let parsed: LabelSet
         let dropped: Int
         switch LabelSet.parse(dogStatsDTags: metric.tags, limits: options.tagLimits) {
-        case .success(let parsed): (labels, dropped) = parsed
+        case .success(let result): (parsed, dropped) = result
         case .failure(let reason):
             stats.count(reason)
             return nil
         }
         let name = String(decoding: metric.name, as: UTF8.self)
         let mapping = namer.mapping(name: name, type: metric.type)
+        let (labels, reserved) = parsed.withoutReservedNames(for: mapping.type)
         // At the limit, a new name is refused before its family is created: a flood of unique
         // names must not grow the family tables either.
         if series.size >= options.maxSeries && familyIndex[mapping.family] == nil {
-            stats.seriesRefused += 1
-            return nil
+            return refused(name: name, type: metric.type, labels: labels, mapping: mapping)
         }
         guard let family = familyFor(mapping) else {
-            return LineTarget(series: -1, action: mapping.action, scale: mapping.scale, droppedTags: 0)
+            return LineTarget(series: LineTarget.conflict, action: mapping.action, scale: mapping.scale, droppedTags: 0)
         }
         let rendered = labels.rendered
         let key = SeriesKey(family: family, labels: rendered)
@@ -200,8 +243,7 @@ public struct MetricStore: Sendable {
         } else {
             // A cardinality limit: refuse, count, and cache nothing (memory stays bounded).
             guard series.size < options.maxSeries else {
-                stats.seriesRefused += 1
-                return nil
+                return refused(name: name, type: metric.type, labels: labels, mapping: mapping)
             }
             s = Int32(series.size)
             series.append(family: family, labels: rendered)
@@ -210,22 +252,45 @@ public struct MetricStore: Sendable {
             families[Int(family)].mergePendingIfLarge(labels: series.labels)
             stats.seriesCreated += 1
         }
-        var target = LineTarget(series: s, action: mapping.action, scale: mapping.scale, droppedTags: UInt32(dropped))
+        var target = LineTarget(series: s, action: mapping.action, scale: mapping.scale, droppedTags: UInt32(dropped),
+                                reservedLabels: UInt32(reserved))
         tapTigerBeetleSignals(name: name, type: metric.type, labels: labels, into: &target)
         return target
     }
 
+    /// A line the series limit refuses (counted): it keeps only what it tells the health model.
+    private mutating func refused(name: String, type: MetricType, labels: LabelSet, mapping: MetricMapping) -> LineTarget {
+        stats.seriesRefused += 1
+        var target = LineTarget(series: LineTarget.refused, action: mapping.action, scale: mapping.scale, droppedTags: 0)
+        tapTigerBeetleSignals(name: name, type: type, labels: labels, into: &target)
+        return target
+    }
+
     /// Lines from a TigerBeetle replica (`tb.*` with `cluster` and `replica` tags)
-    /// refresh its last-seen time; the gauges health reads are also recorded.
+    /// refresh its last-seen time; the gauges health reads are also recorded. Tags that are not
+    /// TigerBeetle's form, and new clusters beyond the unwatched limit, leave an ordinary metric.
     private mutating func tapTigerBeetleSignals(name: String, type: MetricType, labels: LabelSet, into target: inout LineTarget) {
         guard name.hasPrefix("tb."),
               let cluster = labels.value(of: "cluster"),
-              let replica = labels.value(of: "replica").flatMap({ Int($0) })
+              let replica = labels.value(of: "replica")
         else { return }
-        target.replica = signals.slot(for: ReplicaKey(cluster: cluster, replica: replica))
+        switch ReplicaKey.parse(cluster: cluster, replica: replica).flatMap({ signals.slot(for: $0) }) {
+        case .success(let slot):
+            target.replica = slot
+        case .failure(let ignored):
+            target.replicaIgnored = ignored
+            return
+        }
         if type == .gauge {
             target.signal = ReplicaSignal.from(tigerBeetleKey: name.dropFirst(3), peer: labels.value(of: "peer"))
         }
+    }
+
+    /// Sets which clusters are watched (start-up and reload); lines are resolved again, so a cluster
+    /// refused before is taken once there is room for it.
+    public mutating func watch(clusters: Set<String>, maxUnwatchedClusters: Int) {
+        signals.watch(clusters, maxUnwatchedClusters: maxUnwatchedClusters)
+        lineCache.removeAll()
     }
 
     /// The family for a mapping, created if its names are free; nil on a conflict.
@@ -247,13 +312,15 @@ public struct MetricStore: Sendable {
     /// Whether series `s` is past its TTL at `now`.
     @inline(__always)
     func isExpired(_ s: Int, now: Int64) -> Bool {
-        options.ttl > 0 && now - series.updated[s] > options.ttl
+        options.ttl > 0 && now.subtractingReportingOverflow(series.updated[s]).partialValue > options.ttl
     }
 
     /// Removes series past their TTL, and families left empty. Returns how many series went.
     @discardableResult
     public mutating func expire(now: Int64) -> Int {
         guard options.ttl > 0 else { return 0 }
+        // Unwatched clusters' replicas go with their series; cached lines name their slots.
+        if signals.expireUnwatched(now: now, ttl: options.ttl) { lineCache.removeAll() }
         var keep: [Bool] = []
         keep.reserveCapacity(series.size)
         var removed = 0

@@ -10,7 +10,7 @@ public enum ParseError: String, Error, Sendable, CaseIterable {
     case invalidValue = "invalid_value"
     /// A type other than `c`, `g`, `ms`, `h`, `d`, `s`.
     case invalidType = "invalid_type"
-    /// A sample rate that is not a number in (0, 1].
+    /// A sample rate that is not a number from `StatsDParser.minSampleRate` (0.000001) to 1.
     case invalidSampleRate = "invalid_sample_rate"
     /// An unknown or empty `|` section, or a repeated `@` or `#` section.
     case invalidComponent = "invalid_component"
@@ -24,4 +24,7 @@ public enum ParseError: String, Error, Sendable, CaseIterable {
     case lineTooLong = "line_too_long"
     /// More tags than the parser's limit, or a tag longer than its limit.
     case tooManyTags = "too_many_tags"
+    /// Finite values that would take a counter, summary or gauge beyond float64's range
+    /// (±Inf or NaN): the line is refused and the series keeps its value.
+    case valueOverflow = "value_overflow"
 }

@@ -8,13 +8,19 @@ import Darwin
 
 /// Parses StatsD and DogStatsD lines straight from received bytes.
 ///
-/// Grammar: `name:value[:value...]|type[|@rate][|#tag:value,...][|c:container][|T<unix>][|e:external]`.
+/// Grammar: `name:value[:value...]|type[|@rate][|#tag:value,...][|c:container][|T<unix>][|e:external]`,
+/// with `rate` from `minSampleRate` to 1.
 /// A line is accepted or rejected whole: a rejected line returns its reason and
 /// leaves nothing behind. The parser allocates nothing: numeric values go into a
 /// caller-owned buffer that keeps its capacity between lines.
 public struct StatsDParser: Sendable {
     /// Lines longer than this many bytes are rejected as `line_too_long`.
     public var maxLineLength: Int
+
+    /// The smallest sample rate accepted: `@rate` scales a counter by `1/rate` and repeats a timer
+    /// sample `⌊1/rate⌋` times, so a tiny rate would turn one line into an astronomical value.
+    /// One in a million is far below what StatsD clients sample at.
+    public static let minSampleRate = 0.000_001
 
     public init(maxLineLength: Int = 65_535) {
         self.maxLineLength = maxLineLength
@@ -65,7 +71,7 @@ public struct StatsDParser: Sendable {
                 if sawRate { return .invalid(.invalidComponent) }
                 sawRate = true
                 guard let rate = Self.parseNumber(UnsafeRawBufferPointer(rebasing: component[1...])),
-                      rate.value > 0, rate.value <= 1
+                      rate.value >= Self.minSampleRate, rate.value <= 1
                 else { return .invalid(.invalidSampleRate) }
                 sampleRate = rate.value
             case UInt8(ascii: "#"):

@@ -71,7 +71,7 @@ func storeFed(_ datagrams: [String], mode: NamingMode = .tigerbeetle) -> MetricS
     @Test func promtoolAcceptsThePageFromTheSharedCapture() throws {
         let capture = try SharedFixtures.capture()
         let store = storeFed(capture.map(\.text))
-        let own = SelfMetrics.families(ingest: store.stats, receiver: ReceiverStats(queueDrops: 0, kernelDrops: 0, receiveBufferBytes: 8 << 20),
+        let own = SelfMetrics.families(ingest: store.stats, signals: store.signals, receiver: ReceiverStats(queueDrops: 0, kernelDrops: 0, receiveBufferBytes: 8 << 20),
                                        liveSeries: store.seriesCount, mode: .tigerbeetle, build: BuildInfo(version: "test", swiftVersion: "6.3"))
         let page = render(store, extra: own)
         let result = try Promtool.checkMetrics(page)

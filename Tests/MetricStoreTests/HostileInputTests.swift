@@ -35,8 +35,17 @@ let hostileCases: [HostileCase] = [
     HostileCase(name: "NaN, Inf and 1e400", bytes: Array("x:NaN|g\nx:Inf|g\nx:1e400|g".utf8), errors: [.invalidValue: 3]),
     HostileCase(name: "negative counters", bytes: Array("neg:-5|c".utf8), errors: [.negativeCounter: 1]),
     HostileCase(name: "sample rates 0, negative and above 1", bytes: Array("r:1|c|@0\nr:1|c|@-1\nr:1|c|@2".utf8), errors: [.invalidSampleRate: 3]),
-    // Documented: a gauge (or counter) that overflows float64 reads +Inf, as the text format writes it.
-    HostileCase(name: "a gauge overflowing", bytes: Array("big:1e308|g\nbig:+1e308|g".utf8), values: ["big": .infinity]),
+    // A line whose finite values would take a series to ±Inf is refused whole; the series keeps its value.
+    HostileCase(name: "a gauge overflowing", bytes: Array("big:1e308|g\nbig:+1e308|g".utf8), errors: [.valueOverflow: 1], values: ["big": 1e308]),
+    HostileCase(name: "a counter overflowing", bytes: Array("cnt:1e308|c\ncnt:1e308|c\ncnt:1e303|c|@0.000001".utf8),
+                errors: [.valueOverflow: 2], values: ["cnt": 1e308]),
+    HostileCase(name: "sample rates 1e-300 and 1e-320", bytes: Array("tiny:1|c|@1e-300\ntiny.t:5|ms|@1e-320\ntiny.g:1|g|@1e-300".utf8),
+                errors: [.invalidSampleRate: 3]),
+    HostileCase(name: "a timer overflowing its sum", bytes: Array("t:1e308|ms|@0.000001\nt:2|ms".utf8), errors: [.valueOverflow: 1],
+                values: ["t_sum": 0.002, "t_count": 1]),
+    HostileCase(name: "a __name__ tag", bytes: Array("k.test:1|c|#__name__:v,__meta:x,ok:1".utf8), values: ["k_test{ok=\"1\"}": 1]),
+    HostileCase(name: "a quantile tag on a timer", bytes: Array("lat:1000|ms|#quantile:0.5".utf8),
+                values: ["lat_sum{exported_quantile=\"0.5\"}": 1, "lat_count{exported_quantile=\"0.5\"}": 1]),
     HostileCase(name: "names sanitising alike with different types", bytes: Array("a.b:1|c\na-b:1|g\na_b:2|c".utf8), conflicts: 1, values: ["a_b": 3]),
 ]
 
