@@ -173,3 +173,50 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
         #expect(pushed.endsAt == "2026-11-26T23:45:16.637Z")
     }
 }
+
+/// Clusters heard from but not configured: they page only when asked (or when none is watched), and an
+/// expired one leaves nothing behind in the engine.
+@Suite struct UnwatchedClusterAlertTests {
+    static let forged = String(repeating: "0", count: 31) + "f"
+
+    static func report(store: MetricStore, watching: [WatchedCluster], now: Int64) -> HealthReport {
+        HealthEvaluator.evaluate(watched: watching, signals: store.signals, probes: [:],
+                                 policy: HealthPolicy(staleAfter: 25 * second, startedAt: 0), now: now)
+    }
+
+    @Test func anUnwatchedClusterDoesNotPageWhileOthersAreWatched() {
+        var store = MetricStore()
+        Array("tb.replica_status:1|g|#cluster:\(Self.forged),replica:0".utf8).withUnsafeBytes { store.ingest(datagram: $0, now: second) }
+        var quiet = AlertEngine(alertsOnUnwatchedClusters: false)
+        var asked = AlertEngine(alertsOnUnwatchedClusters: true)
+        var quietFired: [Alert] = [], askedFired: [Alert] = []
+        for s in 1...60 {
+            let report = Self.report(store: store, watching: [watched], now: Int64(s) * second)
+            #expect(report.clusters.contains { $0.id == Self.forged && !$0.watched })
+            quietFired += quiet.evaluate(report, now: Int64(s) * second)
+            askedFired += asked.evaluate(report, now: Int64(s) * second)
+        }
+        #expect(!quietFired.isEmpty && quietFired.allSatisfy { $0.labels["cluster"] == cluster })
+        #expect(askedFired.contains { $0.labels["cluster"] == Self.forged && $0.name == .replicaStatusAbnormal && $0.state == .firing })
+        #expect(asked.active.contains { $0.labels["cluster"] == Self.forged && $0.name == .replicaSilent })
+    }
+
+    /// The forged cluster's alerts once fired for good; now they resolve when its entries expire.
+    @Test func anExpiredUnwatchedClusterResolvesItsAlerts() {
+        var store = MetricStore(options: .init(ttl: 120 * second))
+        Array("tb.replica_status:0|g|#cluster:\(Self.forged),replica:0".utf8).withUnsafeBytes { store.ingest(datagram: $0, now: second) }
+        var engine = AlertEngine(alertsOnUnwatchedClusters: true)
+        var transitions: [(Int, Alert)] = []
+        for s in 1...200 {
+            let now = Int64(s) * second
+            store.expire(now: now)
+            transitions += engine.evaluate(Self.report(store: store, watching: [], now: now), now: now).map { (s, $0) }
+        }
+        let silent = transitions.filter { $0.1.name == .replicaSilent }
+        #expect(silent.map(\.1.state) == [.firing, .resolved])
+        // Silent after 25 s, held for its `for`; gone with the TTL (expiry runs past 121 s).
+        #expect(silent.last?.0 == 122)
+        #expect(engine.active.isEmpty)
+        #expect(store.signals.keys.isEmpty)
+    }
+}
