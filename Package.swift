@@ -59,6 +59,6 @@ let package = Package(
         .testTarget(name: "DeploymentTests", dependencies: [
             "Agent", "Config", "Health", "Alerting", "TestSupport", .product(name: "Yams", package: "Yams"),
         ]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "beetlewatch", "MetricStore", "Health", "Alerting", "Config", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "beetlewatch", "StatsD", "MetricStore", "Health", "Alerting", "Config", "TestSupport"]),
     ]
 )

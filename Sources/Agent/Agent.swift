@@ -66,7 +66,7 @@ public final class Agent: Sendable {
             ttl: config.statsdTTLNanoseconds,
             tagLimits: LabelSet.Limits(maxTags: config.statsdMaxTags),
             reservedNames: SelfMetrics.reservedNames.union(HealthMetrics.reservedNames).union(AlertMetrics.reservedNames)
-                .union(ReloadMetrics.reservedNames),
+                .union(ReloadMetrics.reservedNames).union(ServerMetrics.reservedNames),
             maxSeries: config.limitsMaxSeries,
             watchedClusters: Set(config.watchedClusters.map(\.id)),
             maxUnwatchedClusters: config.limitsMaxUnwatchedClusters
@@ -90,6 +90,14 @@ public final class Agent: Sendable {
         let authGate = BasicAuthGate(lateHandler)
         authGate.update(users: webConfig.basicAuthUsers, exemptPaths: config.webAuthExemptPaths)
         let http = try HTTPServer(address: config.webListenAddress, handler: authGate, tls: webConfig.tls)
+        let descriptors = FileDescriptorLimit.raise()
+        let needed = FileDescriptorLimit.needed(httpConnections: http.limits.connections,
+                                                replicas: config.watchedClusters.reduce(0) { $0 + $1.addresses.count })
+        if descriptors < needed {
+            logger.warning("the open-file limit is lower than beetlewatch may need; raise it (ulimit -n, LimitNOFILE=)", metadata: [
+                "limit": "\(descriptors)", "needed": "\(needed)",
+            ])
+        }
         let alertLoop = AlertLoop(settings: Self.alertSettings(config, webPort: http.port, tls: webConfig.tls != nil),
                                   health: currentHealth, wake: alertWake, logger: logger)
         self.http = http
@@ -110,6 +118,7 @@ public final class Agent: Sendable {
                                                liveSeries: store.seriesCount, mode: mode, build: build)
                     + AlertMetrics.families(active: alertLoop.active, notifications: alertLoop.channels.map(\.stats))
                     + ReloadMetrics.families(reloadStatus.value)
+                    + ServerMetrics.families(Self.serverStats(http: http, auth: authGate, prober: prober))
                 return MetricsPage.render(store: store, extra: own + HealthMetrics.families(health(store, now)), now: now)
             },
             healthReport: currentHealth,
@@ -207,6 +216,13 @@ public final class Agent: Sendable {
         alertLoop.stop(drainUntil: deadline)
         http.stop()
         logger.info("beetlewatch stopped")
+    }
+
+    private static func serverStats(http: HTTPServer, auth: BasicAuthGate, prober: ReplicaProber) -> ServerStats {
+        var stats = http.stats
+        stats.authFailures = auth.authFailures
+        stats.probeLocalErrors = prober.localErrorCount
+        return stats
     }
 
     static func hostname() -> String {

@@ -13,6 +13,14 @@ final class BasicAuthGate: HTTPHandler {
 
     private let inner: any HTTPHandler
     private let settings = Mutex(Settings())
+    private let throttle = Mutex(LoginThrottle())
+    /// bcrypt checks under way: one at a time, so a bad-login flood holds at most one of the server's threads
+    /// (~70 ms each) and the others keep answering `/health` and verified scrapes.
+    private let checking = Atomic<Int>(0)
+    static let maxConcurrentChecks = 1
+    /// Refused logins by reason (`ServerMetrics.authFailureReasons`).
+    private let failures = Mutex<[String: UInt64]>([:])
+    private let clock: @Sendable () -> Int64
     /// user, password and hash of credentials that verified (bounded; cleared when the users change).
     private let accepted = Mutex<Set<[String]>>([])
     static let cacheLimit = 1024
@@ -21,9 +29,12 @@ final class BasicAuthGate: HTTPHandler {
     /// answering takes as long as for a known one: response times do not reveal user names.
     private static let decoyHash = "$2b$10$kyemFKJqqVOU1f8JGmpNS.z6NHmhunAWZ0VmKowt1hl9l9S0p723a"
 
-    init(_ inner: any HTTPHandler) {
+    init(_ inner: any HTTPHandler, clock: @escaping @Sendable () -> Int64 = WallClock.monotonic) {
         self.inner = inner
+        self.clock = clock
     }
+
+    var authFailures: [String: UInt64] { failures.withLock { $0 } }
 
     /// Replaces the users and the exempt paths (on start and on reload). No users: no authentication.
     func update(users: [String: String], exemptPaths: [String]) {
@@ -34,18 +45,39 @@ final class BasicAuthGate: HTTPHandler {
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         let current = settings.withLock { $0 }
         if current.users.isEmpty || current.exempt.contains(request.path) { return inner.handle(request) }
-        guard let (user, password) = Self.credentials(request.header("Authorization")), verify(user, password, current.users) else {
-            return HTTPResponse(status: 401, contentType: "text/plain; charset=utf-8", body: Array("Unauthorized\n".utf8),
-                                wwwAuthenticate: "Basic realm=\"beetlewatch\", charset=\"UTF-8\"")
+        let unauthorized = HTTPResponse(status: 401, contentType: "text/plain; charset=utf-8", body: Array("Unauthorized\n".utf8),
+                                        wwwAuthenticate: "Basic realm=\"beetlewatch\", charset=\"UTF-8\"")
+        guard let (user, password) = Self.credentials(request.header("Authorization")) else { return unauthorized }
+        let hash = current.users[user] ?? Self.decoyHash
+        let key = [user, password, hash]
+        if accepted.withLock({ $0.contains(key) }) { return inner.handle(request) }
+        // A check costs bcrypt: not for an address that keeps failing, and one at a time.
+        if throttle.withLock({ $0.isThrottled(request.client, now: clock()) }) {
+            count("throttled")
+            return HTTPResponse(status: 429, text: "Too Many Requests: too many failed logins from this address; try again in 10 s\n")
         }
-        return inner.handle(request)
+        guard checking.add(1, ordering: .acquiring).newValue <= Self.maxConcurrentChecks else {
+            checking.subtract(1, ordering: .releasing)
+            count("busy")
+            return HTTPResponse(status: 429, text: "Too Many Requests: another login is being checked; try again\n")
+        }
+        let verified = verify(key, password: password, hash: hash, known: current.users[user] != nil)
+        checking.subtract(1, ordering: .releasing)
+        if verified {
+            throttle.withLock { $0.recordSuccess(request.client) }
+            return inner.handle(request)
+        }
+        throttle.withLock { $0.recordFailure(request.client, now: clock()) }
+        count("invalid_credentials")
+        return unauthorized
     }
 
-    private func verify(_ user: String, _ password: String, _ users: [String: String]) -> Bool {
-        let hash = users[user] ?? Self.decoyHash
-        let key = [user, password, hash]
-        if accepted.withLock({ $0.contains(key) }) { return true }
-        let matches = bw_crypt_verify(password, hash) == 1 && users[user] != nil
+    private func count(_ reason: String) {
+        failures.withLock { $0[reason, default: 0] += 1 }
+    }
+
+    private func verify(_ key: [String], password: String, hash: String, known: Bool) -> Bool {
+        let matches = bw_crypt_verify(password, hash) == 1 && known
         if matches {
             accepted.withLock { cache in
                 if cache.count >= Self.cacheLimit { cache.removeAll() }

@@ -2,21 +2,27 @@ import CNetShim
 import CMicroHTTPD
 import Config
 import Dispatch
+import Exposition
 import Glibc
 import Synchronization
 
 /// libmicrohttpd serving an `HTTPHandler`.
 final class HTTPServer: @unchecked Sendable {
+    /// Sized so that slow or idle connections cannot shut others out: a client address holds at most
+    /// 32 connections, one silent for 10 s is closed, and 1,024 in all leave room for many addresses.
+    /// Four polling threads: a slow request (a bcrypt check, a large page) holds only its own thread's connections.
     struct Limits {
-        var threads: UInt32 = 2
-        var connections: UInt32 = 256
-        var connectionsPerIP: UInt32 = 64
-        var timeoutSeconds: UInt32 = 30
+        var threads: UInt32 = 4
+        var connections: UInt32 = 1024
+        var connectionsPerIP: UInt32 = 32
+        var timeoutSeconds: UInt32 = 10
     }
 
     /// Holds the handler for the C callback's context pointer.
     private final class HandlerBox {
         let handler: any HTTPHandler
+        /// Requests answered, by status code.
+        let answered = Mutex<[Int: UInt64]>([:])
         init(_ handler: any HTTPHandler) { self.handler = handler }
     }
 
@@ -32,7 +38,7 @@ final class HTTPServer: @unchecked Sendable {
     private let retiring = DispatchGroup()
     private let server: UnsafeMutablePointer<bw_http_server>
     private let box: Unmanaged<HandlerBox>
-    private let limits: Limits
+    let limits: Limits
     private let flags: UInt32
     let port: UInt16
 
@@ -40,7 +46,8 @@ final class HTTPServer: @unchecked Sendable {
         let resolved = try SocketAddress.resolve(address, socketType: BW_SOCK_STREAM, passive: true)
         let box = Unmanaged.passRetained(HandlerBox(handler))
         let server = UnsafeMutablePointer<bw_http_server>.allocate(capacity: 1)
-        server.initialize(to: bw_http_server(handler: httpServerCallback, context: box.toOpaque()))
+        server.initialize(to: bw_http_server(handler: httpServerCallback, context: box.toOpaque(), connections_opened: 0,
+                                             connections_closed: 0, framing_rejected: 0))
         self.box = box
         self.server = server
         self.limits = limits
@@ -84,6 +91,16 @@ final class HTTPServer: @unchecked Sendable {
         free(UnsafeMutablePointer(mutating: tls.pointee.cert_pem))
         free(UnsafeMutablePointer(mutating: tls.pointee.priorities))
         tls.deallocate()
+    }
+
+    /// What the server has counted: requests by code, connections, ambiguous requests refused.
+    var stats: ServerStats {
+        var stats = ServerStats()
+        stats.requests = box.takeUnretainedValue().answered.withLock { $0 }
+        stats.connectionsOpened = bw_http_load(&server.pointee.connections_opened)
+        stats.connectionsClosed = bw_http_load(&server.pointee.connections_closed)
+        stats.ambiguousRequests = bw_http_load(&server.pointee.framing_rejected)
+        return stats
     }
 
     /// Whether the server speaks HTTPS.
@@ -139,13 +156,17 @@ final class HTTPServer: @unchecked Sendable {
 
     fileprivate static func respond(context: UnsafeMutableRawPointer, connection: OpaquePointer,
                                     method: String, url: String, out: UnsafeMutablePointer<bw_http_response>) {
-        let handler = Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue().handler
+        let box = Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue()
+        let handler = box.handler
+        var address = [CChar](repeating: 0, count: 64)
+        bw_http_client_address(connection, &address, address.count)
         let request = HTTPRequest(
-            method: method, path: url,
+            method: method, path: url, client: String(cString: address),
             header: { name in bw_http_header(connection, name).map { String(cString: $0) } },
             query: { name in bw_http_query(connection, name).map { String(cString: $0) } }
         )
         let response = handler.handle(request)
+        box.answered.withLock { $0[response.status, default: 0] += 1 }
         out.pointee.status = UInt32(response.status)
         out.pointee.content_type = UnsafeRawPointer(response.contentType.utf8Start).assumingMemoryBound(to: CChar.self)
         if let allow = response.allow {

@@ -19,6 +19,9 @@ final class ReplicaProber: Sendable {
     }
 
     private let results = Mutex<[ReplicaKey: ProbeResult]>([:])
+    /// Probes not made for lack of local resources (EMFILE): the replica's last result stands.
+    private let localErrors = Atomic<UInt64>(0)
+    var localErrorCount: UInt64 { localErrors.load(ordering: .relaxed) }
     /// What is probed, and the threads probing it; replaced on reload.
     private let running: Mutex<(plan: Plan, workers: [WorkerThread], started: Bool)>
 
@@ -73,21 +76,30 @@ final class ReplicaProber: Sendable {
         worker.start { [self] in
             while worker.isRunning {
                 let began = WallClock.monotonic()
-                let result = TCPProbe.run(address: target.address, timeout: plan.timeout)
+                let probed = TCPProbe.run(address: target.address, timeout: plan.timeout)
                 guard worker.isRunning else { return }
+                guard let result = probed else {
+                    localErrors.add(1, ordering: .relaxed)
+                    next(after: began, plan.interval, worker)
+                    continue
+                }
                 let flipped = results.withLock { results -> Bool in
                     defer { results[target.key] = result }
                     return results[target.key]?.success != result.success
                 }
                 if flipped { onChange() }
-                // Sleep until the next tick, waking often enough to stop promptly.
-                let next = began + plan.interval.nanoseconds
-                while worker.isRunning, WallClock.monotonic() < next {
-                    usleep(UInt32(min(50_000, max(1_000, (next - WallClock.monotonic()) / 1_000))))
-                }
+                next(after: began, plan.interval, worker)
             }
         }
         return worker
+    }
+
+    /// Sleeps until the next tick, waking often enough to stop promptly.
+    private func next(after began: Int64, _ interval: Duration, _ worker: WorkerThread) {
+        let next = began + interval.nanoseconds
+        while worker.isRunning, WallClock.monotonic() < next {
+            usleep(UInt32(min(50_000, max(1_000, (next - WallClock.monotonic()) / 1_000))))
+        }
     }
 
     func stop() {

@@ -9,12 +9,15 @@ enum TCPConnect {
         case unresolvable(String)
         case timedOut
         case system(String)
+        /// This process is out of file descriptors or memory: not the peer's fault.
+        case noLocalResources(String)
 
         var description: String {
             switch self {
             case .unresolvable(let host): "cannot resolve \(host)"
             case .timedOut: "connect timed out"
             case .system(let reason): reason
+            case .noLocalResources(let reason): "beetlewatch itself: \(reason)"
             }
         }
     }
@@ -28,7 +31,12 @@ enum TCPConnect {
             return .failure(.unresolvable(address.host))
         }
         let fd = socket(resolved.family, BW_SOCK_STREAM | BW_SOCK_CLOEXEC | BW_SOCK_NONBLOCK, 0)
-        guard fd >= 0 else { return .failure(.system(SystemError("socket").description)) }
+        guard fd >= 0 else {
+            let code = errno
+            // Out of descriptors or memory here says nothing about the peer.
+            if [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(code) { return .failure(.noLocalResources(String(cString: strerror(code)))) }
+            return .failure(.system(SystemError("socket", code: code).description))
+        }
         if resolved.withSockaddr({ connect(fd, $0, $1) }) == 0 { return .success(fd) }
         let code = errno
         guard code == EINPROGRESS else {

@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <netdb.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
@@ -34,7 +36,49 @@ typedef void (*bw_http_handler)(void *context, struct MHD_Connection *connection
 typedef struct bw_http_server {
     bw_http_handler handler;
     void *context;
+    /// Counters kept on libmicrohttpd's threads (read with bw_http_load).
+    uint64_t connections_opened;
+    uint64_t connections_closed;
+    /// Requests answered 400 for ambiguous framing (several Content-Length headers, or one with Transfer-Encoding).
+    uint64_t framing_rejected;
 } bw_http_server;
+
+static inline uint64_t bw_http_load(const uint64_t *counter) {
+    return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+static inline void bw_notify_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                                        enum MHD_ConnectionNotificationCode code) {
+    (void)connection;
+    (void)socket_context;
+    bw_http_server *server = (bw_http_server *)cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        __atomic_fetch_add(&server->connections_opened, 1, __ATOMIC_RELAXED);
+    } else {
+        __atomic_fetch_add(&server->connections_closed, 1, __ATOMIC_RELAXED);
+    }
+}
+
+typedef struct bw_framing {
+    unsigned int content_length;
+    unsigned int transfer_encoding;
+} bw_framing;
+
+static inline bw_mhd_result bw_count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+    (void)kind;
+    (void)value;
+    bw_framing *framing = (bw_framing *)cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) framing->content_length++;
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) framing->transfer_encoding++;
+    return MHD_YES;
+}
+
+/// Whether the request's length is ambiguous, as a request smuggler would make it (RFC 9112 6.3).
+static inline int bw_ambiguous_framing(struct MHD_Connection *connection) {
+    bw_framing framing = {0, 0};
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, &bw_count_framing, &framing);
+    return framing.content_length > 1 || framing.transfer_encoding > 1 || (framing.content_length > 0 && framing.transfer_encoding > 0);
+}
 
 static inline bw_mhd_result bw_access_handler(void *cls, struct MHD_Connection *connection,
                                               const char *url, const char *method, const char *version,
@@ -44,7 +88,19 @@ static inline bw_mhd_result bw_access_handler(void *cls, struct MHD_Connection *
     (void)upload_data;
     bw_http_server *server = (bw_http_server *)cls;
     if (*req_cls == NULL) {
-        // First call: headers only. Come back when the body (if any) has arrived.
+        // First call: headers only. An ambiguous length is refused before any body is read;
+        // otherwise come back when the body (if any) has arrived.
+        if (bw_ambiguous_framing(connection)) {
+            __atomic_fetch_add(&server->framing_rejected, 1, __ATOMIC_RELAXED);
+            static const char text[] = "Bad Request: ambiguous Content-Length / Transfer-Encoding\n";
+            struct MHD_Response *bad = MHD_create_response_from_buffer(sizeof(text) - 1, (void *)text, MHD_RESPMEM_PERSISTENT);
+            if (bad == NULL) return MHD_NO;
+            MHD_add_response_header(bad, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+            MHD_add_response_header(bad, MHD_HTTP_HEADER_CONNECTION, "close");
+            bw_mhd_result queued = MHD_queue_response(connection, MHD_HTTP_BAD_REQUEST, bad);
+            MHD_destroy_response(bad);
+            return queued;
+        }
         *req_cls = (void *)server;
         return MHD_YES;
     }
@@ -91,7 +147,7 @@ static inline struct MHD_Daemon *bw_http_start(bw_http_server *server, const str
                                                unsigned int connection_limit, unsigned int per_ip_limit,
                                                unsigned int timeout_seconds, const bw_http_tls *tls) {
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_EPOLL_INTERNAL_THREAD | extra_flags;
-    struct MHD_OptionItem options[9];
+    struct MHD_OptionItem options[10];
     int n = 0;
     if (listen_fd >= 0) {
         options[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL};
@@ -102,6 +158,7 @@ static inline struct MHD_Daemon *bw_http_start(bw_http_server *server, const str
     options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, connection_limit, NULL};
     options[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_limit, NULL};
     options[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds, NULL};
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)&bw_notify_connection, server};
     if (tls != NULL) {
         flags |= MHD_USE_TLS;
         options[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)tls->key_pem};
@@ -133,6 +190,15 @@ static inline unsigned int bw_http_connections(struct MHD_Daemon *daemon) {
 /// A request header, or NULL.
 static inline const char *bw_http_header(struct MHD_Connection *connection, const char *name) {
     return MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
+}
+
+/// The client's address as text (IPv4 or IPv6, no port) into `out`; empty when unknown.
+static inline void bw_http_client_address(struct MHD_Connection *connection, char *out, size_t size) {
+    out[0] = 0;
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (info == NULL || info->client_addr == NULL) return;
+    socklen_t length = info->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (getnameinfo(info->client_addr, length, out, size, NULL, 0, NI_NUMERICHOST) != 0) out[0] = 0;
 }
 
 /// A query-string argument, or NULL.

@@ -33,9 +33,10 @@ public enum MetricsPage {
 
     static func write(_ family: StaticFamily, into writer: inout ExpositionWriter) {
         writer.family(name: family.name, help: family.help, type: family.type)
-        let samples = family.samples.sorted { $0.labels.rendered < $1.labels.rendered }
+        // Each sample's labels rendered once, not once per comparison.
+        let samples = family.samples.map { (labels: $0.labels.rendered, value: $0.value) }.sorted { $0.labels < $1.labels }
         for sample in samples {
-            writer.sample(name: family.name, labels: sample.labels.rendered, value: sample.value)
+            writer.sample(name: family.name, labels: sample.labels, value: sample.value)
         }
     }
 }

@@ -6,37 +6,37 @@ import Testing
 @testable import Agent
 
 @Suite(.serialized, .timeLimit(.minutes(1))) struct TCPProbeTests {
-    @Test func anAcceptingPortSucceedsQuickly() {
+    @Test func anAcceptingPortSucceedsQuickly() throws {
         let listener = LoopbackListener()
         defer { listener.close() }
-        let result = TCPProbe.run(address: listener.address, timeout: .seconds(1))
+        let result = try #require(TCPProbe.run(address: listener.address, timeout: .seconds(1)))
         #expect(result.success)
         #expect(result.error == nil)
         #expect(result.durationSeconds < 0.5)
     }
 
-    @Test func aClosedPortFailsAtOnce() {
-        let result = TCPProbe.run(address: "127.0.0.1:\(LoopbackListener.closedPort())", timeout: .seconds(1))
+    @Test func aClosedPortFailsAtOnce() throws {
+        let result = try #require(TCPProbe.run(address: "127.0.0.1:\(LoopbackListener.closedPort())", timeout: .seconds(1)))
         #expect(!result.success)
         #expect(result.error == "Connection refused")
         #expect(result.durationSeconds < 0.5)
     }
 
-    @Test func aPortThatNeverAnswersTimesOutAtTheTimeout() {
+    @Test func aPortThatNeverAnswersTimesOutAtTheTimeout() throws {
         let (listener, fillers) = LoopbackListener.neverAnswering()
         defer {
             fillers.forEach { close($0) }
             listener.close()
         }
-        let result = TCPProbe.run(address: listener.address, timeout: .milliseconds(500))
+        let result = try #require(TCPProbe.run(address: listener.address, timeout: .milliseconds(500)))
         #expect(!result.success)
         #expect(result.error?.hasPrefix("timed out") == true, "\(result.error ?? "")")
         #expect(result.durationSeconds >= 0.45)
         #expect(result.durationSeconds < 1.0)
     }
 
-    @Test func anUnresolvableNameFails() {
-        let result = TCPProbe.run(address: "no-such-host.invalid:3000", timeout: .milliseconds(500))
+    @Test func anUnresolvableNameFails() throws {
+        let result = try #require(TCPProbe.run(address: "no-such-host.invalid:3000", timeout: .milliseconds(500)))
         #expect(!result.success)
         #expect(result.error == "cannot resolve no-such-host.invalid")
     }

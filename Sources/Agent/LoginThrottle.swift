@@ -1,0 +1,34 @@
+/// Failed basic-auth logins per client address: after `maxFailures` within `window`, the address is
+/// refused (429) without a bcrypt check until its window has passed, so a bad-login flood costs each
+/// attacking address a few bcrypt checks per window, not one per request. Time is a parameter.
+struct LoginThrottle {
+    var maxFailures = 5
+    var window: Int64 = 10_000_000_000
+    /// Addresses remembered at most; past that, expired ones are forgotten, then all (memory stays bounded).
+    var maxAddresses = 4096
+    private var failures: [String: (count: Int, since: Int64)] = [:]
+
+    var trackedAddresses: Int { failures.count }
+
+    func isThrottled(_ address: String, now: Int64) -> Bool {
+        guard let entry = failures[address] else { return false }
+        return entry.count >= maxFailures && now.subtractingReportingOverflow(entry.since).partialValue < window
+    }
+
+    mutating func recordFailure(_ address: String, now: Int64) {
+        if let entry = failures[address], now.subtractingReportingOverflow(entry.since).partialValue < window {
+            failures[address] = (entry.count + 1, entry.since)
+            return
+        }
+        if failures.count >= maxAddresses {
+            let window = window
+            failures = failures.filter { now.subtractingReportingOverflow($0.value.since).partialValue < window }
+            if failures.count >= maxAddresses { failures.removeAll() }
+        }
+        failures[address] = (1, now)
+    }
+
+    mutating func recordSuccess(_ address: String) {
+        failures[address] = nil
+    }
+}

@@ -1,0 +1,112 @@
+import Agent
+import Foundation
+import Glibc
+import Synchronization
+import TestSupport
+import Testing
+
+/// The HTTP server under the abuse an attacker on the network can afford: slow connections from several
+/// addresses, a flood of bad logins, ambiguous request framing. /health and an already-verified scrape
+/// keep answering fast; what was refused is counted.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct HTTPAbuseTests {
+    static let webConfig = "basic_auth_users:\n  prometheus: \(prometheusHash)\n"
+    static let login = "Authorization: Basic " + Data("prometheus:test".utf8).base64EncodedString()
+    static let badLogin = "Authorization: Basic " + Data("prometheus:wrong".utf8).base64EncodedString()
+
+    static func start() throws -> (TestAgent, String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-abuse-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("web.yml").path
+        try webConfig.write(toFile: path, atomically: true, encoding: .utf8)
+        return (try TestAgent.start(watching: false) { $0.webConfigFile = path }, directory.path)
+    }
+
+    /// 300 connections from five addresses trickling a request, and 60 bad-login clients from four more, while
+    /// /health and a verified scrape are timed from a tenth.
+    @Test func healthAndVerifiedScrapesStayFastUnderSlowConnectionsAndABadLoginFlood() async throws {
+        let (test, directory) = try Self.start()
+        defer { test.stop(); try? FileManager.default.removeItem(atPath: directory) }
+        let port = test.agent.webPort
+        // The scraper logs in once before the attack (its credentials are then cached).
+        #expect(rawRequest(port: port, "GET /metrics HTTP/1.0\r\n\(Self.login)\r\n\r\n", from: "127.0.0.20").status == 200)
+
+        var slow: [Int32] = []
+        for i in 0..<300 {
+            let fd = loopbackConnection(to: port, from: "127.0.0.\(2 + i % 5)")
+            if fd >= 0 {
+                _ = "GET /metrics HTTP/1.1\r\nX-Slow: ".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                slow.append(fd)
+            }
+        }
+        defer { slow.forEach { close($0) } }
+        let flooding = Atomic<Bool>(true)
+        let statuses = Mutex<[Int: Int]>([:])
+        let flood = DispatchGroup()
+        for client in 0..<60 {
+            flood.enter()
+            Thread {
+                while flooding.load(ordering: .relaxed) {
+                    let answer = rawRequest(port: port, "GET /metrics HTTP/1.0\r\n\(Self.badLogin)\r\n\r\n", from: "127.0.0.\(10 + client % 4)")
+                    statuses.withLock { $0[answer.status ?? 0, default: 0] += 1 }
+                }
+                flood.leave()
+            }.start()
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        var health: [Double] = []
+        var scrapes: [Double] = []
+        for _ in 0..<30 {
+            let h = rawRequest(port: port, "GET /health HTTP/1.0\r\n\r\n", from: "127.0.0.20")
+            #expect(h.status == 200 || h.status == 503, "\(h.head.prefix(40))")
+            health.append(h.seconds)
+            let s = rawRequest(port: port, "GET /metrics HTTP/1.0\r\n\(Self.login)\r\n\r\n", from: "127.0.0.20")
+            #expect(s.status == 200, "\(s.head.prefix(40))")
+            scrapes.append(s.seconds)
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        flooding.store(false, ordering: .relaxed)
+        flood.wait()
+        let page = PrometheusText.samples(rawRequestBody(port: port))
+        func ms(_ values: [Double], _ q: Double) -> String { String(format: "%.1f", values.sorted()[Int(Double(values.count - 1) * q)] * 1000) }
+        print("HTTP abuse: \(slow.count) slow connections held, bad logins answered \(statuses.withLock { $0 }); /health p50 \(ms(health, 0.5)) ms, max \(ms(health, 1)) ms; verified scrape p50 \(ms(scrapes, 0.5)) ms, max \(ms(scrapes, 1)) ms; auth failures \(page.filter { $0.key.hasPrefix("beetlewatch_http_auth_failures_total") })")
+        #expect(health.max()! < 0.1, "slowest /health \(health.max()!) s")
+        #expect(scrapes.max()! < 0.1, "slowest verified scrape \(scrapes.max()!) s")
+        #expect((page["beetlewatch_http_auth_failures_total{reason=\"throttled\"}"] ?? 0) > 0)
+        #expect((page["beetlewatch_http_auth_failures_total{reason=\"invalid_credentials\"}"] ?? 0) >= 20)
+        #expect((page["beetlewatch_http_requests_total{code=\"429\"}"] ?? 0) > 0)
+        #expect((page["beetlewatch_http_connections"] ?? 0) >= 100)
+    }
+
+    /// Request smuggling's raw material: two lengths, or a length and chunked encoding. Refused 400 and counted.
+    @Test(arguments: [
+        "POST /-/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\nhello",
+        "POST /-/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n",
+    ])
+    func ambiguousFramingIsRefused(_ request: String) throws {
+        let test = try TestAgent.start(watching: false)
+        defer { test.stop() }
+        let answer = rawRequest(port: test.agent.webPort, request)
+        #expect(answer.status == 400, "\(answer.head.prefix(80))")
+        let page = PrometheusText.samples(rawRequestBody(port: test.agent.webPort))
+        #expect(page["beetlewatch_http_ambiguous_requests_total"] == 1)
+        // A plain request on a fresh connection is served as ever.
+        #expect(rawRequest(port: test.agent.webPort, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status != 400)
+    }
+
+    /// The /metrics body over a raw socket (with the scraper's login when needed).
+    func rawRequestBody(port: UInt16) -> String {
+        let fd = loopbackConnection(to: port)
+        defer { close(fd) }
+        _ = "GET /metrics HTTP/1.0\r\n\(Self.login)\r\n\r\n".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        var all = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            all += buffer[0..<n]
+        }
+        let text = String(decoding: all, as: UTF8.self)
+        return text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+    }
+}
