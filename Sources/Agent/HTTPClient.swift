@@ -31,10 +31,14 @@ public enum HTTPClient {
     static func request(_ method: String, _ url: URL, headers: [String: String], body: Data?, timeout: Double,
                         tls: TLSOptions, readBody: Bool) -> Response {
         func failure(_ reason: String) -> Response { Response(status: nil, body: Data(), error: reason) }
-        let deadline = WallClock.monotonic() + Int64(timeout * 1e9)
+        // From 0 to a day (NaN: 0): a deadline stays far inside Int64, whatever the caller asked for.
+        let seconds = timeout.isFinite ? min(max(timeout, 0), 86_400) : 0
+        let deadline = WallClock.monotonic() + Int64(seconds * 1e9)
         guard let host = url.host, !host.isEmpty else { return failure("no host in \(url)") }
         let secure = url.scheme == "https"
-        let port = UInt16(url.port ?? (secure ? 443 : 80))
+        guard let port = UInt16(exactly: url.port ?? (secure ? 443 : 80)), port > 0 else {
+            return failure("port \(url.port ?? 0) in \(url) is not from 1 to 65535")
+        }
         var path = url.path.isEmpty ? "/" : url.path
         if let query = url.query { path += "?" + query }
         let connection: ClientConnection

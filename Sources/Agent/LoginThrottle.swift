@@ -2,11 +2,17 @@
 /// refused (429) without a bcrypt check until its window has passed, so a bad-login flood costs each
 /// attacking address a few bcrypt checks per window, not one per request. Time is a parameter.
 struct LoginThrottle {
-    var maxFailures = 5
-    var window: Int64 = 10_000_000_000
+    let maxFailures: Int
+    let window: Int64
     /// Addresses remembered at most; past that, expired ones are forgotten, then all (memory stays bounded).
-    var maxAddresses = 4096
+    let maxAddresses: Int
     private var failures: [String: (count: Int, since: Int64)] = [:]
+
+    init(maxFailures: Int = 5, window: Int64 = 10_000_000_000, maxAddresses: Int = 4096) {
+        self.maxFailures = maxFailures
+        self.window = window
+        self.maxAddresses = maxAddresses
+    }
 
     var trackedAddresses: Int { failures.count }
 

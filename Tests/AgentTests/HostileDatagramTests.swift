@@ -151,3 +151,39 @@ import Testing
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 }
+
+/// With 64 open files, probes that cannot get a socket (EMFILE) once reported live replicas unreachable
+/// (a false NO QUORUM). Now the start warns, and a probe beetlewatch could not make is not the replica's fault.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct FileDescriptorTests {
+    @Test func runningOutOfFilesIsNoReplicaFault() async throws {
+        let replicas = (0..<3).map { _ in LoopbackListener() }
+        defer { replicas.forEach { $0.close() } }
+        let script = "ulimit -n 64; exec \"$0\" \"$@\""
+        let agent = try RunningBeetlewatch(["--tigerbeetle.cluster", "0", "--tigerbeetle.addresses", replicas.map(\.address).joined(separator: ","),
+                                            "--probe.interval", "100ms"], shell: script)
+        try await agent.waitUntilServing()
+        let log = try String(contentsOf: agent.log, encoding: .utf8)
+        #expect(log.contains("open-file limit is lower than beetlewatch may need"), "\(log)")
+        try await Task.sleep(for: .milliseconds(500))
+        // Hold connections until the agent has no descriptor left, for a second of probes.
+        var held: [Int32] = []
+        for _ in 0..<80 {
+            let fd = loopbackConnection(to: agent.webPort, from: "127.0.0.\(1 + held.count % 4)", receiveTimeout: 1)
+            if fd >= 0 { held.append(fd) }
+        }
+        try await Task.sleep(for: .milliseconds(1500))
+        held.forEach { close($0) }
+        var samples: [String: Double] = [:]
+        for _ in 0..<100 where samples["beetlewatch_probe_local_errors_total"] == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            samples = (try? await agent.samples()) ?? [:]
+        }
+        let probes = samples.filter { $0.key.hasPrefix("tigerbeetle_probe_success{") }
+        print("64 open files: \(held.count) connections held; probe local errors \(samples["beetlewatch_probe_local_errors_total"] ?? -1); probes \(probes.values.sorted())")
+        #expect((samples["beetlewatch_probe_local_errors_total"] ?? 0) > 0)
+        #expect(probes.count == 3 && probes.values.allSatisfy { $0 == 1 }, "\(probes)")
+        let after = try String(contentsOf: agent.log, encoding: .utf8)
+        #expect(!after.contains("TigerBeetleReplicaUnreachable"))
+        #expect(agent.terminate().status == 0)
+    }
+}

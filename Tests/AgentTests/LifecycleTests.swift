@@ -14,9 +14,17 @@ final class RunningBeetlewatch {
     private(set) var statsdPort: UInt16 = 0
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-\(UUID().uuidString).log")
 
-    init(_ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: BeetlewatchBinary.path)
-        process.arguments = ["run", "--web.listen-address", "127.0.0.1:0", "--statsd.listen-udp", "127.0.0.1:0"] + arguments
+    /// - Parameter shell: a bash script that ends by running `"$0" "$@"` (the binary and its arguments),
+    ///   to start it under limits (`ulimit`); nil runs the binary directly.
+    init(_ arguments: [String], shell: String? = nil) throws {
+        let all = ["run", "--web.listen-address", "127.0.0.1:0", "--statsd.listen-udp", "127.0.0.1:0"] + arguments
+        if let shell {
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = ["-c", shell, BeetlewatchBinary.path] + all
+        } else {
+            process.executableURL = URL(fileURLWithPath: BeetlewatchBinary.path)
+            process.arguments = all
+        }
         process.standardOutput = FileHandle.nullDevice
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: log)
