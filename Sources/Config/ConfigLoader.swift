@@ -16,7 +16,7 @@ public enum ConfigLoader {
     public static func load(flags: [String: String], environment: [String: String],
                             file: (name: String, contents: String)?) throws(ConfigError) -> AgentConfig {
         for key in flags.keys where Setting.named(key) == nil {
-            throw ConfigError(field: key, source: "--\(key)", reason: "unknown flag")
+            throw ConfigError(field: key.isEmpty ? "(flag)" : key, source: "--\(key)", reason: key.isEmpty ? "an empty flag name" : "unknown flag")
         }
         let parsedFile = try file.map { file throws(ConfigError) in try flatten(yaml: file.contents, name: file.name) }
         let fileValues = parsedFile?.values ?? [:]
@@ -165,8 +165,8 @@ public enum ConfigLoader {
         switch node {
         case .mapping(let mapping):
             for (keyNode, value) in mapping {
-                guard let key = keyNode.string else {
-                    throw ConfigError(field: prefix.isEmpty ? "(file)" : prefix, source: name, reason: "keys must be strings")
+                guard let key = keyNode.string, !key.isEmpty else {
+                    throw ConfigError(field: prefix.isEmpty ? "(file)" : prefix, source: name, reason: "keys must be non-empty strings")
                 }
                 let path = prefix.isEmpty ? key : prefix + "." + key
                 try flatten(value, prefix: path, name: name, into: &contents)

@@ -136,10 +136,14 @@ public struct MetricStore: Sendable {
         // Every new value is worked out before anything is stored: a line whose finite values would
         // take the series to ±Inf or NaN is refused whole.
         switch target.action {
-        case .counterAdd, .summarySum:
+        case .counterAdd:
             var total = series.value[s]
-            let factor = target.action == .counterAdd ? scale / metric.sampleRate : scale
-            for v in valueScratch { total += v.value * factor }
+            for v in valueScratch { total += v.value * scale / metric.sampleRate }
+            guard total.isFinite else { return refuse(.valueOverflow) }
+            series.value[s] = total
+        case .summarySum:
+            var total = series.value[s]
+            for v in valueScratch { total += v.value * scale }
             guard total.isFinite else { return refuse(.valueOverflow) }
             series.value[s] = total
         case .counterSet, .gaugeSet:
@@ -157,8 +161,11 @@ public struct MetricStore: Sendable {
             // The parser bounds the rate below (`StatsDParser.minSampleRate`): at most 10^6 repeats.
             let repeats = max(1, (1 / metric.sampleRate).rounded(.down))
             var sum = series.value[s]
-            for v in valueScratch { sum += v.value * scale * repeats }
-            let count = series.observations[s] + repeats * Double(valueScratch.count)
+            var count = series.observations[s]
+            for v in valueScratch {
+                sum += v.value * scale * repeats
+                count += repeats
+            }
             guard sum.isFinite, count.isFinite else { return refuse(.valueOverflow) }
             series.value[s] = sum
             series.observations[s] = count

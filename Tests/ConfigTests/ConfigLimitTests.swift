@@ -84,3 +84,15 @@ import Testing
         #expect(loadError(file: list)?.field == "alert.webhook-url[1]")
     }
 }
+
+/// What the config fuzzer found: errors that named no field.
+@Suite struct ConfigFuzzFindingsTests {
+    @Test func anEmptyFlagNameOrKeyIsNamed() throws {
+        let flag = try #require(loadError(flags: ["": ":m"]))
+        #expect(flag.field == "(flag)" && flag.reason == "an empty flag name")
+        let key = try #require(loadError(file: (name: "x.yml", contents: "\"\": 1\n")))
+        #expect(key.field == "(file)" && key.reason.contains("non-empty"))
+        let nested = try #require(loadError(file: (name: "x.yml", contents: "statsd: {\"\": 1}\n")))
+        #expect(nested.field == "statsd")
+    }
+}
