@@ -22,19 +22,25 @@ enum TCPConnect {
         }
     }
 
+    /// This process out of descriptors or memory: says nothing about the peer.
+    static let localResourceErrors: Set<Int32> = [EMFILE, ENFILE, ENOBUFS, ENOMEM]
+
     /// A connected non-blocking socket (the caller closes it), or why there is none.
     static func open(_ address: HostPort, deadline: Int64) -> Result<Int32, Failure> {
         let resolved: SocketAddress
         do {
             resolved = try SocketAddress.resolve(address, socketType: BW_SOCK_STREAM, passive: false)
         } catch {
+            // A name lookup needs a socket too.
+            if let code = (error as? SystemError)?.code, localResourceErrors.contains(code) {
+                return .failure(.noLocalResources(String(cString: strerror(code))))
+            }
             return .failure(.unresolvable(address.host))
         }
         let fd = socket(resolved.family, BW_SOCK_STREAM | BW_SOCK_CLOEXEC | BW_SOCK_NONBLOCK, 0)
         guard fd >= 0 else {
             let code = errno
-            // Out of descriptors or memory here says nothing about the peer.
-            if [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(code) { return .failure(.noLocalResources(String(cString: strerror(code)))) }
+            if localResourceErrors.contains(code) { return .failure(.noLocalResources(String(cString: strerror(code)))) }
             return .failure(.system(SystemError("socket", code: code).description))
         }
         if resolved.withSockaddr({ connect(fd, $0, $1) }) == 0 { return .success(fd) }

@@ -55,6 +55,8 @@ public enum HealthEvaluator {
             waitingFor.append("StatsD")
         }
         // Values are judged only while fresh: a silent replica's last sample says nothing about now.
+        // Every value is a whole number within its signal's `validRange` (checked when recorded), so the
+        // conversions to Int below cannot trap.
         if fresh, let heard {
             if let status = heard[.status], status != 0 {
                 reasons.append(Reason(.abnormal, "replica_status \(Int(status)) (\(ReplicaState.statusName(Int(status))))"))

@@ -46,11 +46,7 @@ import Testing
                 try agent.send(datagram)
                 sent += 1
             }
-            var samples: [String: Double] = [:]
-            for _ in 0..<100 where samples["beetlewatch_statsd_datagrams_total"] != sent {
-                try await Task.sleep(for: .milliseconds(20))
-                samples = try await agent.samples()
-            }
+            let samples = try await agent.samples { $0["beetlewatch_statsd_datagrams_total"] == sent }
             #expect(agent.process.isRunning, "\(crasher.name): the agent died")
             #expect(samples["beetlewatch_statsd_datagrams_total"] == sent, "\(crasher.name)")
             #expect(samples[crasher.counter] == crasher.expected, "\(crasher.name): \(crasher.counter)")
@@ -105,10 +101,7 @@ import Testing
         #expect(after - before < 20_000, "resident memory grew \(after - before) KiB")
         #expect(page.utf8.count < 1_000_000)
         // Past the TTL the forged clusters are gone, and no webhook ever named one.
-        for _ in 0..<100 where samples["beetlewatch_statsd_unwatched_clusters"] != 0 {
-            try await Task.sleep(for: .milliseconds(100))
-            samples = try await agent.samples()
-        }
+        samples = try await agent.samples(within: 10) { $0["beetlewatch_statsd_unwatched_clusters"] == 0 }
         #expect(samples["beetlewatch_statsd_unwatched_clusters"] == 0)
         let forged = recorder.received.filter { String(decoding: $0.body, as: UTF8.self).contains(String(format: "%032x", 1)) }
         #expect(forged.isEmpty, "\(forged.count) webhooks named a forged cluster")
@@ -134,15 +127,28 @@ import Testing
         try await agent.waitUntilServing()
         try file.write("probe: {interval: 2562047h}\n")
         agent.signal(SIGHUP)
-        var samples: [String: Double] = [:]
-        for _ in 0..<100 where samples["beetlewatch_config_reloads_total"] != 1 {
-            try await Task.sleep(for: .milliseconds(50))
-            samples = try await agent.samples()
-        }
+        let samples = try await agent.samples { $0["beetlewatch_config_reloads_total"] == 1 }
         #expect(samples["beetlewatch_config_last_reload_successful"] == 0)
         try await Task.sleep(for: .milliseconds(1500))
         #expect(agent.process.isRunning)
         #expect(agent.terminate().status == 0)
+    }
+
+    /// A cluster given by flag and file (the file's entry was once dropped silently), and an address item
+    /// that is a mapping (once dropped, watching two replicas of three): the start stops, naming both.
+    @Test func ambiguousClustersStopTheStart() throws {
+        let file = ReloadableConfig()
+        defer { file.remove() }
+        try file.write("tigerbeetle:\n  clusters:\n    - {cluster: 0, addresses: \"4001,4002,4003\"}\n")
+        let twice = try BeetlewatchBinary.run(["run", "--config.file", file.path, "--tigerbeetle.cluster", "0", "--tigerbeetle.addresses", "3001,3002,3003",
+                                               "--web.listen-address", "127.0.0.1:0", "--statsd.listen-udp", "127.0.0.1:0"])
+        #expect(twice.status == 2)
+        #expect(twice.stderr.contains("--tigerbeetle.cluster and \(file.path): tigerbeetle.clusters[0]") && twice.stderr.contains("defined twice"),
+                "\(twice.stderr)")
+        try file.write("tigerbeetle:\n  clusters:\n    - {cluster: 1, addresses: [39001, {a: b}, 39002]}\n")
+        let item = try BeetlewatchBinary.run(["run", "--config.file", file.path, "--web.listen-address", "127.0.0.1:0", "--statsd.listen-udp", "127.0.0.1:0"])
+        #expect(item.status == 2)
+        #expect(item.stderr.contains("tigerbeetle.clusters[0].addresses[1]"), "\(item.stderr)")
     }
 
     static func residentKiB(_ pid: Int32) throws -> Int {

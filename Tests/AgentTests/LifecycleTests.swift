@@ -57,6 +57,16 @@ final class RunningBeetlewatch {
         PrometheusText.samples(try await HTTPTestClient.request(base + "/metrics").body)
     }
 
+    /// Scrapes every 50 ms until `done` holds, for `seconds` at most; the last page's samples.
+    func samples(within seconds: Int = 5, until done: ([String: Double]) -> Bool) async throws -> [String: Double] {
+        var samples = try await samples()
+        for _ in 0..<(seconds * 20) where !done(samples) {
+            try await Task.sleep(for: .milliseconds(50))
+            samples = try await self.samples()
+        }
+        return samples
+    }
+
     func send(_ datagram: String) throws {
         try StatsDSender(to: HostPort(host: "127.0.0.1", port: statsdPort)).send(Array(datagram.utf8))
     }
@@ -102,11 +112,7 @@ final class RunningBeetlewatch {
 
         try file.write("probe: {interval: fast}\n")
         agent.signal(SIGHUP)
-        var samples: [String: Double] = [:]
-        for _ in 0..<100 where samples["beetlewatch_config_reloads_total"] != 2 {
-            try await Task.sleep(for: .milliseconds(50))
-            samples = try await agent.samples()
-        }
+        let samples = try await agent.samples { $0["beetlewatch_config_reloads_total"] == 2 }
         #expect(samples["beetlewatch_config_last_reload_successful"] == 0)
         #expect(agent.process.isRunning)
         #expect(try await HTTPTestClient.request(agent.base + "/api/v1/status").body.contains(clusterTwo), "the old configuration stays")
