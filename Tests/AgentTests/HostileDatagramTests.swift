@@ -90,15 +90,20 @@ import Testing
             samples = try await agent.samples()
         }
         let after = try Self.residentKiB(agent.process.processIdentifier)
+        // Idle after the flood (once 15,000 clusters were evaluated every second: a whole core).
+        let cpuBefore = try Self.cpuSeconds(agent.process.processIdentifier)
+        try await Task.sleep(for: .seconds(2))
+        let idleCPU = try Self.cpuSeconds(agent.process.processIdentifier) - cpuBefore
         let start = Date()
         let page = try await HTTPTestClient.request(agent.base + "/metrics").body
         let scrape = Date().timeIntervalSince(start)
         let ignored = samples["beetlewatch_statsd_replica_lines_ignored_total{reason=\"unwatched_cluster_limit\"}"] ?? 0
-        print("forged-cluster flood: \(Int(processed)) datagrams processed, \(Int(ignored)) ignored at the limit; RSS \(before) → \(after) KiB; /metrics \(page.utf8.count) bytes in \(String(format: "%.1f", scrape * 1000)) ms")
+        print("forged-cluster flood: \(Int(processed)) datagrams processed, \(Int(ignored)) ignored at the limit; RSS \(before) → \(after) KiB; idle CPU \(String(format: "%.0f", idleCPU / 2 * 100))% of a core; /metrics \(page.utf8.count) bytes in \(String(format: "%.1f", scrape * 1000)) ms")
         #expect(processed > 10_000)
         #expect(samples["beetlewatch_statsd_unwatched_clusters"] == 16)
         #expect(ignored == processed - 16)
         #expect(after - before < 20_000, "resident memory grew \(after - before) KiB")
+        #expect(idleCPU < 0.5, "\(idleCPU) s of CPU in 2 s idle")
         #expect(page.utf8.count < 1_000_000)
         // Past the TTL the forged clusters are gone, and no webhook ever named one.
         samples = try await agent.samples(within: 10) { $0["beetlewatch_statsd_unwatched_clusters"] == 0 }
@@ -149,6 +154,14 @@ import Testing
         let item = try BeetlewatchBinary.run(["run", "--config.file", file.path, "--web.listen-address", "127.0.0.1:0", "--statsd.listen-udp", "127.0.0.1:0"])
         #expect(item.status == 2)
         #expect(item.stderr.contains("tigerbeetle.clusters[0].addresses[1]"), "\(item.stderr)")
+    }
+
+    /// User and system CPU time the process has used, in seconds (/proc/PID/stat, clock ticks of 1/100 s).
+    static func cpuSeconds(_ pid: Int32) throws -> Double {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+        let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+        return (Double(fields[11]) ?? 0) / 100 + (Double(fields[12]) ?? 0) / 100
     }
 
     static func residentKiB(_ pid: Int32) throws -> Int {
