@@ -76,6 +76,7 @@ import Testing
         try await agent.waitUntilServing()
         let before = try Self.residentKiB(agent.process.processIdentifier)
         let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort))
+        let floodStart = Date()
         for n in 1...15_000 {
             let id = String(format: "%032x", n)
             try sender.send(Array("tb.replica_status:1|g|#cluster:\(id),replica:0".utf8))
@@ -101,7 +102,9 @@ import Testing
         print("forged-cluster flood: \(Int(processed)) datagrams processed, \(Int(ignored)) ignored at the limit; RSS \(before) → \(after) KiB; idle CPU \(String(format: "%.0f", idleCPU / 2 * 100))% of a core; /metrics \(page.utf8.count) bytes in \(String(format: "%.1f", scrape * 1000)) ms")
         #expect(processed > 10_000)
         #expect(samples["beetlewatch_statsd_unwatched_clusters"] == 16)
-        #expect(ignored == processed - 16)
+        // 16 tracked at a time; on a loaded machine the flood outlasts the 3 s TTL, and expired ones make room.
+        let ttlWindows = 1 + Int(Date().timeIntervalSince(floodStart) / 3)
+        #expect(ignored >= processed - Double(16 * ttlWindows) && ignored < processed)
         #expect(after - before < 20_000, "resident memory grew \(after - before) KiB")
         #expect(idleCPU < 0.5, "\(idleCPU) s of CPU in 2 s idle")
         #expect(page.utf8.count < 1_000_000)
