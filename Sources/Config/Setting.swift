@@ -76,12 +76,10 @@ public struct Setting: Sendable {
             config.statsdTTL = try ValueParsers.duration(value, in: Ranges.ttl, zeroAllowed: true)
         },
         Setting("statsd.max-tags", "64", "Lines with more DogStatsD tags than this are rejected (too_many_tags).") { config, value throws(ReasonError) in
-            guard let n = Int(value.trimmingWhitespace()), n >= 1, n <= 10_000 else { throw ReasonError("must be a whole number from 1 to 10000, got \(value)") }
-            config.statsdMaxTags = n
+            config.statsdMaxTags = try ValueParsers.integer(value, in: 1...10_000)
         },
         Setting("limits.max-series", "500000", "Beyond this many live series, lines that would create a new one are refused and counted (beetlewatch_series_refused_total); existing series keep updating.") { config, value throws(ReasonError) in
-            guard let n = Int(value.trimmingWhitespace()), n >= 1, n <= 100_000_000 else { throw ReasonError("must be a whole number from 1 to 100000000, got \(value)") }
-            config.limitsMaxSeries = n
+            config.limitsMaxSeries = try ValueParsers.integer(value, in: 1...100_000_000)
         },
         Setting("limits.max-unwatched-clusters", "16", "Clusters heard from but not watched whose replicas are tracked at most (\(Ranges.maxUnwatchedClusters.lowerBound) to \(Ranges.maxUnwatchedClusters.upperBound)); lines of further ones are kept as ordinary metrics and counted (beetlewatch_statsd_replica_lines_ignored_total).") { config, value throws(ReasonError) in
             config.limitsMaxUnwatchedClusters = try ValueParsers.integer(value, in: Ranges.maxUnwatchedClusters)
