@@ -71,7 +71,7 @@ import Testing
         let recorder = WebhookRecorder()
         defer { replicas.forEach { $0.close() }; recorder.close() }
         let agent = try RunningBeetlewatch(["--tigerbeetle.cluster", "0", "--tigerbeetle.addresses", replicas.map(\.address).joined(separator: ","),
-                                            "--limits.max-series", "1000", "--statsd.ttl", "3s",
+                                            "--limits.max-series", "1000", "--statsd.ttl", "10s",
                                             "--alert.webhook-url", "http://127.0.0.1:\(recorder.port)/"])
         try await agent.waitUntilServing()
         let before = try Self.residentKiB(agent.process.processIdentifier)
@@ -102,14 +102,14 @@ import Testing
         print("forged-cluster flood: \(Int(processed)) datagrams processed, \(Int(ignored)) ignored at the limit; RSS \(before) → \(after) KiB; idle CPU \(String(format: "%.0f", idleCPU / 2 * 100))% of a core; /metrics \(page.utf8.count) bytes in \(String(format: "%.1f", scrape * 1000)) ms")
         #expect(processed > 10_000)
         #expect(samples["beetlewatch_statsd_unwatched_clusters"] == 16)
-        // 16 tracked at a time; on a loaded machine the flood outlasts the 3 s TTL, and expired ones make room.
-        let ttlWindows = 1 + Int(Date().timeIntervalSince(floodStart) / 3)
+        // 16 tracked at a time; on a loaded machine the flood may outlast the 10 s TTL, and expired ones make room.
+        let ttlWindows = 1 + Int(Date().timeIntervalSince(floodStart) / 10)
         #expect(ignored >= processed - Double(16 * ttlWindows) && ignored < processed)
         #expect(after - before < 20_000, "resident memory grew \(after - before) KiB")
         #expect(idleCPU < 0.5, "\(idleCPU) s of CPU in 2 s idle")
         #expect(page.utf8.count < 1_000_000)
         // Past the TTL the forged clusters are gone, and no webhook ever named one.
-        samples = try await agent.samples(within: 10) { $0["beetlewatch_statsd_unwatched_clusters"] == 0 }
+        samples = try await agent.samples(within: 20) { $0["beetlewatch_statsd_unwatched_clusters"] == 0 }
         #expect(samples["beetlewatch_statsd_unwatched_clusters"] == 0)
         let forged = recorder.received.filter { String(decoding: $0.body, as: UTF8.self).contains(String(format: "%032x", 1)) }
         #expect(forged.isEmpty, "\(forged.count) webhooks named a forged cluster")
@@ -187,13 +187,20 @@ import Testing
         let log = try String(contentsOf: agent.log, encoding: .utf8)
         #expect(log.contains("open-file limit is lower than beetlewatch may need"), "\(log)")
         try await Task.sleep(for: .milliseconds(500))
-        // Hold connections until the agent has no descriptor left, for a second of probes.
-        var held: [Int32] = []
-        for _ in 0..<80 {
-            let fd = loopbackConnection(to: agent.webPort, from: "127.0.0.\(1 + held.count % 4)", receiveTimeout: 1)
-            if fd >= 0 { held.append(fd) }
+        // Hold connections until the agent has no descriptor left, for a second and a half of probes. Connects the
+        // agent cannot accept wait in its backlog: made from a thread of their own, not from the test runner's few.
+        let port = agent.webPort
+        let held: [Int32] = await withCheckedContinuation { done in
+            Thread {
+                var held: [Int32] = []
+                for i in 0..<80 {
+                    let fd = loopbackConnection(to: port, from: "127.0.0.\(1 + i % 4)", receiveTimeout: 1)
+                    if fd >= 0 { held.append(fd) }
+                }
+                usleep(1_500_000)
+                done.resume(returning: held)
+            }.start()
         }
-        try await Task.sleep(for: .milliseconds(1500))
         held.forEach { close($0) }
         var samples: [String: Double] = [:]
         for _ in 0..<100 where samples["beetlewatch_probe_local_errors_total"] == nil {
