@@ -19,6 +19,8 @@ let package = Package(
         .target(name: "Exposition", dependencies: ["MetricStore"]),
         .target(name: "Health", dependencies: ["MetricStore", "Exposition"]),
         .target(name: "Alerting", dependencies: ["Health", "MetricStore", "Exposition"]),
+        // TigerBeetle's wire protocol: the checksum, the one request beetlewatch sends (ping_client), replies.
+        .target(name: "VSR"),
         .target(name: "Config", dependencies: ["MetricStore", "Health", "Alerting", .product(name: "Yams", package: "Yams")]),
         // libmicrohttpd, wrapped with a small C shim for its variadic start function.
         .systemLibrary(
@@ -51,6 +53,7 @@ let package = Package(
         // Test helpers: the shared fixtures, an independent oracle for the capture, promtool.
         .target(name: "TestSupport", dependencies: ["MetricStore", "Health", "Agent", "Config", .product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
         .testTarget(name: "StatsDTests", dependencies: ["StatsD"]),
+        .testTarget(name: "VSRTests", dependencies: ["VSR"]),
         .testTarget(name: "MetricStoreTests", dependencies: ["MetricStore", "StatsD", "TestSupport"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "MetricStore", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HealthTests", dependencies: ["Health", "MetricStore", "TestSupport"]),
