@@ -16,7 +16,8 @@ public enum ConfigLoader {
     public static func load(flags: [String: String], environment: [String: String],
                             file: (name: String, contents: String)?) throws(ConfigError) -> AgentConfig {
         for key in flags.keys where Setting.named(key) == nil {
-            throw ConfigError(field: key.isEmpty ? "(flag)" : key, source: "--\(key)", reason: key.isEmpty ? "an empty flag name" : "unknown flag")
+            throw ConfigError(field: key.isEmpty ? "(flag)" : key, source: "--\(key)",
+                              reason: key.isEmpty ? "an empty flag name" : "unknown flag")
         }
         let parsedFile = try file.map { file throws(ConfigError) in try flatten(yaml: file.contents, name: file.name) }
         let fileValues = parsedFile?.values ?? [:]
@@ -54,7 +55,8 @@ public enum ConfigLoader {
         }
         if let file, let decimal = config.tigerBeetleCluster, let id = try? TigerBeetleCluster.hexID(decimal: decimal),
            let i = config.fileClusters.firstIndex(where: { $0.id == id }) {
-            throw ConfigError(field: "tigerbeetle.cluster", source: "\(sources["tigerbeetle.cluster"] ?? "configuration") and \(file.name): \(clustersKey)[\(i)]",
+            let flagSource = sources["tigerbeetle.cluster"] ?? "configuration"
+            throw ConfigError(field: "tigerbeetle.cluster", source: "\(flagSource) and \(file.name): \(clustersKey)[\(i)]",
                               reason: "cluster \(decimal) is defined twice; define it in one place")
         }
         return config

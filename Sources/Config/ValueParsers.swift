@@ -49,8 +49,9 @@ public enum ValueParsers {
     public static func format(_ duration: Duration) -> String {
         let ns = duration.nanoseconds
         if ns == 0 { return "0" }
-        for (unit, size) in [("d", Int64(86_400_000_000_000)), ("h", 3_600_000_000_000), ("m", 60_000_000_000), ("s", 1_000_000_000), ("ms", 1_000_000)]
-        where ns % size == 0 {
+        let units: [(String, Int64)] = [("d", 86_400_000_000_000), ("h", 3_600_000_000_000), ("m", 60_000_000_000),
+                                        ("s", 1_000_000_000), ("ms", 1_000_000)]
+        for (unit, size) in units where ns % size == 0 {
             return "\(ns / size)\(unit)"
         }
         return "\(ns)ns"
