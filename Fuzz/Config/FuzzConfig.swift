@@ -49,13 +49,13 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     _ = now - config.statsdTTLNanoseconds - config.statsdStaleAfter.nanoseconds
     for receiver in config.receivers {
         _ = now + receiver.timeout + receiver.repeatInterval
-        precondition(ValueParsersCheck.isURL(receiver.url))
+        precondition(isCheckedURL(receiver.url))
     }
     for rule in AlertName.allCases {
         let settings = config.alertRules[rule]
         _ = now + settings.forDuration + (settings.window ?? 0)
     }
-    for url in config.alertmanagerURLs { precondition(ValueParsersCheck.isURL(url)) }
+    for url in config.alertmanagerURLs { precondition(isCheckedURL(url)) }
     precondition(config.watchedClusters.allSatisfy { (1...6).contains($0.addresses.count) && $0.id.utf8.count == 32 })
     _ = config.alertsOnUnwatchedClusters
     _ = config.restartOnlyChanges(comparedTo: AgentConfig())
@@ -63,8 +63,6 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 }
 
 /// Every URL the agent will connect to parses with a host and a port in range (AlertLoop unwraps it).
-enum ValueParsersCheck {
-    static func isURL(_ text: String) -> Bool {
-        (try? ValueParsers.url(text)) == text
-    }
+func isCheckedURL(_ text: String) -> Bool {
+    (try? ValueParsers.url(text)) == text
 }

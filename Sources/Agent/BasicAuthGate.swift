@@ -1,4 +1,5 @@
 import CCrypt
+import Exposition
 import Foundation
 import Synchronization
 
@@ -18,8 +19,8 @@ final class BasicAuthGate: HTTPHandler {
     /// (~70 ms each) and the others keep answering `/health` and verified scrapes.
     private let checking = Atomic<Int>(0)
     static let maxConcurrentChecks = 1
-    /// Refused logins by reason (`ServerMetrics.authFailureReasons`).
-    private let failures = Mutex<[String: UInt64]>([:])
+    /// Refused logins, by reason.
+    private let failures = Mutex<[AuthFailure: UInt64]>([:])
     private let clock: @Sendable () -> Int64
     /// user, password and hash of credentials that verified (bounded; cleared when the users change).
     private let accepted = Mutex<Set<[String]>>([])
@@ -34,7 +35,7 @@ final class BasicAuthGate: HTTPHandler {
         self.clock = clock
     }
 
-    var authFailures: [String: UInt64] { failures.withLock { $0 } }
+    var authFailures: [AuthFailure: UInt64] { failures.withLock { $0 } }
 
     /// Replaces the users and the exempt paths (on start and on reload). No users: no authentication.
     func update(users: [String: String], exemptPaths: [String]) {
@@ -53,12 +54,12 @@ final class BasicAuthGate: HTTPHandler {
         if accepted.withLock({ $0.contains(key) }) { return inner.handle(request) }
         // A check costs bcrypt: not for an address that keeps failing, and one at a time.
         if throttle.withLock({ $0.isThrottled(request.client, now: clock()) }) {
-            count("throttled")
+            count(.throttled)
             return HTTPResponse(status: 429, text: "Too Many Requests: too many failed logins from this address; try again in 10 s\n")
         }
         guard checking.add(1, ordering: .acquiring).newValue <= Self.maxConcurrentChecks else {
             checking.subtract(1, ordering: .releasing)
-            count("busy")
+            count(.busy)
             return HTTPResponse(status: 429, text: "Too Many Requests: another login is being checked; try again\n")
         }
         let verified = verify(key, password: password, hash: hash, known: current.users[user] != nil)
@@ -68,11 +69,11 @@ final class BasicAuthGate: HTTPHandler {
             return inner.handle(request)
         }
         throttle.withLock { $0.recordFailure(request.client, now: clock()) }
-        count("invalid_credentials")
+        count(.invalidCredentials)
         return unauthorized
     }
 
-    private func count(_ reason: String) {
+    private func count(_ reason: AuthFailure) {
         failures.withLock { $0[reason, default: 0] += 1 }
     }
 

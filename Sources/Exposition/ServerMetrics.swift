@@ -1,5 +1,14 @@
 import MetricStore
 
+/// Why a basic-auth login was refused; the raw value is the `reason` label.
+public enum AuthFailure: String, Sendable, CaseIterable {
+    case invalidCredentials = "invalid_credentials"
+    /// Five failures from the address within 10 s: refused without a check.
+    case throttled
+    /// Another login was being checked.
+    case busy
+}
+
 /// What the HTTP server and the prober count about themselves.
 public struct ServerStats: Sendable, Equatable {
     /// Requests answered by the handlers, by status code.
@@ -8,8 +17,8 @@ public struct ServerStats: Sendable, Equatable {
     public var connectionsClosed: UInt64 = 0
     /// Requests refused 400 before their body for an ambiguous length (request smuggling).
     public var ambiguousRequests: UInt64 = 0
-    /// Failed basic-auth logins, by reason (`invalid_credentials`, `throttled`, `busy`).
-    public var authFailures: [String: UInt64] = [:]
+    /// Refused basic-auth logins, by reason.
+    public var authFailures: [AuthFailure: UInt64] = [:]
     /// Probes not made because this process was out of file descriptors or memory (not the replica's fault).
     public var probeLocalErrors: UInt64 = 0
 
@@ -18,8 +27,6 @@ public struct ServerStats: Sendable, Equatable {
 
 /// beetlewatch's own HTTP server and prober, as Prometheus families.
 public enum ServerMetrics {
-    public static let authFailureReasons = ["invalid_credentials", "throttled", "busy"]
-
     public static func families(_ stats: ServerStats) -> [StaticFamily] {
         [
             StaticFamily(name: "beetlewatch_http_requests_total", help: "HTTP requests answered, by status code.", type: .counter,
@@ -34,7 +41,7 @@ public enum ServerMetrics {
             StaticFamily(name: "beetlewatch_http_auth_failures_total",
                          help: "Basic-auth logins refused: invalid_credentials, throttled (too many failures from the address), busy (another login being checked).",
                          type: .counter,
-                         samples: authFailureReasons.map { (LabelSet([("reason", $0)]), Double(stats.authFailures[$0] ?? 0)) }),
+                         samples: AuthFailure.allCases.map { (LabelSet([("reason", $0.rawValue)]), Double(stats.authFailures[$0] ?? 0)) }),
             StaticFamily(name: "beetlewatch_probe_local_errors_total",
                          help: "Probes not made because beetlewatch itself was out of file descriptors or memory; the replica's last result stands.",
                          type: .counter, value: Double(stats.probeLocalErrors)),

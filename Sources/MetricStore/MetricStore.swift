@@ -133,50 +133,40 @@ public struct MetricStore: Sendable {
         }
         let s = Int(target.series)
         let scale = target.scale
-        // Every new value is worked out before anything is stored: a line whose finite values would
-        // take the series to ±Inf or NaN is refused whole.
+        // The new value and count are worked out first: a line whose finite values would take the series
+        // to ±Inf or NaN is refused whole, and the series keeps what it had.
+        var value = series.value[s]
+        var count = series.observations[s]
         switch target.action {
         case .counterAdd:
-            var total = series.value[s]
-            for v in valueScratch { total += v.value * scale / metric.sampleRate }
-            guard total.isFinite else { return refuse(.valueOverflow) }
-            series.value[s] = total
+            for v in valueScratch { value += v.value * scale / metric.sampleRate }
         case .summarySum:
-            var total = series.value[s]
-            for v in valueScratch { total += v.value * scale }
-            guard total.isFinite else { return refuse(.valueOverflow) }
-            series.value[s] = total
+            for v in valueScratch { value += v.value * scale }
         case .counterSet, .gaugeSet:
-            let value = valueScratch[valueScratch.count - 1].value * scale
-            guard value.isFinite else { return refuse(.valueOverflow) }
-            series.value[s] = value
+            value = valueScratch[valueScratch.count - 1].value * scale
         case .gaugeSetOrDelta:
-            var value = series.value[s]
             for v in valueScratch {
                 if v.signed { value += v.value * scale } else { value = v.value * scale }
             }
-            guard value.isFinite else { return refuse(.valueOverflow) }
-            series.value[s] = value
         case .observe:
             // The parser bounds the rate below (`StatsDParser.minSampleRate`): at most 10^6 repeats.
             let repeats = max(1, (1 / metric.sampleRate).rounded(.down))
-            var sum = series.value[s]
-            var count = series.observations[s]
             for v in valueScratch {
-                sum += v.value * scale * repeats
+                value += v.value * scale * repeats
                 count += repeats
             }
-            guard sum.isFinite, count.isFinite else { return refuse(.valueOverflow) }
-            series.value[s] = sum
-            series.observations[s] = count
         case .summaryCount:
-            var count = series.observations[s]
             for v in valueScratch { count += v.value }
-            guard count.isFinite else { return refuse(.valueOverflow) }
-            series.observations[s] = count
         case .setAdd:
             addSetMembers(metric.rawValues, series: target.series)
+            value = series.value[s]
         }
+        guard value.isFinite, count.isFinite else {
+            stats.count(.valueOverflow)
+            return
+        }
+        series.value[s] = value
+        series.observations[s] = count
         series.updated[s] = now
         stats.lines += 1
         stats.tagsDropped += UInt64(target.droppedTags)
@@ -195,10 +185,6 @@ public struct MetricStore: Sendable {
                 signals.record(signal, value: last.value, slot: target.replica)
             }
         }
-    }
-
-    private mutating func refuse(_ reason: ParseError) {
-        stats.count(reason)
     }
 
     private mutating func addSetMembers(_ raw: UnsafeRawBufferPointer, series s: Int32) {

@@ -142,8 +142,8 @@ public struct TigerBeetleSignals: Sendable {
     public private(set) var maxUnwatchedClusters: Int
     /// Values refused, indexed `signal.rawValue * InvalidSignalReason.allCases.count + reason`.
     public private(set) var invalid: [UInt64] = Array(repeating: 0, count: ReplicaSignal.allCases.count * InvalidSignalReason.allCases.count)
-    /// Replicas in each tracked cluster that is not watched.
-    private var unwatchedReplicas: [String: Int] = [:]
+    /// The tracked clusters that are not watched.
+    private var unwatched: Set<String> = []
     private var index: [ReplicaKey: Int32] = [:]
 
     public init(watched: Set<String> = [], maxUnwatchedClusters: Int = 16) {
@@ -152,7 +152,7 @@ public struct TigerBeetleSignals: Sendable {
     }
 
     /// The number of tracked clusters that are not watched.
-    public var unwatchedClusterCount: Int { unwatchedReplicas.count }
+    public var unwatchedClusterCount: Int { unwatched.count }
 
     /// How many values of `signal` were refused for `reason`.
     public func invalidCount(_ signal: ReplicaSignal, _ reason: InvalidSignalReason) -> UInt64 {
@@ -167,13 +167,9 @@ public struct TigerBeetleSignals: Sendable {
     /// and the unwatched clusters are at their limit.
     mutating func slot(for key: ReplicaKey) -> Result<Int32, ReplicaLineIgnored> {
         if let slot = index[key] { return .success(slot) }
-        if !watched.contains(key.cluster) {
-            if let count = unwatchedReplicas[key.cluster] {
-                unwatchedReplicas[key.cluster] = count + 1
-            } else {
-                guard unwatchedReplicas.count < maxUnwatchedClusters else { return .failure(.unwatchedClusterLimit) }
-                unwatchedReplicas[key.cluster] = 1
-            }
+        if !watched.contains(key.cluster) && !unwatched.contains(key.cluster) {
+            guard unwatched.count < maxUnwatchedClusters else { return .failure(.unwatchedClusterLimit) }
+            unwatched.insert(key.cluster)
         }
         let slot = Int32(keys.count)
         keys.append(key)
@@ -213,28 +209,29 @@ public struct TigerBeetleSignals: Sendable {
     }
 
     /// Changes which clusters are watched (start-up, reload). A cluster that stops being watched is
-    /// tracked as unwatched (beyond the limit it is dropped); returns whether slots changed.
-    @discardableResult
-    mutating func watch(_ clusters: Set<String>, maxUnwatchedClusters: Int) -> Bool {
+    /// tracked as unwatched; beyond the limit, the least recently heard ones are dropped.
+    mutating func watch(_ clusters: Set<String>, maxUnwatchedClusters: Int) {
         watched = clusters
         self.maxUnwatchedClusters = max(0, maxUnwatchedClusters)
-        var counts: [String: Int] = [:]
-        for key in keys where !clusters.contains(key.cluster) { counts[key.cluster, default: 0] += 1 }
-        unwatchedReplicas = counts
-        guard counts.count > self.maxUnwatchedClusters else { return false }
-        // Over the limit: keep the most recently heard unwatched clusters.
+        recountUnwatched()
+        guard unwatched.count > self.maxUnwatchedClusters else { return }
         var lastHeard: [String: Int64] = [:]
-        for (key, replica) in zip(keys, replicas) where counts[key.cluster] != nil {
+        for (key, replica) in zip(keys, replicas) where unwatched.contains(key.cluster) {
             lastHeard[key.cluster] = max(lastHeard[key.cluster] ?? .min, replica.lastSeen)
         }
         let keep = Set(lastHeard.sorted { ($0.value, $0.key) > ($1.value, $1.key) }.prefix(self.maxUnwatchedClusters).map(\.key))
-        return remove { !clusters.contains($0.key.cluster) && !keep.contains($0.key.cluster) }
+        remove { !clusters.contains($0.key.cluster) && !keep.contains($0.key.cluster) }
+    }
+
+    private mutating func recountUnwatched() {
+        let watched = watched
+        unwatched = Set(keys.map(\.cluster).filter { !watched.contains($0) })
     }
 
     /// Forgets replicas of unwatched clusters not heard from for longer than `ttl` (ns; 0 = never).
     /// Returns whether any went (slots change: cached slots must be dropped).
     mutating func expireUnwatched(now: Int64, ttl: Int64) -> Bool {
-        guard ttl > 0, !unwatchedReplicas.isEmpty else { return false }
+        guard ttl > 0, !unwatched.isEmpty else { return false }
         let watched = watched
         return remove { entry in
             !watched.contains(entry.key.cluster) && now.subtractingReportingOverflow(entry.signals.lastSeen).partialValue > ttl
@@ -242,6 +239,7 @@ public struct TigerBeetleSignals: Sendable {
     }
 
     /// Removes the replicas `gone` picks and compacts the slots; returns whether any went.
+    @discardableResult
     private mutating func remove(where gone: ((key: ReplicaKey, signals: ReplicaSignals)) -> Bool) -> Bool {
         var newKeys: [ReplicaKey] = []
         var newReplicas: [ReplicaSignals] = []
@@ -253,9 +251,7 @@ public struct TigerBeetleSignals: Sendable {
         keys = newKeys
         replicas = newReplicas
         index = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, Int32($0)) })
-        var counts: [String: Int] = [:]
-        for key in keys where !watched.contains(key.cluster) { counts[key.cluster, default: 0] += 1 }
-        unwatchedReplicas = counts
+        recountUnwatched()
         let live = Set(keys.map(\.cluster)).union(watched)
         clusters = clusters.filter { live.contains($0.key) }
         generation &+= 1

@@ -42,7 +42,7 @@ import Testing
             }
         }
         defer { slow.forEach { close($0) } }
-        let held = PrometheusText.samples(rawRequestBody(port: port))["beetlewatch_http_connections"] ?? 0
+        let held = scrape(port: port)["beetlewatch_http_connections"] ?? 0
         // The flood lasts 8 s whatever else the machine is doing (other suites run beside this one).
         let floodStart = Date()
         let floodEnd = floodStart.addingTimeInterval(8)
@@ -85,7 +85,7 @@ import Testing
         let health = rounds.map(\.health.seconds)
         let scrapes = rounds.map(\.scrape.seconds)
         let windows = 1 + Int(Date().timeIntervalSince(floodStart) / 10)
-        let page = PrometheusText.samples(rawRequestBody(port: port))
+        let page = scrape(port: port)
         func ms(_ values: [Double], _ q: Double) -> String { String(format: "%.1f", values.sorted()[Int(Double(values.count - 1) * q)] * 1000) }
         print("HTTP abuse: \(slow.count) slow connections made, \(Int(held)) open, bad logins answered \(statuses.withLock { $0 }); /health p50 \(ms(health, 0.5)) ms, max \(ms(health, 1)) ms; verified scrape p50 \(ms(scrapes, 0.5)) ms, max \(ms(scrapes, 1)) ms; auth failures \(page.filter { $0.key.hasPrefix("beetlewatch_http_auth_failures_total") })")
         // Under 100 ms; the slowest round is allowed a margin for a loaded CI machine (tests run side by side).
@@ -112,25 +112,14 @@ import Testing
         defer { _ = agent.terminate(); try? FileManager.default.removeItem(atPath: directory) }
         let answer = rawRequest(port: agent.webPort, request)
         #expect(answer.status == 400, "\(answer.head.prefix(80))")
-        let page = PrometheusText.samples(rawRequestBody(port: agent.webPort))
+        let page = scrape(port: agent.webPort)
         #expect(page["beetlewatch_http_ambiguous_requests_total"] == 1)
         // A plain request on a fresh connection is served as ever.
         #expect(rawRequest(port: agent.webPort, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status != 400)
     }
 
-    /// The /metrics body over a raw socket (with the scraper's login when needed).
-    func rawRequestBody(port: UInt16) -> String {
-        let fd = loopbackConnection(to: port)
-        defer { close(fd) }
-        _ = "GET /metrics HTTP/1.0\r\n\(Self.login)\r\n\r\n".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-        var all = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n <= 0 { break }
-            all += buffer[0..<n]
-        }
-        let text = String(decoding: all, as: UTF8.self)
-        return text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+    /// The /metrics page's samples, with the scraper's login.
+    func scrape(port: UInt16) -> [String: Double] {
+        PrometheusText.samples(rawRequest(port: port, "GET /metrics HTTP/1.0\r\n\(Self.login)\r\n\r\n").body)
     }
 }

@@ -28,23 +28,25 @@ func loopbackConnection(to port: UInt16, from source: String = "127.0.0.1", rece
     return fd
 }
 
-/// Sends `request` as is and reads the answer to its end: (status code or nil, head, seconds).
-func rawRequest(port: UInt16, _ request: String, from source: String = "127.0.0.1") -> (status: Int?, head: String, seconds: Double) {
+/// Sends `request` as is and reads the answer to its end: (status code or nil, head, body, seconds).
+func rawRequest(port: UInt16, _ request: String, from source: String = "127.0.0.1") -> (status: Int?, head: String, body: String, seconds: Double) {
     let start = Date()
     let fd = loopbackConnection(to: port, from: source)
-    guard fd >= 0 else { return (nil, "", Date().timeIntervalSince(start)) }
+    guard fd >= 0 else { return (nil, "", "", Date().timeIntervalSince(start)) }
     defer { close(fd) }
     _ = request.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
     var buffer = [UInt8](repeating: 0, count: 65536)
-    var head = [UInt8]()
+    var answer = [UInt8]()
     while true {
         let n = recv(fd, &buffer, buffer.count, 0)
         if n <= 0 { break }
-        if head.count < 512 { head += buffer[0..<min(n, 512 - head.count)] }
+        answer += buffer[0..<n]
     }
-    let text = String(decoding: head, as: UTF8.self)
-    let status = text.hasPrefix("HTTP/1.") ? Int(text.dropFirst(9).prefix(3)) : nil
-    return (status, text, Date().timeIntervalSince(start))
+    let text = String(decoding: answer, as: UTF8.self)
+    let split = text.range(of: "\r\n\r\n")
+    let head = split.map { String(text[..<$0.lowerBound]) } ?? text
+    let status = head.hasPrefix("HTTP/1.") ? Int(head.dropFirst(9).prefix(3)) : nil
+    return (status, head, split.map { String(text[$0.upperBound...]) } ?? "", Date().timeIntervalSince(start))
 }
 
 @Suite(.serialized, .timeLimit(.minutes(1))) struct HTTPHardeningTests {
