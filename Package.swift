@@ -21,7 +21,9 @@ let package = Package(
         .target(name: "Alerting", dependencies: ["Health", "MetricStore", "Exposition"]),
         // TigerBeetle's wire protocol: the checksum, the one request beetlewatch sends (ping_client), replies.
         .target(name: "VSR"),
-        .target(name: "Config", dependencies: ["MetricStore", "Health", "Alerting", .product(name: "Yams", package: "Yams")]),
+        // One replica's probe as a state machine (connect, ping, pong, hung, backoff) on virtual time.
+        .target(name: "Probe", dependencies: ["VSR", "Health"]),
+        .target(name: "Config", dependencies: ["MetricStore", "Health", "Alerting", "Probe", "VSR", .product(name: "Yams", package: "Yams")]),
         // libmicrohttpd, wrapped with a small C shim for its variadic start function.
         .systemLibrary(
             name: "CMicroHTTPD",
@@ -38,7 +40,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "StatsD", "MetricStore", "Exposition", "Health", "Alerting", "Config", "CMicroHTTPD", "CNetShim", "CCrypt", "CGnuTLS",
+                "StatsD", "MetricStore", "Exposition", "Health", "Alerting", "Config", "VSR", "Probe", "CMicroHTTPD", "CNetShim", "CCrypt", "CGnuTLS",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -51,9 +53,10 @@ let package = Package(
             ]
         ),
         // Test helpers: the shared fixtures, an independent oracle for the capture, promtool.
-        .target(name: "TestSupport", dependencies: ["MetricStore", "Health", "Agent", "Config", .product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["MetricStore", "Health", "Agent", "Config", "VSR", .product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
         .testTarget(name: "StatsDTests", dependencies: ["StatsD"]),
         .testTarget(name: "VSRTests", dependencies: ["VSR"]),
+        .testTarget(name: "ProbeTests", dependencies: ["Probe", "VSR", "Health", "TestSupport"]),
         .testTarget(name: "MetricStoreTests", dependencies: ["MetricStore", "StatsD", "TestSupport"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "MetricStore", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HealthTests", dependencies: ["Health", "MetricStore", "TestSupport"]),

@@ -6,6 +6,7 @@ import Health
 import Logging
 import MetricStore
 import Synchronization
+import VSR
 
 /// The running agent: UDP receiver → ingest queue → ingest thread → store,
 /// served over HTTP. Binding happens in `init`, so a bad address fails early.
@@ -21,7 +22,7 @@ public final class Agent: Sendable {
         init(_ config: AgentConfig, startedAt: Int64) {
             self.config = config
             watched = config.watchedClusters
-            policy = HealthPolicy(staleAfter: config.statsdStaleAfter.nanoseconds, startedAt: startedAt)
+            policy = config.healthPolicy(startedAt: startedAt)
         }
     }
 
@@ -79,11 +80,21 @@ public final class Agent: Sendable {
         let mode = config.statsdMapping
         // The ingest thread and the prober wake the alert loop when what it reads changes.
         let alertWake = DispatchSemaphore(value: 0)
-        let prober = ReplicaProber(clusters: config.watchedClusters, interval: config.probeInterval, timeout: config.probeTimeout,
+        // A replica's StatsD release, for the ping of a replica that has not answered yet.
+        let releaseHint = { @Sendable (key: ReplicaKey) -> Release? in
+            state.snapshot().signals.signals(of: key)?[.release].map { Release(packed: UInt32($0)) }
+        }
+        let prober = ReplicaProber(clusters: config.watchedClusters, timing: config.probeTiming, releaseHint: releaseHint,
                                    onChange: { alertWake.signal() })
+        // Since when replicas trail their cluster: remembered across evaluations (scrapes and the alert loop).
+        let progress = Mutex(ProgressTracker())
         let health = { @Sendable (store: MetricStore, now: Int64) -> HealthReport in
             let current = live.value
-            return HealthEvaluator.evaluate(watched: current.watched, signals: store.signals, probes: prober.snapshot(), policy: current.policy, now: now)
+            let probes = prober.snapshot()
+            return progress.withLock { progress in
+                HealthEvaluator.evaluate(watched: current.watched, signals: store.signals, probes: probes, policy: current.policy,
+                                         progress: &progress, now: now)
+            }
         }
         let currentHealth = { @Sendable in health(state.snapshot(), WallClock.now()) }
         let lateHandler = LateHandler()
@@ -201,7 +212,7 @@ public final class Agent: Sendable {
             live = LiveSettings(new, startedAt: live.policy.startedAt)
         }
         state.update { $0.watch(clusters: Set(new.watchedClusters.map(\.id)), maxUnwatchedClusters: new.limitsMaxUnwatchedClusters) }
-        prober.reconfigure(clusters: new.watchedClusters, interval: new.probeInterval, timeout: new.probeTimeout)
+        prober.reconfigure(clusters: new.watchedClusters, timing: new.probeTiming)
         alertLoop.reconfigure(Self.alertSettings(new, webPort: http.port, tls: webConfig.tls != nil))
         authGate.update(users: webConfig.basicAuthUsers, exemptPaths: new.webAuthExemptPaths)
     }

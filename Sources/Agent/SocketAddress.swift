@@ -9,11 +9,12 @@ struct SocketAddress {
     var family: Int32 { Int32(storage.ss_family) }
 
     /// Resolves `address` (an empty host means every IPv4 interface).
-    static func resolve(_ address: HostPort, socketType: Int32, passive: Bool) throws -> SocketAddress {
+    /// `numericOnly`: an IP literal only, answered at once without a name lookup.
+    static func resolve(_ address: HostPort, socketType: Int32, passive: Bool, numericOnly: Bool = false) throws -> SocketAddress {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = socketType
-        hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0)
+        hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0) | (numericOnly ? AI_NUMERICHOST : 0)
         var result: UnsafeMutablePointer<addrinfo>?
         let host = address.host.isEmpty ? "0.0.0.0" : address.host
         let status = getaddrinfo(host, String(address.port), &hints, &result)

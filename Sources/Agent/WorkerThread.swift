@@ -1,3 +1,4 @@
+import CNetShim
 import Foundation
 import Synchronization
 
@@ -17,7 +18,9 @@ final class WorkerThread: Sendable {
     /// Starts `loop`, which should return soon after `isRunning` turns false.
     func start(qualityOfService: QualityOfService = .default, _ loop: @escaping @Sendable () -> Void) {
         running.store(true, ordering: .relaxed)
-        let thread = Thread { [finished] in
+        let thread = Thread { [finished, name] in
+            // The name ps, top and /proc/<pid>/task/*/comm show (at most 15 bytes).
+            _ = bw_set_thread_name(String(decoding: name.utf8.prefix(15), as: UTF8.self))
             loop()
             finished.signal()
         }

@@ -4,12 +4,15 @@ public enum AlertName: String, Sendable, CaseIterable, Codable {
     case replicaStatusAbnormal = "TigerBeetleReplicaStatusAbnormal"
     case replicaSyncing = "TigerBeetleReplicaSyncing"
     case replicaUnreachable = "TigerBeetleReplicaUnreachable"
+    case replicaHung = "TigerBeetleReplicaHung"
     case replicaSilent = "TigerBeetleReplicaSilent"
     case replicaIsolated = "TigerBeetleReplicaIsolated"
+    case replicaBehind = "TigerBeetleReplicaBehind"
     case quorumLost = "TigerBeetleQuorumLost"
     case viewChanged = "TigerBeetleViewChanged"
     case storageFaults = "TigerBeetleStorageFaults"
     case clockSkew = "TigerBeetleClockSkew"
+    case releaseMismatch = "TigerBeetleReleaseMismatch"
 
     /// Its section in `docs/alerts.md`.
     public var runbookAnchor: String { rawValue.lowercased() }
@@ -56,11 +59,14 @@ public struct AlertRules: Sendable, Equatable {
         .replicaStatusAbnormal: RuleSettings(forDuration: 0, severity: .critical),
         .replicaSyncing: RuleSettings(forDuration: 0, severity: .warning),
         .replicaUnreachable: RuleSettings(forDuration: 10 * second, severity: .critical),
+        .replicaHung: RuleSettings(forDuration: 0, severity: .critical),
         .replicaSilent: RuleSettings(forDuration: 0, severity: .warning),
         .replicaIsolated: RuleSettings(forDuration: 0, severity: .critical),
+        .replicaBehind: RuleSettings(forDuration: 0, severity: .warning),
         .quorumLost: RuleSettings(forDuration: 0, severity: .critical),
         .viewChanged: RuleSettings(forDuration: 0, severity: .warning, window: 60 * second),
         .storageFaults: RuleSettings(forDuration: 60 * second, severity: .warning),
         .clockSkew: RuleSettings(forDuration: 60 * second, severity: .warning, threshold: 0.5),
+        .releaseMismatch: RuleSettings(forDuration: 0, severity: .info),
     ]
 }

@@ -29,6 +29,10 @@ enum BuiltInRules {
                     "TigerBeetle cluster \(clusterName) changed view",
                     "The cluster's highest view rose to \(cluster.highestView.map { String(Int($0)) } ?? "?") (\(cluster.viewChanges) view changes seen since beetlewatch started).")
             }
+            if cluster.releases.count > 1 {
+                add(.releaseMismatch, ["cluster": cluster.id], "TigerBeetle cluster \(clusterName) runs several releases",
+                    (cluster.notes.first { $0.hasPrefix("replicas report different releases") } ?? cluster.releases.joined(separator: ", ")) + ".")
+            }
             for replica in cluster.replicas {
                 let labels = ["cluster": cluster.id, "replica": String(replica.replica)]
                 let who = "replica \(replica.replica) of cluster \(clusterName)"
@@ -43,6 +47,11 @@ enum BuiltInRules {
                     case .unreachable:
                         add(.replicaUnreachable, labels.merging(["address": replica.address ?? ""]) { $1 },
                             "TigerBeetle \(who) is unreachable", "\(reason.detail).")
+                    case .hung:
+                        add(.replicaHung, labels.merging(["address": replica.address ?? ""]) { $1 },
+                            "TigerBeetle \(who) is hung", "\(reason.detail).")
+                    case .behind:
+                        add(.replicaBehind, labels, "TigerBeetle \(who) is behind its cluster", "\(reason.detail).")
                     case .silent:
                         add(.replicaSilent, labels, "TigerBeetle \(who) has stopped sending StatsD", "\(reason.detail).")
                     case .isolated:

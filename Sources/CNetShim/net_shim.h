@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 typedef struct bw_mmsghdr {
     struct msghdr msg_hdr;
@@ -27,6 +28,12 @@ static inline int bw_recvmmsg(int fd, bw_mmsghdr *messages, unsigned int count, 
 
 static inline int bw_sendmmsg(int fd, bw_mmsghdr *messages, unsigned int count, int flags) {
     return (int)syscall(SYS_sendmmsg, fd, messages, count, flags);
+}
+
+// Names the calling thread as ps, top and /proc/<pid>/task/*/comm show it (at most 15 bytes);
+// prctl is variadic, which Swift cannot call.
+static inline int bw_set_thread_name(const char *name) {
+    return prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
 }
 
 #endif

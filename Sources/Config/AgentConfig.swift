@@ -1,6 +1,8 @@
 import Alerting
 import Health
 import MetricStore
+import Probe
+import VSR
 
 /// Log levels, as swift-log names them.
 public enum LogLevel: String, Sendable, CaseIterable {
@@ -32,8 +34,13 @@ public struct AgentConfig: Sendable, Equatable {
     public var tigerBeetleAddresses: [String]?
     /// Clusters from the config file's `tigerbeetle: {clusters: [...]}`.
     public var fileClusters: [WatchedCluster] = []
-    public var probeInterval = Duration.seconds(2)
+    public var probeMode = ProbeMode.vsr
+    public var probeInterval = Duration.seconds(1)
     public var probeTimeout = Duration.seconds(1)
+    public var probeRelease = Release(major: 0, minor: 17, patch: 9)
+    public var healthViewLagAfter = Duration.seconds(5)
+    public var healthCommitLagOps = 10_000
+    public var healthCommitLagAfter = Duration.seconds(30)
     public var statsdStaleAfter = Duration.seconds(25)
     public var readyRequire = ReadinessRequirement.quorum
     /// `--alert.webhook-url`, each a receiver with the defaults.
@@ -74,6 +81,19 @@ public struct AgentConfig: Sendable, Equatable {
     /// The restart-only settings whose value differs in `other`.
     public func restartOnlyChanges(comparedTo other: AgentConfig) -> [String] {
         Self.restartOnly.filter { $0.differs(self, other) }.map(\.key)
+    }
+
+    /// The probe's settings, in nanoseconds.
+    public var probeTiming: ProbeTiming {
+        ProbeTiming(mode: probeMode, interval: probeInterval.nanoseconds, timeout: probeTimeout.nanoseconds, defaultRelease: probeRelease)
+    }
+
+    /// The verdicts' thresholds; `startedAt` is when the agent started (ns since the epoch).
+    public func healthPolicy(startedAt: Int64) -> HealthPolicy {
+        HealthPolicy(staleAfter: statsdStaleAfter.nanoseconds, startedAt: startedAt,
+                     probeResultTTL: probeInterval.nanoseconds + probeTimeout.nanoseconds,
+                     viewLagAfter: healthViewLagAfter.nanoseconds, commitLagOps: Double(healthCommitLagOps),
+                     commitLagAfter: healthCommitLagAfter.nanoseconds)
     }
 
     /// Whether unwatched clusters raise alerts under this configuration.

@@ -1,5 +1,7 @@
 import Alerting
 import Health
+import Probe
+import VSR
 
 /// One configurable setting: its key (which is also the flag name and the YAML
 /// path), its default, its help, and how a text value is applied.
@@ -51,6 +53,9 @@ public struct Setting: Sendable {
         public static let clockSkewThreshold = Duration.milliseconds(1)...Duration.seconds(3600)
         public static let viewChangeWindow = Duration.seconds(1)...Duration.seconds(86_400)
         public static let maxUnwatchedClusters = 0...1000
+        public static let viewLagAfter = Duration.milliseconds(100)...Duration.seconds(3600)
+        public static let commitLagOps = 1...1_000_000_000
+        public static let commitLagAfter = Duration.seconds(1)...Duration.seconds(86_400)
     }
 
     public var flag: String { "--" + key }
@@ -97,11 +102,27 @@ public struct Setting: Sendable {
         Setting("tigerbeetle.addresses", nil, "The replicas' addresses as tigerbeetle --addresses lists them (host:port,...; index i = replica i).") { config, value throws(ReasonError) in
             config.tigerBeetleAddresses = try TigerBeetleCluster.addresses(value)
         },
-        Setting("probe.interval", "2s", "How often each replica's TCP port is probed (each probe costs the replica one info log line; \(ValueParsers.describe(Ranges.probeInterval))).") { config, value throws(ReasonError) in
+        Setting("probe.mode", "vsr", "How each replica is probed: vsr (a TigerBeetle ping_client on a kept-open connection, answered by its event loop: tells a hung replica) or tcp (connect and close: reachability only, one replica log line per probe).") { config, value throws(ReasonError) in
+            config.probeMode = try ValueParsers.choice(value, ProbeMode.allCases.map { ($0.rawValue, $0) })
+        },
+        Setting("probe.interval", "1s", "How often each replica is pinged (vsr) or connected to (tcp) (\(ValueParsers.describe(Ranges.probeInterval))).") { config, value throws(ReasonError) in
             config.probeInterval = try ValueParsers.duration(value, in: Ranges.probeInterval)
         },
-        Setting("probe.timeout", "1s", "How long a TCP probe may take before it counts as failed (\(ValueParsers.describe(Ranges.probeTimeout))).") { config, value throws(ReasonError) in
+        Setting("probe.timeout", "1s", "How long a connect or a pong may take; two pings in a row unanswered make a replica hung (\(ValueParsers.describe(Ranges.probeTimeout))).") { config, value throws(ReasonError) in
             config.probeTimeout = try ValueParsers.duration(value, in: Ranges.probeTimeout)
+        },
+        Setting("probe.release", "0.17.9", "The release pings claim until a replica's own is known (from its pong or its StatsD release gauge); a replica answers only releases it accepts clients of.") { config, value throws(ReasonError) in
+            guard let release = Release(value.trimmingWhitespace()) else { throw ReasonError("a release such as 0.17.9") }
+            config.probeRelease = release
+        },
+        Setting("health.view-lag-after", "5s", "A replica whose view stays below its cluster's highest this long is behind (plus 10 s when its view is known only from StatsD; \(ValueParsers.describe(Ranges.viewLagAfter))).") { config, value throws(ReasonError) in
+            config.healthViewLagAfter = try ValueParsers.duration(value, in: Ranges.viewLagAfter)
+        },
+        Setting("health.commit-lag-ops", "10000", "A replica whose commit_max trails its cluster's highest by more than this many ops (for --health.commit-lag-after, while the others advance) is behind (\(Ranges.commitLagOps.lowerBound)–\(Ranges.commitLagOps.upperBound)).") { config, value throws(ReasonError) in
+            config.healthCommitLagOps = try ValueParsers.integer(value, in: Ranges.commitLagOps)
+        },
+        Setting("health.commit-lag-after", "30s", "How long commit_max may trail by more than --health.commit-lag-ops before the replica is behind (\(ValueParsers.describe(Ranges.commitLagAfter))).") { config, value throws(ReasonError) in
+            config.healthCommitLagAfter = try ValueParsers.duration(value, in: Ranges.commitLagAfter)
         },
         Setting("ready.require", "quorum", "What /ready demands of every watched cluster: quorum (a healthy majority) or all (every replica healthy).") { config, value throws(ReasonError) in
             config.readyRequire = try ValueParsers.choice(value, ReadinessRequirement.allCases.map { ($0.rawValue, $0) })

@@ -1,10 +1,18 @@
 import MetricStore
 
-/// Merges StatsD signals and TCP probe results into replica and cluster
-/// verdicts. Pure: no sockets, no clock; `now` is a parameter.
+/// Merges StatsD signals and probe results into replica and cluster verdicts. Pure: no sockets, no
+/// clock; `now` is a parameter, and what must be remembered between evaluations (since when a replica
+/// trails its cluster) is in a `ProgressTracker` the caller keeps.
 public enum HealthEvaluator {
+    /// An evaluation that remembers nothing: a replica is never `behind` on one evaluation alone.
     public static func evaluate(watched: [WatchedCluster], signals: TigerBeetleSignals,
                                 probes: [ReplicaKey: ProbeResult], policy: HealthPolicy, now: Int64) -> HealthReport {
+        var progress = ProgressTracker()
+        return evaluate(watched: watched, signals: signals, probes: probes, policy: policy, progress: &progress, now: now)
+    }
+
+    public static func evaluate(watched: [WatchedCluster], signals: TigerBeetleSignals, probes: [ReplicaKey: ProbeResult],
+                                policy: HealthPolicy, progress: inout ProgressTracker, now: Int64) -> HealthReport {
         var clusters: [ClusterVerdict] = []
         let watchedIDs = Set(watched.map(\.id))
         for cluster in watched {
@@ -13,7 +21,8 @@ public enum HealthEvaluator {
                                 replicaCount: cluster.addresses.count, signals: signals, probe: probes[ReplicaKey(cluster: cluster.id, replica: replica)],
                                 probed: true, policy: policy, now: now)
             }
-            clusters.append(clusterVerdict(id: cluster.id, name: cluster.name, watched: true, replicas: replicas, signals: signals))
+            clusters.append(clusterVerdict(id: cluster.id, name: cluster.name, watched: true, replicas: replicas, signals: signals,
+                                           policy: policy, progress: &progress, now: now))
         }
         // Clusters heard from but not configured: replica count learned, quorum unknown.
         let heard = Dictionary(grouping: signals.heardReplicas.filter { !watchedIDs.contains($0.cluster) }, by: \.cluster)
@@ -22,35 +31,52 @@ public enum HealthEvaluator {
                 evaluateReplica($0, address: nil, replicaCount: keys.count, signals: signals, probe: nil,
                                 probed: false, policy: policy, now: now)
             }
-            clusters.append(clusterVerdict(id: id, name: nil, watched: false, replicas: replicas, signals: signals))
+            clusters.append(clusterVerdict(id: id, name: nil, watched: false, replicas: replicas, signals: signals,
+                                           policy: policy, progress: &progress, now: now))
         }
+        progress.keep(only: Set(clusters.flatMap { cluster in cluster.replicas.map { ReplicaKey(cluster: cluster.id, replica: $0.replica) } }))
         return HealthReport(generatedAt: Double(now) / 1e9, clusters: clusters)
     }
 
     static func evaluateReplica(_ key: ReplicaKey, address: String?, replicaCount: Int, signals: TigerBeetleSignals,
-                                probe: ProbeResult?, probed: Bool, policy: HealthPolicy, now: Int64) -> ReplicaVerdict {
+                                probe reported: ProbeResult?, probed: Bool, policy: HealthPolicy, now: Int64) -> ReplicaVerdict {
         var reasons: [Reason] = []
         var waitingFor: [String] = []
+        // A result older than the probe's interval plus its timeout says nothing about now (a stuck prober).
+        let age = reported.map { now.subtractingReportingOverflow($0.at).partialValue }
+        let probe = age.map { $0 <= policy.probeResultTTL } == true ? reported : nil
         if probed {
             if let probe {
-                if !probe.success {
+                switch probe.outcome {
+                case .unreachable:
                     reasons.append(Reason(.unreachable, "TCP connect to \(address ?? "?") failed: \(probe.error ?? "unknown error")"))
+                case .hung:
+                    reasons.append(Reason(.hung, "\(address ?? "?") accepts connections but its event loop does not answer: \(probe.error ?? "no pong")"))
+                case .answering, .evicted, .connected:
+                    break
                 }
+            } else if let age {
+                waitingFor.append("a current probe result (the last is \(seconds(age)) old; the prober may be stuck)")
             } else {
-                waitingFor.append("the first TCP probe of \(address ?? "?")")
+                waitingFor.append("the first probe of \(address ?? "?")")
             }
         }
         let heard = signals.signals(of: key)
         var fresh = false
-        if let heard, heard.lastSeen > 0 {
-            let age = now - heard.lastSeen
-            if age > policy.staleAfter {
-                reasons.append(Reason(.silent, "no StatsD for \(seconds(age)) (silent after \(seconds(policy.staleAfter)))"))
-            } else {
+        // Silence is counted from the last line, or from when the replica became reachable (it cannot send
+        // before it runs), or from beetlewatch's start: a replica starting up is not silent.
+        let reachableSince = probe?.reachableSince ?? (probed ? nil : policy.startedAt)
+        let heardAt = heard.flatMap { $0.lastSeen > 0 ? $0.lastSeen : nil }
+        let quietSince = [heardAt, reachableSince, policy.startedAt].compactMap { $0 }.max() ?? policy.startedAt
+        let quiet = now.subtractingReportingOverflow(quietSince).partialValue
+        if let heardAt {
+            if now.subtractingReportingOverflow(heardAt).partialValue <= policy.staleAfter {
                 fresh = true
+            } else if quiet > policy.staleAfter {
+                reasons.append(Reason(.silent, "no StatsD for \(seconds(now - heardAt)) (silent after \(seconds(policy.staleAfter)))"))
             }
-        } else if now - policy.startedAt > policy.staleAfter {
-            reasons.append(Reason(.silent, "no StatsD received in the \(seconds(now - policy.startedAt)) since beetlewatch started"))
+        } else if reachableSince != nil, quiet > policy.staleAfter {
+            reasons.append(Reason(.silent, "no StatsD received in the \(seconds(quiet)) since \(probed ? "it became reachable" : "beetlewatch started")"))
         } else {
             waitingFor.append("StatsD")
         }
@@ -76,21 +102,54 @@ public enum HealthEvaluator {
         }
         let state = ReplicaState.severityOrder.first { s in reasons.contains { $0.state == s } } ?? .healthy
         let status = heard?[.status].map { Int($0) }
+        let statsdRelease = fresh ? heard?[.release].map(releaseText) : nil
         return ReplicaVerdict(
             cluster: key.cluster, replica: key.replica, address: address, state: state, healthy: state == .healthy,
             reasons: reasons,
-            lastSeen: heard.flatMap { $0.lastSeen > 0 ? Double($0.lastSeen) / 1e9 : nil },
-            secondsSinceSeen: heard.flatMap { $0.lastSeen > 0 ? Double(now - $0.lastSeen) / 1e9 : nil },
-            probe: probe, status: status, statusName: status.map(ReplicaState.statusName),
+            lastSeen: heardAt.map { Double($0) / 1e9 },
+            secondsSinceSeen: heardAt.map { Double(now - $0) / 1e9 },
+            probe: reported, status: status, statusName: status.map(ReplicaState.statusName),
             syncStage: heard?[.syncStage], peerReplicaConnections: heard?[.peerReplicaConnections],
-            view: heard?[.view], commitMax: heard?[.commitMax], fresh: fresh,
+            view: heard?[.view], pongView: probe?.view.map(Double.init), commitMax: heard?[.commitMax],
+            release: probe?.release ?? statsdRelease, fresh: fresh,
             journalFaulty: heard?[.journalFaulty], gridBlocksMissing: heard?[.gridBlocksMissing],
             clockDeltaSeconds: heard?[.clockDeltaNanoseconds].map { $0 / 1e9 }
         )
     }
 
-    static func clusterVerdict(id: String, name: String?, watched: Bool, replicas: [ReplicaVerdict],
-                               signals: TigerBeetleSignals) -> ClusterVerdict {
+    static func clusterVerdict(id: String, name: String?, watched: Bool, replicas evaluated: [ReplicaVerdict], signals: TigerBeetleSignals,
+                               policy: HealthPolicy, progress: inout ProgressTracker, now: Int64) -> ClusterVerdict {
+        var replicas = evaluated
+        var notes: [String] = []
+        // An eviction means the cluster refuses the release beetlewatch pings with; its backups then stay
+        // silent, which must not read as hung.
+        if let evicted = replicas.first(where: { $0.probe?.outcome == .evicted }) {
+            notes.append("replica \(evicted.replica) evicted beetlewatch's ping: \(evicted.probe?.error ?? "release refused")")
+            for i in replicas.indices where replicas[i].state == .hung && replicas[i].probe?.release == nil {
+                replicas[i].reasons = replicas[i].reasons.map { reason in
+                    reason.state == .hung ? Reason(.unknown, "no pong, as expected while the cluster refuses beetlewatch's ping release (see replica \(evicted.replica))") : reason
+                }
+                rejudge(&replicas[i])
+            }
+        }
+        let lagging = progress.behind(cluster: id, replicas.map { replica in
+            let pong = replica.pongView
+            let statsd = replica.fresh ? replica.view : nil
+            return ProgressTracker.Progress(replica: replica.replica, view: [pong, statsd].compactMap { $0 }.max(),
+                                            viewFromPong: pong != nil && pong! >= (statsd ?? 0),
+                                            commitMax: replica.fresh ? replica.commitMax : nil)
+        }, policy: policy, now: now)
+        for (index, reasons) in lagging {
+            guard let i = replicas.firstIndex(where: { $0.replica == index }) else { continue }
+            replicas[i].reasons += reasons
+            rejudge(&replicas[i])
+        }
+        let releases = Set(replicas.compactMap(\.release)).sorted()
+        if releases.count > 1 {
+            notes.append("replicas report different releases (an upgrade under way?): " + releases.map { release in
+                "\(release) on " + replicas.filter { $0.release == release }.map { String($0.replica) }.joined(separator: ", ")
+            }.joined(separator: "; "))
+        }
         let count = replicas.count
         let healthy = replicas.filter(\.healthy).count
         let needed = HealthPolicy.majority(of: count)
@@ -106,7 +165,19 @@ public enum HealthEvaluator {
         let history = signals.clusters[id]
         return ClusterVerdict(id: id, name: name, watched: watched, replicaCount: count, healthyReplicas: healthy,
                               quorumSize: needed, quorum: quorum, quorumLost: quorumLost, highestView: history?.highestView,
-                              viewChanges: history?.viewChanges ?? 0, replicas: replicas, summary: summary)
+                              viewChanges: history?.viewChanges ?? 0, releases: releases, notes: notes, replicas: replicas, summary: summary)
+    }
+
+    /// The state from the reasons, after reasons were added or changed.
+    static func rejudge(_ replica: inout ReplicaVerdict) {
+        replica.state = ReplicaState.severityOrder.first { s in replica.reasons.contains { $0.state == s } } ?? .healthy
+        replica.healthy = replica.state == .healthy
+    }
+
+    /// A packed release (`patch | minor << 8 | major << 16`, a whole number within u32) as `0.17.9`.
+    static func releaseText(_ packed: Double) -> String {
+        let value = UInt32(packed)
+        return "\(value >> 16).\((value >> 8) & 0xff).\(value & 0xff)"
     }
 
     static func seconds(_ nanoseconds: Int64) -> String {

@@ -5,10 +5,26 @@ public struct HealthPolicy: Sendable, Equatable {
     /// When the agent started (ns since the epoch): before `staleAfter` has passed, a
     /// replica not yet heard from is `unknown`, not `silent`.
     public var startedAt: Int64
+    /// A probe result older than this (the probe interval plus its timeout, ns) counts as no result.
+    public var probeResultTTL: Int64
+    /// A replica whose view is below its cluster's highest for longer than this is `behind` (ns).
+    public var viewLagAfter: Int64
+    /// A replica whose `commit_max` trails its cluster's highest by more than this many ops ...
+    public var commitLagOps: Double
+    /// ... for longer than this (ns), while the cluster's highest advances, is `behind`.
+    public var commitLagAfter: Int64
 
-    public init(staleAfter: Int64 = 25_000_000_000, startedAt: Int64) {
+    /// TigerBeetle's StatsD interval: a view known only from StatsD may be this much older than a pong's.
+    public static let statsdInterval: Int64 = 10_000_000_000
+
+    public init(staleAfter: Int64 = 25_000_000_000, startedAt: Int64, probeResultTTL: Int64 = 2_000_000_000,
+                viewLagAfter: Int64 = 5_000_000_000, commitLagOps: Double = 10_000, commitLagAfter: Int64 = 30_000_000_000) {
         self.staleAfter = staleAfter
         self.startedAt = startedAt
+        self.probeResultTTL = probeResultTTL
+        self.viewLagAfter = viewLagAfter
+        self.commitLagOps = commitLagOps
+        self.commitLagAfter = commitLagAfter
     }
 
     /// The smallest majority of `replicaCount` replicas.

@@ -4,6 +4,8 @@ public enum ReplicaState: String, Sendable, CaseIterable, Codable {
     case healthy
     /// Its TCP port does not accept connections.
     case unreachable
+    /// It accepts connections but its event loop does not answer pings: stopped or stuck.
+    case hung
     /// No StatsD from it for longer than `--statsd.stale-after`.
     case silent
     /// `replica_status` is not 0 (view_change, recovering, recovering_head).
@@ -12,10 +14,12 @@ public enum ReplicaState: String, Sendable, CaseIterable, Codable {
     case syncing
     /// Connected to fewer peer replicas than it needs to be part of a quorum.
     case isolated
+    /// Its view is below its cluster's, or its `commit_max` trails the cluster's while the others advance.
+    case behind
     /// Not enough data yet (before the first probe or the first StatsD).
     case unknown
 
-    public static let severityOrder: [ReplicaState] = [.unreachable, .silent, .abnormal, .syncing, .isolated, .unknown, .healthy]
+    public static let severityOrder: [ReplicaState] = [.unreachable, .hung, .silent, .abnormal, .syncing, .isolated, .behind, .unknown, .healthy]
 
     /// TigerBeetle's `replica_status` values.
     public static func statusName(_ status: Int) -> String {

@@ -14,8 +14,13 @@ public struct ReplicaVerdict: Sendable, Equatable, Codable {
     public var statusName: String?
     public var syncStage: Double?
     public var peerReplicaConnections: Double?
+    /// The view in its last StatsD `replica_view`.
     public var view: Double?
+    /// The view in its last pong (its durable log view), while the probe result is current.
+    public var pongView: Double?
     public var commitMax: Double?
+    /// Its release, `0.17.9`: from its last pong, else its StatsD `release` gauge.
+    public var release: String?
     /// Whether its StatsD is recent enough for its values to count (not silent).
     public var fresh: Bool
     public var journalFaulty: Double?
@@ -42,6 +47,10 @@ public struct ClusterVerdict: Sendable, Equatable, Codable {
     public var quorumLost: Bool
     public var highestView: Double?
     public var viewChanges: UInt64
+    /// The releases its replicas report, sorted; more than one while an upgrade is under way.
+    public var releases: [String]
+    /// Informational findings that make no replica unhealthy: several releases, a probe evicted for its release.
+    public var notes: [String]
     public var replicas: [ReplicaVerdict]
     /// One line: "quorum: 3 of 3 replicas healthy (needs 2)".
     public var summary: String

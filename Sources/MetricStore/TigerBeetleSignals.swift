@@ -53,7 +53,7 @@ public enum InvalidSignalReason: String, Sendable, CaseIterable {
 
 /// The TigerBeetle gauges the health model reads, by their `tb.` name.
 public enum ReplicaSignal: Int, CaseIterable, Sendable, Codable {
-    case status, syncStage, peerReplicaConnections, view, commitMax, journalFaulty, gridBlocksMissing, clockDeltaNanoseconds
+    case status, syncStage, peerReplicaConnections, view, commitMax, journalFaulty, gridBlocksMissing, clockDeltaNanoseconds, release
 
     /// The signal a `tb.` gauge carries, if any (`peer` is the line's `peer` tag).
     static func from(tigerBeetleKey key: Substring, peer: String?) -> ReplicaSignal? {
@@ -66,6 +66,7 @@ public enum ReplicaSignal: Int, CaseIterable, Sendable, Codable {
         case "journal_faulty": .journalFaulty
         case "grid_blocks_missing": .gridBlocksMissing
         case "clock_delta_ns": .clockDeltaNanoseconds
+        case "release": .release
         default: nil
         }
     }
@@ -81,6 +82,7 @@ public enum ReplicaSignal: Int, CaseIterable, Sendable, Codable {
         case .journalFaulty: "journal_faulty"
         case .gridBlocksMissing: "grid_blocks_missing"
         case .clockDeltaNanoseconds: "clock_delta_ns"
+        case .release: "release"
         }
     }
 
@@ -90,8 +92,8 @@ public enum ReplicaSignal: Int, CaseIterable, Sendable, Codable {
         switch self {
         // Enums and small counts (u8 in TigerBeetle).
         case .status, .syncStage, .peerReplicaConnections: 0...255
-        // u32.
-        case .view: 0...4_294_967_295
+        // u32 (a release is packed as `patch | minor << 8 | major << 16`).
+        case .view, .release: 0...4_294_967_295
         // u64 counts and ops, kept to float64's exact integers (2^53).
         case .commitMax, .journalFaulty, .gridBlocksMissing: 0...9_007_199_254_740_992
         // i64 nanoseconds, kept to ±2^53 (104 days).

@@ -10,7 +10,7 @@ import Testing
 let clusterHex = TestAgent.clusterHex
 
 /// An agent watching cluster 0 at three reachable loopback ports, with alerting configured.
-func alertingAgent(_ configure: (inout AgentConfig) -> Void) throws -> (Agent, [LoopbackListener]) {
+func alertingAgent(_ configure: (inout AgentConfig) -> Void) throws -> (Agent, [FakeReplica]) {
     let test = try TestAgent.start {
         $0.webExternalURL = "http://beetlewatch.test:9917"
         configure(&$0)

@@ -36,7 +36,7 @@ import Testing
     ]
 
     @Test func noDatagramKillsTheAgentAndThePageStaysValid() async throws {
-        let replicas = (0..<3).map { _ in LoopbackListener() }
+        let replicas = (0..<3).map { FakeReplica(replica: UInt8($0)) }
         defer { replicas.forEach { $0.close() } }
         let agent = try RunningBeetlewatch(["--tigerbeetle.cluster", "0", "--tigerbeetle.addresses", replicas.map(\.address).joined(separator: ",")])
         try await agent.waitUntilServing()
@@ -67,7 +67,7 @@ import Testing
     /// and a 30 s scrape. Now: 16 tracked and expiring with the TTL, no page for an unwatched cluster,
     /// memory and the page bounded.
     @Test func aFloodOfForgedClustersIsBounded() async throws {
-        let replicas = (0..<3).map { _ in LoopbackListener() }
+        let replicas = (0..<3).map { FakeReplica(replica: UInt8($0)) }
         let recorder = WebhookRecorder()
         defer { replicas.forEach { $0.close() }; recorder.close() }
         let agent = try RunningBeetlewatch(["--tigerbeetle.cluster", "0", "--tigerbeetle.addresses", replicas.map(\.address).joined(separator: ","),
@@ -178,7 +178,7 @@ import Testing
 /// (a false NO QUORUM). Now the start warns, and a probe beetlewatch could not make is not the replica's fault.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct FileDescriptorTests {
     @Test func runningOutOfFilesIsNoReplicaFault() async throws {
-        let replicas = (0..<3).map { _ in LoopbackListener() }
+        let replicas = (0..<3).map { FakeReplica(replica: UInt8($0)) }
         defer { replicas.forEach { $0.close() } }
         let script = "ulimit -n 64; exec \"$0\" \"$@\""
         let agent = try RunningBeetlewatch(["--tigerbeetle.cluster", "0", "--tigerbeetle.addresses", replicas.map(\.address).joined(separator: ","),

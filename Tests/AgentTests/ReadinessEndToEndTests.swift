@@ -33,7 +33,7 @@ import Testing
     }
 
     @Test func readinessFollowsTheCluster() async throws {
-        let listeners = (0..<3).map { _ in LoopbackListener() }
+        let listeners = (0..<3).map { FakeReplica(replica: UInt8($0)) }
         defer { listeners.forEach { $0.close() } }
         let agent = try agent(addresses: listeners.map(\.address))
         defer { agent.stop() }
@@ -112,7 +112,7 @@ import Testing
     }
 
     @Test func statusPrintsATable() async throws {
-        let listeners = (0..<3).map { _ in LoopbackListener() }
+        let listeners = (0..<3).map { FakeReplica(replica: UInt8($0)) }
         defer { listeners.forEach { $0.close() } }
         let agent = try agent(addresses: listeners.map(\.address))
         defer { agent.stop() }

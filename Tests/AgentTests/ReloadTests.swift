@@ -50,7 +50,7 @@ func waitForAlert(_ port: UInt16, _ name: AlertName, active: Bool) async throws 
 @Suite(.serialized, .timeLimit(.minutes(2))) struct ReloadTests {
     /// Rules, receivers and targets change on `POST /-/reload`; series, alert state and probe results stay.
     @Test func reloadAppliesTheNewConfigAndKeepsState() async throws {
-        let replicas = (0..<3).map { _ in LoopbackListener() }
+        let replicas = (0..<3).map { FakeReplica(replica: UInt8($0)) }
         let recorder = WebhookRecorder()
         let file = ReloadableConfig()
         defer { replicas.forEach { $0.close() }; recorder.close(); file.remove() }
@@ -119,7 +119,7 @@ func waitForAlert(_ port: UInt16, _ name: AlertName, active: Bool) async throws 
 
     /// An invalid file is refused with the field named; the running configuration stays in force.
     @Test func anInvalidConfigIsRefusedAndTheOldOneStays() async throws {
-        let replica = LoopbackListener()
+        let replica = FakeReplica()
         let file = ReloadableConfig()
         defer { replica.close(); file.remove() }
         try file.write("tigerbeetle: {cluster: 3, addresses: \"\(replica.address)\"}\nweb: {enable-lifecycle: true}\n")

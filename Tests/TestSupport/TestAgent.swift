@@ -4,10 +4,10 @@ import Foundation
 import Logging
 
 /// A real agent on ephemeral loopback ports for tests, optionally watching cluster 0 at three
-/// loopback listeners that accept like live replicas.
+/// fake replicas that answer pings like live ones.
 public struct TestAgent {
     public let agent: Agent
-    public let listeners: [LoopbackListener]
+    public let listeners: [FakeReplica]
 
     public static let clusterHex = String(repeating: "0", count: 32)
 
@@ -18,7 +18,7 @@ public struct TestAgent {
     /// - Parameter configSource: what a reload reads (nil: reloads are refused).
     public static func start(watching: Bool = true, reloadingFrom configSource: (@Sendable () throws -> AgentConfig)?,
                              _ configure: (inout AgentConfig) -> Void = { _ in }) throws -> TestAgent {
-        let listeners = watching ? (0..<3).map { _ in LoopbackListener() } : []
+        let listeners = watching ? (0..<3).map { FakeReplica(replica: UInt8($0)) } : []
         var config = AgentConfig()
         config.statsdListenUDP = HostPort(host: "127.0.0.1", port: 0)
         config.webListenAddress = HostPort(host: "127.0.0.1", port: 0)

@@ -1,0 +1,73 @@
+import CNetShim
+import Config
+import Foundation
+import Glibc
+import Synchronization
+
+/// Resolves host names for the prober off its loop: getaddrinfo blocks, so a few threads call it, keep
+/// each answer for `takeAnswers` and write a byte to the loop's wake-up pipe. A request the prober has given up on (its deadline passed)
+/// is dropped unanswered when a thread reaches it. Numeric addresses never come here.
+final class NameResolver: Sendable {
+    struct Request: Sendable {
+        var id: UInt64
+        var address: HostPort
+        /// Monotonic ns: past it, nobody waits for the answer.
+        var deadline: Int64
+    }
+
+    private let pending = Mutex<[Request]>([])
+    private let available = DispatchSemaphore(value: 0)
+    private let workers: [WorkerThread]
+    private let answers = Mutex<[(UInt64, Result<SocketAddress, TCPConnect.Failure>)]>([])
+    private let wakeFD: Int32
+
+    static let threads = 2
+
+    /// - Parameter wakeFD: written to when an answer is ready.
+    init(wakeFD: Int32) {
+        self.wakeFD = wakeFD
+        workers = (0..<Self.threads).map { WorkerThread(name: "probe-dns-\($0)") }
+    }
+
+    func start() {
+        for worker in workers {
+            worker.start { [self] in
+                while worker.isRunning {
+                    guard available.wait(timeout: .now() + .milliseconds(100)) == .success else { continue }
+                    guard let request = pending.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
+                    guard WallClock.monotonic() < request.deadline else { continue }
+                    let answer = Self.resolve(request.address)
+                    answers.withLock { $0.append((request.id, answer)) }
+                    var byte: UInt8 = 1
+                    _ = write(wakeFD, &byte, 1)
+                }
+            }
+        }
+    }
+
+    func submit(_ request: Request) {
+        pending.withLock { $0.append(request) }
+        available.signal()
+    }
+
+    /// The answers ready since the last call.
+    func takeAnswers() -> [(UInt64, Result<SocketAddress, TCPConnect.Failure>)] {
+        answers.withLock { answers in defer { answers.removeAll() }; return answers }
+    }
+
+    func stop() {
+        for worker in workers { _ = worker.stop(waitingUntil: WallClock.monotonic() + 200_000_000) }
+    }
+
+    /// The address, or why there is none.
+    static func resolve(_ address: HostPort) -> Result<SocketAddress, TCPConnect.Failure> {
+        do {
+            return .success(try SocketAddress.resolve(address, socketType: BW_SOCK_STREAM, passive: false))
+        } catch {
+            if let code = (error as? SystemError)?.code, TCPConnect.localResourceErrors.contains(code) {
+                return .failure(.noLocalResources(String(cString: strerror(code))))
+            }
+            return .failure(.unresolvable(address.host))
+        }
+    }
+}

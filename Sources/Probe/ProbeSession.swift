@@ -1,0 +1,294 @@
+import Health
+import VSR
+
+/// One replica's probe as a state machine, driven by the prober's loop: the loop reports what happened
+/// (connected, bytes, closed, a tick), the session answers with what to do next. Pure: no sockets, and
+/// `now` (a monotonic clock, ns) is a parameter, so every timing is tested on virtual time.
+///
+/// vsr mode: connect, send a `ping_client` at once and then every interval on the kept-open connection,
+/// expect each pong within the timeout. Two pings in a row unanswered: `hung`. A pong, even a late one
+/// (matched by its echoed timestamp): `answering`. A refused or timed-out connect: `unreachable`, and
+/// another attempt an interval later. The replica closing a young connection (a wrong cluster id, a
+/// full client table): reconnect after 1 s, doubling to 10 s. Hung for 10 s: reconnect, so that a
+/// replica that has gone away for good is found unreachable.
+/// tcp mode: connect and close every interval.
+public struct ProbeSession: Sendable {
+    /// What the loop is to do.
+    public enum Command: Sendable, Equatable {
+        /// Resolve the address and connect; the session fails the attempt itself at its deadline.
+        case connect
+        /// Write these bytes (one ping header) on the connection.
+        case send([UInt8])
+        /// Close the connection, or abandon the connect under way.
+        case close
+    }
+
+    enum Link: Sendable, Equatable {
+        case idle(nextAttemptAt: Int64)
+        case connecting(startedAt: Int64)
+        case open(since: Int64)
+    }
+
+    struct Ping: Sendable {
+        var timestamp: UInt64
+        var sentAt: Int64
+        /// Already counted as missed.
+        var missed: Bool
+    }
+
+    public let cluster: UInt128
+    public let client: ClientID
+    public private(set) var timing: ProbeTiming
+    private(set) var link: Link
+    private var pings: [Ping] = []
+    private var nextPingAt: Int64 = 0
+    /// Consecutive pings not answered within the timeout.
+    private(set) var missed = 0
+    /// Consecutive young connections the replica closed (for the reconnect backoff).
+    private var closes = 0
+    private var lastPongAt: Int64?
+    private var buffer: [UInt8] = []
+    private var reachableSince: Int64?
+    /// The release of the replica's last pong: the release to ping with.
+    private var pongRelease: Release?
+    /// The release in the replica's StatsD, if any.
+    public var releaseHint: Release?
+    private var roundTripSum: Double = 0
+    private var roundTrips: UInt64 = 0
+    /// The latest finding, with times on the session's (monotonic) clock; nil before the first.
+    public private(set) var result: ProbeResult?
+    /// When the result was last confirmed while not connected.
+    private var confirmedAt: Int64 = 0
+
+    /// - Parameter start: when to make the first attempt (the loop spreads replicas over an interval).
+    public init(cluster: UInt128, client: ClientID, timing: ProbeTiming, start: Int64) {
+        self.cluster = cluster
+        self.client = client
+        self.timing = timing
+        link = .idle(nextAttemptAt: start)
+    }
+
+    /// The release the next ping claims: the replica's own (its last pong, else its StatsD), else the default.
+    public var pingRelease: Release { pongRelease ?? releaseHint ?? timing.defaultRelease }
+
+    /// When the session next needs a `tick`.
+    public var nextDeadline: Int64 {
+        switch link {
+        case .idle(let next):
+            return result == nil ? next : min(next, confirmedAt + timing.interval)
+        case .connecting(let startedAt):
+            return startedAt + timing.timeout
+        case .open:
+            var deadline = nextPingAt
+            if let oldest = pings.first(where: { !$0.missed }) { deadline = min(deadline, oldest.sentAt + timing.timeout) }
+            if let hungSince = hungReconnectAt { deadline = min(deadline, hungSince) }
+            return deadline
+        }
+    }
+
+    /// When a hung connection is given up for a fresh connect.
+    private var hungReconnectAt: Int64? {
+        guard case .open(let since) = link, missed >= ProbeTiming.missedPingsForHung else { return nil }
+        return max(since, lastPongAt ?? since) + ProbeTiming.maxBackoff
+    }
+
+    /// Takes new settings (a reload). The connection stays, unless the mode changed.
+    public mutating func update(_ timing: ProbeTiming, now: Int64) -> [Command] {
+        guard timing != self.timing else { return [] }
+        let modeChanged = timing.mode != self.timing.mode
+        self.timing = timing
+        switch link {
+        case .open where modeChanged, .connecting where modeChanged:
+            closeConnection(now: now, backoff: 0)
+            return [.close]
+        default:
+            return []
+        }
+    }
+
+    /// Time passes: starts an attempt, fails one past its deadline, sends a ping, counts missed pongs.
+    public mutating func tick(now: Int64) -> [Command] {
+        switch link {
+        case .idle(let next):
+            if now >= next {
+                link = .connecting(startedAt: now)
+                return [.connect]
+            }
+            if result != nil, now >= confirmedAt + timing.interval { confirm(now) }
+            return []
+        case .connecting(let startedAt):
+            guard now >= startedAt + timing.timeout else { return [] }
+            unreachable("connect timed out after \(Self.seconds(timing.timeout))", attemptStartedAt: startedAt, now: now)
+            return [.close]
+        case .open:
+            for i in pings.indices where !pings[i].missed && now >= pings[i].sentAt + timing.timeout {
+                pings[i].missed = true
+                missed += 1
+                if missed >= ProbeTiming.missedPingsForHung {
+                    setResult(.hung, now: now, error: "no pong to the last \(missed) pings within \(Self.seconds(timing.timeout)) each")
+                } else if result != nil {
+                    result?.at = now
+                }
+            }
+            if let reconnectAt = hungReconnectAt, now >= reconnectAt {
+                // Hung for a while: a fresh connect tells a stopped process (it still connects) from one gone.
+                closeConnection(now: now, backoff: 0)
+                if case .hung? = result?.outcome { result?.at = now }
+                return [.close] + tick(now: now)
+            }
+            guard now >= nextPingAt else { return [] }
+            return [.send(ping(now: now))]
+        }
+    }
+
+    /// The connect succeeded.
+    public mutating func connected(now: Int64) -> [Command] {
+        guard case .connecting(let startedAt) = link else { return [] }
+        if reachableSince == nil { reachableSince = now }
+        switch timing.mode {
+        case .tcp:
+            setResult(.connected, now: now, duration: now - startedAt)
+            link = .idle(nextAttemptAt: startedAt + timing.interval)
+            return [.close]
+        case .vsr:
+            link = .open(since: now)
+            buffer.removeAll(keepingCapacity: true)
+            pings.removeAll(keepingCapacity: true)
+            missed = 0
+            return [.send(ping(now: now))]
+        }
+    }
+
+    /// The connect failed (refused, unreachable network, name not resolved): tried again an interval later.
+    public mutating func connectFailed(_ reason: String, now: Int64) {
+        guard case .connecting(let startedAt) = link else { return }
+        unreachable(reason, attemptStartedAt: startedAt, now: now)
+    }
+
+    /// This process could not even try (out of file descriptors): nothing is learned about the replica.
+    public mutating func couldNotTry(now: Int64) {
+        guard case .connecting(let startedAt) = link else { return }
+        link = .idle(nextAttemptAt: startedAt + timing.interval)
+    }
+
+    /// The replica closed the connection (EOF, reset), or writing to it failed.
+    public mutating func closed(_ reason: String, now: Int64) {
+        guard case .open(let since) = link else { return }
+        // A connection that lived long and answered: the replica likely went away; look again at once.
+        // A young one: the replica refuses us (a wrong cluster id, a full client table): back off.
+        let settled = lastPongAt.map { $0 >= since && now - since >= ProbeTiming.maxBackoff } ?? false
+        closes = settled ? 0 : closes + 1
+        let backoff = settled ? 0 : min(ProbeTiming.maxBackoff, ProbeTiming.minBackoff << min(closes - 1, 8))
+        closeConnection(now: now, backoff: backoff)
+        if !settled {
+            reachableSince = nil
+            setResult(.unreachable, now: now, error: "the replica closed the connection: \(reason) (again in \(Self.seconds(backoff)); a wrong cluster id or a full client table closes it at once)")
+        }
+    }
+
+    /// Bytes from the replica. Returns `.close` when they are not a reply beetlewatch can trust.
+    public mutating func received(_ bytes: some Collection<UInt8>, now: Int64) -> [Command] {
+        guard case .open = link else { return [] }
+        buffer.append(contentsOf: bytes)
+        while buffer.count >= PingClient.headerSize {
+            let header = Array(buffer.prefix(PingClient.headerSize))
+            buffer.removeFirst(PingClient.headerSize)
+            switch ReplicaReply.decode(header, cluster: cluster) {
+            case .success(.pong(_, let view, let release, let timestamp)):
+                guard let index = pings.firstIndex(where: { $0.timestamp == timestamp }) else { continue }
+                let roundTrip = now - pings[index].sentAt
+                pings.remove(at: index)
+                missed = 0
+                closes = 0
+                lastPongAt = now
+                pongRelease = release
+                roundTripSum += Double(roundTrip) / 1e9
+                roundTrips &+= 1
+                setResult(.answering, now: now, duration: roundTrip, view: view, release: release.description)
+            case .success(.eviction(let replica, let reason)):
+                // Its release range does not include ours: forget the pong's release, use the StatsD one or the default.
+                pongRelease = nil
+                let sent = pingRelease
+                closes += 1
+                let backoff = ProbeTiming.maxBackoff
+                closeConnection(now: now, backoff: backoff)
+                setResult(.evicted, now: now, error: "replica \(replica) evicted a ping claiming release \(sent): \(Self.describe(reason)); set --probe.release to the cluster's release")
+                return [.close]
+            case .failure(let error):
+                closes += 1
+                let backoff = min(ProbeTiming.maxBackoff, ProbeTiming.minBackoff << min(closes - 1, 8))
+                closeConnection(now: now, backoff: backoff)
+                reachableSince = nil
+                setResult(.unreachable, now: now, error: "not a TigerBeetle reply for this cluster: \(Self.describe(error))")
+                return [.close]
+            }
+        }
+        return []
+    }
+
+    // MARK: - Internals
+
+    private mutating func ping(now: Int64) -> [UInt8] {
+        let timestamp = UInt64(clamping: now)
+        pings.append(Ping(timestamp: timestamp, sentAt: now, missed: false))
+        if pings.count > ProbeTiming.maxInFlight { pings.removeFirst(pings.count - ProbeTiming.maxInFlight) }
+        // Keep the schedule, but never send a burst after a stall.
+        nextPingAt = nextPingAt + timing.interval > now ? nextPingAt + timing.interval : now + timing.interval
+        return PingClient.header(cluster: cluster, release: pingRelease, client: client, timestamp: timestamp)
+    }
+
+    private mutating func closeConnection(now: Int64, backoff: Int64) {
+        link = .idle(nextAttemptAt: now + backoff)
+        pings.removeAll(keepingCapacity: true)
+        buffer.removeAll(keepingCapacity: true)
+        missed = 0
+        confirmedAt = now
+    }
+
+    private mutating func unreachable(_ reason: String, attemptStartedAt: Int64, now: Int64) {
+        reachableSince = nil
+        link = .idle(nextAttemptAt: attemptStartedAt + timing.interval)
+        setResult(.unreachable, now: now, duration: now - attemptStartedAt, error: reason)
+    }
+
+    private mutating func confirm(_ now: Int64) {
+        confirmedAt = now
+        result?.at = now
+    }
+
+    private mutating func setResult(_ outcome: ProbeResult.Outcome, now: Int64, duration: Int64? = nil, error: String? = nil,
+                                    view: UInt32? = nil, release: String? = nil) {
+        let previous = result
+        let keepsPong = outcome == .hung || outcome == .answering
+        result = ProbeResult(
+            outcome: outcome,
+            durationSeconds: duration.map { Double($0) / 1e9 } ?? previous?.durationSeconds ?? 0,
+            at: now, error: error, reachableSince: outcome == .unreachable ? nil : reachableSince,
+            view: view ?? (keepsPong ? previous?.view : nil), release: release ?? (keepsPong ? previous?.release : nil),
+            roundTripSumSeconds: roundTripSum, roundTrips: roundTrips)
+        confirmedAt = now
+    }
+
+    static func seconds(_ nanoseconds: Int64) -> String {
+        let s = Double(nanoseconds) / 1e9
+        return s == s.rounded() ? "\(Int(s))s" : "\(s)s"
+    }
+
+    static func describe(_ reason: EvictionReason) -> String {
+        switch reason {
+        case .clientReleaseTooLow: "that release is too low for it"
+        case .clientReleaseTooHigh: "that release is too high for it"
+        case .other(let code): "reason \(code)"
+        }
+    }
+
+    static func describe(_ error: ReplyError) -> String {
+        switch error {
+        case .wrongLength(let n): "\(n) bytes"
+        case .badChecksum: "bad checksum"
+        case .hasBody: "a header with a body"
+        case .otherCluster: "it answers for another cluster"
+        case .unexpectedCommand(let command): "command \(command)"
+        }
+    }
+}

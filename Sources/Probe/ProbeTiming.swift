@@ -1,0 +1,34 @@
+import VSR
+
+/// How a replica is asked whether it is alive.
+public enum ProbeMode: String, Sendable, CaseIterable {
+    /// A `ping_client` every interval on a kept-open connection, answered by the replica's event loop.
+    case vsr
+    /// A TCP connect, then close: proves only that the kernel accepts connections.
+    case tcp
+}
+
+/// The probe's settings, in nanoseconds.
+public struct ProbeTiming: Sendable, Equatable {
+    public var mode: ProbeMode
+    public var interval: Int64
+    /// How long a connect, or a pong, may take.
+    public var timeout: Int64
+    /// The release pinged with until the replica's own is known (from its pong or its StatsD).
+    public var defaultRelease: Release
+
+    /// Reconnecting after the replica closed a young connection waits 1 s, doubling to this.
+    public static let maxBackoff: Int64 = 10_000_000_000
+    static let minBackoff: Int64 = 1_000_000_000
+    /// Consecutive unanswered pings after which a connected replica is hung.
+    public static let missedPingsForHung = 2
+    /// Pings remembered for matching late pongs.
+    static let maxInFlight = 16
+
+    public init(mode: ProbeMode = .vsr, interval: Int64, timeout: Int64, defaultRelease: Release) {
+        self.mode = mode
+        self.interval = interval
+        self.timeout = timeout
+        self.defaultRelease = defaultRelease
+    }
+}

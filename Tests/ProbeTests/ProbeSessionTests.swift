@@ -1,0 +1,267 @@
+import Health
+import TestSupport
+import Testing
+import VSR
+@testable import Probe
+
+let ms: Int64 = 1_000_000
+let second: Int64 = 1_000_000_000
+let cluster: UInt128 = 41_451_718_810_627_588_718_766_785_893_414_907_375
+let release = Release(major: 0, minor: 17, patch: 9)
+
+/// A replica on virtual time, as the recorded exchanges show one behave, and the session driven against it
+/// the way the prober's loop drives it: ticks at the session's deadlines, every command carried out.
+struct SimulatedReplica {
+    enum Behaviour: Equatable {
+        /// Pongs after `rtt`.
+        case running
+        /// `kill -STOP`: the kernel completes connects, nothing is read or answered.
+        case stopped
+        /// `kill -9`: connects refused, an open connection gets EOF.
+        case dead
+        /// Answers only releases in this range; outside, evicts (as the primary does).
+        case releaseRange(ClosedRange<Release>)
+        /// Closes every connection at once (as for a ping with the wrong cluster id).
+        case closesAtOnce
+    }
+
+    var session: ProbeSession
+    var behaviour: Behaviour = .running
+    var rtt: Int64 = ms / 2
+    var view: UInt32 = 1
+    var now: Int64 = 0
+    var connected = false
+    /// Pongs on their way: (arrival, bytes).
+    var inbound: [(Int64, [UInt8])] = []
+    /// Pings the stopped replica has not read yet.
+    var unread: [ReplicaReplies.Ping] = []
+    var connects = 0
+    var sent: [ReplicaReplies.Ping] = []
+    /// (time, outcome) whenever the outcome changed.
+    var outcomes: [(Int64, ProbeResult.Outcome?)] = []
+
+    init(mode: ProbeMode = .vsr, interval: Int64 = second, timeout: Int64 = second) {
+        session = ProbeSession(cluster: cluster, client: ClientID(7)!, timing: ProbeTiming(mode: mode, interval: interval, timeout: timeout, defaultRelease: release), start: 0)
+    }
+
+    mutating func set(_ behaviour: Behaviour) {
+        let wasStopped = self.behaviour == .stopped
+        self.behaviour = behaviour
+        if behaviour == .dead && connected {
+            connected = false
+            session.closed("end of file", now: now)
+        }
+        if wasStopped && behaviour == .running {
+            // SIGCONT: everything queued is read and answered at once.
+            for ping in unread { inbound.append((now + rtt, pong(ping))) }
+            unread = []
+        }
+    }
+
+    func pong(_ ping: ReplicaReplies.Ping) -> [UInt8] {
+        ReplicaReplies.pong(cluster: cluster, replica: 1, view: view, release: release, timestamp: ping.timestamp)
+    }
+
+    mutating func perform(_ commands: [ProbeSession.Command]) {
+        for command in commands {
+            switch command {
+            case .connect:
+                connects += 1
+                switch behaviour {
+                case .dead: session.connectFailed("Connection refused", now: now)
+                default:
+                    connected = true
+                    perform(session.connected(now: now))
+                }
+            case .close:
+                connected = false
+                inbound = []
+                unread = []
+            case .send(let bytes):
+                let ping = ReplicaReplies.readPing(bytes)
+                sent.append(ping)
+                switch behaviour {
+                case .running: inbound.append((now + rtt, pong(ping)))
+                case .stopped: unread.append(ping)
+                case .dead: break
+                case .closesAtOnce:
+                    connected = false
+                    session.closed("end of file", now: now)
+                case .releaseRange(let range):
+                    if range.contains(ping.release) {
+                        inbound.append((now + rtt, pong(ping)))
+                    } else {
+                        inbound.append((now + rtt, ReplicaReplies.eviction(cluster: cluster, replica: 1, view: view, release: release,
+                                                                            client: ping.client, reason: ping.release < range.lowerBound ? 2 : 3)))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs until `until`, 1 ms at a time.
+    mutating func run(until end: Int64) {
+        while now <= end {
+            while let first = inbound.first, first.0 <= now, connected {
+                inbound.removeFirst()
+                perform(session.received(first.1, now: now))
+            }
+            if now >= session.nextDeadline { perform(session.tick(now: now)) }
+            if outcomes.last?.1 != session.result?.outcome { outcomes.append((now, session.result?.outcome)) }
+            now += ms
+        }
+    }
+
+    var outcome: ProbeResult.Outcome? { session.result?.outcome }
+}
+
+@Suite struct ProbeSessionTests {
+    @Test func aRunningReplicaAnswersEveryPingOnOneConnection() {
+        var replica = SimulatedReplica()
+        replica.run(until: 10 * second)
+        // Pinged at once, answered after the round trip (the simulation steps 1 ms).
+        #expect(replica.outcomes.map(\.1) == [.answering])
+        #expect(replica.outcomes[0].0 == ms)
+        #expect(replica.connects == 1)
+        // A ping at once, then one a second.
+        #expect(replica.sent.map(\.timestamp) == (0...10).map { UInt64($0) * UInt64(second) })
+        #expect(replica.sent.allSatisfy { $0.command == PingClient.command && $0.release == release && $0.cluster == cluster && $0.checksumValid })
+        let result = replica.session.result!
+        #expect(result.view == 1 && result.release == "0.17.9")
+        // The ping of 10 s is answered at 10.001 s, after the run.
+        #expect(result.roundTrips == 10)
+        #expect(result.durationSeconds == 0.001)
+        #expect(result.reachableSince == 0)
+    }
+
+    /// kill -STOP at 10 s: the pings of 10 s and 11 s go unanswered, the second miss at 12 s is the verdict.
+    /// SIGCONT at 20 s: the queued pings are answered at once and the replica is answering again.
+    @Test func aStoppedReplicaIsHungAfterTwoMissedPingsAndAnswersAgainOnContinue() {
+        var replica = SimulatedReplica()
+        replica.run(until: 10 * second - ms)
+        replica.set(.stopped)
+        replica.run(until: 12 * second)
+        #expect(replica.outcomes.last!.1 == .hung)
+        #expect(replica.outcomes.last!.0 == 12 * second)
+        #expect(replica.session.result!.error == "no pong to the last 2 pings within 1s each")
+        replica.run(until: 20 * second - ms)
+        #expect(replica.outcomes.last!.1 == .hung)
+        // Hung since 12 s, no pong since 9 s: a fresh connect at 19 s; it connects (the kernel accepts).
+        #expect(replica.connects == 2)
+        replica.set(.running)
+        replica.run(until: 21 * second)
+        #expect(replica.outcomes.last!.1 == .answering)
+        #expect(replica.outcomes.last!.0 == 20 * second + ms)
+    }
+
+    @Test func aDeadReplicaIsUnreachableAtOnceAndProbedEveryInterval() {
+        var replica = SimulatedReplica()
+        replica.run(until: 10 * second + 499 * ms)
+        replica.set(.dead)
+        replica.run(until: 15 * second)
+        // EOF on a connection that lived 10.5 s and answered: reconnect at once, refused.
+        #expect(replica.outcomes.last!.1 == .unreachable)
+        #expect(replica.outcomes.last!.0 == 10 * second + 500 * ms)
+        #expect(replica.session.result!.error == "Connection refused")
+        #expect(replica.session.result!.reachableSince == nil)
+        // Refused connects cost the replica nothing: one a second (10.5, 11.5, ... 14.5).
+        #expect(replica.connects == 1 + 5)
+        replica.run(until: 15 * second - ms)
+        replica.set(.running)
+        replica.run(until: 17 * second)
+        #expect(replica.outcomes.last!.1 == .answering)
+        #expect(replica.outcomes.last!.0 == 15 * second + 500 * ms + ms)
+        #expect(replica.session.result!.reachableSince == 15 * second + 500 * ms)
+    }
+
+    @Test func aReplicaClosingEveryConnectionIsRetriedWithBackoff() {
+        var replica = SimulatedReplica()
+        replica.set(.closesAtOnce)
+        replica.run(until: 40 * second)
+        #expect(replica.outcome == .unreachable)
+        #expect(replica.session.result!.error!.hasPrefix("the replica closed the connection: end of file (again in"))
+        // 0, 1, 3, 7, 15, 25, 35: 1 s doubling to 10 s.
+        #expect(replica.connects == 7)
+    }
+
+    @Test func anEvictionNamesTheReleaseAndTheReplicasOwnReleaseIsUsedNext() {
+        var replica = SimulatedReplica()
+        let newer = Release(major: 0, minor: 18, patch: 0)
+        replica.set(.releaseRange(newer...newer))
+        replica.run(until: 5 * second)
+        #expect(replica.outcome == .evicted)
+        #expect(replica.session.result!.error == "replica 1 evicted a ping claiming release 0.17.9: that release is too low for it; set --probe.release to the cluster's release")
+        #expect(replica.session.result!.success)
+        // StatsD says 0.18.0: the next attempt (10 s after the eviction) claims it and is answered.
+        replica.session.releaseHint = newer
+        replica.run(until: 11 * second)
+        #expect(replica.outcome == .answering)
+        #expect(replica.sent.last!.release == newer)
+    }
+
+    @Test func theReleaseOfTheLastPongIsPreferredToStatsD() {
+        var replica = SimulatedReplica()
+        replica.run(until: 2 * second)
+        // A forged StatsD release does not change what a replica that answers is pinged with.
+        replica.session.releaseHint = Release(major: 9, minor: 9, patch: 9)
+        replica.run(until: 4 * second)
+        #expect(replica.sent.last!.release == release)
+    }
+
+    @Test func aLatePongIsMatchedByItsTimestamp() {
+        var replica = SimulatedReplica()
+        replica.rtt = 1500 * ms
+        replica.run(until: 6 * second)
+        // Every pong arrives after the timeout (1 s) but each is matched: never two misses in a row? Each
+        // ping is missed at +1 s, its pong arrives at +1.5 s and clears the count.
+        #expect(replica.outcome == .answering)
+        #expect(replica.session.result!.durationSeconds == 1.5)
+        #expect(!replica.outcomes.contains { $0.1 == .hung })
+    }
+
+    @Test func aWrongTimestampOrChecksumIsNotAPong() {
+        var session = ProbeSession(cluster: cluster, client: ClientID(7)!,
+                                   timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release), start: 0)
+        #expect(session.tick(now: 0) == [.connect])
+        #expect(session.connected(now: 0).count == 1)
+        let unknown = ReplicaReplies.pong(cluster: cluster, replica: 1, view: 1, release: release, timestamp: 12345)
+        #expect(session.received(unknown, now: ms) == [])
+        #expect(session.result == nil)
+        var forged = ReplicaReplies.pong(cluster: cluster, replica: 1, view: 1, release: release, timestamp: 0)
+        forged[0] ^= 1
+        #expect(session.received(forged.prefix(100), now: ms) == [])
+        #expect(session.received(forged.dropFirst(100), now: ms) == [.close])
+        #expect(session.result?.outcome == .unreachable)
+        #expect(session.result?.error == "not a TigerBeetle reply for this cluster: bad checksum")
+    }
+
+    @Test func aConnectThatHangsFailsAtTheTimeout() {
+        var session = ProbeSession(cluster: cluster, client: ClientID(7)!,
+                                   timing: ProbeTiming(interval: 2 * second, timeout: 500 * ms, defaultRelease: release), start: 0)
+        #expect(session.tick(now: 0) == [.connect])
+        #expect(session.nextDeadline == 500 * ms)
+        #expect(session.tick(now: 499 * ms) == [])
+        #expect(session.tick(now: 500 * ms) == [.close])
+        #expect(session.result?.outcome == .unreachable)
+        #expect(session.result?.error == "connect timed out after 0.5s")
+        #expect(session.nextDeadline == 2 * second)
+    }
+
+    @Test func tcpModeConnectsAndClosesEveryInterval() {
+        var replica = SimulatedReplica(mode: .tcp, interval: 2 * second)
+        replica.run(until: 9 * second)
+        #expect(replica.outcomes.map(\.1) == [.connected])
+        #expect(replica.connects == 5)
+        #expect(replica.sent.isEmpty)
+        #expect(replica.session.result!.at == 8 * second)
+    }
+
+    /// While nothing new happens (backing off after a close), the result is confirmed every interval, so it
+    /// does not age; only a stuck loop lets it age.
+    @Test func anUnchangedResultIsConfirmedEveryInterval() {
+        var replica = SimulatedReplica()
+        replica.set(.closesAtOnce)
+        replica.run(until: 30 * second)
+        #expect(replica.session.result!.at >= 29 * second)
+    }
+}
