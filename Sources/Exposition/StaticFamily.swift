@@ -6,12 +6,20 @@ public struct StaticFamily: Sendable {
     public var help: String
     public var type: FamilyType
     public var samples: [(labels: LabelSet, value: Double)]
+    /// A summary's series (`_sum` and `_count`, no quantiles); empty for other types.
+    public var summaries: [(labels: LabelSet, sum: Double, count: Double)] = []
 
     public init(name: String, help: String, type: FamilyType, samples: [(labels: LabelSet, value: Double)]) {
         self.name = name
         self.help = help
         self.type = type
         self.samples = samples
+    }
+
+    /// A summary without quantiles: each series' sum and count.
+    public init(summary name: String, help: String, series: [(labels: LabelSet, sum: Double, count: Double)]) {
+        self.init(name: name, help: help, type: .summary, samples: [])
+        summaries = series
     }
 
     /// A family with a single unlabelled sample.

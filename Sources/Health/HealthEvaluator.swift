@@ -69,16 +69,16 @@ public enum HealthEvaluator {
         let heardAt = heard.flatMap { $0.lastSeen > 0 ? $0.lastSeen : nil }
         let quietSince = [heardAt, reachableSince, policy.startedAt].compactMap { $0 }.max() ?? policy.startedAt
         let quiet = now.subtractingReportingOverflow(quietSince).partialValue
-        if let heardAt {
-            if now.subtractingReportingOverflow(heardAt).partialValue <= policy.staleAfter {
-                fresh = true
-            } else if quiet > policy.staleAfter {
+        if let heardAt, now.subtractingReportingOverflow(heardAt).partialValue <= policy.staleAfter {
+            fresh = true
+        } else if quiet > policy.staleAfter, heardAt != nil || reachableSince != nil {
+            if let heardAt {
                 reasons.append(Reason(.silent, "no StatsD for \(seconds(now - heardAt)) (silent after \(seconds(policy.staleAfter)))"))
+            } else {
+                reasons.append(Reason(.silent, "no StatsD received in the \(seconds(quiet)) since \(probed ? "it became reachable" : "beetlewatch started")"))
             }
-        } else if reachableSince != nil, quiet > policy.staleAfter {
-            reasons.append(Reason(.silent, "no StatsD received in the \(seconds(quiet)) since \(probed ? "it became reachable" : "beetlewatch started")"))
         } else {
-            waitingFor.append("StatsD")
+            waitingFor.append(heardAt == nil ? "StatsD" : "StatsD since it became reachable again \(seconds(quiet)) ago")
         }
         // Values are judged only while fresh: a silent replica's last sample says nothing about now.
         // Every value is a whole number within its signal's `validRange` (checked when recorded), so the

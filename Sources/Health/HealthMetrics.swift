@@ -13,13 +13,28 @@ public enum HealthMetrics {
         var clusterReplicas: [(labels: LabelSet, value: Double)] = []
         var view: [(labels: LabelSet, value: Double)] = []
         var viewChanges: [(labels: LabelSet, value: Double)] = []
+        var reasons: [(labels: LabelSet, value: Double)] = []
+        var pongView: [(labels: LabelSet, value: Double)] = []
+        var releaseInfo: [(labels: LabelSet, value: Double)] = []
+        var roundTrips: [(labels: LabelSet, sum: Double, count: Double)] = []
+        var answering: [(labels: LabelSet, value: Double)] = []
         for cluster in report.clusters {
             let c = ("cluster", cluster.id)
             for replica in cluster.replicas {
                 let r = ("replica", String(replica.replica))
                 if let probe = replica.probe, let address = replica.address {
-                    probeSuccess.append((LabelSet([c, r, ("address", address)]), probe.success ? 1 : 0))
-                    probeDuration.append((LabelSet([c, r, ("address", address)]), probe.durationSeconds))
+                    let labels = LabelSet([c, r, ("address", address)])
+                    probeSuccess.append((labels, probe.success ? 1 : 0))
+                    probeDuration.append((labels, probe.durationSeconds))
+                    if probe.roundTrips > 0 { roundTrips.append((labels, probe.roundTripSumSeconds, Double(probe.roundTrips))) }
+                    if probe.outcome == .answering || probe.outcome == .hung {
+                        answering.append((labels, probe.outcome == .answering ? 1 : 0))
+                    }
+                }
+                if let view = replica.pongView { pongView.append((LabelSet([c, r]), view)) }
+                if let release = replica.release { releaseInfo.append((LabelSet([c, r, ("release", release)]), 1)) }
+                for s in ReplicaState.allCases where s != .healthy {
+                    reasons.append((LabelSet([c, r, ("state", s.rawValue)]), Double(replica.reasons.filter { $0.state == s }.count)))
                 }
                 if let seen = replica.lastSeen {
                     lastSeen.append((LabelSet([c, r]), seen))
@@ -41,8 +56,13 @@ public enum HealthMetrics {
             viewChanges.append((LabelSet([c]), Double(cluster.viewChanges)))
         }
         return [
-            StaticFamily(name: "tigerbeetle_probe_success", help: "Whether the last TCP connect to the replica's address succeeded (1) or not (0).", type: .gauge, samples: probeSuccess),
-            StaticFamily(name: "tigerbeetle_probe_duration_seconds", help: "How long the last TCP probe took, name resolution included.", type: .gauge, samples: probeDuration),
+            StaticFamily(name: "tigerbeetle_probe_success", help: "Whether the replica is reachable (1) or not (0): its last connect succeeded, and in vsr mode its event loop answers (a hung replica is 0 too).", type: .gauge, samples: probeSuccess),
+            StaticFamily(name: "tigerbeetle_probe_duration_seconds", help: "The last probe's round trip: ping to pong (vsr), or resolution to connect (tcp).", type: .gauge, samples: probeDuration),
+            StaticFamily(name: "tigerbeetle_probe_answering", help: "vsr mode: 1 while the replica's event loop answers pings, 0 while it is connected but hung.", type: .gauge, samples: answering),
+            StaticFamily(summary: "tigerbeetle_probe_rtt_seconds", help: "Ping to pong round trips since beetlewatch started probing the replica (vsr mode).", series: roundTrips),
+            StaticFamily(name: "tigerbeetle_replica_pong_view", help: "The view in the replica's last pong: its durable log view.", type: .gauge, samples: pongView),
+            StaticFamily(name: "tigerbeetle_replica_release_info", help: "The replica's release (from its pong, else its StatsD), as the release label; always 1.", type: .gauge, samples: releaseInfo),
+            StaticFamily(name: "tigerbeetle_replica_reasons", help: "How many reasons of each kind the replica's verdict holds (the verdict is the most severe; this shows every one).", type: .gauge, samples: reasons),
             StaticFamily(name: "tigerbeetle_statsd_last_seen_timestamp_seconds", help: "When the last StatsD line from the replica arrived, Unix time in seconds.", type: .gauge, samples: lastSeen),
             StaticFamily(name: "tigerbeetle_replica_healthy", help: "1 when the replica is reachable, sending StatsD, normal, not syncing and connected to enough peers.", type: .gauge, samples: healthy),
             StaticFamily(name: "tigerbeetle_replica_state", help: "The replica's verdict, one-hot (the most severe when several hold).", type: .gauge, samples: state),

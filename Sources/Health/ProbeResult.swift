@@ -16,8 +16,6 @@ public struct ProbeResult: Sendable, Equatable, Codable {
     }
 
     public var outcome: Outcome
-    /// Whether the replica is reachable and, in vsr mode, its event loop runs (`answering`, `evicted`, `connected`).
-    public var success: Bool
     /// The last round trip: ping to pong (vsr), or name resolution to connect (tcp); seconds.
     public var durationSeconds: Double
     /// When this result was last confirmed (ns since the epoch): a result older than the probe
@@ -35,15 +33,50 @@ public struct ProbeResult: Sendable, Equatable, Codable {
     public var roundTripSumSeconds: Double
     public var roundTrips: UInt64
 
-    public init(success: Bool, durationSeconds: Double, at: Int64, error: String? = nil) {
+    /// A tcp-mode result.
+    public init(success: Bool, durationSeconds: Double, at: Int64, error: String? = nil, reachableSince: Int64? = nil) {
         self.init(outcome: success ? .connected : .unreachable, durationSeconds: durationSeconds, at: at, error: error,
-                  reachableSince: success ? at : nil)
+                  reachableSince: success ? reachableSince ?? at : nil)
+    }
+
+    /// Whether the replica is reachable and, in vsr mode, its event loop runs (`answering`, `evicted`, `connected`).
+    /// Setting it makes a tcp-mode outcome.
+    public var success: Bool {
+        get { outcome == .answering || outcome == .evicted || outcome == .connected }
+        set { outcome = newValue ? .connected : .unreachable }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case outcome, success, durationSeconds, at, error, reachableSince, view, release, roundTripSumSeconds, roundTrips
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(outcome: try c.decode(Outcome.self, forKey: .outcome), durationSeconds: try c.decode(Double.self, forKey: .durationSeconds),
+                  at: try c.decode(Int64.self, forKey: .at), error: try c.decodeIfPresent(String.self, forKey: .error),
+                  reachableSince: try c.decodeIfPresent(Int64.self, forKey: .reachableSince), view: try c.decodeIfPresent(UInt32.self, forKey: .view),
+                  release: try c.decodeIfPresent(String.self, forKey: .release),
+                  roundTripSumSeconds: try c.decodeIfPresent(Double.self, forKey: .roundTripSumSeconds) ?? 0,
+                  roundTrips: try c.decodeIfPresent(UInt64.self, forKey: .roundTrips) ?? 0)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(outcome, forKey: .outcome)
+        try c.encode(success, forKey: .success)
+        try c.encode(durationSeconds, forKey: .durationSeconds)
+        try c.encode(at, forKey: .at)
+        try c.encodeIfPresent(error, forKey: .error)
+        try c.encodeIfPresent(reachableSince, forKey: .reachableSince)
+        try c.encodeIfPresent(view, forKey: .view)
+        try c.encodeIfPresent(release, forKey: .release)
+        try c.encode(roundTripSumSeconds, forKey: .roundTripSumSeconds)
+        try c.encode(roundTrips, forKey: .roundTrips)
     }
 
     public init(outcome: Outcome, durationSeconds: Double, at: Int64, error: String? = nil, reachableSince: Int64? = nil,
                 view: UInt32? = nil, release: String? = nil, roundTripSumSeconds: Double = 0, roundTrips: UInt64 = 0) {
         self.outcome = outcome
-        self.success = outcome == .answering || outcome == .evicted || outcome == .connected
         self.durationSeconds = durationSeconds
         self.at = at
         self.error = error

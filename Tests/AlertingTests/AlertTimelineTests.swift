@@ -44,7 +44,10 @@ import Testing
         #expect(lost[0].alert.labels == ["alertname": "TigerBeetleQuorumLost", "cluster": CaptureTimeline.cluster, "severity": "critical"])
         #expect(lost[0].alert.annotations["summary"] == "TigerBeetle cluster 0 has lost quorum")
         #expect(lost[0].alert.annotations["runbook_url"]?.hasSuffix("docs/alerts.md#tigerbeetlequorumlost") == true)
-        #expect(resolved(.quorumLost).map(\.second) == [216])
+        // Replicas 0 and 2 restart at 202.3 s and accept connections from the 204 s probe on: waiting for their
+        // StatsD (not silent: they just started), they may be healthy, so quorum is no longer known lost.
+        // (`tigerbeetle_cluster_quorum` stays 0 until they report, at 215.4 s.)
+        #expect(resolved(.quorumLost).map(\.second) == [204])
     }
 
     @Test func twoViewChangesEachFireOnceAndResolveOnTheirOwn() {

@@ -39,7 +39,7 @@ struct Synthetic {
             for replica in [0, 2] { send(Self.lines(replica), at: now) }
             if let line = replica1(s) { send(line, at: now) }
             let probes = Dictionary(uniqueKeysWithValues: (0..<3).map {
-                (ReplicaKey(cluster: cluster, replica: $0), ProbeResult(success: !down(s).contains($0), durationSeconds: 0.001, at: now, error: "connection refused"))
+                (ReplicaKey(cluster: cluster, replica: $0), ProbeResult(success: !down(s).contains($0), durationSeconds: 0.001, at: now, error: "connection refused", reachableSince: 0))
             })
             let report = HealthEvaluator.evaluate(watched: [watched], signals: store.signals, probes: probes,
                                                   policy: HealthPolicy(staleAfter: 25 * second, startedAt: 0), now: now)
@@ -180,8 +180,12 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
     static let forged = String(repeating: "0", count: 31) + "f"
 
     static func report(store: MetricStore, watching: [WatchedCluster], now: Int64) -> HealthReport {
-        HealthEvaluator.evaluate(watched: watching, signals: store.signals, probes: [:],
-                                 policy: HealthPolicy(staleAfter: 25 * second, startedAt: 0), now: now)
+        // The watched replicas answer probes from the start (and send no StatsD: silent after 25 s).
+        let probes = Dictionary(uniqueKeysWithValues: watching.flatMap { cluster in
+            cluster.addresses.indices.map { (ReplicaKey(cluster: cluster.id, replica: $0), ProbeResult(success: true, durationSeconds: 0.001, at: now, reachableSince: 0)) }
+        })
+        return HealthEvaluator.evaluate(watched: watching, signals: store.signals, probes: probes,
+                                        policy: HealthPolicy(staleAfter: 25 * second, startedAt: 0), now: now)
     }
 
     @Test func anUnwatchedClusterDoesNotPageWhileOthersAreWatched() {

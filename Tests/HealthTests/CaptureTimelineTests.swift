@@ -24,8 +24,13 @@ import Testing
         #expect(!timeline.has(.unreachable, replica: 1, at: 81))
         for second in 82...127 { #expect(timeline.has(.unreachable, replica: 1, at: second), "at \(second)s") }
         #expect(!timeline.has(.unreachable, replica: 1, at: 128))
-        // Its last datagram was at 72.1 s: silent 25 s later, until it speaks again at 140.3 s.
-        for second in 98...140 { #expect(timeline.has(.silent, replica: 1, at: second), "at \(second)s") }
+        // Its last datagram was at 72.1 s: silent 25 s later, until its restart; reachable again from 128 s,
+        // it is waiting for StatsD (not silent: it cannot have sent any before it ran) until it speaks at 140.3 s.
+        for second in 98...127 { #expect(timeline.has(.silent, replica: 1, at: second), "at \(second)s") }
+        for second in 128...140 {
+            #expect(timeline.replica(1, at: second).state == .unknown, "at \(second)s")
+            #expect(timeline.replica(1, at: second).reasons.first?.detail.hasPrefix("waiting for StatsD since it became reachable again") == true)
+        }
         #expect(timeline.replica(1, at: 141).healthy)
         // The cluster kept its quorum with 2 of 3.
         for second in 82...166 { #expect(timeline.quorum(at: second) == true, "at \(second)s") }

@@ -28,7 +28,7 @@ func replicaLines(_ replica: Int, status: Int = 0, sync: Int = 0, peers: Int = 2
 }
 
 func allUp(at now: Int64) -> [ReplicaKey: ProbeResult] {
-    Dictionary(uniqueKeysWithValues: (0..<3).map { (ReplicaKey(cluster: clusterID, replica: $0), ProbeResult(success: true, durationSeconds: 0.001, at: now)) })
+    Dictionary(uniqueKeysWithValues: (0..<3).map { (ReplicaKey(cluster: clusterID, replica: $0), ProbeResult(success: true, durationSeconds: 0.001, at: now, reachableSince: 0)) })
 }
 
 func evaluate(_ lines: [(Int64, String)], probes: [ReplicaKey: ProbeResult]? = nil, at second: Int64 = 100, watched: [WatchedCluster] = [three]) -> HealthReport {
@@ -83,7 +83,7 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
         let report = evaluate([], probes: [:], at: 5)
         for replica in report.clusters[0].replicas {
             #expect(replica.state == .unknown)
-            #expect(replica.reasons.first?.detail.hasPrefix("waiting for the first TCP probe") == true)
+            #expect(replica.reasons.first?.detail.hasPrefix("waiting for the first probe") == true)
         }
         #expect(report.clusters[0].quorum == false)
         #expect(!report.clusters[0].quorumLost)  // waiting, not lost

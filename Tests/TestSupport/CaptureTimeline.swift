@@ -38,7 +38,8 @@ public struct CaptureTimeline {
         let down = Self.downIntervals(events: events)
         var store = MetricStore(options: .init())
         var probes: [ReplicaKey: ProbeResult] = [:]
-        let policy = HealthPolicy(staleAfter: 25_000_000_000, startedAt: Self.epoch)
+        // Probed every 2 s with a 1 s timeout, as the capture's agent was.
+        let policy = HealthPolicy(staleAfter: 25_000_000_000, startedAt: Self.epoch, probeResultTTL: 3_000_000_000)
         var next = 0
         for second in 0...242 {
             let t = Double(second)
@@ -51,8 +52,9 @@ public struct CaptureTimeline {
             if second % 2 == 0 {  // --probe.interval 2s
                 for replica in 0..<3 {
                     let refused = down[replica, default: []].contains { t >= $0.0 && t < $0.1 }
-                    probes[ReplicaKey(cluster: Self.cluster, replica: replica)] =
-                        ProbeResult(success: !refused, durationSeconds: 0.0002, at: now, error: refused ? "connection refused" : nil)
+                    let key = ReplicaKey(cluster: Self.cluster, replica: replica)
+                    probes[key] = ProbeResult(success: !refused, durationSeconds: 0.0002, at: now, error: refused ? "connection refused" : nil,
+                                              reachableSince: probes[key]?.reachableSince ?? now)
                 }
             }
             reports[second] = HealthEvaluator.evaluate(watched: [Self.watched], signals: store.signals, probes: probes, policy: policy, now: now)
