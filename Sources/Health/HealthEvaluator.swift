@@ -133,11 +133,14 @@ public enum HealthEvaluator {
             }
         }
         let lagging = progress.behind(cluster: id, replicas.map { replica in
-            let pong = replica.pongView
-            let statsd = replica.fresh ? replica.view : nil
+            // A replica that cannot answer is not judged on its progress (and its lag timer restarts when it
+            // answers again: catching up after a stop is not falling behind).
+            let judged = replica.state != .hung && replica.state != .unreachable
+            let pong = judged ? replica.pongView : nil
+            let statsd = judged && replica.fresh ? replica.view : nil
             return ProgressTracker.Progress(replica: replica.replica, view: [pong, statsd].compactMap { $0 }.max(),
                                             viewFromPong: pong != nil && pong! >= (statsd ?? 0),
-                                            commitMax: replica.fresh ? replica.commitMax : nil)
+                                            commitMax: judged && replica.fresh ? replica.commitMax : nil)
         }, policy: policy, now: now)
         for (index, reasons) in lagging {
             guard let i = replicas.firstIndex(where: { $0.replica == index }) else { continue }

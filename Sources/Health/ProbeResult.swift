@@ -23,7 +23,9 @@ public struct ProbeResult: Sendable, Equatable, Codable {
     public var at: Int64
     /// Why it is not answering: "connection refused", "no pong to the last 2 pings", ...
     public var error: String?
-    /// Since when the replica has been reachable without a break (ns since the epoch); nil while unreachable.
+    /// Since when the replica has been reachable (tcp) or answering (vsr) without a break (ns since the
+    /// epoch); nil while unreachable or hung. Silence is counted from here: a replica cannot send StatsD
+    /// before it runs.
     public var reachableSince: Int64?
     /// The view its last pong carried (its durable log view).
     public var view: UInt32?

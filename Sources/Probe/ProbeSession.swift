@@ -144,9 +144,9 @@ public struct ProbeSession: Sendable {
     /// The connect succeeded.
     public mutating func connected(now: Int64) -> [Command] {
         guard case .connecting(let startedAt) = link else { return [] }
-        if reachableSince == nil { reachableSince = now }
         switch timing.mode {
         case .tcp:
+            if reachableSince == nil { reachableSince = now }
             setResult(.connected, now: now, duration: now - startedAt)
             link = .idle(nextAttemptAt: startedAt + timing.interval)
             return [.close]
@@ -201,6 +201,8 @@ public struct ProbeSession: Sendable {
                 missed = 0
                 closes = 0
                 lastPongAt = now
+                // Alive (its loop runs) since the first pong after a break.
+                if reachableSince == nil || result?.outcome == .hung { reachableSince = now }
                 pongRelease = release
                 roundTripSum += Double(roundTrip) / 1e9
                 roundTrips &+= 1
@@ -263,7 +265,7 @@ public struct ProbeSession: Sendable {
         result = ProbeResult(
             outcome: outcome,
             durationSeconds: duration.map { Double($0) / 1e9 } ?? previous?.durationSeconds ?? 0,
-            at: now, error: error, reachableSince: outcome == .unreachable ? nil : reachableSince,
+            at: now, error: error, reachableSince: outcome == .unreachable || outcome == .hung ? nil : reachableSince,
             view: view ?? (keepsPong ? previous?.view : nil), release: release ?? (keepsPong ? previous?.release : nil),
             roundTripSumSeconds: roundTripSum, roundTrips: roundTrips)
         confirmedAt = now

@@ -66,7 +66,7 @@ import VSR
         #expect(hung?.error == "no pong to the last 2 pings within 0.2s each")
         // Two pings 0.2 s apart, each given 0.2 s: at most 0.6 s, plus scheduling.
         #expect(after < 1.0)
-        #expect(hung?.reachableSince != nil)
+        #expect(hung?.reachableSince == nil)
         replica.resume()
         let (back, recovery) = try await waitFor(prober, 0) { $0.outcome == .answering }
         #expect(back?.outcome == .answering)

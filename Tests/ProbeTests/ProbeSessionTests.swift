@@ -131,7 +131,8 @@ struct SimulatedReplica {
         // The ping of 10 s is answered at 10.001 s, after the run.
         #expect(result.roundTrips == 10)
         #expect(result.durationSeconds == 0.001)
-        #expect(result.reachableSince == 0)
+        // Answering since its first pong.
+        #expect(result.reachableSince == ms)
     }
 
     /// kill -STOP at 10 s: the pings of 10 s and 11 s go unanswered, the second miss at 12 s is the verdict.
@@ -144,6 +145,8 @@ struct SimulatedReplica {
         #expect(replica.outcomes.last!.1 == .hung)
         #expect(replica.outcomes.last!.0 == 12 * second)
         #expect(replica.session.result!.error == "no pong to the last 2 pings within 1s each")
+        // Not answering: a hung replica's silence is not counted against it after it continues.
+        #expect(replica.session.result!.reachableSince == nil)
         replica.run(until: 20 * second - ms)
         #expect(replica.outcomes.last!.1 == .hung)
         // Hung since 12 s, no pong since 9 s: a fresh connect at 19 s; it connects (the kernel accepts).
@@ -152,6 +155,7 @@ struct SimulatedReplica {
         replica.run(until: 21 * second)
         #expect(replica.outcomes.last!.1 == .answering)
         #expect(replica.outcomes.last!.0 == 20 * second + ms)
+        #expect(replica.session.result!.reachableSince == 20 * second + ms)
     }
 
     @Test func aDeadReplicaIsUnreachableAtOnceAndProbedEveryInterval() {
@@ -171,7 +175,7 @@ struct SimulatedReplica {
         replica.run(until: 17 * second)
         #expect(replica.outcomes.last!.1 == .answering)
         #expect(replica.outcomes.last!.0 == 15 * second + 500 * ms + ms)
-        #expect(replica.session.result!.reachableSince == 15 * second + 500 * ms)
+        #expect(replica.session.result!.reachableSince == 15 * second + 500 * ms + ms)
     }
 
     @Test func aReplicaClosingEveryConnectionIsRetriedWithBackoff() {
