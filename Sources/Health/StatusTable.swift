@@ -12,22 +12,40 @@ public enum StatusTable {
             out += "  \(cluster.summary)"
             if let view = cluster.highestView { out += "; view \(Int(view)), \(cluster.viewChanges) view change\(cluster.viewChanges == 1 ? "" : "s") seen" }
             out += "\n"
-            var rows = [["REPLICA", "ADDRESS", "STATE", "VIEW", "COMMIT_MAX", "LAST SEEN", "PROBE", "REASONS"]]
+            out += cluster.notes.map { "  note: \($0)\n" }.joined()
+            var rows = [["REPLICA", "ADDRESS", "STATE", "VIEW", "COMMIT_MAX", "RELEASE", "LAST SEEN", "PROBE", "REASONS"]]
             for replica in cluster.replicas {
                 rows.append([
                     String(replica.replica),
                     replica.address ?? "-",
                     replica.state.rawValue,
-                    replica.view.map { String(Int($0)) } ?? "-",
+                    viewCell(replica),
                     replica.commitMax.map { String(Int($0)) } ?? "-",
+                    replica.release ?? "-",
                     replica.lastSeen.map { ago(now - $0) } ?? "never",
-                    replica.probe.map { $0.success ? String(format3(milliseconds: $0.durationSeconds)) : "failed" } ?? "-",
+                    replica.probe.map(probeCell) ?? "-",
                     replica.reasons.map { "\($0.state.rawValue): \($0.detail)" }.joined(separator: "; "),
                 ])
             }
             out += table(rows).map { "  \($0)\n" }.joined()
         }
         return out
+    }
+
+    /// The view of its last pong, else of its StatsD.
+    static func viewCell(_ replica: ReplicaVerdict) -> String {
+        guard let view = replica.pongView ?? replica.view else { return "-" }
+        return String(Int(view))
+    }
+
+    /// The round trip while it answers or connects; otherwise what the probe found.
+    static func probeCell(_ probe: ProbeResult) -> String {
+        switch probe.outcome {
+        case .answering, .connected: format3(milliseconds: probe.durationSeconds)
+        case .hung: "no pong"
+        case .evicted: "evicted"
+        case .unreachable: "failed"
+        }
     }
 
     static func ago(_ seconds: Double) -> String {

@@ -87,7 +87,7 @@ import Testing
     }
 
     @Test func requireAllDemandsEveryReplica() async throws {
-        let listeners = (0..<2).map { _ in LoopbackListener() }
+        let listeners = (0..<2).map { FakeReplica(replica: UInt8($0)) }
         defer { listeners.forEach { $0.close() } }
         let agent = try agent(addresses: listeners.map(\.address) + ["127.0.0.1:\(LoopbackListener.closedPort())"], require: .all)
         defer { agent.stop() }

@@ -147,7 +147,7 @@ func metricNames(in expression: String) throws -> Set<String> {
         let rulesBody = try await HTTPTestClient.request("http://127.0.0.1:\(prometheus.port)/api/v1/rules").body
         let groups = (((try JSONSerialization.jsonObject(with: Data(rulesBody.utf8)) as? [String: Any])?["data"] as? [String: Any])?["groups"] as? [[String: Any]]) ?? []
         let evaluated = groups.flatMap { ($0["rules"] as? [[String: Any]]) ?? [] }
-        #expect(evaluated.count == 10, "9 TigerBeetle rules and BeetlewatchConfigReloadFailed")
+        #expect(evaluated.count == 13, "12 TigerBeetle rules and BeetlewatchConfigReloadFailed")
         for rule in evaluated {
             #expect(rule["health"] as? String == "ok", "\(rule["name"] ?? "?"): \(rule["lastError"] ?? "")")
         }
