@@ -9,7 +9,7 @@ import Synchronization
 import VSR
 
 /// Probes every watched replica from one thread: each replica is a `ProbeSession` (the protocol and
-/// its timing, pure), its socket non-blocking under one poll(2). Host names are resolved by
+/// its timing, pure), its socket non-blocking under one epoll set. Host names are resolved by
 /// `NameResolver`'s two threads within the probe's deadline; IP literals at once. Three threads in
 /// all, however many replicas.
 final class ReplicaProber: Sendable {
@@ -112,81 +112,95 @@ final class ReplicaProber: Sendable {
             var hostPort: HostPort?
             var session: ProbeSession
             var fd: Int32 = -1
-            /// A connect is under way on `fd` (waiting for POLLOUT).
+            /// A connect is under way on `fd` (waiting for EPOLLOUT).
             var connecting = false
             /// The resolver request this probe waits for.
             var resolving: UInt64?
             /// Bytes not yet written (whole ping headers).
             var outbox: [UInt8] = []
+            /// The epoll events `fd` is registered for (0: not registered).
+            var registered: UInt32 = 0
+            /// The result last published.
+            var published: ProbeResult?
         }
 
+        /// Timers are served on this grid (ns): replicas whose deadlines fall in the same 10 ms are handled in
+        /// one wake-up, so 1,000 replicas cost at most 100 timer wake-ups a second, not 1,000.
+        static let timerGrid: Int64 = 10_000_000
+
         unowned let prober: ReplicaProber
+        let epoll: Int32
         var probes: [Probe] = []
-        var index: [ReplicaKey: Int] = [:]
-        var timing: ProbeTiming?
+        /// Each probe's next deadline, scanned on every wake-up (a flat array: cheap to scan).
+        var deadlines: [Int64] = []
+        var owner: [Int32: Int] = [:]
+        var dirty: [Int] = []
+        var isDirty: [Bool] = []
         var nextRequest: UInt64 = 0
         var waiting: [UInt64: Int] = [:]
-        var pollSet: [pollfd] = []
-        var pollOwner: [Int] = []
+        var readyFDs = [Int32](repeating: 0, count: 256)
+        var readyEvents = [UInt32](repeating: 0, count: 256)
         var readBuffer = [UInt8](repeating: 0, count: 4096)
         var generator = SystemRandomNumberGenerator()
 
         init(prober: ReplicaProber) {
             self.prober = prober
+            epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+            _ = bw_epoll_set(epoll, BW_EPOLL_CTL_ADD, prober.wake.read, BW_EPOLLIN)
         }
+
+        deinit { close(epoll) }
 
         func runOnce() {
             if let plan = prober.pendingPlan.withLock({ plan -> Plan? in defer { plan = nil }; return plan }) { apply(plan) }
             let now = prober.clock.monotonic()
-            var deadline = Int64.max
-            pollSet.removeAll(keepingCapacity: true)
-            pollOwner.removeAll(keepingCapacity: true)
-            pollSet.append(pollfd(fd: prober.wake.read, events: Int16(POLLIN), revents: 0))
-            pollOwner.append(-1)
-            for (i, probe) in probes.enumerated() {
-                deadline = min(deadline, probe.session.nextDeadline)
-                guard probe.fd >= 0 else { continue }
-                let events = probe.connecting || !probe.outbox.isEmpty ? Int16(POLLOUT) : Int16(POLLIN)
-                pollSet.append(pollfd(fd: probe.fd, events: probe.connecting ? events : events | Int16(POLLIN), revents: 0))
-                pollOwner.append(i)
+            let earliest = deadlines.min() ?? .max
+            var wait: Int32 = 100
+            if earliest != .max {
+                let due = (earliest + Self.timerGrid - 1) / Self.timerGrid * Self.timerGrid
+                wait = Int32(clamping: min(100, max(0, (due - now + 999_999) / 1_000_000)))
             }
-            // Wake at the earliest deadline (rounded up to the millisecond), at least every 100 ms to notice a stop.
-            let wait = deadline == .max ? 100 : Int32(clamping: min(100, max(0, (deadline - now + 999_999) / 1_000_000)))
-            let ready = poll(&pollSet, nfds_t(pollSet.count), wait)
-            let before = probes.map(\.session.result)
-            if ready > 0 {
-                for (slot, entry) in pollSet.enumerated() where entry.revents != 0 {
-                    let owner = pollOwner[slot]
-                    if owner < 0 { drainWake(); continue }
-                    handle(owner, revents: entry.revents)
+            let ready = bw_epoll_wait(epoll, &readyFDs, &readyEvents, Int32(readyFDs.count), wait)
+            for n in 0..<max(0, Int(ready)) {
+                let fd = readyFDs[n]
+                if fd == prober.wake.read {
+                    drainWake()
+                } else if let i = owner[fd] {
+                    handle(i, events: readyEvents[n])
                 }
             }
             deliverResolved()
             let after = prober.clock.monotonic()
-            for i in probes.indices where after >= probes[i].session.nextDeadline {
+            for i in deadlines.indices where after >= deadlines[i] {
                 perform(probes[i].session.tick(now: after), on: i)
             }
-            publish(changedFrom: before)
+            publish()
+        }
+
+        func markDirty(_ i: Int) {
+            deadlines[i] = probes[i].session.nextDeadline
+            guard !isDirty[i] else { return }
+            isDirty[i] = true
+            dirty.append(i)
         }
 
         func apply(_ plan: Plan) {
             let now = prober.clock.monotonic()
-            var kept: [Probe] = []
+            var kept: [ReplicaKey: Probe] = [:]
             let wanted = Set(plan.targets.map { "\($0.key.cluster)/\($0.key.replica)/\($0.address)" })
-            for probe in probes {
-                if wanted.contains("\(probe.target.key.cluster)/\(probe.target.key.replica)/\(probe.target.address)") {
-                    kept.append(probe)
+            for i in probes.indices {
+                if wanted.contains("\(probes[i].target.key.cluster)/\(probes[i].target.key.replica)/\(probes[i].target.address)") {
+                    kept[probes[i].target.key] = probes[i]
                 } else {
-                    closeSocket(of: probe)
+                    closeSocket(i)
                 }
             }
-            let keptKeys = Dictionary(uniqueKeysWithValues: kept.map { ($0.target.key, $0) })
             probes = []
+            var pending: [(Int, [ProbeSession.Command])] = []
             for (n, target) in plan.targets.enumerated() {
-                if var probe = keptKeys[target.key] {
-                    let commands = probe.session.update(plan.timing, now: now)
+                if var probe = kept[target.key] {
+                    pending.append((probes.count, probe.session.update(plan.timing, now: now)))
                     probes.append(probe)
-                    perform(commands, on: probes.count - 1)
                     continue
                 }
                 // Replicas start spread over one interval, so their pings do not all go out at once.
@@ -195,14 +209,19 @@ final class ReplicaProber: Sendable {
                 probes.append(Probe(target: target, hostPort: HostPort(parsing: target.address),
                                     session: ProbeSession(cluster: cluster, client: ClientID.random(using: &generator), timing: plan.timing, start: start)))
             }
-            index = Dictionary(uniqueKeysWithValues: probes.enumerated().map { ($1.target.key, $0) })
-            waiting = waiting.filter { $0.value < probes.count }
-            for i in probes.indices { if let id = probes[i].resolving { waiting[id] = i } }
-            timing = plan.timing
-            let live = Set(plan.targets.map(\.key))
-            let keptResults = Set(keptKeys.keys)
+            owner = [:]
+            waiting = [:]
+            for i in probes.indices {
+                if probes[i].fd >= 0 { owner[probes[i].fd] = i }
+                if let id = probes[i].resolving { waiting[id] = i }
+            }
+            deadlines = probes.map(\.session.nextDeadline)
+            isDirty = Array(repeating: false, count: probes.count)
+            dirty = []
+            for (i, commands) in pending { perform(commands, on: i) }
+            let live = Set(kept.keys)
             prober.results.withLock { results in
-                for key in results.keys where !live.contains(key) || !keptResults.contains(key) { results[key] = nil }
+                for key in results.keys where !live.contains(key) { results[key] = nil }
             }
         }
 
@@ -214,6 +233,7 @@ final class ReplicaProber: Sendable {
                 case .close: closeSocket(i)
                 }
             }
+            markDirty(i)
         }
 
         func connect(_ i: Int) {
@@ -239,7 +259,7 @@ final class ReplicaProber: Sendable {
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             if address.withSockaddr({ Glibc.connect(fd, $0, $1) }) == 0 {
-                probes[i].fd = fd
+                attach(fd, to: i, connecting: false)
                 perform(probes[i].session.connected(now: prober.clock.monotonic()), on: i)
                 return
             }
@@ -248,8 +268,23 @@ final class ReplicaProber: Sendable {
                 close(fd)
                 return failed(i, code: code)
             }
+            attach(fd, to: i, connecting: true)
+        }
+
+        func attach(_ fd: Int32, to i: Int, connecting: Bool) {
             probes[i].fd = fd
-            probes[i].connecting = true
+            probes[i].connecting = connecting
+            owner[fd] = i
+            register(i)
+        }
+
+        /// Registers the probe's socket for what it waits for: the connect, bytes to write, replies.
+        func register(_ i: Int) {
+            guard probes[i].fd >= 0 else { return }
+            let wanted = probes[i].connecting ? BW_EPOLLOUT : BW_EPOLLIN | (probes[i].outbox.isEmpty ? 0 : BW_EPOLLOUT)
+            guard wanted != probes[i].registered else { return }
+            _ = bw_epoll_set(epoll, probes[i].registered == 0 ? BW_EPOLL_CTL_ADD : BW_EPOLL_CTL_MOD, probes[i].fd, wanted)
+            probes[i].registered = wanted
         }
 
         func failed(_ i: Int, code: Int32) {
@@ -276,7 +311,7 @@ final class ReplicaProber: Sendable {
                 if written > 0 {
                     probes[i].outbox.removeFirst(written)
                 } else if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-                    return
+                    break
                 } else {
                     let reason = written < 0 ? String(cString: strerror(errno)) : "write failed"
                     closeSocket(i)
@@ -284,10 +319,12 @@ final class ReplicaProber: Sendable {
                     return
                 }
             }
+            register(i)
         }
 
-        func handle(_ i: Int, revents: Int16) {
+        func handle(_ i: Int, events: UInt32) {
             guard probes[i].fd >= 0 else { return }
+            defer { markDirty(i) }
             if probes[i].connecting {
                 var error: Int32 = 0
                 var length = socklen_t(4)
@@ -296,13 +333,14 @@ final class ReplicaProber: Sendable {
                     closeSocket(i)
                     return failed(i, code: error)
                 }
-                guard revents & Int16(POLLOUT) != 0 else { return }
+                guard events & BW_EPOLLOUT != 0 else { return }
                 probes[i].connecting = false
+                register(i)
                 perform(probes[i].session.connected(now: prober.clock.monotonic()), on: i)
                 return
             }
-            if revents & Int16(POLLOUT) != 0 { flush(i) }
-            guard probes[i].fd >= 0, revents & Int16(POLLIN | POLLERR | POLLHUP) != 0 else { return }
+            if events & BW_EPOLLOUT != 0 { flush(i) }
+            guard probes[i].fd >= 0, events & (BW_EPOLLIN | BW_EPOLLERR | BW_EPOLLHUP) != 0 else { return }
             let count = readBuffer.withUnsafeMutableBytes { recv(probes[i].fd, $0.baseAddress, $0.count, 0) }
             let now = prober.clock.monotonic()
             if count > 0 {
@@ -325,20 +363,21 @@ final class ReplicaProber: Sendable {
                     probes[i].session.couldNotTry(now: prober.clock.monotonic())
                 case .failure(let failure): probes[i].session.connectFailed(failure.description, now: prober.clock.monotonic())
                 }
+                markDirty(i)
             }
         }
 
         func closeSocket(_ i: Int) {
-            closeSocket(of: probes[i])
+            if probes[i].fd >= 0 {
+                owner[probes[i].fd] = nil
+                close(probes[i].fd)  // also leaves the epoll set
+            }
             probes[i].fd = -1
+            probes[i].registered = 0
             probes[i].connecting = false
             probes[i].outbox.removeAll()
             if let id = probes[i].resolving { waiting[id] = nil }
             probes[i].resolving = nil
-        }
-
-        func closeSocket(of probe: Probe) {
-            if probe.fd >= 0 { close(probe.fd) }
         }
 
         func closeAll() {
@@ -350,20 +389,24 @@ final class ReplicaProber: Sendable {
             while read(prober.wake.read, &bytes, bytes.count) > 0 {}
         }
 
-        /// Copies changed results out, on the wall clock; wakes the alert loop when a verdict may change.
-        func publish(changedFrom before: [ProbeResult?]) {
+        /// Copies the results that changed out, on the wall clock; wakes the alert loop when a verdict may change.
+        func publish() {
+            guard !dirty.isEmpty else { return }
             var changed: [(ReplicaKey, ProbeResult)] = []
             var notable = false
             let offset = prober.clock.wall() - prober.clock.monotonic()
-            for (i, probe) in probes.enumerated() {
-                guard let result = probe.session.result, i >= before.count || before[i] != result else { continue }
+            for i in dirty {
+                isDirty[i] = false
+                guard let result = probes[i].session.result, result != probes[i].published else { continue }
+                let old = probes[i].published
+                probes[i].published = result
                 var published = result
                 published.at += offset
                 published.reachableSince = result.reachableSince.map { $0 + offset }
-                changed.append((probe.target.key, published))
-                let old = i < before.count ? before[i] : nil
+                changed.append((probes[i].target.key, published))
                 if old?.outcome != result.outcome || old?.view != result.view || old?.release != result.release { notable = true }
             }
+            dirty.removeAll(keepingCapacity: true)
             guard !changed.isEmpty else { return }
             prober.results.withLock { results in
                 for (key, result) in changed { results[key] = result }

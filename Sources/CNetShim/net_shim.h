@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/epoll.h>
 
 typedef struct bw_mmsghdr {
     struct msghdr msg_hdr;
@@ -29,6 +30,32 @@ static inline int bw_recvmmsg(int fd, bw_mmsghdr *messages, unsigned int count, 
 static inline int bw_sendmmsg(int fd, bw_mmsghdr *messages, unsigned int count, int flags) {
     return (int)syscall(SYS_sendmmsg, fd, messages, count, flags);
 }
+
+// epoll with the packed struct epoll_event (x86-64) kept on this side: a file descriptor in, ready
+// descriptors and their events out as plain arrays.
+static inline int bw_epoll_set(int epfd, int op, int fd, unsigned int events) {
+    struct epoll_event event = { .events = events, .data = { .fd = fd } };
+    return epoll_ctl(epfd, op, fd, &event);
+}
+
+static inline int bw_epoll_wait(int epfd, int *fds, unsigned int *events, int max, int timeout_ms) {
+    struct epoll_event ready[256];
+    if (max > 256) max = 256;
+    int n = epoll_wait(epfd, ready, max, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        fds[i] = ready[i].data.fd;
+        events[i] = ready[i].events;
+    }
+    return n;
+}
+
+static const int BW_EPOLL_CTL_ADD = EPOLL_CTL_ADD;
+static const int BW_EPOLL_CTL_MOD = EPOLL_CTL_MOD;
+static const int BW_EPOLL_CTL_DEL = EPOLL_CTL_DEL;
+static const unsigned int BW_EPOLLIN = EPOLLIN;
+static const unsigned int BW_EPOLLOUT = EPOLLOUT;
+static const unsigned int BW_EPOLLERR = EPOLLERR;
+static const unsigned int BW_EPOLLHUP = EPOLLHUP;
 
 // Names the calling thread as ps, top and /proc/<pid>/task/*/comm show it (at most 15 bytes);
 // prctl is variadic, which Swift cannot call.

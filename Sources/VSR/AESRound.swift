@@ -1,30 +1,54 @@
-/// One AES encryption round (SubBytes, ShiftRows, MixColumns, AddRoundKey) on a 16-byte block in AES's
-/// column-major byte order, as the AESENC instruction computes it: the building block of AEGIS.
+/// One AES encryption round (SubBytes, ShiftRows, MixColumns, AddRoundKey), as the AESENC instruction
+/// computes it: the building block of AEGIS. A block is four little-endian 32-bit columns (AES's
+/// column-major byte order), so SubBytes, ShiftRows and MixColumns are four table lookups per column:
+/// T0[x] is column (2·S(x), S(x), S(x), 3·S(x)), and T1...T3 its byte rotations.
 enum AESRound {
+    typealias Block = SIMD4<UInt32>
+
+    @inline(__always)
+    static func apply(_ a: Block, key: Block) -> Block {
+        Block(
+            t0[Int(a[0] & 0xff)] ^ t1[Int((a[1] >> 8) & 0xff)] ^ t2[Int((a[2] >> 16) & 0xff)] ^ t3[Int(a[3] >> 24)],
+            t0[Int(a[1] & 0xff)] ^ t1[Int((a[2] >> 8) & 0xff)] ^ t2[Int((a[3] >> 16) & 0xff)] ^ t3[Int(a[0] >> 24)],
+            t0[Int(a[2] & 0xff)] ^ t1[Int((a[3] >> 8) & 0xff)] ^ t2[Int((a[0] >> 16) & 0xff)] ^ t3[Int(a[1] >> 24)],
+            t0[Int(a[3] & 0xff)] ^ t1[Int((a[0] >> 8) & 0xff)] ^ t2[Int((a[1] >> 16) & 0xff)] ^ t3[Int(a[2] >> 24)]
+        ) ^ key
+    }
+
+    /// The same on 16 bytes (for the FIPS-197 test).
     static func apply(_ block: [UInt8], key: [UInt8]) -> [UInt8] {
-        // SubBytes and ShiftRows: byte (row r, column c) comes from column c + r.
-        var shifted = [UInt8](repeating: 0, count: 16)
-        for column in 0..<4 {
-            for row in 0..<4 {
-                shifted[column * 4 + row] = sbox[Int(block[((column + row) % 4) * 4 + row])]
-            }
-        }
-        // MixColumns, then AddRoundKey.
-        var out = [UInt8](repeating: 0, count: 16)
-        for column in 0..<4 {
-            let a0 = shifted[column * 4], a1 = shifted[column * 4 + 1], a2 = shifted[column * 4 + 2], a3 = shifted[column * 4 + 3]
-            out[column * 4] = double(a0) ^ (double(a1) ^ a1) ^ a2 ^ a3 ^ key[column * 4]
-            out[column * 4 + 1] = a0 ^ double(a1) ^ (double(a2) ^ a2) ^ a3 ^ key[column * 4 + 1]
-            out[column * 4 + 2] = a0 ^ a1 ^ double(a2) ^ (double(a3) ^ a3) ^ key[column * 4 + 2]
-            out[column * 4 + 3] = (double(a0) ^ a0) ^ a1 ^ a2 ^ double(a3) ^ key[column * 4 + 3]
-        }
-        return out
+        bytes(apply(load(block, at: 0), key: load(key, at: 0)))
+    }
+
+    /// 16 bytes from `offset` as a block.
+    @inline(__always)
+    static func load(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Block {
+        Block(bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian,
+              bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian,
+              bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self).littleEndian,
+              bytes.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self).littleEndian)
+    }
+
+    static func load(_ bytes: [UInt8], at offset: Int) -> Block {
+        bytes.withUnsafeBytes { load($0, at: offset) }
+    }
+
+    static func bytes(_ block: Block) -> [UInt8] {
+        (0..<16).map { UInt8(truncatingIfNeeded: block[$0 / 4] >> (8 * UInt32($0 % 4))) }
     }
 
     /// Multiplication by x in GF(2^8) modulo x^8 + x^4 + x^3 + x + 1.
     static func double(_ a: UInt8) -> UInt8 {
         (a << 1) ^ (a & 0x80 != 0 ? 0x1b : 0)
     }
+
+    static let t0: [UInt32] = sbox.map { s in
+        let s2 = UInt32(double(s)), s1 = UInt32(s)
+        return s2 | s1 << 8 | s1 << 16 | (s2 ^ s1) << 24
+    }
+    static let t1: [UInt32] = t0.map { $0 << 8 | $0 >> 24 }
+    static let t2: [UInt32] = t0.map { $0 << 16 | $0 >> 16 }
+    static let t3: [UInt32] = t0.map { $0 << 24 | $0 >> 8 }
 
     static let sbox: [UInt8] = [
         0x63, 0x7c, 0x77, 0x7b, 0xf2, 0x6b, 0x6f, 0xc5, 0x30, 0x01, 0x67, 0x2b, 0xfe, 0xd7, 0xab, 0x76,

@@ -9,12 +9,12 @@ import MetricStore
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: parse, ingest, scrape, memory, alert-latency (run a release build).",
+        abstract: "Benchmarks: parse, ingest, scrape, memory, alert-latency, probe (run a release build).",
         discussion: "Prints one line per result (name value unit) and a summary table. docs/performance.md has the method and figures."
     )
 
-    @Argument(help: "Which benchmarks: parse, ingest, scrape, memory, alert-latency, cardinality, soak (default: all but cardinality and soak).")
-    var names: [String] = ["parse", "ingest", "scrape", "memory", "alert-latency"]
+    @Argument(help: "Which benchmarks: parse, ingest, scrape, memory, alert-latency, probe, cardinality, soak (default: all but cardinality and soak).")
+    var names: [String] = ["parse", "ingest", "scrape", "memory", "alert-latency", "probe"]
 
     @Option(help: "The capture whose lines the parse benchmark replays in-process.")
     var capture: String = "../shared/fixtures/tigerbeetle-3-replicas.statsd.jsonl"
@@ -50,10 +50,11 @@ struct BenchCommand: ParsableCommand {
             case "scrape": try ScrapeBench(quick: quick).run(into: &results)
             case "memory": try MemoryBench(quick: quick).run(into: &results)
             case "alert-latency": try AlertLatencyBench().run(into: &results)
+            case "probe": try ProbeBench().run(into: &results)
             case "cardinality": try CardinalityBench().run(into: &results)
             case "soak":
                 if try !SoakBench(minutes: soakMinutes, rate: soakRate).run(into: &results) { failed = true }
-            default: throw ValidationError("unknown benchmark \(name) (parse, ingest, scrape, memory, alert-latency, cardinality, soak)")
+            default: throw ValidationError("unknown benchmark \(name) (parse, ingest, scrape, memory, alert-latency, probe, cardinality, soak)")
             }
         }
         results.printSummary()

@@ -1,0 +1,2 @@
+// The fake replicas are part of every test's toolbox.
+@_exported import FakeTigerBeetle
