@@ -51,9 +51,10 @@ func waitForAlert(_ port: UInt16, _ name: AlertName, active: Bool) async throws 
     /// Rules, receivers and targets change on `POST /-/reload`; series, alert state and probe results stay.
     @Test func reloadAppliesTheNewConfigAndKeepsState() async throws {
         let replicas = (0..<3).map { FakeReplica(replica: UInt8($0)) }
+        let seventh = FakeReplica(cluster: 7)
         let recorder = WebhookRecorder()
         let file = ReloadableConfig()
-        defer { replicas.forEach { $0.close() }; recorder.close(); file.remove() }
+        defer { replicas.forEach { $0.close() }; seventh.close(); recorder.close(); file.remove() }
         let cluster = "tigerbeetle: {cluster: 0, addresses: \"\(replicas.map(\.address).joined(separator: ","))\"}"
         let base = """
             \(cluster)
@@ -75,7 +76,7 @@ func waitForAlert(_ port: UInt16, _ name: AlertName, active: Bool) async throws 
         #expect(recorder.received.isEmpty)
 
         // Add a receiver and a second cluster; loosen another rule.
-        try file.write(base.replacingOccurrences(of: "tigerbeetle: {", with: "tigerbeetle: {clusters: [{cluster: 7, addresses: \"\(replicas[0].address)\"}], ") + """
+        try file.write(base.replacingOccurrences(of: "tigerbeetle: {", with: "tigerbeetle: {clusters: [{cluster: 7, addresses: \"\(seventh.address)\"}], ") + """
             receivers: [{name: oncall, url: "http://127.0.0.1:\(recorder.port)/hook"}]
 
             """)

@@ -156,22 +156,30 @@ import VSR
         #expect(unresolvable?.error == "cannot resolve no-such-host.invalid")
     }
 
-    /// One loop for all replicas: 200 replicas (one stopped) probed by three threads, every one answering.
+    /// One loop for all replicas: the agent (its own process) watching 40 clusters of 5 fake replicas, one
+    /// of them stopped, probes them with three threads; every other replica answers.
     @Test func twoHundredReplicasTakeThreeThreads() async throws {
-        let replicas = (0..<200).map { FakeReplica(replica: UInt8($0 % 256)) }
-        defer { replicas.forEach { $0.close() } }
-        replicas[7].stop()
-        let before = Self.threadNames()
-        let prober = prober(replicas.map(\.address))
-        prober.start()
-        defer { prober.stop() }
-        try await Task.sleep(for: .seconds(2))
-        let results = prober.snapshot()
-        #expect(results.count == 200)
-        #expect(results.filter { $0.value.outcome == .answering }.count == 199)
-        #expect(results[key(7)]?.outcome == .hung)
-        let added = Self.threadNames().filter { $0.hasPrefix("probe") }.count - before.filter { $0.hasPrefix("probe") }.count
-        #expect(added == 3, "\(added) probe threads")
+        let farm = ReplicaFarm((1...40).flatMap { cluster in (0..<5).map { ReplicaFarm.Replica(cluster: UInt128(cluster), index: UInt8($0), primary: $0 == 0) } })
+        defer { farm.close() }
+        farm.stop(7)
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-\(UUID().uuidString).yml")
+        defer { try? FileManager.default.removeItem(at: config) }
+        let clusters = (1...40).map { cluster in
+            "    - {cluster: \(cluster), addresses: \"\((0..<5).map { farm.address((cluster - 1) * 5 + $0) }.joined(separator: ","))\"}"
+        }
+        try ("tigerbeetle:\n  clusters:\n" + clusters.joined(separator: "\n") + "\n").write(to: config, atomically: true, encoding: .utf8)
+        let agent = try RunningBeetlewatch(["--config.file", config.path, "--probe.interval", "200ms", "--probe.timeout", "200ms"])
+        defer { _ = agent.terminate() }
+        try await agent.waitUntilServing()
+        let samples = try await agent.samples(within: 10) { samples in
+            samples.filter { $0.key.hasPrefix("tigerbeetle_probe_answering{") && $0.value == 1 }.count == 199
+                && samples.filter { $0.key.hasPrefix("tigerbeetle_probe_answering{") && $0.value == 0 }.count == 1
+        }
+        #expect(samples.filter { $0.key.hasPrefix("tigerbeetle_probe_answering{") }.count == 200)
+        // Replica 7: the third of cluster 2 (hex 2), hung.
+        #expect(samples.first { $0.key.hasPrefix("tigerbeetle_probe_answering{") && $0.value == 0 }?.key.contains("cluster=\"\(String(repeating: "0", count: 31))2\",replica=\"2\"") == true)
+        let names = Self.threadNames(of: agent.process.processIdentifier)
+        #expect(names.filter { $0.hasPrefix("probe") }.sorted() == ["probe", "probe-dns-0", "probe-dns-1"], "\(names)")
     }
 
     @Test func aReloadKeepsTheConnectionsOfUnchangedReplicas() async throws {
@@ -193,10 +201,10 @@ import VSR
         #expect(prober.snapshot().isEmpty)
     }
 
-    /// Thread names of this process (/proc/self/task/*/comm).
-    static func threadNames() -> [String] {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-        return tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
+    /// Thread names of a process (/proc/PID/task/*/comm).
+    static func threadNames(of pid: Int32) -> [String] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.compactMap { try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
     }
 }
 
