@@ -58,8 +58,9 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         case 1: commands = session.connected(now: now)
         case 2:
             let count = Int(next())
-            let end = min(input.count, i + count)
-            commands = session.received(Array(input[i..<end]), now: now)
+            let start = min(i, input.count)
+            let end = min(input.count, start + count)
+            commands = session.received(Array(input[start..<end]), now: now)
             i = end
         case 3: session.closed("end of file", now: now)
         case 4: session.connectFailed("Connection refused", now: now)
