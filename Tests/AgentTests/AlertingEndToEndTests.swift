@@ -30,6 +30,32 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
 }
 
 @Suite(.serialized, .timeLimit(.minutes(1))) struct AlertingEndToEndTests {
+    /// A replica stopped (kill -STOP, as the fake does it) pages TigerBeetleReplicaHung, critical, with its address;
+    /// continued, the alert resolves. Probing every 200 ms with a 200 ms timeout.
+    @Test func aStoppedReplicaPagesHungAndResolvesWhenItContinues() async throws {
+        let recorder = WebhookRecorder()
+        defer { recorder.close() }
+        let (agent, replicas) = try alertingAgent {
+            $0.webhookURLs = ["http://127.0.0.1:\(recorder.port)/hook"]
+            $0.probeTimeout = .milliseconds(200)
+        }
+        defer { agent.stop(); replicas.forEach { $0.close() } }
+        try await TestAgent.sendCapture(to: agent)
+        try await eventually(5) { agent.config.watchedClusters.count == 1 }
+        let stopped = Date()
+        replicas[2].stop()
+        try await eventually { messages(recorder, alertname: .replicaHung).contains { $0.status == "firing" } }
+        let firing = try #require(messages(recorder, alertname: .replicaHung).first)
+        #expect(Date().timeIntervalSince(stopped) < 5)
+        #expect(firing.commonLabels == ["alertname": "TigerBeetleReplicaHung", "cluster": clusterHex, "replica": "2", "severity": "critical",
+                                        "address": replicas[2].address])
+        #expect(firing.commonAnnotations["description"]?.contains("accepts connections but its event loop does not answer") == true)
+        #expect(messages(recorder, alertname: .replicaUnreachable).isEmpty)
+        replicas[2].resume()
+        try await eventually(30) { messages(recorder, alertname: .replicaHung).contains { $0.status == "resolved" } }
+        #expect(messages(recorder, alertname: .replicaHung).last?.status == "resolved")
+    }
+
     /// replica_status 0 → 1 → 0 reaches a real webhook receiver as firing, then resolved, in the v4 format.
     @Test func webhookGetsFiringThenResolved() async throws {
         let recorder = WebhookRecorder()
