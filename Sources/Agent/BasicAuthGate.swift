@@ -5,7 +5,8 @@ import Synchronization
 
 /// Basic auth in front of the endpoints, as exporter-toolkit does it: users with bcrypt hashes,
 /// some paths exempt (probes), and a cache of credentials that verified, so a scrape every few
-/// seconds does not pay bcrypt's ~70 ms each time. Failed attempts are never cached.
+/// seconds does not pay bcrypt's ~70 ms each time; and of credentials that failed, so a client repeating a
+/// wrong password costs nothing either. A client trying new passwords is throttled per address.
 final class BasicAuthGate: HTTPHandler {
     private struct Settings {
         var users: [String: String] = [:]
@@ -24,6 +25,10 @@ final class BasicAuthGate: HTTPHandler {
     private let clock: @Sendable () -> Int64
     /// user, password and hash of credentials that verified (bounded; cleared when the users change).
     private let accepted = Mutex<Set<[String]>>([])
+    /// The same for credentials that failed: a client repeating a wrong password (a Prometheus job with a
+    /// stale password file) is answered 401 at once, costs no bcrypt and does not count towards the
+    /// throttle, so it cannot lock out a correct job scraping from the same address.
+    private let rejected = Mutex<Set<[String]>>([])
     static let cacheLimit = 1024
 
     /// An unknown user is checked against this (a hash of a random password) so that
@@ -41,6 +46,7 @@ final class BasicAuthGate: HTTPHandler {
     func update(users: [String: String], exemptPaths: [String]) {
         settings.withLock { $0 = Settings(users: users, exempt: Set(exemptPaths)) }
         accepted.withLock { $0.removeAll() }
+        rejected.withLock { $0.removeAll() }
     }
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {
@@ -52,6 +58,10 @@ final class BasicAuthGate: HTTPHandler {
         let hash = current.users[user] ?? Self.decoyHash
         let key = [user, password, hash]
         if accepted.withLock({ $0.contains(key) }) { return inner.handle(request) }
+        if rejected.withLock({ $0.contains(key) }) {
+            count(.invalidCredentials)
+            return unauthorized
+        }
         // A check costs bcrypt: not for an address that keeps failing, and one at a time.
         if throttle.withLock({ $0.isThrottled(request.client, now: clock()) }) {
             count(.throttled)
@@ -80,12 +90,17 @@ final class BasicAuthGate: HTTPHandler {
     private func verify(_ key: [String], password: String, hash: String, known: Bool) -> Bool {
         let matches = bw_crypt_verify(password, hash) == 1 && known
         if matches {
-            accepted.withLock { cache in
-                if cache.count >= Self.cacheLimit { cache.removeAll() }
-                cache.insert(key)
-            }
+            accepted.withLock { Self.remember(key, in: &$0) }
+        } else {
+            rejected.withLock { Self.remember(key, in: &$0) }
         }
         return matches
+    }
+
+    /// Adds `key` to a bounded cache (emptied when full).
+    private static func remember(_ key: [String], in cache: inout Set<[String]>) {
+        if cache.count >= cacheLimit { cache.removeAll() }
+        cache.insert(key)
     }
 
     /// `Basic base64(user:password)` → (user, password); nil when absent or malformed.
