@@ -51,8 +51,12 @@ public struct ProbeSession: Sendable {
     private var reachableSince: Int64?
     /// The release of the replica's last pong: the release to ping with.
     private var pongRelease: Release?
-    /// The release in the replica's StatsD, if any.
+    /// The release in the replica's StatsD, if any. StatsD is unauthenticated: the hint is used only once
+    /// the default release has gone unanswered (a backup ignores a release it does not accept) or was
+    /// evicted, so a forged one cannot silence a replica that answers.
     public var releaseHint: Release?
+    /// Whether pings may claim `releaseHint` (see there).
+    private var hintAllowed = false
     private var roundTripSum: Double = 0
     private var roundTrips: UInt64 = 0
     /// The latest finding, with times on the session's (monotonic) clock; nil before the first.
@@ -68,8 +72,9 @@ public struct ProbeSession: Sendable {
         link = .idle(nextAttemptAt: start)
     }
 
-    /// The release the next ping claims: the replica's own (its last pong, else its StatsD), else the default.
-    public var pingRelease: Release { pongRelease ?? releaseHint ?? timing.defaultRelease }
+    /// The release the next ping claims: the replica's own (its last pong; or its StatsD once the default
+    /// went unanswered), else the default.
+    public var pingRelease: Release { pongRelease ?? (hintAllowed ? releaseHint : nil) ?? timing.defaultRelease }
 
     /// When the session next needs a `tick`.
     public var nextDeadline: Int64 {
@@ -124,6 +129,9 @@ public struct ProbeSession: Sendable {
             for i in pings.indices where !pings[i].missed && now >= pings[i].sentAt + timing.timeout {
                 pings[i].missed = true
                 missed += 1
+                // Never answered: perhaps the release is refused (backups stay silent); the next ping claims the
+                // replica's StatsD release, if it sends one.
+                if lastPongAt == nil { hintAllowed = true }
                 if missed >= ProbeTiming.missedPingsForHung {
                     setResult(.hung, now: now, error: "no pong to the last \(missed) pings within \(Self.seconds(timing.timeout)) each")
                 } else if result != nil {
@@ -210,6 +218,7 @@ public struct ProbeSession: Sendable {
             case .success(.eviction(let replica, let reason)):
                 // Its release range does not include ours: forget the pong's release, use the StatsD one or the default.
                 pongRelease = nil
+                hintAllowed = true
                 let sent = pingRelease
                 closes += 1
                 let backoff = ProbeTiming.maxBackoff

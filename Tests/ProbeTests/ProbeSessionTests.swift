@@ -29,6 +29,8 @@ struct SimulatedReplica {
     var behaviour: Behaviour = .running
     var rtt: Int64 = ms / 2
     var view: UInt32 = 1
+    /// A backup ignores a release it does not accept; the primary evicts.
+    var backup = false
     var now: Int64 = 0
     var connected = false
     /// Pongs on their way: (arrival, bytes).
@@ -58,8 +60,11 @@ struct SimulatedReplica {
         }
     }
 
+    /// A pong carries the replica's own release: the newest it accepts.
     func pong(_ ping: ReplicaReplies.Ping) -> [UInt8] {
-        ReplicaReplies.pong(cluster: cluster, replica: 1, view: view, release: release, timestamp: ping.timestamp)
+        var own = release
+        if case .releaseRange(let range) = behaviour { own = range.upperBound }
+        return ReplicaReplies.pong(cluster: cluster, replica: 1, view: view, release: own, timestamp: ping.timestamp)
     }
 
     mutating func perform(_ commands: [ProbeSession.Command]) {
@@ -90,7 +95,7 @@ struct SimulatedReplica {
                 case .releaseRange(let range):
                     if range.contains(ping.release) {
                         inbound.append((now + rtt, pong(ping)))
-                    } else {
+                    } else if !backup {
                         inbound.append((now + rtt, ReplicaReplies.eviction(cluster: cluster, replica: 1, view: view, release: release,
                                                                             client: ping.client, reason: ping.release < range.lowerBound ? 2 : 3)))
                     }
@@ -210,6 +215,32 @@ struct SimulatedReplica {
         replica.session.releaseHint = Release(major: 9, minor: 9, patch: 9)
         replica.run(until: 4 * second)
         #expect(replica.sent.last!.release == release)
+    }
+
+    /// StatsD is unauthenticated: a forged release must not silence a replica that answers the default.
+    @Test func aStatsDReleaseIsNotTriedBeforeTheDefaultGoesUnanswered() {
+        var replica = SimulatedReplica()
+        replica.session.releaseHint = Release(major: 9, minor: 9, patch: 9)
+        replica.run(until: 5 * second)
+        #expect(replica.sent.allSatisfy { $0.release == release })
+        #expect(replica.outcome == .answering)
+    }
+
+    /// A backup that does not accept the default release stays silent; its StatsD release is tried from the
+    /// second ping on, and it never counts as hung.
+    @Test func aBackupIgnoringTheDefaultIsAskedWithItsStatsDRelease() {
+        var replica = SimulatedReplica()
+        let newer = Release(major: 0, minor: 18, patch: 0)
+        replica.set(.releaseRange(newer...newer))
+        replica.session = ProbeSession(cluster: cluster, client: ClientID(7)!,
+                                       timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release), start: 0)
+        replica.session.releaseHint = newer
+        // As a backup: no eviction, only silence.
+        replica.backup = true
+        replica.run(until: 5 * second)
+        #expect(replica.sent.map(\.release).prefix(3) == [release, newer, newer])
+        #expect(replica.outcome == .answering)
+        #expect(!replica.outcomes.contains { $0.1 == .hung })
     }
 
     @Test func aLatePongIsMatchedByItsTimestamp() {
