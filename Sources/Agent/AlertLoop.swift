@@ -4,8 +4,9 @@ import Health
 import Logging
 import Synchronization
 
-/// Evaluates the built-in rules on every change of the health model and at least
-/// every second, and routes transitions to webhook receivers and Alertmanagers.
+/// Evaluates the built-in rules on every change of the health model and at least every second, and
+/// hands what `NotificationPlanner` decides to the webhook receivers' and Alertmanagers' channels,
+/// telling it what became of earlier notifications first.
 final class AlertLoop: Sendable {
     /// What the loop is configured with; all of it can change on reload.
     struct Settings: Equatable {
@@ -36,14 +37,9 @@ final class AlertLoop: Sendable {
         var externalURL: String
         var resendDelay: Int64
         var started = false
-        /// Resolved alerts re-sent to Alertmanager for 5 minutes, in case it restarted.
-        var recentlyResolved: [Alert] = []
-        /// receiver name, group key → when last notified (for repeat_interval).
-        var lastNotified: [[String]: Int64] = [:]
-        var lastAlertmanagerPush: Int64 = 0
+        var planner = NotificationPlanner()
     }
 
-    static let resolvedRetention: Int64 = 300_000_000_000
     /// A channel dropped by a reload gets this long to send what it holds.
     static let retiredDrain: Int64 = 5_000_000_000
 
@@ -108,8 +104,6 @@ final class AlertLoop: Sendable {
             (state.receivers, state.alertmanagers) = Self.destinations(settings, keeping: state.receivers, state.alertmanagers, logger: logger)
             let new = Self.channels(of: state)
             let oldIDs = Set(old.map(ObjectIdentifier.init)), newIDs = Set(new.map(ObjectIdentifier.init))
-            let names = Set(state.receivers.map(\.config.name))
-            state.lastNotified = state.lastNotified.filter { names.contains($0.key[0]) }
             return (state.started ? new.filter { !oldIDs.contains(ObjectIdentifier($0)) } : [],
                     old.filter { !newIDs.contains(ObjectIdentifier($0)) })
         }
@@ -163,41 +157,24 @@ final class AlertLoop: Sendable {
                     "labels": "\(alert.labels.filter { $0.key != "alertname" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
                 ])
             }
-            let firing = state.engine.active.filter { $0.state == .firing }
-            state.recentlyResolved += transitions.filter { $0.state == .resolved }
-            state.recentlyResolved.removeAll { now - ($0.resolvedAt ?? now) > Self.resolvedRetention }
-
-            // Webhooks: a group is notified when one of its alerts fires or resolves, and again every repeat_interval.
-            let changedGroups = Set(transitions.map { WebhookGrouping.groupLabels(of: $0) })
-            let firingGroups = Set(firing.map { WebhookGrouping.groupLabels(of: $0) })
-            for receiver in state.receivers {
-                for group in changedGroups.union(firingGroups) {
-                    let key = [receiver.config.name, WebhookGrouping.groupKey(group)]
-                    let changed = changedGroups.contains(group)
-                    // Unchanged groups go out again after repeat_interval, and to a receiver that never heard of them
-                    // (one added by a reload).
-                    if !changed, let last = state.lastNotified[key], now - last < receiver.config.repeatInterval { continue }
-                    let inGroup = { (alert: Alert) in WebhookGrouping.groupLabels(of: alert) == group }
-                    guard let message = WebhookGrouping.message(
-                        receiver: receiver.config.name, group: group, firing: firing.filter(inGroup),
-                        resolved: transitions.filter { $0.state == .resolved && inGroup($0) },
-                        sendResolved: receiver.config.sendResolved, externalURL: state.externalURL),
-                          let body = try? encoder.encode(message)
-                    else { continue }
-                    receiver.channel.enqueue(.init(key: WebhookGrouping.groupKey(group), body: body, isRepeat: !changed))
-                    state.lastNotified[key] = firing.contains(where: inGroup) ? now : nil
-                }
+            for channel in Self.channels(of: state) {
+                for (id, outcome) in channel.takeOutcomes() { state.planner.record(id, outcome, now: now) }
             }
-
-            // Alertmanager: the whole firing set (and recent resolutions) on every change and every resend delay.
-            if !state.alertmanagers.isEmpty && (!transitions.isEmpty || now - state.lastAlertmanagerPush >= state.resendDelay) {
-                let batch = (firing + state.recentlyResolved).map {
-                    AlertmanagerAlert($0, now: now, lifetime: 4 * state.resendDelay, externalURL: state.externalURL)
+            let notifications = state.planner.plan(
+                transitions: transitions, active: state.engine.active, receivers: state.receivers.map(\.config),
+                alertmanagers: !state.alertmanagers.isEmpty, resendDelay: state.resendDelay, externalURL: state.externalURL, now: now)
+            for notification in notifications {
+                switch notification.destination {
+                case .receiver(let name):
+                    guard let body = try? encoder.encode(notification.webhook),
+                          let channel = state.receivers.first(where: { $0.config.name == name })?.channel else { continue }
+                    channel.enqueue(.init(id: notification.id, key: notification.key, body: body, isRepeat: notification.isRepeat))
+                case .alertmanagers:
+                    guard let body = try? encoder.encode(notification.alertmanager) else { continue }
+                    for channel in state.alertmanagers.map(\.channel) {
+                        channel.enqueue(.init(id: notification.id, key: notification.key, body: body, isRepeat: notification.isRepeat))
+                    }
                 }
-                if !batch.isEmpty, let body = try? encoder.encode(batch) {
-                    for channel in state.alertmanagers.map(\.channel) { channel.enqueue(.init(key: "alerts", body: body, isRepeat: transitions.isEmpty)) }
-                }
-                state.lastAlertmanagerPush = now
             }
         }
     }

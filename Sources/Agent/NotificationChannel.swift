@@ -7,6 +7,8 @@ import Synchronization
 /// queue and its own delivery thread, so a dead or slow destination delays nothing else.
 final class NotificationChannel: Sendable {
     struct Entry {
+        /// The planner's notification id: what becomes of the entry is reported under it.
+        var id: UInt64 = 0
         /// Entries with the same key supersede each other (a group's newer state).
         var key: String
         var body: Data
@@ -28,6 +30,8 @@ final class NotificationChannel: Sendable {
         var queue: [Entry] = []
         var stats: NotificationStats
         var drainUntil: Int64?
+        /// What became of entries since the alert loop last asked (`takeOutcomes`).
+        var outcomes: [(UInt64, NotificationPlanner.Outcome)] = []
     }
 
     let name: String
@@ -55,15 +59,18 @@ final class NotificationChannel: Sendable {
         }
     }
 
-    /// Queues a notification; never blocks.
+    /// Queues a notification; never blocks. An entry replaced (same key) is reported superseded; one dropped
+    /// from a full queue, failed (the planner sends its group again later).
     func enqueue(_ entry: Entry) {
         state.withLock { state in
             if let index = state.queue.firstIndex(where: { $0.key == entry.key }) {
+                state.outcomes.append((state.queue[index].id, .superseded))
                 state.queue[index] = entry
                 return
             }
             if state.queue.count >= capacity {
                 let victim = state.queue.firstIndex(where: \.isRepeat) ?? 0
+                state.outcomes.append((state.queue[victim].id, .failed))
                 state.queue.remove(at: victim)
                 state.stats.outcomes[.dropped, default: 0] += 1
             }
@@ -72,10 +79,23 @@ final class NotificationChannel: Sendable {
         wake.signal()
     }
 
+    /// What became of queued entries since the last call, in order.
+    func takeOutcomes() -> [(UInt64, NotificationPlanner.Outcome)] {
+        state.withLock { state in
+            defer { state.outcomes.removeAll() }
+            return state.outcomes
+        }
+    }
+
     func start() {
         worker.start { [self] in
             while true {
-                let next = state.withLock { state -> Entry? in state.queue.isEmpty ? nil : state.queue.removeFirst() }
+                let next = state.withLock { state -> Entry? in
+                    guard !state.queue.isEmpty else { return nil }
+                    let next = state.queue.removeFirst()
+                    state.outcomes.append((next.id, .started))
+                    return next
+                }
                 if let next {
                     deliver(next)
                     continue
@@ -111,7 +131,7 @@ final class NotificationChannel: Sendable {
 
     private func deliver(_ entry: Entry) {
         if pastDeadline {
-            record(.dropped)
+            record(.dropped, entry, .failed)
             return
         }
         var attempt = 0
@@ -120,17 +140,17 @@ final class NotificationChannel: Sendable {
             let outcome = HTTPClient.post(entry.body, to: delivery.url, headers: delivery.headers, timeout: delivery.timeout, tls: delivery.tls)
             switch outcome.status {
             case let status? where (200..<300).contains(status):
-                record(.success)
+                record(.success, entry, .delivered)
                 return
             case let status? where (400..<500).contains(status):
                 logger.error("notification refused; not retrying", metadata: ["receiver": "\(name)", "status": "\(status)"])
-                record(.rejected)
+                record(.rejected, entry, .rejected)
                 return
             default:
                 let reason = outcome.status.map { "HTTP \($0)" } ?? outcome.error ?? "unknown error"
                 if attempt >= delivery.maxAttempts || pastDeadline {
-                    logger.error("notification failed", metadata: ["receiver": "\(name)", "attempts": "\(attempt)", "error": "\(reason)"])
-                    record(.failed)
+                    logger.error("notification failed; its group is sent again later", metadata: ["receiver": "\(name)", "attempts": "\(attempt)", "error": "\(reason)"])
+                    record(.failed, entry, .failed)
                     return
                 }
                 // Exponential backoff with full jitter in [backoff/2, backoff].
@@ -149,7 +169,10 @@ final class NotificationChannel: Sendable {
         }
     }
 
-    private func record(_ outcome: NotificationStats.Outcome) {
-        state.withLock { $0.stats.outcomes[outcome, default: 0] += 1 }
+    private func record(_ outcome: NotificationStats.Outcome, _ entry: Entry, _ planned: NotificationPlanner.Outcome) {
+        state.withLock { state in
+            state.stats.outcomes[outcome, default: 0] += 1
+            state.outcomes.append((entry.id, planned))
+        }
     }
 }

@@ -29,7 +29,7 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         .filter { $0.groupLabels["alertname"] == alertname.rawValue }
 }
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct AlertingEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct AlertingEndToEndTests {
     /// A replica stopped (kill -STOP, as the fake does it) pages TigerBeetleReplicaHung, critical, with its address;
     /// continued, the alert resolves. Probing every 200 ms with the default 1 s timeout (a shorter one flags the
     /// healthy fakes too when the machine is loaded: their thread waits for a core).
@@ -53,6 +53,32 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         // Resolved in the engine once the replica answers. (That its resolution reaches the receiver even when the
         // machine is loaded is the notification planner's job, tested on virtual time.)
         #expect(try await waitForAlert(agent.webPort, .replicaHung, active: false))
+    }
+
+    /// Issue 13's lost resolution, as it was reproduced: a receiver taking 2 s a request, three replicas hung
+    /// together and coming back 0.7 s apart. Every resolution reaches the receiver, each once.
+    @Test func everyResolutionReachesASlowReceiverOnce() async throws {
+        let recorder = WebhookRecorder()
+        defer { recorder.close() }
+        recorder.delay.withLock { $0 = 2 }
+        let (agent, replicas) = try alertingAgent { $0.webhookURLs = ["http://127.0.0.1:\(recorder.port)/hook"] }
+        defer { agent.stop(); replicas.forEach { $0.close() } }
+        try await TestAgent.sendCapture(to: agent)
+        replicas.forEach { $0.stop() }
+        let deadline = Date().addingTimeInterval(20)
+        while try await alertsDocument(agent.webPort).alerts.filter({ $0.alertname == AlertName.replicaHung.rawValue && $0.state == "firing" }).count < 3,
+              Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        for replica in replicas {
+            replica.resume()
+            try await Task.sleep(for: .milliseconds(700))
+        }
+        func resolutions() -> [String] {
+            messages(recorder, alertname: .replicaHung).flatMap { $0.alerts.filter { $0.status == "resolved" }.map { $0.labels["replica"] ?? "" } }
+        }
+        try await eventually(40) { Set(resolutions()).count == 3 }
+        #expect(resolutions().sorted() == ["0", "1", "2"], "\(messages(recorder, alertname: .replicaHung).map { $0.alerts.map { "\($0.status) \($0.labels["replica"] ?? "")" } })")
     }
 
     /// replica_status 0 → 1 → 0 reaches a real webhook receiver as firing, then resolved, in the v4 format.

@@ -1,0 +1,196 @@
+/// Decides which notifications go where, so that every resolution reaches every receiver that heard of
+/// the alert firing: alert transitions + receivers + now → messages, and what became of each message →
+/// what is still owed. Pure: no threads, no clock; time is a parameter.
+///
+/// Webhook receivers (Alertmanager's grouping by `alertname` and `cluster`): a group is notified when one
+/// of its alerts fires or resolves, again every `repeat_interval` while it fires, and again after a
+/// failed delivery. A resolution is owed to a receiver from the moment its firing was sent, and stays owed
+/// until a message carrying it is delivered: a newer message of the same group that replaces a queued one
+/// carries every resolution still owed, so coalescing never drops one (the lost resolution of issue 13:
+/// three replicas resolving 0.7 s apart while a slow receiver held the first message). A resolution in a
+/// message already being delivered is not repeated unless that delivery fails.
+///
+/// Alertmanager: the whole firing set plus resolutions of the last 5 minutes, on every change and every
+/// resend delay, with `endsAt` 4 resend delays ahead (as Prometheus does).
+public struct NotificationPlanner: Sendable {
+    /// A message for one destination's queue.
+    public struct Notification: Sendable, Equatable {
+        public enum Destination: Sendable, Hashable {
+            case receiver(String)
+            case alertmanagers
+        }
+
+        public var id: UInt64
+        public var destination: Destination
+        /// Queued notifications with the same key supersede each other (a group's newer state).
+        public var key: String
+        public var webhook: WebhookMessage?
+        public var alertmanager: [AlertmanagerAlert]?
+        /// A re-send of an unchanged state (repeat interval, resend delay): dropped first when a queue is full.
+        public var isRepeat: Bool
+    }
+
+    /// What became of a notification.
+    public enum Outcome: Sendable, Equatable {
+        /// Taken from the queue for delivery.
+        case started
+        /// The destination accepted it.
+        case delivered
+        /// Replaced in the queue by a newer one with the same key (which carries what this one did).
+        case superseded
+        /// Delivery gave up (retries exhausted, or dropped from a full queue, or at shutdown): sent again later.
+        case failed
+        /// The destination refused it (4xx): not sent again.
+        case rejected
+    }
+
+    /// How long after a failed delivery a group is sent again.
+    public static let retryDelay: Int64 = 30_000_000_000
+    /// How long resolved alerts are re-sent to Alertmanager (in case it restarted).
+    public static let resolvedRetention: Int64 = 300_000_000_000
+
+    struct Group: Sendable {
+        var labels: [String: String]
+        /// Fingerprints whose firing was sent to the receiver: their resolution is owed.
+        var firingSent: Set<String> = []
+        /// Resolutions owed, not yet delivered.
+        var owed: [String: Alert] = [:]
+        /// Owed resolutions in a message being delivered: not repeated unless it fails.
+        var inDelivery: Set<String> = []
+        var lastNotified: Int64?
+        /// After a failed delivery: send the group's state again at this time.
+        var retryAt: Int64?
+    }
+
+    struct Sent: Sendable {
+        var receiver: String
+        var group: String
+        var resolved: Set<String>
+    }
+
+    /// Per receiver name, per group key.
+    private(set) var groups: [String: [String: Group]] = [:]
+    private var sent: [UInt64: Sent] = [:]
+    private var nextID: UInt64 = 0
+    private var recentlyResolved: [Alert] = []
+    private var lastAlertmanagerPush: Int64?
+
+    public init() {}
+
+    /// The resolutions still owed to `receiver`, by fingerprint (for tests and metrics).
+    public func owed(to receiver: String) -> Set<String> {
+        Set((groups[receiver] ?? [:]).values.flatMap(\.owed.keys))
+    }
+
+    /// The notifications to queue after an evaluation that produced `transitions`, with `active` the engine's
+    /// pending and firing alerts.
+    public mutating func plan(transitions: [Alert], active: [Alert], receivers: [WebhookReceiverConfig], alertmanagers: Bool,
+                              resendDelay: Int64, externalURL: String, now: Int64) -> [Notification] {
+        let firing = active.filter { $0.state == .firing }
+        let resolved = transitions.filter { $0.state == .resolved }
+        var out: [Notification] = []
+        let names = Set(receivers.map(\.name))
+        groups = groups.filter { names.contains($0.key) }
+        for receiver in receivers {
+            out += planWebhooks(receiver, firing: firing, transitions: transitions, resolved: resolved, externalURL: externalURL, now: now)
+        }
+        recentlyResolved += resolved
+        recentlyResolved.removeAll { now.subtractingReportingOverflow($0.resolvedAt ?? now).partialValue > Self.resolvedRetention }
+        if alertmanagers {
+            let due = lastAlertmanagerPush.map { now.subtractingReportingOverflow($0).partialValue >= resendDelay } ?? true
+            if !transitions.isEmpty || due {
+                let batch = (firing + recentlyResolved).map {
+                    AlertmanagerAlert($0, now: now, lifetime: 4 * resendDelay, externalURL: externalURL)
+                }
+                if !batch.isEmpty {
+                    out.append(Notification(id: next(), destination: .alertmanagers, key: "alerts", webhook: nil, alertmanager: batch,
+                                            isRepeat: transitions.isEmpty))
+                }
+                lastAlertmanagerPush = now
+            }
+        } else {
+            lastAlertmanagerPush = nil
+        }
+        return out
+    }
+
+    private mutating func planWebhooks(_ receiver: WebhookReceiverConfig, firing: [Alert], transitions: [Alert], resolved: [Alert],
+                                       externalURL: String, now: Int64) -> [Notification] {
+        var mine = groups[receiver.name] ?? [:]
+        // Resolutions become owed to the receivers that were sent their firing.
+        for alert in resolved {
+            let key = WebhookGrouping.groupKey(WebhookGrouping.groupLabels(of: alert))
+            guard var group = mine[key], group.firingSent.remove(alert.fingerprint) != nil else { continue }
+            if receiver.sendResolved { group.owed[alert.fingerprint] = alert }
+            mine[key] = group
+        }
+        let changed = Set(transitions.map { WebhookGrouping.groupKey(WebhookGrouping.groupLabels(of: $0)) })
+        var firingByGroup: [String: [Alert]] = [:]
+        for alert in firing {
+            let labels = WebhookGrouping.groupLabels(of: alert)
+            let key = WebhookGrouping.groupKey(labels)
+            firingByGroup[key, default: []].append(alert)
+            if mine[key] == nil { mine[key] = Group(labels: labels) }
+        }
+        var out: [Notification] = []
+        for key in mine.keys.sorted() {
+            guard var group = mine[key] else { continue }
+            let groupFiring = firingByGroup[key] ?? []
+            let unheard = groupFiring.contains { !group.firingSent.contains($0.fingerprint) }
+            let repeatDue = !groupFiring.isEmpty
+                && group.lastNotified.map { now.subtractingReportingOverflow($0).partialValue >= receiver.repeatInterval } ?? true
+            let retryDue = group.retryAt.map { now >= $0 } ?? false
+            let send = changed.contains(key) || unheard || repeatDue || retryDue
+            let owed = group.owed.filter { !group.inDelivery.contains($0.key) }
+            if send, let message = WebhookGrouping.message(
+                receiver: receiver.name, group: group.labels, firing: groupFiring,
+                resolved: owed.values.sorted { ($0.resolvedAt ?? 0, $0.fingerprint) < ($1.resolvedAt ?? 0, $1.fingerprint) },
+                sendResolved: receiver.sendResolved, externalURL: externalURL) {
+                let id = next()
+                sent[id] = Sent(receiver: receiver.name, group: key, resolved: Set(owed.keys))
+                group.firingSent.formUnion(groupFiring.map(\.fingerprint))
+                group.lastNotified = groupFiring.isEmpty ? nil : now
+                group.retryAt = nil
+                out.append(Notification(id: id, destination: .receiver(receiver.name), key: key, webhook: message, alertmanager: nil,
+                                        isRepeat: !changed.contains(key) && !unheard && !retryDue))
+            }
+            mine[key] = group.firingSent.isEmpty && group.owed.isEmpty && groupFiring.isEmpty ? nil : group
+        }
+        groups[receiver.name] = mine
+        return out
+    }
+
+    /// Records what became of notification `id`.
+    public mutating func record(_ id: UInt64, _ outcome: Outcome, now: Int64) {
+        guard let entry = sent[id] else { return }
+        switch outcome {
+        case .started:
+            update(entry) { $0.inDelivery.formUnion(entry.resolved) }
+            return
+        case .delivered, .rejected:
+            update(entry) { group in
+                for fingerprint in entry.resolved { group.owed[fingerprint] = nil }
+                group.inDelivery.subtract(entry.resolved)
+            }
+        case .superseded:
+            break
+        case .failed:
+            update(entry) { group in
+                group.inDelivery.subtract(entry.resolved)
+                group.retryAt = now + Self.retryDelay
+            }
+        }
+        sent[id] = nil
+    }
+
+    private mutating func update(_ entry: Sent, _ body: (inout Group) -> Void) {
+        guard var group = groups[entry.receiver]?[entry.group] else { return }
+        body(&group)
+        groups[entry.receiver]?[entry.group] = group.firingSent.isEmpty && group.owed.isEmpty && group.retryAt == nil ? nil : group
+    }
+
+    private mutating func next() -> UInt64 {
+        nextID &+= 1
+        return nextID
+    }
+}

@@ -1,0 +1,183 @@
+import Testing
+@testable import Alerting
+
+private let ms: Int64 = 1_000_000
+private let s: Int64 = 1_000_000_000
+
+/// One webhook receiver's queue as `NotificationChannel` keeps it, on virtual time: a newer message of the
+/// same group replaces a queued one; one message is delivered at a time, each taking `serviceTime`; while
+/// `down`, every delivery fails (retries exhausted at once, for simplicity).
+private struct ReceiverModel {
+    var planner = NotificationPlanner()
+    var receivers = [WebhookReceiverConfig(name: "oncall", url: "http://oncall/")]
+    var serviceTime: Int64 = 2 * s
+    var down = false
+    var queue: [NotificationPlanner.Notification] = []
+    var current: (NotificationPlanner.Notification, done: Int64)?
+    /// Messages the receiver accepted, in order.
+    var received: [WebhookMessage] = []
+    var active: [String: Alert] = [:]
+    var now: Int64 = 0
+
+    mutating func enqueue(_ notifications: [NotificationPlanner.Notification]) {
+        for notification in notifications {
+            if let index = queue.firstIndex(where: { $0.key == notification.key }) {
+                planner.record(queue[index].id, .superseded, now: now)
+                queue[index] = notification
+            } else {
+                queue.append(notification)
+            }
+        }
+    }
+
+    mutating func evaluate(_ transitions: [Alert]) {
+        for alert in transitions { active[alert.fingerprint] = alert.state == .resolved ? nil : alert }
+        enqueue(planner.plan(transitions: transitions, active: Array(active.values), receivers: receivers, alertmanagers: false,
+                             resendDelay: 60 * s, externalURL: "http://beetlewatch", now: now))
+    }
+
+    /// Advances to `end` in 100 ms steps, evaluating (with no transitions) every second as the alert loop does.
+    mutating func run(until end: Int64) {
+        while now < end {
+            now += 100 * ms
+            if let (notification, done) = current, now >= done {
+                if down {
+                    planner.record(notification.id, .failed, now: now)
+                } else {
+                    planner.record(notification.id, .delivered, now: now)
+                    received.append(notification.webhook!)
+                }
+                current = nil
+            }
+            if current == nil, !queue.isEmpty {
+                let next = queue.removeFirst()
+                planner.record(next.id, .started, now: now)
+                current = (next, now + serviceTime)
+            }
+            if now % s == 0 { evaluate([]) }
+        }
+    }
+
+    /// Every (status, replica) the receiver was told, in order.
+    var told: [String] {
+        received.flatMap { $0.alerts.map { "\($0.status) \($0.labels["replica"] ?? "")" } }
+    }
+}
+
+private func alert(_ replica: Int, _ state: Alert.State, at second: Double) -> Alert {
+    let t = Int64(second * 1e9)
+    return Alert(name: .replicaUnreachable, labels: ["alertname": "TigerBeetleReplicaUnreachable", "cluster": "c", "replica": "\(replica)", "severity": "critical"],
+                 annotations: ["summary": "replica \(replica)"], state: state, activeAt: 0, firedAt: 0, resolvedAt: state == .resolved ? t : nil)
+}
+
+@Suite struct NotificationPlannerTests {
+    /// Issue 13's lost resolution: a receiver taking 2 s a request, three replicas firing together and coming
+    /// back 0.7 s apart while the first message is being delivered. Each resolution reaches it exactly once.
+    @Test func resolutionsArrivingWhileAMessageIsQueuedOrInFlightAreAllDelivered() {
+        var model = ReceiverModel()
+        model.evaluate((0..<3).map { alert($0, .firing, at: 0) })
+        model.run(until: 500 * ms)
+        model.evaluate([alert(0, .resolved, at: 0.5)])
+        model.run(until: 1_200 * ms)
+        model.evaluate([alert(2, .resolved, at: 1.2)])
+        model.run(until: 1_900 * ms)
+        model.evaluate([alert(1, .resolved, at: 1.9)])
+        model.run(until: 10 * s)
+        let resolutions = model.told.filter { $0.hasPrefix("resolved") }.sorted()
+        #expect(resolutions == ["resolved 0", "resolved 1", "resolved 2"])
+        // The first message (3 firing), then one carrying all three resolutions (the two in between were replaced).
+        #expect(model.received.count == 2)
+        #expect(model.received.last?.status == "resolved")
+        #expect(model.planner.owed(to: "oncall").isEmpty)
+    }
+
+    /// A resolution in a message being delivered is not repeated in the next one, unless that delivery fails.
+    @Test func aResolutionInFlightIsNotRepeated() {
+        var model = ReceiverModel()
+        model.evaluate([alert(0, .firing, at: 0), alert(1, .firing, at: 0)])
+        model.run(until: 3 * s)
+        model.evaluate([alert(0, .resolved, at: 3)])
+        model.run(until: 3_200 * ms)  // that message is now being delivered
+        model.evaluate([alert(1, .resolved, at: 3.2)])
+        model.run(until: 10 * s)
+        #expect(model.told == ["firing 0", "firing 1", "firing 1", "resolved 0", "resolved 1"])
+    }
+
+    /// A receiver down for 10 minutes: the firing and the resolution that happened meanwhile reach it when it is
+    /// back (a retry every 30 s), the resolution once.
+    @Test func aReceiverDownForTenMinutesGetsTheStateWhenBack() {
+        var model = ReceiverModel()
+        model.serviceTime = 100 * ms
+        model.down = true
+        model.evaluate([alert(0, .firing, at: 0)])
+        model.run(until: 300 * s)
+        model.evaluate([alert(0, .resolved, at: 300)])
+        model.run(until: 600 * s)
+        #expect(model.received.isEmpty)
+        #expect(model.planner.owed(to: "oncall").count == 1)
+        model.down = false
+        model.run(until: 640 * s)
+        #expect(model.told == ["resolved 0"])
+        #expect(model.planner.owed(to: "oncall").isEmpty)
+    }
+
+    @Test func aFiringGroupIsRepeatedEveryRepeatInterval() {
+        var model = ReceiverModel()
+        model.serviceTime = 100 * ms
+        model.receivers[0].repeatInterval = 60 * s
+        model.evaluate([alert(0, .firing, at: 0)])
+        model.run(until: 150 * s)
+        #expect(model.received.count == 3)  // at 0, 60 and 120 s
+        #expect(model.told == ["firing 0", "firing 0", "firing 0"])
+    }
+
+    /// Reload mid-incident: a receiver added while an alert fires hears of it at the next evaluation, and of its
+    /// resolution; one removed is forgotten.
+    @Test func aReceiverAddedMidIncidentHearsTheFiringAndTheResolution() {
+        var model = ReceiverModel()
+        model.serviceTime = 100 * ms
+        model.evaluate([alert(0, .firing, at: 0)])
+        model.run(until: 5 * s)
+        model.receivers = [WebhookReceiverConfig(name: "new", url: "http://new/")]
+        model.run(until: 10 * s)
+        model.evaluate([alert(0, .resolved, at: 10)])
+        model.run(until: 15 * s)
+        #expect(model.received.map(\.receiver) == ["oncall", "new", "new"])
+        #expect(model.told == ["firing 0", "firing 0", "resolved 0"])
+        #expect(model.planner.groups["oncall"] == nil)
+    }
+
+    /// A receiver that does not want resolutions gets none, and owes nothing.
+    @Test func sendResolvedFalseOwesNothing() {
+        var model = ReceiverModel()
+        model.serviceTime = 100 * ms
+        model.receivers[0].sendResolved = false
+        model.evaluate([alert(0, .firing, at: 0)])
+        model.run(until: 2 * s)
+        model.evaluate([alert(0, .resolved, at: 2)])
+        model.run(until: 5 * s)
+        #expect(model.told == ["firing 0"])
+        #expect(model.planner.owed(to: "oncall").isEmpty)
+    }
+
+    /// Alertmanager: the firing set on every change and every resend delay, endsAt four resend delays ahead;
+    /// a resolution re-sent for 5 minutes.
+    @Test func alertmanagerGetsTheWholeSetOnChangeAndEveryResendDelay() {
+        var planner = NotificationPlanner()
+        func plan(_ transitions: [Alert], active: [Alert], at second: Int64) -> [NotificationPlanner.Notification] {
+            planner.plan(transitions: transitions, active: active, receivers: [], alertmanagers: true, resendDelay: 60 * s,
+                         externalURL: "http://beetlewatch", now: second * s)
+        }
+        let firing = alert(0, .firing, at: 0)
+        let first = plan([firing], active: [firing], at: 0)
+        #expect(first.count == 1 && first[0].destination == .alertmanagers && !first[0].isRepeat)
+        #expect(first[0].alertmanager?.first?.endsAt == "1970-01-01T00:04:00.000Z")
+        #expect(plan([], active: [firing], at: 30).isEmpty)
+        let resend = plan([], active: [firing], at: 60)
+        #expect(resend.count == 1 && resend[0].isRepeat)
+        let resolved = alert(0, .resolved, at: 70)
+        #expect(plan([resolved], active: [], at: 70).first?.alertmanager?.first?.endsAt == "1970-01-01T00:01:10.000Z")
+        #expect(plan([], active: [], at: 130).first?.alertmanager?.count == 1)
+        #expect(plan([], active: [], at: 400).isEmpty)
+    }
+}
