@@ -135,7 +135,8 @@ public struct NotificationPlanner: Sendable {
         var out: [Notification] = []
         for key in mine.keys.sorted() {
             guard var group = mine[key] else { continue }
-            let groupFiring = firingByGroup[key] ?? []
+            // In a stable order: by their labels.
+            let groupFiring = (firingByGroup[key] ?? []).sorted { Self.sortKey($0) < Self.sortKey($1) }
             let unheard = groupFiring.contains { !group.firingSent.contains($0.fingerprint) }
             let repeatDue = !groupFiring.isEmpty
                 && group.lastNotified.map { now.subtractingReportingOverflow($0).partialValue >= receiver.repeatInterval } ?? true
@@ -158,6 +159,10 @@ public struct NotificationPlanner: Sendable {
         }
         groups[receiver.name] = mine
         return out
+    }
+
+    static func sortKey(_ alert: Alert) -> String {
+        alert.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
     }
 
     /// Records what became of notification `id`.
