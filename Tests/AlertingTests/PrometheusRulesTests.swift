@@ -35,7 +35,7 @@ import Testing
     @Test func promtoolChecksAndUnitTestsTheRules() throws {
         let check = try Promtool.run(["check", "rules", root.appendingPathComponent("prometheus/alerts.yml").path])
         #expect(check.status == 0, "\(check.output)")
-        #expect(check.output.contains("SUCCESS: 13 rules found"), "12 TigerBeetle rules and BeetlewatchConfigReloadFailed")
+        #expect(check.output.contains("SUCCESS: 15 rules found"), "12 TigerBeetle rules and 3 about beetlewatch itself")
         let unit = try Promtool.run(["test", "rules", root.appendingPathComponent("prometheus/alerts_test.yml").path])
         #expect(unit.status == 0, "\(unit.output)")
         #expect(unit.output.contains("SUCCESS"))
@@ -45,7 +45,7 @@ import Testing
 
     @Test func everyRuleIsUnitTestedFiringAndNotFiring() throws {
         let text = try String(contentsOf: root.appendingPathComponent("prometheus/alerts_test.yml"), encoding: .utf8)
-        for name in AlertName.allCases.map(\.rawValue) + ["BeetlewatchConfigReloadFailed"] {
+        for name in AlertName.allCases.map(\.rawValue) + ["BeetlewatchConfigReloadFailed", "BeetlewatchDown", "BeetlewatchNotificationsFailing"] {
             #expect(text.contains("alertname: \(name)\n    exp_alerts: []"), "\(name) never tested not firing")
             #expect(text.contains("alertname: \(name)\n    exp_alerts:\n"), "\(name) never tested firing")
         }
