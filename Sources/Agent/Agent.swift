@@ -149,7 +149,8 @@ public final class Agent: Sendable {
             alertmanagerURLs: config.alertmanagerURLs,
             externalURL: config.webExternalURL ?? "\(tls ? "https" : "http")://\(Self.hostname()):\(webPort)",
             resendDelay: config.alertResendDelay.nanoseconds,
-            alertsOnUnwatchedClusters: config.alertsOnUnwatchedClusters
+            alertsOnUnwatchedClusters: config.alertsOnUnwatchedClusters,
+            minimumFor: config.probeInterval.nanoseconds
         )
     }
 

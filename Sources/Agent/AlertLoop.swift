@@ -18,6 +18,8 @@ final class AlertLoop: Sendable {
         var resendDelay: Int64
         /// Whether clusters heard from but not watched raise alerts.
         var alertsOnUnwatchedClusters: Bool
+        /// No alert fires before its condition has held this long (ns): one probe interval.
+        var minimumFor: Int64 = 0
     }
 
     struct Receiver {
@@ -52,14 +54,19 @@ final class AlertLoop: Sendable {
     init(settings: Settings, health: @escaping @Sendable () -> HealthReport, wake: DispatchSemaphore, logger: Logger) {
         let destinations = Self.destinations(settings, keeping: [], [], logger: logger)
         self.state = Mutex(State(
-            engine: AlertEngine(rules: settings.rules, runbookURL: settings.runbookURL,
-                                alertsOnUnwatchedClusters: settings.alertsOnUnwatchedClusters),
+            engine: Self.engine(settings),
             receivers: destinations.receivers, alertmanagers: destinations.alertmanagers,
             externalURL: settings.externalURL, resendDelay: settings.resendDelay
         ))
         self.wake = wake
         self.health = health
         self.logger = logger
+    }
+
+    private static func engine(_ settings: Settings) -> AlertEngine {
+        var engine = AlertEngine(rules: settings.rules, runbookURL: settings.runbookURL, alertsOnUnwatchedClusters: settings.alertsOnUnwatchedClusters)
+        engine.minimumFor = settings.minimumFor
+        return engine
     }
 
     var active: [Alert] { state.withLock { $0.engine.active } }
@@ -98,6 +105,7 @@ final class AlertLoop: Sendable {
             state.engine.rules = settings.rules
             state.engine.runbookURL = settings.runbookURL
             state.engine.alertsOnUnwatchedClusters = settings.alertsOnUnwatchedClusters
+            state.engine.minimumFor = settings.minimumFor
             state.externalURL = settings.externalURL
             state.resendDelay = settings.resendDelay
             let old = Self.channels(of: state)

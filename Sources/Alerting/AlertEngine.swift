@@ -8,6 +8,9 @@ public struct AlertEngine: Sendable {
     public var runbookURL: String
     /// Whether clusters heard from but not configured raise alerts (`--alert.unwatched-clusters`).
     public var alertsOnUnwatchedClusters: Bool
+    /// No alert fires before its condition has held this long (ns), whatever its rule's `for`: the agent sets
+    /// one probe interval, so a replica flagged and cleared within one probe does not page.
+    public var minimumFor: Int64 = 0
     /// Pending and firing alerts, by fingerprint.
     public private(set) var alerts: [String: Alert] = [:]
     private var viewChangesSeen: [String: UInt64] = [:]
@@ -47,6 +50,7 @@ public struct AlertEngine: Sendable {
         report.clusters = clusters
         for condition in BuiltInRules.conditions(report, rules: rules, viewChangedAt: viewChangedAt, now: now) {
             let settings = rules[condition.name]
+            let forDuration = max(settings.forDuration, minimumFor)
             var labels = condition.labels
             labels["alertname"] = condition.name.rawValue
             labels["severity"] = settings.severity.rawValue
@@ -59,14 +63,14 @@ public struct AlertEngine: Sendable {
             holding.insert(fingerprint)
             if var alert = alerts[fingerprint] {
                 alert.annotations = annotations
-                if alert.state == .pending && now - alert.activeAt >= settings.forDuration {
+                if alert.state == .pending && now - alert.activeAt >= forDuration {
                     alert.state = .firing
                     alert.firedAt = now
                     transitions.append(alert)
                 }
                 alerts[fingerprint] = alert
             } else {
-                let fires = settings.forDuration <= 0
+                let fires = forDuration <= 0
                 let alert = Alert(name: condition.name, labels: labels, annotations: annotations,
                                   state: fires ? .firing : .pending, activeAt: now, firedAt: fires ? now : nil)
                 alerts[fingerprint] = alert

@@ -48,6 +48,11 @@ public enum HealthEvaluator {
         if probed {
             if let probe {
                 switch probe.outcome {
+                case .unreachable where !probe.everReachable && signals.signals(of: key).map({ $0.lastSeen <= 0 }) != false
+                    && now.subtractingReportingOverflow(policy.startedAt).partialValue <= policy.staleAfter:
+                    // Start-up: beetlewatch may start before the cluster does. A replica neither reachable nor heard
+                    // from yet is starting, not lost, for the first stale-after (then unreachable, as ever).
+                    waitingFor.append("\(address ?? "?") to accept connections (\(probe.error ?? "unreachable") since beetlewatch started \(seconds(now - policy.startedAt)) ago; unreachable after \(seconds(policy.staleAfter)))")
                 case .unreachable:
                     reasons.append(Reason(.unreachable, "TCP connect to \(address ?? "?") failed: \(probe.error ?? "unknown error")"))
                 case .hung:

@@ -34,6 +34,8 @@ public struct ProbeResult: Sendable, Equatable, Codable {
     /// Round trips measured since the probe started (for a summary: sum in seconds, and count).
     public var roundTripSumSeconds: Double
     public var roundTrips: UInt64
+    /// Whether the replica has ever been reachable (tcp) or answered (vsr) since beetlewatch started.
+    public var everReachable: Bool
 
     /// A tcp-mode result.
     public init(success: Bool, durationSeconds: Double, at: Int64, error: String? = nil, reachableSince: Int64? = nil) {
@@ -49,7 +51,7 @@ public struct ProbeResult: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case outcome, success, durationSeconds, at, error, reachableSince, view, release, roundTripSumSeconds, roundTrips
+        case outcome, success, durationSeconds, at, error, reachableSince, view, release, roundTripSumSeconds, roundTrips, everReachable
     }
 
     public init(from decoder: any Decoder) throws {
@@ -59,7 +61,8 @@ public struct ProbeResult: Sendable, Equatable, Codable {
                   reachableSince: try c.decodeIfPresent(Int64.self, forKey: .reachableSince), view: try c.decodeIfPresent(UInt32.self, forKey: .view),
                   release: try c.decodeIfPresent(String.self, forKey: .release),
                   roundTripSumSeconds: try c.decodeIfPresent(Double.self, forKey: .roundTripSumSeconds) ?? 0,
-                  roundTrips: try c.decodeIfPresent(UInt64.self, forKey: .roundTrips) ?? 0)
+                  roundTrips: try c.decodeIfPresent(UInt64.self, forKey: .roundTrips) ?? 0,
+                  everReachable: try c.decodeIfPresent(Bool.self, forKey: .everReachable))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -74,10 +77,12 @@ public struct ProbeResult: Sendable, Equatable, Codable {
         try c.encodeIfPresent(release, forKey: .release)
         try c.encode(roundTripSumSeconds, forKey: .roundTripSumSeconds)
         try c.encode(roundTrips, forKey: .roundTrips)
+        try c.encode(everReachable, forKey: .everReachable)
     }
 
     public init(outcome: Outcome, durationSeconds: Double, at: Int64, error: String? = nil, reachableSince: Int64? = nil,
-                view: UInt32? = nil, release: String? = nil, roundTripSumSeconds: Double = 0, roundTrips: UInt64 = 0) {
+                view: UInt32? = nil, release: String? = nil, roundTripSumSeconds: Double = 0, roundTrips: UInt64 = 0,
+                everReachable: Bool? = nil) {
         self.outcome = outcome
         self.durationSeconds = durationSeconds
         self.at = at
@@ -87,5 +92,6 @@ public struct ProbeResult: Sendable, Equatable, Codable {
         self.release = release
         self.roundTripSumSeconds = roundTripSumSeconds
         self.roundTrips = roundTrips
+        self.everReachable = everReachable ?? (reachableSince != nil || outcome == .hung || outcome == .evicted)
     }
 }

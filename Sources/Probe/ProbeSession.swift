@@ -276,7 +276,8 @@ public struct ProbeSession: Sendable {
             durationSeconds: duration.map { Double($0) / 1e9 } ?? previous?.durationSeconds ?? 0,
             at: now, error: error, reachableSince: outcome == .unreachable || outcome == .hung ? nil : reachableSince,
             view: view ?? (keepsPong ? previous?.view : nil), release: release ?? (keepsPong ? previous?.release : nil),
-            roundTripSumSeconds: roundTripSum, roundTrips: roundTrips)
+            roundTripSumSeconds: roundTripSum, roundTrips: roundTrips,
+            everReachable: (previous?.everReachable ?? false) || reachableSince != nil || outcome == .hung || outcome == .evicted)
         confirmedAt = now
     }
 

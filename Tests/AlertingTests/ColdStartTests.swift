@@ -1,0 +1,103 @@
+@testable import Health
+import MetricStore
+import TestSupport
+import Testing
+@testable import Alerting
+
+private let s: Int64 = 1_000_000_000
+
+/// Issue 13's cold start: beetlewatch and the cluster starting together once fired and resolved
+/// QuorumLost twice within 30 s. Now a normal start pages nobody, on the shared capture and on a replayed
+/// cold start, with the agent's settings (probe every second, no alert before its condition held one
+/// probe interval).
+@Suite struct ColdStartTests {
+    static let watched = CaptureTimeline.watched
+    static func key(_ replica: Int) -> ReplicaKey { ReplicaKey(cluster: CaptureTimeline.cluster, replica: replica) }
+
+    /// The shared capture's first 80 s (the cluster running, beetlewatch starting beside it): no alert.
+    @Test func theCapturesStartPagesNobody() throws {
+        let timeline = try CaptureTimeline()
+        var engine = AlertEngine()
+        engine.minimumFor = s
+        var transitions: [Alert] = []
+        for second in 0...80 {
+            transitions += engine.evaluate(timeline.reports[second]!, now: CaptureTimeline.epoch + Int64(second) * s)
+        }
+        #expect(transitions.isEmpty, "\(transitions.map { "\($0.name.rawValue) \($0.state)" })")
+    }
+
+    /// beetlewatch starts at 0 s; the replicas' ports open at 6, 7 and 8 s (TigerBeetle takes seconds to
+    /// start); their first StatsD comes 10 s later (the capture's lines, shifted). No alert, ever.
+    @Test func aReplayedColdStartPagesNobody() throws {
+        let capture = try SharedFixtures.capture()
+        let firstLine = capture[0].time
+        var store = MetricStore(options: .init())
+        var engine = AlertEngine()
+        engine.minimumFor = s
+        var progress = ProgressTracker()
+        let policy = HealthPolicy(staleAfter: 25 * s, startedAt: 0, probeResultTTL: 2 * s)
+        var transitions: [Alert] = []
+        var next = 0
+        var states: [Int: [ReplicaState]] = [:]
+        for tenth in 0...600 {
+            let now = Int64(tenth) * s / 10
+            // StatsD from 18 s on: the capture's first 42 s.
+            while next < capture.count, 18 * s + Int64((capture[next].time - firstLine) * 1e9) <= now {
+                Array(capture[next].text.utf8).withUnsafeBytes { store.ingest(datagram: $0, now: now) }
+                next += 1
+            }
+            var probes: [ReplicaKey: ProbeResult] = [:]
+            for replica in 0..<3 {
+                let opens = Int64(6 + replica) * s
+                probes[Self.key(replica)] = now < opens
+                    ? ProbeResult(outcome: .unreachable, durationSeconds: 0.0001, at: now, error: "Connection refused")
+                    : ProbeResult(outcome: .answering, durationSeconds: 0.0005, at: now, reachableSince: opens, view: 1, release: "0.17.9")
+            }
+            let report = HealthEvaluator.evaluate(watched: [Self.watched], signals: store.signals, probes: probes, policy: policy,
+                                                  progress: &progress, now: now)
+            for replica in report.clusters[0].replicas { states[replica.replica, default: []].append(replica.state) }
+            transitions += engine.evaluate(report, now: now)
+        }
+        #expect(transitions.isEmpty, "\(transitions.map { "\($0.name.rawValue) \($0.state)" })")
+        // Starting, then waiting for StatsD, then healthy: never unreachable, never silent.
+        for replica in 0..<3 {
+            #expect(!states[replica]!.contains(.unreachable) && !states[replica]!.contains(.silent))
+            #expect(states[replica]!.last == .healthy)
+        }
+    }
+
+    /// The start-up grace has limits: a cluster still down after stale-after is unreachable (and pages), and a
+    /// replica that was reachable and then refused is unreachable at once.
+    @Test func aClusterDownAtStartIsUnreachableAfterStaleAfter() {
+        let policy = HealthPolicy(staleAfter: 25 * s, startedAt: 0, probeResultTTL: 2 * s)
+        func state(_ probe: ProbeResult, at second: Int64) -> ReplicaState {
+            HealthEvaluator.evaluate(watched: [Self.watched], signals: TigerBeetleSignals(), probes: [Self.key(0): probe], policy: policy,
+                                     now: second * s).clusters[0].replicas[0].state
+        }
+        let refused = { (second: Int64) in ProbeResult(outcome: .unreachable, durationSeconds: 0, at: second * s, error: "Connection refused") }
+        #expect(state(refused(10), at: 10) == .unknown)
+        #expect(state(refused(25), at: 25) == .unknown)
+        #expect(state(refused(26), at: 26) == .unreachable)
+        var wasUp = refused(10)
+        wasUp.everReachable = true
+        #expect(state(wasUp, at: 10) == .unreachable)
+    }
+
+    /// A condition that holds for less than one probe interval does not fire.
+    @Test func aFlagClearedWithinOneProbeIntervalDoesNotPage() {
+        var engine = AlertEngine()
+        engine.minimumFor = s
+        var good = HealthReport(generatedAt: 0, clusters: [])
+        var bad = good
+        bad.clusters = [ClusterVerdict(id: CaptureTimeline.cluster, name: "0", watched: true, replicaCount: 3, healthyReplicas: 1, quorumSize: 2,
+                                       quorum: false, quorumLost: true, highestView: nil, viewChanges: 0, releases: [], notes: [], replicas: [],
+                                       summary: "NO QUORUM")]
+        good.clusters = []
+        #expect(engine.evaluate(bad, now: 0).isEmpty)
+        #expect(engine.evaluate(bad, now: 500_000_000).isEmpty)
+        #expect(engine.evaluate(good, now: 900_000_000).isEmpty)
+        // Held for a whole interval: fires.
+        #expect(engine.evaluate(bad, now: 2 * s).isEmpty)
+        #expect(engine.evaluate(bad, now: 3 * s).map(\.name) == [.quorumLost])
+    }
+}
