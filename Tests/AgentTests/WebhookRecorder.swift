@@ -11,6 +11,8 @@ final class WebhookRecorder: @unchecked Sendable {
         var headers: [String: String]
         var body: Data
         var at: Date
+        /// The status it was answered with.
+        var status: Int = 200
     }
 
     let port: UInt16
@@ -102,7 +104,7 @@ final class WebhookRecorder: @unchecked Sendable {
             _ = "HTTP/1.1 200 OK\r\nContent-Le".withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
             return
         }
-        requests.withLock { $0.append(Request(path: path, headers: headers, body: Data(body), at: Date())) }
+        requests.withLock { $0.append(Request(path: path, headers: headers, body: Data(body), at: Date(), status: code)) }
         let reply = "HTTP/1.1 \(code) X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         _ = reply.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
     }
