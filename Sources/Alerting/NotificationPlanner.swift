@@ -95,7 +95,13 @@ public struct NotificationPlanner: Sendable {
             out += planWebhooks(receiver, firing: firing, transitions: transitions, resolved: resolved, externalURL: externalURL, now: now)
         }
         recentlyResolved += resolved
-        recentlyResolved.removeAll { now.subtractingReportingOverflow($0.resolvedAt ?? now).partialValue > Self.resolvedRetention }
+        // A resolution is re-sent for a while, unless the alert fires again: the same fingerprint resolved
+        // and firing in one batch let Alertmanager keep the resolved copy, and a short outage right after
+        // an incident was never notified.
+        let firingNow = Set(firing.map(\.fingerprint))
+        recentlyResolved.removeAll {
+            firingNow.contains($0.fingerprint) || now.subtractingReportingOverflow($0.resolvedAt ?? now).partialValue > Self.resolvedRetention
+        }
         if alertmanagers {
             let due = lastAlertmanagerPush.map { now.subtractingReportingOverflow($0).partialValue >= resendDelay } ?? true
             if !transitions.isEmpty || due {

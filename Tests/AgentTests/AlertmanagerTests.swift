@@ -14,12 +14,13 @@ final class AlertmanagerProcess {
         ["/usr/bin/prometheus-alertmanager", "/usr/bin/alertmanager"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    init(receiverURL: String) throws {
+    /// With `config` (its receiver URLs as given), or a test route to `receiverURL`.
+    init(receiverURL: String, config given: String? = nil) throws {
         let binary = try #require(Self.binary, "prometheus-alertmanager not installed: scripts/test installs it")
         port = LoopbackListener.closedPort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-am-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let config = """
+        let config = given ?? """
             route:
               receiver: test
               group_by: [alertname, cluster]
@@ -52,7 +53,7 @@ final class AlertmanagerProcess {
     }
 }
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct AlertmanagerTests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct AlertmanagerTests {
     /// beetlewatch pushes to a real Alertmanager, which delivers firing and then resolved to the receiver.
     @Test func alertmanagerDeliversPushedAlertsAndTheirResolution() async throws {
         let recorder = WebhookRecorder()
@@ -86,5 +87,47 @@ final class AlertmanagerProcess {
         let resolved = try #require(messages(recorder, alertname: .replicaStatusAbnormal).first { $0.status == "resolved" })
         #expect(resolved.alerts[0].status == "resolved")
         #expect(resolved.alerts[0].fingerprint == Fingerprint.of(labels))
+    }
+
+    /// The shipped alertmanager/alertmanager.yml (its receiver pointed at a test one): a critical incident,
+    /// resolved, then a 15 s outage of the same group right after. The outage reaches the receiver (with the
+    /// former 1m group_interval it fired and resolved between two ticks and was never notified).
+    @Test func aShortOutageRightAfterAResolvedIncidentIsNotified() async throws {
+        let recorder = WebhookRecorder()
+        defer { recorder.close() }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let shipped = try String(contentsOf: root.appendingPathComponent("alertmanager/alertmanager.yml"), encoding: .utf8)
+            .replacingOccurrences(of: "http://alert-receiver:8080/alerts", with: "http://127.0.0.1:\(recorder.port)/am")
+        let alertmanager = try AlertmanagerProcess(receiverURL: "", config: shipped)
+        defer { alertmanager.stop() }
+        try await eventually(20) { (try? Data(contentsOf: URL(string: alertmanager.url + "/-/ready")!)) != nil }
+        let (agent, listeners) = try alertingAgent {
+            $0.alertmanagerURLs = [alertmanager.url]
+            $0.alertRules.settings[.viewChanged]?.enabled = false
+        }
+        defer { agent.stop(); listeners.forEach { $0.close() } }
+        try await TestAgent.sendCapture(to: agent)
+        func status(_ value: Int) throws { try TestAgent.send("tb.replica_status:\(value)|g|#cluster:\(clusterHex),replica:0", to: agent) }
+        func firings() -> [Date] {
+            recorder.received.filter { request in
+                (try? JSONDecoder().decode(WebhookMessage.self, from: request.body)).map {
+                    $0.groupLabels["alertname"] == AlertName.replicaStatusAbnormal.rawValue && $0.alerts.contains { $0.status == "firing" }
+                } ?? false
+            }.map(\.at)
+        }
+        // The first incident: fires, is notified, resolves.
+        try status(1)
+        try await eventually(20) { !firings().isEmpty }
+        try status(0)
+        try await Task.sleep(for: .seconds(7))
+        // The outage: 15 s.
+        let outage = Date()
+        try status(1)
+        try await Task.sleep(for: .seconds(15))
+        try status(0)
+        try await Task.sleep(for: .seconds(2))
+        let during = firings().filter { $0 >= outage }
+        #expect(!during.isEmpty, "the 15 s outage was never notified")
+        if let first = during.first { print("alertmanager: 15 s outage notified \(String(format: "%.1f", first.timeIntervalSince(outage))) s after it began") }
     }
 }

@@ -71,7 +71,14 @@ func waitForAlert(_ port: UInt16, _ name: AlertName, active: Bool) async throws 
 
         replicas[2].close()
         #expect(try await waitForAlert(port, .replicaUnreachable, active: true))
+        // Firing, not just pending (no alert fires before its condition held one probe interval).
+        let firingBy = Date().addingTimeInterval(10)
+        while try await alertsDocument(port).alerts.first(where: { $0.alertname == AlertName.replicaUnreachable.rawValue })?.state != "firing",
+              Date() < firingBy {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         let before = try await alertsDocument(port).alerts.first { $0.alertname == AlertName.replicaUnreachable.rawValue }
+        #expect(before?.state == "firing")
         let samplesBefore = try await metricSamples(port)
         #expect(recorder.received.isEmpty)
 

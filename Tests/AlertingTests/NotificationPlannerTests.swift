@@ -179,5 +179,12 @@ private func alert(_ replica: Int, _ state: Alert.State, at second: Double) -> A
         #expect(plan([resolved], active: [], at: 70).first?.alertmanager?.first?.endsAt == "1970-01-01T00:01:10.000Z")
         #expect(plan([], active: [], at: 130).first?.alertmanager?.count == 1)
         #expect(plan([], active: [], at: 400).isEmpty)
+        // Resolved at 70, firing again at 410: only the firing copy goes out (with both, Alertmanager may keep
+        // the resolved one).
+        let again = alert(0, .firing, at: 410)
+        #expect(plan([alert(0, .resolved, at: 405)], active: [], at: 405).first?.alertmanager?.count == 1)
+        let batch = plan([again], active: [again], at: 410).first?.alertmanager
+        #expect(batch?.count == 1)
+        #expect(batch?.first?.endsAt == "1970-01-01T00:10:50.000Z")
     }
 }
