@@ -4,55 +4,6 @@ import Foundation
 import TestSupport
 import Testing
 
-/// A real Alertmanager (Debian's prometheus-alertmanager) on loopback, routing to a test receiver.
-final class AlertmanagerProcess {
-    let port: UInt16
-    let process = Process()
-    let directory: URL
-
-    static var binary: String? {
-        ["/usr/bin/prometheus-alertmanager", "/usr/bin/alertmanager"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    /// With `config` (its receiver URLs as given), or a test route to `receiverURL`.
-    init(receiverURL: String, config given: String? = nil) throws {
-        let binary = try #require(Self.binary, "prometheus-alertmanager not installed: scripts/test installs it")
-        port = LoopbackListener.closedPort()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-am-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let config = given ?? """
-            route:
-              receiver: test
-              group_by: [alertname, cluster]
-              group_wait: 0s
-              group_interval: 1s
-              repeat_interval: 1h
-            receivers:
-              - name: test
-                webhook_configs:
-                  - url: \(receiverURL)
-                    send_resolved: true
-            """
-        try config.write(to: directory.appendingPathComponent("alertmanager.yml"), atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
-            "--config.file=\(directory.path)/alertmanager.yml", "--storage.path=\(directory.path)",
-            "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-    }
-
-    var url: String { "http://127.0.0.1:\(port)" }
-
-    func stop() {
-        process.terminate()
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(at: directory)
-    }
-}
-
 @Suite(.serialized, .timeLimit(.minutes(2))) struct AlertmanagerTests {
     /// beetlewatch pushes to a real Alertmanager, which delivers firing and then resolved to the receiver.
     @Test func alertmanagerDeliversPushedAlertsAndTheirResolution() async throws {

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import TestSupport
 import Testing
+import Yams
 
 /// A real Prometheus (Debian's `prometheus`) on loopback, scraping a target every second.
 final class PrometheusServer {
@@ -15,8 +16,10 @@ final class PrometheusServer {
         try self.init(jobs: [("beetlewatch", target, "")], ruleFile: ruleFile)
     }
 
-    /// - Parameter jobs: name, target, and YAML lines added to the scrape config (indented 4 spaces).
-    init(jobs: [(name: String, target: String, options: String)], ruleFile: String?) throws {
+    /// - Parameters:
+    ///   - jobs: name, target, and YAML lines added to the scrape config (indented 4 spaces).
+    ///   - alerting: an `alerting:` section (YAML), e.g. pointing at a test Alertmanager.
+    init(jobs: [(name: String, target: String, options: String)], ruleFile: String?, alerting: String = "") throws {
         let binary = try #require(["/usr/bin/prometheus"].first { FileManager.default.isExecutableFile(atPath: $0) },
                                   "prometheus not installed: scripts/test installs it")
         port = LoopbackListener.closedPort()
@@ -27,6 +30,7 @@ final class PrometheusServer {
               scrape_interval: 1s
               evaluation_interval: 1s
             rule_files: [\(ruleFile.map { "\"\($0)\"" } ?? "")]
+            \(alerting)
             scrape_configs:
 
             """ + jobs.map { job in
@@ -115,6 +119,46 @@ func metricNames(in expression: String) throws -> Set<String> {
             if refused == 0 { try await Task.sleep(for: .milliseconds(250)) }
         }
         #expect(refused == 1, "a wrong password is refused")
+    }
+
+    /// Both alerting paths at once, as the shipped files set them up: beetlewatch pushing to Alertmanager, and
+    /// Prometheus evaluating prometheus/alerts.yml over beetlewatch's metrics with prometheus.yml's
+    /// alert_relabel_configs. Alertmanager holds one alert for the incident, not two (Prometheus's copy once
+    /// carried instance and job).
+    @Test func bothPathsMakeOneAlertPerIncident() async throws {
+        let root = SharedFixtures.repositoryRoot
+        let alertmanager = try AlertmanagerProcess(receiverURL: "http://127.0.0.1:\(LoopbackListener.closedPort())/")
+        defer { alertmanager.stop() }
+        let test = try TestAgent.start {
+            $0.alertmanagerURLs = [alertmanager.url]
+            $0.alertRules.settings[.viewChanged]?.enabled = false
+        }
+        defer { test.stop() }
+        let shipped = try Yams.load(yaml: String(contentsOfFile: root.appendingPathComponent("prometheus/prometheus.yml").path, encoding: .utf8)) as? [String: Any]
+        let relabel = try #require((shipped?["alerting"] as? [String: Any])?["alert_relabel_configs"])
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: relabel), as: UTF8.self)
+        let alerting = "alerting:\n  alert_relabel_configs: \(json)\n  alertmanagers: [{static_configs: [{targets: [\"127.0.0.1:\(alertmanager.port)\"]}]}]\n"
+        let prometheus = try PrometheusServer(jobs: [("beetlewatch", "127.0.0.1:\(test.agent.webPort)", "")],
+                                              ruleFile: root.appendingPathComponent("prometheus/alerts.yml").path, alerting: alerting)
+        defer { prometheus.stop() }
+        try await test.sendCapture()
+        try test.send("tb.replica_status:3|g|#cluster:\(TestAgent.clusterHex),replica:0")
+        // Prometheus fires its copy (scraped every second, evaluated every second, `for: 0s`).
+        var firing = 0
+        for _ in 0..<120 where firing == 0 {
+            try await Task.sleep(for: .milliseconds(250))
+            firing = (try? await prometheus.query("ALERTS{alertname=\"TigerBeetleReplicaStatusAbnormal\",alertstate=\"firing\"}"))?.results ?? 0
+        }
+        #expect(firing == 1, "Prometheus's rule fired")
+        // Both have pushed by now (beetlewatch at once, Prometheus on firing); Alertmanager merged them.
+        try await Task.sleep(for: .seconds(3))
+        let body = try await HTTPTestClient.request(alertmanager.url + "/api/v2/alerts?filter=alertname%3D%22TigerBeetleReplicaStatusAbnormal%22").body
+        let alerts = (try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]]) ?? []
+        let labels = alerts.map { ($0["labels"] as? [String: String]) ?? [:] }
+        #expect(alerts.count == 1, "\(labels)")
+        #expect(labels.allSatisfy { $0["instance"] == nil && $0["job"] == nil })
+        let generators = Set(alerts.compactMap { $0["generatorURL"] as? String })
+        print("both paths: Alertmanager holds \(alerts.count) alert(s) for the incident; generator \(generators)")
     }
 
     @Test func everyPanelAndRuleGetsDataFromARealPrometheus() async throws {
