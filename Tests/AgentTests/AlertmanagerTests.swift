@@ -5,20 +5,25 @@ import TestSupport
 import Testing
 
 @Suite(.serialized, .timeLimit(.minutes(2))) struct AlertmanagerTests {
+    /// A real Alertmanager (with `config`, else a test route to `recorder`), ready, and an agent pushing to it that
+    /// has received the shared capture.
+    func alertmanagerAndAgent(_ recorder: WebhookRecorder, config: String? = nil) async throws -> (AlertmanagerProcess, Agent, [FakeReplica]) {
+        let alertmanager = try AlertmanagerProcess(receiverURL: "http://127.0.0.1:\(recorder.port)/am", config: config)
+        try await eventually(20) { (try? Data(contentsOf: URL(string: alertmanager.url + "/-/ready")!)) != nil }
+        let (agent, replicas) = try alertingAgent {
+            $0.alertmanagerURLs = [alertmanager.url]
+            $0.alertRules.settings[.viewChanged]?.enabled = false
+        }
+        try await TestAgent.sendCapture(to: agent)
+        return (alertmanager, agent, replicas)
+    }
+
     /// beetlewatch pushes to a real Alertmanager, which delivers firing and then resolved to the receiver.
     @Test func alertmanagerDeliversPushedAlertsAndTheirResolution() async throws {
         let recorder = WebhookRecorder()
         defer { recorder.close() }
-        let alertmanager = try AlertmanagerProcess(receiverURL: "http://127.0.0.1:\(recorder.port)/am")
-        defer { alertmanager.stop() }
-        try await eventually(20) { (try? Data(contentsOf: URL(string: alertmanager.url + "/-/ready")!)) != nil }
-
-        let (agent, listeners) = try alertingAgent {
-            $0.alertmanagerURLs = [alertmanager.url]
-            $0.alertRules.settings[.viewChanged]?.enabled = false
-        }
-        defer { agent.stop(); listeners.forEach { $0.close() } }
-        try await TestAgent.sendCapture(to: agent)
+        let (alertmanager, agent, replicas) = try await alertmanagerAndAgent(recorder)
+        defer { agent.stop(); replicas.forEach { $0.close() }; alertmanager.stop() }
         try TestAgent.send("tb.replica_status:3|g|#cluster:\(clusterHex),replica:0", to: agent)
 
         try await eventually(20) { !messages(recorder, alertname: .replicaStatusAbnormal).isEmpty }
@@ -49,15 +54,8 @@ import Testing
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let shipped = try String(contentsOf: root.appendingPathComponent("alertmanager/alertmanager.yml"), encoding: .utf8)
             .replacingOccurrences(of: "http://alert-receiver:8080/alerts", with: "http://127.0.0.1:\(recorder.port)/am")
-        let alertmanager = try AlertmanagerProcess(receiverURL: "", config: shipped)
-        defer { alertmanager.stop() }
-        try await eventually(20) { (try? Data(contentsOf: URL(string: alertmanager.url + "/-/ready")!)) != nil }
-        let (agent, listeners) = try alertingAgent {
-            $0.alertmanagerURLs = [alertmanager.url]
-            $0.alertRules.settings[.viewChanged]?.enabled = false
-        }
-        defer { agent.stop(); listeners.forEach { $0.close() } }
-        try await TestAgent.sendCapture(to: agent)
+        let (alertmanager, agent, replicas) = try await alertmanagerAndAgent(recorder, config: shipped)
+        defer { agent.stop(); replicas.forEach { $0.close() }; alertmanager.stop() }
         func status(_ value: Int) throws { try TestAgent.send("tb.replica_status:\(value)|g|#cluster:\(clusterHex),replica:0", to: agent) }
         func firings() -> [Date] {
             recorder.received.filter { request in
