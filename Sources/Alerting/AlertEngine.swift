@@ -8,8 +8,9 @@ public struct AlertEngine: Sendable {
     public var runbookURL: String
     /// Whether clusters heard from but not configured raise alerts (`--alert.unwatched-clusters`).
     public var alertsOnUnwatchedClusters: Bool
-    /// No alert fires before its condition has held this long (ns), whatever its rule's `for`: the agent sets
-    /// one probe interval, so a replica flagged and cleared within one probe does not page.
+    /// No alert judged on the probe (`AlertName.judgedOnProbes`) fires before its condition has held this long
+    /// (ns), whatever its rule's `for`: the agent sets one probe interval, so a replica flagged and cleared
+    /// within one probe does not page.
     public var minimumFor: Int64 = 0
     /// Pending and firing alerts, by fingerprint.
     public private(set) var alerts: [String: Alert] = [:]
@@ -50,7 +51,7 @@ public struct AlertEngine: Sendable {
         report.clusters = clusters
         for condition in BuiltInRules.conditions(report, rules: rules, viewChangedAt: viewChangedAt, now: now) {
             let settings = rules[condition.name]
-            let forDuration = max(settings.forDuration, minimumFor)
+            let forDuration = condition.name.judgedOnProbes ? max(settings.forDuration, minimumFor) : settings.forDuration
             var labels = condition.labels
             labels["alertname"] = condition.name.rawValue
             labels["severity"] = settings.severity.rawValue

@@ -14,6 +14,16 @@ public enum AlertName: String, Sendable, CaseIterable, Codable {
     case clockSkew = "TigerBeetleClockSkew"
     case releaseMismatch = "TigerBeetleReleaseMismatch"
 
+    /// Whether the rule's verdict comes from beetlewatch's probe (which answers every probe interval), so a
+    /// flag cleared within one probe must not page: `AlertEngine.minimumFor` applies to these only (StatsD
+    /// values change every 10 s and page at once).
+    public var judgedOnProbes: Bool {
+        switch self {
+        case .replicaUnreachable, .replicaHung, .quorumLost: true
+        default: false
+        }
+    }
+
     /// Its section in `docs/alerts.md`.
     public var runbookAnchor: String { rawValue.lowercased() }
 }

@@ -129,6 +129,11 @@ final class RunningBeetlewatch {
         let agent = try RunningBeetlewatch(["--alert.webhook-url", "http://127.0.0.1:\(recorder.port)/", "--shutdown.timeout", shutdownTimeout])
         try await agent.waitUntilServing()
         try agent.send("tb.replica_status:1|g|#cluster:\(clusterHex),replica:0")
+        // Fired (no alert fires before its condition held one probe interval), then its webhook under way.
+        let firingBy = Date().addingTimeInterval(10)
+        while Date() < firingBy, try await !HTTPTestClient.request(agent.base + "/api/v1/alerts").body.contains("\"firing\"") {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         try await Task.sleep(for: .milliseconds(300))
         let exit = agent.terminate()
         print("SIGTERM with a receiver answering in \(receiverDelay) s, --shutdown.timeout \(shutdownTimeout): exit \(exit.status) after \(String(format: "%.2f", exit.seconds)) s, \(recorder.received.count) delivered")
