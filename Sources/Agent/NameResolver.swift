@@ -1,4 +1,3 @@
-import CNetShim
 import Config
 import Foundation
 import Glibc
@@ -36,7 +35,7 @@ final class NameResolver: Sendable {
                     guard available.wait(timeout: .now() + .milliseconds(100)) == .success else { continue }
                     guard let request = pending.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
                     guard WallClock.monotonic() < request.deadline else { continue }
-                    let answer = Self.resolve(request.address)
+                    let answer = TCPConnect.resolve(request.address)
                     answers.withLock { $0.append((request.id, answer)) }
                     var byte: UInt8 = 1
                     _ = write(wakeFD, &byte, 1)
@@ -57,17 +56,5 @@ final class NameResolver: Sendable {
 
     func stop() {
         for worker in workers { _ = worker.stop(waitingUntil: WallClock.monotonic() + 200_000_000) }
-    }
-
-    /// The address, or why there is none.
-    static func resolve(_ address: HostPort) -> Result<SocketAddress, TCPConnect.Failure> {
-        do {
-            return .success(try SocketAddress.resolve(address, socketType: BW_SOCK_STREAM, passive: false))
-        } catch {
-            if let code = (error as? SystemError)?.code, TCPConnect.localResourceErrors.contains(code) {
-                return .failure(.noLocalResources(String(cString: strerror(code))))
-            }
-            return .failure(.unresolvable(address.host))
-        }
     }
 }

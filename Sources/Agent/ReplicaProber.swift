@@ -19,7 +19,7 @@ final class ReplicaProber: Sendable {
         var timing: ProbeTiming
     }
 
-    struct Target: Sendable, Equatable {
+    struct Target: Sendable, Hashable {
         var key: ReplicaKey
         var address: String
     }
@@ -187,9 +187,9 @@ final class ReplicaProber: Sendable {
         func apply(_ plan: Plan) {
             let now = prober.clock.monotonic()
             var kept: [ReplicaKey: Probe] = [:]
-            let wanted = Set(plan.targets.map { "\($0.key.cluster)/\($0.key.replica)/\($0.address)" })
+            let wanted = Set(plan.targets)
             for i in probes.indices {
-                if wanted.contains("\(probes[i].target.key.cluster)/\(probes[i].target.key.replica)/\(probes[i].target.address)") {
+                if wanted.contains(probes[i].target) {
                     kept[probes[i].target.key] = probes[i]
                 } else {
                     closeSocket(i)

@@ -25,17 +25,25 @@ enum TCPConnect {
     /// This process out of descriptors or memory: says nothing about the peer.
     static let localResourceErrors: Set<Int32> = [EMFILE, ENFILE, ENOBUFS, ENOMEM]
 
-    /// A connected non-blocking socket (the caller closes it), or why there is none.
-    static func open(_ address: HostPort, deadline: Int64) -> Result<Int32, Failure> {
-        let resolved: SocketAddress
+    /// The address of `address` (resolved now, so DNS changes are followed), or why there is none.
+    static func resolve(_ address: HostPort) -> Result<SocketAddress, Failure> {
         do {
-            resolved = try SocketAddress.resolve(address, socketType: BW_SOCK_STREAM, passive: false)
+            return .success(try SocketAddress.resolve(address, socketType: BW_SOCK_STREAM, passive: false))
         } catch {
             // A name lookup needs a socket too.
             if let code = (error as? SystemError)?.code, localResourceErrors.contains(code) {
                 return .failure(.noLocalResources(String(cString: strerror(code))))
             }
             return .failure(.unresolvable(address.host))
+        }
+    }
+
+    /// A connected non-blocking socket (the caller closes it), or why there is none.
+    static func open(_ address: HostPort, deadline: Int64) -> Result<Int32, Failure> {
+        let resolved: SocketAddress
+        switch resolve(address) {
+        case .success(let address): resolved = address
+        case .failure(let failure): return .failure(failure)
         }
         let fd = socket(resolved.family, BW_SOCK_STREAM | BW_SOCK_CLOEXEC | BW_SOCK_NONBLOCK, 0)
         guard fd >= 0 else {

@@ -43,12 +43,13 @@ public enum HealthEvaluator {
         var reasons: [Reason] = []
         var waitingFor: [String] = []
         // A result older than the probe's interval plus its timeout says nothing about now (a stuck prober).
+        let heard = signals.signals(of: key)
         let age = reported.map { now.subtractingReportingOverflow($0.at).partialValue }
         let probe = age.map { $0 <= policy.probeResultTTL } == true ? reported : nil
         if probed {
             if let probe {
                 switch probe.outcome {
-                case .unreachable where !probe.everReachable && signals.signals(of: key).map({ $0.lastSeen <= 0 }) != false
+                case .unreachable where !probe.everReachable && heard.map({ $0.lastSeen <= 0 }) != false
                     && now.subtractingReportingOverflow(policy.startedAt).partialValue <= policy.staleAfter:
                     // Start-up: beetlewatch may start before the cluster does. A replica neither reachable nor heard
                     // from yet is starting, not lost, for the first stale-after (then unreachable, as ever).
@@ -66,7 +67,6 @@ public enum HealthEvaluator {
                 waitingFor.append("the first probe of \(address ?? "?")")
             }
         }
-        let heard = signals.signals(of: key)
         var fresh = false
         // Silence is counted from the last line, or from when the replica became reachable (it cannot send
         // before it runs), or from beetlewatch's start: a replica starting up is not silent.

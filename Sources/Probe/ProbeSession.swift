@@ -186,7 +186,7 @@ public struct ProbeSession: Sendable {
         // A young one: the replica refuses us (a wrong cluster id, a full client table): back off.
         let settled = lastPongAt.map { $0 >= since && now - since >= ProbeTiming.maxBackoff } ?? false
         closes = settled ? 0 : closes + 1
-        let backoff = settled ? 0 : min(ProbeTiming.maxBackoff, ProbeTiming.minBackoff << min(closes - 1, 8))
+        let backoff = settled ? 0 : closeBackoff
         closeConnection(now: now, backoff: backoff)
         if !settled {
             reachableSince = nil
@@ -227,8 +227,7 @@ public struct ProbeSession: Sendable {
                 return [.close]
             case .failure(let error):
                 closes += 1
-                let backoff = min(ProbeTiming.maxBackoff, ProbeTiming.minBackoff << min(closes - 1, 8))
-                closeConnection(now: now, backoff: backoff)
+                closeConnection(now: now, backoff: closeBackoff)
                 reachableSince = nil
                 setResult(.unreachable, now: now, error: "not a TigerBeetle reply for this cluster: \(Self.describe(error))")
                 return [.close]
@@ -238,6 +237,11 @@ public struct ProbeSession: Sendable {
     }
 
     // MARK: - Internals
+
+    /// After the replica closed `closes` young connections in a row: 1 s, doubling to 10 s.
+    private var closeBackoff: Int64 {
+        min(ProbeTiming.maxBackoff, ProbeTiming.minBackoff << min(max(closes - 1, 0), 8))
+    }
 
     private mutating func ping(now: Int64) -> [UInt8] {
         let timestamp = UInt64(clamping: now)
