@@ -3,7 +3,6 @@ import Config
 import Foundation
 import Glibc
 import Logging
-import Synchronization
 
 /// Reads StatsD datagrams from a UDP socket in batches (`recvmmsg`) and hands
 /// them to the ingest queue. It does nothing else, so it never waits on
@@ -19,9 +18,6 @@ final class UDPReceiver: @unchecked Sendable {
     private let queue: IngestQueue
     private let logger: Logger
     private let worker = WorkerThread(name: "statsd-receiver")
-    /// The last drop count read: /proc/net/udp is read in pages, and a row can be missed while the table
-    /// changes between two reads; the counter keeps its last value rather than vanishing from the page.
-    private let lastKernelDrops = Mutex<UInt64?>(nil)
 
     init(address: HostPort, readBuffer: Int, queue: IngestQueue, logger: Logger) throws {
         let resolved = try SocketAddress.resolve(address, socketType: BW_SOCK_DGRAM, passive: true)
@@ -104,14 +100,11 @@ final class UDPReceiver: @unchecked Sendable {
         queue.flush()
     }
 
-    /// The kernel's drop counter for this socket, from `/proc/net/udp` or `/proc/net/udp6`; the last value
-    /// read when this read misses the socket's row.
+    /// The kernel's drop counter for this socket, asked of the socket itself (`SO_MEMINFO`); nil where the
+    /// kernel does not report it. (Reading `/proc/net/udp` instead missed the socket's row whenever the
+    /// table outgrew the one page Foundation read of it: about 30 sockets on the host.)
     func kernelDrops() -> UInt64? {
-        var st = stat()
-        let read = fstat(fd, &st) == 0 ? KernelUDPStats.drops(inode: UInt64(st.st_ino)) : nil
-        return lastKernelDrops.withLock { last in
-            if let read { last = max(last ?? 0, read) }
-            return last
-        }
+        var drops: UInt64 = 0
+        return bw_socket_drops(fd, &drops) == 0 ? drops : nil
     }
 }

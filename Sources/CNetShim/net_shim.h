@@ -8,6 +8,11 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/epoll.h>
+#include <linux/sock_diag.h>
+
+#ifndef SO_MEMINFO
+#define SO_MEMINFO 55
+#endif
 
 typedef struct bw_mmsghdr {
     struct msghdr msg_hdr;
@@ -61,6 +66,17 @@ static const unsigned int BW_EPOLLHUP = EPOLLHUP;
 // prctl is variadic, which Swift cannot call.
 static inline int bw_set_thread_name(const char *name) {
     return prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
+}
+
+// The kernel's count of datagrams dropped for this socket (full receive buffer, bad checksum, ...), read
+// straight from the socket (SO_MEMINFO, Linux 4.12+): -1 when the kernel does not report it.
+static inline int bw_socket_drops(int fd, unsigned long long *drops) {
+    unsigned int meminfo[SK_MEMINFO_VARS] = { 0 };
+    socklen_t length = sizeof(meminfo);
+    if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, meminfo, &length) != 0) return -1;
+    if (length < (SK_MEMINFO_DROPS + 1) * sizeof(unsigned int)) return -1;
+    *drops = meminfo[SK_MEMINFO_DROPS];
+    return 0;
 }
 
 #endif

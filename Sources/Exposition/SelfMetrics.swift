@@ -5,7 +5,7 @@ import StatsD
 public struct ReceiverStats: Sendable, Equatable {
     /// Datagrams dropped because the ingest queue was full.
     public var queueDrops: UInt64 = 0
-    /// The kernel's drop counter for the socket (`/proc/net/udp`), when readable.
+    /// The kernel's drop counter for the socket (`SO_MEMINFO`), when the kernel reports it.
     public var kernelDrops: UInt64?
     /// The socket's receive buffer as the kernel reports it (`SO_RCVBUF`).
     public var receiveBufferBytes: Int = 0
@@ -73,7 +73,7 @@ public enum SelfMetrics {
                          value: Double(receiver.receiveBufferBytes)),
         ]
         if let drops = receiver.kernelDrops {
-            families.append(counter("beetlewatch_statsd_udp_receive_drops_total", "Datagrams the kernel dropped for the StatsD socket (full receive buffer), from /proc/net/udp.", drops))
+            families.append(counter("beetlewatch_statsd_udp_receive_drops_total", "Datagrams the kernel dropped for the StatsD socket (full receive buffer), as the socket counts them.", drops))
         }
         return families
     }
