@@ -127,7 +127,8 @@ public final class Agent: Sendable {
                                                   receiveBufferBytes: receiver.receiveBufferBytes)
                 let own = SelfMetrics.families(ingest: store.stats, signals: store.signals, receiver: receiverStats,
                                                liveSeries: store.seriesCount, mode: mode, build: build)
-                    + AlertMetrics.families(active: alertLoop.active, notifications: alertLoop.channels.map(\.stats))
+                    + AlertMetrics.families(active: alertLoop.active, notifications: alertLoop.channels.map(\.stats),
+                                           alertmanagers: alertLoop.alertmanagerCount)
                     + ReloadMetrics.families(reloadStatus.value)
                     + ServerMetrics.families(Self.serverStats(http: http, auth: authGate, prober: prober))
                 return MetricsPage.render(store: store, extra: own + HealthMetrics.families(health(store, now)), now: now)

@@ -71,6 +71,8 @@ final class AlertLoop: Sendable {
 
     var active: [Alert] { state.withLock { $0.engine.active } }
 
+    var alertmanagerCount: Int { state.withLock { $0.alertmanagers.count } }
+
     var channels: [NotificationChannel] { state.withLock { Self.channels(of: $0) } }
 
     private static func channels(of state: State) -> [NotificationChannel] {

@@ -15,6 +15,8 @@ public struct Alert: Sendable, Equatable, Codable {
     public var firedAt: Int64?
     /// When it resolved (ns), if it did.
     public var resolvedAt: Int64?
+    /// Since when it has been firing only because of its rule's `keep_firing_for` (ns): the condition stopped then.
+    public var keptFiringSince: Int64?
     /// Alertmanager's fingerprint of the labels, 16 hex digits.
     public var fingerprint: String
 

@@ -9,8 +9,8 @@ public struct AlertEngine: Sendable {
     /// Whether clusters heard from but not configured raise alerts (`--alert.unwatched-clusters`).
     public var alertsOnUnwatchedClusters: Bool
     /// No alert judged on the probe (`AlertName.judgedOnProbes`) fires before its condition has held this long
-    /// (ns), whatever its rule's `for`: the agent sets one probe interval, so a replica flagged and cleared
-    /// within one probe does not page.
+    /// (ns), twice as long for a replica's (`AlertName.probeIntervalsHeld`), whatever its rule's `for`: the agent
+    /// sets one probe interval, so a replica flagged and cleared within one probe does not page.
     public var minimumFor: Int64 = 0
     /// Pending and firing alerts, by fingerprint.
     public private(set) var alerts: [String: Alert] = [:]
@@ -51,7 +51,7 @@ public struct AlertEngine: Sendable {
         report.clusters = clusters
         for condition in BuiltInRules.conditions(report, rules: rules, viewChangedAt: viewChangedAt, now: now) {
             let settings = rules[condition.name]
-            let forDuration = condition.name.judgedOnProbes ? max(settings.forDuration, minimumFor) : settings.forDuration
+            let forDuration = max(settings.forDuration, minimumFor.multipliedReportingOverflow(by: condition.name.probeIntervalsHeld).partialValue)
             var labels = condition.labels
             labels["alertname"] = condition.name.rawValue
             labels["severity"] = settings.severity.rawValue
@@ -64,6 +64,7 @@ public struct AlertEngine: Sendable {
             holding.insert(fingerprint)
             if var alert = alerts[fingerprint] {
                 alert.annotations = annotations
+                alert.keptFiringSince = nil
                 if alert.state == .pending && now - alert.activeAt >= forDuration {
                     alert.state = .firing
                     alert.firedAt = now
@@ -79,6 +80,15 @@ public struct AlertEngine: Sendable {
             }
         }
         for (fingerprint, var alert) in alerts where !holding.contains(fingerprint) {
+            let keep = rules[alert.name].keepFiringFor
+            if alert.state == .firing, keep > 0 {
+                let since = alert.keptFiringSince ?? now
+                if now.subtractingReportingOverflow(since).partialValue < keep {
+                    alert.keptFiringSince = since
+                    alerts[fingerprint] = alert
+                    continue
+                }
+            }
             alerts[fingerprint] = nil
             if alert.state == .firing {
                 alert.state = .resolved

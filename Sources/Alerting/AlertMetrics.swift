@@ -25,7 +25,8 @@ public struct NotificationStats: Sendable, Equatable {
 
 /// The alerting families of `/metrics`.
 public enum AlertMetrics {
-    public static func families(active: [Alert], notifications: [NotificationStats]) -> [StaticFamily] {
+    /// - Parameter alertmanagers: how many Alertmanagers beetlewatch pushes to (`--alertmanager.url`).
+    public static func families(active: [Alert], notifications: [NotificationStats], alertmanagers: Int = 0) -> [StaticFamily] {
         var counts: [(labels: LabelSet, value: Double)] = []
         for name in AlertName.allCases {
             for state in [Alert.State.pending, .firing] {
@@ -49,6 +50,8 @@ public enum AlertMetrics {
             StaticFamily(name: "beetlewatch_alert_active", help: "One series per pending or firing alert, with its labels.", type: .gauge, samples: each),
             StaticFamily(name: "beetlewatch_notifications_total", help: "Notifications by receiver and outcome.", type: .counter, samples: outcomes),
             StaticFamily(name: "beetlewatch_notification_queue_length", help: "Notifications waiting to be sent, by receiver.", type: .gauge, samples: queues),
+            StaticFamily(name: "beetlewatch_alertmanagers", help: "Alertmanagers beetlewatch pushes its alerts to; while above 0, prometheus/alerts.yml's copies of the TigerBeetle rules stand down.",
+                         type: .gauge, value: Double(alertmanagers)),
         ]
     }
 

@@ -24,6 +24,18 @@ public enum AlertName: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// How many probe intervals (`AlertEngine.minimumFor`) its condition must hold at least, for rules judged on
+    /// the probe: one for QuorumLost, two for a replica's, so that when replicas fail together (flagged up to a
+    /// probe interval apart) the QuorumLost that holds their alerts back fires first.
+    var probeIntervalsHeld: Int64 {
+        guard judgedOnProbes else { return 0 }
+        return self == .quorumLost ? 1 : 2
+    }
+
+    /// A replica's alert: held back while its cluster's QuorumLost fires (they add nothing to it), by
+    /// beetlewatch's webhooks as by alertmanager/alertmanager.yml's inhibit rule (`TigerBeetleReplica.+`).
+    public var isHeldBackByQuorumLost: Bool { rawValue.hasPrefix("TigerBeetleReplica") }
+
     /// Its section in `docs/alerts.md`.
     public var runbookAnchor: String { rawValue.lowercased() }
 }
@@ -42,13 +54,18 @@ public struct RuleSettings: Sendable, Equatable {
     public var threshold: Double?
     /// `TigerBeetleViewChanged`: how long the alert stays firing after a view change (ns).
     public var window: Int64?
+    /// How long a firing alert stays firing after its condition stops holding (ns), as Prometheus's
+    /// `keep_firing_for`: an alert others are inhibited by outlives them.
+    public var keepFiringFor: Int64
 
-    public init(enabled: Bool = true, forDuration: Int64, severity: Severity, threshold: Double? = nil, window: Int64? = nil) {
+    public init(enabled: Bool = true, forDuration: Int64, severity: Severity, threshold: Double? = nil, window: Int64? = nil,
+                keepFiringFor: Int64 = 0) {
         self.enabled = enabled
         self.forDuration = forDuration
         self.severity = severity
         self.threshold = threshold
         self.window = window
+        self.keepFiringFor = keepFiringFor
     }
 }
 
@@ -73,7 +90,9 @@ public struct AlertRules: Sendable, Equatable {
         .replicaSilent: RuleSettings(forDuration: 0, severity: .warning),
         .replicaIsolated: RuleSettings(forDuration: 0, severity: .critical),
         .replicaBehind: RuleSettings(forDuration: 0, severity: .warning),
-        .quorumLost: RuleSettings(forDuration: 0, severity: .critical),
+        // Alertmanager holds the replica alerts back while quorum is lost (alertmanager.yml): kept firing 10 s after
+        // quorum returns, the replicas that come back with the cluster (a second or two apart) are over before it ends.
+        .quorumLost: RuleSettings(forDuration: 0, severity: .critical, keepFiringFor: 10 * second),
         .viewChanged: RuleSettings(forDuration: 0, severity: .warning, window: 60 * second),
         .storageFaults: RuleSettings(forDuration: 60 * second, severity: .warning),
         .clockSkew: RuleSettings(forDuration: 60 * second, severity: .warning, threshold: 0.5),

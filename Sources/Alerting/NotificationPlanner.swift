@@ -10,6 +10,10 @@
 /// three replicas resolving 0.7 s apart while a slow receiver held the first message). A resolution in a
 /// message already being delivered is not repeated unless that delivery fails.
 ///
+/// While a cluster's QuorumLost fires, its replicas' alerts are not sent to webhook receivers (Alertmanager's
+/// inhibit rule in alertmanager/alertmanager.yml does the same for the other path); one a receiver already
+/// had stays in its group's messages, and its resolution is owed as any other.
+///
 /// Alertmanager: the whole firing set plus resolutions of the last 5 minutes, on every change and every
 /// resend delay, with `endsAt` 4 resend delays ahead (as Prometheus does).
 public struct NotificationPlanner: Sendable {
@@ -91,8 +95,10 @@ public struct NotificationPlanner: Sendable {
         var out: [Notification] = []
         let names = Set(receivers.map(\.name))
         groups = groups.filter { names.contains($0.key) }
+        let heldBack = Self.heldBack(firing)
         for receiver in receivers {
-            out += planWebhooks(receiver, firing: firing, transitions: transitions, resolved: resolved, externalURL: externalURL, now: now)
+            out += planWebhooks(receiver, firing: firing, heldBack: heldBack, transitions: transitions, resolved: resolved,
+                                externalURL: externalURL, now: now)
         }
         recentlyResolved += resolved
         // A resolution is re-sent for a while, unless the alert fires again: the same fingerprint resolved
@@ -120,23 +126,38 @@ public struct NotificationPlanner: Sendable {
         return out
     }
 
-    private mutating func planWebhooks(_ receiver: WebhookReceiverConfig, firing: [Alert], transitions: [Alert], resolved: [Alert],
-                                       externalURL: String, now: Int64) -> [Notification] {
+    /// The firing replica alerts of clusters whose QuorumLost fires, by fingerprint: not sent to webhook receivers
+    /// (as Alertmanager's inhibit rule in alertmanager/alertmanager.yml), unless a receiver already has their firing.
+    static func heldBack(_ firing: [Alert]) -> Set<String> {
+        let quorumLost = Set(firing.filter { $0.name == .quorumLost }.compactMap { $0.labels["cluster"] })
+        guard !quorumLost.isEmpty else { return [] }
+        return Set(firing.filter { $0.name.isHeldBackByQuorumLost && quorumLost.contains($0.labels["cluster"] ?? "") }.map(\.fingerprint))
+    }
+
+    private mutating func planWebhooks(_ receiver: WebhookReceiverConfig, firing: [Alert], heldBack: Set<String>, transitions: [Alert],
+                                       resolved: [Alert], externalURL: String, now: Int64) -> [Notification] {
         var mine = groups[receiver.name] ?? [:]
+        // A group changes when the receiver has news for it: a resolution of a firing it was sent, or a firing not held back.
+        var changed = Set<String>()
         // Resolutions become owed to the receivers that were sent their firing.
         for alert in resolved {
             let key = WebhookGrouping.groupKey(WebhookGrouping.groupLabels(of: alert))
             guard var group = mine[key], group.firingSent.remove(alert.fingerprint) != nil else { continue }
             if receiver.sendResolved { group.owed[alert.fingerprint] = alert }
             mine[key] = group
+            changed.insert(key)
         }
-        let changed = Set(transitions.map { WebhookGrouping.groupKey(WebhookGrouping.groupLabels(of: $0)) })
         var firingByGroup: [String: [Alert]] = [:]
         for alert in firing {
             let labels = WebhookGrouping.groupLabels(of: alert)
             let key = WebhookGrouping.groupKey(labels)
+            if heldBack.contains(alert.fingerprint) && mine[key]?.firingSent.contains(alert.fingerprint) != true { continue }
             firingByGroup[key, default: []].append(alert)
             if mine[key] == nil { mine[key] = Group(labels: labels) }
+        }
+        let shown = Set(firingByGroup.values.joined().map(\.fingerprint))
+        for alert in transitions where alert.state == .firing && shown.contains(alert.fingerprint) {
+            changed.insert(WebhookGrouping.groupKey(WebhookGrouping.groupLabels(of: alert)))
         }
         var out: [Notification] = []
         for key in mine.keys.sorted() {

@@ -62,7 +62,7 @@ enum FileSections {
 
     static func rules(_ node: Node, name: String) throws(ConfigError) -> AlertRules {
         guard case .mapping(let mapping) = node else {
-            throw ConfigError(field: ConfigLoader.rulesKey, source: name, reason: "expected a mapping of rule name → {for, severity, enabled, threshold, window}")
+            throw ConfigError(field: ConfigLoader.rulesKey, source: name, reason: "expected a mapping of rule name → {for, keep_firing_for, severity, enabled, threshold, window}")
         }
         var rules = AlertRules()
         for (keyNode, value) in mapping {
@@ -72,7 +72,7 @@ enum FileSections {
                 throw ConfigError(field: field, source: name, reason: "unknown rule (\(AlertName.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             guard case .mapping(let options) = value else {
-                throw ConfigError(field: field, source: name, reason: "expected {for, severity, enabled, threshold, window}")
+                throw ConfigError(field: field, source: name, reason: "expected {for, keep_firing_for, severity, enabled, threshold, window}")
             }
             var settings = rules[alert]
             do throws(ReasonError) {
@@ -87,8 +87,9 @@ enum FileSections {
                         settings.threshold = Double(try ValueParsers.duration(text, in: Setting.Ranges.clockSkewThreshold).nanoseconds) / 1e9
                     case "window" where alert == .viewChanged:
                         settings.window = try ValueParsers.duration(text, in: Setting.Ranges.viewChangeWindow).nanoseconds
+                    case "keep_firing_for": settings.keepFiringFor = try ValueParsers.duration(text, in: Setting.Ranges.ruleFor).nanoseconds
                     default:
-                        throw ReasonError("unknown option \(option) (for, severity, enabled\(alert == .clockSkew ? ", threshold" : alert == .viewChanged ? ", window" : ""))")
+                        throw ReasonError("unknown option \(option) (for, keep_firing_for, severity, enabled\(alert == .clockSkew ? ", threshold" : alert == .viewChanged ? ", window" : ""))")
                     }
                 }
             } catch {

@@ -95,8 +95,25 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
     @Test func quorumLostFiresAndResolves() {
         var timeline = Synthetic()
         timeline.run(0...60, replica1: { _ in Synthetic.lines(1) }, down: { s in (20..<30).contains(s) ? [0, 2] : [] })
-        #expect(timeline.transitions(.quorumLost) == ["firing@20", "resolved@30"])
+        // Kept firing 10 s after quorum returns (`keep_firing_for`).
+        #expect(timeline.transitions(.quorumLost) == ["firing@20", "resolved@40"])
         #expect(timeline.transitions(.replicaUnreachable) == [])  // 10 s of failures: `for: 10s` not yet met
+    }
+
+    /// Alertmanager holds replica alerts back while QuorumLost fires: QuorumLost must outlive the replica alerts of
+    /// replicas that come back with the cluster (here 2 s apart), and a relapse within its keep is the same incident.
+    @Test func quorumLostOutlivesTheReplicaAlertsOfReplicasBackWithTheCluster() {
+        var timeline = Synthetic()
+        timeline.run(0...120, replica1: { _ in Synthetic.lines(1) }, down: { s in
+            switch s {
+            case 20..<60: [0, 2]
+            case 60..<62: [2]
+            case 65..<68: [0, 2]  // a relapse 5 s into the keep
+            default: []
+            }
+        })
+        #expect(timeline.transitions(.replicaUnreachable) == ["firing@30", "firing@30", "resolved@60", "resolved@62"])
+        #expect(timeline.transitions(.quorumLost) == ["firing@20", "resolved@78"])
     }
 
     @Test func viewChangeFiresOncePerChangeAndResolvesOnItsOwn() {

@@ -100,4 +100,37 @@ private let s: Int64 = 1_000_000_000
         #expect(engine.evaluate(bad, now: 2 * s).isEmpty)
         #expect(engine.evaluate(bad, now: 3 * s).map(\.name) == [.quorumLost])
     }
+
+    /// Replicas that hang together are flagged up to a probe interval apart (here 0.6 s). QuorumLost, held one
+    /// probe interval, fires before either replica's Hung, held two: the inhibition that holds them back
+    /// (webhooks and Alertmanager alike) is in place when they fire, and one page goes out, not three.
+    @Test func replicasHungTogetherPageQuorumLostFirst() {
+        var store = MetricStore(options: .init())
+        var engine = AlertEngine()
+        engine.minimumFor = s
+        var progress = ProgressTracker()
+        let policy = HealthPolicy(staleAfter: 25 * s, startedAt: 0, probeResultTTL: 2 * s)
+        let hangs: [Int: Int64] = [1: 10 * s, 2: 10_600_000_000]
+        var fired: [String: Int64] = [:]
+        for tenth in 0...200 {
+            let now = Int64(tenth) * s / 10
+            for replica in 0..<3 where tenth % 10 == 0 && hangs[replica].map({ now < $0 }) != false {
+                Array("tb.replica_status:0|g|#cluster:\(CaptureTimeline.cluster),replica:\(replica)".utf8).withUnsafeBytes {
+                    store.ingest(datagram: $0, now: now)
+                }
+            }
+            var probes: [ReplicaKey: ProbeResult] = [:]
+            for replica in 0..<3 {
+                let hung = hangs[replica].map { now >= $0 } ?? false
+                probes[Self.key(replica)] = ProbeResult(outcome: hung ? .hung : .answering, durationSeconds: 0.0005, at: now,
+                                                        error: hung ? "no pong" : nil, reachableSince: 0, view: 1, release: "0.17.9")
+            }
+            let report = HealthEvaluator.evaluate(watched: [Self.watched], signals: store.signals, probes: probes, policy: policy,
+                                                  progress: &progress, now: now)
+            for alert in engine.evaluate(report, now: now) where alert.state == .firing {
+                fired["\(alert.name.rawValue)\(alert.labels["replica"].map { " \($0)" } ?? "")"] = now
+            }
+        }
+        #expect(fired == ["TigerBeetleQuorumLost": 11_600_000_000, "TigerBeetleReplicaHung 1": 12 * s, "TigerBeetleReplicaHung 2": 12_600_000_000])
+    }
 }

@@ -187,4 +187,30 @@ private func alert(_ replica: Int, _ state: Alert.State, at second: Double) -> A
         #expect(batch?.count == 1)
         #expect(batch?.first?.endsAt == "1970-01-01T00:10:50.000Z")
     }
+
+    /// While a cluster's QuorumLost fires, its replicas' alerts are held back from webhook receivers (as Alertmanager's
+    /// inhibit rule): a replica paged before quorum was lost keeps its place and gets its resolution; one that
+    /// fires and resolves under the QuorumLost is never sent; one still firing when QuorumLost ends is sent then.
+    @Test func replicaAlertsAreHeldBackWhileQuorumIsLost() {
+        var model = ReceiverModel()
+        model.serviceTime = 100 * ms
+        let quorum = { (state: Alert.State, second: Double) in
+            Alert(name: .quorumLost, labels: ["alertname": "TigerBeetleQuorumLost", "cluster": "c", "severity": "critical"],
+                  annotations: [:], state: state, activeAt: 0, firedAt: 0, resolvedAt: state == .resolved ? Int64(second * 1e9) : nil)
+        }
+        model.evaluate([alert(0, .firing, at: 0)])
+        model.run(until: 2 * s)
+        model.evaluate([quorum(.firing, 2), alert(1, .firing, at: 2), alert(2, .firing, at: 2)])
+        model.run(until: 5 * s)
+        model.evaluate([alert(0, .resolved, at: 5), alert(1, .resolved, at: 5)])
+        model.run(until: 8 * s)
+        #expect(model.told == ["firing 0", "firing ", "resolved 0"])
+        model.evaluate([quorum(.resolved, 8)])
+        model.run(until: 10 * s)
+        #expect(model.told == ["firing 0", "firing ", "resolved 0", "resolved ", "firing 2"])
+        model.evaluate([alert(2, .resolved, at: 12)])
+        model.run(until: 14 * s)
+        #expect(model.told.last == "resolved 2")
+        #expect(model.planner.owed(to: "oncall").isEmpty)
+    }
 }

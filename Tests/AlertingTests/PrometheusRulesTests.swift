@@ -7,18 +7,34 @@ import Testing
 @Suite struct PrometheusRulesTests {
     let root = SharedFixtures.repositoryRoot
 
-    /// (alert, for, severity) of each rule in alerts.yml's `tigerbeetle` group, read line by line.
-    func rules() throws -> [(name: String, forDuration: String, severity: String)] {
+    struct Rule {
+        var name = "", expression = "", forDuration = "", keepFiringFor = "0s", severity = ""
+    }
+
+    /// Each rule in alerts.yml's `tigerbeetle` group, read line by line.
+    func rules() throws -> [Rule] {
         let text = try String(contentsOf: root.appendingPathComponent("prometheus/alerts.yml"), encoding: .utf8)
-        var out: [(String, String, String)] = []
-        var name = "", forDuration = ""
+        var out: [Rule] = []
+        var rule = Rule()
+        var inExpression = false
         let tigerBeetleGroup = text.components(separatedBy: "- name: beetlewatch\n")[0]
         for line in tigerBeetleGroup.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-            if line.hasPrefix("- alert: ") { name = String(line.dropFirst(9)) }
-            if line.hasPrefix("for: ") { forDuration = String(line.dropFirst(5)) }
-            if line.hasPrefix("severity: ") { out.append((name, forDuration, String(line.dropFirst(10)))) }
+            if line.hasPrefix("- alert: ") { rule = Rule(name: String(line.dropFirst(9))) }
+            if line.hasPrefix("expr: ") { rule.expression = String(line.dropFirst(6)); inExpression = true; continue }
+            if line.hasPrefix("for: ") { inExpression = false; rule.forDuration = String(line.dropFirst(5)) }
+            if inExpression { rule.expression += "\n" + line }
+            if line.hasPrefix("keep_firing_for: ") { rule.keepFiringFor = String(line.dropFirst(17)) }
+            if line.hasPrefix("severity: ") {
+                rule.severity = String(line.dropFirst(10))
+                out.append(rule)
+            }
         }
         return out
+    }
+
+    static func duration(_ nanoseconds: Int64) -> String {
+        let seconds = nanoseconds / 1_000_000_000
+        return seconds >= 60 && seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds)s"
     }
 
     @Test func sameNamesSeveritiesAndDurationsAsTheBuiltInRules() throws {
@@ -27,8 +43,10 @@ import Testing
         for rule in rules {
             let builtIn = AlertRules.defaults[AlertName(rawValue: rule.name)!]!
             #expect(rule.severity == builtIn.severity.rawValue, "\(rule.name)")
-            let seconds = builtIn.forDuration / 1_000_000_000
-            #expect(rule.forDuration == (seconds >= 60 && seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds)s"), "\(rule.name)")
+            #expect(rule.forDuration == Self.duration(builtIn.forDuration), "\(rule.name)")
+            #expect(rule.keepFiringFor == Self.duration(builtIn.keepFiringFor), "\(rule.name)")
+            // Standing down while the beetlewatch it reads pushes to Alertmanager itself (docs/alerts.md).
+            #expect(rule.expression.hasSuffix("unless on (instance, job) beetlewatch_alertmanagers > 0"), "\(rule.name): \(rule.expression)")
         }
     }
 

@@ -24,7 +24,9 @@ import Testing
         #expect(config.alertRules[.clockSkew].threshold == 0.25)
         #expect(config.alertRules[.viewChanged].enabled == false)
         #expect(config.alertRules[.viewChanged].window == 300_000_000_000)
+        #expect(config.alertRules[.replicaHung].keepFiringFor == 30_000_000_000)
         #expect(config.alertRules[.quorumLost] == AlertRules.defaults[.quorumLost])
+        #expect(config.alertRules[.quorumLost].keepFiringFor == 10_000_000_000)
     }
 
     @Test func repeatedFlagsAndCommaSeparatedEnvironment() throws {

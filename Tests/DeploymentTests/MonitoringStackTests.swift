@@ -1,4 +1,5 @@
 import Agent
+import Alerting
 import Config
 import Foundation
 import Logging
@@ -19,7 +20,10 @@ final class PrometheusServer {
     /// - Parameters:
     ///   - jobs: name, target, and YAML lines added to the scrape config (indented 4 spaces).
     ///   - alerting: an `alerting:` section (YAML), e.g. pointing at a test Alertmanager.
-    init(jobs: [(name: String, target: String, options: String)], ruleFile: String?, alerting: String = "") throws {
+    ///   - scrapeInterval: how often it scrapes (it evaluates its rules every second).
+    ///   - arguments: more command-line flags.
+    init(jobs: [(name: String, target: String, options: String)], ruleFile: String?, alerting: String = "",
+         scrapeInterval: String = "1s", arguments: [String] = []) throws {
         let binary = try #require(["/usr/bin/prometheus"].first { FileManager.default.isExecutableFile(atPath: $0) },
                                   "prometheus not installed: scripts/test installs it")
         port = LoopbackListener.closedPort()
@@ -27,7 +31,7 @@ final class PrometheusServer {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = """
             global:
-              scrape_interval: 1s
+              scrape_interval: \(scrapeInterval)
               evaluation_interval: 1s
             rule_files: [\(ruleFile.map { "\"\($0)\"" } ?? "")]
             \(alerting)
@@ -39,7 +43,7 @@ final class PrometheusServer {
         try config.write(to: directory.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["--config.file=\(directory.path)/prometheus.yml", "--storage.tsdb.path=\(directory.path)/data",
-                             "--web.listen-address=127.0.0.1:\(port)"]
+                             "--web.listen-address=127.0.0.1:\(port)"] + arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -62,6 +66,16 @@ final class PrometheusServer {
         process.waitUntilExit()
         try? FileManager.default.removeItem(at: directory)
     }
+}
+
+/// prometheus/prometheus.yml's `alerting:` section, sending to a test Alertmanager instead.
+func shippedAlerting(alertmanagerPort: UInt16) throws -> String {
+    let path = SharedFixtures.repositoryRoot.appendingPathComponent("prometheus/prometheus.yml").path
+    let shipped = try Yams.load(yaml: String(contentsOfFile: path, encoding: .utf8)) as? [String: Any]
+    var alerting = try #require(shipped?["alerting"] as? [String: Any])
+    alerting["alertmanagers"] = [["static_configs": [["targets": ["127.0.0.1:\(alertmanagerPort)"]]]]]
+    // YAML reads JSON.
+    return "alerting: " + String(decoding: try JSONSerialization.data(withJSONObject: alerting), as: UTF8.self) + "\n"
 }
 
 /// The dashboard's queries with Grafana's variables filled in.
@@ -121,44 +135,53 @@ func metricNames(in expression: String) throws -> Set<String> {
         #expect(refused == 1, "a wrong password is refused")
     }
 
-    /// Both alerting paths at once, as the shipped files set them up: beetlewatch pushing to Alertmanager, and
-    /// Prometheus evaluating prometheus/alerts.yml over beetlewatch's metrics with prometheus.yml's
-    /// alert_relabel_configs. Alertmanager holds one alert for the incident, not two (Prometheus's copy once
-    /// carried instance and job).
-    @Test func bothPathsMakeOneAlertPerIncident() async throws {
+    /// Alertmanager keeps one state per label set, and Prometheus re-sends a resolved alert for 15 minutes: a
+    /// copy of Prometheus's with the labels of one beetlewatch pushes, resolved in an earlier incident, closed
+    /// beetlewatch's new one (seen on a live cluster when the shipped prometheus.yml blanked instance and job).
+    /// With the shipped files, Prometheus's copy keeps its instance and job, and beetlewatch's incident stays open.
+    @Test func anEarlierIncidentsResolutionFromPrometheusCannotCloseBeetlewatchsNewOne() async throws {
         let root = SharedFixtures.repositoryRoot
         let alertmanager = try AlertmanagerProcess(receiverURL: "http://127.0.0.1:\(LoopbackListener.closedPort())/")
         defer { alertmanager.stop() }
-        let test = try TestAgent.start {
-            $0.alertmanagerURLs = [alertmanager.url]
-            $0.alertRules.settings[.viewChanged]?.enabled = false
-        }
-        defer { test.stop() }
-        let shipped = try Yams.load(yaml: String(contentsOfFile: root.appendingPathComponent("prometheus/prometheus.yml").path, encoding: .utf8)) as? [String: Any]
-        let relabel = try #require((shipped?["alerting"] as? [String: Any])?["alert_relabel_configs"])
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: relabel), as: UTF8.self)
-        let alerting = "alerting:\n  alert_relabel_configs: \(json)\n  alertmanagers: [{static_configs: [{targets: [\"127.0.0.1:\(alertmanager.port)\"]}]}]\n"
-        let prometheus = try PrometheusServer(jobs: [("beetlewatch", "127.0.0.1:\(test.agent.webPort)", "")],
-                                              ruleFile: root.appendingPathComponent("prometheus/alerts.yml").path, alerting: alerting)
+        // Scraped by Prometheus, not pushing: Prometheus's rules alert for it.
+        let scraped = try TestAgent.start { $0.alertRules.settings[.viewChanged]?.enabled = false }
+        defer { scraped.stop() }
+        // Pushing, for the same cluster's replica 0 (heard over StatsD only).
+        let pushing = try TestAgent.start(watching: false) { $0.alertmanagerURLs = [alertmanager.url] }
+        defer { pushing.stop() }
+        let prometheus = try PrometheusServer(jobs: [("beetlewatch", "127.0.0.1:\(scraped.agent.webPort)", "")],
+                                              ruleFile: root.appendingPathComponent("prometheus/alerts.yml").path,
+                                              alerting: try shippedAlerting(alertmanagerPort: alertmanager.port),
+                                              arguments: ["--rules.alert.resend-delay=1s"])
         defer { prometheus.stop() }
-        try await test.sendCapture()
-        try test.send("tb.replica_status:3|g|#cluster:\(TestAgent.clusterHex),replica:0")
-        // Prometheus fires its copy (scraped every second, evaluated every second, `for: 0s`).
-        var firing = 0
-        for _ in 0..<120 where firing == 0 {
-            try await Task.sleep(for: .milliseconds(250))
-            firing = (try? await prometheus.query("ALERTS{alertname=\"TigerBeetleReplicaStatusAbnormal\",alertstate=\"firing\"}"))?.results ?? 0
+        try await scraped.sendCapture()
+        func active() async throws -> [[String: String]] {
+            let body = try await HTTPTestClient.request(alertmanager.url + "/api/v2/alerts?filter=alertname%3D%22TigerBeetleReplicaStatusAbnormal%22").body
+            let alerts = (try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]]) ?? []
+            return alerts.compactMap { $0["labels"] as? [String: String] }
         }
-        #expect(firing == 1, "Prometheus's rule fired")
-        // Both have pushed by now (beetlewatch at once, Prometheus on firing); Alertmanager merged them.
-        try await Task.sleep(for: .seconds(3))
-        let body = try await HTTPTestClient.request(alertmanager.url + "/api/v2/alerts?filter=alertname%3D%22TigerBeetleReplicaStatusAbnormal%22").body
-        let alerts = (try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]]) ?? []
-        let labels = alerts.map { ($0["labels"] as? [String: String]) ?? [:] }
-        #expect(alerts.count == 1, "\(labels)")
-        #expect(labels.allSatisfy { $0["instance"] == nil && $0["job"] == nil })
-        let generators = Set(alerts.compactMap { $0["generatorURL"] as? String })
-        print("both paths: Alertmanager holds \(alerts.count) alert(s) for the incident; generator \(generators)")
+        func waitFor(_ what: String, _ condition: ([[String: String]]) -> Bool) async throws {
+            let deadline = Date().addingTimeInterval(30)
+            while try await !condition(active()) {
+                try #require(Date() < deadline, "timed out waiting for \(what)")
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        // The earlier incident, through Prometheus: fires, then resolves (and is re-sent resolved every second).
+        try scraped.send("tb.replica_status:3|g|#cluster:\(TestAgent.clusterHex),replica:0")
+        try await waitFor("Prometheus's copy") { $0.count == 1 }
+        let prometheusCopy = try await active()[0]
+        #expect(prometheusCopy["instance"] == "127.0.0.1:\(scraped.agent.webPort)" && prometheusCopy["job"] == "beetlewatch")
+        try scraped.send("tb.replica_status:0|g|#cluster:\(TestAgent.clusterHex),replica:0")
+        try await waitFor("its resolution") { $0.isEmpty }
+        // The new incident, pushed by beetlewatch: it stays open through Prometheus's re-sent resolutions.
+        try pushing.send("tb.replica_status:3|g|#cluster:\(TestAgent.clusterHex),replica:0")
+        try await waitFor("beetlewatch's alert") { $0.count == 1 }
+        for _ in 0..<20 {
+            try await Task.sleep(for: .milliseconds(250))
+            let now = try await active()
+            #expect(now.count == 1 && now[0]["instance"] == nil, "beetlewatch's incident is open: \(now)")
+        }
     }
 
     @Test func everyPanelAndRuleGetsDataFromARealPrometheus() async throws {

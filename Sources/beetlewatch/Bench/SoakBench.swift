@@ -141,8 +141,10 @@ struct SoakBench {
         results.add("soak_reloads", Double(reloaded), "SIGHUPs applied")
 
         let memoryFlat = end <= (settled?.residentMiB ?? end) * 1.10 + 4
-        let alertsHonest = active.isEmpty && notifications(.replicaUnreachable, "firing") == flaps
-            && notifications(.replicaUnreachable, "resolved") == flaps
+        // A one-replica cluster: each down phase is a lost quorum, paged as TigerBeetleQuorumLost, which holds the
+        // replica's own TigerBeetleReplicaUnreachable back (it adds nothing).
+        let alertsHonest = active.isEmpty && notifications(.quorumLost, "firing") == flaps
+            && notifications(.quorumLost, "resolved") == flaps && notifications(.replicaUnreachable, "firing") == 0
         let passed = lost == 0 && memoryFlat && alertsHonest && reloaded == reloads && final["beetlewatch_config_last_reload_successful"] == 1
         print(passed ? "SOAK PASS" : "SOAK FAIL: lost \(lost), memory \(settled?.residentMiB ?? 0) → \(end) MiB, active alerts \(active.map(\.alertname)), flaps \(flaps), reloads \(reloaded) of \(reloads)")
         return passed

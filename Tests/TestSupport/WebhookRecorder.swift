@@ -1,41 +1,40 @@
-import TestSupport
 import Foundation
 import Glibc
 import Synchronization
 
 /// A real HTTP server on 127.0.0.1 that records the bodies POSTed to it and answers
 /// with a chosen status: the test's webhook receiver.
-final class WebhookRecorder: @unchecked Sendable {
-    struct Request {
-        var path: String
-        var headers: [String: String]
-        var body: Data
-        var at: Date
+public final class WebhookRecorder: @unchecked Sendable {
+    public struct Request {
+        public var path: String
+        public var headers: [String: String]
+        public var body: Data
+        public var at: Date
         /// The status it was answered with.
-        var status: Int = 200
+        public var status: Int = 200
     }
 
-    let port: UInt16
+    public let port: UInt16
     private var fd: Int32 = -1
     private let requests = Mutex<[Request]>([])
     private let status = Mutex(200)
     /// Seconds to wait before answering (a slow receiver).
-    let delay = Mutex<Double>(0)
+    public let delay = Mutex<Double>(0)
     /// How many of the next requests get half a response and a closed connection.
-    let closeMidResponse = Mutex(0)
+    public let closeMidResponse = Mutex(0)
     private let running = Atomic<Bool>(false)
 
     /// Binds a port; `listening: false` leaves it closed (connections refused) until `listen()`.
-    init(port: UInt16 = 0, listening: Bool = true) {
+    public init(port: UInt16 = 0, listening: Bool = true) {
         self.port = port == 0 ? LoopbackListener.closedPort() : port
         if listening { listen() }
     }
 
-    var received: [Request] { requests.withLock { $0 } }
+    public var received: [Request] { requests.withLock { $0 } }
 
-    func respond(with code: Int) { status.withLock { $0 = code } }
+    public func respond(with code: Int) { status.withLock { $0 = code } }
 
-    func listen() {
+    public func listen() {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, 4)
@@ -59,7 +58,7 @@ final class WebhookRecorder: @unchecked Sendable {
         }.start()
     }
 
-    func close() {
+    public func close() {
         running.store(false, ordering: .relaxed)
         shutdown(fd, Int32(SHUT_RDWR))
         Glibc.close(fd)

@@ -1,0 +1,188 @@
+import Agent
+import Alerting
+import Foundation
+import Synchronization
+import TestSupport
+import Testing
+
+/// Sends each emitting replica's StatsD once a second, as TigerBeetle does every 10 s.
+final class StatsDFeeder: Sendable {
+    private let emitting = Mutex<Set<Int>>([])
+    private let running = Atomic<Bool>(true)
+
+    init(agent: Agent, replicas: Set<Int>) {
+        emitting.withLock { $0 = replicas }
+        let cluster = TestAgent.clusterHex
+        Thread { [self] in
+            while running.load(ordering: .relaxed) {
+                for replica in emitting.withLock({ $0 }) {
+                    try? TestAgent.send("tb.replica_status:0|g|#cluster:\(cluster),replica:\(replica)", to: agent)
+                }
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }.start()
+    }
+
+    func set(_ replicas: Set<Int>) { emitting.withLock { $0 = replicas } }
+    func stop() { running.store(false, ordering: .relaxed) }
+}
+
+/// Which alerting paths run into the one Alertmanager.
+enum AlertingPaths: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case beetlewatch, prometheus, both
+    var testDescription: String { rawValue }
+    var beetlewatchPushes: Bool { self != .prometheus }
+    var prometheusAlerts: Bool { self != .beetlewatch }
+}
+
+/// beetlewatch watching three fake replicas, fed StatsD, with the shipped Alertmanager and Prometheus files around
+/// it, the receiver a recorder.
+struct MonitoredCluster {
+    let recorder: WebhookRecorder
+    let alertmanager: AlertmanagerProcess
+    let test: TestAgent
+    let feeder: StatsDFeeder
+    let prometheus: PrometheusServer
+
+    static let staleAfter = 8
+
+    init(_ paths: AlertingPaths) throws {
+        let root = SharedFixtures.repositoryRoot
+        recorder = WebhookRecorder()
+        // The shipped file, its receiver pointed at the recorder and its 1m group interval shortened, so that a
+        // replica alert left firing after the inhibition lifts is notified within the test, not a minute later.
+        let shipped = try String(contentsOf: root.appendingPathComponent("alertmanager/alertmanager.yml"), encoding: .utf8)
+            .replacingOccurrences(of: "http://alert-receiver:8080/alerts", with: "http://127.0.0.1:\(recorder.port)/am")
+            .replacingOccurrences(of: "group_interval: 1m", with: "group_interval: 5s")
+        alertmanager = try AlertmanagerProcess(receiverURL: "", config: shipped)
+        let url = alertmanager.url
+        test = try TestAgent.start {
+            if paths.beetlewatchPushes { $0.alertmanagerURLs = [url] }
+            $0.statsdStaleAfter = .seconds(Self.staleAfter)
+            $0.alertRules.settings[.viewChanged]?.enabled = false
+        }
+        feeder = StatsDFeeder(agent: test.agent, replicas: [0, 1, 2])
+        // Prometheus scraping every 5 s (its copy lags beetlewatch's verdict by up to a scrape and an evaluation)
+        // and re-sending firing alerts every second: a re-send inside that lag is what a 1m resend does now and then.
+        prometheus = try PrometheusServer(
+            jobs: [("beetlewatch", "127.0.0.1:\(test.agent.webPort)", "")],
+            ruleFile: paths.prometheusAlerts ? root.appendingPathComponent("prometheus/alerts.yml").path : nil,
+            alerting: try shippedAlerting(alertmanagerPort: alertmanager.port), scrapeInterval: "5s",
+            arguments: ["--rules.alert.resend-delay=1s"])
+    }
+
+    func stop() {
+        feeder.stop()
+        prometheus.stop()
+        test.stop()
+        alertmanager.stop()
+        recorder.close()
+    }
+
+    func waitUntilHealthy() async throws {
+        let deadline = Date().addingTimeInterval(30)
+        while (try? await prometheus.query("tigerbeetle_cluster_quorum == 1"))?.results != 1 {
+            try #require(Date() < deadline, "timed out waiting for a healthy cluster scraped by Prometheus")
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    /// The webhook messages received, with when.
+    var received: [(message: WebhookMessage, at: Date)] {
+        recorder.received.compactMap { request in
+            (try? JSONDecoder().decode(WebhookMessage.self, from: request.body)).map { (message: $0, at: request.at) }
+        }
+    }
+
+    func log(since start: Date) -> String {
+        received.map { entry in
+            let alerts = entry.message.alerts.map { "\($0.labels["alertname"] ?? "?")/\($0.labels["replica"] ?? "-")/\($0.status)" }
+            return "\(String(format: "%5.1f", entry.at.timeIntervalSince(start))) s \(entry.message.status) \(alerts)"
+        }.joined(separator: "\n")
+    }
+}
+
+@Suite(.serialized, .timeLimit(.minutes(5))) struct QuorumOutageTests {
+    /// A three-replica cluster loses two replicas (stopped: hung, and silent) long enough for every replica alert to
+    /// fire, then both come back: the probe answers at once, their StatsD 5 s later (TigerBeetle sends every 10 s).
+    /// The receiver must get QuorumLost firing once and resolved once, and nothing about the replicas: their alerts
+    /// are held back by the inhibition while quorum is lost, and are over when it lifts (QuorumLost keeps firing
+    /// 10 s). With both paths, Prometheus's copies stand down and beetlewatch's alone reach Alertmanager.
+    @Test(arguments: AlertingPaths.allCases)
+    func aClusterThatRecoversPagesQuorumLostOnceAndNoReplica(_ paths: AlertingPaths) async throws {
+        let stack = try MonitoredCluster(paths)
+        defer { stack.stop() }
+        try await stack.waitUntilHealthy()
+
+        let outage = Date()
+        stack.test.listeners[1].stop()
+        stack.test.listeners[2].stop()
+        stack.feeder.set([0])
+        // Long enough for hung, silent and quorum lost to fire.
+        try await Task.sleep(for: .seconds(MonitoredCluster.staleAfter + 8))
+        let recovery = Date()
+        stack.test.listeners[1].resume()
+        stack.test.listeners[2].resume()
+        try await Task.sleep(for: .seconds(5))
+        stack.feeder.set([0, 1, 2])
+        try await Task.sleep(for: .seconds(20))
+
+        let received = stack.received
+        let quorum = received.filter { $0.message.groupLabels["alertname"] == AlertName.quorumLost.rawValue }
+        let firing = quorum.filter { $0.message.status == "firing" }
+        let resolved = quorum.filter { $0.message.status == "resolved" }
+        let replicaPages = received.filter { $0.message.groupLabels["alertname"]?.hasPrefix("TigerBeetleReplica") == true }
+        let log = stack.log(since: outage)
+        #expect(firing.count == 1, "QuorumLost notified firing once:\n\(log)")
+        #expect(resolved.count == 1, "QuorumLost notified resolved once:\n\(log)")
+        #expect(replicaPages.isEmpty, "no replica alert notified:\n\(log)")
+        // Which path delivered: Prometheus's copies stand down while beetlewatch pushes.
+        let generator = firing.first?.message.alerts.first?.generatorURL ?? ""
+        #expect(generator.contains("/graph?") == !paths.beetlewatchPushes, "generator \(generator)")
+        let prometheusFired = (try await stack.prometheus.query("count_over_time(ALERTS{alertname=~\"TigerBeetle.+\",alertstate=\"firing\"}[5m])")).results
+        #expect((prometheusFired > 0) == (paths == .prometheus), "Prometheus fired \(prometheusFired) TigerBeetle alert(s)")
+        if let first = firing.first, let end = resolved.first {
+            print("\(paths.rawValue): QuorumLost notified \(String(format: "%.1f", first.at.timeIntervalSince(outage))) s after 2 of 3 replicas stopped, resolved \(String(format: "%.1f", end.at.timeIntervalSince(recovery))) s after they continued")
+        }
+    }
+
+    /// The inhibition hides nothing that outlasts the incident: a replica still stopped when the cluster has quorum
+    /// again pages once QuorumLost has resolved; the replica that came back does not.
+    @Test(arguments: [AlertingPaths.beetlewatch, .prometheus])
+    func aReplicaStillDownWhenTheClusterRecoversPages(_ paths: AlertingPaths) async throws {
+        let stack = try MonitoredCluster(paths)
+        defer { stack.stop() }
+        try await stack.waitUntilHealthy()
+
+        let outage = Date()
+        stack.test.listeners[1].stop()
+        stack.test.listeners[2].stop()
+        stack.feeder.set([0])
+        try await Task.sleep(for: .seconds(10))
+        let recovery = Date()
+        stack.test.listeners[1].resume()
+        stack.feeder.set([0, 1])
+        try await Task.sleep(for: .seconds(25))
+
+        let received = stack.received
+        let log = stack.log(since: outage)
+        let resolvedQuorum = try #require(received.first {
+            $0.message.groupLabels["alertname"] == AlertName.quorumLost.rawValue && $0.message.status == "resolved"
+        }, "QuorumLost resolved:\n\(log)")
+        let replicaPages = received.filter { $0.message.groupLabels["alertname"]?.hasPrefix("TigerBeetleReplica") == true }
+        let hung = replicaPages.filter { entry in
+            entry.message.groupLabels["alertname"] == AlertName.replicaHung.rawValue
+                && entry.message.alerts.contains { $0.labels["replica"] == "2" && $0.status == "firing" }
+        }
+        #expect(!hung.isEmpty, "replica 2 paged hung:\n\(log)")
+        // Held back while QuorumLost fired, and it keeps firing 10 s after quorum returns. (Alertmanager may send the
+        // page before QuorumLost's resolution: each group is sent on its own 5 s tick.)
+        #expect(hung.allSatisfy { $0.at.timeIntervalSince(recovery) >= 10 }, "held back while quorum was lost:\n\(log)")
+        // Replica 1 appears only as resolved, in the message of its group.
+        #expect(!replicaPages.contains { $0.message.alerts.contains { $0.labels["replica"] == "1" && $0.status == "firing" } },
+                "replica 1 never paged:\n\(log)")
+        if let first = hung.first {
+            print("\(paths.rawValue): replica 2, still stopped, paged \(String(format: "%.1f", first.at.timeIntervalSince(recovery))) s after the cluster regained quorum (QuorumLost resolved notified after \(String(format: "%.1f", resolvedQuorum.at.timeIntervalSince(recovery))) s)")
+        }
+    }
+}
