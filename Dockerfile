@@ -14,13 +14,15 @@ RUN swift build -c release --product beetlewatch --static-swift-stdlib \
     && install -D .build/release/beetlewatch /out/beetlewatch
 
 FROM debian:bookworm-slim
-# libmicrohttpd serves HTTP; libcurl carries URLSession (webhooks, Alertmanager); CA certificates for HTTPS.
-RUN apt-get update && apt-get install -y --no-install-recommends libmicrohttpd12 libcurl4 ca-certificates tzdata \
+# libmicrohttpd serves HTTP; GnuTLS carries beetlewatch's HTTPS client (webhooks, Alertmanager) and its TLS;
+# CA certificates for HTTPS.
+RUN apt-get update && apt-get install -y --no-install-recommends libmicrohttpd12 libgnutls30 ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin beetlewatch
 COPY --from=build /out/beetlewatch /usr/local/bin/beetlewatch
 USER 10001:10001
 EXPOSE 8125/udp 9917
-# Ready = every watched cluster has quorum; no curl in the image.
-HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 CMD ["beetlewatch", "check"]
+# Liveness: the agent itself answers (an orchestrator must not restart the monitor because TigerBeetle is down);
+# the check is the binary itself. Readiness (quorum) is `beetlewatch check` without --live.
+HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=3 CMD ["beetlewatch", "check", "--live"]
 ENTRYPOINT ["beetlewatch"]

@@ -23,7 +23,7 @@ struct AgentEndpoints: HTTPHandler {
         <ul>
         <li><a href="/metrics">/metrics</a>: Prometheus metrics</li>
         <li><a href="/ready">/ready</a>: 200 while every watched cluster has quorum (<a href="/ready?format=json">JSON</a>)</li>
-        <li><a href="/health">/health</a>: liveness of the agent itself</li>
+        <li><a href="/health">/health</a>: liveness of the agent itself (<a href="/health?format=json">JSON</a>)</li>
         <li><a href="/api/v1/status">/api/v1/status</a>: the health model as JSON</li>
         <li><a href="/api/v1/alerts">/api/v1/alerts</a>: pending and firing alerts as JSON</li>
         <li>POST /-/reload: re-read the configuration (with --web.enable-lifecycle)</li>
@@ -38,7 +38,10 @@ struct AgentEndpoints: HTTPHandler {
         case "/metrics":
             route = { HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metricsPage()) }
         case "/health":
-            route = { HTTPResponse(status: 200, text: "ok\n") }
+            route = {
+                // JSON names the agent, so `beetlewatch check --live` knows it reached one.
+                Self.wantsJSON(request) ? Self.json(Liveness(), status: 200) : HTTPResponse(status: 200, text: "ok\n")
+            }
         case "/ready":
             route = { ready(request) }
         case "/api/v1/status":
@@ -67,8 +70,11 @@ struct AgentEndpoints: HTTPHandler {
     func ready(_ request: HTTPRequest) -> HTTPResponse {
         let verdict = Readiness.evaluate(healthReport(), require: readyRequirement())
         let status = verdict.ready ? 200 : 503
-        let wantsJSON = request.query("format") == "json" || (request.header("Accept")?.contains("application/json") ?? false)
-        return wantsJSON ? Self.json(verdict, status: status) : HTTPResponse(status: status, text: verdict.text)
+        return Self.wantsJSON(request) ? Self.json(verdict, status: status) : HTTPResponse(status: status, text: verdict.text)
+    }
+
+    static func wantsJSON(_ request: HTTPRequest) -> Bool {
+        request.query("format") == "json" || (request.header("Accept")?.contains("application/json") ?? false)
     }
 
     /// As Prometheus: POST or PUT, 403 unless the lifecycle API is enabled, 500 with the reason when refused.

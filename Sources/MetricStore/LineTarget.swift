@@ -1,4 +1,4 @@
-/// What a cached line shape does: which series, how, with what unit scale.
+/// What a cached line shape does: which series, how, with what unit divisor.
 struct LineTarget: Sendable {
     /// The series, or `conflict` (the line's name is taken by another type), or `refused` (the series
     /// limit: such targets are not cached).
@@ -6,7 +6,7 @@ struct LineTarget: Sendable {
     static let conflict: Int32 = -1
     static let refused: Int32 = -2
     var action: SampleAction
-    var scale: Double
+    var divisor: Double
     var droppedTags: UInt32
     /// Labels dropped or renamed because Prometheus reserves their names (`__*`, `quantile` on a summary).
     var reservedLabels: UInt32 = 0

@@ -5,17 +5,17 @@ public enum FamilyType: String, Sendable {
 
 /// What a sample does to its series.
 public enum SampleAction: UInt8, Sendable {
-    /// `value += v × scale / rate`.
+    /// `value += v ÷ divisor / rate`.
     case counterAdd
-    /// `value = v × scale` (a counter the sender reports as a running total).
+    /// `value = v ÷ divisor` (a counter the sender reports as a running total).
     case counterSet
-    /// `value = v × scale`; a sign is part of the number.
+    /// `value = v ÷ divisor`; a sign is part of the number.
     case gaugeSet
     /// statsd semantics: a signed value (`+3`, `-3`) is a delta, an unsigned one absolute.
     case gaugeSetOrDelta
-    /// One observation into a summary: `sum += v × scale`, `count += 1`, repeated `⌊1/rate⌋` times.
+    /// One observation into a summary: `sum += v ÷ divisor`, `count += 1`, repeated `⌊1/rate⌋` times.
     case observe
-    /// A pre-aggregated sum of observations (TigerBeetle's `_us.sum`): `sum += v × scale`.
+    /// A pre-aggregated sum of observations (TigerBeetle's `_us.sum`): `sum += v ÷ divisor`.
     case summarySum
     /// A pre-aggregated number of observations (TigerBeetle's `_us.count`): `count += v`.
     case summaryCount
@@ -29,14 +29,17 @@ public struct MetricMapping: Sendable, Equatable {
     public var type: FamilyType
     public var help: String
     public var action: SampleAction
-    public var scale: Double
+    /// The unit conversion, as an exact divisor (1e9 for nanoseconds → seconds): dividing by an exact power of ten
+    /// gives the double nearest the decimal (10,066,686 µs → 10.066686), multiplying by 1e-6 does not
+    /// (10.066685999999999).
+    public var divisor: Double
 
-    public init(family: String, type: FamilyType, help: String, action: SampleAction, scale: Double = 1) {
+    public init(family: String, type: FamilyType, help: String, action: SampleAction, divisor: Double = 1) {
         self.family = family
         self.type = type
         self.help = help
         self.action = action
-        self.scale = scale
+        self.divisor = divisor
     }
 
     /// The sample names a family of this type puts on the page.

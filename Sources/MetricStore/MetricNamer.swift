@@ -35,7 +35,7 @@ public struct MetricNamer: Sendable {
         case .gauge:
             return MetricMapping(family: family, type: .gauge, help: statsdExporterHelp, action: .gaugeSetOrDelta)
         case .timer:
-            return MetricMapping(family: family, type: .summary, help: statsdExporterHelp, action: .observe, scale: 1e-3)
+            return MetricMapping(family: family, type: .summary, help: statsdExporterHelp, action: .observe, divisor: 1e3)
         case .histogram, .distribution:
             return MetricMapping(family: family, type: .summary, help: statsdExporterHelp, action: .observe)
         case .set:

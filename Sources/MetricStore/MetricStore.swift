@@ -132,27 +132,27 @@ public struct MetricStore: Sendable {
             return
         }
         let s = Int(target.series)
-        let scale = target.scale
+        let divisor = target.divisor
         // The new value and count are worked out first: a line whose finite values would take the series
         // to ±Inf or NaN is refused whole, and the series keeps what it had.
         var value = series.value[s]
         var count = series.observations[s]
         switch target.action {
         case .counterAdd:
-            for v in valueScratch { value += v.value * scale / metric.sampleRate }
+            for v in valueScratch { value += v.value / divisor / metric.sampleRate }
         case .summarySum:
-            for v in valueScratch { value += v.value * scale }
+            for v in valueScratch { value += v.value / divisor }
         case .counterSet, .gaugeSet:
-            value = valueScratch[valueScratch.count - 1].value * scale
+            value = valueScratch[valueScratch.count - 1].value / divisor
         case .gaugeSetOrDelta:
             for v in valueScratch {
-                if v.signed { value += v.value * scale } else { value = v.value * scale }
+                if v.signed { value += v.value / divisor } else { value = v.value / divisor }
             }
         case .observe:
             // The parser bounds the rate below (`StatsDParser.minSampleRate`): at most 10^6 repeats.
             let repeats = max(1, (1 / metric.sampleRate).rounded(.down))
             for v in valueScratch {
-                value += v.value * scale * repeats
+                value += v.value / divisor * repeats
                 count += repeats
             }
         case .summaryCount:
@@ -226,7 +226,7 @@ public struct MetricStore: Sendable {
             return refused(name: name, type: metric.type, labels: labels, mapping: mapping)
         }
         guard let family = familyFor(mapping) else {
-            return LineTarget(series: LineTarget.conflict, action: mapping.action, scale: mapping.scale, droppedTags: 0)
+            return LineTarget(series: LineTarget.conflict, action: mapping.action, divisor: mapping.divisor, droppedTags: 0)
         }
         let rendered = labels.rendered
         let key = SeriesKey(family: family, labels: rendered)
@@ -245,7 +245,7 @@ public struct MetricStore: Sendable {
             families[Int(family)].mergePendingIfLarge(labels: series.labels)
             stats.seriesCreated += 1
         }
-        var target = LineTarget(series: s, action: mapping.action, scale: mapping.scale, droppedTags: UInt32(dropped),
+        var target = LineTarget(series: s, action: mapping.action, divisor: mapping.divisor, droppedTags: UInt32(dropped),
                                 reservedLabels: UInt32(reserved))
         tapTigerBeetleSignals(name: name, type: metric.type, labels: labels, into: &target)
         return target
@@ -254,7 +254,7 @@ public struct MetricStore: Sendable {
     /// A line the series limit refuses (counted): it keeps only what it tells the health model.
     private mutating func refused(name: String, type: MetricType, labels: LabelSet, mapping: MetricMapping) -> LineTarget {
         stats.seriesRefused += 1
-        var target = LineTarget(series: LineTarget.refused, action: mapping.action, scale: mapping.scale, droppedTags: 0)
+        var target = LineTarget(series: LineTarget.refused, action: mapping.action, divisor: mapping.divisor, droppedTags: 0)
         tapTigerBeetleSignals(name: name, type: type, labels: labels, into: &target)
         return target
     }

@@ -126,4 +126,57 @@ import Testing
         #expect(text.contains("view 3, 2 view changes seen"))
         for listener in listeners { #expect(text.contains(listener.address)) }
     }
+
+    /// `check` and `status` take the agent's base URL or the endpoint's, and only beetlewatch's own document
+    /// counts: an index page's 200 once let `check --url http://host:9917` exit 0 during a quorum loss.
+    @Test func checkAndStatusTakeEveryURLFormAndRefuseAnyOtherAnswer() async throws {
+        let listeners = (0..<3).map { FakeReplica(replica: UInt8($0)) }
+        defer { listeners.forEach { $0.close() } }
+        let agent = try agent(addresses: listeners.map(\.address))
+        defer { agent.stop() }
+        try await TestAgent.sendCapture(to: agent)
+        _ = try await ready(agent, becomes: 200)
+        let base = "http://127.0.0.1:\(agent.webPort)"
+        let forms = [base, base + "/", base + "/ready", base + "/ready?format=json", "http://localhost:\(agent.webPort)"]
+        for url in forms {
+            let result = try BeetlewatchBinary.run(["check", "--url", url])
+            #expect(result.status == 0 && result.stdout.hasPrefix("ready\n"), "\(url): \(result.status) \(result.stdout) \(result.stderr)")
+        }
+        for url in [base, base + "/", base + "/api/v1/status"] {
+            let result = try BeetlewatchBinary.run(["status", "--url", url])
+            #expect(result.status == 0 && result.stdout.hasPrefix("READY"), "\(url): \(result.stderr)")
+            #expect(result.stdout.contains("ALERTS"), "the alerts, from the same base: \(result.stdout)")
+        }
+
+        listeners[0].close()
+        listeners[2].close()
+        _ = try await ready(agent, becomes: 503)
+        for url in forms {
+            let result = try BeetlewatchBinary.run(["check", "--url", url])
+            #expect(result.status == 1 && result.stdout.contains("NO QUORUM"), "\(url): \(result.status) \(result.stdout)")
+        }
+        #expect(try BeetlewatchBinary.run(["status", "--url", base]).status == 1)
+        // The agent itself is up, whatever the cluster: what a container's own health check asks.
+        for url in [base, base + "/health"] {
+            let live = try BeetlewatchBinary.run(["check", "--live", "--url", url])
+            #expect(live.status == 0 && live.stdout == "alive\n", "\(url): \(live.stderr)")
+        }
+        // Waiting for quorum (an init container): still not ready after 3 s, exits 1.
+        let started = Date()
+        let waited = try BeetlewatchBinary.run(["check", "--url", base, "--wait", "3"])
+        #expect(waited.status == 1 && Date().timeIntervalSince(started) >= 3)
+
+        // Not beetlewatch's answers: another of its pages, and another server's 200.
+        let other = WebhookRecorder()
+        defer { other.close() }
+        for url in [base + "/health", base + "/metrics", "http://127.0.0.1:\(other.port)", "http://127.0.0.1:\(other.port)/ready"] {
+            let check = try BeetlewatchBinary.run(["check", "--url", url])
+            #expect(check.status == 2, "\(url): \(check.status) \(check.stdout)")
+            #expect(check.stderr.contains("not beetlewatch's readiness") && check.stderr.contains("answered"), "\(check.stderr)")
+            let status = try BeetlewatchBinary.run(["status", "--url", url])
+            #expect(status.status == 2 && status.stderr.contains("not beetlewatch's status document"), "\(url): \(status.stderr)")
+        }
+        let elsewhere = try BeetlewatchBinary.run(["check", "--live", "--url", "http://127.0.0.1:\(other.port)"])
+        #expect(elsewhere.status == 2 && elsewhere.stderr.contains("not beetlewatch's liveness"), "\(elsewhere.stderr)")
+    }
 }

@@ -73,13 +73,13 @@ let prometheusHash = "$2b$10$nGi9UEC9RZGeA6grybjC3.hplMREc6eWQ8PgjofB4UAQ9ew4s4g
         defer { test.stop() }
         let password = try tls.write("password", "key1\n")
         let url = "https://127.0.0.1:\(test.agent.webPort)/health"
-        let ok = try BeetlewatchBinary.run(["check", "--url", url, "--ca-file", tls.certificatePath,
+        let ok = try BeetlewatchBinary.run(["check", "--live", "--url", url, "--ca-file", tls.certificatePath,
                                             "--basic-auth-user", "foo", "--basic-auth-password-file", password])
         #expect(ok.status == 0, "\(ok.stderr)")
-        let anonymous = try BeetlewatchBinary.run(["check", "--url", url, "--ca-file", tls.certificatePath])
+        let anonymous = try BeetlewatchBinary.run(["check", "--live", "--url", url, "--ca-file", tls.certificatePath])
         #expect(anonymous.status == 2)
         #expect(anonymous.stderr.contains("401"), "\(anonymous.stderr)")
-        let untrusted = try BeetlewatchBinary.run(["check", "--url", url, "--basic-auth-user", "foo", "--basic-auth-password-file", password])
+        let untrusted = try BeetlewatchBinary.run(["check", "--live", "--url", url, "--basic-auth-user", "foo", "--basic-auth-password-file", password])
         #expect(untrusted.status == 2)
         #expect(untrusted.stderr.contains("certificate refused"), "\(untrusted.stderr)")
     }

@@ -110,10 +110,10 @@ func inSubnet(_ address: String, _ subnet: String) -> Bool {
         let command = try #require(beetlewatch["command"] as? [String])
         #expect(command.contains("--tigerbeetle.addresses=\(addresses)"))
         #expect(command.contains("--tigerbeetle.cluster=\(cluster)"))
-        #expect(value(beetlewatch, "healthcheck.test") as? [String] == ["CMD", "beetlewatch", "check"])
+        #expect(value(beetlewatch, "healthcheck.test") as? [String] == ["CMD", "beetlewatch", "check", "--live"])
         #expect(beetlewatch["restart"] as? String == "unless-stopped")
 
-        // Whoever depends on beetlewatch waits for it to be healthy (quorum), not merely started.
+        // Whoever depends on beetlewatch waits for it to be up (its liveness healthcheck), not merely started.
         var gated = 0
         for (name, service) in services {
             guard let dependency = value(service, "depends_on.beetlewatch") as? [String: Any] else { continue }
@@ -121,6 +121,10 @@ func inSubnet(_ address: String, _ subnet: String) -> Bool {
             gated += 1
         }
         #expect(gated >= 2)
+        // Applications wait for quorum: wait-for-quorum asks beetlewatch's /ready until it holds.
+        let wait = try #require(services["wait-for-quorum"])
+        #expect(wait["command"] as? [String] == ["check", "--url", "http://beetlewatch:9917", "--wait", "600"])
+        #expect(value(services["example-app"], "depends_on.wait-for-quorum.condition") as? String == "service_completed_successfully")
         #expect((value(services["example-app"], "profiles") as? [String]) == ["demo"])
         for name in ["prometheus", "alertmanager", "grafana"] {
             #expect((value(services[name], "profiles") as? [String]) == ["monitoring"], "\(name)")
@@ -172,9 +176,36 @@ func inSubnet(_ address: String, _ subnet: String) -> Bool {
         #expect(dockerfile.contains("--static-swift-stdlib") && dockerfile.contains("-c release"))
         #expect(dockerfile.contains("libmicrohttpd12"))
         #expect(dockerfile.contains("USER 10001"))
-        #expect(dockerfile.contains("HEALTHCHECK") && dockerfile.contains("CMD [\"beetlewatch\", \"check\"]"))
+        // Liveness: an orchestrator must not restart the monitor because TigerBeetle is down.
+        #expect(dockerfile.contains("HEALTHCHECK") && dockerfile.contains("CMD [\"beetlewatch\", \"check\", \"--live\"]"))
+        #expect(!dockerfile.lowercased().contains("curl"), "nothing links libcurl")
         #expect(dockerfile.contains("EXPOSE 8125/udp 9917"))
         let ignore = try String(contentsOf: root.appendingPathComponent(".dockerignore"), encoding: .utf8)
         #expect(ignore.split(separator: "\n").contains(".build"))
+    }
+
+    /// Prometheus, Alertmanager and Grafana are what an operator needs during an outage: none of them may wait,
+    /// directly or through another service, on a gate that means quorum (a healthcheck or a one-shot running
+    /// `beetlewatch check` without `--live`).
+    @Test(arguments: Variant.allCases)
+    func noMonitoringServiceDependsOnQuorum(_ variant: Variant) throws {
+        let services = try #require(try composeConfig(variant)["services"] as? [String: [String: Any]])
+        func isQuorumGate(_ name: String) -> Bool {
+            let service = services[name] ?? [:]
+            let asks = [(value(service, "healthcheck.test") as? [String]) ?? [], (service["command"] as? [String]) ?? []]
+            return asks.contains { $0.contains("check") && !$0.contains("--live") }
+        }
+        for monitoring in ["prometheus", "alertmanager", "grafana"] {
+            var seen: Set<String> = []
+            var pending = [monitoring]
+            while let name = pending.popLast() {
+                for (dependency, _) in (services[name]?["depends_on"] as? [String: Any]) ?? [:] where seen.insert(dependency).inserted {
+                    #expect(!isQuorumGate(dependency), "\(monitoring) waits on quorum through \(name) → \(dependency)")
+                    pending.append(dependency)
+                }
+            }
+        }
+        // The check can tell: the quorum gate exists, and an application waits on it.
+        #expect(isQuorumGate("wait-for-quorum"))
     }
 }

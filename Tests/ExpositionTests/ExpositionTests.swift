@@ -17,6 +17,22 @@ func storeFed(_ datagrams: [String], mode: NamingMode = .tigerbeetle) -> MetricS
 }
 
 @Suite struct ExpositionTests {
+    /// TigerBeetle's integer µs and ns become seconds without float noise: the page shows the decimal
+    /// (`10.066686`, once `10.066685999999999`).
+    @Test func unitConversionsShowTheExactDecimal() {
+        let tags = "#cluster:\(String(repeating: "0", count: 32)),replica:0"
+        let cases: [(line: String, sample: String, shown: String)] = [
+            ("tb.replica_request_us.max:10066686|g|\(tags)", "tigerbeetle_replica_request_seconds_max", "10.066686"),
+            ("tb.replica_request_us.avg:1329|g|\(tags)", "tigerbeetle_replica_request_seconds_avg", "0.001329"),
+            ("tb.clock_delta_ns:-17|g|\(tags)", "tigerbeetle_clock_delta_seconds", "-1.7e-08"),
+        ]
+        for c in cases {
+            let page = render(storeFed([c.line]))
+            let line = page.split(separator: "\n").first { $0.hasPrefix(c.sample + "{") }
+            #expect(line?.hasSuffix(" " + c.shown) == true, "\(c.line): \(line ?? "missing")")
+        }
+    }
+
     var fixtures: URL { Bundle.module.resourceURL!.appendingPathComponent("Fixtures") }
 
     /// The page for a fixed input, byte for byte. Set BEETLEWATCH_UPDATE_GOLDEN=1 to rewrite it.
