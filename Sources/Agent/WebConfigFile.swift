@@ -13,10 +13,10 @@ struct WebConfigFile: Sendable, Equatable {
     static func load(path: String?) throws(ConfigError) -> WebConfigFile {
         guard let path else { return .none }
         let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+        do throws(ReasonError) {
+            text = try TextFile.read(path)
         } catch {
-            throw ConfigError(field: "web.config.file", source: path, reason: "cannot read: \(error.localizedDescription)")
+            throw ConfigError(field: "web.config.file", source: path, reason: "cannot read it: \(error.reason)")
         }
         let directory = (path as NSString).deletingLastPathComponent
         let parsed = try WebConfig.parse(yaml: text, name: path, directory: directory.isEmpty ? "." : directory)
@@ -38,10 +38,10 @@ struct WebConfigFile: Sendable, Equatable {
         case .inline(let text):
             return text
         case .file(let file):
-            do {
-                return try String(contentsOfFile: file, encoding: .utf8)
+            do throws(ReasonError) {
+                return try TextFile.read(file)
             } catch {
-                throw ConfigError(field: field, source: configPath, reason: "cannot read \(file): \(error.localizedDescription)")
+                throw ConfigError(field: field, source: configPath, reason: "cannot read it: \(error.reason)")
             }
         }
     }

@@ -82,7 +82,8 @@ public enum ConfigLoader {
                 throw ConfigError(field: field, source: name, reason: "expected {cluster: ID, addresses: ...}")
             }
             for key in mapping.keys where key.string != "cluster" && key.string != "addresses" {
-                throw ConfigError(field: "\(field).\(key.string ?? "?")", source: name, reason: "unknown key (cluster, addresses)")
+                throw ConfigError(field: "\(field).\(key.string ?? "?")", source: located(name, key),
+                                  reason: unknown(key.string ?? "?", valid: ["addresses", "cluster"]))
             }
             guard let clusterName = mapping["cluster"]?.string else {
                 throw ConfigError(field: "\(field).cluster", source: name, reason: "missing")
@@ -168,21 +169,68 @@ public enum ConfigLoader {
         case .mapping(let mapping):
             for (keyNode, value) in mapping {
                 guard let key = keyNode.string, !key.isEmpty else {
-                    throw ConfigError(field: prefix.isEmpty ? "(file)" : prefix, source: name, reason: "keys must be non-empty strings")
+                    throw ConfigError(field: prefix.isEmpty ? "(file)" : prefix, source: located(name, keyNode), reason: "keys must be non-empty strings")
                 }
                 let path = prefix.isEmpty ? key : prefix + "." + key
+                guard knownPaths.contains(where: { $0 == path || $0.hasPrefix(path + ".") }) else {
+                    throw ConfigError(field: path, source: located(name, keyNode), reason: unknown(key, valid: validKeys(under: prefix)))
+                }
                 try flatten(value, prefix: path, name: name, into: &contents)
             }
         case .scalar(let scalar):
             guard Setting.named(prefix) != nil else {
-                let sections = Set(Setting.all.map { String($0.key.split(separator: ".")[0]) }).sorted()
-                throw ConfigError(field: prefix, source: name, reason: "unknown key (sections: \(sections.joined(separator: ", ")); keys mirror the flags)")
+                throw ConfigError(field: prefix, source: located(name, node),
+                                  reason: "a section, not a value (its keys: \(validKeys(under: prefix).joined(separator: ", ")))")
             }
             contents.values[prefix] = scalar.string
         case .sequence(let items) where Setting.named(prefix)?.repeatable == true:
             contents.values[prefix] = try scalars(items, field: prefix, name: name).joined(separator: String(Setting.listSeparator))
         case .sequence, .alias:
-            throw ConfigError(field: prefix, source: name, reason: "expected a single value, not a list")
+            let reason = Setting.named(prefix) != nil ? "expected a single value, not a list"
+                : "a section, not a list (its keys: \(validKeys(under: prefix).joined(separator: ", ")))"
+            throw ConfigError(field: prefix, source: located(name, node), reason: reason)
         }
+    }
+
+    /// Every key path a file may hold: the settings', and the structured sections'.
+    static let knownPaths: [String] = Setting.all.map(\.key) + [clustersKey, receiversKey, rulesKey]
+
+    /// The keys valid right under `prefix` (`""`: the top level), sorted.
+    static func validKeys(under prefix: String) -> [String] {
+        let start = prefix.isEmpty ? "" : prefix + "."
+        return Set(knownPaths.filter { $0.hasPrefix(start) }.compactMap { $0.dropFirst(start.count).split(separator: ".").first.map(String.init) }).sorted()
+    }
+
+    /// "unknown key K; did you mean V? (valid here: ...)".
+    static func unknown(_ key: String, valid: [String], what: String = "key") -> String {
+        let guess = closest(to: key, among: valid).map { "; did you mean \($0)?" } ?? ""
+        return "unknown \(what) \(key)\(guess) (valid here: \(valid.joined(separator: ", ")))"
+    }
+
+    /// `name, line N` where the node is.
+    static func located(_ name: String, _ node: Node) -> String {
+        node.mark.map { "\(name), line \($0.line)" } ?? name
+    }
+
+    /// The valid key a typo most likely meant: at most 2 edits away (`reciever` → `receivers`, `listen_udp` → `listen-udp`).
+    static func closest(to key: String, among valid: [String]) -> String? {
+        // A typo is short; a long key (the file may hold anything) is not worth a quadratic comparison.
+        guard key.utf8.count <= 64 else { return nil }
+        let scored = valid.map { (key: $0, distance: editDistance(Array(key.lowercased()), Array($0.lowercased()))) }
+        return scored.filter { $0.distance <= 2 }.min { ($0.distance, $0.key) < ($1.distance, $1.key) }?.key
+    }
+
+    /// Edits between two words, a swap of neighbours counting one (`ie` ↔ `ei`).
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        var d = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { d[i][0] = i }
+        for j in 0...b.count { d[0][j] = j }
+        for i in stride(from: 1, through: a.count, by: 1) {
+            for j in stride(from: 1, through: b.count, by: 1) {
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
+            }
+        }
+        return d[a.count][b.count]
     }
 }

@@ -16,7 +16,8 @@ enum FileSections {
             func text(_ key: String) -> String? { mapping[key]?.string }
             let known: Set<String> = ["name", "url", "headers", "bearer_token", "basic_auth", "tls_config", "timeout", "send_resolved", "repeat_interval"]
             for key in mapping.keys where !known.contains(key.string ?? "") {
-                throw ConfigError(field: "\(field).\(key.string ?? "?")", source: name, reason: "unknown key (\(known.sorted().joined(separator: ", ")))")
+                throw ConfigError(field: "\(field).\(key.string ?? "?")", source: ConfigLoader.located(name, key),
+                                  reason: ConfigLoader.unknown(key.string ?? "?", valid: known.sorted()))
             }
             guard let url = text("url") else { throw ConfigError(field: "\(field).url", source: name, reason: "missing") }
             do throws(ReasonError) {
@@ -69,12 +70,19 @@ enum FileSections {
             let key = keyNode.string ?? "?"
             let field = "\(ConfigLoader.rulesKey).\(key)"
             guard let alert = AlertName(rawValue: key) else {
-                throw ConfigError(field: field, source: name, reason: "unknown rule (\(AlertName.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw ConfigError(field: field, source: ConfigLoader.located(name, keyNode),
+                                  reason: ConfigLoader.unknown(key, valid: AlertName.allCases.map(\.rawValue).sorted(), what: "rule"))
             }
             guard case .mapping(let options) = value else {
                 throw ConfigError(field: field, source: name, reason: "expected {for, keep_firing_for, severity, enabled, threshold, window}")
             }
             var settings = rules[alert]
+            let validOptions = ["enabled", "for", "keep_firing_for", "severity"] + (alert == .clockSkew ? ["threshold"] : [])
+                + (alert == .viewChanged ? ["window"] : [])
+            for (optionNode, _) in options where !validOptions.contains(optionNode.string ?? "") {
+                throw ConfigError(field: "\(field).\(optionNode.string ?? "?")", source: ConfigLoader.located(name, optionNode),
+                                  reason: ConfigLoader.unknown(optionNode.string ?? "?", valid: validOptions.sorted(), what: "option"))
+            }
             do throws(ReasonError) {
                 for (optionNode, optionValue) in options {
                     let option = optionNode.string ?? "?"

@@ -1,4 +1,5 @@
 import Agent
+import Config
 import ArgumentParser
 import Foundation
 
@@ -43,10 +44,10 @@ enum AgentClient {
         if let user = options.basicAuthUser {
             var password = ""
             if let file = options.basicAuthPasswordFile {
-                do {
-                    password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .newlines)
+                do throws(ReasonError) {
+                    password = try TextFile.read(file).trimmingCharacters(in: .newlines)
                 } catch {
-                    throw .unreachable(url: url, reason: "cannot read --basic-auth-password-file \(file): \(error.localizedDescription)")
+                    throw .unreachable(url: url, reason: "cannot read --basic-auth-password-file: \(error.reason)")
                 }
             }
             headers["Authorization"] = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()

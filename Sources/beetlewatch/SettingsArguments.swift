@@ -1,3 +1,4 @@
+import Agent
 import ArgumentParser
 import Config
 import Foundation
@@ -53,11 +54,11 @@ struct SettingsArguments: ParsableArguments {
         let path = configFile ?? environment[ConfigLoader.configFileVariable]
         var file: (name: String, contents: String)?
         if let path {
-            do {
-                file = (path, try String(contentsOfFile: path, encoding: .utf8))
+            do throws(ReasonError) {
+                file = (path, try TextFile.read(path))
             } catch {
                 throw ConfigError(field: ConfigLoader.configFileFlag, source: configFile != nil ? "--config.file" : ConfigLoader.configFileVariable,
-                                  reason: "cannot read \(path): \(error.localizedDescription)")
+                                  reason: "cannot read the config file: \(error.reason)")
             }
         }
         return try ConfigLoader.load(flags: flags, environment: environment, file: file)

@@ -1,3 +1,5 @@
+import Agent
+import Config
 import Foundation
 import TestSupport
 import Testing
@@ -62,5 +64,61 @@ enum BeetlewatchBinary {
         for flag in ["--statsd.listen-udp", "--statsd.read-buffer", "--statsd.mapping", "--statsd.ttl", "--web.listen-address", "--log.level", "BEETLEWATCH_STATSD_TTL"] {
             #expect(text.contains(flag), "\(flag) missing from --help")
         }
+    }
+
+    /// docs/configuration.md's example errors are the real ones: each `$ ...` line there is run (its variables set,
+    /// its `# file: yaml` written) and what beetlewatch prints must be the line under it, to the byte.
+    @Test func theDocumentedErrorMessagesAreTheRealOnes() throws {
+        let doc = try String(contentsOf: SharedFixtures.repositoryRoot.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+        let lines = doc.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var checked = 0
+        for (index, line) in lines.enumerated() where line.hasPrefix("$ ") && index + 1 < lines.count {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-doc-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let parts = line.dropFirst(2).components(separatedBy: "#")
+            if parts.count > 1, let colon = parts[1].firstIndex(of: ":") {
+                let file = parts[1][..<colon].trimmingCharacters(in: .whitespaces)
+                try String(parts[1][parts[1].index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+                    .write(to: directory.appendingPathComponent(file), atomically: true, encoding: .utf8)
+            }
+            var environment: [String: String] = [:]
+            var arguments: [String] = []
+            var sawCommand = false
+            for word in parts[0].split(separator: " ").map(String.init) {
+                if !sawCommand, word == "beetlewatch" { sawCommand = true; continue }
+                if !sawCommand, let equals = word.firstIndex(of: "=") {
+                    environment[String(word[..<equals])] = String(word[word.index(after: equals)...])
+                } else if sawCommand {
+                    arguments.append(word)
+                }
+            }
+            let result = try Command.run(BeetlewatchBinary.path, arguments, environment: environment, directory: directory)
+            #expect(result.status == 2, "\(line)")
+            #expect(result.stderr.split(separator: "\n").last.map(String.init) == lines[index + 1], "\(line):\n\(result.stderr)")
+            checked += 1
+        }
+        #expect(checked >= 3)
+    }
+}
+
+/// Files that cannot be read say why in plain words.
+@Suite struct TextFileTests {
+    @Test func missingADirectoryAndText() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-text-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func reason(_ path: String) -> String? {
+            do throws(ReasonError) { _ = try TextFile.read(path); return nil } catch { return error.reason }
+        }
+        #expect(reason(directory.path + "/none.yml") == "\(directory.path)/none.yml: no such file")
+        #expect(reason(directory.path) == "\(directory.path) is a directory, not a file")
+        #expect(reason(directory.path + "/none/x.yml") == "\(directory.path)/none/x.yml: no such file")
+        let binary = directory.appendingPathComponent("b.yml")
+        try Data([0xff, 0xfe, 0x00]).write(to: binary)
+        #expect(reason(binary.path) == "\(binary.path) is not UTF-8 text")
+        let good = directory.appendingPathComponent("g.yml")
+        try "statsd: {ttl: 5m}\n".write(to: good, atomically: true, encoding: .utf8)
+        #expect(try TextFile.read(good.path) == "statsd: {ttl: 5m}\n")
     }
 }

@@ -74,7 +74,7 @@ func loadError(flags: [String: String] = [:], env: [String: String] = [:], file:
         BadCase(flags: ["log.level": "loud"], field: "log.level", source: "--log.level", reasonContains: "trace, debug"),
         BadCase(flags: ["statsd.nope": "1"], field: "statsd.nope", source: "--statsd.nope", reasonContains: "unknown flag"),
         BadCase(file: "bad-ttl.yml", field: "statsd.ttl", source: "bad-ttl.yml: statsd.ttl", reasonContains: "not a duration"),
-        BadCase(file: "unknown-key.yml", field: "statsd.tll", source: "unknown-key.yml", reasonContains: "unknown key"),
+        BadCase(file: "unknown-key.yml", field: "statsd.tll", source: "unknown-key.yml, line 2", reasonContains: "unknown key tll; did you mean ttl? (valid here: listen-udp, mapping, max-tags, read-buffer, stale-after, ttl)"),
         BadCase(file: "not-yaml.yml", field: "(file)", source: "not-yaml.yml", reasonContains: "not valid YAML"),
     ])
     func badValuesNameTheFieldAndWhy(_ c: BadCase) throws {
