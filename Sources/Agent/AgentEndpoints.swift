@@ -94,7 +94,7 @@ struct AgentEndpoints: HTTPHandler {
 
     static func json(_ value: some Encodable, status: Int) -> HTTPResponse {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {
             return HTTPResponse(status: status, contentType: "application/json", body: Array(try encoder.encode(value)) + [0x0A])
         } catch {

@@ -158,7 +158,7 @@ final class AlertLoop: Sendable {
     func evaluate(now: Int64) {
         let report = health()
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         state.withLock { state in
             let transitions = state.engine.evaluate(report, now: now)
             for alert in transitions {

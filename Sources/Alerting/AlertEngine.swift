@@ -26,9 +26,12 @@ public struct AlertEngine: Sendable {
 
     public static let defaultRunbookURL = "https://github.com/beetlewatch/beetlewatch/blob/main/docs/alerts.md"
 
-    /// Pending and firing alerts, sorted by name then labels.
+    /// Pending and firing alerts, as a person reads them: by name, cluster, replica (as a number), then fingerprint.
     public var active: [Alert] {
-        alerts.values.sorted { ($0.name.rawValue, $0.fingerprint) < ($1.name.rawValue, $1.fingerprint) }
+        func key(_ alert: Alert) -> (String, String, Int, String) {
+            (alert.name.rawValue, alert.labels["cluster"] ?? "", alert.labels["replica"].flatMap { Int($0) } ?? -1, alert.fingerprint)
+        }
+        return alerts.values.sorted { key($0) < key($1) }
     }
 
     /// Applies one evaluation; returns the alerts that fired or resolved in it (in their new state).

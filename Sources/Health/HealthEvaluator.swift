@@ -167,6 +167,9 @@ public enum HealthEvaluator {
         let summary: String
         switch quorum {
         case true?: summary = "quorum: \(healthy) of \(count) replicas healthy (needs \(needed))"
+        case false? where !quorumLost:
+            // Not lost: enough replicas are still to be heard from. Say so, as /ready's reasons do.
+            summary = "waiting: \(healthy) of \(count) replicas healthy, \(waiting) not yet known (needs \(needed))"
         case false?: summary = "NO QUORUM: \(healthy) of \(count) replicas healthy (needs \(needed))"
         case nil: summary = "quorum unknown: replica count not configured (\(count) replicas heard from, \(healthy) healthy)"
         }

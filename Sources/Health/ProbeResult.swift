@@ -57,12 +57,21 @@ public struct ProbeResult: Sendable, Equatable, Codable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(outcome: try c.decode(Outcome.self, forKey: .outcome), durationSeconds: try c.decode(Double.self, forKey: .durationSeconds),
-                  at: try c.decode(Int64.self, forKey: .at), error: try c.decodeIfPresent(String.self, forKey: .error),
-                  reachableSince: try c.decodeIfPresent(Int64.self, forKey: .reachableSince), view: try c.decodeIfPresent(UInt32.self, forKey: .view),
+                  at: try Self.nanoseconds(c.decode(Double.self, forKey: .at), c, .at), error: try c.decodeIfPresent(String.self, forKey: .error),
+                  reachableSince: try c.decodeIfPresent(Double.self, forKey: .reachableSince).map { try Self.nanoseconds($0, c, .reachableSince) },
+                  view: try c.decodeIfPresent(UInt32.self, forKey: .view),
                   release: try c.decodeIfPresent(String.self, forKey: .release),
                   roundTripSumSeconds: try c.decodeIfPresent(Double.self, forKey: .roundTripSumSeconds) ?? 0,
                   roundTrips: try c.decodeIfPresent(UInt64.self, forKey: .roundTrips) ?? 0,
                   everReachable: try c.decodeIfPresent(Bool.self, forKey: .everReachable))
+    }
+
+    /// Unix seconds from a document back to nanoseconds; a value no time can have is a decoding error, not a trap.
+    static func nanoseconds(_ seconds: Double, _ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Int64 {
+        guard let value = Int64(exactly: (seconds * 1e9).rounded()) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(seconds) is not a time in Unix seconds")
+        }
+        return value
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -70,9 +79,10 @@ public struct ProbeResult: Sendable, Equatable, Codable {
         try c.encode(outcome, forKey: .outcome)
         try c.encode(success, forKey: .success)
         try c.encode(durationSeconds, forKey: .durationSeconds)
-        try c.encode(at, forKey: .at)
+        // Times in the JSON are Unix seconds, as everywhere in beetlewatch's documents (`lastSeen`, `generatedAt`).
+        try c.encode(Double(at) / 1e9, forKey: .at)
         try c.encodeIfPresent(error, forKey: .error)
-        try c.encodeIfPresent(reachableSince, forKey: .reachableSince)
+        try c.encodeIfPresent(reachableSince.map { Double($0) / 1e9 }, forKey: .reachableSince)
         try c.encodeIfPresent(view, forKey: .view)
         try c.encodeIfPresent(release, forKey: .release)
         try c.encode(roundTripSumSeconds, forKey: .roundTripSumSeconds)

@@ -78,7 +78,7 @@ enum SignalWaiter {
 enum LogSetup {
     /// Bootstraps swift-log once, on standard error, at `level`.
     static func bootstrapped(level: LogLevel) -> Logger {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        LoggingSystem.bootstrap(StandardErrorLogHandler.init(label:))
         var logger = Logger(label: "beetlewatch")
         logger.logLevel = Logger.Level(rawValue: level.rawValue) ?? .info
         return logger

@@ -102,6 +102,18 @@ enum BeetlewatchBinary {
     }
 }
 
+/// The log: one line an event, its time to the millisecond in UTC.
+@Suite struct LogFormatTests {
+    @Test func linesCarryMillisecondTimestamps() throws {
+        // Started, then stopped by SIGTERM a second later.
+        let result = try Command.run("/usr/bin/timeout", ["-s", "TERM", "1", BeetlewatchBinary.path, "--statsd.listen-udp", "127.0.0.1:0",
+                                                          "--web.listen-address", "127.0.0.1:0", "--shutdown.timeout", "0s"])
+        let first = try #require(result.stderr.split(separator: "\n").first.map(String.init), "\(result.stderr)")
+        let pattern = try Regex(#"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info beetlewatch: .* \[Agent\] beetlewatch started$"#)
+        #expect(first.wholeMatch(of: pattern) != nil, "\(first)")
+    }
+}
+
 /// Files that cannot be read say why in plain words.
 @Suite struct TextFileTests {
     @Test func missingADirectoryAndText() throws {

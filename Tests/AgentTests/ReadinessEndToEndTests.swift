@@ -63,6 +63,14 @@ import Testing
         #expect(cluster.viewChanges == 2)
         #expect(cluster.replicas[1].probe?.success == true)
         #expect(cluster.replicas[1].commitMax != nil)
+        // One time unit (Unix seconds) and URLs as written.
+        #expect(!status.body.contains("\\/"), "escaped slashes")
+        let raw = try JSONSerialization.jsonObject(with: Data(status.body.utf8)) as? [String: Any]
+        let replica = ((((raw?["health"] as? [String: Any])?["clusters"] as? [[String: Any]])?.first?["replicas"] as? [[String: Any]])?.first)
+        let probeAt = try #require((replica?["probe"] as? [String: Any])?["at"] as? Double)
+        let lastSeen = try #require(replica?["lastSeen"] as? Double)
+        let now = Date().timeIntervalSince1970
+        #expect(abs(probeAt - now) < 60 && abs(lastSeen - now) < 60, "probe.at \(probeAt), lastSeen \(lastSeen): both seconds")
 
         // Two replicas' ports close: no quorum, 503 naming them, check exits 1.
         listeners[0].close()

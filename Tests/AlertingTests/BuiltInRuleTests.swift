@@ -92,6 +92,22 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
         #expect(quiet.transitions(c.name).isEmpty)
     }
 
+    /// Active alerts read as a person would: by name, then cluster, then replica as a number (10 after 2).
+    @Test func activeAlertsAreInReadingOrder() {
+        var store = MetricStore(options: .init())
+        for replica in [10, 2, 1] {
+            Array("tb.replica_status:1|g|#cluster:\(String(repeating: "a", count: 32)),replica:\(replica)".utf8).withUnsafeBytes {
+                store.ingest(datagram: $0, now: second)
+            }
+        }
+        var progress = ProgressTracker()
+        let report = HealthEvaluator.evaluate(watched: [], signals: store.signals, probes: [:],
+                                              policy: HealthPolicy(staleAfter: 25 * second, startedAt: 0), progress: &progress, now: second)
+        var engine = AlertEngine()
+        _ = engine.evaluate(report, now: second)
+        #expect(engine.active.filter { $0.name == .replicaStatusAbnormal }.map { $0.labels["replica"] ?? "" } == ["1", "2", "10"])
+    }
+
     @Test func quorumLostFiresAndResolves() {
         var timeline = Synthetic()
         timeline.run(0...60, replica1: { _ in Synthetic.lines(1) }, down: { s in (20..<30).contains(s) ? [0, 2] : [] })

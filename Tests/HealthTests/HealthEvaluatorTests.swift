@@ -101,6 +101,10 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
         #expect(lost.quorum == false)
         #expect(lost.quorumLost)
         #expect(lost.summary == "NO QUORUM: 1 of 3 replicas healthy (needs 2)")
+        // Before anything is known, the cluster is waiting, not lost.
+        let waiting = evaluate([], at: 1).clusters[0]
+        #expect(!waiting.quorumLost)
+        #expect(waiting.summary == "waiting: 0 of 3 replicas healthy, 3 not yet known (needs 2)")
         #expect(HealthPolicy.majority(of: 1) == 1)
         #expect(HealthPolicy.majority(of: 5) == 3)
         #expect(HealthPolicy.majority(of: 6) == 4)
