@@ -61,6 +61,17 @@ final class PrometheusServer {
         return (object?["status"] as? String ?? "?", results, object?["error"] as? String)
     }
 
+    /// An instant query's first value.
+    func value(_ expression: String) async throws -> Double? {
+        var components = URLComponents(string: "http://127.0.0.1:\(port)/api/v1/query")!
+        components.queryItems = [URLQueryItem(name: "query", value: expression)]
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        let body = try await HTTPTestClient.request(components.url!.absoluteString).body
+        let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        let first = ((object?["data"] as? [String: Any])?["result"] as? [[String: Any]])?.first
+        return ((first?["value"] as? [Any])?.last as? String).flatMap(Double.init)
+    }
+
     func stop() {
         process.terminate()
         process.waitUntilExit()
@@ -184,9 +195,70 @@ func metricNames(in expression: String) throws -> Set<String> {
         }
     }
 
+    /// Every replica executes every committed request, so the request-rate panel takes the busiest replica, not the
+    /// sum over replicas (which showed 3× the commits). Over the capture's first 80 s (three replicas, healthy, under
+    /// load), the panel's aggregation of the request counters equals the commits a replica made.
+    @Test func theRequestRatePanelCountsEachRequestOnce() async throws {
+        let test = try TestAgent.start()
+        defer { test.stop() }
+        let capture = try SharedFixtures.capture()
+        let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: test.agent.statsdPort))
+        let first = try #require(capture.first?.time)
+        let sent = capture.filter { $0.time - first <= 80 }
+        for datagram in sent { try sender.send(Array(datagram.text.utf8)) }
+        _ = try await HTTPTestClient.scrape(port: test.agent.webPort) { $0["beetlewatch_statsd_datagrams_total"] == Double(sent.count) }
+        let prometheus = try PrometheusServer(jobs: [("beetlewatch", "127.0.0.1:\(test.agent.webPort)", "")], ruleFile: nil)
+        defer { prometheus.stop() }
+        var scraped = 0
+        for _ in 0..<120 where scraped == 0 {
+            try await Task.sleep(for: .milliseconds(250))
+            scraped = (try? await prometheus.query("count(tigerbeetle_replica_commit_max) == 3"))?.results ?? 0
+        }
+        let panel = try #require(try dashboardQueries().first { $0.panel == "Request rate by operation" })
+        // The panel's aggregation over the counters themselves (a rate is their change over time).
+        let totals = panel.expr.replacingOccurrences(of: "rate(", with: "(").replacingOccurrences(of: "[1m]", with: "")
+        let requests = try #require(try await prometheus.value("sum(\(totals))"))
+        let commits = try #require(try await prometheus.value("max(tigerbeetle_replica_commit_max)"))
+        let summed = try #require(try await prometheus.value("sum(tigerbeetle_replica_request_seconds_count)"))
+        print("dashboard: \(Int(requests)) requests by the panel's aggregation, \(Int(commits)) commits, \(Int(summed)) summed over replicas")
+        #expect(abs(requests / commits - 1) < 0.05, "\(requests) requests against \(commits) commits")
+        #expect(summed / commits > 2.5, "the sum over replicas counts each request about three times")
+    }
+
+    /// The panels an operator asked for are there, laid out without overlap, and the alert table lists alerts.
+    @Test func theDashboardHasWhatAnOperatorAskedFor() throws {
+        let url = SharedFixtures.repositoryRoot.appendingPathComponent("grafana/dashboards/tigerbeetle.json")
+        let dashboard = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let panels = try #require(dashboard["panels"] as? [[String: Any]])
+        let titles = panels.compactMap { $0["title"] as? String }
+        for wanted in ["Clock delta", "Storage faults", "Sync stage (0 = not syncing)", "Replica lag (ops behind the cluster's highest commit_max)",
+                       "Pipeline queue", "Client connections", "Checkpoint", "Storage read latency", "Storage write latency",
+                       "TigerBeetle releases", "beetlewatch", "About these numbers", "Active alerts"] {
+            #expect(titles.contains(wanted), "\(wanted)")
+        }
+        #expect(Set(panels.compactMap { $0["id"] as? Int }).count == panels.count, "unique ids")
+        let boxes = panels.compactMap { $0["gridPos"] as? [String: Int] }
+        #expect(boxes.count == panels.count)
+        for (i, a) in boxes.enumerated() {
+            #expect(a["x"]! + a["w"]! <= 24)
+            for b in boxes[(i + 1)...] {
+                let apart = a["x"]! + a["w"]! <= b["x"]! || b["x"]! + b["w"]! <= a["x"]! || a["y"]! + a["h"]! <= b["y"]! || b["y"]! + b["h"]! <= a["y"]!
+                #expect(apart, "\(a) overlaps \(b)")
+            }
+        }
+        let queries = try dashboardQueries()
+        #expect(queries.first { $0.panel == "Active alerts" }?.expr == "beetlewatch_alert_active")
+        let annotations = ((dashboard["annotations"] as? [String: Any])?["list"] as? [[String: Any]]) ?? []
+        #expect(annotations.contains { ($0["expr"] as? String)?.contains("tigerbeetle_replica_start_timestamp_seconds") == true })
+    }
+
     @Test func everyPanelAndRuleGetsDataFromARealPrometheus() async throws {
-        // Alerting configured as in a deployment (the receiver is down: notifications fail, and are counted).
-        let test = try TestAgent.start { $0.webhookURLs = ["http://127.0.0.1:\(LoopbackListener.closedPort())/"] }
+        // Alerting configured as in a deployment (the receiver is down: notifications fail, and are counted). The view
+        // changes in the capture keep TigerBeetleViewChanged firing through the test, for the alert panels.
+        let test = try TestAgent.start {
+            $0.webhookURLs = ["http://127.0.0.1:\(LoopbackListener.closedPort())/"]
+            $0.alertRules.settings[.viewChanged]?.window = 600_000_000_000
+        }
         defer { test.stop() }
         let agent = test.agent
         try await test.sendCapture()
