@@ -23,6 +23,7 @@ let package = Package(
         .target(name: "VSR"),
         // One replica's probe as a state machine (connect, ping, pong, hung, backoff) on virtual time.
         .target(name: "Probe", dependencies: ["VSR", "Health"]),
+        .target(name: "StatusPage", dependencies: ["Health", "Alerting"]),
         .target(name: "Config", dependencies: ["MetricStore", "Health", "Alerting", "Probe", "VSR", .product(name: "Yams", package: "Yams")]),
         // libmicrohttpd, wrapped with a small C shim for its variadic start function.
         .systemLibrary(
@@ -40,7 +41,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "StatsD", "MetricStore", "Exposition", "Health", "Alerting", "Config", "VSR", "Probe", "CMicroHTTPD", "CNetShim", "CCrypt", "CGnuTLS",
+                "StatsD", "MetricStore", "Exposition", "Health", "Alerting", "StatusPage", "Config", "VSR", "Probe", "CMicroHTTPD", "CNetShim", "CCrypt", "CGnuTLS",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -63,6 +64,7 @@ let package = Package(
         .testTarget(name: "MetricStoreTests", dependencies: ["MetricStore", "StatsD", "TestSupport"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "MetricStore", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HealthTests", dependencies: ["Health", "MetricStore", "TestSupport"]),
+        .testTarget(name: "StatusPageTests", dependencies: ["StatusPage", "Health", "Alerting", "MetricStore", "TestSupport"]),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Health", "MetricStore", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "MetricStore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DeploymentTests", dependencies: [

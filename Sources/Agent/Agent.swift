@@ -136,6 +136,8 @@ public final class Agent: Sendable {
             healthReport: currentHealth,
             alerts: { alertLoop.active },
             readyRequirement: { live.value.config.readyRequire },
+            history: { alertLoop.history },
+            version: Self.version,
             reload: { [weak self] in
                 guard let self, live.value.config.webEnableLifecycle else { return nil }
                 return { self.reload(trigger: "POST /-/reload") }

@@ -3,6 +3,7 @@ import Exposition
 import Foundation
 import Health
 import MetricStore
+import StatusPage
 
 /// Routes the agent's HTTP endpoints. Rendering belongs to the pure modules;
 /// this only picks the page and sets status and content type.
@@ -11,26 +12,11 @@ struct AgentEndpoints: HTTPHandler {
     let healthReport: @Sendable () -> HealthReport
     let alerts: @Sendable () -> [Alert]
     let readyRequirement: @Sendable () -> ReadinessRequirement
+    /// Every replica's recent verdicts (timelines and changes).
+    let history: @Sendable () -> VerdictHistory
+    let version: String
     /// nil when `--web.enable-lifecycle` is off; otherwise reloads and returns nil or the reason it refused.
     let reload: @Sendable () -> (@Sendable () -> String?)?
-
-    static let indexPage = """
-        <!DOCTYPE html>
-        <html><head><meta charset="utf-8"><title>beetlewatch</title></head>
-        <body>
-        <h1>beetlewatch</h1>
-        <p>StatsD collector and health agent for TigerBeetle.</p>
-        <ul>
-        <li><a href="/metrics">/metrics</a>: Prometheus metrics</li>
-        <li><a href="/ready">/ready</a>: 200 while every watched cluster has quorum (<a href="/ready?format=json">JSON</a>)</li>
-        <li><a href="/health">/health</a>: liveness of the agent itself (<a href="/health?format=json">JSON</a>)</li>
-        <li><a href="/api/v1/status">/api/v1/status</a>: the health model as JSON</li>
-        <li><a href="/api/v1/alerts">/api/v1/alerts</a>: pending and firing alerts as JSON</li>
-        <li>POST /-/reload: re-read the configuration (with --web.enable-lifecycle)</li>
-        </ul>
-        </body></html>
-
-        """
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         let route: () -> HTTPResponse
@@ -52,10 +38,17 @@ struct AgentEndpoints: HTTPHandler {
             }
         case "/api/v1/alerts":
             route = { Self.json(AlertsDocument(alerts()), status: 200) }
+        case "/api/v1/events":
+            route = { Self.json(EventsDocument(events: history().events.reversed()), status: 200) }
         case "/-/reload":
             return reloadRoute(request)
         case "/":
-            route = { HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(Self.indexPage.utf8)) }
+            route = {
+                let report = healthReport()
+                let status = StatusDocument(ready: Readiness.evaluate(report, require: readyRequirement()), health: report)
+                let page = StatusPage.render(status: status, alerts: alerts(), history: history(), version: "beetlewatch \(version)")
+                return HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(page.utf8))
+            }
         default:
             return HTTPResponse(status: 404, text: "not found: \(request.path)\n")
         }
@@ -101,4 +94,9 @@ struct AgentEndpoints: HTTPHandler {
             return HTTPResponse(status: 500, text: "cannot encode JSON: \(error)\n")
         }
     }
+}
+
+/// `/api/v1/events`: the last changes of every replica's verdict, newest first (at most `VerdictHistory.maxEvents`).
+struct EventsDocument: Encodable {
+    var events: [VerdictHistory.Event]
 }

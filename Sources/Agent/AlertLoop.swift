@@ -40,6 +40,8 @@ final class AlertLoop: Sendable {
         var resendDelay: Int64
         var started = false
         var planner = NotificationPlanner()
+        /// Every replica's recent verdicts, recorded at each evaluation (the status page's timelines and events).
+        var history = VerdictHistory()
     }
 
     /// A channel dropped by a reload gets this long to send what it holds.
@@ -72,6 +74,8 @@ final class AlertLoop: Sendable {
     var active: [Alert] { state.withLock { $0.engine.active } }
 
     var alertmanagerCount: Int { state.withLock { $0.alertmanagers.count } }
+
+    var history: VerdictHistory { state.withLock { $0.history } }
 
     var channels: [NotificationChannel] { state.withLock { Self.channels(of: $0) } }
 
@@ -160,6 +164,7 @@ final class AlertLoop: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         state.withLock { state in
+            state.history.record(report)
             let transitions = state.engine.evaluate(report, now: now)
             for alert in transitions {
                 logger.log(level: alert.state == .firing ? .warning : .notice, "alert \(alert.state.rawValue)", metadata: [
