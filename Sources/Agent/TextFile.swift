@@ -5,7 +5,8 @@ import Glibc
 /// Reads a configuration, certificate or password file, failing in plain words ("no such file", "is a directory,
 /// not a file", "permission denied") instead of Foundation's "The operation could not be completed".
 public enum TextFile {
-    /// At most this much is read: these files are small, and a device or a huge file must not hang or exhaust the agent.
+    /// At most this much is read: these files are small, and a huge file or an endless device (`/dev/zero`) must not
+    /// exhaust the agent.
     public static let maxBytes = 16 << 20
 
     public static func read(_ path: String) throws(ReasonError) -> String {

@@ -1,6 +1,6 @@
 /// The recent past of every replica's verdict, for the status page and `/api/v1/events`: each change of state
 /// as an event (at most `maxEvents`, the newest kept), and per replica the states of the last `window`, for its
-/// timeline. Pure: fed a report and `now`, bounded whatever the input.
+/// timeline. Pure: fed reports (each carries its time), bounded whatever the input.
 public struct VerdictHistory: Sendable, Equatable {
     /// One change of a replica's verdict.
     public struct Event: Sendable, Equatable, Codable {
@@ -34,6 +34,8 @@ public struct VerdictHistory: Sendable, Equatable {
     }
 
     public static let maxEvents = 500
+    /// Segments a replica's timeline keeps at most: a replica flapping every second does not grow it past this.
+    public static let maxSegments = 240
     /// Replicas followed at most (the health model has its own limits; this keeps the history bounded anyway).
     public static let maxReplicas = 4_096
     /// How far back a timeline reaches, seconds.
@@ -64,6 +66,7 @@ public struct VerdictHistory: Sendable, Equatable {
                 }
                 // Segments wholly before the window go; the one the window starts in stays (its state held then).
                 while segments.count > 1, segments[1].since <= now - window { segments.removeFirst() }
+                if segments.count > Self.maxSegments { segments.removeFirst(segments.count - Self.maxSegments) }
                 timelines[key] = segments
             }
         }

@@ -11,6 +11,16 @@ func doc(_ path: String) throws -> String {
 }
 
 @Suite(.serialized, .timeLimit(.minutes(1))) struct DocsTests {
+    /// docs/deployment.md's bare-metal build is the one scripts/check-static-binary (run by scripts/test) builds and
+    /// checks with ldd; the Dockerfile's too.
+    @Test func theBareMetalBuildIsTheCheckedOne() throws {
+        let command = "swift build -c release --product beetlewatch --static-swift-stdlib"
+        #expect(try doc("docs/deployment.md").contains("`\(command)`"))
+        #expect(try doc("scripts/check-static-binary").contains(command))
+        #expect(try doc("scripts/test").contains("scripts/check-static-binary"))
+        #expect(try doc("Dockerfile").contains("--static-swift-stdlib"))
+    }
+
     /// Every metric on /metrics (a watched cluster fed the shared capture, a receiver configured)
     /// is in docs/metrics.md's tables, and every one there is on the page.
     @Test func metricsReferenceMatchesThePage() async throws {

@@ -36,6 +36,10 @@ import Testing
         #expect(history.events.last?.at == 1_999)
         // Only the segments of the last minute (and the one it starts in).
         #expect((history.timelines.first?.value.count ?? 0) <= 62)
+        // A longer window is still capped: a replica flapping every second keeps maxSegments.
+        var long = VerdictHistory(window: 3_600)
+        for second in 0..<2_000 { long.record(report(at: Double(second), states: [second % 2 == 0 ? .healthy : .hung])) }
+        #expect(long.timelines.first?.value.count == VerdictHistory.maxSegments)
         // A replica gone from the model is forgotten.
         history.record(HealthReport(generatedAt: 2_000, clusters: []))
         #expect(history.timelines.isEmpty)
