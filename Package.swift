@@ -8,9 +8,9 @@ let package = Package(
         .executable(name: "beetlewatch", targets: ["beetlewatch"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     ],
     targets: [
         // Pure modules: no sockets, no clock reads, no logging back-ends.
@@ -53,7 +53,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Fake TigerBeetle replicas (pong, eviction, stop, kill) for the tests and `beetlewatch bench probe`: test code, never shipped.
+        // The benchmarks (`scripts/bench`, `scripts/soak`): a program of their own, so the shipped binary carries none of them.
+        .executableTarget(
+            name: "beetlewatch-bench",
+            dependencies: [
+                "Agent", "Alerting", "CNetShim", "Exposition", "MetricStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/beetlewatch-bench"
+        ),
+        // Fake TigerBeetle replicas (pong, eviction, stop, kill) for the tests and `beetlewatch-bench probe`: test code, never shipped.
         .target(name: "FakeTigerBeetle", dependencies: ["VSR"], path: "Tests/FakeTigerBeetle"),
         .executableTarget(name: "fake-tigerbeetle", dependencies: ["FakeTigerBeetle"], path: "Tests/FakeTigerBeetleMain"),
         // Test helpers: the shared fixtures, an independent oracle for the capture, promtool.

@@ -1,3 +1,4 @@
+import Agent
 import ArgumentParser
 
 @main
@@ -5,8 +6,8 @@ struct Beetlewatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "beetlewatch",
         abstract: "StatsD collector and health agent for TigerBeetle.",
-        version: "0.1.0",
-        subcommands: [RunCommand.self, CheckCommand.self, StatusCommand.self, ReplayCommand.self, BenchCommand.self],
+        version: Agent.version,
+        subcommands: [RunCommand.self, CheckCommand.self, StatusCommand.self, ReplayCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -1,4 +1,4 @@
-// fake-tigerbeetle: many fake TigerBeetle replicas (ReplicaFarm) in one process, for `beetlewatch bench
+// fake-tigerbeetle: many fake TigerBeetle replicas (ReplicaFarm) in one process, for `beetlewatch-bench
 // probe`. A test tool, never shipped: it answers pings as recorded replicas do.
 //
 //   fake-tigerbeetle CLUSTERS REPLICAS_PER_CLUSTER

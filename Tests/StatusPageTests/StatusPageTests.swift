@@ -91,7 +91,7 @@ import Testing
     }
 
     /// 100 clusters of 3 replicas, each with a changing 15-minute timeline: the page's size (rendering time is in
-    /// `beetlewatch bench`'s spirit, measured by hand and reported in the notes).
+    /// `beetlewatch-bench`'s spirit, measured by hand and reported in the notes).
     @Test func aHundredClustersMakeAPageOfBoundedSize() {
         var history = VerdictHistory()
         for second in stride(from: 0.0, through: 900, by: 30) {

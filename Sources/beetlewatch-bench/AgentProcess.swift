@@ -10,7 +10,9 @@ final class AgentProcess: @unchecked Sendable {
     init(statsdPort: UInt16, webPort: UInt16, extraArguments: [String] = []) throws {
         self.statsdPort = statsdPort
         self.webPort = webPort
+        // The agent built beside this program.
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("beetlewatch")
         process.arguments = ["run", "--statsd.listen-udp", "127.0.0.1:\(statsdPort)", "--web.listen-address", "127.0.0.1:\(webPort)",
                              "--log.level", "error", "--statsd.ttl", "0"] + extraArguments
         process.standardOutput = FileHandle.nullDevice

@@ -4,11 +4,13 @@ import Exposition
 import Foundation
 import MetricStore
 
-/// The benchmark suite. Build with `-c release`; `scripts/bench` runs all of it.
+/// The benchmark suite, a program of its own (the shipped `beetlewatch` carries none of it). Build with
+/// `-c release`; `scripts/bench` runs all of it. It runs the `beetlewatch` (and `fake-tigerbeetle`) built beside it.
 /// Every result is one line `name value unit`; a summary table closes the run.
+@main
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "beetlewatch-bench",
         abstract: "Benchmarks: parse, ingest, scrape, memory, alert-latency, probe (run a release build).",
         discussion: "Prints one line per result (name value unit) and a summary table. docs/performance.md has the method and figures."
     )
