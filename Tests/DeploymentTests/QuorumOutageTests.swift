@@ -87,6 +87,15 @@ struct MonitoredCluster {
         }
     }
 
+    /// Stops replicas 1 and 2 (`kill -STOP`: hung, and their StatsD ends): the cluster loses quorum. Returns when.
+    func stopTwoReplicas() -> Date {
+        let at = Date()
+        test.listeners[1].stop()
+        test.listeners[2].stop()
+        feeder.set([0])
+        return at
+    }
+
     /// The webhook messages received, with when.
     var received: [(message: WebhookMessage, at: Date)] {
         recorder.received.compactMap { request in
@@ -114,10 +123,7 @@ struct MonitoredCluster {
         defer { stack.stop() }
         try await stack.waitUntilHealthy()
 
-        let outage = Date()
-        stack.test.listeners[1].stop()
-        stack.test.listeners[2].stop()
-        stack.feeder.set([0])
+        let outage = stack.stopTwoReplicas()
         // Long enough for hung, silent and quorum lost to fire.
         try await Task.sleep(for: .seconds(MonitoredCluster.staleAfter + 8))
         let recovery = Date()
@@ -154,10 +160,7 @@ struct MonitoredCluster {
         defer { stack.stop() }
         try await stack.waitUntilHealthy()
 
-        let outage = Date()
-        stack.test.listeners[1].stop()
-        stack.test.listeners[2].stop()
-        stack.feeder.set([0])
+        let outage = stack.stopTwoReplicas()
         try await Task.sleep(for: .seconds(10))
         let recovery = Date()
         stack.test.listeners[1].resume()
