@@ -18,10 +18,17 @@ func alertingAgent(_ configure: (inout AgentConfig) -> Void) throws -> (Agent, [
     return (test.agent, test.listeners)
 }
 
-/// Waits until `condition` holds (or `seconds` pass).
-func eventually(_ seconds: Double = 15, _ condition: () -> Bool) async throws {
+/// Waits until `condition` holds; if `seconds` pass first, the test fails here (it used to return silently and
+/// leave the failure to a later, vaguer assertion).
+func eventually(_ seconds: Double = 15, sourceLocation: SourceLocation = #_sourceLocation, _ condition: () -> Bool) async throws {
     let deadline = Date().addingTimeInterval(seconds)
-    while !condition() && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+    while !condition() {
+        guard Date() < deadline else {
+            Issue.record("timed out after \(seconds) s waiting for the condition", sourceLocation: sourceLocation)
+            return
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
 }
 
 func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMessage] {
