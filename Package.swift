@@ -66,7 +66,10 @@ let package = Package(
         .target(name: "FakeTigerBeetle", dependencies: ["VSR"], path: "Tests/FakeTigerBeetle"),
         .executableTarget(name: "fake-tigerbeetle", dependencies: ["FakeTigerBeetle"], path: "Tests/FakeTigerBeetleMain"),
         // Test helpers: the shared fixtures, an independent oracle for the capture, promtool.
-        .target(name: "TestSupport", dependencies: ["MetricStore", "Health", "Agent", "Config", "VSR", "FakeTigerBeetle", .product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["MetricStore", "Health", "VSR", "FakeTigerBeetle"], path: "Tests/TestSupport"),
+        // A real agent for the end-to-end tests: only their targets link the agent and its C libraries.
+        .target(name: "AgentTestSupport", dependencies: ["Agent", "Config", "TestSupport", .product(name: "Logging", package: "swift-log")],
+                path: "Tests/AgentTestSupport"),
         .testTarget(name: "StatsDTests", dependencies: ["StatsD"]),
         .testTarget(name: "VSRTests", dependencies: ["VSR"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "VSR", "Health", "TestSupport"]),
@@ -77,8 +80,8 @@ let package = Package(
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Health", "MetricStore", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "MetricStore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DeploymentTests", dependencies: [
-            "Agent", "Config", "Health", "Alerting", "TestSupport", .product(name: "Yams", package: "Yams"),
+            "Agent", "Config", "Health", "Alerting", "TestSupport", "AgentTestSupport", .product(name: "Yams", package: "Yams"),
         ]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "beetlewatch", "StatsD", "MetricStore", "Health", "Alerting", "Config", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "beetlewatch", "StatsD", "MetricStore", "Health", "Alerting", "Config", "TestSupport", "AgentTestSupport"]),
     ]
 )

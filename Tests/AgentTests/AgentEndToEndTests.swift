@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import MetricStore
 import StatsD
+import AgentTestSupport
 import TestSupport
 import Testing
 

@@ -4,6 +4,7 @@ import Config
 import Foundation
 import Health
 import Logging
+import AgentTestSupport
 import TestSupport
 import Testing
 

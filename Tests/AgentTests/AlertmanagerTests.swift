@@ -1,6 +1,7 @@
 import Agent
 import Alerting
 import Foundation
+import AgentTestSupport
 import TestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import AgentTestSupport
 import TestSupport
 import Testing
 

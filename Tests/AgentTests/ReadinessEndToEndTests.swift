@@ -3,6 +3,7 @@ import Config
 import Foundation
 import Health
 import Logging
+import AgentTestSupport
 import TestSupport
 import Testing
 

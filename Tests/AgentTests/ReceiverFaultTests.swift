@@ -2,6 +2,7 @@ import Agent
 import Alerting
 import Config
 import Foundation
+import AgentTestSupport
 import TestSupport
 import Testing
 

@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import AgentTestSupport
 import TestSupport
 import Testing
 

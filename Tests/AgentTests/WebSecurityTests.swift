@@ -1,6 +1,7 @@
 import Agent
 import Config
 import Foundation
+import AgentTestSupport
 import TestSupport
 import Testing
 

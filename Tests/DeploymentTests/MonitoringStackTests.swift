@@ -3,6 +3,7 @@ import Alerting
 import Config
 import Foundation
 import Logging
+import AgentTestSupport
 import TestSupport
 import Testing
 import Yams

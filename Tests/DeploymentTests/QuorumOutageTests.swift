@@ -2,6 +2,7 @@ import Agent
 import Alerting
 import Foundation
 import Synchronization
+import AgentTestSupport
 import TestSupport
 import Testing
 

@@ -2,6 +2,7 @@ import Agent
 import Config
 import Foundation
 import Logging
+import TestSupport
 
 /// A real agent on ephemeral loopback ports for tests, optionally watching cluster 0 at three
 /// fake replicas that answer pings like live ones.
