@@ -23,6 +23,15 @@ import Testing
         try BeetlewatchBinary.run(["check", "--url", "http://127.0.0.1:\(agent.webPort)/ready"]).status
     }
 
+    /// An agent watching three fake replicas, fed the shared capture, and ready.
+    func readyAgent() async throws -> (Agent, [FakeReplica]) {
+        let listeners = (0..<3).map { FakeReplica(replica: UInt8($0)) }
+        let agent = try agent(addresses: listeners.map(\.address))
+        try await TestAgent.sendCapture(to: agent)
+        _ = try await ready(agent, becomes: 200)
+        return (agent, listeners)
+    }
+
     /// Waits until /ready answers `status`.
     func ready(_ agent: Agent, becomes status: Int) async throws -> HTTPTestClient.Reply {
         let deadline = Date().addingTimeInterval(10)
@@ -121,12 +130,8 @@ import Testing
     }
 
     @Test func statusPrintsATable() async throws {
-        let listeners = (0..<3).map { FakeReplica(replica: UInt8($0)) }
-        defer { listeners.forEach { $0.close() } }
-        let agent = try agent(addresses: listeners.map(\.address))
-        defer { agent.stop() }
-        try await TestAgent.sendCapture(to: agent)
-        _ = try await ready(agent, becomes: 200)
+        let (agent, listeners) = try await readyAgent()
+        defer { agent.stop(); listeners.forEach { $0.close() } }
         let status = try BeetlewatchBinary.run(["status", "--url", "http://127.0.0.1:\(agent.webPort)/api/v1/status"])
         let text = status.stdout
         #expect(status.status == 0)
@@ -139,12 +144,8 @@ import Testing
     /// `check` and `status` take the agent's base URL or the endpoint's, and only beetlewatch's own document
     /// counts: an index page's 200 once let `check --url http://host:9917` exit 0 during a quorum loss.
     @Test func checkAndStatusTakeEveryURLFormAndRefuseAnyOtherAnswer() async throws {
-        let listeners = (0..<3).map { FakeReplica(replica: UInt8($0)) }
-        defer { listeners.forEach { $0.close() } }
-        let agent = try agent(addresses: listeners.map(\.address))
-        defer { agent.stop() }
-        try await TestAgent.sendCapture(to: agent)
-        _ = try await ready(agent, becomes: 200)
+        let (agent, listeners) = try await readyAgent()
+        defer { agent.stop(); listeners.forEach { $0.close() } }
         let base = "http://127.0.0.1:\(agent.webPort)"
         let forms = [base, base + "/", base + "/ready", base + "/ready?format=json", "http://localhost:\(agent.webPort)"]
         for url in forms {

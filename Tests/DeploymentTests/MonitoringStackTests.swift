@@ -52,25 +52,25 @@ final class PrometheusServer {
 
     /// An instant query: (status, number of results).
     func query(_ expression: String) async throws -> (status: String, results: Int, error: String?) {
-        var components = URLComponents(string: "http://127.0.0.1:\(port)/api/v1/query")!
-        components.queryItems = [URLQueryItem(name: "query", value: expression)]
-        // URLComponents leaves "+" alone, which a server reads as a space.
-        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
-        let body = try await HTTPTestClient.request(components.url!.absoluteString).body
-        let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        let object = try await answer(expression)
         let results = ((object?["data"] as? [String: Any])?["result"] as? [Any])?.count ?? 0
         return (object?["status"] as? String ?? "?", results, object?["error"] as? String)
     }
 
     /// An instant query's first value.
     func value(_ expression: String) async throws -> Double? {
+        let first = ((try await answer(expression)?["data"] as? [String: Any])?["result"] as? [[String: Any]])?.first
+        return ((first?["value"] as? [Any])?.last as? String).flatMap(Double.init)
+    }
+
+    /// The JSON answer of `/api/v1/query` for `expression`.
+    private func answer(_ expression: String) async throws -> [String: Any]? {
         var components = URLComponents(string: "http://127.0.0.1:\(port)/api/v1/query")!
         components.queryItems = [URLQueryItem(name: "query", value: expression)]
+        // URLComponents leaves "+" alone, which a server reads as a space.
         components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
         let body = try await HTTPTestClient.request(components.url!.absoluteString).body
-        let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
-        let first = ((object?["data"] as? [String: Any])?["result"] as? [[String: Any]])?.first
-        return ((first?["value"] as? [Any])?.last as? String).flatMap(Double.init)
+        return try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
     }
 
     func stop() {
