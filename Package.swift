@@ -15,16 +15,18 @@ let package = Package(
     targets: [
         // Pure modules: no sockets, no clock reads, no logging back-ends.
         .target(name: "StatsD"),
-        .target(name: "MetricStore", dependencies: ["StatsD"]),
-        .target(name: "Exposition", dependencies: ["MetricStore"]),
-        .target(name: "Health", dependencies: ["MetricStore", "Exposition"]),
-        .target(name: "Alerting", dependencies: ["Health", "MetricStore", "Exposition"]),
+        // TigerBeetle's vocabulary: cluster ids, replica keys, the signals replicas send that health reads.
+        .target(name: "TigerBeetle"),
+        .target(name: "MetricStore", dependencies: ["StatsD", "TigerBeetle"]),
+        .target(name: "Exposition", dependencies: ["TigerBeetle", "MetricStore"]),
+        .target(name: "Health", dependencies: ["TigerBeetle", "MetricStore", "Exposition"]),
+        .target(name: "Alerting", dependencies: ["TigerBeetle", "Health", "MetricStore", "Exposition"]),
         // TigerBeetle's wire protocol: the checksum, the one request beetlewatch sends (ping_client), replies.
         .target(name: "VSR"),
         // One replica's probe as a state machine (connect, ping, pong, hung, backoff) on virtual time.
         .target(name: "Probe", dependencies: ["VSR", "Health"]),
         .target(name: "StatusPage", dependencies: ["Health", "Alerting"]),
-        .target(name: "Config", dependencies: ["MetricStore", "Health", "Alerting", "Probe", "VSR", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Config", dependencies: ["TigerBeetle", "MetricStore", "Health", "Alerting", "Probe", "VSR", .product(name: "Yams", package: "Yams")]),
         // libmicrohttpd, wrapped with a small C shim for its variadic start function.
         .systemLibrary(
             name: "CMicroHTTPD",
@@ -41,7 +43,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "StatsD", "MetricStore", "Exposition", "Health", "Alerting", "StatusPage", "Config", "VSR", "Probe", "CMicroHTTPD", "CNetShim", "CCrypt", "CGnuTLS",
+                "StatsD", "TigerBeetle", "MetricStore", "Exposition", "Health", "Alerting", "StatusPage", "Config", "VSR", "Probe", "CMicroHTTPD", "CNetShim", "CCrypt", "CGnuTLS",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -66,22 +68,22 @@ let package = Package(
         .target(name: "FakeTigerBeetle", dependencies: ["VSR"], path: "Tests/FakeTigerBeetle"),
         .executableTarget(name: "fake-tigerbeetle", dependencies: ["FakeTigerBeetle"], path: "Tests/FakeTigerBeetleMain"),
         // Test helpers: the shared fixtures, an independent oracle for the capture, promtool.
-        .target(name: "TestSupport", dependencies: ["MetricStore", "Health", "VSR", "FakeTigerBeetle"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["TigerBeetle", "MetricStore", "Health", "VSR", "FakeTigerBeetle"], path: "Tests/TestSupport"),
         // A real agent for the end-to-end tests: only their targets link the agent and its C libraries.
         .target(name: "AgentTestSupport", dependencies: ["Agent", "Config", "TestSupport", .product(name: "Logging", package: "swift-log")],
                 path: "Tests/AgentTestSupport"),
         .testTarget(name: "StatsDTests", dependencies: ["StatsD"]),
         .testTarget(name: "VSRTests", dependencies: ["VSR"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "VSR", "Health", "TestSupport"]),
-        .testTarget(name: "MetricStoreTests", dependencies: ["MetricStore", "StatsD", "TestSupport"]),
+        .testTarget(name: "MetricStoreTests", dependencies: ["TigerBeetle", "MetricStore", "StatsD", "TestSupport"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "MetricStore", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "HealthTests", dependencies: ["Health", "MetricStore", "TestSupport"]),
+        .testTarget(name: "HealthTests", dependencies: ["TigerBeetle", "Health", "MetricStore", "TestSupport"]),
         .testTarget(name: "StatusPageTests", dependencies: ["StatusPage", "Health", "Alerting", "MetricStore", "TestSupport"]),
-        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Health", "MetricStore", "TestSupport"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config", "MetricStore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AlertingTests", dependencies: ["TigerBeetle", "Alerting", "Health", "MetricStore", "TestSupport"]),
+        .testTarget(name: "ConfigTests", dependencies: ["TigerBeetle", "Config", "MetricStore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DeploymentTests", dependencies: [
             "Agent", "Config", "Health", "Alerting", "TestSupport", "AgentTestSupport", .product(name: "Yams", package: "Yams"),
         ]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "beetlewatch", "StatsD", "MetricStore", "Health", "Alerting", "Config", "TestSupport", "AgentTestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["TigerBeetle", "Agent", "beetlewatch", "StatsD", "MetricStore", "Health", "Alerting", "Config", "TestSupport", "AgentTestSupport"]),
     ]
 )

@@ -6,6 +6,7 @@
 // Built by Fuzz/run with -sanitize=fuzzer,address from the StatsD, MetricStore, Exposition, Health and
 // Alerting sources.
 import Foundation
+import TigerBeetle
 
 let watchedCluster = String(repeating: "0", count: 32)
 let watched = [WatchedCluster(id: watchedCluster, name: "0", addresses: ["127.0.0.1:3001", "127.0.0.1:3002", "127.0.0.1:3003"])]

@@ -2,6 +2,7 @@ import Alerting
 import Health
 import MetricStore
 import Probe
+import TigerBeetle
 import VSR
 
 /// Log levels, as swift-log names them.

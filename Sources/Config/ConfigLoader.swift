@@ -1,5 +1,6 @@
 import Alerting
 import Health
+import TigerBeetle
 import Yams
 
 /// Builds the configuration from its sources. Precedence: flags > environment >

@@ -1,3 +1,5 @@
+import TigerBeetle
+
 /// TigerBeetle's own forms for a cluster id and replica addresses.
 public enum TigerBeetleCluster {
     /// The decimal id `tigerbeetle --cluster` takes → the 32 hex digits of its StatsD `cluster` tag.
@@ -6,25 +8,8 @@ public enum TigerBeetleCluster {
         guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit) else {
             throw ReasonError("\"\(text)\" is not a cluster id: a decimal number, as tigerbeetle --cluster takes it")
         }
-        var high: UInt64 = 0
-        var low: UInt64 = 0
-        for digit in digits.utf8 {
-            let d = UInt64(digit - UInt8(ascii: "0"))
-            let lowProduct = low.multipliedFullWidth(by: 10)
-            let (highTimes10, overflow1) = high.multipliedReportingOverflow(by: 10)
-            let (highSum, overflow2) = highTimes10.addingReportingOverflow(lowProduct.high)
-            let (lowSum, carry) = lowProduct.low.addingReportingOverflow(d)
-            let (highFinal, overflow3) = highSum.addingReportingOverflow(carry ? 1 : 0)
-            if overflow1 || overflow2 || overflow3 { throw ReasonError("\"\(text)\" is larger than a 128-bit cluster id") }
-            high = highFinal
-            low = lowSum
-        }
-        return hex16(high) + hex16(low)
-    }
-
-    static func hex16(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+        guard let id = ClusterID.value(decimal: digits) else { throw ReasonError("\"\(text)\" is larger than a 128-bit cluster id") }
+        return ClusterID.hex(id)
     }
 
     /// `tigerbeetle --addresses`: comma-separated; each `host:port`, a bare port

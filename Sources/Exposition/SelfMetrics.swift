@@ -1,5 +1,6 @@
 import MetricStore
 import StatsD
+import TigerBeetle
 
 /// Counters kept by the UDP receiver, outside the store.
 public struct ReceiverStats: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import MetricStore
+import TigerBeetle
 
 /// Merges StatsD signals and probe results into replica and cluster verdicts. Pure: no sockets, no
 /// clock; `now` is a parameter, and what must be remembered between evaluations (since when a replica

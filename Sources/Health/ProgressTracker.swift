@@ -1,4 +1,5 @@
 import MetricStore
+import TigerBeetle
 
 /// Since when each replica has trailed its cluster: the memory the `behind` verdict needs, kept between
 /// evaluations. Pure: time is a parameter; replicas not observed in an evaluation are forgotten.

@@ -1,4 +1,5 @@
 import StatsD
+import TigerBeetle
 
 /// What the store has counted about its input.
 public struct IngestStats: Sendable, Equatable {

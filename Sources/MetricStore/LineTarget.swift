@@ -1,3 +1,5 @@
+import TigerBeetle
+
 /// What a cached line shape does: which series, how, with what unit divisor.
 struct LineTarget: Sendable {
     /// The series, or `conflict` (the line's name is taken by another type), or `refused` (the series

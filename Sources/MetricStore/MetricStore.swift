@@ -1,4 +1,5 @@
 import StatsD
+import TigerBeetle
 
 /// Every live series, fed StatsD datagrams, read as sorted families.
 ///

@@ -5,6 +5,7 @@ import MetricStore
 import Probe
 import TestSupport
 import Testing
+import TigerBeetle
 import VSR
 @testable import Agent
 

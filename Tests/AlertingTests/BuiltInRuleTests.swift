@@ -1,6 +1,7 @@
 import Health
 import MetricStore
 import Testing
+import TigerBeetle
 @testable import Alerting
 
 let second: Int64 = 1_000_000_000

@@ -2,6 +2,7 @@
 import MetricStore
 import TestSupport
 import Testing
+import TigerBeetle
 @testable import Alerting
 
 private let s: Int64 = 1_000_000_000

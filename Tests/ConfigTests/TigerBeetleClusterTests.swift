@@ -1,6 +1,7 @@
 import Foundation
 import Health
 import Testing
+import TigerBeetle
 @testable import Config
 
 @Suite struct TigerBeetleClusterTests {

@@ -1,6 +1,7 @@
 import Foundation
 import MetricStore
 import Testing
+import TigerBeetle
 @testable import Health
 
 let s: Int64 = 1_000_000_000

@@ -1,5 +1,6 @@
 import MetricStore
 import Testing
+import TigerBeetle
 @testable import Health
 
 /// The verdicts the protocol probe adds: hung, behind, a release mismatch; results that age; silence

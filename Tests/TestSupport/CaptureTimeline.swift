@@ -1,6 +1,7 @@
 import Foundation
 import MetricStore
 import Health
+import TigerBeetle
 
 /// The shared capture replayed through the pure model on a virtual clock, with
 /// probe results derived from its events file.

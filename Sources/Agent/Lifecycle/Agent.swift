@@ -6,6 +6,7 @@ import Health
 import Logging
 import MetricStore
 import Synchronization
+import TigerBeetle
 import VSR
 
 /// The running agent: UDP receiver → ingest queue → ingest thread → store,
@@ -35,8 +36,8 @@ public final class Agent: Sendable {
     private let configSource: (@Sendable () throws -> AgentConfig)?
     private let receiver: UDPReceiver
     private let queue: IngestQueue
-    private let pipeline: IngestPipeline
-    private let state: MetricsState
+    private let pipeline: IngestThread
+    private let state: SharedStore
     private let http: HTTPServer
     private let authGate: BasicAuthGate
     private let prober: ReplicaProber
@@ -72,7 +73,7 @@ public final class Agent: Sendable {
             watchedClusters: Set(config.watchedClusters.map(\.id)),
             maxUnwatchedClusters: config.limitsMaxUnwatchedClusters
         )
-        let state = MetricsState(options: options)
+        let state = SharedStore(options: options)
         let queue = IngestQueue()
         let receiver = try UDPReceiver(address: config.statsdListenUDP, readBuffer: config.statsdReadBuffer,
                                        queue: queue, logger: logger)
@@ -118,7 +119,7 @@ public final class Agent: Sendable {
         self.state = state
         self.queue = queue
         self.receiver = receiver
-        self.pipeline = IngestPipeline(queue: queue, state: state, onSignalsChanged: { alertWake.signal() })
+        self.pipeline = IngestThread(queue: queue, state: state, onSignalsChanged: { alertWake.signal() })
         lateHandler.set(AgentEndpoints(
             metricsPage: {
                 let store = state.snapshot()

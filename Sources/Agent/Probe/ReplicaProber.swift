@@ -6,6 +6,7 @@ import Health
 import MetricStore
 import Probe
 import Synchronization
+import TigerBeetle
 import VSR
 
 /// Probes every watched replica from one thread: each replica is a `ProbeSession` (the protocol and
@@ -205,7 +206,7 @@ final class ReplicaProber: Sendable {
                 }
                 // Replicas start spread over one interval, so their pings do not all go out at once.
                 let start = now + plan.timing.interval / Int64(max(1, plan.targets.count)) * Int64(n)
-                let cluster = UInt128(target.key.cluster, radix: 16) ?? 0
+                let cluster = ClusterID.value(hex: target.key.cluster) ?? 0
                 probes.append(Probe(target: target, hostPort: HostPort(parsing: target.address),
                                     session: ProbeSession(cluster: cluster, client: ClientID.random(using: &generator), timing: plan.timing, start: start)))
             }

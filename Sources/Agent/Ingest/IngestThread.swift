@@ -4,15 +4,15 @@ import MetricStore
 
 /// The ingest thread: takes chunks of datagrams from the queue, applies them
 /// to the store, and expires stale series once a second.
-final class IngestPipeline: @unchecked Sendable {
+final class IngestThread: @unchecked Sendable {
     private let queue: IngestQueue
-    private let state: MetricsState
+    private let state: SharedStore
     private let worker = WorkerThread(name: "statsd-ingest")
 
     /// Called (on the ingest thread) when a batch changed what the health model reads.
     private let onSignalsChanged: @Sendable () -> Void
 
-    init(queue: IngestQueue, state: MetricsState, onSignalsChanged: @escaping @Sendable () -> Void = {}) {
+    init(queue: IngestQueue, state: SharedStore, onSignalsChanged: @escaping @Sendable () -> Void = {}) {
         self.queue = queue
         self.state = state
         self.onSignalsChanged = onSignalsChanged

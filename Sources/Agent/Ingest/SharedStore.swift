@@ -3,7 +3,7 @@ import MetricStore
 import Synchronization
 
 /// The store, shared between the ingest thread (its only writer) and scrapes.
-final class MetricsState: Sendable {
+final class SharedStore: Sendable {
     private let store: Mutex<MetricStore>
 
     init(options: MetricStore.Options) {
