@@ -131,9 +131,12 @@ public struct AgentConfig: Sendable, Equatable {
 }
 
 extension Duration {
-    /// Whole nanoseconds.
+    /// Whole nanoseconds, saturating at Int64's range (no trap for any duration).
     public var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let (sum, carry) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
+        if overflow || carry { return seconds < 0 ? .min : .max }
+        return sum
     }
 }

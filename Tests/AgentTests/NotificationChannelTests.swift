@@ -5,7 +5,7 @@ import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct NotificationChannelTests {
     func channel(capacity: Int) -> NotificationChannel {
-        NotificationChannel(name: "t", delivery: .init(url: URL(string: "http://127.0.0.1:9/")!, headers: [:], timeout: 1),
+        NotificationChannel(name: "t", delivery: .init(url: URL(string: "http://127.0.0.1:9/")!, headers: [:], timeout: .seconds(1)),
                             capacity: capacity, logger: Logger(label: "test"))
     }
 
@@ -40,7 +40,7 @@ import Testing
         c.start()
         for key in ["a", "b", "c"] { c.enqueue(entry(key)) }
         let started = Date()
-        c.stop(drainUntil: WallClock.monotonic() + 300_000_000)
+        c.stop(drainUntil: SystemClock().monotonic() + .milliseconds(300))
         #expect(Date().timeIntervalSince(started) < 2)
         let stats = c.stats
         #expect(stats.queueLength == 0)

@@ -120,7 +120,7 @@ func waitForAlert(_ port: UInt16, _ name: AlertName, active: Bool) async throws 
             receivers: [{name: oncall, url: "http://127.0.0.1:\(recorder.port)/hook"}]
 
             """)
-        #expect(test.agent.reload(trigger: "test") == nil)
+        #expect(throws: Never.self) { try test.agent.reload(trigger: "test").get() }
         try await eventually { messages(recorder, alertname: .replicaUnreachable).contains { $0.status == "resolved" } }
         #expect(messages(recorder, alertname: .replicaUnreachable).last?.status == "resolved")
         #expect(try await waitForAlert(port, .replicaUnreachable, active: false))
@@ -170,7 +170,7 @@ func waitForAlert(_ port: UInt16, _ name: AlertName, active: Bool) async throws 
         #expect(off.status == 403)
         #expect(off.body.contains("--web.enable-lifecycle"))
         try file.write("web: {enable-lifecycle: true}\n")
-        #expect(test.agent.reload(trigger: "test") == nil)
+        #expect(throws: Never.self) { try test.agent.reload(trigger: "test").get() }
         #expect(try await HTTPTestClient.request(url, method: "PUT").status == 200)
         let get = try await HTTPTestClient.request(url)
         #expect(get.status == 405)

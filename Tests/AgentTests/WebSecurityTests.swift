@@ -172,14 +172,18 @@ let prometheusHash = "$2b$10$nGi9UEC9RZGeA6grybjC3.hplMREc6eWQ8PgjofB4UAQ9ew4s4g
         #expect(try Curl.fetch("http://127.0.0.1:\(port)/health").status == 200)
 
         try tls.write("web.yml", Self.secured)
-        #expect(test.agent.reload(trigger: "test") == nil)
+        #expect(throws: Never.self) { try test.agent.reload(trigger: "test").get() }
         #expect(try Curl.fetch("https://127.0.0.1:\(port)/health", ["--cacert", tls.certificatePath]).status == 200)
         #expect(try Curl.fetch("https://127.0.0.1:\(port)/metrics", ["--cacert", tls.certificatePath]).status == 401)
         #expect(try Curl.fetch("http://127.0.0.1:\(port)/health").status != 200)
 
         // A broken certificate is refused; HTTPS with the old one stays.
         try tls.write("web.yml", "tls_server_config: {cert_file: server.crt, key_file: missing.key}")
-        #expect(test.agent.reload(trigger: "test")?.contains("tls_server_config.key_file") == true)
+        guard case .failure(let refusal) = test.agent.reload(trigger: "test") else {
+            Issue.record("a reload with a missing key file was applied")
+            return
+        }
+        #expect(refusal.reason.contains("tls_server_config.key_file"))
         let still = try Curl.fetch("https://127.0.0.1:\(port)/metrics", ["--cacert", tls.certificatePath, "-u", "foo:key1"])
         #expect(still.status == 200)
         #expect(PrometheusText.samples(still.body)["beetlewatch_config_last_reload_successful"] == 0)

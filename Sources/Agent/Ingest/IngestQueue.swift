@@ -51,13 +51,15 @@ final class IngestQueue: @unchecked Sendable {
 
     let maxChunks: Int
     private let shared = Mutex(Shared())
-    private let readySignal = DispatchSemaphore(value: 0)
+    /// The ingest thread sleeps on it; the reader signals it when a chunk is ready.
+    let wakeup: any Wakeup
     private let dropCount = Atomic<UInt64>(0)
     /// The chunk the reader is filling; touched only by the reader thread.
     private var filling: DatagramChunk?
 
-    init(maxBytes: Int = 32 << 20) {
+    init(maxBytes: Int = 32 << 20, clock: any AgentClock = SystemClock()) {
         maxChunks = max(2, maxBytes / DatagramChunk.capacity)
+        wakeup = clock.makeWakeup()
     }
 
     var drops: UInt64 { dropCount.load(ordering: .relaxed) }
@@ -78,13 +80,18 @@ final class IngestQueue: @unchecked Sendable {
         guard let chunk = filling, chunk.datagrams > 0 else { return }
         filling = nil
         shared.withLock { $0.ready.append(chunk) }
-        readySignal.signal()
+        wakeup.signal()
     }
 
-    /// Ingest thread: the next chunk, waiting up to `timeout`.
-    func take(timeout: DispatchTimeInterval) -> DatagramChunk? {
-        guard readySignal.wait(timeout: .now() + timeout) == .success else { return nil }
-        return shared.withLock { $0.ready.isEmpty ? nil : $0.ready.removeFirst() }
+    /// Ingest thread: the next chunk, waiting until `deadline` (or a stop signal) for one.
+    func take(until deadline: MonotonicInstant) -> DatagramChunk? {
+        if let chunk = takeReady() { return chunk }
+        wakeup.wait(until: deadline)
+        return takeReady()
+    }
+
+    private func takeReady() -> DatagramChunk? {
+        shared.withLock { $0.ready.isEmpty ? nil : $0.ready.removeFirst() }
     }
 
     /// Ingest thread: gives a processed chunk back.

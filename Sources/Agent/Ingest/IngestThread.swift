@@ -2,20 +2,25 @@ import Foundation
 import Logging
 import MetricStore
 
-/// The ingest thread: takes chunks of datagrams from the queue, applies them
-/// to the store, and expires stale series once a second.
-final class IngestThread: @unchecked Sendable {
+/// The ingest thread: takes chunks of datagrams from the queue, applies them to the store, and expires stale
+/// series once a second (on its clock).
+final class IngestThread: Sendable {
+    static let expiryInterval: Duration = .seconds(1)
+
     private let queue: IngestQueue
-    private let state: SharedStore
-    private let worker = WorkerThread(name: "statsd-ingest")
+    private let store: SharedStore
+    private let clock: any AgentClock
+    private let worker: WorkerThread
 
     /// Called (on the ingest thread) when a batch changed what the health model reads.
     private let onSignalsChanged: @Sendable () -> Void
 
-    init(queue: IngestQueue, state: SharedStore, onSignalsChanged: @escaping @Sendable () -> Void = {}) {
+    init(queue: IngestQueue, store: SharedStore, clock: any AgentClock, onSignalsChanged: @escaping @Sendable () -> Void = {}) {
         self.queue = queue
-        self.state = state
+        self.store = store
+        self.clock = clock
         self.onSignalsChanged = onSignalsChanged
+        worker = WorkerThread(name: "statsd-ingest", wakeup: queue.wakeup)
     }
 
     func start() {
@@ -28,13 +33,14 @@ final class IngestThread: @unchecked Sendable {
     }
 
     private func loop() {
-        var lastExpiry = WallClock.monotonic()
+        var nextExpiry = clock.monotonic() + Self.expiryInterval
         while true {
             let active = worker.isRunning
-            if let chunk = queue.take(timeout: .milliseconds(active ? 200 : 0)) {
-                let now = WallClock.now()
+            // Stopping: drain what is queued without waiting.
+            if let chunk = queue.take(until: active ? nextExpiry : MonotonicInstant(nanoseconds: .min)) {
+                let now = clock.unixNanoseconds()
                 var changed = false
-                state.update { store in
+                store.update { store in
                     let before = store.signals.generation
                     chunk.forEachDatagram { store.ingest(datagram: $0, now: now) }
                     changed = store.signals.generation != before
@@ -44,11 +50,10 @@ final class IngestThread: @unchecked Sendable {
             } else if !active {
                 return
             }
-            let tick = WallClock.monotonic()
-            if tick - lastExpiry >= 1_000_000_000 {
-                lastExpiry = tick
-                let now = WallClock.now()
-                state.update { $0.expire(now: now) }
+            if clock.monotonic() >= nextExpiry {
+                nextExpiry = clock.monotonic() + Self.expiryInterval
+                let now = clock.unixNanoseconds()
+                store.update { $0.expire(now: now) }
             }
         }
     }

@@ -1,6 +1,6 @@
-import Exposition
 import MetricStore
 import Synchronization
+import TigerBeetle
 
 /// The store, shared between the ingest thread (its only writer) and scrapes.
 final class SharedStore: Sendable {
@@ -18,5 +18,10 @@ final class SharedStore: Sendable {
     /// A copy of the store to render from: O(1) under the lock, copy-on-write after.
     func snapshot() -> MetricStore {
         store.withLock { $0 }
+    }
+
+    /// What the health model reads: the replicas' signals alone, not the series.
+    func signals() -> TigerBeetleSignals {
+        store.withLock { $0.signals }
     }
 }

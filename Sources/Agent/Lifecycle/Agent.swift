@@ -9,23 +9,10 @@ import Synchronization
 import TigerBeetle
 import VSR
 
-/// The running agent: UDP receiver → ingest queue → ingest thread → store,
-/// served over HTTP. Binding happens in `init`, so a bad address fails early.
+/// The running agent: UDP receiver → ingest queue → ingest thread → store, the prober, the alert loop and its
+/// channels, served over HTTP. Binding happens in `init`, so a bad address fails early.
 public final class Agent: Sendable {
     public static let version = "0.1.0"
-
-    /// The configuration in force, with what health reads on every scrape worked out once; replaced on reload.
-    private struct LiveSettings {
-        var config: AgentConfig
-        var watched: [WatchedCluster]
-        var policy: HealthPolicy
-
-        init(_ config: AgentConfig, startedAt: Int64) {
-            self.config = config
-            watched = config.watchedClusters
-            policy = config.healthPolicy(startedAt: startedAt)
-        }
-    }
 
     /// The configuration the agent started with: restart-only settings keep these values.
     public let startConfig: AgentConfig
@@ -34,14 +21,16 @@ public final class Agent: Sendable {
     /// One reload at a time (SIGHUP and POST /-/reload may race).
     private let reloading = Mutex(())
     private let configSource: (@Sendable () throws -> AgentConfig)?
+    private let clock: any AgentClock
     private let receiver: UDPReceiver
-    private let queue: IngestQueue
-    private let pipeline: IngestThread
-    private let state: SharedStore
+    private let store: SharedStore
     private let http: HTTPServer
     private let authGate: BasicAuthGate
     private let prober: ReplicaProber
     private let alertLoop: AlertLoop
+    /// Started in this order, stopped in reverse: the HTTP server (serving since init), the alert loop, the ingest
+    /// thread, the UDP receiver, the prober.
+    private let components: [any AgentComponent]
     private let logger: Logger
 
     /// The configuration in force (the latest one loaded successfully).
@@ -51,19 +40,69 @@ public final class Agent: Sendable {
     /// The bound HTTP port (useful with port 0).
     public var webPort: UInt16 { http.port }
 
-    /// - Parameter configSource: reads the configuration again, for reloads (SIGHUP, `POST /-/reload`);
-    ///   nil: reloads are refused.
-    public init(config: AgentConfig, logger: Logger, configSource: (@Sendable () throws -> AgentConfig)? = nil) throws {
+    /// - Parameters:
+    ///   - configSource: reads the configuration again, for reloads (SIGHUP, `POST /-/reload`); nil: reloads are refused.
+    ///   - clock: what every loop reads and sleeps on.
+    public init(config: AgentConfig, logger: Logger, configSource: (@Sendable () throws -> AgentConfig)? = nil,
+                clock: any AgentClock = SystemClock()) throws {
         let webConfig = try WebConfigFile.load(path: config.webConfigFile)
         self.startConfig = config
         self.configSource = configSource
+        self.clock = clock
         self.logger = logger
-        let startedAt = WallClock.now()
+        let startedAt = clock.unixNanoseconds()
         let live = SharedValue(LiveSettings(config, startedAt: startedAt))
         self.live = live
         let reloadStatus = SharedValue(ReloadStatus(lastSuccessAt: startedAt))
         self.reloadStatus = reloadStatus
-        let options = MetricStore.Options(
+        let store = SharedStore(options: Self.storeOptions(config))
+        self.store = store
+        let queue = IngestQueue(clock: clock)
+        let receiver = try UDPReceiver(address: config.statsdListenUDP, readBuffer: config.statsdReadBuffer,
+                                       queue: queue, logger: logger)
+        // The ingest thread and the prober wake the alert loop when what it reads changes.
+        let alertWakeup = clock.makeWakeup()
+        // A replica's StatsD release, for the ping of a replica that has not answered yet.
+        let releaseHint = { @Sendable (key: ReplicaKey) -> Release? in
+            store.signals().signals(of: key)?[.release].map { Release(packed: UInt32($0)) }
+        }
+        let prober = ReplicaProber(clusters: config.watchedClusters, timing: config.probeTiming, clock: clock, releaseHint: releaseHint,
+                                   onChange: { alertWakeup.signal() })
+        let health = HealthSource(live: live, store: store, prober: prober)
+        let lateHandler = LateHandler()
+        let authGate = BasicAuthGate(lateHandler)
+        authGate.update(users: webConfig.basicAuthUsers, exemptPaths: config.webAuthExemptPaths)
+        let http = try HTTPServer(address: config.webListenAddress, handler: authGate, tls: webConfig.tls)
+        Self.checkFileDescriptorLimit(config, http: http, logger: logger)
+        let alertLoop = AlertLoop(settings: Self.alertSettings(config, webPort: http.port, tls: webConfig.tls != nil),
+                                  health: health.report(now:), clock: clock, wakeup: alertWakeup, logger: logger)
+        let ingest = IngestThread(queue: queue, store: store, clock: clock, onSignalsChanged: { alertWakeup.signal() })
+        self.http = http
+        self.authGate = authGate
+        self.prober = prober
+        self.alertLoop = alertLoop
+        self.receiver = receiver
+        self.components = [http, alertLoop, ingest, receiver, prober]
+        let metricsPage = AgentMetricsPage(
+            store: store, queue: queue, receiver: receiver, alertLoop: alertLoop, reloadStatus: reloadStatus, http: http,
+            authGate: authGate, prober: prober, health: health, mode: config.statsdMapping,
+            build: BuildInfo(version: Self.version, swiftVersion: Self.swiftVersion))
+        lateHandler.set(AgentEndpoints(
+            metricsPage: { metricsPage.render(now: clock.unixNanoseconds()) },
+            healthReport: { health.report(now: clock.unixNanoseconds()) },
+            alerts: { alertLoop.active },
+            readyRequirement: { live.value.config.readyRequire },
+            history: { alertLoop.history },
+            version: Self.version,
+            lifecycleEnabled: { live.value.config.webEnableLifecycle },
+            reload: { [weak self] in
+                self?.reload(trigger: "POST /-/reload") ?? .failure(ReloadRefusal(reason: "the agent is stopping"))
+            }
+        ))
+    }
+
+    private static func storeOptions(_ config: AgentConfig) -> MetricStore.Options {
+        MetricStore.Options(
             mode: config.statsdMapping,
             ttl: config.statsdTTLNanoseconds,
             tagLimits: LabelSet.Limits(maxTags: config.statsdMaxTags),
@@ -73,35 +112,9 @@ public final class Agent: Sendable {
             watchedClusters: Set(config.watchedClusters.map(\.id)),
             maxUnwatchedClusters: config.limitsMaxUnwatchedClusters
         )
-        let state = SharedStore(options: options)
-        let queue = IngestQueue()
-        let receiver = try UDPReceiver(address: config.statsdListenUDP, readBuffer: config.statsdReadBuffer,
-                                       queue: queue, logger: logger)
-        let build = BuildInfo(version: Self.version, swiftVersion: Self.swiftVersion)
-        let mode = config.statsdMapping
-        // The ingest thread and the prober wake the alert loop when what it reads changes.
-        let alertWake = DispatchSemaphore(value: 0)
-        // A replica's StatsD release, for the ping of a replica that has not answered yet.
-        let releaseHint = { @Sendable (key: ReplicaKey) -> Release? in
-            state.snapshot().signals.signals(of: key)?[.release].map { Release(packed: UInt32($0)) }
-        }
-        let prober = ReplicaProber(clusters: config.watchedClusters, timing: config.probeTiming, releaseHint: releaseHint,
-                                   onChange: { alertWake.signal() })
-        // Since when replicas trail their cluster: remembered across evaluations (scrapes and the alert loop).
-        let progress = Mutex(ProgressTracker())
-        let health = { @Sendable (store: MetricStore, now: Int64) -> HealthReport in
-            let current = live.value
-            let probes = prober.snapshot()
-            return progress.withLock { progress in
-                HealthEvaluator.evaluate(watched: current.watched, signals: store.signals, probes: probes, policy: current.policy,
-                                         progress: &progress, now: now)
-            }
-        }
-        let currentHealth = { @Sendable in health(state.snapshot(), WallClock.now()) }
-        let lateHandler = LateHandler()
-        let authGate = BasicAuthGate(lateHandler)
-        authGate.update(users: webConfig.basicAuthUsers, exemptPaths: config.webAuthExemptPaths)
-        let http = try HTTPServer(address: config.webListenAddress, handler: authGate, tls: webConfig.tls)
+    }
+
+    private static func checkFileDescriptorLimit(_ config: AgentConfig, http: HTTPServer, logger: Logger) {
         let descriptors = FileDescriptorLimit.raise()
         let needed = FileDescriptorLimit.needed(httpConnections: http.limits.connections,
                                                 replicas: config.watchedClusters.reduce(0) { $0 + $1.addresses.count })
@@ -110,40 +123,6 @@ public final class Agent: Sendable {
                 "limit": "\(descriptors)", "needed": "\(needed)",
             ])
         }
-        let alertLoop = AlertLoop(settings: Self.alertSettings(config, webPort: http.port, tls: webConfig.tls != nil),
-                                  health: currentHealth, wake: alertWake, logger: logger)
-        self.http = http
-        self.authGate = authGate
-        self.prober = prober
-        self.alertLoop = alertLoop
-        self.state = state
-        self.queue = queue
-        self.receiver = receiver
-        self.pipeline = IngestThread(queue: queue, state: state, onSignalsChanged: { alertWake.signal() })
-        lateHandler.set(AgentEndpoints(
-            metricsPage: {
-                let store = state.snapshot()
-                let now = WallClock.now()
-                let receiverStats = ReceiverStats(queueDrops: queue.drops, kernelDrops: receiver.kernelDrops(),
-                                                  receiveBufferBytes: receiver.receiveBufferBytes)
-                let own = SelfMetrics.families(ingest: store.stats, signals: store.signals, receiver: receiverStats,
-                                               liveSeries: store.seriesCount, mode: mode, build: build)
-                    + AlertMetrics.families(active: alertLoop.active, notifications: alertLoop.channels.map(\.stats),
-                                           alertmanagers: alertLoop.alertmanagerCount)
-                    + ReloadMetrics.families(reloadStatus.value)
-                    + ServerMetrics.families(Self.serverStats(http: http, auth: authGate, prober: prober))
-                return MetricsPage.render(store: store, extra: own + HealthMetrics.families(health(store, now)), now: now)
-            },
-            healthReport: currentHealth,
-            alerts: { alertLoop.active },
-            readyRequirement: { live.value.config.readyRequire },
-            history: { alertLoop.history },
-            version: Self.version,
-            reload: { [weak self] in
-                guard let self, live.value.config.webEnableLifecycle else { return nil }
-                return { self.reload(trigger: "POST /-/reload") }
-            }
-        ))
     }
 
     /// The alert loop's settings from a configuration; links point at the web port, https when TLS is on.
@@ -159,10 +138,7 @@ public final class Agent: Sendable {
     }
 
     public func start() {
-        pipeline.start()
-        receiver.start()
-        prober.start()
-        alertLoop.start()
+        for component in components { component.start() }
         logger.info("beetlewatch started", metadata: [
             "statsd": "\(startConfig.statsdListenUDP.host):\(statsdPort)",
             "web": "\(http.servesTLS ? "https" : "http")://\(startConfig.webListenAddress.host):\(webPort)",
@@ -177,11 +153,11 @@ public final class Agent: Sendable {
 
     /// Re-reads the configuration and applies it without losing series, alert state or queued
     /// notifications. An invalid configuration is refused, logged and counted; the running one
-    /// stays in force. Returns nil on success, else why it was refused.
+    /// stays in force.
     @discardableResult
-    public func reload(trigger: String = "SIGHUP") -> String? {
+    public func reload(trigger: String = "SIGHUP") -> Result<Void, ReloadRefusal> {
         reloading.withLock { _ in
-            let refused: String?
+            let outcome: Result<Void, ReloadRefusal>
             do {
                 guard let configSource else { throw ReasonError("this agent was started without a configuration source") }
                 let new = try configSource()
@@ -196,19 +172,24 @@ public final class Agent: Sendable {
                     "trigger": "\(trigger)", "watching": "\(Self.watchingText(new))", "receivers": "\(new.receivers.count)",
                     "alertmanagers": "\(new.alertmanagerURLs.count)", "tls": "\(webConfig.tls != nil)", "users": "\(webConfig.basicAuthUsers.count)",
                 ])
-                refused = nil
+                outcome = .success(())
             } catch {
                 logger.error("configuration reload refused; the previous configuration stays in force",
                              metadata: ["trigger": "\(trigger)", "error": "\(error)"])
-                refused = "\(error)"
+                outcome = .failure(ReloadRefusal(reason: "\(error)"))
             }
-            let now = WallClock.now()
+            let now = clock.unixNanoseconds()
             reloadStatus.update { status in
                 status.reloads += 1
-                status.lastSuccessful = refused == nil
-                if refused == nil { status.lastSuccessAt = now } else { status.failures += 1 }
+                if case .success = outcome {
+                    status.lastSuccessful = true
+                    status.lastSuccessAt = now
+                } else {
+                    status.lastSuccessful = false
+                    status.failures += 1
+                }
             }
-            return refused
+            return outcome
         }
     }
 
@@ -216,29 +197,18 @@ public final class Agent: Sendable {
         live.update { live in
             live = LiveSettings(new, startedAt: live.policy.startedAt)
         }
-        state.update { $0.watch(clusters: Set(new.watchedClusters.map(\.id)), maxUnwatchedClusters: new.limitsMaxUnwatchedClusters) }
+        store.update { $0.watch(clusters: Set(new.watchedClusters.map(\.id)), maxUnwatchedClusters: new.limitsMaxUnwatchedClusters) }
         prober.reconfigure(clusters: new.watchedClusters, timing: new.probeTiming)
         alertLoop.reconfigure(Self.alertSettings(new, webPort: http.port, tls: webConfig.tls != nil))
         authGate.update(users: webConfig.basicAuthUsers, exemptPaths: new.webAuthExemptPaths)
     }
 
-    /// Stops receiving, applies what was already received, gives pending notifications
-    /// up to `--shutdown.timeout`, then stops serving.
+    /// Stops in the reverse of the start order: the prober, the UDP receiver, the ingest thread (after applying what
+    /// was already received), the alert loop (pending notifications get up to `--shutdown.timeout`), the HTTP server.
     public func stop() {
-        let deadline = WallClock.monotonic() + config.shutdownTimeout.nanoseconds
-        prober.stop()
-        receiver.stop()
-        pipeline.stop()
-        alertLoop.stop(drainUntil: deadline)
-        http.stop()
+        let deadline = clock.monotonic() + config.shutdownTimeout
+        for component in components.reversed() { component.stop(deadline: deadline) }
         logger.info("beetlewatch stopped")
-    }
-
-    private static func serverStats(http: HTTPServer, auth: BasicAuthGate, prober: ReplicaProber) -> ServerStats {
-        var stats = http.stats
-        stats.authFailures = auth.authFailures
-        stats.probeLocalErrors = prober.localErrorCount
-        return stats
     }
 
     static func hostname() -> String {

@@ -45,22 +45,34 @@ final class AlertLoop: Sendable {
     }
 
     /// A channel dropped by a reload gets this long to send what it holds.
-    static let retiredDrain: Int64 = 5_000_000_000
+    static let retiredDrain: Duration = .seconds(5)
+    /// The rules are evaluated at least this often, changes or not.
+    static let evaluationInterval: Duration = .seconds(1)
 
     private let state: Mutex<State>
-    private let health: @Sendable () -> HealthReport
-    private let wake: DispatchSemaphore
-    private let worker = WorkerThread(name: "alerts")
+    private let health: @Sendable (_ now: Int64) -> HealthReport
+    private let clock: any AgentClock
+    private let wakeup: any Wakeup
+    private let send: NotificationChannel.Sender
+    private let worker: WorkerThread
     private let logger: Logger
 
-    init(settings: Settings, health: @escaping @Sendable () -> HealthReport, wake: DispatchSemaphore, logger: Logger) {
-        let destinations = Self.destinations(settings, keeping: [], [], logger: logger)
+    /// - Parameters:
+    ///   - health: the health report at `now` (wall ns).
+    ///   - wakeup: signalled by whoever changes what `health` reads (ingest, the prober); made from `clock`.
+    ///   - send: how channels deliver (`NotificationChannel.httpSender` in the agent).
+    init(settings: Settings, health: @escaping @Sendable (_ now: Int64) -> HealthReport, clock: any AgentClock, wakeup: any Wakeup,
+         send: @escaping NotificationChannel.Sender = NotificationChannel.httpSender, logger: Logger) {
+        let destinations = Self.destinations(settings, keeping: [], [], clock: clock, send: send, logger: logger)
         self.state = Mutex(State(
             engine: Self.engine(settings),
             receivers: destinations.receivers, alertmanagers: destinations.alertmanagers,
             externalURL: settings.externalURL, resendDelay: settings.resendDelay
         ))
-        self.wake = wake
+        self.clock = clock
+        self.wakeup = wakeup
+        self.send = send
+        self.worker = WorkerThread(name: "alerts", wakeup: wakeup)
         self.health = health
         self.logger = logger
     }
@@ -91,14 +103,14 @@ final class AlertLoop: Sendable {
         channels.forEach { $0.start() }
         worker.start { [self] in
             while worker.isRunning {
-                evaluate(now: WallClock.now())
-                _ = wake.wait(timeout: .now() + .seconds(1))
+                evaluate(now: clock.unixNanoseconds())
+                wakeup.wait(until: clock.monotonic() + Self.evaluationInterval)
             }
         }
     }
 
-    /// Stops evaluating; queued notifications get until `deadline` (monotonic ns).
-    func stop(drainUntil deadline: Int64) {
+    /// Stops evaluating; queued notifications get until `deadline`.
+    func stop(drainUntil deadline: MonotonicInstant) {
         worker.stop()
         channels.forEach { $0.stop(drainUntil: deadline) }
     }
@@ -115,7 +127,8 @@ final class AlertLoop: Sendable {
             state.externalURL = settings.externalURL
             state.resendDelay = settings.resendDelay
             let old = Self.channels(of: state)
-            (state.receivers, state.alertmanagers) = Self.destinations(settings, keeping: state.receivers, state.alertmanagers, logger: logger)
+            (state.receivers, state.alertmanagers) = Self.destinations(
+                settings, keeping: state.receivers, state.alertmanagers, clock: clock, send: send, logger: logger)
             let new = Self.channels(of: state)
             let oldIDs = Set(old.map(ObjectIdentifier.init)), newIDs = Set(new.map(ObjectIdentifier.init))
             return (state.started ? new.filter { !oldIDs.contains(ObjectIdentifier($0)) } : [],
@@ -123,31 +136,35 @@ final class AlertLoop: Sendable {
         }
         added.forEach { $0.start() }
         for channel in retired {
-            Thread { channel.stop(drainUntil: WallClock.monotonic() + Self.retiredDrain) }.start()
+            let deadline = clock.monotonic() + Self.retiredDrain
+            Thread { channel.stop(drainUntil: deadline) }.start()
         }
-        wake.signal()
+        wakeup.signal()
     }
 
     /// The destinations `settings` asks for, reusing each receiver or Alertmanager whose configuration is
     /// unchanged (its channel and queue) and making channels for the others.
     private static func destinations(_ settings: Settings, keeping receivers: [Receiver], _ alertmanagers: [Alertmanager],
+                                     clock: any AgentClock, send: @escaping NotificationChannel.Sender,
                                      logger: Logger) -> (receivers: [Receiver], alertmanagers: [Alertmanager]) {
         (settings.receivers.map { config in
-            receivers.first { $0.config == config } ?? Receiver(config: config, channel: channel(for: config, logger: logger))
+            receivers.first { $0.config == config }
+                ?? Receiver(config: config, channel: NotificationChannel(
+                    name: config.name, delivery: delivery(for: config), clock: clock, send: send, logger: logger))
         }, settings.alertmanagerURLs.map { url in
-            alertmanagers.first { $0.url == url } ?? Alertmanager(url: url, channel: channel(alertmanager: url, logger: logger))
+            alertmanagers.first { $0.url == url }
+                ?? Alertmanager(url: url, channel: NotificationChannel(
+                    name: "alertmanager \(url)", delivery: delivery(alertmanager: url), clock: clock, send: send, logger: logger))
         })
     }
 
-    static func channel(for receiver: WebhookReceiverConfig, logger: Logger) -> NotificationChannel {
-        NotificationChannel(name: receiver.name, delivery: .init(
-            url: URL(string: receiver.url)!, headers: headers(for: receiver), timeout: Double(receiver.timeout) / 1e9,
-            tls: .init(caFile: receiver.tlsCAFile, insecureSkipVerify: receiver.tlsInsecureSkipVerify)), logger: logger)
+    static func delivery(for receiver: WebhookReceiverConfig) -> NotificationChannel.Delivery {
+        .init(url: URL(string: receiver.url)!, headers: headers(for: receiver), timeout: .nanoseconds(receiver.timeout),
+              tls: .init(caFile: receiver.tlsCAFile, insecureSkipVerify: receiver.tlsInsecureSkipVerify))
     }
 
-    static func channel(alertmanager url: String, logger: Logger) -> NotificationChannel {
-        NotificationChannel(name: "alertmanager \(url)", delivery: .init(url: URL(string: url + "/api/v2/alerts")!, headers: [:],
-                                                                         timeout: 10, maxAttempts: 3), logger: logger)
+    static func delivery(alertmanager url: String) -> NotificationChannel.Delivery {
+        .init(url: URL(string: url + "/api/v2/alerts")!, headers: [:], timeout: .seconds(10), maxAttempts: 3)
     }
 
     static func headers(for receiver: WebhookReceiverConfig) -> [String: String] {
@@ -160,7 +177,7 @@ final class AlertLoop: Sendable {
     }
 
     func evaluate(now: Int64) {
-        let report = health()
+        let report = health(now)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         state.withLock { state in

@@ -19,17 +19,24 @@ final class NotificationChannel: Sendable {
     struct Delivery {
         var url: URL
         var headers: [String: String]
-        var timeout: Double
+        var timeout: Duration
         var tls = ClientConnection.TLSOptions()
         var maxAttempts = 5
-        var baseBackoff = 0.5
-        var maxBackoff = 30.0
+        var baseBackoff: Duration = .milliseconds(500)
+        var maxBackoff: Duration = .seconds(30)
+    }
+
+    /// Sends one request and reports the answer: `HTTPClient.post` in the agent, a stand-in in the tests.
+    typealias Sender = @Sendable (Data, Delivery) -> HTTPClient.Response
+
+    static let httpSender: Sender = { body, delivery in
+        HTTPClient.post(body, to: delivery.url, headers: delivery.headers, timeout: delivery.timeout.seconds, tls: delivery.tls)
     }
 
     private struct State {
         var queue: [Entry] = []
         var stats: NotificationStats
-        var drainUntil: Int64?
+        var drainUntil: MonotonicInstant?
         /// What became of entries since the alert loop last asked (`takeOutcomes`).
         var outcomes: [(UInt64, NotificationPlanner.Outcome)] = []
     }
@@ -38,16 +45,22 @@ final class NotificationChannel: Sendable {
     let capacity: Int
     private let delivery: Delivery
     private let state: Mutex<State>
-    private let wake = DispatchSemaphore(value: 0)
+    private let clock: any AgentClock
+    private let wakeup: any Wakeup
+    private let send: Sender
     private let worker: WorkerThread
     private let logger: Logger
 
-    init(name: String, delivery: Delivery, capacity: Int = 64, logger: Logger) {
+    init(name: String, delivery: Delivery, capacity: Int = 64, clock: any AgentClock = SystemClock(), send: @escaping Sender = httpSender,
+         logger: Logger) {
         self.name = name
         self.delivery = delivery
         self.capacity = capacity
         self.state = Mutex(State(stats: NotificationStats(receiver: name)))
-        self.worker = WorkerThread(name: "notify-\(name)")
+        self.clock = clock
+        self.wakeup = clock.makeWakeup()
+        self.send = send
+        self.worker = WorkerThread(name: "notify-\(name)", wakeup: wakeup)
         self.logger = logger
     }
 
@@ -76,7 +89,7 @@ final class NotificationChannel: Sendable {
             }
             state.queue.append(entry)
         }
-        wake.signal()
+        wakeup.signal()
     }
 
     /// What became of queued entries since the last call, in order.
@@ -101,17 +114,17 @@ final class NotificationChannel: Sendable {
                     continue
                 }
                 if !worker.isRunning { return }
-                _ = wake.wait(timeout: .now() + .milliseconds(200))
+                wakeup.wait(until: .distantFuture)
             }
         }
     }
 
-    /// Stops; what is queued gets until `deadline` (monotonic ns) to go out.
-    func stop(drainUntil deadline: Int64) {
+    /// Stops; what is queued gets until `deadline` to go out.
+    func stop(drainUntil deadline: MonotonicInstant) {
         state.withLock { $0.drainUntil = deadline }
-        wake.signal()
-        // A retry pause notices the deadline within 20 ms; a request under way is not waited for beyond it.
-        if !worker.stop(waitingUntil: deadline + 100_000_000) {
+        wakeup.signal()
+        // A retry pause ends at the deadline; a request under way is not waited for beyond it.
+        if !worker.stop(waitingAtMost: deadline - clock.monotonic() + .milliseconds(100)) {
             logger.warning("a notification was still under way at the shutdown timeout", metadata: ["receiver": "\(name)"])
         }
         let left = state.withLock { state -> Int in
@@ -126,7 +139,7 @@ final class NotificationChannel: Sendable {
     /// Past the shutdown deadline, give up on an entry.
     private var pastDeadline: Bool {
         guard let deadline = state.withLock({ $0.drainUntil }) else { return false }
-        return WallClock.monotonic() >= deadline
+        return clock.monotonic() >= deadline
     }
 
     private func deliver(_ entry: Entry) {
@@ -137,7 +150,7 @@ final class NotificationChannel: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let outcome = HTTPClient.post(entry.body, to: delivery.url, headers: delivery.headers, timeout: delivery.timeout, tls: delivery.tls)
+            let outcome = send(entry.body, delivery)
             switch outcome.status {
             case let status? where (200..<300).contains(status):
                 record(.success, entry, .delivered)
@@ -153,19 +166,35 @@ final class NotificationChannel: Sendable {
                     record(.failed, entry, .failed)
                     return
                 }
-                // Exponential backoff with full jitter in [backoff/2, backoff].
-                let backoff = min(delivery.maxBackoff, delivery.baseBackoff * pow(2, Double(attempt - 1)))
-                let pause = backoff / 2 + Double.random(in: 0...(backoff / 2))
-                logger.warning("notification failed; retrying", metadata: ["receiver": "\(name)", "attempt": "\(attempt)", "error": "\(reason)", "retry_in": "\(pause)"])
-                sleepUnlessDraining(seconds: pause)
+                let pause = Self.backoff(after: attempt, delivery)
+                logger.warning("notification failed; retrying", metadata: [
+                    "receiver": "\(name)", "attempt": "\(attempt)", "error": "\(reason)", "retry_in": "\(pause.seconds)",
+                ])
+                sleepUnlessDraining(pause)
+                if pastDeadline {
+                    logger.error("notification given up at the shutdown deadline", metadata: ["receiver": "\(name)", "attempts": "\(attempt)"])
+                    record(.failed, entry, .failed)
+                    return
+                }
             }
         }
     }
 
-    private func sleepUnlessDraining(seconds: Double) {
-        let until = WallClock.monotonic() + Int64(seconds * 1e9)
-        while WallClock.monotonic() < until && !pastDeadline {
-            usleep(20_000)
+    /// Exponential backoff with jitter: the pause after failed attempt `attempt` (1...) is in [backoff/2, backoff], backoff
+    /// doubling from `baseBackoff` up to `maxBackoff`.
+    static func backoff(after attempt: Int, _ delivery: Delivery) -> Duration {
+        let doubled = delivery.baseBackoff * (1 << min(max(0, attempt - 1), 30))
+        let backoff = min(delivery.maxBackoff, doubled)
+        return backoff / 2 + .nanoseconds(Int64.random(in: 0...max(0, (backoff / 2).nanoseconds)))
+    }
+
+    /// Waits `pause` on the clock, or until the shutdown deadline if that comes first.
+    private func sleepUnlessDraining(_ pause: Duration) {
+        let until = clock.monotonic() + pause
+        while true {
+            let deadline = min(until, state.withLock { $0.drainUntil } ?? until)
+            if clock.monotonic() >= deadline { return }
+            wakeup.wait(until: deadline)
         }
     }
 

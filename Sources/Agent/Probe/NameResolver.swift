@@ -32,9 +32,10 @@ final class NameResolver: Sendable {
         for worker in workers {
             worker.start { [self] in
                 while worker.isRunning {
-                    guard available.wait(timeout: .now() + .milliseconds(100)) == .success else { continue }
+                    // Woken by a request, or by `stop` (one signal per thread).
+                    available.wait()
                     guard let request = pending.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
-                    guard WallClock.monotonic() < request.deadline else { continue }
+                    guard SystemClock().monotonic().nanoseconds < request.deadline else { continue }
                     let answer = TCPConnect.resolve(request.address)
                     answers.withLock { $0.append((request.id, answer)) }
                     var byte: UInt8 = 1
@@ -55,6 +56,9 @@ final class NameResolver: Sendable {
     }
 
     func stop() {
-        for worker in workers { _ = worker.stop(waitingUntil: WallClock.monotonic() + 200_000_000) }
+        // Every flag down before any thread is woken, so that no woken thread goes back to sleep.
+        for worker in workers { worker.requestStop() }
+        for _ in workers { available.signal() }
+        for worker in workers { _ = worker.join(waitingAtMost: .milliseconds(200)) }
     }
 }

@@ -25,18 +25,13 @@ final class ReplicaProber: Sendable {
         var address: String
     }
 
-    /// The clocks the loop reads: monotonic for its schedule, wall for the results it publishes.
-    struct Clock: Sendable {
-        var monotonic: @Sendable () -> Int64 = WallClock.monotonic
-        var wall: @Sendable () -> Int64 = WallClock.now
-    }
-
     private let results = Mutex<[ReplicaKey: ProbeResult]>([:])
     private let pendingPlan: Mutex<Plan?>
     private let localErrors = Atomic<UInt64>(0)
     private let worker = WorkerThread(name: "probe")
     private let wake: (read: Int32, write: Int32)
-    private let clock: Clock
+    /// Monotonic for the sessions' schedule, wall for the results it publishes.
+    private let clock: any AgentClock
     private let releaseHint: @Sendable (ReplicaKey) -> Release?
     private let onChange: @Sendable () -> Void
     private let resolver: NameResolver
@@ -47,7 +42,7 @@ final class ReplicaProber: Sendable {
     /// - Parameters:
     ///   - releaseHint: a replica's release from its StatsD, if any (read when connecting).
     ///   - onChange: called when a replica's outcome, view or release changes.
-    init(clusters: [WatchedCluster], timing: ProbeTiming, clock: Clock = Clock(),
+    init(clusters: [WatchedCluster], timing: ProbeTiming, clock: any AgentClock = SystemClock(),
          releaseHint: @escaping @Sendable (ReplicaKey) -> Release? = { _ in nil }, onChange: @escaping @Sendable () -> Void = {}) {
         pendingPlan = Mutex(Self.plan(clusters, timing))
         self.clock = clock
@@ -97,7 +92,10 @@ final class ReplicaProber: Sendable {
     }
 
     func stop() {
-        worker.stop()
+        if worker.requestStop() {
+            signalWake()
+            _ = worker.join(waitingAtMost: .seconds(5))
+        }
         resolver.stop()
     }
 
@@ -154,12 +152,14 @@ final class ReplicaProber: Sendable {
 
         func runOnce() {
             if let plan = prober.pendingPlan.withLock({ plan -> Plan? in defer { plan = nil }; return plan }) { apply(plan) }
-            let now = prober.clock.monotonic()
+            let now = prober.clock.monotonic().nanoseconds
             let earliest = deadlines.min() ?? .max
-            var wait: Int32 = 100
+            // Until the earliest session deadline (rounded up to the timer grid), or the wake-up pipe (a reload, a resolved
+            // name, a stop): no replicas, no wake-ups.
+            var wait: Int32 = -1
             if earliest != .max {
-                let due = (earliest + Self.timerGrid - 1) / Self.timerGrid * Self.timerGrid
-                wait = Int32(clamping: min(100, max(0, (due - now + 999_999) / 1_000_000)))
+                let due = earliest.addingSaturating(Self.timerGrid - 1) / Self.timerGrid * Self.timerGrid
+                wait = Int32(clamping: max(0, due.subtractingSaturating(now).addingSaturating(999_999) / 1_000_000))
             }
             let ready = bw_epoll_wait(epoll, &readyFDs, &readyEvents, Int32(readyFDs.count), wait)
             for n in 0..<max(0, Int(ready)) {
@@ -171,7 +171,7 @@ final class ReplicaProber: Sendable {
                 }
             }
             deliverResolved()
-            let after = prober.clock.monotonic()
+            let after = prober.clock.monotonic().nanoseconds
             for i in deadlines.indices where after >= deadlines[i] {
                 perform(probes[i].session.tick(now: after), on: i)
             }
@@ -186,7 +186,7 @@ final class ReplicaProber: Sendable {
         }
 
         func apply(_ plan: Plan) {
-            let now = prober.clock.monotonic()
+            let now = prober.clock.monotonic().nanoseconds
             var kept: [ReplicaKey: Probe] = [:]
             let wanted = Set(plan.targets)
             for i in probes.indices {
@@ -238,7 +238,7 @@ final class ReplicaProber: Sendable {
         }
 
         func connect(_ i: Int) {
-            let now = prober.clock.monotonic()
+            let now = prober.clock.monotonic().nanoseconds
             probes[i].session.releaseHint = prober.releaseHint(probes[i].target.key)
             guard let hostPort = probes[i].hostPort else {
                 probes[i].session.connectFailed("not a host:port address", now: now)
@@ -261,7 +261,7 @@ final class ReplicaProber: Sendable {
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             if address.withSockaddr({ Glibc.connect(fd, $0, $1) }) == 0 {
                 attach(fd, to: i, connecting: false)
-                perform(probes[i].session.connected(now: prober.clock.monotonic()), on: i)
+                perform(probes[i].session.connected(now: prober.clock.monotonic().nanoseconds), on: i)
                 return
             }
             let code = errno
@@ -289,7 +289,7 @@ final class ReplicaProber: Sendable {
         }
 
         func failed(_ i: Int, code: Int32) {
-            let now = prober.clock.monotonic()
+            let now = prober.clock.monotonic().nanoseconds
             if TCPConnect.localResourceErrors.contains(code) {
                 prober.localErrors.add(1, ordering: .relaxed)
                 probes[i].session.couldNotTry(now: now)
@@ -316,7 +316,7 @@ final class ReplicaProber: Sendable {
                 } else {
                     let reason = written < 0 ? String(cString: strerror(errno)) : "write failed"
                     closeSocket(i)
-                    probes[i].session.closed(reason, now: prober.clock.monotonic())
+                    probes[i].session.closed(reason, now: prober.clock.monotonic().nanoseconds)
                     return
                 }
             }
@@ -337,13 +337,13 @@ final class ReplicaProber: Sendable {
                 guard events & BW_EPOLLOUT != 0 else { return }
                 probes[i].connecting = false
                 register(i)
-                perform(probes[i].session.connected(now: prober.clock.monotonic()), on: i)
+                perform(probes[i].session.connected(now: prober.clock.monotonic().nanoseconds), on: i)
                 return
             }
             if events & BW_EPOLLOUT != 0 { flush(i) }
             guard probes[i].fd >= 0, events & (BW_EPOLLIN | BW_EPOLLERR | BW_EPOLLHUP) != 0 else { return }
             let count = readBuffer.withUnsafeMutableBytes { recv(probes[i].fd, $0.baseAddress, $0.count, 0) }
-            let now = prober.clock.monotonic()
+            let now = prober.clock.monotonic().nanoseconds
             if count > 0 {
                 perform(probes[i].session.received(readBuffer[0..<count], now: now), on: i)
             } else if count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -361,8 +361,8 @@ final class ReplicaProber: Sendable {
                 case .success(let address): connect(i, to: address)
                 case .failure(.noLocalResources):
                     prober.localErrors.add(1, ordering: .relaxed)
-                    probes[i].session.couldNotTry(now: prober.clock.monotonic())
-                case .failure(let failure): probes[i].session.connectFailed(failure.description, now: prober.clock.monotonic())
+                    probes[i].session.couldNotTry(now: prober.clock.monotonic().nanoseconds)
+                case .failure(let failure): probes[i].session.connectFailed(failure.description, now: prober.clock.monotonic().nanoseconds)
                 }
                 markDirty(i)
             }
@@ -395,7 +395,7 @@ final class ReplicaProber: Sendable {
             guard !dirty.isEmpty else { return }
             var changed: [(ReplicaKey, ProbeResult)] = []
             var notable = false
-            let offset = prober.clock.wall() - prober.clock.monotonic()
+            let offset = prober.clock.unixNanoseconds() - prober.clock.monotonic().nanoseconds
             for i in dirty {
                 isDirty[i] = false
                 guard let result = probes[i].session.result, result != probes[i].published else { continue }

@@ -74,7 +74,7 @@ enum TCPConnect {
     /// Waits until `fd` is ready for `events`, or the deadline (monotonic ns) passes.
     static func wait(_ fd: Int32, for events: Int16, until deadline: Int64) -> Bool {
         while true {
-            let remaining = deadline - WallClock.monotonic()
+            let remaining = deadline - SystemClock().monotonic().nanoseconds
             if remaining <= 0 { return false }
             var descriptor = pollfd(fd: fd, events: events, revents: 0)
             let ready = poll(&descriptor, 1, Int32(clamping: max(1, remaining / 1_000_000)))

@@ -2,14 +2,17 @@ import CNetShim
 import Foundation
 import Synchronization
 
-/// A named thread running a loop until stopped; `stop` waits for the loop to return.
+/// A named thread running a loop until stopped; `stop` signals the loop's wake-up and waits for the loop to return.
 final class WorkerThread: Sendable {
     private let name: String
     private let running = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
+    /// What the loop sleeps on, signalled by `stop` so the loop notices at once.
+    private let wakeup: (any Wakeup)?
 
-    init(name: String) {
+    init(name: String, wakeup: (any Wakeup)? = nil) {
         self.name = name
+        self.wakeup = wakeup
     }
 
     /// Whether the loop should keep going.
@@ -31,15 +34,27 @@ final class WorkerThread: Sendable {
 
     /// Asks the loop to stop and waits until it has returned.
     func stop() {
-        guard running.exchange(false, ordering: .relaxed) else { return }
+        guard requestStop() else { return }
         finished.wait()
     }
 
-    /// Asks the loop to stop and waits until it has returned or `deadline` (monotonic ns) passed;
+    /// Asks the loop to stop and waits until it has returned or `limit` (real time) passed;
     /// false if the loop was still busy then (a blocking call under way).
-    func stop(waitingUntil deadline: Int64) -> Bool {
-        guard running.exchange(false, ordering: .relaxed) else { return true }
-        let left = max(0, deadline - WallClock.monotonic())
-        return finished.wait(timeout: .now() + .nanoseconds(Int(left))) == .success
+    func stop(waitingAtMost limit: Duration) -> Bool {
+        guard requestStop() else { return true }
+        return join(waitingAtMost: limit)
+    }
+
+    /// Lowers the flag and signals the wake-up; false when the loop was not running.
+    @discardableResult
+    func requestStop() -> Bool {
+        guard running.exchange(false, ordering: .relaxed) else { return false }
+        wakeup?.signal()
+        return true
+    }
+
+    /// Waits until the loop (asked to stop) has returned, or `limit` (real time) passed.
+    func join(waitingAtMost limit: Duration) -> Bool {
+        finished.wait(timeout: .now() + .nanoseconds(Int(clamping: max(0, limit.nanoseconds)))) == .success
     }
 }

@@ -15,8 +15,9 @@ struct AgentEndpoints: HTTPHandler {
     /// Every replica's recent verdicts (timelines and changes).
     let history: @Sendable () -> VerdictHistory
     let version: String
-    /// nil when `--web.enable-lifecycle` is off; otherwise reloads and returns nil or the reason it refused.
-    let reload: @Sendable () -> (@Sendable () -> String?)?
+    /// Whether `--web.enable-lifecycle` is on (it can change on reload).
+    let lifecycleEnabled: @Sendable () -> Bool
+    let reload: @Sendable () -> Result<Void, ReloadRefusal>
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         let route: () -> HTTPResponse
@@ -76,13 +77,13 @@ struct AgentEndpoints: HTTPHandler {
             return HTTPResponse(status: 405, contentType: "text/plain; charset=utf-8",
                                 body: Array("Only POST or PUT requests allowed\n".utf8), allow: "POST, PUT")
         }
-        guard let reload = reload() else {
+        guard lifecycleEnabled() else {
             return HTTPResponse(status: 403, text: "Lifecycle API is not enabled (--web.enable-lifecycle).\n")
         }
-        if let refused = reload() {
-            return HTTPResponse(status: 500, text: "failed to reload config: \(refused)\n")
+        switch reload() {
+        case .success: return HTTPResponse(status: 200, text: "config reloaded\n")
+        case .failure(let refused): return HTTPResponse(status: 500, text: "failed to reload config: \(refused)\n")
         }
-        return HTTPResponse(status: 200, text: "config reloaded\n")
     }
 
     static func json(_ value: some Encodable, status: Int) -> HTTPResponse {

@@ -134,8 +134,8 @@ final class HTTPServer: @unchecked Sendable {
     private func retire(_ old: Running) {
         nonisolated(unsafe) let stopping = (old.daemon, old.tls)
         DispatchQueue.global().async(group: retiring) {
-            let deadline = WallClock.monotonic() + Self.retirementGrace
-            while bw_http_connections(stopping.0) > 0 && WallClock.monotonic() < deadline { usleep(10_000) }
+            let deadline = SystemClock().monotonic().nanoseconds + Self.retirementGrace
+            while bw_http_connections(stopping.0) > 0 && SystemClock().monotonic().nanoseconds < deadline { usleep(10_000) }
             MHD_stop_daemon(stopping.0)
             Self.release(stopping.1)
         }

@@ -1,0 +1,29 @@
+import Health
+import Synchronization
+
+/// The health report at a given time, from what it is judged on and nothing more: the settings in force, the
+/// replicas' StatsD signals (not the series), and the prober's results. It also keeps since when replicas trail their
+/// cluster, across evaluations (scrapes and the alert loop both ask).
+final class HealthSource: Sendable {
+    private let live: SharedValue<LiveSettings>
+    private let store: SharedStore
+    private let prober: ReplicaProber
+    private let progress = Mutex(ProgressTracker())
+
+    init(live: SharedValue<LiveSettings>, store: SharedStore, prober: ReplicaProber) {
+        self.live = live
+        self.store = store
+        self.prober = prober
+    }
+
+    /// - Parameter now: wall-clock nanoseconds since the Unix epoch.
+    func report(now: Int64) -> HealthReport {
+        let settings = live.value
+        let signals = store.signals()
+        let probes = prober.snapshot()
+        return progress.withLock { progress in
+            HealthEvaluator.evaluate(watched: settings.watched, signals: signals, probes: probes, policy: settings.policy,
+                                     progress: &progress, now: now)
+        }
+    }
+}

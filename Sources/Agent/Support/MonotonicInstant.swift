@@ -1,0 +1,46 @@
+import Config
+
+/// A point on the monotonic clock, which never jumps: deadlines and intervals. Wall-clock time (what the pure
+/// modules take as `now`) is nanoseconds since the Unix epoch and never mixes with it.
+public struct MonotonicInstant: Comparable, Hashable, Sendable {
+    /// Nanoseconds since an arbitrary start (boot, or a virtual clock's zero).
+    public var nanoseconds: Int64
+
+    public init(nanoseconds: Int64) {
+        self.nanoseconds = nanoseconds
+    }
+
+    /// Later than every deadline: "until signalled".
+    public static let distantFuture = MonotonicInstant(nanoseconds: .max)
+
+    public static func < (a: MonotonicInstant, b: MonotonicInstant) -> Bool { a.nanoseconds < b.nanoseconds }
+
+    /// Saturating: a deadline far in the future stays the distant future.
+    public static func + (instant: MonotonicInstant, duration: Duration) -> MonotonicInstant {
+        MonotonicInstant(nanoseconds: instant.nanoseconds.addingSaturating(duration.nanoseconds))
+    }
+
+    public static func - (a: MonotonicInstant, b: MonotonicInstant) -> Duration {
+        .nanoseconds(a.nanoseconds.subtractingSaturating(b.nanoseconds))
+    }
+}
+
+extension Duration {
+    /// Seconds as a Double (for APIs that take one, and logs).
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
+
+extension Int64 {
+    func addingSaturating(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
+    }
+
+    func subtractingSaturating(_ other: Int64) -> Int64 {
+        let (difference, overflow) = subtractingReportingOverflow(other)
+        return overflow ? (other < 0 ? .max : .min) : difference
+    }
+}

@@ -1,0 +1,39 @@
+import Alerting
+import Exposition
+import Health
+import MetricStore
+
+/// `/metrics`: the series received over StatsD, then beetlewatch's own families, each from the part that owns
+/// it: ingest and the UDP receiver, the alert loop and its channels, reloads, the HTTP server with its auth gate
+/// and the prober's local errors, and health. The store is copied under its lock in O(1) and rendered outside it.
+struct AgentMetricsPage: Sendable {
+    let store: SharedStore
+    let queue: IngestQueue
+    let receiver: UDPReceiver
+    let alertLoop: AlertLoop
+    let reloadStatus: SharedValue<ReloadStatus>
+    let http: HTTPServer
+    let authGate: BasicAuthGate
+    let prober: ReplicaProber
+    let health: HealthSource
+    let mode: NamingMode
+    let build: BuildInfo
+
+    /// - Parameter now: wall-clock nanoseconds since the Unix epoch.
+    func render(now: Int64) -> [UInt8] {
+        let store = store.snapshot()
+        let receiverStats = ReceiverStats(queueDrops: queue.drops, kernelDrops: receiver.kernelDrops(),
+                                          receiveBufferBytes: receiver.receiveBufferBytes)
+        var server = http.stats
+        server.authFailures = authGate.authFailures
+        server.probeLocalErrors = prober.localErrorCount
+        let own = SelfMetrics.families(ingest: store.stats, signals: store.signals, receiver: receiverStats,
+                                       liveSeries: store.seriesCount, mode: mode, build: build)
+            + AlertMetrics.families(active: alertLoop.active, notifications: alertLoop.channels.map(\.stats),
+                                    alertmanagers: alertLoop.alertmanagerCount)
+            + ReloadMetrics.families(reloadStatus.value)
+            + ServerMetrics.families(server)
+            + HealthMetrics.families(health.report(now: now))
+        return MetricsPage.render(store: store, extra: own, now: now)
+    }
+}

@@ -1,0 +1,125 @@
+import Alerting
+import Foundation
+import Health
+import Logging
+import Synchronization
+import TestSupport
+import Testing
+import AgentTestSupport
+@testable import Agent
+
+private let s: Int64 = 1_000_000_000
+
+/// What a stand-in receiver got: when (virtual seconds since the clock's zero) and what.
+final class ReceivedLog: Sendable {
+    struct Request: Sendable {
+        var second: Double
+        var body: Data
+        var message: WebhookMessage? { try? JSONDecoder().decode(WebhookMessage.self, from: body) }
+    }
+
+    let requests = Mutex<[Request]>([])
+    /// The statuses to answer with, in turn; 200 once they run out.
+    let answers: Mutex<[Int]>
+
+    init(answers: [Int] = []) {
+        self.answers = Mutex(answers)
+    }
+
+    /// A sender that records each request at the clock's time and answers with the next status.
+    func sender(_ clock: VirtualClock) -> NotificationChannel.Sender {
+        { body, _ in
+            self.requests.withLock { $0.append(Request(second: Double(clock.monotonic().nanoseconds) / 1e9, body: body)) }
+            let status = self.answers.withLock { $0.isEmpty ? 200 : $0.removeFirst() }
+            return HTTPClient.Response(status: status, body: Data(), error: nil)
+        }
+    }
+
+    var all: [Request] { requests.withLock { $0 } }
+}
+
+/// The alert loop and its channels on virtual time: the shared capture's health timeline evaluated by the real loop,
+/// delivered through the real channels to a stand-in sender. Exact seconds; no wall-clock wait.
+@Suite(.timeLimit(.minutes(1))) struct AlertLoopTests {
+    static let receiver = WebhookReceiverConfig(name: "pager", url: "http://pager.test/hook")
+
+    func loop(_ clock: VirtualClock, _ log: ReceivedLog, timeline: CaptureTimeline) -> AlertLoop {
+        let settings = AlertLoop.Settings(rules: AlertRules(), runbookURL: AlertEngine.defaultRunbookURL, receivers: [Self.receiver],
+                                          alertmanagerURLs: [], externalURL: "http://beetlewatch.test:9917", resendDelay: 60 * s,
+                                          alertsOnUnwatchedClusters: false, minimumFor: s)
+        let reports = timeline.reports
+        let last = reports.keys.max()!
+        return AlertLoop(settings: settings, health: { now in
+            reports[min(last, Int((now - CaptureTimeline.epoch) / s))]!
+        }, clock: clock, wakeup: clock.makeWakeup(), send: log.sender(clock), logger: Logger(label: "test"))
+    }
+
+    /// The capture's quorum loss (the condition holds from 168 s to 214 s, `AlertTimelineTests`): with the agent's
+    /// one-probe-interval hold the loop fires at 169 s, resolves at 214 s, and the channel posts each message that second.
+    @Test func theCapturesQuorumLossReachesTheReceiverTheSecondItFiresAndResolves() throws {
+        let timeline = try CaptureTimeline()
+        let clock = VirtualClock(unixStart: CaptureTimeline.epoch)
+        let log = ReceivedLog()
+        let loop = loop(clock, log, timeline: timeline)
+        loop.start()
+        for _ in 1...230 { clock.advance(by: .seconds(1), loops: 2) }
+        loop.stop(drainUntil: clock.monotonic())
+        let quorum = log.all.filter { $0.message?.groupLabels["alertname"] == AlertName.quorumLost.rawValue }
+        #expect(quorum.map(\.second) == [169, 214])
+        #expect(quorum.map { $0.message?.status } == ["firing", "resolved"])
+        #expect(loop.active.isEmpty || loop.active.allSatisfy { $0.name != .quorumLost })
+    }
+
+    /// A receiver answering 500 twice: the retries come after the backoff (0.25–0.5 s, then 0.5–1 s) on the clock,
+    /// and the third attempt delivers.
+    @Test func aFailedPostIsRetriedAfterItsBackoff() {
+        let clock = VirtualClock()
+        let log = ReceivedLog(answers: [500, 500])
+        let channel = NotificationChannel(name: "t", delivery: .init(url: URL(string: "http://pager.test/")!, headers: [:], timeout: .seconds(1)),
+                                          clock: clock, send: log.sender(clock), logger: Logger(label: "test"))
+        channel.start()
+        channel.enqueue(.init(id: 1, key: "g", body: Data("{}".utf8), isRepeat: false))
+        for _ in 0..<20 { clock.advance(by: .milliseconds(100), loops: 1) }
+        channel.stop(drainUntil: clock.monotonic())
+        let times = log.all.map(\.second)
+        #expect(times.count == 3)
+        guard times.count == 3 else { return }
+        #expect(times[0] == 0)
+        #expect((0.25...0.6).contains(times[1] - times[0]), "\(times)")
+        #expect((0.5...1.1).contains(times[2] - times[1]), "\(times)")
+        #expect(channel.stats.outcomes[.success] == 1)
+        #expect(channel.takeOutcomes().map(\.1) == [.started, .delivered])
+    }
+
+    /// A receiver that always fails, at shutdown: retries go on until the deadline (3 s on the clock), then the
+    /// notification is given up and counted; stopping waits for the clock, not for wall time.
+    @Test func aShutdownGivesUpAtItsDeadline() {
+        let clock = VirtualClock()
+        let log = ReceivedLog(answers: Array(repeating: 503, count: 100))
+        var delivery = NotificationChannel.Delivery(url: URL(string: "http://pager.test/")!, headers: [:], timeout: .seconds(1))
+        delivery.maxAttempts = 100
+        let channel = NotificationChannel(name: "t", delivery: delivery, clock: clock, send: log.sender(clock), logger: Logger(label: "test"))
+        channel.start()
+        channel.enqueue(.init(id: 1, key: "g", body: Data("{}".utf8), isRepeat: false))
+        clock.settle(loops: 1)
+        let stopped = DispatchSemaphore(value: 0)
+        Thread {
+            channel.stop(drainUntil: MonotonicInstant(nanoseconds: 3 * s))
+            stopped.signal()
+        }.start()
+        var done = false
+        for _ in 0..<100 where !done {
+            clock.advance(by: .milliseconds(100), loops: 0)
+            done = stopped.wait(timeout: .now()) == .success
+        }
+        // The loop has left once the deadline passed; stop returns then (bounded, in case it does not).
+        done = done || stopped.wait(timeout: .now() + .seconds(5)) == .success
+        #expect(done)
+        // Attempts at 0, then after pauses of 0.25–0.5, 0.5–1, 1–2 s (jitter); none at or after the 3 s deadline.
+        let times = log.all.map(\.second)
+        #expect((3...5).contains(times.count), "\(times)")
+        #expect(times.allSatisfy { $0 < 3 }, "\(times)")
+        #expect(channel.stats.outcomes[.failed] == 1)
+        #expect(channel.stats.queueLength == 0)
+    }
+}
