@@ -84,6 +84,12 @@ let package = Package(
         .testTarget(name: "DeploymentTests", dependencies: [
             "Agent", "Config", "Health", "Alerting", "TestSupport", "AgentTestSupport", .product(name: "Yams", package: "Yams"),
         ]),
-        .testTarget(name: "AgentTests", dependencies: ["TigerBeetle", "Agent", "beetlewatch", "StatsD", "MetricStore", "Health", "Alerting", "Config", "TestSupport", "AgentTestSupport"]),
+        // The agent's loops on virtual time (VirtualClock): seconds in all.
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "MetricStore", "Health", "Alerting", "Config", "TestSupport", "AgentTestSupport"]),
+        // Real processes, sockets and wall time (the agent binary, fake replicas, curl, chromium): tagged endToEnd, and
+        // left out with `swift test --skip EndToEndTests --skip DeploymentTests` (scripts/test --quick).
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "TigerBeetle", "Agent", "beetlewatch", "StatsD", "MetricStore", "Health", "Alerting", "Config", "TestSupport", "AgentTestSupport",
+        ]),
     ]
 )

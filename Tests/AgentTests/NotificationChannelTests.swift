@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import AgentTestSupport
 @testable import Agent
 
 @Suite(.timeLimit(.minutes(1))) struct NotificationChannelTests {
@@ -35,13 +36,25 @@ import Testing
         #expect(c.stats.outcomes[.dropped] == nil)
     }
 
+    /// Three queued for a receiver that refuses connections, a 300 ms drain: whatever is not sent by then is counted
+    /// dropped or failed, none is left, and stopping returns by the deadline on the clock.
     @Test func stoppingDropsWhatIsLeftAfterTheDeadline() {
-        let c = channel(capacity: 8)
+        let clock = VirtualClock()
+        let refused: NotificationChannel.Sender = { _, _ in HTTPClient.Response(status: nil, body: Data(), error: "Connection refused") }
+        let c = NotificationChannel(name: "t", delivery: .init(url: URL(string: "http://127.0.0.1:9/")!, headers: [:], timeout: .seconds(1)),
+                                    capacity: 8, clock: clock, send: refused, logger: Logger(label: "test"))
         c.start()
         for key in ["a", "b", "c"] { c.enqueue(entry(key)) }
-        let started = Date()
-        c.stop(drainUntil: SystemClock().monotonic() + .milliseconds(300))
-        #expect(Date().timeIntervalSince(started) < 2)
+        clock.settle(loops: 1)
+        let stopped = DispatchSemaphore(value: 0)
+        let deadline = clock.monotonic() + .milliseconds(300)
+        Thread {
+            c.stop(drainUntil: deadline)
+            stopped.signal()
+        }.start()
+        // To the deadline and no further: the first retry pause (0.25 s at least) is cut short there.
+        clock.advance(by: .milliseconds(300), loops: 0)
+        #expect(stopped.wait(timeout: .now() + .seconds(10)) == .success)
         let stats = c.stats
         #expect(stats.queueLength == 0)
         #expect((stats.outcomes[.dropped] ?? 0) + (stats.outcomes[.failed] ?? 0) == 3)

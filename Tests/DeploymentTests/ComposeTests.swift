@@ -52,7 +52,7 @@ func inSubnet(_ address: String, _ subnet: String) -> Bool {
     return ip & mask == base & mask
 }
 
-@Suite(.timeLimit(.minutes(2))) struct ComposeTests {
+@Suite(.timeLimit(.minutes(2)), .tags(.endToEnd)) struct ComposeTests {
     @Test(arguments: Variant.allCases)
     func dockerComposeAcceptsEveryProfileCombination(_ variant: Variant) throws {
         for profiles in [[], ["monitoring"], ["demo"], ["monitoring", "demo"]] {

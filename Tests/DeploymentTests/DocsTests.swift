@@ -11,7 +11,7 @@ func doc(_ path: String) throws -> String {
     try String(contentsOf: SharedFixtures.repositoryRoot.appendingPathComponent(path), encoding: .utf8)
 }
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct DocsTests {
+@Suite(.serialized, .timeLimit(.minutes(1)), .tags(.endToEnd)) struct DocsTests {
     /// docs/deployment.md's bare-metal build is the one scripts/check-static-binary (run by scripts/test) builds and
     /// checks with ldd; the Dockerfile's too.
     @Test func theBareMetalBuildIsTheCheckedOne() throws {

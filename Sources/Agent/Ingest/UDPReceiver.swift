@@ -28,8 +28,6 @@ final class UDPReceiver: @unchecked Sendable {
         if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(4)) != 0 {
             _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(4))
         }
-        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let bound = resolved.withSockaddr { bind(fd, $0, $1) }
         guard bound == 0 else {
             let error = SystemError("binding StatsD UDP \(address)")
@@ -58,9 +56,12 @@ final class UDPReceiver: @unchecked Sendable {
         worker.start(qualityOfService: .userInteractive) { [self] in receiveLoop() }
     }
 
-    /// Stops reading; returns once the reader thread has finished.
+    /// Stops reading; returns once the reader thread has finished. Shutting the socket's receive side wakes the
+    /// reader from its blocking `recvmmsg` (no timeout to poll a flag with).
     func stop() {
-        worker.stop()
+        guard worker.requestStop() else { return }
+        _ = shutdown(fd, Int32(SHUT_RD))
+        _ = worker.join(waitingAtMost: .seconds(5))
     }
 
     private func receiveLoop() {
@@ -91,7 +92,9 @@ final class UDPReceiver: @unchecked Sendable {
                 }
                 continue
             }
-            for i in 0..<Int(received) {
+            // Once the receive side is shut, each read "receives" an empty datagram: not handed on.
+            let stopping = !worker.isRunning
+            for i in 0..<Int(received) where !(stopping && headers[i].msg_len == 0) {
                 queue.append(area + i * Self.maxDatagram, Int(headers[i].msg_len))
             }
             // Hand the batch over at once; until the ingest thread takes it, later batches join the same chunk.

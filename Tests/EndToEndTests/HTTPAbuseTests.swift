@@ -8,7 +8,7 @@ import Testing
 /// The HTTP server under the abuse an attacker on the network can afford: slow connections from several
 /// addresses, a flood of bad logins, ambiguous request framing. /health and an already-verified scrape
 /// keep answering fast; what was refused is counted.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct HTTPAbuseTests {
+@Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct HTTPAbuseTests {
     static let webConfig = "basic_auth_users:\n  prometheus: \(prometheusHash)\n"
     static let login = "Authorization: Basic " + Data("prometheus:test".utf8).base64EncodedString()
     /// A guess: a new password each time (a repeated wrong password is answered from the cache of failures).

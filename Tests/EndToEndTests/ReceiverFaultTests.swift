@@ -30,7 +30,7 @@ enum ReceiverFault: String, CaseIterable, Sendable {
 }
 
 /// A webhook receiver that misbehaves must not slow ingest or scrapes, and retries stay bounded.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct ReceiverFaultTests {
+@Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct ReceiverFaultTests {
     /// Sends a line and scrapes every 100 ms for `seconds`: the slowest scrape, the scrape count, and
     /// whether every line was counted.
     func ingestAndScrapesStayFine(_ test: TestAgent, for seconds: Double) async throws -> (slowestScrape: Double, scrapes: Int, counted: Bool) {

@@ -14,7 +14,7 @@ func startAgent(mode: NamingMode = .tigerbeetle) throws -> Agent {
     try TestAgent.start(watching: false) { $0.statsdMapping = mode }.agent
 }
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct AgentEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(1)), .tags(.endToEnd)) struct AgentEndToEndTests {
     /// The shared capture over real UDP, scraped over real HTTP: every series the
     /// capture implies, with its exact value and labels, and no parse error.
     @Test(arguments: [NamingMode.tigerbeetle, .statsdExporter])

@@ -89,7 +89,7 @@ final class RunningBeetlewatch {
     }
 }
 
-@Suite(.serialized, .timeLimit(.minutes(2))) struct LifecycleTests {
+@Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct LifecycleTests {
     /// SIGHUP re-reads the file; a bad file is refused, reported, and the process runs on.
     @Test func sighupReloadsAndRefusesABadFile() async throws {
         let replica = LoopbackListener()

@@ -72,7 +72,7 @@ final class HalfAnsweringTLSServer {
     }
 }
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct HTTPSReceiverTests {
+@Suite(.serialized, .timeLimit(.minutes(1)), .tags(.endToEnd)) struct HTTPSReceiverTests {
     @Test func postsOverTLSVerifyingTheCertificate() throws {
         let certificate = try TestCertificate.make()
         defer { certificate.remove() }

@@ -48,7 +48,7 @@ func waitForAlert(_ port: UInt16, _ name: AlertName, active: Bool) async throws 
     return false
 }
 
-@Suite(.serialized, .timeLimit(.minutes(2))) struct ReloadTests {
+@Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct ReloadTests {
     /// Rules, receivers and targets change on `POST /-/reload`; series, alert state and probe results stay.
     @Test func reloadAppliesTheNewConfigAndKeepsState() async throws {
         let replicas = (0..<3).map { FakeReplica(replica: UInt8($0)) }

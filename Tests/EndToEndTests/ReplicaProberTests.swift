@@ -10,7 +10,7 @@ import VSR
 @testable import Agent
 
 /// The prober end to end: real sockets on loopback, fake replicas answering as recorded ones do.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct ReplicaProberTests {
+@Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct ReplicaProberTests {
     /// Pings every 200 ms; a pong may take the default 1 s (a shorter timeout flags healthy fakes as hung when the
     /// machine is loaded and their thread waits for a core).
     static let fast = ProbeTiming(mode: .vsr, interval: 200_000_000, timeout: 1_000_000_000, defaultRelease: Release(major: 0, minor: 17, patch: 9))

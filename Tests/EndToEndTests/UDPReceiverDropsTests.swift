@@ -2,10 +2,11 @@ import CNetShim
 import Config
 import Foundation
 import Logging
+import TestSupport
 import Testing
 @testable import Agent
 
-@Suite(.timeLimit(.minutes(1))) struct UDPReceiverDropsTests {
+@Suite(.timeLimit(.minutes(1)), .tags(.endToEnd)) struct UDPReceiverDropsTests {
     /// The kernel's drop counter comes from the socket itself, however many UDP sockets the host has
     /// (it used to be read from /proc/net/udp, whose first page held only ~30 rows).
     @Test func countsWhatTheKernelDroppedAmongManySockets() throws {

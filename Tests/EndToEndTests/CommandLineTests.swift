@@ -16,7 +16,7 @@ enum BeetlewatchBinary {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct CommandLineTests {
+@Suite(.timeLimit(.minutes(1)), .tags(.endToEnd)) struct CommandLineTests {
     @Test func aBadFlagValueExitsNonZeroNamingTheField() throws {
         let result = try BeetlewatchBinary.run(["--statsd.ttl", "5x"])
         #expect(result.status != 0)
@@ -103,7 +103,7 @@ enum BeetlewatchBinary {
 }
 
 /// The log: one line an event, its time to the millisecond in UTC.
-@Suite struct LogFormatTests {
+@Suite(.tags(.endToEnd)) struct LogFormatTests {
     @Test func linesCarryMillisecondTimestamps() throws {
         // Started, then stopped by SIGTERM a second later.
         let result = try Command.run("/usr/bin/timeout", ["-s", "TERM", "1", BeetlewatchBinary.path, "--statsd.listen-udp", "127.0.0.1:0",
@@ -111,26 +111,5 @@ enum BeetlewatchBinary {
         let first = try #require(result.stderr.split(separator: "\n").first.map(String.init), "\(result.stderr)")
         let pattern = try Regex(#"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info beetlewatch: .* \[Agent\] beetlewatch started$"#)
         #expect(first.wholeMatch(of: pattern) != nil, "\(first)")
-    }
-}
-
-/// Files that cannot be read say why in plain words.
-@Suite struct TextFileTests {
-    @Test func missingADirectoryAndText() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-text-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        func reason(_ path: String) -> String? {
-            do throws(ReasonError) { _ = try TextFile.read(path); return nil } catch { return error.reason }
-        }
-        #expect(reason(directory.path + "/none.yml") == "\(directory.path)/none.yml: no such file")
-        #expect(reason(directory.path) == "\(directory.path) is a directory, not a file")
-        #expect(reason(directory.path + "/none/x.yml") == "\(directory.path)/none/x.yml: no such file")
-        let binary = directory.appendingPathComponent("b.yml")
-        try Data([0xff, 0xfe, 0x00]).write(to: binary)
-        #expect(reason(binary.path) == "\(binary.path) is not UTF-8 text")
-        let good = directory.appendingPathComponent("g.yml")
-        try "statsd: {ttl: 5m}\n".write(to: good, atomically: true, encoding: .utf8)
-        #expect(try TextFile.read(good.path) == "statsd: {ttl: 5m}\n")
     }
 }

@@ -50,7 +50,7 @@ func rawRequest(port: UInt16, _ request: String, from source: String = "127.0.0.
     return (status, head, split.map { String(text[$0.upperBound...]) } ?? "", Date().timeIntervalSince(start))
 }
 
-@Suite(.serialized, .timeLimit(.minutes(1))) struct HTTPHardeningTests {
+@Suite(.serialized, .timeLimit(.minutes(1)), .tags(.endToEnd)) struct HTTPHardeningTests {
     /// 100 clients (from four addresses: one address holds at most `connectionsPerIP`) scraping at once,
     /// and a slowloris client holding a half-sent request: every scrape is answered, and a scrape beside them stays fast.
     @Test func metricsKeepsAnsweringUnder100ClientsAndASlowloris() async throws {

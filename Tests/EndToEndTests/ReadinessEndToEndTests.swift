@@ -8,7 +8,7 @@ import TestSupport
 import Testing
 
 /// /ready, /health, /api/v1/status and `beetlewatch check` over real HTTP, in each state.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct ReadinessEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(1)), .tags(.endToEnd)) struct ReadinessEndToEndTests {
     func agent(addresses: [String], require: ReadinessRequirement = .quorum) throws -> Agent {
         try TestAgent.start(watching: false) {
             $0.tigerBeetleCluster = "0"

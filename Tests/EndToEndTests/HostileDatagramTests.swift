@@ -8,7 +8,7 @@ import Testing
 /// Every datagram and setting that once killed the agent or left it unbounded, against the built binary
 /// as an attacker on the StatsD network would send them: the process keeps running and serving, and
 /// what it refused is counted.
-@Suite(.serialized, .timeLimit(.minutes(3))) struct HostileDatagramTests {
+@Suite(.serialized, .timeLimit(.minutes(3)), .tags(.endToEnd)) struct HostileDatagramTests {
     static let watchedHex = String(repeating: "0", count: 32)
 
     /// One agent watching cluster 0 (three loopback listeners) for every case; each case's datagrams,
@@ -177,7 +177,7 @@ import Testing
 /// With 64 open files, probes that cannot get a socket (EMFILE) once reported live replicas unreachable
 /// (a false NO QUORUM). Now the start warns, and a probe beetlewatch could not make is not the replica's fault.
 /// tcp mode needs a socket per probe, so it meets EMFILE; vsr mode keeps its connections and does not.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct FileDescriptorTests {
+@Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct FileDescriptorTests {
     @Test(arguments: ["tcp", "vsr"]) func runningOutOfFilesIsNoReplicaFault(mode: String) async throws {
         let replicas = (0..<3).map { FakeReplica(replica: UInt8($0)) }
         defer { replicas.forEach { $0.close() } }

@@ -12,7 +12,7 @@ let prometheusHash = "$2b$10$nGi9UEC9RZGeA6grybjC3.hplMREc6eWQ8PgjofB4UAQ9ew4s4g
 
 /// TLS and basic auth on the HTTP endpoints (`--web.config.file`), checked with a real HTTPS client (curl)
 /// against a self-signed certificate made for the test.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct WebSecurityTests {
+@Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct WebSecurityTests {
     static let secured = """
         tls_server_config:
           cert_file: server.crt

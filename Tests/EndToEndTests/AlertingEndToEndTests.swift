@@ -37,7 +37,7 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         .filter { $0.groupLabels["alertname"] == alertname.rawValue }
 }
 
-@Suite(.serialized, .timeLimit(.minutes(2))) struct AlertingEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct AlertingEndToEndTests {
     /// A replica stopped (kill -STOP, as the fake does it) pages TigerBeetleReplicaHung, critical, with its address;
     /// continued, the alert resolves. Probing every 200 ms with the default 1 s timeout (a shorter one flags the
     /// healthy fakes too when the machine is loaded: their thread waits for a core).

@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// The status page at `/` in a real browser (Debian's chromium, headless), as a person sees it.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct StatusPageBrowserTests {
+@Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct StatusPageBrowserTests {
     /// The capture replayed into an agent watching three replicas: the page shows them healthy with quorum; one
     /// replica's port closes and the next load (the page reloads itself every 5 s) shows it unreachable, with why.
     @Test func aReplicaTurningUnreachableAppearsWithinOneRefresh() async throws {
