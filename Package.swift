@@ -5,7 +5,7 @@ let package = Package(
     name: "beetlewatch",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "beetlewatch", targets: ["beetlewatch"]),
+        .executable(name: "beetlewatch", targets: ["beetlewatch"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -26,7 +26,9 @@ let package = Package(
         // One replica's probe as a state machine (connect, ping, pong, hung, backoff) on virtual time.
         .target(name: "Probe", dependencies: ["VSR", "Health"]),
         .target(name: "StatusPage", dependencies: ["Health", "Alerting"]),
-        .target(name: "Config", dependencies: ["TigerBeetle", "MetricStore", "Health", "Alerting", "Probe", "VSR", .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "Config",
+            dependencies: ["TigerBeetle", "MetricStore", "Health", "Alerting", "Probe", "VSR", .product(name: "Yams", package: "Yams")]),
         // libmicrohttpd, wrapped with a small C shim for its variadic start function.
         .systemLibrary(
             name: "CMicroHTTPD",
@@ -43,7 +45,8 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "StatsD", "TigerBeetle", "MetricStore", "Exposition", "Health", "Alerting", "StatusPage", "Config", "VSR", "Probe", "CMicroHTTPD", "CNetShim", "CCrypt", "CGnuTLS",
+                "StatsD", "TigerBeetle", "MetricStore", "Exposition", "Health", "Alerting", "StatusPage", "Config", "VSR", "Probe",
+                "CMicroHTTPD", "CNetShim", "CCrypt", "CGnuTLS",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -68,10 +71,13 @@ let package = Package(
         .target(name: "FakeTigerBeetle", dependencies: ["VSR"], path: "Tests/FakeTigerBeetle"),
         .executableTarget(name: "fake-tigerbeetle", dependencies: ["FakeTigerBeetle"], path: "Tests/FakeTigerBeetleMain"),
         // Test helpers: the shared fixtures, an independent oracle for the capture, promtool.
-        .target(name: "TestSupport", dependencies: ["TigerBeetle", "MetricStore", "Health", "VSR", "FakeTigerBeetle"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport", dependencies: ["TigerBeetle", "MetricStore", "Health", "VSR", "FakeTigerBeetle"], path: "Tests/TestSupport"
+        ),
         // A real agent for the end-to-end tests: only their targets link the agent and its C libraries.
-        .target(name: "AgentTestSupport", dependencies: ["Agent", "Config", "TestSupport", .product(name: "Logging", package: "swift-log")],
-                path: "Tests/AgentTestSupport"),
+        .target(
+            name: "AgentTestSupport", dependencies: ["Agent", "Config", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/AgentTestSupport"),
         .testTarget(name: "StatsDTests", dependencies: ["StatsD"]),
         .testTarget(name: "VSRTests", dependencies: ["VSR"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "VSR", "Health", "TestSupport"]),
@@ -81,15 +87,21 @@ let package = Package(
         .testTarget(name: "StatusPageTests", dependencies: ["StatusPage", "Health", "Alerting", "MetricStore", "TestSupport"]),
         .testTarget(name: "AlertingTests", dependencies: ["TigerBeetle", "Alerting", "Health", "MetricStore", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["TigerBeetle", "Config", "MetricStore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DeploymentTests", dependencies: [
-            "Agent", "Config", "Health", "Alerting", "TestSupport", "AgentTestSupport", .product(name: "Yams", package: "Yams"),
-        ]),
+        .testTarget(
+            name: "DeploymentTests",
+            dependencies: [
+                "Agent", "Config", "Health", "Alerting", "TestSupport", "AgentTestSupport", .product(name: "Yams", package: "Yams"),
+            ]),
         // The agent's loops on virtual time (VirtualClock): seconds in all.
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "MetricStore", "Health", "Alerting", "Config", "TestSupport", "AgentTestSupport"]),
+        .testTarget(
+            name: "AgentTests", dependencies: ["Agent", "MetricStore", "Health", "Alerting", "Config", "TestSupport", "AgentTestSupport"]),
         // Real processes, sockets and wall time (the agent binary, fake replicas, curl, chromium): tagged endToEnd, and
         // left out with `swift test --skip EndToEndTests --skip DeploymentTests` (scripts/test --quick).
-        .testTarget(name: "EndToEndTests", dependencies: [
-            "TigerBeetle", "Agent", "beetlewatch", "StatsD", "MetricStore", "Health", "Alerting", "Config", "TestSupport", "AgentTestSupport",
-        ]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "TigerBeetle", "Agent", "beetlewatch", "StatsD", "MetricStore", "Health", "Alerting", "Config", "TestSupport",
+                "AgentTestSupport",
+            ]),
     ]
 )

@@ -39,7 +39,9 @@ enum ExpositionValidator {
                 return "duplicate series: \(line.prefix(200))"
             }
             let type = types[family] ?? "untyped"
-            if type == "summary" && sample.name == family && !sample.labelNames.contains("quantile") { return "summary sample without quantile" }
+            if type == "summary" && sample.name == family && !sample.labelNames.contains("quantile") {
+                return "summary sample without quantile"
+            }
             if type == "summary" && sample.name != family && sample.labelNames.contains("quantile") { return "quantile on \(sample.name)" }
             if (type == "counter" || type == "summary") && !sample.value.isFinite { return "non-finite \(type) value: \(line.prefix(200))" }
             if type == "counter" && sample.value < 0 { return "negative counter: \(line.prefix(200))" }
@@ -86,7 +88,9 @@ enum ExpositionValidator {
                 let start = i
                 while i < bytes.count && bytes[i] != UInt8(ascii: "=") { i += 1 }
                 let labelName = String(decoding: bytes[start..<i], as: UTF8.self)
-                guard isName(Substring(labelName), colons: false), !labelName.hasPrefix("__"), names.insert(labelName).inserted else { return nil }
+                guard isName(Substring(labelName), colons: false), !labelName.hasPrefix("__"), names.insert(labelName).inserted else {
+                    return nil
+                }
                 i += 1
                 guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return nil }
                 i += 1
@@ -94,14 +98,20 @@ enum ExpositionValidator {
                 while i < bytes.count && bytes[i] != UInt8(ascii: "\"") {
                     if bytes[i] == UInt8(ascii: "\\") {
                         i += 1
-                        guard i < bytes.count, [UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "n")].contains(bytes[i]) else { return nil }
+                        guard i < bytes.count, [UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "n")].contains(bytes[i]) else {
+                            return nil
+                        }
                     }
                     i += 1
                 }
                 guard i < bytes.count else { return nil }
                 labels.append(labelName + "=" + String(decoding: bytes[valueStart..<i], as: UTF8.self))
                 i += 1
-                if i < bytes.count && bytes[i] == UInt8(ascii: ",") { i += 1 } else { guard i < bytes.count, bytes[i] == UInt8(ascii: "}") else { return nil } }
+                if i < bytes.count && bytes[i] == UInt8(ascii: ",") {
+                    i += 1
+                } else {
+                    guard i < bytes.count, bytes[i] == UInt8(ascii: "}") else { return nil }
+                }
             }
             guard i < bytes.count else { return nil }
             i += 1

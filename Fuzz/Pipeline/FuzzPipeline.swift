@@ -11,8 +11,10 @@ import TigerBeetle
 let watchedCluster = String(repeating: "0", count: 32)
 let watched = [WatchedCluster(id: watchedCluster, name: "0", addresses: ["127.0.0.1:3001", "127.0.0.1:3002", "127.0.0.1:3003"])]
 
-nonisolated(unsafe) var tigerbeetle = MetricStore(options: .init(mode: .tigerbeetle, ttl: 60_000_000_000, maxSeries: 2_000,
-                                                                 watchedClusters: [watchedCluster], maxUnwatchedClusters: 4))
+nonisolated(unsafe) var tigerbeetle = MetricStore(
+    options: .init(
+        mode: .tigerbeetle, ttl: 60_000_000_000, maxSeries: 2_000,
+        watchedClusters: [watchedCluster], maxUnwatchedClusters: 4))
 nonisolated(unsafe) var statsdExporter = MetricStore(options: .init(mode: .statsdExporter, ttl: 0, maxSeries: 2_000))
 nonisolated(unsafe) var engine = AlertEngine(alertsOnUnwatchedClusters: true)
 nonisolated(unsafe) var clock: Int64 = 1_000_000_000
@@ -32,16 +34,19 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var probes: [ReplicaKey: ProbeResult] = [:]
     for replica in 0..<3 {
         let down = control & (0x40 << (replica & 1)) != 0 && replica != 2
-        probes[ReplicaKey(cluster: watchedCluster, replica: replica)] = ProbeResult(success: !down, durationSeconds: 0.001, at: clock,
-                                                                                  error: down ? "connection refused" : nil)
+        probes[ReplicaKey(cluster: watchedCluster, replica: replica)] = ProbeResult(
+            success: !down, durationSeconds: 0.001, at: clock,
+            error: down ? "connection refused" : nil)
     }
-    let report = HealthEvaluator.evaluate(watched: watched, signals: tigerbeetle.signals, probes: probes,
-                                          policy: HealthPolicy(staleAfter: 25_000_000_000, startedAt: 0), now: clock)
+    let report = HealthEvaluator.evaluate(
+        watched: watched, signals: tigerbeetle.signals, probes: probes,
+        policy: HealthPolicy(staleAfter: 25_000_000_000, startedAt: 0), now: clock)
     let transitions = engine.evaluate(report, now: clock)
     for alert in transitions {
         let group = WebhookGrouping.groupLabels(of: alert)
-        let message = WebhookGrouping.message(receiver: "fuzz", group: group, firing: [], resolved: [alert], sendResolved: true,
-                                              externalURL: "http://beetlewatch:9917")
+        let message = WebhookGrouping.message(
+            receiver: "fuzz", group: group, firing: [], resolved: [alert], sendResolved: true,
+            externalURL: "http://beetlewatch:9917")
         precondition((try? encoder.encode(message)) != nil)
         precondition((try? encoder.encode([AlertmanagerAlert(alert, now: clock, lifetime: 240_000_000_000, externalURL: "")])) != nil)
     }
@@ -52,8 +57,10 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     // The page of every 64th step: rendering and checking it is the slow part.
     if steps % 64 == 0 {
         for store in [tigerbeetle, statsdExporter] {
-            let own = SelfMetrics.families(ingest: store.stats, signals: store.signals, receiver: ReceiverStats(), liveSeries: store.seriesCount,
-                                           mode: store.options.mode, build: BuildInfo(version: "fuzz", swiftVersion: "6"))
+            let own =
+                SelfMetrics.families(
+                    ingest: store.stats, signals: store.signals, receiver: ReceiverStats(), liveSeries: store.seriesCount,
+                    mode: store.options.mode, build: BuildInfo(version: "fuzz", swiftVersion: "6"))
                 + HealthMetrics.families(report) + AlertMetrics.families(active: engine.active, notifications: [])
             let page = MetricsPage.render(store: store, extra: own, now: clock)
             if let problem = ExpositionValidator.problem(in: page) {

@@ -29,8 +29,8 @@ func reply(command: UInt8, cluster: UInt128, replica: UInt8, view: UInt32, relea
 func check(_ commands: [ProbeSession.Command]) {
     for case .send(let bytes) in commands {
         guard bytes.count == 256, bytes[HeaderLayout.command] == PingClient.command,
-              HeaderLayout.get(UInt128.self, at: HeaderLayout.cluster, in: bytes) == cluster,
-              Array(bytes[0..<16]) == AEGIS128L.checksum(bytes[16..<256])
+            HeaderLayout.get(UInt128.self, at: HeaderLayout.cluster, in: bytes) == cluster,
+            Array(bytes[0..<16]) == AEGIS128L.checksum(bytes[16..<256])
         else { fatalError("the session asked to send something other than a ping_client: \(bytes)") }
     }
 }
@@ -39,8 +39,9 @@ func check(_ commands: [ProbeSession.Command]) {
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data, size > 0 else { return 0 }
     let input = UnsafeBufferPointer(start: data, count: size)
-    var session = ProbeSession(cluster: cluster, client: ClientID(7)!,
-                               timing: ProbeTiming(interval: 1_000_000_000, timeout: 1_000_000_000, defaultRelease: released), start: 0)
+    var session = ProbeSession(
+        cluster: cluster, client: ClientID(7)!,
+        timing: ProbeTiming(interval: 1_000_000_000, timeout: 1_000_000_000, defaultRelease: released), start: 0)
     var now: Int64 = 0
     var lastTimestamp: UInt64 = 0
     var i = 0
@@ -65,20 +66,28 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         case 3: session.closed("end of file", now: now)
         case 4: session.connectFailed("Connection refused", now: now)
         case 5:
-            commands = session.received(reply(command: ReplicaReply.pongCommand, cluster: cluster, replica: next(), view: UInt32(next()),
-                                              release: released.packed &+ UInt32(next() & 3), word: lastTimestamp), now: now)
+            commands = session.received(
+                reply(
+                    command: ReplicaReply.pongCommand, cluster: cluster, replica: next(), view: UInt32(next()),
+                    release: released.packed &+ UInt32(next() & 3), word: lastTimestamp), now: now)
         case 6:
-            commands = session.received(reply(command: next() & 1 == 0 ? ReplicaReply.evictionCommand : next(), cluster: cluster,
-                                              replica: 0, view: 0, release: released.packed, word: UInt64(next())), now: now)
+            commands = session.received(
+                reply(
+                    command: next() & 1 == 0 ? ReplicaReply.evictionCommand : next(), cluster: cluster,
+                    replica: 0, view: 0, release: released.packed, word: UInt64(next())), now: now)
         case 7:
-            commands = session.received(reply(command: ReplicaReply.pongCommand, cluster: cluster &+ 1, replica: 0, view: 0,
-                                              release: released.packed, word: lastTimestamp), now: now)
+            commands = session.received(
+                reply(
+                    command: ReplicaReply.pongCommand, cluster: cluster &+ 1, replica: 0, view: 0,
+                    release: released.packed, word: lastTimestamp), now: now)
         case 8:
             session.releaseHint = Release(packed: UInt32(next()) << 24 | UInt32(next()) << 16 | UInt32(next()) << 8 | UInt32(next()))
         default:
             let mode: ProbeMode = next() & 1 == 0 ? .vsr : .tcp
-            commands = session.update(ProbeTiming(mode: mode, interval: 100_000_000 * Int64(1 + next() % 20),
-                                                  timeout: 10_000_000 * Int64(1 + next() % 100), defaultRelease: released), now: now)
+            commands = session.update(
+                ProbeTiming(
+                    mode: mode, interval: 100_000_000 * Int64(1 + next() % 20),
+                    timeout: 10_000_000 * Int64(1 + next() % 100), defaultRelease: released), now: now)
         }
         check(commands)
         for case .send(let bytes) in commands { lastTimestamp = HeaderLayout.get(UInt64.self, at: HeaderLayout.pingTimestamp, in: bytes) }

@@ -20,8 +20,10 @@ public struct Alert: Sendable, Equatable, Codable {
     /// Alertmanager's fingerprint of the labels, 16 hex digits.
     public var fingerprint: String
 
-    public init(name: AlertName, labels: [String: String], annotations: [String: String], state: State,
-                activeAt: Int64, firedAt: Int64? = nil, resolvedAt: Int64? = nil) {
+    public init(
+        name: AlertName, labels: [String: String], annotations: [String: String], state: State,
+        activeAt: Int64, firedAt: Int64? = nil, resolvedAt: Int64? = nil
+    ) {
         self.name = name
         self.labels = labels
         self.annotations = annotations

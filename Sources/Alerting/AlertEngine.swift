@@ -17,8 +17,10 @@ public struct AlertEngine: Sendable {
     private var viewChangesSeen: [String: UInt64] = [:]
     private var viewChangedAt: [String: Int64] = [:]
 
-    public init(rules: AlertRules = AlertRules(), runbookURL: String = AlertEngine.defaultRunbookURL,
-                alertsOnUnwatchedClusters: Bool = true) {
+    public init(
+        rules: AlertRules = AlertRules(), runbookURL: String = AlertEngine.defaultRunbookURL,
+        alertsOnUnwatchedClusters: Bool = true
+    ) {
         self.rules = rules
         self.runbookURL = runbookURL
         self.alertsOnUnwatchedClusters = alertsOnUnwatchedClusters
@@ -54,7 +56,8 @@ public struct AlertEngine: Sendable {
         report.clusters = clusters
         for condition in BuiltInRules.conditions(report, rules: rules, viewChangedAt: viewChangedAt, now: now) {
             let settings = rules[condition.name]
-            let forDuration = max(settings.forDuration, minimumFor.multipliedReportingOverflow(by: condition.name.probeIntervalsHeld).partialValue)
+            let forDuration = max(
+                settings.forDuration, minimumFor.multipliedReportingOverflow(by: condition.name.probeIntervalsHeld).partialValue)
             var labels = condition.labels
             labels["alertname"] = condition.name.rawValue
             labels["severity"] = settings.severity.rawValue
@@ -76,8 +79,9 @@ public struct AlertEngine: Sendable {
                 alerts[fingerprint] = alert
             } else {
                 let fires = forDuration <= 0
-                let alert = Alert(name: condition.name, labels: labels, annotations: annotations,
-                                  state: fires ? .firing : .pending, activeAt: now, firedAt: fires ? now : nil)
+                let alert = Alert(
+                    name: condition.name, labels: labels, annotations: annotations,
+                    state: fires ? .firing : .pending, activeAt: now, firedAt: fires ? now : nil)
                 alerts[fingerprint] = alert
                 if fires { transitions.append(alert) }
             }

@@ -41,17 +41,27 @@ public enum AlertMetrics {
         var queues: [(labels: LabelSet, value: Double)] = []
         for stats in notifications {
             for outcome in NotificationStats.Outcome.allCases {
-                outcomes.append((LabelSet([("receiver", stats.receiver), ("outcome", outcome.rawValue)]), Double(stats.outcomes[outcome] ?? 0)))
+                outcomes.append(
+                    (LabelSet([("receiver", stats.receiver), ("outcome", outcome.rawValue)]), Double(stats.outcomes[outcome] ?? 0)))
             }
             queues.append((LabelSet([("receiver", stats.receiver)]), Double(stats.queueLength)))
         }
         return [
-            StaticFamily(name: "beetlewatch_alerts", help: "Alerts of the built-in rules, by name and state.", type: .gauge, samples: counts),
-            StaticFamily(name: "beetlewatch_alert_active", help: "One series per pending or firing alert, with its labels.", type: .gauge, samples: each),
-            StaticFamily(name: "beetlewatch_notifications_total", help: "Notifications by receiver and outcome.", type: .counter, samples: outcomes),
-            StaticFamily(name: "beetlewatch_notification_queue_length", help: "Notifications waiting to be sent, by receiver.", type: .gauge, samples: queues),
-            StaticFamily(name: "beetlewatch_alertmanagers", help: "Alertmanagers beetlewatch pushes its alerts to; while above 0, prometheus/alerts.yml's copies of the TigerBeetle rules stand down.",
-                         type: .gauge, value: Double(alertmanagers)),
+            StaticFamily(
+                name: "beetlewatch_alerts", help: "Alerts of the built-in rules, by name and state.", type: .gauge, samples: counts),
+            StaticFamily(
+                name: "beetlewatch_alert_active", help: "One series per pending or firing alert, with its labels.", type: .gauge,
+                samples: each),
+            StaticFamily(
+                name: "beetlewatch_notifications_total", help: "Notifications by receiver and outcome.", type: .counter, samples: outcomes),
+            StaticFamily(
+                name: "beetlewatch_notification_queue_length", help: "Notifications waiting to be sent, by receiver.", type: .gauge,
+                samples: queues),
+            StaticFamily(
+                name: "beetlewatch_alertmanagers",
+                help:
+                    "Alertmanagers beetlewatch pushes its alerts to; while above 0, prometheus/alerts.yml's copies of the TigerBeetle rules stand down.",
+                type: .gauge, value: Double(alertmanagers)),
         ]
     }
 

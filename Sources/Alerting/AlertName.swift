@@ -58,8 +58,10 @@ public struct RuleSettings: Sendable, Equatable {
     /// `keep_firing_for`: an alert others are inhibited by outlives them.
     public var keepFiringFor: Int64
 
-    public init(enabled: Bool = true, forDuration: Int64, severity: Severity, threshold: Double? = nil, window: Int64? = nil,
-                keepFiringFor: Int64 = 0) {
+    public init(
+        enabled: Bool = true, forDuration: Int64, severity: Severity, threshold: Double? = nil, window: Int64? = nil,
+        keepFiringFor: Int64 = 0
+    ) {
         self.enabled = enabled
         self.forDuration = forDuration
         self.severity = severity

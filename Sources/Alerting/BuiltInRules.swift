@@ -20,18 +20,26 @@ enum BuiltInRules {
         for cluster in report.clusters {
             let clusterName = cluster.name ?? cluster.id
             if cluster.quorumLost {
-                add(.quorumLost, ["cluster": cluster.id],
+                add(
+                    .quorumLost, ["cluster": cluster.id],
                     "TigerBeetle cluster \(clusterName) has lost quorum",
-                    "\(cluster.summary). Failing: " + cluster.replicas.filter { !$0.healthy }.map { "replica \($0.replica) (\($0.reasons.map(\.detail).joined(separator: "; ")))" }.joined(separator: ", ") + ".")
+                    "\(cluster.summary). Failing: "
+                        + cluster.replicas.filter { !$0.healthy }.map {
+                            "replica \($0.replica) (\($0.reasons.map(\.detail).joined(separator: "; ")))"
+                        }.joined(separator: ", ") + ".")
             }
             if let changedAt = viewChangedAt[cluster.id], now - changedAt < (rules[.viewChanged].window ?? 0) {
-                add(.viewChanged, ["cluster": cluster.id],
+                add(
+                    .viewChanged, ["cluster": cluster.id],
                     "TigerBeetle cluster \(clusterName) changed view",
-                    "The cluster's highest view rose to \(cluster.highestView.map { String(Int($0)) } ?? "?") (\(cluster.viewChanges) view changes seen since beetlewatch started).")
+                    "The cluster's highest view rose to \(cluster.highestView.map { String(Int($0)) } ?? "?") (\(cluster.viewChanges) view changes seen since beetlewatch started)."
+                )
             }
             if cluster.releases.count > 1 {
-                add(.releaseMismatch, ["cluster": cluster.id], "TigerBeetle cluster \(clusterName) runs several releases",
-                    (cluster.notes.first { $0.hasPrefix("replicas report different releases") } ?? cluster.releases.joined(separator: ", ")) + ".")
+                add(
+                    .releaseMismatch, ["cluster": cluster.id], "TigerBeetle cluster \(clusterName) runs several releases",
+                    (cluster.notes.first { $0.hasPrefix("replicas report different releases") } ?? cluster.releases.joined(separator: ", "))
+                        + ".")
             }
             for replica in cluster.replicas {
                 let labels = ["cluster": cluster.id, "replica": String(replica.replica)]
@@ -40,15 +48,18 @@ enum BuiltInRules {
                     switch reason.state {
                     case .abnormal:
                         let status = replica.statusName ?? "unknown"
-                        add(.replicaStatusAbnormal, labels.merging(["status": status]) { $1 },
+                        add(
+                            .replicaStatusAbnormal, labels.merging(["status": status]) { $1 },
                             "TigerBeetle \(who) is \(status)", "\(reason.detail).")
                     case .syncing:
                         add(.replicaSyncing, labels, "TigerBeetle \(who) is state-syncing", "\(reason.detail).")
                     case .unreachable:
-                        add(.replicaUnreachable, labels.merging(["address": replica.address ?? ""]) { $1 },
+                        add(
+                            .replicaUnreachable, labels.merging(["address": replica.address ?? ""]) { $1 },
                             "TigerBeetle \(who) is unreachable", "\(reason.detail).")
                     case .hung:
-                        add(.replicaHung, labels.merging(["address": replica.address ?? ""]) { $1 },
+                        add(
+                            .replicaHung, labels.merging(["address": replica.address ?? ""]) { $1 },
                             "TigerBeetle \(who) is hung", "\(reason.detail).")
                     case .behind:
                         add(.replicaBehind, labels, "TigerBeetle \(who) is behind its cluster", "\(reason.detail).")
@@ -64,11 +75,13 @@ enum BuiltInRules {
                 let faulty = replica.journalFaulty ?? 0
                 let missing = replica.gridBlocksMissing ?? 0
                 if faulty > 0 || missing > 0 {
-                    add(.storageFaults, labels, "TigerBeetle \(who) reports storage faults",
+                    add(
+                        .storageFaults, labels, "TigerBeetle \(who) reports storage faults",
                         "journal_faulty \(Int(faulty)), grid_blocks_missing \(Int(missing)): the replica is repairing from its peers.")
                 }
                 if let delta = replica.clockDeltaSeconds, let limit = rules[.clockSkew].threshold, abs(delta) > limit {
-                    add(.clockSkew, labels, "TigerBeetle \(who) has a skewed clock",
+                    add(
+                        .clockSkew, labels, "TigerBeetle \(who) has a skewed clock",
                         "Its clock is \(delta) s off the cluster's agreed time (limit \(limit) s).")
                 }
             }

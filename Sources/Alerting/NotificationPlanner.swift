@@ -88,8 +88,10 @@ public struct NotificationPlanner: Sendable {
 
     /// The notifications to queue after an evaluation that produced `transitions`, with `active` the engine's
     /// pending and firing alerts.
-    public mutating func plan(transitions: [Alert], active: [Alert], receivers: [WebhookReceiverConfig], alertmanagers: Bool,
-                              resendDelay: Int64, externalURL: String, now: Int64) -> [Notification] {
+    public mutating func plan(
+        transitions: [Alert], active: [Alert], receivers: [WebhookReceiverConfig], alertmanagers: Bool,
+        resendDelay: Int64, externalURL: String, now: Int64
+    ) -> [Notification] {
         let firing = active.filter { $0.state == .firing }
         let resolved = transitions.filter { $0.state == .resolved }
         var out: [Notification] = []
@@ -97,8 +99,9 @@ public struct NotificationPlanner: Sendable {
         groups = groups.filter { names.contains($0.key) }
         let heldBack = Self.heldBack(firing)
         for receiver in receivers {
-            out += planWebhooks(receiver, firing: firing, heldBack: heldBack, transitions: transitions, resolved: resolved,
-                                externalURL: externalURL, now: now)
+            out += planWebhooks(
+                receiver, firing: firing, heldBack: heldBack, transitions: transitions, resolved: resolved,
+                externalURL: externalURL, now: now)
         }
         recentlyResolved += resolved
         // A resolution is re-sent for a while, unless the alert fires again: the same fingerprint resolved
@@ -106,7 +109,8 @@ public struct NotificationPlanner: Sendable {
         // an incident was never notified.
         let firingNow = Set(firing.map(\.fingerprint))
         recentlyResolved.removeAll {
-            firingNow.contains($0.fingerprint) || now.subtractingReportingOverflow($0.resolvedAt ?? now).partialValue > Self.resolvedRetention
+            firingNow.contains($0.fingerprint)
+                || now.subtractingReportingOverflow($0.resolvedAt ?? now).partialValue > Self.resolvedRetention
         }
         if alertmanagers {
             let due = lastAlertmanagerPush.map { now.subtractingReportingOverflow($0).partialValue >= resendDelay } ?? true
@@ -115,8 +119,10 @@ public struct NotificationPlanner: Sendable {
                     AlertmanagerAlert($0, now: now, lifetime: 4 * resendDelay, externalURL: externalURL)
                 }
                 if !batch.isEmpty {
-                    out.append(Notification(id: next(), destination: .alertmanagers, key: "alerts", webhook: nil, alertmanager: batch,
-                                            isRepeat: transitions.isEmpty))
+                    out.append(
+                        Notification(
+                            id: next(), destination: .alertmanagers, key: "alerts", webhook: nil, alertmanager: batch,
+                            isRepeat: transitions.isEmpty))
                 }
                 lastAlertmanagerPush = now
             }
@@ -134,8 +140,10 @@ public struct NotificationPlanner: Sendable {
         return Set(firing.filter { $0.name.isHeldBackByQuorumLost && quorumLost.contains($0.labels["cluster"] ?? "") }.map(\.fingerprint))
     }
 
-    private mutating func planWebhooks(_ receiver: WebhookReceiverConfig, firing: [Alert], heldBack: Set<String>, transitions: [Alert],
-                                       resolved: [Alert], externalURL: String, now: Int64) -> [Notification] {
+    private mutating func planWebhooks(
+        _ receiver: WebhookReceiverConfig, firing: [Alert], heldBack: Set<String>, transitions: [Alert],
+        resolved: [Alert], externalURL: String, now: Int64
+    ) -> [Notification] {
         var mine = groups[receiver.name] ?? [:]
         // A group changes when the receiver has news for it: a resolution of a firing it was sent, or a firing not held back.
         var changed = Set<String>()
@@ -165,22 +173,27 @@ public struct NotificationPlanner: Sendable {
             // In a stable order: by their labels.
             let groupFiring = (firingByGroup[key] ?? []).sorted { Self.sortKey($0) < Self.sortKey($1) }
             let unheard = groupFiring.contains { !group.firingSent.contains($0.fingerprint) }
-            let repeatDue = !groupFiring.isEmpty
+            let repeatDue =
+                !groupFiring.isEmpty
                 && group.lastNotified.map { now.subtractingReportingOverflow($0).partialValue >= receiver.repeatInterval } ?? true
             let retryDue = group.retryAt.map { now >= $0 } ?? false
             let send = changed.contains(key) || unheard || repeatDue || retryDue
             let owed = group.owed.filter { !group.inDelivery.contains($0.key) }
-            if send, let message = WebhookGrouping.message(
-                receiver: receiver.name, group: group.labels, firing: groupFiring,
-                resolved: owed.values.sorted { ($0.resolvedAt ?? 0, $0.fingerprint) < ($1.resolvedAt ?? 0, $1.fingerprint) },
-                sendResolved: receiver.sendResolved, externalURL: externalURL) {
+            if send,
+                let message = WebhookGrouping.message(
+                    receiver: receiver.name, group: group.labels, firing: groupFiring,
+                    resolved: owed.values.sorted { ($0.resolvedAt ?? 0, $0.fingerprint) < ($1.resolvedAt ?? 0, $1.fingerprint) },
+                    sendResolved: receiver.sendResolved, externalURL: externalURL)
+            {
                 let id = next()
                 sent[id] = Sent(receiver: receiver.name, group: key, resolved: Set(owed.keys))
                 group.firingSent.formUnion(groupFiring.map(\.fingerprint))
                 group.lastNotified = groupFiring.isEmpty ? nil : now
                 group.retryAt = nil
-                out.append(Notification(id: id, destination: .receiver(receiver.name), key: key, webhook: message, alertmanager: nil,
-                                        isRepeat: !changed.contains(key) && !unheard && !retryDue))
+                out.append(
+                    Notification(
+                        id: id, destination: .receiver(receiver.name), key: key, webhook: message, alertmanager: nil,
+                        isRepeat: !changed.contains(key) && !unheard && !retryDue))
             }
             mine[key] = group.firingSent.isEmpty && group.owed.isEmpty && groupFiring.isEmpty ? nil : group
         }

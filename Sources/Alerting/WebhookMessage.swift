@@ -38,8 +38,10 @@ public enum WebhookGrouping {
 
     /// The message for one group: its firing alerts, and (with `sendResolved`) the resolved ones
     /// given; nil when there is nothing to say.
-    public static func message(receiver: String, group: [String: String], firing: [Alerting.Alert], resolved: [Alerting.Alert],
-                               sendResolved: Bool, externalURL: String) -> WebhookMessage? {
+    public static func message(
+        receiver: String, group: [String: String], firing: [Alerting.Alert], resolved: [Alerting.Alert],
+        sendResolved: Bool, externalURL: String
+    ) -> WebhookMessage? {
         let included = firing + (sendResolved ? resolved : [])
         guard !included.isEmpty else { return nil }
         func common(_ maps: [[String: String]]) -> [String: String] {

@@ -91,10 +91,11 @@ public struct AgentConfig: Sendable, Equatable {
 
     /// The verdicts' thresholds; `startedAt` is when the agent started (ns since the epoch).
     public func healthPolicy(startedAt: Int64) -> HealthPolicy {
-        HealthPolicy(staleAfter: statsdStaleAfter.nanoseconds, startedAt: startedAt,
-                     probeResultTTL: probeInterval.nanoseconds + probeTimeout.nanoseconds,
-                     viewLagAfter: healthViewLagAfter.nanoseconds, commitLagOps: Double(healthCommitLagOps),
-                     commitLagAfter: healthCommitLagAfter.nanoseconds)
+        HealthPolicy(
+            staleAfter: statsdStaleAfter.nanoseconds, startedAt: startedAt,
+            probeResultTTL: probeInterval.nanoseconds + probeTimeout.nanoseconds,
+            viewLagAfter: healthViewLagAfter.nanoseconds, commitLagOps: Double(healthCommitLagOps),
+            commitLagAfter: healthCommitLagAfter.nanoseconds)
     }
 
     /// Whether unwatched clusters raise alerts under this configuration.
@@ -111,16 +112,18 @@ public struct AgentConfig: Sendable, Equatable {
 
     /// Every webhook receiver: the file's, then one per `--alert.webhook-url`.
     public var receivers: [WebhookReceiverConfig] {
-        fileReceivers + webhookURLs.enumerated().map { i, url in
-            WebhookReceiverConfig(name: webhookURLs.count == 1 && fileReceivers.isEmpty ? "webhook" : "webhook-\(i + 1)", url: url)
-        }
+        fileReceivers
+            + webhookURLs.enumerated().map { i, url in
+                WebhookReceiverConfig(name: webhookURLs.count == 1 && fileReceivers.isEmpty ? "webhook" : "webhook-\(i + 1)", url: url)
+            }
     }
 
     /// Every cluster to watch: the one from flags/env/keys, then the file's list (ids unique).
     public var watchedClusters: [WatchedCluster] {
         var clusters: [WatchedCluster] = []
         if let name = tigerBeetleCluster, let addresses = tigerBeetleAddresses,
-           let id = try? TigerBeetleCluster.hexID(decimal: name) {
+            let id = try? TigerBeetleCluster.hexID(decimal: name)
+        {
             clusters.append(WatchedCluster(id: id, name: name, addresses: addresses))
         }
         for cluster in fileClusters where !clusters.contains(where: { $0.id == cluster.id }) {

@@ -14,11 +14,14 @@ public enum ConfigLoader {
     ///   - flags: setting key → value given on the command line.
     ///   - environment: the process environment (only `BEETLEWATCH_*` is read).
     ///   - file: the config file's name (for messages) and YAML text, if one was given.
-    public static func load(flags: [String: String], environment: [String: String],
-                            file: (name: String, contents: String)?) throws(ConfigError) -> AgentConfig {
+    public static func load(
+        flags: [String: String], environment: [String: String],
+        file: (name: String, contents: String)?
+    ) throws(ConfigError) -> AgentConfig {
         for key in flags.keys where Setting.named(key) == nil {
-            throw ConfigError(field: key.isEmpty ? "(flag)" : key, source: "--\(key)",
-                              reason: key.isEmpty ? "an empty flag name" : "unknown flag")
+            throw ConfigError(
+                field: key.isEmpty ? "(flag)" : key, source: "--\(key)",
+                reason: key.isEmpty ? "an empty flag name" : "unknown flag")
         }
         let parsedFile = try file.map { file throws(ConfigError) in try flatten(yaml: file.contents, name: file.name) }
         let fileValues = parsedFile?.values ?? [:]
@@ -51,14 +54,17 @@ public enum ConfigLoader {
         if (config.tigerBeetleCluster == nil) != (config.tigerBeetleAddresses == nil) {
             let given = config.tigerBeetleCluster == nil ? "tigerbeetle.addresses" : "tigerbeetle.cluster"
             let missing = config.tigerBeetleCluster == nil ? "tigerbeetle.cluster" : "tigerbeetle.addresses"
-            throw ConfigError(field: missing, source: sources[given] ?? "configuration",
-                              reason: "\(given) is set but \(missing) is not: a watched cluster needs both")
+            throw ConfigError(
+                field: missing, source: sources[given] ?? "configuration",
+                reason: "\(given) is set but \(missing) is not: a watched cluster needs both")
         }
         if let file, let decimal = config.tigerBeetleCluster, let id = try? TigerBeetleCluster.hexID(decimal: decimal),
-           let i = config.fileClusters.firstIndex(where: { $0.id == id }) {
+            let i = config.fileClusters.firstIndex(where: { $0.id == id })
+        {
             let flagSource = sources["tigerbeetle.cluster"] ?? "configuration"
-            throw ConfigError(field: "tigerbeetle.cluster", source: "\(flagSource) and \(file.name): \(clustersKey)[\(i)]",
-                              reason: "cluster \(decimal) is defined twice; define it in one place")
+            throw ConfigError(
+                field: "tigerbeetle.cluster", source: "\(flagSource) and \(file.name): \(clustersKey)[\(i)]",
+                reason: "cluster \(decimal) is defined twice; define it in one place")
         }
         return config
     }
@@ -83,8 +89,9 @@ public enum ConfigLoader {
                 throw ConfigError(field: field, source: name, reason: "expected {cluster: ID, addresses: ...}")
             }
             for key in mapping.keys where key.string != "cluster" && key.string != "addresses" {
-                throw ConfigError(field: "\(field).\(key.string ?? "?")", source: located(name, key),
-                                  reason: unknown(key.string ?? "?", valid: ["addresses", "cluster"]))
+                throw ConfigError(
+                    field: "\(field).\(key.string ?? "?")", source: located(name, key),
+                    reason: unknown(key.string ?? "?", valid: ["addresses", "cluster"]))
             }
             guard let clusterName = mapping["cluster"]?.string else {
                 throw ConfigError(field: "\(field).cluster", source: name, reason: "missing")
@@ -170,7 +177,8 @@ public enum ConfigLoader {
         case .mapping(let mapping):
             for (keyNode, value) in mapping {
                 guard let key = keyNode.string, !key.isEmpty else {
-                    throw ConfigError(field: prefix.isEmpty ? "(file)" : prefix, source: located(name, keyNode), reason: "keys must be non-empty strings")
+                    throw ConfigError(
+                        field: prefix.isEmpty ? "(file)" : prefix, source: located(name, keyNode), reason: "keys must be non-empty strings")
                 }
                 let path = prefix.isEmpty ? key : prefix + "." + key
                 guard knownPaths.contains(where: { $0 == path || $0.hasPrefix(path + ".") }) else {
@@ -180,14 +188,17 @@ public enum ConfigLoader {
             }
         case .scalar(let scalar):
             guard Setting.named(prefix) != nil else {
-                throw ConfigError(field: prefix, source: located(name, node),
-                                  reason: "a section, not a value (its keys: \(validKeys(under: prefix).joined(separator: ", ")))")
+                throw ConfigError(
+                    field: prefix, source: located(name, node),
+                    reason: "a section, not a value (its keys: \(validKeys(under: prefix).joined(separator: ", ")))")
             }
             contents.values[prefix] = scalar.string
         case .sequence(let items) where Setting.named(prefix)?.repeatable == true:
             contents.values[prefix] = try scalars(items, field: prefix, name: name).joined(separator: String(Setting.listSeparator))
         case .sequence, .alias:
-            let reason = Setting.named(prefix) != nil ? "expected a single value, not a list"
+            let reason =
+                Setting.named(prefix) != nil
+                ? "expected a single value, not a list"
                 : "a section, not a list (its keys: \(validKeys(under: prefix).joined(separator: ", ")))"
             throw ConfigError(field: prefix, source: located(name, node), reason: reason)
         }
@@ -199,7 +210,9 @@ public enum ConfigLoader {
     /// The keys valid right under `prefix` (`""`: the top level), sorted.
     static func validKeys(under prefix: String) -> [String] {
         let start = prefix.isEmpty ? "" : prefix + "."
-        return Set(knownPaths.filter { $0.hasPrefix(start) }.compactMap { $0.dropFirst(start.count).split(separator: ".").first.map(String.init) }).sorted()
+        return Set(
+            knownPaths.filter { $0.hasPrefix(start) }.compactMap { $0.dropFirst(start.count).split(separator: ".").first.map(String.init) }
+        ).sorted()
     }
 
     /// "unknown key K; did you mean V? (valid here: ...)".

@@ -11,13 +11,18 @@ enum FileSections {
         for (i, item) in items.enumerated() {
             let field = "\(ConfigLoader.receiversKey)[\(i)]"
             guard case .mapping(let mapping) = item else {
-                throw ConfigError(field: field, source: name, reason: "expected {name, url, headers, bearer_token, basic_auth, tls_config, timeout, send_resolved, repeat_interval}")
+                throw ConfigError(
+                    field: field, source: name,
+                    reason: "expected {name, url, headers, bearer_token, basic_auth, tls_config, timeout, send_resolved, repeat_interval}")
             }
             func text(_ key: String) -> String? { mapping[key]?.string }
-            let known: Set<String> = ["name", "url", "headers", "bearer_token", "basic_auth", "tls_config", "timeout", "send_resolved", "repeat_interval"]
+            let known: Set<String> = [
+                "name", "url", "headers", "bearer_token", "basic_auth", "tls_config", "timeout", "send_resolved", "repeat_interval",
+            ]
             for key in mapping.keys where !known.contains(key.string ?? "") {
-                throw ConfigError(field: "\(field).\(key.string ?? "?")", source: ConfigLoader.located(name, key),
-                                  reason: ConfigLoader.unknown(key.string ?? "?", valid: known.sorted()))
+                throw ConfigError(
+                    field: "\(field).\(key.string ?? "?")", source: ConfigLoader.located(name, key),
+                    reason: ConfigLoader.unknown(key.string ?? "?", valid: known.sorted()))
             }
             guard let url = text("url") else { throw ConfigError(field: "\(field).url", source: name, reason: "missing") }
             do throws(ReasonError) {
@@ -43,7 +48,9 @@ enum FileSections {
                         receiver.tlsInsecureSkipVerify = try ValueParsers.choice(skip, [("true", true), ("false", false)])
                     }
                 }
-                if receiver.bearerToken != nil && receiver.basicAuth != nil { throw ReasonError("bearer_token and basic_auth exclude each other") }
+                if receiver.bearerToken != nil && receiver.basicAuth != nil {
+                    throw ReasonError("bearer_token and basic_auth exclude each other")
+                }
                 if let timeout = text("timeout") {
                     receiver.timeout = try ValueParsers.duration(timeout, in: Setting.Ranges.receiverTimeout).nanoseconds
                 }
@@ -63,25 +70,31 @@ enum FileSections {
 
     static func rules(_ node: Node, name: String) throws(ConfigError) -> AlertRules {
         guard case .mapping(let mapping) = node else {
-            throw ConfigError(field: ConfigLoader.rulesKey, source: name, reason: "expected a mapping of rule name → {for, keep_firing_for, severity, enabled, threshold, window}")
+            throw ConfigError(
+                field: ConfigLoader.rulesKey, source: name,
+                reason: "expected a mapping of rule name → {for, keep_firing_for, severity, enabled, threshold, window}")
         }
         var rules = AlertRules()
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? "?"
             let field = "\(ConfigLoader.rulesKey).\(key)"
             guard let alert = AlertName(rawValue: key) else {
-                throw ConfigError(field: field, source: ConfigLoader.located(name, keyNode),
-                                  reason: ConfigLoader.unknown(key, valid: AlertName.allCases.map(\.rawValue).sorted(), what: "rule"))
+                throw ConfigError(
+                    field: field, source: ConfigLoader.located(name, keyNode),
+                    reason: ConfigLoader.unknown(key, valid: AlertName.allCases.map(\.rawValue).sorted(), what: "rule"))
             }
             guard case .mapping(let options) = value else {
-                throw ConfigError(field: field, source: name, reason: "expected {for, keep_firing_for, severity, enabled, threshold, window}")
+                throw ConfigError(
+                    field: field, source: name, reason: "expected {for, keep_firing_for, severity, enabled, threshold, window}")
             }
             var settings = rules[alert]
-            let validOptions = ["enabled", "for", "keep_firing_for", "severity"] + (alert == .clockSkew ? ["threshold"] : [])
+            let validOptions =
+                ["enabled", "for", "keep_firing_for", "severity"] + (alert == .clockSkew ? ["threshold"] : [])
                 + (alert == .viewChanged ? ["window"] : [])
             for (optionNode, _) in options where !validOptions.contains(optionNode.string ?? "") {
-                throw ConfigError(field: "\(field).\(optionNode.string ?? "?")", source: ConfigLoader.located(name, optionNode),
-                                  reason: ConfigLoader.unknown(optionNode.string ?? "?", valid: validOptions.sorted(), what: "option"))
+                throw ConfigError(
+                    field: "\(field).\(optionNode.string ?? "?")", source: ConfigLoader.located(name, optionNode),
+                    reason: ConfigLoader.unknown(optionNode.string ?? "?", valid: validOptions.sorted(), what: "option"))
             }
             do throws(ReasonError) {
                 for (optionNode, optionValue) in options {
@@ -92,12 +105,15 @@ enum FileSections {
                     case "severity": settings.severity = try ValueParsers.choice(text, Severity.allCases.map { ($0.rawValue, $0) })
                     case "enabled": settings.enabled = try ValueParsers.choice(text, [("true", true), ("false", false)])
                     case "threshold" where alert == .clockSkew:
-                        settings.threshold = Double(try ValueParsers.duration(text, in: Setting.Ranges.clockSkewThreshold).nanoseconds) / 1e9
+                        settings.threshold =
+                            Double(try ValueParsers.duration(text, in: Setting.Ranges.clockSkewThreshold).nanoseconds) / 1e9
                     case "window" where alert == .viewChanged:
                         settings.window = try ValueParsers.duration(text, in: Setting.Ranges.viewChangeWindow).nanoseconds
                     case "keep_firing_for": settings.keepFiringFor = try ValueParsers.duration(text, in: Setting.Ranges.ruleFor).nanoseconds
                     default:
-                        throw ReasonError("unknown option \(option) (for, keep_firing_for, severity, enabled\(alert == .clockSkew ? ", threshold" : alert == .viewChanged ? ", window" : ""))")
+                        throw ReasonError(
+                            "unknown option \(option) (for, keep_firing_for, severity, enabled\(alert == .clockSkew ? ", threshold" : alert == .viewChanged ? ", window" : ""))"
+                        )
                     }
                 }
             } catch {

@@ -7,8 +7,10 @@ public enum ValueParsers {
     public static func duration(_ text: String) throws(ReasonError) -> Duration {
         let trimmed = text.trimmingWhitespace()
         if trimmed == "0" { return .zero }
-        let units: [(String, Int64)] = [("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000),
-                                        ("h", 3_600_000_000_000), ("d", 86_400_000_000_000), ("w", 604_800_000_000_000)]
+        let units: [(String, Int64)] = [
+            ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000),
+            ("h", 3_600_000_000_000), ("d", 86_400_000_000_000), ("w", 604_800_000_000_000),
+        ]
         var rest = Substring(trimmed)
         var total: Int64 = 0
         if rest.isEmpty { throw ReasonError("empty duration (examples: 30s, 2m, 1h30m; 0 disables)") }
@@ -31,7 +33,8 @@ public enum ValueParsers {
     }
 
     /// A duration within `range` (and 0 too, when `zeroAllowed`: a setting's "off").
-    public static func duration(_ text: String, in range: ClosedRange<Duration>, zeroAllowed: Bool = false) throws(ReasonError) -> Duration {
+    public static func duration(_ text: String, in range: ClosedRange<Duration>, zeroAllowed: Bool = false) throws(ReasonError) -> Duration
+    {
         let value = try duration(text)
         if zeroAllowed && value == .zero { return value }
         guard range.contains(value) else {
@@ -42,15 +45,18 @@ public enum ValueParsers {
 
     /// `from 100ms to 1h`, in the units a person would write.
     public static func describe(_ range: ClosedRange<Duration>) -> String {
-        range.lowerBound == .zero ? "at most \(format(range.upperBound))" : "from \(format(range.lowerBound)) to \(format(range.upperBound))"
+        range.lowerBound == .zero
+            ? "at most \(format(range.upperBound))" : "from \(format(range.lowerBound)) to \(format(range.upperBound))"
     }
 
     /// A duration in the largest unit that divides it: `100ms`, `30s`, `24h`.
     public static func format(_ duration: Duration) -> String {
         let ns = duration.nanoseconds
         if ns == 0 { return "0" }
-        let units: [(String, Int64)] = [("d", 86_400_000_000_000), ("h", 3_600_000_000_000), ("m", 60_000_000_000),
-                                        ("s", 1_000_000_000), ("ms", 1_000_000)]
+        let units: [(String, Int64)] = [
+            ("d", 86_400_000_000_000), ("h", 3_600_000_000_000), ("m", 60_000_000_000),
+            ("s", 1_000_000_000), ("ms", 1_000_000),
+        ]
         for (unit, size) in units where ns % size == 0 {
             return "\(ns / size)\(unit)"
         }
@@ -61,7 +67,7 @@ public enum ValueParsers {
     public static func url(_ text: String) throws(ReasonError) -> String {
         let url = text.trimmingWhitespace()
         guard url.hasPrefix("http://") || url.hasPrefix("https://"), let parsed = URL(string: url),
-              let host = parsed.host, !host.isEmpty
+            let host = parsed.host, !host.isEmpty
         else { throw ReasonError("\"\(url)\" is not an http:// or https:// URL with a host") }
         if let port = parsed.port, !(1...65535).contains(port) {
             throw ReasonError("\"\(url)\": port \(port) is not from 1 to 65535")
@@ -82,8 +88,10 @@ public enum ValueParsers {
         let trimmed = text.trimmingWhitespace()
         let digits = trimmed.prefix(while: \.isASCIIDigit)
         let suffix = trimmed.dropFirst(digits.count).trimmingWhitespace()
-        let multipliers: [String: Int] = ["": 1, "B": 1, "KB": 1000, "MB": 1_000_000, "GB": 1_000_000_000,
-                                          "KiB": 1024, "MiB": 1 << 20, "GiB": 1 << 30]
+        let multipliers: [String: Int] = [
+            "": 1, "B": 1, "KB": 1000, "MB": 1_000_000, "GB": 1_000_000_000,
+            "KiB": 1024, "MiB": 1 << 20, "GiB": 1 << 30,
+        ]
         guard !digits.isEmpty, let amount = Int(digits), let multiplier = multipliers[suffix] else {
             throw ReasonError("\"\(text)\" is not a size (examples: 4194304, 512KiB, 4MiB)")
         }

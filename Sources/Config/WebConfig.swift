@@ -12,7 +12,10 @@ public struct WebConfig: Sendable, Equatable {
 
     /// TLS protocol versions, as exporter-toolkit names them.
     public enum TLSVersion: String, Sendable, CaseIterable, Comparable {
-        case tls10 = "TLS10", tls11 = "TLS11", tls12 = "TLS12", tls13 = "TLS13"
+        case tls10 = "TLS10"
+        case tls11 = "TLS11"
+        case tls12 = "TLS12"
+        case tls13 = "TLS13"
 
         var gnuTLSName: String {
             switch self {
@@ -92,8 +95,9 @@ public struct WebConfig: Sendable, Equatable {
                 }
                 let hash = hashNode.string ?? ""
                 guard isBcryptHash(hash) else {
-                    throw ConfigError(field: field, source: name,
-                                      reason: "not a bcrypt hash (60 characters starting $2y$, $2b$ or $2a$; make one with htpasswd -nBC 10 \(user))")
+                    throw ConfigError(
+                        field: field, source: name,
+                        reason: "not a bcrypt hash (60 characters starting $2y$, $2b$ or $2a$; make one with htpasswd -nBC 10 \(user))")
                 }
                 config.basicAuthUsers[user] = hash
             }
@@ -102,35 +106,46 @@ public struct WebConfig: Sendable, Equatable {
     }
 
     private static func tls(_ node: Node.Mapping, name: String, directory: String) throws(ConfigError) -> TLS? {
-        try checkKeys(node, known: ["cert_file", "key_file", "cert", "key", "min_version", "max_version", "prefer_server_cipher_suites",
-                                    "client_auth_type"],
-                      prefix: "tls_server_config.", name: name)
+        try checkKeys(
+            node,
+            known: [
+                "cert_file", "key_file", "cert", "key", "min_version", "max_version", "prefer_server_cipher_suites",
+                "client_auth_type",
+            ],
+            prefix: "tls_server_config.", name: name)
         func text(_ key: String) -> String? { node[key]?.string.flatMap { $0.isEmpty ? nil : $0 } }
         // exporter-toolkit's default, written out in many examples; anything else asks for client certificates.
         if let clientAuth = text("client_auth_type"), clientAuth != "NoClientCert" {
-            throw ConfigError(field: "tls_server_config.client_auth_type", source: name,
-                              reason: "\(clientAuth): client certificates are not supported by beetlewatch (NoClientCert only); use basic_auth_users or a proxy")
+            throw ConfigError(
+                field: "tls_server_config.client_auth_type", source: name,
+                reason:
+                    "\(clientAuth): client certificates are not supported by beetlewatch (NoClientCert only); use basic_auth_users or a proxy"
+            )
         }
         func source(file: String, inline: String) throws(ConfigError) -> PEMSource? {
             switch (text(file), text(inline)) {
             case (let path?, nil): .file(path.hasPrefix("/") ? path : directory + "/" + path)
             case (nil, let pem?): .inline(pem)
             case (nil, nil): nil
-            case (_?, _?): throw ConfigError(field: "tls_server_config.\(file)", source: name, reason: "give \(file) or \(inline), not both")
+            case (_?, _?):
+                throw ConfigError(field: "tls_server_config.\(file)", source: name, reason: "give \(file) or \(inline), not both")
             }
         }
         let certificate = try source(file: "cert_file", inline: "cert")
         let key = try source(file: "key_file", inline: "key")
         // As exporter-toolkit: a section without certificate and key serves plain HTTP.
         if certificate == nil && key == nil { return nil }
-        guard let certificate else { throw ConfigError(field: "tls_server_config.cert_file", source: name, reason: "missing (key_file is set)") }
+        guard let certificate else {
+            throw ConfigError(field: "tls_server_config.cert_file", source: name, reason: "missing (key_file is set)")
+        }
         guard let key else { throw ConfigError(field: "tls_server_config.key_file", source: name, reason: "missing (cert_file is set)") }
         var tls = TLS(certificate: certificate, key: key)
         for (key, path) in [("min_version", \TLS.minVersion), ("max_version", \TLS.maxVersion)] {
             guard let value = text(key) else { continue }
             guard let version = TLSVersion(rawValue: value) else {
-                throw ConfigError(field: "tls_server_config.\(key)", source: name,
-                                  reason: "unknown version \(value) (\(TLSVersion.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw ConfigError(
+                    field: "tls_server_config.\(key)", source: name,
+                    reason: "unknown version \(value) (\(TLSVersion.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             tls[keyPath: path] = version
         }
@@ -161,8 +176,8 @@ public struct WebConfig: Sendable, Equatable {
     static func isBcryptHash(_ hash: String) -> Bool {
         let bytes = Array(hash.utf8)
         guard bytes.count == 60, bytes[0] == UInt8(ascii: "$"), bytes[1] == UInt8(ascii: "2"),
-              [UInt8(ascii: "a"), UInt8(ascii: "b"), UInt8(ascii: "y")].contains(bytes[2]), bytes[3] == UInt8(ascii: "$"),
-              bytes[6] == UInt8(ascii: "$"), let cost = Int(String(decoding: bytes[4...5], as: UTF8.self)), (4...31).contains(cost)
+            [UInt8(ascii: "a"), UInt8(ascii: "b"), UInt8(ascii: "y")].contains(bytes[2]), bytes[3] == UInt8(ascii: "$"),
+            bytes[6] == UInt8(ascii: "$"), let cost = Int(String(decoding: bytes[4...5], as: UTF8.self)), (4...31).contains(cost)
         else { return false }
         let alphabet = Set("./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
         return bytes[7...].allSatisfy { alphabet.contains($0) }

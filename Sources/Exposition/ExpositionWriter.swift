@@ -50,12 +50,24 @@ public struct ExpositionWriter {
     /// Formats a sample value as Prometheus parses it: integers without a
     /// fraction, `+Inf`, `-Inf`, `NaN`, and otherwise the shortest round-trip form.
     public static func appendValue(_ value: Double, to bytes: inout [UInt8]) {
-        if value.isNaN { bytes.append(contentsOf: "NaN".utf8); return }
-        if value.isInfinite { bytes.append(contentsOf: (value > 0 ? "+Inf" : "-Inf").utf8); return }
+        if value.isNaN {
+            bytes.append(contentsOf: "NaN".utf8)
+            return
+        }
+        if value.isInfinite {
+            bytes.append(contentsOf: (value > 0 ? "+Inf" : "-Inf").utf8)
+            return
+        }
         if value == value.rounded(.towardZero) && abs(value) < 1e15 {
             var n = Int64(value)
-            if n == 0 { bytes.append(UInt8(ascii: "0")); return }
-            if n < 0 { bytes.append(UInt8(ascii: "-")); n = -n }
+            if n == 0 {
+                bytes.append(UInt8(ascii: "0"))
+                return
+            }
+            if n < 0 {
+                bytes.append(UInt8(ascii: "-"))
+                n = -n
+            }
             var digits: (UInt64, UInt64) = (0, 0)
             withUnsafeMutableBytes(of: &digits) { buffer in
                 var i = 16

@@ -38,7 +38,9 @@ public enum MetricsPage {
         for sample in samples {
             writer.sample(name: family.name, labels: sample.labels, value: sample.value)
         }
-        for series in family.summaries.map({ (labels: $0.labels.rendered, sum: $0.sum, count: $0.count) }).sorted(by: { $0.labels < $1.labels }) {
+        for series in family.summaries.map({ (labels: $0.labels.rendered, sum: $0.sum, count: $0.count) }).sorted(by: {
+            $0.labels < $1.labels
+        }) {
             writer.sample(name: family.name, suffix: "_sum", labels: series.labels, value: series.sum)
             writer.sample(name: family.name, suffix: "_count", labels: series.labels, value: series.count)
         }

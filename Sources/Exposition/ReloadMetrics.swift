@@ -17,14 +17,23 @@ public struct ReloadStatus: Sendable, Equatable {
 public enum ReloadMetrics {
     public static func families(_ status: ReloadStatus) -> [StaticFamily] {
         [
-            StaticFamily(name: "beetlewatch_config_last_reload_successful", help: "1 if the last configuration reload succeeded (or none was asked for), 0 if it was refused and the previous configuration is still in force.",
-                         type: .gauge, value: status.lastSuccessful ? 1 : 0),
-            StaticFamily(name: "beetlewatch_config_last_reload_success_timestamp_seconds", help: "When a configuration was last loaded successfully, at start or on reload.",
-                         type: .gauge, value: Double(status.lastSuccessAt) / 1e9),
-            StaticFamily(name: "beetlewatch_config_reloads_total", help: "Configuration reloads asked for (SIGHUP or POST /-/reload).", type: .counter,
-                         value: Double(status.reloads)),
-            StaticFamily(name: "beetlewatch_config_reload_failures_total", help: "Configuration reloads refused because the new configuration was invalid.", type: .counter,
-                         value: Double(status.failures)),
+            StaticFamily(
+                name: "beetlewatch_config_last_reload_successful",
+                help:
+                    "1 if the last configuration reload succeeded (or none was asked for), 0 if it was refused and the previous configuration is still in force.",
+                type: .gauge, value: status.lastSuccessful ? 1 : 0),
+            StaticFamily(
+                name: "beetlewatch_config_last_reload_success_timestamp_seconds",
+                help: "When a configuration was last loaded successfully, at start or on reload.",
+                type: .gauge, value: Double(status.lastSuccessAt) / 1e9),
+            StaticFamily(
+                name: "beetlewatch_config_reloads_total", help: "Configuration reloads asked for (SIGHUP or POST /-/reload).",
+                type: .counter,
+                value: Double(status.reloads)),
+            StaticFamily(
+                name: "beetlewatch_config_reload_failures_total",
+                help: "Configuration reloads refused because the new configuration was invalid.", type: .counter,
+                value: Double(status.failures)),
         ]
     }
 

@@ -29,22 +29,29 @@ public struct ServerStats: Sendable, Equatable {
 public enum ServerMetrics {
     public static func families(_ stats: ServerStats) -> [StaticFamily] {
         [
-            StaticFamily(name: "beetlewatch_http_requests_total", help: "HTTP requests answered, by status code.", type: .counter,
-                         samples: stats.requests.sorted { $0.key < $1.key }.map { (LabelSet([("code", String($0.key))]), Double($0.value)) }),
-            StaticFamily(name: "beetlewatch_http_connections", help: "HTTP connections open now.", type: .gauge,
-                         value: Double(stats.connectionsOpened &- min(stats.connectionsClosed, stats.connectionsOpened))),
-            StaticFamily(name: "beetlewatch_http_connections_total", help: "HTTP connections accepted.", type: .counter,
-                         value: Double(stats.connectionsOpened)),
-            StaticFamily(name: "beetlewatch_http_ambiguous_requests_total",
-                         help: "Requests refused 400 for several Content-Length headers, or Content-Length with Transfer-Encoding.",
-                         type: .counter, value: Double(stats.ambiguousRequests)),
-            StaticFamily(name: "beetlewatch_http_auth_failures_total",
-                         help: "Basic-auth logins refused: invalid_credentials, throttled (too many failures from the address), busy (another login being checked).",
-                         type: .counter,
-                         samples: AuthFailure.allCases.map { (LabelSet([("reason", $0.rawValue)]), Double(stats.authFailures[$0] ?? 0)) }),
-            StaticFamily(name: "beetlewatch_probe_local_errors_total",
-                         help: "Probes not made because beetlewatch itself was out of file descriptors or memory; the replica's last result stands.",
-                         type: .counter, value: Double(stats.probeLocalErrors)),
+            StaticFamily(
+                name: "beetlewatch_http_requests_total", help: "HTTP requests answered, by status code.", type: .counter,
+                samples: stats.requests.sorted { $0.key < $1.key }.map { (LabelSet([("code", String($0.key))]), Double($0.value)) }),
+            StaticFamily(
+                name: "beetlewatch_http_connections", help: "HTTP connections open now.", type: .gauge,
+                value: Double(stats.connectionsOpened &- min(stats.connectionsClosed, stats.connectionsOpened))),
+            StaticFamily(
+                name: "beetlewatch_http_connections_total", help: "HTTP connections accepted.", type: .counter,
+                value: Double(stats.connectionsOpened)),
+            StaticFamily(
+                name: "beetlewatch_http_ambiguous_requests_total",
+                help: "Requests refused 400 for several Content-Length headers, or Content-Length with Transfer-Encoding.",
+                type: .counter, value: Double(stats.ambiguousRequests)),
+            StaticFamily(
+                name: "beetlewatch_http_auth_failures_total",
+                help:
+                    "Basic-auth logins refused: invalid_credentials, throttled (too many failures from the address), busy (another login being checked).",
+                type: .counter,
+                samples: AuthFailure.allCases.map { (LabelSet([("reason", $0.rawValue)]), Double(stats.authFailures[$0] ?? 0)) }),
+            StaticFamily(
+                name: "beetlewatch_probe_local_errors_total",
+                help: "Probes not made because beetlewatch itself was out of file descriptors or memory; the replica's last result stands.",
+                type: .counter, value: Double(stats.probeLocalErrors)),
         ]
     }
 

@@ -6,41 +6,55 @@ import TigerBeetle
 /// trails its cluster) is in a `ProgressTracker` the caller keeps.
 public enum HealthEvaluator {
     /// An evaluation that remembers nothing: a replica is never `behind` on one evaluation alone.
-    public static func evaluate(watched: [WatchedCluster], signals: TigerBeetleSignals,
-                                probes: [ReplicaKey: ProbeResult], policy: HealthPolicy, now: Int64) -> HealthReport {
+    public static func evaluate(
+        watched: [WatchedCluster], signals: TigerBeetleSignals,
+        probes: [ReplicaKey: ProbeResult], policy: HealthPolicy, now: Int64
+    ) -> HealthReport {
         var progress = ProgressTracker()
         return evaluate(watched: watched, signals: signals, probes: probes, policy: policy, progress: &progress, now: now)
     }
 
-    public static func evaluate(watched: [WatchedCluster], signals: TigerBeetleSignals, probes: [ReplicaKey: ProbeResult],
-                                policy: HealthPolicy, progress: inout ProgressTracker, now: Int64) -> HealthReport {
+    public static func evaluate(
+        watched: [WatchedCluster], signals: TigerBeetleSignals, probes: [ReplicaKey: ProbeResult],
+        policy: HealthPolicy, progress: inout ProgressTracker, now: Int64
+    ) -> HealthReport {
         var clusters: [ClusterVerdict] = []
         let watchedIDs = Set(watched.map(\.id))
         for cluster in watched {
             let replicas = cluster.addresses.enumerated().map { replica, address in
-                evaluateReplica(ReplicaKey(cluster: cluster.id, replica: replica), address: address,
-                                replicaCount: cluster.addresses.count, signals: signals, probe: probes[ReplicaKey(cluster: cluster.id, replica: replica)],
-                                probed: true, policy: policy, now: now)
+                evaluateReplica(
+                    ReplicaKey(cluster: cluster.id, replica: replica), address: address,
+                    replicaCount: cluster.addresses.count, signals: signals,
+                    probe: probes[ReplicaKey(cluster: cluster.id, replica: replica)],
+                    probed: true, policy: policy, now: now)
             }
-            clusters.append(clusterVerdict(id: cluster.id, name: cluster.name, watched: true, replicas: replicas, signals: signals,
-                                           policy: policy, progress: &progress, now: now))
+            clusters.append(
+                clusterVerdict(
+                    id: cluster.id, name: cluster.name, watched: true, replicas: replicas, signals: signals,
+                    policy: policy, progress: &progress, now: now))
         }
         // Clusters heard from but not configured: replica count learned, quorum unknown.
         let heard = Dictionary(grouping: signals.heardReplicas.filter { !watchedIDs.contains($0.cluster) }, by: \.cluster)
         for (id, keys) in heard.sorted(by: { $0.key < $1.key }) {
             let replicas = keys.map {
-                evaluateReplica($0, address: nil, replicaCount: keys.count, signals: signals, probe: nil,
-                                probed: false, policy: policy, now: now)
+                evaluateReplica(
+                    $0, address: nil, replicaCount: keys.count, signals: signals, probe: nil,
+                    probed: false, policy: policy, now: now)
             }
-            clusters.append(clusterVerdict(id: id, name: nil, watched: false, replicas: replicas, signals: signals,
-                                           policy: policy, progress: &progress, now: now))
+            clusters.append(
+                clusterVerdict(
+                    id: id, name: nil, watched: false, replicas: replicas, signals: signals,
+                    policy: policy, progress: &progress, now: now))
         }
-        progress.keep(only: Set(clusters.flatMap { cluster in cluster.replicas.map { ReplicaKey(cluster: cluster.id, replica: $0.replica) } }))
+        progress.keep(
+            only: Set(clusters.flatMap { cluster in cluster.replicas.map { ReplicaKey(cluster: cluster.id, replica: $0.replica) } }))
         return HealthReport(generatedAt: Double(now) / 1e9, clusters: clusters)
     }
 
-    static func evaluateReplica(_ key: ReplicaKey, address: String?, replicaCount: Int, signals: TigerBeetleSignals,
-                                probe reported: ProbeResult?, probed: Bool, policy: HealthPolicy, now: Int64) -> ReplicaVerdict {
+    static func evaluateReplica(
+        _ key: ReplicaKey, address: String?, replicaCount: Int, signals: TigerBeetleSignals,
+        probe reported: ProbeResult?, probed: Bool, policy: HealthPolicy, now: Int64
+    ) -> ReplicaVerdict {
         var reasons: [Reason] = []
         var waitingFor: [String] = []
         // A result older than the probe's interval plus its timeout says nothing about now (a stuck prober).
@@ -50,15 +64,20 @@ public enum HealthEvaluator {
         if probed {
             if let probe {
                 switch probe.outcome {
-                case .unreachable where !probe.everReachable && heard.map({ $0.lastSeen <= 0 }) != false
+                case .unreachable
+                where !probe.everReachable && heard.map({ $0.lastSeen <= 0 }) != false
                     && now.subtractingReportingOverflow(policy.startedAt).partialValue <= policy.staleAfter:
                     // Start-up: beetlewatch may start before the cluster does. A replica neither reachable nor heard
                     // from yet is starting, not lost, for the first stale-after (then unreachable, as ever).
-                    waitingFor.append("\(address ?? "?") to accept connections (\(probe.error ?? "unreachable") since beetlewatch started \(seconds(now - policy.startedAt)) ago; unreachable after \(seconds(policy.staleAfter)))")
+                    waitingFor.append(
+                        "\(address ?? "?") to accept connections (\(probe.error ?? "unreachable") since beetlewatch started \(seconds(now - policy.startedAt)) ago; unreachable after \(seconds(policy.staleAfter)))"
+                    )
                 case .unreachable:
                     reasons.append(Reason(.unreachable, "TCP connect to \(address ?? "?") failed: \(probe.error ?? "unknown error")"))
                 case .hung:
-                    reasons.append(Reason(.hung, "\(address ?? "?") accepts connections but its event loop does not answer: \(probe.error ?? "no pong")"))
+                    reasons.append(
+                        Reason(
+                            .hung, "\(address ?? "?") accepts connections but its event loop does not answer: \(probe.error ?? "no pong")"))
                 case .answering, .evicted, .connected:
                     break
                 }
@@ -81,7 +100,10 @@ public enum HealthEvaluator {
             if let heardAt {
                 reasons.append(Reason(.silent, "no StatsD for \(seconds(now - heardAt)) (silent after \(seconds(policy.staleAfter)))"))
             } else {
-                reasons.append(Reason(.silent, "no StatsD received in the \(seconds(quiet)) since \(probed ? "it became reachable" : "beetlewatch started")"))
+                reasons.append(
+                    Reason(
+                        .silent,
+                        "no StatsD received in the \(seconds(quiet)) since \(probed ? "it became reachable" : "beetlewatch started")"))
             }
         } else {
             waitingFor.append(heardAt == nil ? "StatsD" : "StatsD since it became reachable again \(seconds(quiet)) ago")
@@ -99,7 +121,11 @@ public enum HealthEvaluator {
             if replicaCount > 1, let peers = heard[.peerReplicaConnections] {
                 let needed = HealthPolicy.majority(of: replicaCount) - 1
                 if Int(peers) < needed {
-                    reasons.append(Reason(.isolated, "connected to \(Int(peers)) of \(replicaCount - 1) peer replicas; a quorum of \(HealthPolicy.majority(of: replicaCount)) needs \(needed)"))
+                    reasons.append(
+                        Reason(
+                            .isolated,
+                            "connected to \(Int(peers)) of \(replicaCount - 1) peer replicas; a quorum of \(HealthPolicy.majority(of: replicaCount)) needs \(needed)"
+                        ))
                 }
             }
         }
@@ -123,8 +149,10 @@ public enum HealthEvaluator {
         )
     }
 
-    static func clusterVerdict(id: String, name: String?, watched: Bool, replicas evaluated: [ReplicaVerdict], signals: TigerBeetleSignals,
-                               policy: HealthPolicy, progress: inout ProgressTracker, now: Int64) -> ClusterVerdict {
+    static func clusterVerdict(
+        id: String, name: String?, watched: Bool, replicas evaluated: [ReplicaVerdict], signals: TigerBeetleSignals,
+        policy: HealthPolicy, progress: inout ProgressTracker, now: Int64
+    ) -> ClusterVerdict {
         var replicas = evaluated
         var notes: [String] = []
         // An eviction means the cluster refuses the release beetlewatch pings with; its backups then stay
@@ -133,21 +161,28 @@ public enum HealthEvaluator {
             notes.append("replica \(evicted.replica) evicted beetlewatch's ping: \(evicted.probe?.error ?? "release refused")")
             for i in replicas.indices where replicas[i].state == .hung && replicas[i].probe?.release == nil {
                 replicas[i].reasons = replicas[i].reasons.map { reason in
-                    reason.state == .hung ? Reason(.unknown, "no pong, as expected while the cluster refuses beetlewatch's ping release (see replica \(evicted.replica))") : reason
+                    reason.state == .hung
+                        ? Reason(
+                            .unknown,
+                            "no pong, as expected while the cluster refuses beetlewatch's ping release (see replica \(evicted.replica))")
+                        : reason
                 }
                 rejudge(&replicas[i])
             }
         }
-        let lagging = progress.behind(cluster: id, replicas.map { replica in
-            // A replica that cannot answer is not judged on its progress (and its lag timer restarts when it
-            // answers again: catching up after a stop is not falling behind).
-            let judged = replica.state != .hung && replica.state != .unreachable
-            let pong = judged ? replica.pongView : nil
-            let statsd = judged && replica.fresh ? replica.view : nil
-            return ProgressTracker.Progress(replica: replica.replica, view: [pong, statsd].compactMap { $0 }.max(),
-                                            viewFromPong: pong != nil && pong! >= (statsd ?? 0),
-                                            commitMax: judged && replica.fresh ? replica.commitMax : nil)
-        }, policy: policy, now: now)
+        let lagging = progress.behind(
+            cluster: id,
+            replicas.map { replica in
+                // A replica that cannot answer is not judged on its progress (and its lag timer restarts when it
+                // answers again: catching up after a stop is not falling behind).
+                let judged = replica.state != .hung && replica.state != .unreachable
+                let pong = judged ? replica.pongView : nil
+                let statsd = judged && replica.fresh ? replica.view : nil
+                return ProgressTracker.Progress(
+                    replica: replica.replica, view: [pong, statsd].compactMap { $0 }.max(),
+                    viewFromPong: pong != nil && pong! >= (statsd ?? 0),
+                    commitMax: judged && replica.fresh ? replica.commitMax : nil)
+            }, policy: policy, now: now)
         for (index, reasons) in lagging {
             guard let i = replicas.firstIndex(where: { $0.replica == index }) else { continue }
             replicas[i].reasons += reasons
@@ -155,9 +190,11 @@ public enum HealthEvaluator {
         }
         let releases = Set(replicas.compactMap(\.release)).sorted()
         if releases.count > 1 {
-            notes.append("replicas report different releases (an upgrade under way?): " + releases.map { release in
-                "\(release) on " + replicas.filter { $0.release == release }.map { String($0.replica) }.joined(separator: ", ")
-            }.joined(separator: "; "))
+            notes.append(
+                "replicas report different releases (an upgrade under way?): "
+                    + releases.map { release in
+                        "\(release) on " + replicas.filter { $0.release == release }.map { String($0.replica) }.joined(separator: ", ")
+                    }.joined(separator: "; "))
         }
         let count = replicas.count
         let healthy = replicas.filter(\.healthy).count
@@ -175,9 +212,10 @@ public enum HealthEvaluator {
         case nil: summary = "quorum unknown: replica count not configured (\(count) replicas heard from, \(healthy) healthy)"
         }
         let history = signals.clusters[id]
-        return ClusterVerdict(id: id, name: name, watched: watched, replicaCount: count, healthyReplicas: healthy,
-                              quorumSize: needed, quorum: quorum, quorumLost: quorumLost, highestView: history?.highestView,
-                              viewChanges: history?.viewChanges ?? 0, releases: releases, notes: notes, replicas: replicas, summary: summary)
+        return ClusterVerdict(
+            id: id, name: name, watched: watched, replicaCount: count, healthyReplicas: healthy,
+            quorumSize: needed, quorum: quorum, quorumLost: quorumLost, highestView: history?.highestView,
+            viewChanges: history?.viewChanges ?? 0, releases: releases, notes: notes, replicas: replicas, summary: summary)
     }
 
     /// The state from the reasons, after reasons were added or changed.

@@ -56,20 +56,54 @@ public enum HealthMetrics {
             viewChanges.append((LabelSet([c]), Double(cluster.viewChanges)))
         }
         return [
-            StaticFamily(name: "tigerbeetle_probe_success", help: "Whether the replica is reachable (1) or not (0): its last connect succeeded, and in vsr mode its event loop answers (a hung replica is 0 too).", type: .gauge, samples: probeSuccess),
-            StaticFamily(name: "tigerbeetle_probe_duration_seconds", help: "The last probe's round trip: ping to pong (vsr), or resolution to connect (tcp).", type: .gauge, samples: probeDuration),
-            StaticFamily(name: "tigerbeetle_probe_answering", help: "vsr mode: 1 while the replica's event loop answers pings, 0 while it is connected but hung.", type: .gauge, samples: answering),
-            StaticFamily(summary: "tigerbeetle_probe_rtt_seconds", help: "Ping to pong round trips since beetlewatch started probing the replica (vsr mode).", series: roundTrips),
-            StaticFamily(name: "tigerbeetle_replica_pong_view", help: "The view in the replica's last pong: its durable log view.", type: .gauge, samples: pongView),
-            StaticFamily(name: "tigerbeetle_replica_release_info", help: "The replica's release (from its pong, else its StatsD), as the release label; always 1.", type: .gauge, samples: releaseInfo),
-            StaticFamily(name: "tigerbeetle_replica_reasons", help: "How many reasons of each kind the replica's verdict holds (the verdict is the most severe; this shows every one).", type: .gauge, samples: reasons),
-            StaticFamily(name: "tigerbeetle_statsd_last_seen_timestamp_seconds", help: "When the last StatsD line from the replica arrived, Unix time in seconds.", type: .gauge, samples: lastSeen),
-            StaticFamily(name: "tigerbeetle_replica_healthy", help: "1 when the replica is reachable, sending StatsD, normal, not syncing and connected to enough peers.", type: .gauge, samples: healthy),
-            StaticFamily(name: "tigerbeetle_replica_state", help: "The replica's verdict, one-hot (the most severe when several hold).", type: .gauge, samples: state),
-            StaticFamily(name: "tigerbeetle_cluster_quorum", help: "1 while a majority of the cluster's configured replicas is healthy.", type: .gauge, samples: quorum),
-            StaticFamily(name: "tigerbeetle_cluster_replicas", help: "The cluster's replicas, by verdict.", type: .gauge, samples: clusterReplicas),
-            StaticFamily(name: "tigerbeetle_cluster_view", help: "The highest view any replica of the cluster reported.", type: .gauge, samples: view),
-            StaticFamily(name: "tigerbeetle_cluster_view_changes_total", help: "View changes seen, counted from rises of the cluster's highest view.", type: .counter, samples: viewChanges),
+            StaticFamily(
+                name: "tigerbeetle_probe_success",
+                help:
+                    "Whether the replica is reachable (1) or not (0): its last connect succeeded, and in vsr mode its event loop answers (a hung replica is 0 too).",
+                type: .gauge, samples: probeSuccess),
+            StaticFamily(
+                name: "tigerbeetle_probe_duration_seconds",
+                help: "The last probe's round trip: ping to pong (vsr), or resolution to connect (tcp).", type: .gauge,
+                samples: probeDuration),
+            StaticFamily(
+                name: "tigerbeetle_probe_answering",
+                help: "vsr mode: 1 while the replica's event loop answers pings, 0 while it is connected but hung.", type: .gauge,
+                samples: answering),
+            StaticFamily(
+                summary: "tigerbeetle_probe_rtt_seconds",
+                help: "Ping to pong round trips since beetlewatch started probing the replica (vsr mode).", series: roundTrips),
+            StaticFamily(
+                name: "tigerbeetle_replica_pong_view", help: "The view in the replica's last pong: its durable log view.", type: .gauge,
+                samples: pongView),
+            StaticFamily(
+                name: "tigerbeetle_replica_release_info",
+                help: "The replica's release (from its pong, else its StatsD), as the release label; always 1.", type: .gauge,
+                samples: releaseInfo),
+            StaticFamily(
+                name: "tigerbeetle_replica_reasons",
+                help: "How many reasons of each kind the replica's verdict holds (the verdict is the most severe; this shows every one).",
+                type: .gauge, samples: reasons),
+            StaticFamily(
+                name: "tigerbeetle_statsd_last_seen_timestamp_seconds",
+                help: "When the last StatsD line from the replica arrived, Unix time in seconds.", type: .gauge, samples: lastSeen),
+            StaticFamily(
+                name: "tigerbeetle_replica_healthy",
+                help: "1 when the replica is reachable, sending StatsD, normal, not syncing and connected to enough peers.", type: .gauge,
+                samples: healthy),
+            StaticFamily(
+                name: "tigerbeetle_replica_state", help: "The replica's verdict, one-hot (the most severe when several hold).",
+                type: .gauge, samples: state),
+            StaticFamily(
+                name: "tigerbeetle_cluster_quorum", help: "1 while a majority of the cluster's configured replicas is healthy.",
+                type: .gauge, samples: quorum),
+            StaticFamily(
+                name: "tigerbeetle_cluster_replicas", help: "The cluster's replicas, by verdict.", type: .gauge, samples: clusterReplicas),
+            StaticFamily(
+                name: "tigerbeetle_cluster_view", help: "The highest view any replica of the cluster reported.", type: .gauge, samples: view
+            ),
+            StaticFamily(
+                name: "tigerbeetle_cluster_view_changes_total",
+                help: "View changes seen, counted from rises of the cluster's highest view.", type: .counter, samples: viewChanges),
         ]
     }
 

@@ -17,8 +17,10 @@ public struct HealthPolicy: Sendable, Equatable {
     /// TigerBeetle's StatsD interval: a view known only from StatsD may be this much older than a pong's.
     public static let statsdInterval: Int64 = 10_000_000_000
 
-    public init(staleAfter: Int64 = 25_000_000_000, startedAt: Int64, probeResultTTL: Int64 = 2_000_000_000,
-                viewLagAfter: Int64 = 5_000_000_000, commitLagOps: Double = 10_000, commitLagAfter: Int64 = 30_000_000_000) {
+    public init(
+        staleAfter: Int64 = 25_000_000_000, startedAt: Int64, probeResultTTL: Int64 = 2_000_000_000,
+        viewLagAfter: Int64 = 5_000_000_000, commitLagOps: Double = 10_000, commitLagAfter: Int64 = 30_000_000_000
+    ) {
         self.staleAfter = staleAfter
         self.startedAt = startedAt
         self.probeResultTTL = probeResultTTL

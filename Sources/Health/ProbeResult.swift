@@ -39,8 +39,9 @@ public struct ProbeResult: Sendable, Equatable, Codable {
 
     /// A tcp-mode result.
     public init(success: Bool, durationSeconds: Double, at: Int64, error: String? = nil, reachableSince: Int64? = nil) {
-        self.init(outcome: success ? .connected : .unreachable, durationSeconds: durationSeconds, at: at, error: error,
-                  reachableSince: success ? reachableSince ?? at : nil)
+        self.init(
+            outcome: success ? .connected : .unreachable, durationSeconds: durationSeconds, at: at, error: error,
+            reachableSince: success ? reachableSince ?? at : nil)
     }
 
     /// Whether the replica is reachable and, in vsr mode, its event loop runs (`answering`, `evicted`, `connected`).
@@ -56,14 +57,17 @@ public struct ProbeResult: Sendable, Equatable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(outcome: try c.decode(Outcome.self, forKey: .outcome), durationSeconds: try c.decode(Double.self, forKey: .durationSeconds),
-                  at: try Self.nanoseconds(c.decode(Double.self, forKey: .at), c, .at), error: try c.decodeIfPresent(String.self, forKey: .error),
-                  reachableSince: try c.decodeIfPresent(Double.self, forKey: .reachableSince).map { try Self.nanoseconds($0, c, .reachableSince) },
-                  view: try c.decodeIfPresent(UInt32.self, forKey: .view),
-                  release: try c.decodeIfPresent(String.self, forKey: .release),
-                  roundTripSumSeconds: try c.decodeIfPresent(Double.self, forKey: .roundTripSumSeconds) ?? 0,
-                  roundTrips: try c.decodeIfPresent(UInt64.self, forKey: .roundTrips) ?? 0,
-                  everReachable: try c.decodeIfPresent(Bool.self, forKey: .everReachable))
+        self.init(
+            outcome: try c.decode(Outcome.self, forKey: .outcome), durationSeconds: try c.decode(Double.self, forKey: .durationSeconds),
+            at: try Self.nanoseconds(c.decode(Double.self, forKey: .at), c, .at), error: try c.decodeIfPresent(String.self, forKey: .error),
+            reachableSince: try c.decodeIfPresent(Double.self, forKey: .reachableSince).map {
+                try Self.nanoseconds($0, c, .reachableSince)
+            },
+            view: try c.decodeIfPresent(UInt32.self, forKey: .view),
+            release: try c.decodeIfPresent(String.self, forKey: .release),
+            roundTripSumSeconds: try c.decodeIfPresent(Double.self, forKey: .roundTripSumSeconds) ?? 0,
+            roundTrips: try c.decodeIfPresent(UInt64.self, forKey: .roundTrips) ?? 0,
+            everReachable: try c.decodeIfPresent(Bool.self, forKey: .everReachable))
     }
 
     /// Unix seconds from a document back to nanoseconds; a value no time can have is a decoding error, not a trap.
@@ -90,9 +94,11 @@ public struct ProbeResult: Sendable, Equatable, Codable {
         try c.encode(everReachable, forKey: .everReachable)
     }
 
-    public init(outcome: Outcome, durationSeconds: Double, at: Int64, error: String? = nil, reachableSince: Int64? = nil,
-                view: UInt32? = nil, release: String? = nil, roundTripSumSeconds: Double = 0, roundTrips: UInt64 = 0,
-                everReachable: Bool? = nil) {
+    public init(
+        outcome: Outcome, durationSeconds: Double, at: Int64, error: String? = nil, reachableSince: Int64? = nil,
+        view: UInt32? = nil, release: String? = nil, roundTripSumSeconds: Double = 0, roundTrips: UInt64 = 0,
+        everReachable: Bool? = nil
+    ) {
         self.outcome = outcome
         self.durationSeconds = durationSeconds
         self.at = at

@@ -37,8 +37,11 @@ public struct ProgressTracker: Sendable {
                 // A view known only from StatsD may be one StatsD interval old.
                 let allowed = policy.viewLagAfter + (replica.viewFromPong ? 0 : HealthPolicy.statsdInterval)
                 if now.subtractingReportingOverflow(since).partialValue > allowed {
-                    out[replica.replica, default: []].append(Reason(.behind,
-                        "in view \(Int(view)) while its cluster is in view \(Int(highestView)), for \(HealthEvaluator.seconds(now - since))"))
+                    out[replica.replica, default: []].append(
+                        Reason(
+                            .behind,
+                            "in view \(Int(view)) while its cluster is in view \(Int(highestView)), for \(HealthEvaluator.seconds(now - since))"
+                        ))
                 }
             } else {
                 viewBehindSince[key] = nil
@@ -46,9 +49,13 @@ public struct ProgressTracker: Sendable {
             if let commit = replica.commitMax, let highestCommit, highestCommit - commit > policy.commitLagOps {
                 let lag = commitBehind[key] ?? CommitLag(since: now, clusterHighestThen: highestCommit)
                 commitBehind[key] = lag
-                if now.subtractingReportingOverflow(lag.since).partialValue > policy.commitLagAfter, highestCommit > lag.clusterHighestThen {
-                    out[replica.replica, default: []].append(Reason(.behind,
-                        "commit_max \(Int(commit)) trails its cluster's \(Int(highestCommit)) by \(Int(highestCommit - commit)) ops (more than \(Int(policy.commitLagOps))) for \(HealthEvaluator.seconds(now - lag.since)) while the others advance"))
+                if now.subtractingReportingOverflow(lag.since).partialValue > policy.commitLagAfter, highestCommit > lag.clusterHighestThen
+                {
+                    out[replica.replica, default: []].append(
+                        Reason(
+                            .behind,
+                            "commit_max \(Int(commit)) trails its cluster's \(Int(highestCommit)) by \(Int(highestCommit - commit)) ops (more than \(Int(policy.commitLagOps))) for \(HealthEvaluator.seconds(now - lag.since)) while the others advance"
+                        ))
                 }
             } else {
                 commitBehind[key] = nil

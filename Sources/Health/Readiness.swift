@@ -24,9 +24,11 @@ public enum Readiness {
         if watched.isEmpty {
             // Nothing configured: ready once replicas are heard from and all of them are healthy.
             if report.clusters.isEmpty {
-                return ReadinessVerdict(ready: false, require: require, lines: [
-                    "waiting for StatsD from any TigerBeetle replica (no cluster configured: set --tigerbeetle.cluster and --tigerbeetle.addresses)",
-                ])
+                return ReadinessVerdict(
+                    ready: false, require: require,
+                    lines: [
+                        "waiting for StatsD from any TigerBeetle replica (no cluster configured: set --tigerbeetle.cluster and --tigerbeetle.addresses)"
+                    ])
             }
             for cluster in report.clusters {
                 let clusterReady = cluster.replicas.allSatisfy(\.healthy)
@@ -41,7 +43,10 @@ public enum Readiness {
             ready = ready && clusterReady
             let waiting = cluster.replicas.filter { $0.state == .unknown }
             if !clusterReady && !waiting.isEmpty && cluster.replicas.allSatisfy({ $0.healthy || $0.state == .unknown }) {
-                lines.append("cluster \(label(cluster)): waiting for " + waiting.map { "replica \($0.replica) (\($0.reasons.map(\.detail).joined(separator: "; ")))" }.joined(separator: ", "))
+                lines.append(
+                    "cluster \(label(cluster)): waiting for "
+                        + waiting.map { "replica \($0.replica) (\($0.reasons.map(\.detail).joined(separator: "; ")))" }.joined(
+                            separator: ", "))
             } else {
                 lines.append(describe(cluster) + (require == .all && !clusterReady ? "; --ready.require=all needs every replica" : ""))
             }

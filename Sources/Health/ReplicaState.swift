@@ -19,7 +19,9 @@ public enum ReplicaState: String, Sendable, CaseIterable, Codable {
     /// Not enough data yet (before the first probe or the first StatsD).
     case unknown
 
-    public static let severityOrder: [ReplicaState] = [.unreachable, .hung, .silent, .abnormal, .syncing, .isolated, .behind, .unknown, .healthy]
+    public static let severityOrder: [ReplicaState] = [
+        .unreachable, .hung, .silent, .abnormal, .syncing, .isolated, .behind, .unknown, .healthy,
+    ]
 
     /// TigerBeetle's `replica_status` values.
     public static func statusName(_ status: Int) -> String {

@@ -10,7 +10,9 @@ public enum StatusTable {
         for cluster in document.health.clusters {
             out += "\ncluster \(cluster.name.map { "\($0) (\(cluster.id))" } ?? cluster.id)\(cluster.watched ? "" : " [not configured]")\n"
             out += "  \(cluster.summary)"
-            if let view = cluster.highestView { out += "; view \(Int(view)), \(cluster.viewChanges) view change\(cluster.viewChanges == 1 ? "" : "s") seen" }
+            if let view = cluster.highestView {
+                out += "; view \(Int(view)), \(cluster.viewChanges) view change\(cluster.viewChanges == 1 ? "" : "s") seen"
+            }
             out += "\n"
             out += cluster.notes.map { "  note: \($0)\n" }.joined()
             var rows = [["REPLICA", "ADDRESS", "STATE", "VIEW", "COMMIT_MAX", "RELEASE", "LAST SEEN", "PROBE", "REASONS"]]

@@ -61,8 +61,10 @@ public struct VerdictHistory: Sendable, Equatable {
                 let previous = segments.last?.state
                 if previous != replica.state {
                     segments.append(Segment(since: now, state: replica.state))
-                    events.append(Event(at: now, cluster: cluster.id, replica: replica.replica, from: previous, to: replica.state,
-                                        reasons: replica.reasons.map(\.detail)))
+                    events.append(
+                        Event(
+                            at: now, cluster: cluster.id, replica: replica.replica, from: previous, to: replica.state,
+                            reasons: replica.reasons.map(\.detail)))
                 }
                 // Segments wholly before the window go; the one the window starts in stays (its state held then).
                 while segments.count > 1, segments[1].since <= now - window { segments.removeFirst() }

@@ -23,9 +23,11 @@ struct Family: Sendable {
         var b = 0
         while a < sorted.count || b < tail.count {
             if b == tail.count || (a < sorted.count && labels[Int(sorted[a])] < labels[Int(tail[b])]) {
-                merged.append(sorted[a]); a += 1
+                merged.append(sorted[a])
+                a += 1
             } else {
-                merged.append(tail[b]); b += 1
+                merged.append(tail[b])
+                b += 1
             }
         }
         return merged

@@ -37,7 +37,9 @@ public struct LabelSet: Sendable, Hashable {
     /// Labels from a DogStatsD tag list (`k:v,k2:v2`). Keys are sanitised as
     /// statsd_exporter does; a tag without `:` or with an empty key is dropped
     /// (as statsd_exporter does) and counted in `dropped`.
-    public static func parse(dogStatsDTags tags: UnsafeRawBufferPointer, limits: Limits) -> Result<(labels: LabelSet, dropped: Int), ParseError> {
+    public static func parse(dogStatsDTags tags: UnsafeRawBufferPointer, limits: Limits) -> Result<
+        (labels: LabelSet, dropped: Int), ParseError
+    > {
         if tags.isEmpty { return .success((LabelSet([]), 0)) }
         var pairs: [(name: String, value: String)] = []
         var dropped = 0

@@ -22,10 +22,12 @@ public struct MetricStore: Sendable {
         /// Clusters nobody configured whose signals are kept at most (they expire with `ttl`).
         public var maxUnwatchedClusters: Int
 
-        public init(mode: NamingMode = .tigerbeetle, ttl: Int64 = 120_000_000_000,
-                    tagLimits: LabelSet.Limits = .init(), maxLineLength: Int = 65_535,
-                    reservedNames: Set<String> = [], maxSeries: Int = 500_000,
-                    watchedClusters: Set<String> = [], maxUnwatchedClusters: Int = 16) {
+        public init(
+            mode: NamingMode = .tigerbeetle, ttl: Int64 = 120_000_000_000,
+            tagLimits: LabelSet.Limits = .init(), maxLineLength: Int = 65_535,
+            reservedNames: Set<String> = [], maxSeries: Int = 500_000,
+            watchedClusters: Set<String> = [], maxUnwatchedClusters: Int = 16
+        ) {
             self.mode = mode
             self.ttl = ttl
             self.tagLimits = tagLimits
@@ -246,8 +248,9 @@ public struct MetricStore: Sendable {
             families[Int(family)].mergePendingIfLarge(labels: series.labels)
             stats.seriesCreated += 1
         }
-        var target = LineTarget(series: s, action: mapping.action, divisor: mapping.divisor, droppedTags: UInt32(dropped),
-                                reservedLabels: UInt32(reserved))
+        var target = LineTarget(
+            series: s, action: mapping.action, divisor: mapping.divisor, droppedTags: UInt32(dropped),
+            reservedLabels: UInt32(reserved))
         tapTigerBeetleSignals(name: name, type: metric.type, labels: labels, into: &target)
         return target
     }
@@ -265,8 +268,8 @@ public struct MetricStore: Sendable {
     /// TigerBeetle's form, and new clusters beyond the unwatched limit, leave an ordinary metric.
     private mutating func tapTigerBeetleSignals(name: String, type: MetricType, labels: LabelSet, into target: inout LineTarget) {
         guard name.hasPrefix("tb."),
-              let cluster = labels.value(of: "cluster"),
-              let replica = labels.value(of: "replica")
+            let cluster = labels.value(of: "cluster"),
+            let replica = labels.value(of: "replica")
         else { return }
         switch ReplicaKey.parse(cluster: cluster, replica: replica).flatMap({ signals.slot(for: $0) }) {
         case .success(let slot):

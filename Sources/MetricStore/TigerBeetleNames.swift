@@ -31,15 +31,21 @@ public enum TigerBeetleNames {
 
     /// `tb.<key>` gauge → Prometheus name (without the `tigerbeetle_` prefix).
     static let gauges: [String: Gauge] = [
-        "replica_start": .gauge("replica_start_timestamp_seconds", "When the replica process started, Unix time in seconds.", divisor: nanoseconds),
-        "replica_status": .gauge("replica_status", "Replica status: 0 normal, 1 view_change, 2 recovering, 3 recovering_head. Sampled every emit interval; a fast view change can fall between two samples."),
+        "replica_start": .gauge(
+            "replica_start_timestamp_seconds", "When the replica process started, Unix time in seconds.", divisor: nanoseconds),
+        "replica_status": .gauge(
+            "replica_status",
+            "Replica status: 0 normal, 1 view_change, 2 recovering, 3 recovering_head. Sampled every emit interval; a fast view change can fall between two samples."
+        ),
         "replica_view": .gauge("replica_view", "The view the replica is in; a rise means a view change happened."),
         "replica_log_view": .gauge("replica_log_view", "The view of the replica's latest log (the last view in which it was normal)."),
         "replica_op": .gauge("replica_op", "The highest op in the replica's log."),
         "replica_op_checkpoint": .gauge("replica_op_checkpoint", "The op of the replica's latest checkpoint."),
         "replica_commit_min": .gauge("replica_commit_min", "The highest op the replica has executed."),
-        "replica_commit_max": .gauge("replica_commit_max", "The highest op the replica knows to be committed; frozen while the cluster cannot commit."),
-        "replica_commit_timestamp": .gauge("replica_commit_timestamp_seconds", "Cluster timestamp of the latest committed op, Unix time in seconds.", divisor: nanoseconds),
+        "replica_commit_max": .gauge(
+            "replica_commit_max", "The highest op the replica knows to be committed; frozen while the cluster cannot commit."),
+        "replica_commit_timestamp": .gauge(
+            "replica_commit_timestamp_seconds", "Cluster timestamp of the latest committed op, Unix time in seconds.", divisor: nanoseconds),
         "replica_pipeline_queue_length": .gauge("replica_pipeline_queue_length", "Requests waiting in the primary's pipeline queue."),
         "replica_sync_stage": .gauge("replica_sync_stage", "State sync stage: 0 idle, anything else means state sync is under way."),
         "replica_sync_op_min": .gauge("replica_sync_op_min", "Lowest op of the state sync under way."),
@@ -60,8 +66,10 @@ public enum TigerBeetleNames {
         "release": .gauge("release", "The replica's release, as TigerBeetle packs it into an integer."),
         "release_seen_client_min": .gauge("release_seen_client_min", "Oldest client release seen by the replica, packed as an integer."),
         "release_seen_client_max": .gauge("release_seen_client_max", "Newest client release seen by the replica, packed as an integer."),
-        "clock_delta_ns": .gauge("clock_delta_seconds", "Offset of the replica's clock from the cluster's agreed time, seconds.", divisor: nanoseconds),
-        "message_bus_connections": .gauge("message_bus_connections", "Open message bus connections, by peer kind (replica, client, client_likely, unknown)."),
+        "clock_delta_ns": .gauge(
+            "clock_delta_seconds", "Offset of the replica's clock from the cluster's agreed time, seconds.", divisor: nanoseconds),
+        "message_bus_connections": .gauge(
+            "message_bus_connections", "Open message bus connections, by peer kind (replica, client, client_likely, unknown)."),
         "message_bus_connections_max": .gauge("message_bus_connections_max", "Message bus connection slots."),
         "table_count_visible": .gauge("table_count_visible", "Visible tables in the LSM tree, by tree."),
         "table_count_visible_max": .gauge("table_count_visible_max", "Most visible tables the LSM tree may hold, by tree."),
@@ -111,16 +119,19 @@ public enum TigerBeetleNames {
         switch type {
         case .gauge:
             if let known = gauges[key] {
-                return MetricMapping(family: "tigerbeetle_" + known.name, type: known.type, help: known.help,
-                                     action: known.action, divisor: known.divisor)
+                return MetricMapping(
+                    family: "tigerbeetle_" + known.name, type: known.type, help: known.help,
+                    action: known.action, divisor: known.divisor)
             }
             let (name, divisor) = baseUnits(PrometheusName.escape(key))
-            return MetricMapping(family: "tigerbeetle_" + avoidReservedSuffix(name), type: .gauge,
-                                 help: "TigerBeetle gauge tb.\(key)\(divisor == 1 ? "" : ", converted to seconds").",
-                                 action: .gaugeSet, divisor: divisor)
+            return MetricMapping(
+                family: "tigerbeetle_" + avoidReservedSuffix(name), type: .gauge,
+                help: "TigerBeetle gauge tb.\(key)\(divisor == 1 ? "" : ", converted to seconds").",
+                action: .gaugeSet, divisor: divisor)
         case .counter:
-            return MetricMapping(family: "tigerbeetle_" + PrometheusName.escape(key) + "_total", type: .counter,
-                                 help: "TigerBeetle counter tb.\(key), summed.", action: .counterAdd)
+            return MetricMapping(
+                family: "tigerbeetle_" + PrometheusName.escape(key) + "_total", type: .counter,
+                help: "TigerBeetle counter tb.\(key), summed.", action: .counterAdd)
         default:
             return nil
         }
@@ -155,16 +166,21 @@ public enum TigerBeetleNames {
         let family = "tigerbeetle_\(name)_seconds"
         switch stat {
         case "sum":
-            return MetricMapping(family: family, type: .summary, help: "Time spent in \(what), seconds (TigerBeetle's pre-aggregated timing; average = rate(_sum) / rate(_count)).",
-                                 action: .summarySum, divisor: microseconds)
+            return MetricMapping(
+                family: family, type: .summary,
+                help: "Time spent in \(what), seconds (TigerBeetle's pre-aggregated timing; average = rate(_sum) / rate(_count)).",
+                action: .summarySum, divisor: microseconds)
         case "count":
-            return MetricMapping(family: family, type: .summary, help: "Time spent in \(what), seconds (TigerBeetle's pre-aggregated timing; average = rate(_sum) / rate(_count)).",
-                                 action: .summaryCount)
+            return MetricMapping(
+                family: family, type: .summary,
+                help: "Time spent in \(what), seconds (TigerBeetle's pre-aggregated timing; average = rate(_sum) / rate(_count)).",
+                action: .summaryCount)
         default:
             let word = ["min": "Shortest", "max": "Longest", "avg": "Average"][stat]!
-            return MetricMapping(family: "\(family)_\(stat)", type: .gauge,
-                                 help: "\(word) time of \(what) \(interval), seconds.",
-                                 action: .gaugeSet, divisor: microseconds)
+            return MetricMapping(
+                family: "\(family)_\(stat)", type: .gauge,
+                help: "\(word) time of \(what) \(interval), seconds.",
+                action: .gaugeSet, divisor: microseconds)
         }
     }
 

@@ -190,7 +190,11 @@ public struct ProbeSession: Sendable {
         closeConnection(now: now, backoff: backoff)
         if !settled {
             reachableSince = nil
-            setResult(.unreachable, now: now, error: "the replica closed the connection: \(reason) (again in \(Self.seconds(backoff)); a wrong cluster id or a full client table closes it at once)")
+            setResult(
+                .unreachable, now: now,
+                error:
+                    "the replica closed the connection: \(reason) (again in \(Self.seconds(backoff)); a wrong cluster id or a full client table closes it at once)"
+            )
         }
     }
 
@@ -223,7 +227,11 @@ public struct ProbeSession: Sendable {
                 closes += 1
                 let backoff = ProbeTiming.maxBackoff
                 closeConnection(now: now, backoff: backoff)
-                setResult(.evicted, now: now, error: "replica \(replica) evicted a ping claiming release \(sent): \(Self.describe(reason)); set --probe.release to the cluster's release")
+                setResult(
+                    .evicted, now: now,
+                    error:
+                        "replica \(replica) evicted a ping claiming release \(sent): \(Self.describe(reason)); set --probe.release to the cluster's release"
+                )
                 return [.close]
             case .failure(let error):
                 closes += 1
@@ -271,8 +279,10 @@ public struct ProbeSession: Sendable {
         result?.at = now
     }
 
-    private mutating func setResult(_ outcome: ProbeResult.Outcome, now: Int64, duration: Int64? = nil, error: String? = nil,
-                                    view: UInt32? = nil, release: String? = nil) {
+    private mutating func setResult(
+        _ outcome: ProbeResult.Outcome, now: Int64, duration: Int64? = nil, error: String? = nil,
+        view: UInt32? = nil, release: String? = nil
+    ) {
         let previous = result
         let keepsPong = outcome == .hung || outcome == .answering
         result = ProbeResult(

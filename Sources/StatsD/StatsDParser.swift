@@ -71,7 +71,7 @@ public struct StatsDParser: Sendable {
                 if sawRate { return .invalid(.invalidComponent) }
                 sawRate = true
                 guard let rate = Self.parseNumber(UnsafeRawBufferPointer(rebasing: component[1...])),
-                      rate.value >= Self.minSampleRate, rate.value <= 1
+                    rate.value >= Self.minSampleRate, rate.value <= 1
                 else { return .invalid(.invalidSampleRate) }
                 sampleRate = rate.value
             case UInt8(ascii: "#"):
@@ -108,14 +108,15 @@ public struct StatsDParser: Sendable {
             }
             valueCount = values.count
         }
-        return .metric(StatsDMetricLine(
-            name: UnsafeRawBufferPointer(rebasing: line[0..<colon]),
-            type: type,
-            sampleRate: sampleRate,
-            tags: tags,
-            rawValues: rawValues,
-            valueCount: valueCount
-        ))
+        return .metric(
+            StatsDMetricLine(
+                name: UnsafeRawBufferPointer(rebasing: line[0..<colon]),
+                type: type,
+                sampleRate: sampleRate,
+                tags: tags,
+                rawValues: rawValues,
+                valueCount: valueCount
+            ))
     }
 
     /// The index of the first `byte` at or after `from`, or `buffer.count`.

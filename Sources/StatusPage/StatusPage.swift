@@ -21,7 +21,8 @@ public enum StatusPage {
             <header><h1>beetlewatch</h1><span class="muted">\(escape(version)) · \(time(now)) UTC · refreshes every \(refreshSeconds) s</span></header>
 
             """
-        html += "<section class=\"verdict \(status.ready.ready ? "ok" : "bad")\" id=\"readiness\"><strong>\(status.ready.ready ? "READY" : "NOT READY")</strong>"
+        html +=
+            "<section class=\"verdict \(status.ready.ready ? "ok" : "bad")\" id=\"readiness\"><strong>\(status.ready.ready ? "READY" : "NOT READY")</strong>"
         html += " <span class=\"muted\">(require \(escape(status.ready.require.rawValue)))</span><ul>"
         html += status.ready.lines.map { "<li>\(escape($0))</li>" }.joined() + "</ul></section>\n"
         if status.health.clusters.isEmpty {
@@ -46,22 +47,27 @@ public enum StatusPage {
         let quorumClass = cluster.quorumLost ? "bad" : cluster.quorum == true ? "ok" : "warn"
         var html = "<section class=\"cluster\" id=\"cluster-\(escape(cluster.id))\"><h2>\(title)</h2>"
         html += "<p class=\"summary \(quorumClass)\">\(escape(cluster.summary))</p><p class=\"muted\">"
-        html += ["view \(cluster.highestView.map(whole) ?? "?")", "\(cluster.viewChanges) view changes seen",
-                 cluster.releases.isEmpty ? nil : "release \(cluster.releases.map(escape).joined(separator: ", "))",
-                 cluster.watched ? nil : "heard from, not configured"].compactMap { $0 }.joined(separator: " · ")
+        html += [
+            "view \(cluster.highestView.map(whole) ?? "?")", "\(cluster.viewChanges) view changes seen",
+            cluster.releases.isEmpty ? nil : "release \(cluster.releases.map(escape).joined(separator: ", "))",
+            cluster.watched ? nil : "heard from, not configured",
+        ].compactMap { $0 }.joined(separator: " · ")
         html += "</p>" + cluster.notes.map { "<p class=\"note\">\(escape($0))</p>" }.joined()
-        html += "<div class=\"scroll\"><table><thead><tr><th>replica</th><th>verdict</th><th>last \(Int(history.window / 60)) min</th><th>view</th><th>commit_max</th><th>release</th><th>ping</th><th>StatsD</th><th>reasons</th></tr></thead><tbody>"
+        html +=
+            "<div class=\"scroll\"><table><thead><tr><th>replica</th><th>verdict</th><th>last \(Int(history.window / 60)) min</th><th>view</th><th>commit_max</th><th>release</th><th>ping</th><th>StatsD</th><th>reasons</th></tr></thead><tbody>"
         for replica in cluster.replicas {
             let key = VerdictHistory.Key(cluster: cluster.id, replica: replica.replica)
             let view = [replica.pongView, replica.view].compactMap { $0 }.max().map(whole) ?? "–"
             let rtt = replica.probe.flatMap { $0.roundTrips > 0 ? $0.roundTripSumSeconds / Double($0.roundTrips) : nil }
-            html += "<tr id=\"replica-\(escape(cluster.id))-\(replica.replica)\"><td><strong>\(replica.replica)</strong><br><span class=\"muted\">\(escape(replica.address ?? "StatsD only"))</span></td>"
+            html +=
+                "<tr id=\"replica-\(escape(cluster.id))-\(replica.replica)\"><td><strong>\(replica.replica)</strong><br><span class=\"muted\">\(escape(replica.address ?? "StatsD only"))</span></td>"
             html += "<td><span class=\"state \(replica.state.rawValue)\">\(replica.state.rawValue)</span></td>"
             html += "<td>\(timeline(history.timelines[key] ?? [], window: history.window, now: now))</td>"
             html += "<td>\(view)</td><td>\(replica.commitMax.map(whole) ?? "–")</td>"
             html += "<td>\(escape(replica.release ?? "–"))</td><td>\(rtt.map { milliseconds($0) } ?? "–")</td>"
             html += "<td>\(replica.secondsSinceSeen.map { "\(Int($0.rounded())) s ago" } ?? "never")</td>"
-            html += "<td class=\"reasons\">\(replica.reasons.isEmpty ? "–" : replica.reasons.map { escape($0.detail) }.joined(separator: "<br>"))</td></tr>"
+            html +=
+                "<td class=\"reasons\">\(replica.reasons.isEmpty ? "–" : replica.reasons.map { escape($0.detail) }.joined(separator: "<br>"))</td></tr>"
         }
         return html + "</tbody></table></div></section>\n"
     }
@@ -77,9 +83,11 @@ public enum StatusPage {
             guard to > from else { continue }
             let x = (from - start) / window * width
             let w = max(1, (to - from) / window * width)
-            bars += "<rect x=\"\(Int(x))\" y=\"0\" width=\"\(Int(w.rounded(.up)))\" height=\"14\" class=\"\(segment.state.rawValue)\"><title>\(segment.state.rawValue) from \(time(segment.since))</title></rect>"
+            bars +=
+                "<rect x=\"\(Int(x))\" y=\"0\" width=\"\(Int(w.rounded(.up)))\" height=\"14\" class=\"\(segment.state.rawValue)\"><title>\(segment.state.rawValue) from \(time(segment.since))</title></rect>"
         }
-        return "<svg class=\"timeline\" viewBox=\"0 0 \(Int(width)) 14\" width=\"\(Int(width))\" height=\"14\" role=\"img\" aria-label=\"verdicts over the last \(Int(window / 60)) minutes\">\(bars)</svg>"
+        return
+            "<svg class=\"timeline\" viewBox=\"0 0 \(Int(width)) 14\" width=\"\(Int(width))\" height=\"14\" role=\"img\" aria-label=\"verdicts over the last \(Int(window / 60)) minutes\">\(bars)</svg>"
     }
 
     static func alertsSection(_ firing: [Alert], now: Double) -> String {
@@ -87,10 +95,13 @@ public enum StatusPage {
         if firing.isEmpty { return html + "<p class=\"muted\">none</p></section>\n" }
         html += "<ul>"
         for alert in firing {
-            let subject = ["cluster", "replica", "status"].compactMap { key in alert.labels[key].map { "\(key) \(escape($0))" } }.joined(separator: ", ")
+            let subject = ["cluster", "replica", "status"].compactMap { key in alert.labels[key].map { "\(key) \(escape($0))" } }.joined(
+                separator: ", ")
             let since = alert.firedAt.map { Double($0) / 1e9 } ?? now
-            html += "<li><span class=\"state \(alert.labels["severity"] == "critical" ? "unreachable" : "unknown")\">\(escape(alert.labels["severity"] ?? ""))</span> "
-            html += "<strong>\(escape(alert.name.rawValue))</strong> \(subject) <span class=\"muted\">since \(time(since))</span><br>\(escape(alert.annotations["summary"] ?? ""))</li>"
+            html +=
+                "<li><span class=\"state \(alert.labels["severity"] == "critical" ? "unreachable" : "unknown")\">\(escape(alert.labels["severity"] ?? ""))</span> "
+            html +=
+                "<strong>\(escape(alert.name.rawValue))</strong> \(subject) <span class=\"muted\">since \(time(since))</span><br>\(escape(alert.annotations["summary"] ?? ""))</li>"
         }
         return html + "</ul></section>\n"
     }
@@ -100,8 +111,10 @@ public enum StatusPage {
         var any = false
         for event in events {
             any = true
-            html += "<li><span class=\"muted\">\(time(event.at))</span> replica \(event.replica) of \(escape(String(event.cluster.suffix(6)))): "
-            html += "\(event.from.map { "<span class=\"state \($0.rawValue)\">\($0.rawValue)</span> → " } ?? "")<span class=\"state \(event.to.rawValue)\">\(event.to.rawValue)</span>"
+            html +=
+                "<li><span class=\"muted\">\(time(event.at))</span> replica \(event.replica) of \(escape(String(event.cluster.suffix(6)))): "
+            html +=
+                "\(event.from.map { "<span class=\"state \($0.rawValue)\">\($0.rawValue)</span> → " } ?? "")<span class=\"state \(event.to.rawValue)\">\(event.to.rawValue)</span>"
             if !event.reasons.isEmpty { html += " <span class=\"muted\">\(escape(event.reasons.joined(separator: "; ")))</span>" }
             html += "</li>"
         }

@@ -24,7 +24,7 @@ public struct ReplicaKey: Hashable, Sendable, Comparable, Codable {
         }
         let digits = replica.utf8
         guard (1...3).contains(digits.count), digits.allSatisfy({ (0x30...0x39).contains($0) }),
-              let index = Int(replica), index <= 255
+            let index = Int(replica), index <= 255
         else { return .failure(.invalidReplicaTag) }
         return .success(ReplicaKey(cluster: cluster, replica: index))
     }

@@ -14,7 +14,8 @@ public struct TigerBeetleSignals: Sendable {
     /// How many clusters not watched are tracked at most.
     public private(set) var maxUnwatchedClusters: Int
     /// Values refused, indexed `signal.rawValue * InvalidSignalReason.allCases.count + reason`.
-    public private(set) var invalid: [UInt64] = Array(repeating: 0, count: ReplicaSignal.allCases.count * InvalidSignalReason.allCases.count)
+    public private(set) var invalid: [UInt64] = Array(
+        repeating: 0, count: ReplicaSignal.allCases.count * InvalidSignalReason.allCases.count)
     /// The tracked clusters that are not watched.
     private var unwatched: Set<String> = []
     private var index: [ReplicaKey: Int32] = [:]

@@ -23,10 +23,11 @@ enum AESRound {
     /// 16 bytes from `offset` as a block.
     @inline(__always)
     static func load(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Block {
-        Block(bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian,
-              bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian,
-              bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self).littleEndian,
-              bytes.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self).littleEndian)
+        Block(
+            bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian,
+            bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian,
+            bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self).littleEndian,
+            bytes.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self).littleEndian)
     }
 
     static func load(_ bytes: [UInt8], at offset: Int) -> Block {
@@ -43,7 +44,8 @@ enum AESRound {
     }
 
     static let t0: [UInt32] = sbox.map { s in
-        let s2 = UInt32(double(s)), s1 = UInt32(s)
+        let s2 = UInt32(double(s))
+        let s1 = UInt32(s)
         return s2 | s1 << 8 | s1 << 16 | (s2 ^ s1) << 24
     }
     static let t1: [UInt32] = t0.map { $0 << 8 | $0 >> 24 }

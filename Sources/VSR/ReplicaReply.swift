@@ -16,15 +16,17 @@ public enum ReplicaReply: Sendable, Equatable {
             return .failure(.badChecksum)
         }
         guard HeaderLayout.get(UInt32.self, at: HeaderLayout.size, in: bytes) == UInt32(PingClient.headerSize),
-              Array(bytes[HeaderLayout.checksumBody..<(HeaderLayout.checksumBody + 16)]) == PingClient.emptyBodyChecksum
+            Array(bytes[HeaderLayout.checksumBody..<(HeaderLayout.checksumBody + 16)]) == PingClient.emptyBodyChecksum
         else { return .failure(.hasBody) }
         guard HeaderLayout.get(UInt128.self, at: HeaderLayout.cluster, in: bytes) == cluster else { return .failure(.otherCluster) }
         let replica = bytes[HeaderLayout.replica]
         switch bytes[HeaderLayout.command] {
         case pongCommand:
-            return .success(.pong(replica: replica, view: HeaderLayout.get(UInt32.self, at: HeaderLayout.view, in: bytes),
-                                  release: Release(packed: HeaderLayout.get(UInt32.self, at: HeaderLayout.release, in: bytes)),
-                                  timestamp: HeaderLayout.get(UInt64.self, at: HeaderLayout.pongTimestamp, in: bytes)))
+            return .success(
+                .pong(
+                    replica: replica, view: HeaderLayout.get(UInt32.self, at: HeaderLayout.view, in: bytes),
+                    release: Release(packed: HeaderLayout.get(UInt32.self, at: HeaderLayout.release, in: bytes)),
+                    timestamp: HeaderLayout.get(UInt64.self, at: HeaderLayout.pongTimestamp, in: bytes)))
         case evictionCommand:
             return .success(.eviction(replica: replica, reason: EvictionReason(code: bytes[HeaderLayout.evictionReason])))
         case let other:

@@ -10,9 +10,13 @@ struct AlertLatencyBench {
 
     func run(into results: inout BenchResults) throws {
         let receiver = try ArrivalRecorder()
-        let agent = try AgentProcess(statsdPort: AgentProcess.freePort(udp: true), webPort: AgentProcess.freePort(udp: false),
-                                     extraArguments: ["--alert.webhook-url", "http://127.0.0.1:\(receiver.port)/"])
-        defer { agent.stop(); receiver.close() }
+        let agent = try AgentProcess(
+            statsdPort: AgentProcess.freePort(udp: true), webPort: AgentProcess.freePort(udp: false),
+            extraArguments: ["--alert.webhook-url", "http://127.0.0.1:\(receiver.port)/"])
+        defer {
+            agent.stop()
+            receiver.close()
+        }
         let fd = loopbackUDPSocket(port: agent.statsdPort)
         defer { close(fd) }
         let cluster = String(repeating: "0", count: 31) + "9"
@@ -70,7 +74,8 @@ final class ArrivalRecorder: @unchecked Sendable {
             data += buffer[0..<n]
             guard let start = HTTPClient.headEnd(data) else { continue }
             bodyStart = start
-            let length = String(decoding: data[..<start], as: UTF8.self).split(separator: "\r\n")
+            let length =
+                String(decoding: data[..<start], as: UTF8.self).split(separator: "\r\n")
                 .first { $0.lowercased().hasPrefix("content-length:") }
                 .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
             if data.count - start >= length { break }

@@ -15,7 +15,10 @@ struct BenchCommand: ParsableCommand {
         discussion: "Prints one line per result (name value unit) and a summary table. docs/performance.md has the method and figures."
     )
 
-    @Argument(help: "Which benchmarks: parse, ingest, scrape, memory, alert-latency, probe, cardinality, soak (default: all but cardinality and soak).")
+    @Argument(
+        help:
+            "Which benchmarks: parse, ingest, scrape, memory, alert-latency, probe, cardinality, soak (default: all but cardinality and soak)."
+    )
     var names: [String] = ["parse", "ingest", "scrape", "memory", "alert-latency", "probe"]
 
     @Option(help: "The capture whose lines the parse benchmark replays in-process.")
@@ -56,7 +59,8 @@ struct BenchCommand: ParsableCommand {
             case "cardinality": try CardinalityBench().run(into: &results)
             case "soak":
                 if try !SoakBench(minutes: soakMinutes, rate: soakRate).run(into: &results) { failed = true }
-            default: throw ValidationError("unknown benchmark \(name) (parse, ingest, scrape, memory, alert-latency, probe, cardinality, soak)")
+            default:
+                throw ValidationError("unknown benchmark \(name) (parse, ingest, scrape, memory, alert-latency, probe, cardinality, soak)")
             }
         }
         results.printSummary()

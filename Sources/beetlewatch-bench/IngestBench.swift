@@ -30,14 +30,18 @@ struct IngestBench {
         while Date().timeIntervalSince(stableSince) < 0.5 {
             usleep(100_000)
             let now = try agent.sum("bench_lines")
-            if now != received { received = now; stableSince = Date() }
+            if now != received {
+                received = now
+                stableSince = Date()
+            }
             if Int(received - received0) >= sent { break }
         }
         let after = try agent.samples()
         func delta(_ name: String) -> Double { (after[name] ?? 0) - (before[name] ?? 0) }
-        return Outcome(sent: sent, received: Int(received - received0),
-                       kernelDrops: delta("beetlewatch_statsd_udp_receive_drops_total"),
-                       queueDrops: delta("beetlewatch_statsd_queue_dropped_datagrams_total"), seconds: seconds)
+        return Outcome(
+            sent: sent, received: Int(received - received0),
+            kernelDrops: delta("beetlewatch_statsd_udp_receive_drops_total"),
+            queueDrops: delta("beetlewatch_statsd_queue_dropped_datagrams_total"), seconds: seconds)
     }
 
     func run(into results: inout BenchResults) throws {
@@ -48,7 +52,9 @@ struct IngestBench {
         for rate in rates {
             let outcome = try Self.measure(agent: agent, sender: sender, lines: searchLines, rate: rate)
             let loss = Double(outcome.lost) / Double(outcome.sent) * 100
-            print("  offered \(Int(rate)) lines/s: sent \(outcome.sent), counted \(outcome.received), lost \(outcome.lost) (\(String(format: "%.3f", loss))%), kernel drops \(Int(outcome.kernelDrops)) datagrams, queue drops \(Int(outcome.queueDrops))")
+            print(
+                "  offered \(Int(rate)) lines/s: sent \(outcome.sent), counted \(outcome.received), lost \(outcome.lost) (\(String(format: "%.3f", loss))%), kernel drops \(Int(outcome.kernelDrops)) datagrams, queue drops \(Int(outcome.queueDrops))"
+            )
             if outcome.lost == 0 { bestLossless = rate } else { break }
         }
         results.add("ingest_highest_lossless_rate_search", bestLossless, "lines/s")

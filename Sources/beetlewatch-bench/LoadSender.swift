@@ -52,7 +52,10 @@ struct LoadSender {
         defer { storage.forEach { $0.deallocate() } }
         let iovecs = UnsafeMutablePointer<iovec>.allocate(capacity: batch)
         let headers = UnsafeMutablePointer<bw_mmsghdr>.allocate(capacity: batch)
-        defer { iovecs.deallocate(); headers.deallocate() }
+        defer {
+            iovecs.deallocate()
+            headers.deallocate()
+        }
         let start = DispatchTime.now().uptimeNanoseconds
         var sent = 0
         var next = 0

@@ -16,7 +16,8 @@ struct ProbeBench {
         farm.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("fake-tigerbeetle")
         farm.arguments = [String(clusters), String(perCluster)]
-        let output = Pipe(), input = Pipe()
+        let output = Pipe()
+        let input = Pipe()
         farm.standardOutput = output
         farm.standardInput = input
         try farm.run()
@@ -33,8 +34,9 @@ struct ProbeBench {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-probe-bench-\(getpid()).yml")
         try String(config.dropLast("ready\n".count)).write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let agent = try AgentProcess(statsdPort: AgentProcess.freePort(udp: true), webPort: AgentProcess.freePort(udp: false),
-                                     extraArguments: ["--config.file", file.path])
+        let agent = try AgentProcess(
+            statsdPort: AgentProcess.freePort(udp: true), webPort: AgentProcess.freePort(udp: false),
+            extraArguments: ["--config.file", file.path])
         defer { agent.stop() }
         let replicas = clusters * perCluster
         let pid = agent.process.processIdentifier
@@ -56,8 +58,10 @@ struct ProbeBench {
         results.add("probe_prober_threads", Double(threads.filter { $0.name.hasPrefix("probe") }.count), "threads")
         func roundTrips() throws -> (sum: Double, count: Double) {
             let samples = try agent.samples()
-            return (samples.filter { $0.key.hasPrefix("tigerbeetle_probe_rtt_seconds_sum{") }.reduce(0) { $0 + $1.value },
-                    samples.filter { $0.key.hasPrefix("tigerbeetle_probe_rtt_seconds_count{") }.reduce(0) { $0 + $1.value })
+            return (
+                samples.filter { $0.key.hasPrefix("tigerbeetle_probe_rtt_seconds_sum{") }.reduce(0) { $0 + $1.value },
+                samples.filter { $0.key.hasPrefix("tigerbeetle_probe_rtt_seconds_count{") }.reduce(0) { $0 + $1.value }
+            )
         }
         let first = try roundTrips()
         let before = Self.threads(of: pid)
@@ -81,7 +85,8 @@ struct ProbeBench {
         let target = replicas / 2
         let hex = String(target / perCluster + 1, radix: 16)
         let cluster = String(repeating: "0", count: 32 - hex.count) + hex
-        let key = "tigerbeetle_probe_answering{address=\"\(Self.address(in: config, at: target))\",cluster=\"\(cluster)\",replica=\"\(target % perCluster)\"}"
+        let key =
+            "tigerbeetle_probe_answering{address=\"\(Self.address(in: config, at: target))\",cluster=\"\(cluster)\",replica=\"\(target % perCluster)\"}"
         func wait(for value: Double) throws -> Double {
             let start = Date()
             while Date().timeIntervalSince(start) < 10 {
@@ -106,7 +111,8 @@ struct ProbeBench {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         return tasks.compactMap { tid in
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8),
-                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return nil }
+                let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
+            else { return nil }
             let name = String(stat[stat.index(after: open)..<close])
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             // After the name: state is field 3; utime and stime are fields 14 and 15.
@@ -117,7 +123,9 @@ struct ProbeBench {
 
     /// The `n`-th replica address in the farm's config text.
     static func address(in config: String, at n: Int) -> String {
-        let addresses = config.split(separator: "\"").enumerated().filter { $0.offset % 2 == 1 }.flatMap { $0.element.split(separator: ",") }
+        let addresses = config.split(separator: "\"").enumerated().filter { $0.offset % 2 == 1 }.flatMap {
+            $0.element.split(separator: ",")
+        }
         return String(addresses[n])
     }
 }

@@ -27,9 +27,15 @@ struct SoakBench {
         let cluster = String(repeating: "0", count: 32)
         let agent = try AgentProcess(
             statsdPort: AgentProcess.freePort(udp: true), webPort: AgentProcess.freePort(udp: false),
-            extraArguments: ["--alert.webhook-url", "http://127.0.0.1:\(receiver.port)/", "--tigerbeetle.cluster", "0",
-                             "--tigerbeetle.addresses", "127.0.0.1:\(replica.port)", "--probe.interval", "1s"])
-        defer { agent.stop(); receiver.close(); replica.close() }
+            extraArguments: [
+                "--alert.webhook-url", "http://127.0.0.1:\(receiver.port)/", "--tigerbeetle.cluster", "0",
+                "--tigerbeetle.addresses", "127.0.0.1:\(replica.port)", "--probe.interval", "1s",
+            ])
+        defer {
+            agent.stop()
+            receiver.close()
+            replica.close()
+        }
 
         let sender = LoadSender()
         let sent = Atomic<Int>(0)
@@ -69,7 +75,10 @@ struct SoakBench {
                 if down { flaps += 1 }
                 replica.set(up: !down)
             }
-            if Date().timeIntervalSince(lastStatsD) >= 5 { replicaStatsD(); lastStatsD = Date() }
+            if Date().timeIntervalSince(lastStatsD) >= 5 {
+                replicaStatsD()
+                lastStatsD = Date()
+            }
             if Date().timeIntervalSince(lastReload) >= 300 {
                 kill(agent.process.processIdentifier, SIGHUP)
                 reloads += 1
@@ -82,11 +91,14 @@ struct SoakBench {
             if Date().timeIntervalSince(lastSample) >= 30 {
                 lastSample = Date()
                 let counted = Self.sum(page.body, prefix: "bench_lines")
-                let sample = Sample(second: elapsed, residentMiB: Double(agent.residentBytes) / 1_048_576, counted: counted,
-                                    sent: sent.load(ordering: .relaxed), scrapeMilliseconds: scrapeMilliseconds)
+                let sample = Sample(
+                    second: elapsed, residentMiB: Double(agent.residentBytes) / 1_048_576, counted: counted,
+                    sent: sent.load(ordering: .relaxed), scrapeMilliseconds: scrapeMilliseconds)
                 samples.append(sample)
-                print(String(format: "  %6.1f  %12.1f  %13.0f  %10d  %9.1f  %@", elapsed / 60, sample.residentMiB, counted, sample.sent,
-                             scrapeMilliseconds, replica.isUp ? "up" : "down"))
+                print(
+                    String(
+                        format: "  %6.1f  %12.1f  %13.0f  %10d  %9.1f  %@", elapsed / 60, sample.residentMiB, counted, sample.sent,
+                        scrapeMilliseconds, replica.isUp ? "up" : "down"))
                 fflush(nil)
             }
             usleep(5_000_000)
@@ -103,7 +115,9 @@ struct SoakBench {
         repeat {
             usleep(500_000)
             counted = try agent.sum("bench_lines")
-            active = try JSONDecoder().decode(AlertsDocument.self, from: Data(RawHTTP.get(port: agent.webPort, path: "/api/v1/alerts").body.utf8)).alerts
+            active = try JSONDecoder().decode(
+                AlertsDocument.self, from: Data(RawHTTP.get(port: agent.webPort, path: "/api/v1/alerts").body.utf8)
+            ).alerts
         } while (Int(counted) < sent.load(ordering: .relaxed) || !active.isEmpty) && Date() < settleDeadline
         let final = try agent.samples()
 
@@ -143,15 +157,22 @@ struct SoakBench {
         let memoryFlat = end <= (settled?.residentMiB ?? end) * 1.10 + 4
         // A one-replica cluster: each down phase is a lost quorum, paged as TigerBeetleQuorumLost, which holds the
         // replica's own TigerBeetleReplicaUnreachable back (it adds nothing).
-        let alertsHonest = active.isEmpty && notifications(.quorumLost, "firing") == flaps
+        let alertsHonest =
+            active.isEmpty && notifications(.quorumLost, "firing") == flaps
             && notifications(.quorumLost, "resolved") == flaps && notifications(.replicaUnreachable, "firing") == 0
-        let passed = lost == 0 && memoryFlat && alertsHonest && reloaded == reloads && final["beetlewatch_config_last_reload_successful"] == 1
-        print(passed ? "SOAK PASS" : "SOAK FAIL: lost \(lost), memory \(settled?.residentMiB ?? 0) → \(end) MiB, active alerts \(active.map(\.alertname)), flaps \(flaps), reloads \(reloaded) of \(reloads)")
+        let passed =
+            lost == 0 && memoryFlat && alertsHonest && reloaded == reloads && final["beetlewatch_config_last_reload_successful"] == 1
+        print(
+            passed
+                ? "SOAK PASS"
+                : "SOAK FAIL: lost \(lost), memory \(settled?.residentMiB ?? 0) → \(end) MiB, active alerts \(active.map(\.alertname)), flaps \(flaps), reloads \(reloaded) of \(reloads)"
+        )
         return passed
     }
 
     static func sum(_ page: String, prefix: String) -> Double {
-        page.split(separator: "\n").filter { $0.hasPrefix(prefix) }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+        page.split(separator: "\n").filter { $0.hasPrefix(prefix) }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+            .reduce(0, +)
     }
 }
 

@@ -1,6 +1,6 @@
 import Agent
-import Config
 import ArgumentParser
+import Config
 import Foundation
 
 /// How `check` and `status` reach a running agent: over HTTP or HTTPS, with basic auth when the

@@ -7,8 +7,10 @@ import Health
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Exit 0 when beetlewatch reports ready, 1 when not (printing why), 2 when it cannot be reached or what answered is not beetlewatch's readiness.",
-        discussion: "With --live: exit 0 when the agent itself is up (/health), whatever TigerBeetle's state; for a container's own health check."
+        abstract:
+            "Exit 0 when beetlewatch reports ready, 1 when not (printing why), 2 when it cannot be reached or what answered is not beetlewatch's readiness.",
+        discussion:
+            "With --live: exit 0 when the agent itself is up (/health), whatever TigerBeetle's state; for a container's own health check."
     )
 
     @Option(help: "The agent's base URL (http://host:9917), or its /ready (/health with --live) URL.")
@@ -41,10 +43,13 @@ struct CheckCommand: ParsableCommand {
         // Only beetlewatch's readiness document counts, and its verdict must agree with the status: any other 200
         // (an index page, a proxy's error page) must never pass the gate.
         guard reply.status == 200 || reply.status == 503,
-              let verdict = try? JSONDecoder().decode(ReadinessVerdict.self, from: reply.body),
-              verdict.ready == (reply.status == 200) else {
-            throw AgentClient.exit(2, command: "check", "\(ready) answered \(AgentURL.describe(status: reply.status, body: reply.body)), "
-                + "not beetlewatch's readiness; --url takes the agent's base URL (http://127.0.0.1:9917) or its /ready URL")
+            let verdict = try? JSONDecoder().decode(ReadinessVerdict.self, from: reply.body),
+            verdict.ready == (reply.status == 200)
+        else {
+            throw AgentClient.exit(
+                2, command: "check",
+                "\(ready) answered \(AgentURL.describe(status: reply.status, body: reply.body)), "
+                    + "not beetlewatch's readiness; --url takes the agent's base URL (http://127.0.0.1:9917) or its /ready URL")
         }
         print(verdict.text, terminator: "")
         if !verdict.ready { throw ExitCode(1) }
@@ -53,9 +58,13 @@ struct CheckCommand: ParsableCommand {
     func checkLive() throws {
         let health = AgentURL.resolve(url, endpoint: "/health")
         let reply = try AgentClient.getOrExit(health, options: connection, accept: "application/json", command: "check")
-        guard reply.status == 200, let liveness = try? JSONDecoder().decode(Liveness.self, from: reply.body), liveness.agent == "beetlewatch" else {
-            throw AgentClient.exit(2, command: "check", "\(health) answered \(AgentURL.describe(status: reply.status, body: reply.body)), "
-                + "not beetlewatch's liveness; --url takes the agent's base URL (http://127.0.0.1:9917) or its /health URL")
+        guard reply.status == 200, let liveness = try? JSONDecoder().decode(Liveness.self, from: reply.body),
+            liveness.agent == "beetlewatch"
+        else {
+            throw AgentClient.exit(
+                2, command: "check",
+                "\(health) answered \(AgentURL.describe(status: reply.status, body: reply.body)), "
+                    + "not beetlewatch's liveness; --url takes the agent's base URL (http://127.0.0.1:9917) or its /health URL")
         }
         print("alive")
     }

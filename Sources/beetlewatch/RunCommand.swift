@@ -34,9 +34,11 @@ struct RunCommand: ParsableCommand {
         }
         let agent: Agent
         do {
-            agent = try Agent(config: config, logger: logger, configSource: {
-                try SettingsArguments.load(flags: flags, configFile: configFile)
-            })
+            agent = try Agent(
+                config: config, logger: logger,
+                configSource: {
+                    try SettingsArguments.load(flags: flags, configFile: configFile)
+                })
         } catch let error as ConfigError {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode(2)

@@ -49,16 +49,19 @@ struct SettingsArguments: ParsableArguments {
     }
 
     /// Flags > environment > config file > defaults, from parsed flags (again on every reload).
-    static func load(flags: [String: String], configFile: String?,
-                     environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> AgentConfig {
+    static func load(
+        flags: [String: String], configFile: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigError) -> AgentConfig {
         let path = configFile ?? environment[ConfigLoader.configFileVariable]
         var file: (name: String, contents: String)?
         if let path {
             do throws(ReasonError) {
                 file = (path, try TextFile.read(path))
             } catch {
-                throw ConfigError(field: ConfigLoader.configFileFlag, source: configFile != nil ? "--config.file" : ConfigLoader.configFileVariable,
-                                  reason: "cannot read the config file: \(error.reason)")
+                throw ConfigError(
+                    field: ConfigLoader.configFileFlag, source: configFile != nil ? "--config.file" : ConfigLoader.configFileVariable,
+                    reason: "cannot read the config file: \(error.reason)")
             }
         }
         return try ConfigLoader.load(flags: flags, environment: environment, file: file)
@@ -68,7 +71,8 @@ struct SettingsArguments: ParsableArguments {
     static var settingsHelp: String {
         var out = "Settings (flag, environment variable, default); every flag is also a config file key:\n"
         for setting in Setting.all {
-            out += "  \(setting.flag) <value>\(setting.repeatable ? " (repeatable)" : "")\n      \(setting.help)\n      env \(setting.environmentVariable), default \(setting.defaultValue ?? "none")\n"
+            out +=
+                "  \(setting.flag) <value>\(setting.repeatable ? " (repeatable)" : "")\n      \(setting.help)\n      env \(setting.environmentVariable), default \(setting.defaultValue ?? "none")\n"
         }
         return out
     }

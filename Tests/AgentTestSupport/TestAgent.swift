@@ -17,8 +17,10 @@ public struct TestAgent {
     }
 
     /// - Parameter configSource: what a reload reads (nil: reloads are refused).
-    public static func start(watching: Bool = true, reloadingFrom configSource: (@Sendable () throws -> AgentConfig)?,
-                             _ configure: (inout AgentConfig) -> Void = { _ in }) throws -> TestAgent {
+    public static func start(
+        watching: Bool = true, reloadingFrom configSource: (@Sendable () throws -> AgentConfig)?,
+        _ configure: (inout AgentConfig) -> Void = { _ in }
+    ) throws -> TestAgent {
         let listeners = watching ? (0..<3).map { FakeReplica(replica: UInt8($0)) } : []
         var config = AgentConfig()
         config.statsdListenUDP = HostPort(host: "127.0.0.1", port: 0)

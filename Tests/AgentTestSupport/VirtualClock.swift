@@ -50,7 +50,8 @@ public final class VirtualClock: AgentClock, @unchecked Sendable {
         defer { condition.unlock() }
         while !(sleepers.count >= loops && signalled.isEmpty && sleepers.values.allSatisfy({ $0 > monotonicNow })) {
             guard condition.wait(until: limit) else {
-                preconditionFailure("virtual clock: \(sleepers.count) of \(loops) loops asleep, \(signalled.count) signals pending after 10 s")
+                preconditionFailure(
+                    "virtual clock: \(sleepers.count) of \(loops) loops asleep, \(signalled.count) signals pending after 10 s")
             }
         }
     }

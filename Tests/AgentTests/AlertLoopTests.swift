@@ -1,3 +1,4 @@
+import AgentTestSupport
 import Alerting
 import Foundation
 import Health
@@ -5,7 +6,7 @@ import Logging
 import Synchronization
 import TestSupport
 import Testing
-import AgentTestSupport
+
 @testable import Agent
 
 private let s: Int64 = 1_000_000_000
@@ -44,14 +45,17 @@ final class ReceivedLog: Sendable {
     static let receiver = WebhookReceiverConfig(name: "pager", url: "http://pager.test/hook")
 
     func loop(_ clock: VirtualClock, _ log: ReceivedLog, timeline: CaptureTimeline) -> AlertLoop {
-        let settings = AlertLoop.Settings(rules: AlertRules(), runbookURL: AlertEngine.defaultRunbookURL, receivers: [Self.receiver],
-                                          alertmanagerURLs: [], externalURL: "http://beetlewatch.test:9917", resendDelay: 60 * s,
-                                          alertsOnUnwatchedClusters: false, minimumFor: s)
+        let settings = AlertLoop.Settings(
+            rules: AlertRules(), runbookURL: AlertEngine.defaultRunbookURL, receivers: [Self.receiver],
+            alertmanagerURLs: [], externalURL: "http://beetlewatch.test:9917", resendDelay: 60 * s,
+            alertsOnUnwatchedClusters: false, minimumFor: s)
         let reports = timeline.reports
         let last = reports.keys.max()!
-        return AlertLoop(settings: settings, health: { now in
-            reports[min(last, Int((now - CaptureTimeline.epoch) / s))]!
-        }, clock: clock, wakeup: clock.makeWakeup(), send: log.sender(clock), logger: Logger(label: "test"))
+        return AlertLoop(
+            settings: settings,
+            health: { now in
+                reports[min(last, Int((now - CaptureTimeline.epoch) / s))]!
+            }, clock: clock, wakeup: clock.makeWakeup(), send: log.sender(clock), logger: Logger(label: "test"))
     }
 
     /// The capture's quorum loss (the condition holds from 168 s to 214 s, `AlertTimelineTests`): with the agent's
@@ -75,8 +79,9 @@ final class ReceivedLog: Sendable {
     @Test func aFailedPostIsRetriedAfterItsBackoff() {
         let clock = VirtualClock()
         let log = ReceivedLog(answers: [500, 500])
-        let channel = NotificationChannel(name: "t", delivery: .init(url: URL(string: "http://pager.test/")!, headers: [:], timeout: .seconds(1)),
-                                          clock: clock, send: log.sender(clock), logger: Logger(label: "test"))
+        let channel = NotificationChannel(
+            name: "t", delivery: .init(url: URL(string: "http://pager.test/")!, headers: [:], timeout: .seconds(1)),
+            clock: clock, send: log.sender(clock), logger: Logger(label: "test"))
         channel.start()
         channel.enqueue(.init(id: 1, key: "g", body: Data("{}".utf8), isRepeat: false))
         for _ in 0..<20 { clock.advance(by: .milliseconds(100), loops: 1) }
@@ -98,7 +103,8 @@ final class ReceivedLog: Sendable {
         let log = ReceivedLog(answers: Array(repeating: 503, count: 100))
         var delivery = NotificationChannel.Delivery(url: URL(string: "http://pager.test/")!, headers: [:], timeout: .seconds(1))
         delivery.maxAttempts = 100
-        let channel = NotificationChannel(name: "t", delivery: delivery, clock: clock, send: log.sender(clock), logger: Logger(label: "test"))
+        let channel = NotificationChannel(
+            name: "t", delivery: delivery, clock: clock, send: log.sender(clock), logger: Logger(label: "test"))
         channel.start()
         channel.enqueue(.init(id: 1, key: "g", body: Data("{}".utf8), isRepeat: false))
         clock.settle(loops: 1)

@@ -1,8 +1,9 @@
+import AgentTestSupport
 import Foundation
 import MetricStore
 import Synchronization
 import Testing
-import AgentTestSupport
+
 @testable import Agent
 
 /// The ingest thread on virtual time: what the reader hands over is applied at once (the alert loop told when a

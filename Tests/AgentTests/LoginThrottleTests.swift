@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Agent
 
 /// The per-address limit on failed logins, on virtual time.

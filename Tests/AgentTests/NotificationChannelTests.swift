@@ -1,13 +1,15 @@
+import AgentTestSupport
 import Foundation
 import Logging
 import Testing
-import AgentTestSupport
+
 @testable import Agent
 
 @Suite(.timeLimit(.minutes(1))) struct NotificationChannelTests {
     func channel(capacity: Int) -> NotificationChannel {
-        NotificationChannel(name: "t", delivery: .init(url: URL(string: "http://127.0.0.1:9/")!, headers: [:], timeout: .seconds(1)),
-                            capacity: capacity, logger: Logger(label: "test"))
+        NotificationChannel(
+            name: "t", delivery: .init(url: URL(string: "http://127.0.0.1:9/")!, headers: [:], timeout: .seconds(1)),
+            capacity: capacity, logger: Logger(label: "test"))
     }
 
     func entry(_ key: String, repeat isRepeat: Bool = false, _ body: String = "") -> NotificationChannel.Entry {
@@ -41,8 +43,9 @@ import AgentTestSupport
     @Test func stoppingDropsWhatIsLeftAfterTheDeadline() {
         let clock = VirtualClock()
         let refused: NotificationChannel.Sender = { _, _ in HTTPClient.Response(status: nil, body: Data(), error: "Connection refused") }
-        let c = NotificationChannel(name: "t", delivery: .init(url: URL(string: "http://127.0.0.1:9/")!, headers: [:], timeout: .seconds(1)),
-                                    capacity: 8, clock: clock, send: refused, logger: Logger(label: "test"))
+        let c = NotificationChannel(
+            name: "t", delivery: .init(url: URL(string: "http://127.0.0.1:9/")!, headers: [:], timeout: .seconds(1)),
+            capacity: 8, clock: clock, send: refused, logger: Logger(label: "test"))
         c.start()
         for key in ["a", "b", "c"] { c.enqueue(entry(key)) }
         clock.settle(loops: 1)

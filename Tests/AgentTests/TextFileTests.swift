@@ -10,7 +10,10 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         func reason(_ path: String) -> String? {
-            do throws(ReasonError) { _ = try TextFile.read(path); return nil } catch { return error.reason }
+            do throws(ReasonError) {
+                _ = try TextFile.read(path)
+                return nil
+            } catch { return error.reason }
         }
         #expect(reason(directory.path + "/none.yml") == "\(directory.path)/none.yml: no such file")
         #expect(reason(directory.path) == "\(directory.path) is a directory, not a file")

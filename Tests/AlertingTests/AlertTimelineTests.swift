@@ -1,6 +1,7 @@
 import Health
 import TestSupport
 import Testing
+
 @testable import Alerting
 
 /// The built-in rules over the shared capture's health timeline, evaluated once a second.

@@ -2,6 +2,7 @@ import Health
 import MetricStore
 import Testing
 import TigerBeetle
+
 @testable import Alerting
 
 let second: Int64 = 1_000_000_000
@@ -18,8 +19,10 @@ struct Synthetic {
         engine = AlertEngine(rules: rules)
     }
 
-    static func lines(_ replica: Int, status: Int = 0, sync: Int = 0, peers: Int = 2, view: Int = 1,
-                      faulty: Int = 0, missing: Int = 0, clockNs: Int = 0) -> String {
+    static func lines(
+        _ replica: Int, status: Int = 0, sync: Int = 0, peers: Int = 2, view: Int = 1,
+        faulty: Int = 0, missing: Int = 0, clockNs: Int = 0
+    ) -> String {
         let tags = "#cluster:\(cluster),replica:\(replica)"
         return """
             tb.replica_status:\(status)|g|\(tags)
@@ -39,11 +42,17 @@ struct Synthetic {
             let now = Int64(s) * second
             for replica in [0, 2] { send(Self.lines(replica), at: now) }
             if let line = replica1(s) { send(line, at: now) }
-            let probes = Dictionary(uniqueKeysWithValues: (0..<3).map {
-                (ReplicaKey(cluster: cluster, replica: $0), ProbeResult(success: !down(s).contains($0), durationSeconds: 0.001, at: now, error: "connection refused", reachableSince: 0))
-            })
-            let report = HealthEvaluator.evaluate(watched: [watched], signals: store.signals, probes: probes,
-                                                  policy: HealthPolicy(staleAfter: 25 * second, startedAt: 0), now: now)
+            let probes = Dictionary(
+                uniqueKeysWithValues: (0..<3).map {
+                    (
+                        ReplicaKey(cluster: cluster, replica: $0),
+                        ProbeResult(
+                            success: !down(s).contains($0), durationSeconds: 0.001, at: now, error: "connection refused", reachableSince: 0)
+                    )
+                })
+            let report = HealthEvaluator.evaluate(
+                watched: [watched], signals: store.signals, probes: probes,
+                policy: HealthPolicy(staleAfter: 25 * second, startedAt: 0), now: now)
             for alert in engine.evaluate(report, now: now) { events.append((s, alert)) }
         }
     }
@@ -69,9 +78,13 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
 
 @Suite struct BuiltInRuleTests {
     @Test(arguments: [
-        RuleCase(name: .replicaStatusAbnormal, bad: { Synthetic.lines(1, status: 1) }, expected: ["firing@10", "resolved@40"], labels: ["status": "view_change"]),
+        RuleCase(
+            name: .replicaStatusAbnormal, bad: { Synthetic.lines(1, status: 1) }, expected: ["firing@10", "resolved@40"],
+            labels: ["status": "view_change"]),
         RuleCase(name: .replicaSyncing, bad: { Synthetic.lines(1, sync: 2) }, expected: ["firing@10", "resolved@40"]),
-        RuleCase(name: .replicaUnreachable, bad: { Synthetic.lines(1) }, down: true, expected: ["firing@20", "resolved@40"], labels: ["address": "10.0.0.2:3001"]),
+        RuleCase(
+            name: .replicaUnreachable, bad: { Synthetic.lines(1) }, down: true, expected: ["firing@20", "resolved@40"],
+            labels: ["address": "10.0.0.2:3001"]),
         RuleCase(name: .replicaSilent, bad: { nil }, expected: ["firing@35", "resolved@40"]),
         RuleCase(name: .replicaIsolated, bad: { Synthetic.lines(1, peers: 0) }, expected: ["firing@10", "resolved@40"]),
         RuleCase(name: .storageFaults, bad: { Synthetic.lines(1, faulty: 2) }, expected: ["firing@70", "resolved@80"]),
@@ -81,8 +94,9 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
         var timeline = Synthetic()
         // Storage and clock rules have `for: 1m`: hold their condition from 10 s to 80 s instead.
         let end = c.name == .storageFaults || c.name == .clockSkew ? 80 : 40
-        timeline.run(0...100, replica1: { s in (10..<end).contains(s) ? c.bad() : Synthetic.lines(1) },
-                     down: { s in c.down && (10..<end).contains(s) ? [1] : [] })
+        timeline.run(
+            0...100, replica1: { s in (10..<end).contains(s) ? c.bad() : Synthetic.lines(1) },
+            down: { s in c.down && (10..<end).contains(s) ? [1] : [] })
         #expect(timeline.transitions(c.name) == c.expected)
         let fired = timeline.events.first { $0.alert.name == c.name }?.alert
         #expect(fired?.labels["replica"] == "1")
@@ -102,8 +116,9 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
             }
         }
         var progress = ProgressTracker()
-        let report = HealthEvaluator.evaluate(watched: [], signals: store.signals, probes: [:],
-                                              policy: HealthPolicy(staleAfter: 25 * second, startedAt: 0), progress: &progress, now: second)
+        let report = HealthEvaluator.evaluate(
+            watched: [], signals: store.signals, probes: [:],
+            policy: HealthPolicy(staleAfter: 25 * second, startedAt: 0), progress: &progress, now: second)
         var engine = AlertEngine()
         _ = engine.evaluate(report, now: second)
         #expect(engine.active.filter { $0.name == .replicaStatusAbnormal }.map { $0.labels["replica"] ?? "" } == ["1", "2", "10"])
@@ -121,14 +136,16 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
     /// replicas that come back with the cluster (here 2 s apart), and a relapse within its keep is the same incident.
     @Test func quorumLostOutlivesTheReplicaAlertsOfReplicasBackWithTheCluster() {
         var timeline = Synthetic()
-        timeline.run(0...120, replica1: { _ in Synthetic.lines(1) }, down: { s in
-            switch s {
-            case 20..<60: [0, 2]
-            case 60..<62: [2]
-            case 65..<68: [0, 2]  // a relapse 5 s into the keep
-            default: []
-            }
-        })
+        timeline.run(
+            0...120, replica1: { _ in Synthetic.lines(1) },
+            down: { s in
+                switch s {
+                case 20..<60: [0, 2]
+                case 60..<62: [2]
+                case 65..<68: [0, 2]  // a relapse 5 s into the keep
+                default: []
+                }
+            })
         #expect(timeline.transitions(.replicaUnreachable) == ["firing@30", "firing@30", "resolved@60", "resolved@62"])
         #expect(timeline.transitions(.quorumLost) == ["firing@20", "resolved@78"])
     }
@@ -161,9 +178,10 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
 }
 
 @Suite struct PayloadTests {
-    let firing = Alert(name: .quorumLost, labels: ["alertname": "TigerBeetleQuorumLost", "cluster": "c", "severity": "critical"],
-                       annotations: ["summary": "s", "description": "d", "runbook_url": "r"], state: .firing,
-                       activeAt: 1_795_736_476_637_000_000, firedAt: 1_795_736_476_637_000_000)
+    let firing = Alert(
+        name: .quorumLost, labels: ["alertname": "TigerBeetleQuorumLost", "cluster": "c", "severity": "critical"],
+        annotations: ["summary": "s", "description": "d", "runbook_url": "r"], state: .firing,
+        activeAt: 1_795_736_476_637_000_000, firedAt: 1_795_736_476_637_000_000)
 
     @Test func fingerprintIsAlertmanagers() {
         // prometheus/common: LabelSet{}.Fingerprint() is the FNV-1a offset basis; one pair hashes name, 0xff, value, 0xff.
@@ -183,11 +201,14 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
     @Test func webhookMessageV4() throws {
         var resolved = firing
         resolved.labels["replica"] = "1"
-        resolved = Alert(name: .quorumLost, labels: resolved.labels, annotations: firing.annotations, state: .resolved,
-                         activeAt: firing.activeAt, firedAt: firing.firedAt, resolvedAt: firing.activeAt + 60_000_000_000)
-        let message = try #require(WebhookGrouping.message(receiver: "ops", group: WebhookGrouping.groupLabels(of: firing),
-                                                           firing: [firing], resolved: [resolved], sendResolved: true,
-                                                           externalURL: "http://bw:9917"))
+        resolved = Alert(
+            name: .quorumLost, labels: resolved.labels, annotations: firing.annotations, state: .resolved,
+            activeAt: firing.activeAt, firedAt: firing.firedAt, resolvedAt: firing.activeAt + 60_000_000_000)
+        let message = try #require(
+            WebhookGrouping.message(
+                receiver: "ops", group: WebhookGrouping.groupLabels(of: firing),
+                firing: [firing], resolved: [resolved], sendResolved: true,
+                externalURL: "http://bw:9917"))
         #expect(message.version == "4")
         #expect(message.status == "firing")
         #expect(message.groupKey == "{}:{alertname=\"TigerBeetleQuorumLost\", cluster=\"c\"}")
@@ -198,7 +219,9 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
         #expect(message.alerts[1].endsAt == "2026-11-26T23:42:16.637Z")
         #expect(message.alerts[0].generatorURL == "http://bw:9917/api/v1/alerts")
         #expect(message.alerts[0].fingerprint == firing.fingerprint)
-        #expect(WebhookGrouping.message(receiver: "ops", group: [:], firing: [], resolved: [resolved], sendResolved: false, externalURL: "") == nil)
+        #expect(
+            WebhookGrouping.message(receiver: "ops", group: [:], firing: [], resolved: [resolved], sendResolved: false, externalURL: "")
+                == nil)
     }
 
     @Test func alertmanagerAlertsEndInTheFutureWhileFiring() {
@@ -215,11 +238,18 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
 
     static func report(store: MetricStore, watching: [WatchedCluster], now: Int64) -> HealthReport {
         // The watched replicas answer probes from the start (and send no StatsD: silent after 25 s).
-        let probes = Dictionary(uniqueKeysWithValues: watching.flatMap { cluster in
-            cluster.addresses.indices.map { (ReplicaKey(cluster: cluster.id, replica: $0), ProbeResult(success: true, durationSeconds: 0.001, at: now, reachableSince: 0)) }
-        })
-        return HealthEvaluator.evaluate(watched: watching, signals: store.signals, probes: probes,
-                                        policy: HealthPolicy(staleAfter: 25 * second, startedAt: 0), now: now)
+        let probes = Dictionary(
+            uniqueKeysWithValues: watching.flatMap { cluster in
+                cluster.addresses.indices.map {
+                    (
+                        ReplicaKey(cluster: cluster.id, replica: $0),
+                        ProbeResult(success: true, durationSeconds: 0.001, at: now, reachableSince: 0)
+                    )
+                }
+            })
+        return HealthEvaluator.evaluate(
+            watched: watching, signals: store.signals, probes: probes,
+            policy: HealthPolicy(staleAfter: 25 * second, startedAt: 0), now: now)
     }
 
     @Test func anUnwatchedClusterDoesNotPageWhileOthersAreWatched() {
@@ -227,7 +257,8 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
         Array("tb.replica_status:1|g|#cluster:\(Self.forged),replica:0".utf8).withUnsafeBytes { store.ingest(datagram: $0, now: second) }
         var quiet = AlertEngine(alertsOnUnwatchedClusters: false)
         var asked = AlertEngine(alertsOnUnwatchedClusters: true)
-        var quietFired: [Alert] = [], askedFired: [Alert] = []
+        var quietFired: [Alert] = []
+        var askedFired: [Alert] = []
         for s in 1...60 {
             let report = Self.report(store: store, watching: [watched], now: Int64(s) * second)
             #expect(report.clusters.contains { $0.id == Self.forged && !$0.watched })

@@ -1,9 +1,10 @@
-@testable import Health
 import MetricStore
 import TestSupport
 import Testing
 import TigerBeetle
+
 @testable import Alerting
+@testable import Health
 
 private let s: Int64 = 1_000_000_000
 
@@ -50,12 +51,14 @@ private let s: Int64 = 1_000_000_000
             var probes: [ReplicaKey: ProbeResult] = [:]
             for replica in 0..<3 {
                 let opens = Int64(6 + replica) * s
-                probes[Self.key(replica)] = now < opens
+                probes[Self.key(replica)] =
+                    now < opens
                     ? ProbeResult(outcome: .unreachable, durationSeconds: 0.0001, at: now, error: "Connection refused")
                     : ProbeResult(outcome: .answering, durationSeconds: 0.0005, at: now, reachableSince: opens, view: 1, release: "0.17.9")
             }
-            let report = HealthEvaluator.evaluate(watched: [Self.watched], signals: store.signals, probes: probes, policy: policy,
-                                                  progress: &progress, now: now)
+            let report = HealthEvaluator.evaluate(
+                watched: [Self.watched], signals: store.signals, probes: probes, policy: policy,
+                progress: &progress, now: now)
             for replica in report.clusters[0].replicas { states[replica.replica, default: []].append(replica.state) }
             transitions += engine.evaluate(report, now: now)
         }
@@ -72,10 +75,14 @@ private let s: Int64 = 1_000_000_000
     @Test func aClusterDownAtStartIsUnreachableAfterStaleAfter() {
         let policy = HealthPolicy(staleAfter: 25 * s, startedAt: 0, probeResultTTL: 2 * s)
         func state(_ probe: ProbeResult, at second: Int64) -> ReplicaState {
-            HealthEvaluator.evaluate(watched: [Self.watched], signals: TigerBeetleSignals(), probes: [Self.key(0): probe], policy: policy,
-                                     now: second * s).clusters[0].replicas[0].state
+            HealthEvaluator.evaluate(
+                watched: [Self.watched], signals: TigerBeetleSignals(), probes: [Self.key(0): probe], policy: policy,
+                now: second * s
+            ).clusters[0].replicas[0].state
         }
-        let refused = { (second: Int64) in ProbeResult(outcome: .unreachable, durationSeconds: 0, at: second * s, error: "Connection refused") }
+        let refused = { (second: Int64) in
+            ProbeResult(outcome: .unreachable, durationSeconds: 0, at: second * s, error: "Connection refused")
+        }
         #expect(state(refused(10), at: 10) == .unknown)
         #expect(state(refused(25), at: 25) == .unknown)
         #expect(state(refused(26), at: 26) == .unreachable)
@@ -90,9 +97,12 @@ private let s: Int64 = 1_000_000_000
         engine.minimumFor = s
         var good = HealthReport(generatedAt: 0, clusters: [])
         var bad = good
-        bad.clusters = [ClusterVerdict(id: CaptureTimeline.cluster, name: "0", watched: true, replicaCount: 3, healthyReplicas: 1, quorumSize: 2,
-                                       quorum: false, quorumLost: true, highestView: nil, viewChanges: 0, releases: [], notes: [], replicas: [],
-                                       summary: "NO QUORUM")]
+        bad.clusters = [
+            ClusterVerdict(
+                id: CaptureTimeline.cluster, name: "0", watched: true, replicaCount: 3, healthyReplicas: 1, quorumSize: 2,
+                quorum: false, quorumLost: true, highestView: nil, viewChanges: 0, releases: [], notes: [], replicas: [],
+                summary: "NO QUORUM")
+        ]
         good.clusters = []
         #expect(engine.evaluate(bad, now: 0).isEmpty)
         #expect(engine.evaluate(bad, now: 500_000_000).isEmpty)
@@ -123,15 +133,20 @@ private let s: Int64 = 1_000_000_000
             var probes: [ReplicaKey: ProbeResult] = [:]
             for replica in 0..<3 {
                 let hung = hangs[replica].map { now >= $0 } ?? false
-                probes[Self.key(replica)] = ProbeResult(outcome: hung ? .hung : .answering, durationSeconds: 0.0005, at: now,
-                                                        error: hung ? "no pong" : nil, reachableSince: 0, view: 1, release: "0.17.9")
+                probes[Self.key(replica)] = ProbeResult(
+                    outcome: hung ? .hung : .answering, durationSeconds: 0.0005, at: now,
+                    error: hung ? "no pong" : nil, reachableSince: 0, view: 1, release: "0.17.9")
             }
-            let report = HealthEvaluator.evaluate(watched: [Self.watched], signals: store.signals, probes: probes, policy: policy,
-                                                  progress: &progress, now: now)
+            let report = HealthEvaluator.evaluate(
+                watched: [Self.watched], signals: store.signals, probes: probes, policy: policy,
+                progress: &progress, now: now)
             for alert in engine.evaluate(report, now: now) where alert.state == .firing {
                 fired["\(alert.name.rawValue)\(alert.labels["replica"].map { " \($0)" } ?? "")"] = now
             }
         }
-        #expect(fired == ["TigerBeetleQuorumLost": 11_600_000_000, "TigerBeetleReplicaHung 1": 12 * s, "TigerBeetleReplicaHung 2": 12_600_000_000])
+        #expect(
+            fired == [
+                "TigerBeetleQuorumLost": 11_600_000_000, "TigerBeetleReplicaHung 1": 12 * s, "TigerBeetleReplicaHung 2": 12_600_000_000,
+            ])
     }
 }

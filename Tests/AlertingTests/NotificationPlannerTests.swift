@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Alerting
 
 private let ms: Int64 = 1_000_000
@@ -32,8 +33,10 @@ private struct ReceiverModel {
 
     mutating func evaluate(_ transitions: [Alert]) {
         for alert in transitions { active[alert.fingerprint] = alert.state == .resolved ? nil : alert }
-        enqueue(planner.plan(transitions: transitions, active: Array(active.values), receivers: receivers, alertmanagers: false,
-                             resendDelay: 60 * s, externalURL: "http://beetlewatch", now: now))
+        enqueue(
+            planner.plan(
+                transitions: transitions, active: Array(active.values), receivers: receivers, alertmanagers: false,
+                resendDelay: 60 * s, externalURL: "http://beetlewatch", now: now))
     }
 
     /// Advances to `end` in 100 ms steps, evaluating (with no transitions) every second as the alert loop does.
@@ -66,8 +69,10 @@ private struct ReceiverModel {
 
 private func alert(_ replica: Int, _ state: Alert.State, at second: Double) -> Alert {
     let t = Int64(second * 1e9)
-    return Alert(name: .replicaUnreachable, labels: ["alertname": "TigerBeetleReplicaUnreachable", "cluster": "c", "replica": "\(replica)", "severity": "critical"],
-                 annotations: ["summary": "replica \(replica)"], state: state, activeAt: 0, firedAt: 0, resolvedAt: state == .resolved ? t : nil)
+    return Alert(
+        name: .replicaUnreachable,
+        labels: ["alertname": "TigerBeetleReplicaUnreachable", "cluster": "c", "replica": "\(replica)", "severity": "critical"],
+        annotations: ["summary": "replica \(replica)"], state: state, activeAt: 0, firedAt: 0, resolvedAt: state == .resolved ? t : nil)
 }
 
 @Suite struct NotificationPlannerTests {
@@ -165,8 +170,9 @@ private func alert(_ replica: Int, _ state: Alert.State, at second: Double) -> A
     @Test func alertmanagerGetsTheWholeSetOnChangeAndEveryResendDelay() {
         var planner = NotificationPlanner()
         func plan(_ transitions: [Alert], active: [Alert], at second: Int64) -> [NotificationPlanner.Notification] {
-            planner.plan(transitions: transitions, active: active, receivers: [], alertmanagers: true, resendDelay: 60 * s,
-                         externalURL: "http://beetlewatch", now: second * s)
+            planner.plan(
+                transitions: transitions, active: active, receivers: [], alertmanagers: true, resendDelay: 60 * s,
+                externalURL: "http://beetlewatch", now: second * s)
         }
         let firing = alert(0, .firing, at: 0)
         let first = plan([firing], active: [firing], at: 0)
@@ -195,8 +201,9 @@ private func alert(_ replica: Int, _ state: Alert.State, at second: Double) -> A
         var model = ReceiverModel()
         model.serviceTime = 100 * ms
         let quorum = { (state: Alert.State, second: Double) in
-            Alert(name: .quorumLost, labels: ["alertname": "TigerBeetleQuorumLost", "cluster": "c", "severity": "critical"],
-                  annotations: [:], state: state, activeAt: 0, firedAt: 0, resolvedAt: state == .resolved ? Int64(second * 1e9) : nil)
+            Alert(
+                name: .quorumLost, labels: ["alertname": "TigerBeetleQuorumLost", "cluster": "c", "severity": "critical"],
+                annotations: [:], state: state, activeAt: 0, firedAt: 0, resolvedAt: state == .resolved ? Int64(second * 1e9) : nil)
         }
         model.evaluate([alert(0, .firing, at: 0)])
         model.run(until: 2 * s)

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import Alerting
 
 /// prometheus/alerts.yml says what the built-in rules say, and Prometheus's own tools accept it.
@@ -20,8 +21,15 @@ import Testing
         let tigerBeetleGroup = text.components(separatedBy: "- name: beetlewatch\n")[0]
         for line in tigerBeetleGroup.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             if line.hasPrefix("- alert: ") { rule = Rule(name: String(line.dropFirst(9))) }
-            if line.hasPrefix("expr: ") { rule.expression = String(line.dropFirst(6)); inExpression = true; continue }
-            if line.hasPrefix("for: ") { inExpression = false; rule.forDuration = String(line.dropFirst(5)) }
+            if line.hasPrefix("expr: ") {
+                rule.expression = String(line.dropFirst(6))
+                inExpression = true
+                continue
+            }
+            if line.hasPrefix("for: ") {
+                inExpression = false
+                rule.forDuration = String(line.dropFirst(5))
+            }
             if inExpression { rule.expression += "\n" + line }
             if line.hasPrefix("keep_firing_for: ") { rule.keepFiringFor = String(line.dropFirst(17)) }
             if line.hasPrefix("severity: ") {
@@ -46,7 +54,8 @@ import Testing
             #expect(rule.forDuration == Self.duration(builtIn.forDuration), "\(rule.name)")
             #expect(rule.keepFiringFor == Self.duration(builtIn.keepFiringFor), "\(rule.name)")
             // Standing down while the beetlewatch it reads pushes to Alertmanager itself (docs/alerts.md).
-            #expect(rule.expression.hasSuffix("unless on (instance, job) beetlewatch_alertmanagers > 0"), "\(rule.name): \(rule.expression)")
+            #expect(
+                rule.expression.hasSuffix("unless on (instance, job) beetlewatch_alertmanagers > 0"), "\(rule.name): \(rule.expression)")
         }
     }
 
@@ -63,7 +72,9 @@ import Testing
 
     @Test func everyRuleIsUnitTestedFiringAndNotFiring() throws {
         let text = try String(contentsOf: root.appendingPathComponent("prometheus/alerts_test.yml"), encoding: .utf8)
-        for name in AlertName.allCases.map(\.rawValue) + ["BeetlewatchConfigReloadFailed", "BeetlewatchDown", "BeetlewatchNotificationsFailing"] {
+        for name in AlertName.allCases.map(\.rawValue) + [
+            "BeetlewatchConfigReloadFailed", "BeetlewatchDown", "BeetlewatchNotificationsFailing",
+        ] {
             #expect(text.contains("alertname: \(name)\n    exp_alerts: []"), "\(name) never tested not firing")
             #expect(text.contains("alertname: \(name)\n    exp_alerts:\n"), "\(name) never tested firing")
         }

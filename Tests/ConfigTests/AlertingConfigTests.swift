@@ -1,5 +1,6 @@
 import Alerting
 import Testing
+
 @testable import Config
 
 @Suite struct AlertingConfigTests {
@@ -30,9 +31,11 @@ import Testing
     }
 
     @Test func repeatedFlagsAndCommaSeparatedEnvironment() throws {
-        let flags = try ConfigLoader.load(flags: ["alert.webhook-url": "http://a.example/1\nhttp://b.example/2"], environment: [:], file: nil)
+        let flags = try ConfigLoader.load(
+            flags: ["alert.webhook-url": "http://a.example/1\nhttp://b.example/2"], environment: [:], file: nil)
         #expect(flags.webhookURLs == ["http://a.example/1", "http://b.example/2"])
-        let env = try ConfigLoader.load(flags: [:], environment: ["BEETLEWATCH_ALERTMANAGER_URL": "http://am-1:9093,http://am-2:9093"], file: nil)
+        let env = try ConfigLoader.load(
+            flags: [:], environment: ["BEETLEWATCH_ALERTMANAGER_URL": "http://am-1:9093,http://am-2:9093"], file: nil)
         #expect(env.alertmanagerURLs == ["http://am-1:9093", "http://am-2:9093"])
         let single = try ConfigLoader.load(flags: ["alert.webhook-url": "http://only.example/"], environment: [:], file: nil)
         #expect(single.receivers.map(\.name) == ["webhook"])
@@ -47,7 +50,8 @@ import Testing
         let receiver = loadError(file: try fixture("bad-receiver.yml"))
         #expect(receiver?.field == "receivers[0]")
         #expect(receiver?.reason.contains("not an http") == true)
-        let tls = loadError(file: (name: "x.yml", contents: "receivers:\n  - url: https://hooks.example/\n    tls_config: {cert_file: a.crt}\n"))
+        let tls = loadError(
+            file: (name: "x.yml", contents: "receivers:\n  - url: https://hooks.example/\n    tls_config: {cert_file: a.crt}\n"))
         #expect(tls?.field == "receivers[0]")
         #expect(tls?.reason.contains("tls_config: unknown key cert_file") == true, "\(tls?.reason ?? "")")
         let unknownRule = loadError(file: (name: "x.yml", contents: "rules:\n  NoSuchAlert: {for: 1m}\n"))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Config
 
 /// Values the loader once accepted and the agent later trapped on: every duration has a range, enforced
@@ -19,8 +20,11 @@ import Testing
     }
 
     @Test func rangesAreInclusiveAndShownInTheHelp() throws {
-        let config = try ConfigLoader.load(flags: ["probe.interval": "1h", "probe.timeout": "10ms", "shutdown.timeout": "0",
-                                                   "alert.resend-delay": "24h", "statsd.ttl": "0"], environment: [:], file: nil)
+        let config = try ConfigLoader.load(
+            flags: [
+                "probe.interval": "1h", "probe.timeout": "10ms", "shutdown.timeout": "0",
+                "alert.resend-delay": "24h", "statsd.ttl": "0",
+            ], environment: [:], file: nil)
         #expect(config.probeInterval == .seconds(3600))
         #expect(config.shutdownTimeout == .zero)
         #expect(config.statsdTTL == .zero)
@@ -51,26 +55,36 @@ import Testing
 
     @Test func unwatchedClusterSettings() throws {
         #expect(try ConfigLoader.load(flags: [:], environment: [:], file: nil).alertsOnUnwatchedClusters)
-        let watching = try ConfigLoader.load(flags: ["tigerbeetle.cluster": "0", "tigerbeetle.addresses": "3001"], environment: [:], file: nil)
+        let watching = try ConfigLoader.load(
+            flags: ["tigerbeetle.cluster": "0", "tigerbeetle.addresses": "3001"], environment: [:], file: nil)
         #expect(!watching.alertsOnUnwatchedClusters)
-        let asked = try ConfigLoader.load(flags: ["tigerbeetle.cluster": "0", "tigerbeetle.addresses": "3001", "alert.unwatched-clusters": "true"],
-                                          environment: [:], file: nil)
+        let asked = try ConfigLoader.load(
+            flags: ["tigerbeetle.cluster": "0", "tigerbeetle.addresses": "3001", "alert.unwatched-clusters": "true"],
+            environment: [:], file: nil)
         #expect(asked.alertsOnUnwatchedClusters)
-        #expect(!(try ConfigLoader.load(flags: ["alert.unwatched-clusters": "false"], environment: [:], file: nil).alertsOnUnwatchedClusters))
-        #expect(try ConfigLoader.load(flags: ["limits.max-unwatched-clusters": "0"], environment: [:], file: nil).limitsMaxUnwatchedClusters == 0)
+        #expect(
+            !(try ConfigLoader.load(flags: ["alert.unwatched-clusters": "false"], environment: [:], file: nil).alertsOnUnwatchedClusters))
+        #expect(
+            try ConfigLoader.load(flags: ["limits.max-unwatched-clusters": "0"], environment: [:], file: nil).limitsMaxUnwatchedClusters
+                == 0)
         #expect(loadError(flags: ["limits.max-unwatched-clusters": "1001"])?.field == "limits.max-unwatched-clusters")
         #expect(loadError(flags: ["alert.unwatched-clusters": "maybe"])?.field == "alert.unwatched-clusters")
     }
 
     /// `--tigerbeetle.cluster 0` and a file cluster 0 with other addresses: the file entry was dropped silently.
     @Test func aClusterDefinedTwiceNamesBothPlaces() throws {
-        let file = (name: "beetlewatch.yml", contents: "tigerbeetle:\n  clusters:\n    - {cluster: 7, addresses: \"3001\"}\n    - {cluster: 0, addresses: \"4001,4002,4003\"}\n")
+        let file = (
+            name: "beetlewatch.yml",
+            contents:
+                "tigerbeetle:\n  clusters:\n    - {cluster: 7, addresses: \"3001\"}\n    - {cluster: 0, addresses: \"4001,4002,4003\"}\n"
+        )
         let error = try #require(loadError(flags: ["tigerbeetle.cluster": "0", "tigerbeetle.addresses": "3001,3002,3003"], file: file))
         #expect(error.field == "tigerbeetle.cluster")
         #expect(error.source == "--tigerbeetle.cluster and beetlewatch.yml: tigerbeetle.clusters[1]")
         #expect(error.reason.contains("defined twice"))
         // Different clusters in both places are fine.
-        let both = try ConfigLoader.load(flags: ["tigerbeetle.cluster": "1", "tigerbeetle.addresses": "3001"], environment: [:], file: file)
+        let both = try ConfigLoader.load(
+            flags: ["tigerbeetle.cluster": "1", "tigerbeetle.addresses": "3001"], environment: [:], file: file)
         #expect(both.watchedClusters.map(\.name) == ["1", "7", "0"])
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import MetricStore
 import Testing
+
 @testable import Config
 
 func fixture(_ name: String) throws -> (name: String, contents: String) {
@@ -40,16 +41,19 @@ func loadError(flags: [String: String] = [:], env: [String: String] = [:], file:
         let file = try fixture("valid.yml")
         let env = ["BEETLEWATCH_STATSD_TTL": "10m", "BEETLEWATCH_LOG_LEVEL": "error"]
         let config = try ConfigLoader.load(flags: ["statsd.ttl": "30s"], environment: env, file: file)
-        #expect(config.statsdTTL == .seconds(30))          // flag beats env and file
-        #expect(config.logLevel == .error)                 // env beats file
-        #expect(config.statsdMapping == .statsdExporter)   // file beats default
-        #expect(config.statsdMaxTags == 64)                // default
+        #expect(config.statsdTTL == .seconds(30))  // flag beats env and file
+        #expect(config.logLevel == .error)  // env beats file
+        #expect(config.statsdMapping == .statsdExporter)  // file beats default
+        #expect(config.statsdMaxTags == 64)  // default
     }
 
     @Test func environmentVariableNames() {
         #expect(Setting.named("statsd.ttl")?.environmentVariable == "BEETLEWATCH_STATSD_TTL")
         #expect(Setting.named("statsd.listen-udp")?.environmentVariable == "BEETLEWATCH_STATSD_LISTEN_UDP")
-        #expect(ConfigLoader.unknownVariables(in: ["BEETLEWATCH_STATSD_TLL": "1", "BEETLEWATCH_STATSD_TTL": "1", "HOME": "/"]) == ["BEETLEWATCH_STATSD_TLL"])
+        #expect(
+            ConfigLoader.unknownVariables(in: ["BEETLEWATCH_STATSD_TLL": "1", "BEETLEWATCH_STATSD_TTL": "1", "HOME": "/"]) == [
+                "BEETLEWATCH_STATSD_TLL"
+            ])
     }
 
     struct BadCase: Sendable, CustomTestStringConvertible {
@@ -65,16 +69,28 @@ func loadError(flags: [String: String] = [:], env: [String: String] = [:], file:
     @Test(arguments: [
         BadCase(flags: ["statsd.ttl": "5x"], field: "statsd.ttl", source: "--statsd.ttl", reasonContains: "not a duration"),
         BadCase(flags: ["statsd.ttl": "5"], field: "statsd.ttl", source: "--statsd.ttl", reasonContains: "needs a unit"),
-        BadCase(env: ["BEETLEWATCH_STATSD_MAPPING": "graphite"], field: "statsd.mapping", source: "BEETLEWATCH_STATSD_MAPPING", reasonContains: "tigerbeetle, statsd_exporter"),
-        BadCase(flags: ["statsd.listen-udp": "8125"], field: "statsd.listen-udp", source: "--statsd.listen-udp", reasonContains: "not an address"),
-        BadCase(flags: ["web.listen-address": "127.0.0.1:99999"], field: "web.listen-address", source: "--web.listen-address", reasonContains: "not an address"),
-        BadCase(flags: ["statsd.read-buffer": "4 parsecs"], field: "statsd.read-buffer", source: "--statsd.read-buffer", reasonContains: "not a size"),
-        BadCase(flags: ["statsd.read-buffer": "1"], field: "statsd.read-buffer", source: "--statsd.read-buffer", reasonContains: "between 4KiB and 1GiB"),
+        BadCase(
+            env: ["BEETLEWATCH_STATSD_MAPPING": "graphite"], field: "statsd.mapping", source: "BEETLEWATCH_STATSD_MAPPING",
+            reasonContains: "tigerbeetle, statsd_exporter"),
+        BadCase(
+            flags: ["statsd.listen-udp": "8125"], field: "statsd.listen-udp", source: "--statsd.listen-udp",
+            reasonContains: "not an address"),
+        BadCase(
+            flags: ["web.listen-address": "127.0.0.1:99999"], field: "web.listen-address", source: "--web.listen-address",
+            reasonContains: "not an address"),
+        BadCase(
+            flags: ["statsd.read-buffer": "4 parsecs"], field: "statsd.read-buffer", source: "--statsd.read-buffer",
+            reasonContains: "not a size"),
+        BadCase(
+            flags: ["statsd.read-buffer": "1"], field: "statsd.read-buffer", source: "--statsd.read-buffer",
+            reasonContains: "between 4KiB and 1GiB"),
         BadCase(flags: ["statsd.max-tags": "0"], field: "statsd.max-tags", source: "--statsd.max-tags", reasonContains: "whole number"),
         BadCase(flags: ["log.level": "loud"], field: "log.level", source: "--log.level", reasonContains: "trace, debug"),
         BadCase(flags: ["statsd.nope": "1"], field: "statsd.nope", source: "--statsd.nope", reasonContains: "unknown flag"),
         BadCase(file: "bad-ttl.yml", field: "statsd.ttl", source: "bad-ttl.yml: statsd.ttl", reasonContains: "not a duration"),
-        BadCase(file: "unknown-key.yml", field: "statsd.tll", source: "unknown-key.yml, line 2", reasonContains: "unknown key tll; did you mean ttl? (valid here: listen-udp, mapping, max-tags, read-buffer, stale-after, ttl)"),
+        BadCase(
+            file: "unknown-key.yml", field: "statsd.tll", source: "unknown-key.yml, line 2",
+            reasonContains: "unknown key tll; did you mean ttl? (valid here: listen-udp, mapping, max-tags, read-buffer, stale-after, ttl)"),
         BadCase(file: "not-yaml.yml", field: "(file)", source: "not-yaml.yml", reasonContains: "not valid YAML"),
     ])
     func badValuesNameTheFieldAndWhy(_ c: BadCase) throws {
@@ -86,13 +102,17 @@ func loadError(flags: [String: String] = [:], env: [String: String] = [:], file:
 }
 
 @Suite struct ValueParserTests {
-    @Test(arguments: [("0", Duration.zero), ("30s", .seconds(30)), ("2m", .seconds(120)), ("1h30m", .seconds(5400)),
-                      ("500ms", .milliseconds(500)), ("1d", .seconds(86400)), ("1m30s", .seconds(90))])
+    @Test(arguments: [
+        ("0", Duration.zero), ("30s", .seconds(30)), ("2m", .seconds(120)), ("1h30m", .seconds(5400)),
+        ("500ms", .milliseconds(500)), ("1d", .seconds(86400)), ("1m30s", .seconds(90)),
+    ])
     func durations(_ text: String, _ value: Duration) throws {
         #expect(try ValueParsers.duration(text) == value)
     }
 
-    @Test(arguments: [("4194304", 4194304), ("512KiB", 524288), ("4MiB", 4194304), ("1GiB", 1 << 30), ("64KB", 64000), ("4MB", 4_000_000)])
+    @Test(arguments: [
+        ("4194304", 4_194_304), ("512KiB", 524288), ("4MiB", 4_194_304), ("1GiB", 1 << 30), ("64KB", 64000), ("4MB", 4_000_000),
+    ])
     func sizes(_ text: String, _ value: Int) throws {
         #expect(try ValueParsers.byteSize(text) == value)
     }

@@ -2,6 +2,7 @@ import Foundation
 import Health
 import Testing
 import TigerBeetle
+
 @testable import Config
 
 @Suite struct TigerBeetleClusterTests {
@@ -37,14 +38,20 @@ import TigerBeetle
     }
 
     @Test func oneClusterFromFlags() throws {
-        let config = try ConfigLoader.load(flags: ["tigerbeetle.cluster": "0", "tigerbeetle.addresses": "3000,3001,3002"], environment: [:], file: nil)
-        #expect(config.watchedClusters == [WatchedCluster(id: String(repeating: "0", count: 32), name: "0",
-                                                          addresses: ["127.0.0.1:3000", "127.0.0.1:3001", "127.0.0.1:3002"])])
+        let config = try ConfigLoader.load(
+            flags: ["tigerbeetle.cluster": "0", "tigerbeetle.addresses": "3000,3001,3002"], environment: [:], file: nil)
+        #expect(
+            config.watchedClusters == [
+                WatchedCluster(
+                    id: String(repeating: "0", count: 32), name: "0",
+                    addresses: ["127.0.0.1:3000", "127.0.0.1:3001", "127.0.0.1:3002"])
+            ])
     }
 
     @Test func severalClustersFromTheFile() throws {
-        let config = try ConfigLoader.load(flags: [:], environment: ["BEETLEWATCH_TIGERBEETLE_CLUSTER": "7", "BEETLEWATCH_TIGERBEETLE_ADDRESSES": "10.1.0.1:3001"],
-                                           file: try fixture("clusters.yml"))
+        let config = try ConfigLoader.load(
+            flags: [:], environment: ["BEETLEWATCH_TIGERBEETLE_CLUSTER": "7", "BEETLEWATCH_TIGERBEETLE_ADDRESSES": "10.1.0.1:3001"],
+            file: try fixture("clusters.yml"))
         #expect(config.watchedClusters.map(\.name) == ["7", "0", "340282366920938463463374607431768211455"])
         #expect(config.watchedClusters[2].addresses == ["127.0.0.1:3000", "127.0.0.1:3001", "127.0.0.1:3002"])
         #expect(config.probeInterval == .seconds(5))

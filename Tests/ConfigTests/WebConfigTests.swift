@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Config
 
 @Suite struct WebConfigTests {
@@ -6,7 +7,8 @@ import Testing
         let file = try fixture("web-config.yml")
         let config = try WebConfig.parse(yaml: file.contents, name: file.name, directory: "/etc/beetlewatch")
         let tls = try #require(config.tls)
-        #expect(tls.certificate == .file("/etc/beetlewatch/tls/server.crt"), "relative to the web config file, as exporter-toolkit resolves it")
+        #expect(
+            tls.certificate == .file("/etc/beetlewatch/tls/server.crt"), "relative to the web config file, as exporter-toolkit resolves it")
         #expect(tls.key == .file("/etc/beetlewatch/server.key"))
         #expect(tls.minVersion == .tls13)
         #expect(tls.priorities == "NORMAL:-VERS-ALL:+VERS-TLS1.3")
@@ -35,14 +37,29 @@ import Testing
         ("tls_server_config: {cert_file: a.crt}", "tls_server_config.key_file", "missing"),
         ("tls_server_config: {key_file: a.key}", "tls_server_config.cert_file", "missing"),
         ("tls_server_config: {cert_file: a.crt, cert: PEM, key_file: a.key}", "tls_server_config.cert_file", "not both"),
-        ("tls_server_config: {cert_file: a.crt, key_file: a.key, min_version: TLS14}", "tls_server_config.min_version", "unknown version TLS14"),
-        ("tls_server_config: {cert_file: a.crt, key_file: a.key, min_version: TLS13, max_version: TLS12}", "tls_server_config.min_version", "above max_version"),
-        ("tls_server_config: {cert_file: a.crt, key_file: a.key, client_auth_type: RequireAndVerifyClientCert}", "tls_server_config.client_auth_type", "not supported"),
-        ("tls_server_config: {cert_file: a.crt, key_file: a.key, cipher_suites: [TLS_AES_128_GCM_SHA256]}", "tls_server_config.cipher_suites", "not supported"),
+        (
+            "tls_server_config: {cert_file: a.crt, key_file: a.key, min_version: TLS14}", "tls_server_config.min_version",
+            "unknown version TLS14"
+        ),
+        (
+            "tls_server_config: {cert_file: a.crt, key_file: a.key, min_version: TLS13, max_version: TLS12}",
+            "tls_server_config.min_version", "above max_version"
+        ),
+        (
+            "tls_server_config: {cert_file: a.crt, key_file: a.key, client_auth_type: RequireAndVerifyClientCert}",
+            "tls_server_config.client_auth_type", "not supported"
+        ),
+        (
+            "tls_server_config: {cert_file: a.crt, key_file: a.key, cipher_suites: [TLS_AES_128_GCM_SHA256]}",
+            "tls_server_config.cipher_suites", "not supported"
+        ),
         ("tls_server_config: {cert_fil: a.crt}", "tls_server_config.cert_fil", "unknown key"),
         ("http_server_config: {headers: {X-Frame-Options: deny}}", "http_server_config.headers", "not supported"),
         ("basic_auth_users: {alice: secret}", "basic_auth_users.alice", "not a bcrypt hash"),
-        ("basic_auth_users: {alice: $2y$05$j0wkwHcoF8LUkm4crmVEruzsGJpT/VpoUJZWc3A7YQi7XPzG2C0l}", "basic_auth_users.alice", "not a bcrypt hash"),
+        (
+            "basic_auth_users: {alice: $2y$05$j0wkwHcoF8LUkm4crmVEruzsGJpT/VpoUJZWc3A7YQi7XPzG2C0l}", "basic_auth_users.alice",
+            "not a bcrypt hash"
+        ),
         ("basic_auth_users: {alice: $1$abcdefgh$abcdefghijklmnopqrstuv}", "basic_auth_users.alice", "not a bcrypt hash"),
         ("basic_auth_users: {\"a:b\": $2y$05$j0wkwHcoF8LUkm4crmVEruzsGJpT/VpoUJZWc3A7YQi7XPzG2C0li}", "basic_auth_users.a:b", "no ':'"),
         ("basic_auth_users: [alice]", "basic_auth_users", "expected a mapping"),
@@ -63,8 +80,11 @@ import Testing
     }
 
     @Test func theWebSettingsLoad() throws {
-        let config = try ConfigLoader.load(flags: ["web.config.file": "/etc/beetlewatch/web.yml", "web.enable-lifecycle": "true",
-                                                   "web.auth-exempt-paths": "/health\n/ready"], environment: [:], file: nil)
+        let config = try ConfigLoader.load(
+            flags: [
+                "web.config.file": "/etc/beetlewatch/web.yml", "web.enable-lifecycle": "true",
+                "web.auth-exempt-paths": "/health\n/ready",
+            ], environment: [:], file: nil)
         #expect(config.webConfigFile == "/etc/beetlewatch/web.yml")
         #expect(config.webEnableLifecycle)
         #expect(config.webAuthExemptPaths == ["/health", "/ready"])

@@ -72,7 +72,9 @@ func inSubnet(_ address: String, _ subnet: String) -> Bool {
 
         let replicas = services.filter { ($0.value["image"] as? String)?.contains("tigerbeetle/tigerbeetle") == true }
             .map { (name: $0.key, service: $0.value) }
-            .sorted { Int(value($0.service, "environment.TB_REPLICA") as! String)! < Int(value($1.service, "environment.TB_REPLICA") as! String)! }
+            .sorted {
+                Int(value($0.service, "environment.TB_REPLICA") as! String)! < Int(value($1.service, "environment.TB_REPLICA") as! String)!
+            }
         #expect(replicas.count == variant.replicas)
         let addresses = try #require(value(replicas[0].service, "environment.TB_ADDRESSES") as? String)
         let cluster = try #require(value(replicas[0].service, "environment.TB_CLUSTER") as? String)
@@ -143,9 +145,11 @@ func inSubnet(_ address: String, _ subnet: String) -> Bool {
             }
         }
         #expect(checked == 4)
-        for file in ["prometheus/prometheus.yml", "prometheus/alerts.yml", "alertmanager/alertmanager.yml",
-                     "grafana/provisioning/datasources/prometheus.yml", "grafana/provisioning/dashboards/beetlewatch.yml",
-                     "grafana/dashboards/tigerbeetle.json"] {
+        for file in [
+            "prometheus/prometheus.yml", "prometheus/alerts.yml", "alertmanager/alertmanager.yml",
+            "grafana/provisioning/datasources/prometheus.yml", "grafana/provisioning/dashboards/beetlewatch.yml",
+            "grafana/dashboards/tigerbeetle.json",
+        ] {
             #expect(FileManager.default.fileExists(atPath: SharedFixtures.repositoryRoot.appendingPathComponent(file).path), "\(file)")
         }
     }
@@ -153,7 +157,8 @@ func inSubnet(_ address: String, _ subnet: String) -> Bool {
     @Test func envExampleDocumentsEveryVariable() throws {
         let root = SharedFixtures.repositoryRoot
         let example = try String(contentsOf: root.appendingPathComponent(".env.example"), encoding: .utf8)
-        let documented = Set(example.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { $0.split(separator: "=").first.map(String.init) })
+        let documented = Set(
+            example.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { $0.split(separator: "=").first.map(String.init) })
         var used = Set<String>()
         for file in ["docker-compose.yml", "docker-compose.three-replicas.yml"] {
             // `$${X}` is the container's own variable, escaped for compose: not a compose variable.

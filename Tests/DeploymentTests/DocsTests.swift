@@ -1,9 +1,9 @@
 import Agent
+import AgentTestSupport
 import Alerting
 import Config
 import Foundation
 import Logging
-import AgentTestSupport
 import TestSupport
 import Testing
 
@@ -37,10 +37,11 @@ func doc(_ path: String) throws -> String {
                 && $0.keys.contains { $0.hasPrefix("tigerbeetle_probe_success{") }
         }
         let onPage = Set(PrometheusText.types(page).keys)
-        let documented = Set(try doc("docs/metrics.md").split(separator: "\n").compactMap { line -> String? in
-            guard line.hasPrefix("| `") else { return nil }
-            return line.dropFirst(3).split(separator: "`").first.map(String.init)
-        })
+        let documented = Set(
+            try doc("docs/metrics.md").split(separator: "\n").compactMap { line -> String? in
+                guard line.hasPrefix("| `") else { return nil }
+                return line.dropFirst(3).split(separator: "`").first.map(String.init)
+            })
         #expect(onPage.count > 150)
         #expect(onPage.subtracting(documented).isEmpty, "not documented: \(onPage.subtracting(documented).sorted())")
         #expect(documented.subtracting(onPage).isEmpty, "documented but not exported: \(documented.subtracting(onPage).sorted())")

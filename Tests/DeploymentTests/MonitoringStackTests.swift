@@ -1,9 +1,9 @@
 import Agent
+import AgentTestSupport
 import Alerting
 import Config
 import Foundation
 import Logging
-import AgentTestSupport
 import TestSupport
 import Testing
 import Yams
@@ -23,10 +23,13 @@ final class PrometheusServer {
     ///   - alerting: an `alerting:` section (YAML), e.g. pointing at a test Alertmanager.
     ///   - scrapeInterval: how often it scrapes (it evaluates its rules every second).
     ///   - arguments: more command-line flags.
-    init(jobs: [(name: String, target: String, options: String)], ruleFile: String?, alerting: String = "",
-         scrapeInterval: String = "1s", arguments: [String] = []) throws {
-        let binary = try #require(["/usr/bin/prometheus"].first { FileManager.default.isExecutableFile(atPath: $0) },
-                                  "prometheus not installed: scripts/test installs it")
+    init(
+        jobs: [(name: String, target: String, options: String)], ruleFile: String?, alerting: String = "",
+        scrapeInterval: String = "1s", arguments: [String] = []
+    ) throws {
+        let binary = try #require(
+            ["/usr/bin/prometheus"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "prometheus not installed: scripts/test installs it")
         port = LoopbackListener.closedPort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-prom-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -38,13 +41,17 @@ final class PrometheusServer {
             \(alerting)
             scrape_configs:
 
-            """ + jobs.map { job in
+            """
+            + jobs.map { job in
                 "  - job_name: \(job.name)\n    static_configs: [{targets: [\"\(job.target)\"]}]\n" + job.options
             }.joined()
         try config.write(to: directory.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--config.file=\(directory.path)/prometheus.yml", "--storage.tsdb.path=\(directory.path)/data",
-                             "--web.listen-address=127.0.0.1:\(port)"] + arguments
+        process.arguments =
+            [
+                "--config.file=\(directory.path)/prometheus.yml", "--storage.tsdb.path=\(directory.path)/data",
+                "--web.listen-address=127.0.0.1:\(port)",
+            ] + arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -98,8 +105,10 @@ func dashboardQueries() throws -> [(panel: String, expr: String)] {
     return panels.flatMap { panel in
         ((panel["targets"] as? [[String: Any]]) ?? []).compactMap { target in
             (target["expr"] as? String).map {
-                (panel["title"] as? String ?? "?",
-                 $0.replacingOccurrences(of: "$cluster", with: ".*").replacingOccurrences(of: "$__rate_interval", with: "1m"))
+                (
+                    panel["title"] as? String ?? "?",
+                    $0.replacingOccurrences(of: "$cluster", with: ".*").replacingOccurrences(of: "$__rate_interval", with: "1m")
+                )
             }
         }
     }
@@ -118,7 +127,9 @@ func metricNames(in expression: String) throws -> Set<String> {
         let tls = try TestCertificate.make()
         defer { tls.remove() }
         // libxcrypt's bcrypt of "test".
-        let webConfig = try tls.write("web.yml", """
+        let webConfig = try tls.write(
+            "web.yml",
+            """
             tls_server_config: {cert_file: server.crt, key_file: server.key}
             basic_auth_users: {prometheus: $2b$10$nGi9UEC9RZGeA6grybjC3.hplMREc6eWQ8PgjofB4UAQ9ew4s4gAK}
             """)
@@ -130,12 +141,15 @@ func metricNames(in expression: String) throws -> Set<String> {
         func options(_ passwordFile: String) -> String {
             "    scheme: https\n    tls_config: {ca_file: \(tls.certificatePath)}\n    basic_auth: {username: prometheus, password_file: \(passwordFile)}\n"
         }
-        let prometheus = try PrometheusServer(jobs: [("secured", target, options(good)), ("wrong-password", target, options(bad))], ruleFile: nil)
+        let prometheus = try PrometheusServer(
+            jobs: [("secured", target, options(good)), ("wrong-password", target, options(bad))], ruleFile: nil)
         defer { prometheus.stop() }
         var up = 0
         for _ in 0..<120 where up == 0 {
             try await Task.sleep(for: .milliseconds(250))
-            up = (try? await prometheus.query("up{job=\"secured\"} == 1 and on() count(beetlewatch_build_info{job=\"secured\"}) == 1"))?.results ?? 0
+            up =
+                (try? await prometheus.query("up{job=\"secured\"} == 1 and on() count(beetlewatch_build_info{job=\"secured\"}) == 1"))?
+                .results ?? 0
         }
         #expect(up == 1, "Prometheus scraped beetlewatch over TLS with basic auth")
         // Its first scrape may come after the good job's.
@@ -161,14 +175,17 @@ func metricNames(in expression: String) throws -> Set<String> {
         // Pushing, for the same cluster's replica 0 (heard over StatsD only).
         let pushing = try TestAgent.start(watching: false) { $0.alertmanagerURLs = [alertmanager.url] }
         defer { pushing.stop() }
-        let prometheus = try PrometheusServer(jobs: [("beetlewatch", "127.0.0.1:\(scraped.agent.webPort)", "")],
-                                              ruleFile: root.appendingPathComponent("prometheus/alerts.yml").path,
-                                              alerting: try shippedAlerting(alertmanagerPort: alertmanager.port),
-                                              arguments: ["--rules.alert.resend-delay=1s"])
+        let prometheus = try PrometheusServer(
+            jobs: [("beetlewatch", "127.0.0.1:\(scraped.agent.webPort)", "")],
+            ruleFile: root.appendingPathComponent("prometheus/alerts.yml").path,
+            alerting: try shippedAlerting(alertmanagerPort: alertmanager.port),
+            arguments: ["--rules.alert.resend-delay=1s"])
         defer { prometheus.stop() }
         try await scraped.sendCapture()
         func active() async throws -> [[String: String]] {
-            let body = try await HTTPTestClient.request(alertmanager.url + "/api/v2/alerts?filter=alertname%3D%22TigerBeetleReplicaStatusAbnormal%22").body
+            let body = try await HTTPTestClient.request(
+                alertmanager.url + "/api/v2/alerts?filter=alertname%3D%22TigerBeetleReplicaStatusAbnormal%22"
+            ).body
             let alerts = (try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]]) ?? []
             return alerts.compactMap { $0["labels"] as? [String: String] }
         }
@@ -221,7 +238,8 @@ func metricNames(in expression: String) throws -> Set<String> {
         let requests = try #require(try await prometheus.value("sum(\(totals))"))
         let commits = try #require(try await prometheus.value("max(tigerbeetle_replica_commit_max)"))
         let summed = try #require(try await prometheus.value("sum(tigerbeetle_replica_request_seconds_count)"))
-        print("dashboard: \(Int(requests)) requests by the panel's aggregation, \(Int(commits)) commits, \(Int(summed)) summed over replicas")
+        print(
+            "dashboard: \(Int(requests)) requests by the panel's aggregation, \(Int(commits)) commits, \(Int(summed)) summed over replicas")
         #expect(abs(requests / commits - 1) < 0.05, "\(requests) requests against \(commits) commits")
         #expect(summed / commits > 2.5, "the sum over replicas counts each request about three times")
     }
@@ -232,9 +250,11 @@ func metricNames(in expression: String) throws -> Set<String> {
         let dashboard = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
         let panels = try #require(dashboard["panels"] as? [[String: Any]])
         let titles = panels.compactMap { $0["title"] as? String }
-        for wanted in ["Clock delta", "Storage faults", "Sync stage (0 = not syncing)", "Replica lag (ops behind the cluster's highest commit_max)",
-                       "Pipeline queue", "Client connections", "Checkpoint", "Storage read latency", "Storage write latency",
-                       "TigerBeetle releases", "beetlewatch", "About these numbers", "Active alerts"] {
+        for wanted in [
+            "Clock delta", "Storage faults", "Sync stage (0 = not syncing)", "Replica lag (ops behind the cluster's highest commit_max)",
+            "Pipeline queue", "Client connections", "Checkpoint", "Storage read latency", "Storage write latency",
+            "TigerBeetle releases", "beetlewatch", "About these numbers", "Active alerts",
+        ] {
             #expect(titles.contains(wanted), "\(wanted)")
         }
         #expect(Set(panels.compactMap { $0["id"] as? Int }).count == panels.count, "unique ids")
@@ -243,7 +263,9 @@ func metricNames(in expression: String) throws -> Set<String> {
         for (i, a) in boxes.enumerated() {
             #expect(a["x"]! + a["w"]! <= 24)
             for b in boxes[(i + 1)...] {
-                let apart = a["x"]! + a["w"]! <= b["x"]! || b["x"]! + b["w"]! <= a["x"]! || a["y"]! + a["h"]! <= b["y"]! || b["y"]! + b["h"]! <= a["y"]!
+                let apart =
+                    a["x"]! + a["w"]! <= b["x"]! || b["x"]! + b["w"]! <= a["x"]! || a["y"]! + a["h"]! <= b["y"]!
+                    || b["y"]! + b["h"]! <= a["y"]!
                 #expect(apart, "\(a) overlaps \(b)")
             }
         }
@@ -270,7 +292,9 @@ func metricNames(in expression: String) throws -> Set<String> {
         // Enough scrapes for rate() over the capture's counters.
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if let scrapes = try? await prometheus.query("count_over_time(beetlewatch_statsd_lines_total[1m]) >= 4"), scrapes.results > 0 { break }
+            if let scrapes = try? await prometheus.query("count_over_time(beetlewatch_statsd_lines_total[1m]) >= 4"), scrapes.results > 0 {
+                break
+            }
             try await Task.sleep(for: .milliseconds(250))
         }
 
@@ -291,7 +315,9 @@ func metricNames(in expression: String) throws -> Set<String> {
             #expect(result.results > 0, "alerts.yml refers to \(name), which beetlewatch does not export")
         }
         let rulesBody = try await HTTPTestClient.request("http://127.0.0.1:\(prometheus.port)/api/v1/rules").body
-        let groups = (((try JSONSerialization.jsonObject(with: Data(rulesBody.utf8)) as? [String: Any])?["data"] as? [String: Any])?["groups"] as? [[String: Any]]) ?? []
+        let groups =
+            (((try JSONSerialization.jsonObject(with: Data(rulesBody.utf8)) as? [String: Any])?["data"] as? [String: Any])?["groups"]
+                as? [[String: Any]]) ?? []
         let evaluated = groups.flatMap { ($0["rules"] as? [[String: Any]]) ?? [] }
         #expect(evaluated.count == 15, "12 TigerBeetle rules and 3 about beetlewatch itself")
         for rule in evaluated {

@@ -1,8 +1,8 @@
 import Agent
+import AgentTestSupport
 import Alerting
 import Foundation
 import Synchronization
-import AgentTestSupport
 import TestSupport
 import Testing
 
@@ -146,10 +146,13 @@ struct MonitoredCluster {
         // Which path delivered: Prometheus's copies stand down while beetlewatch pushes.
         let generator = firing.first?.message.alerts.first?.generatorURL ?? ""
         #expect(generator.contains("/graph?") == !paths.beetlewatchPushes, "generator \(generator)")
-        let prometheusFired = (try await stack.prometheus.query("count_over_time(ALERTS{alertname=~\"TigerBeetle.+\",alertstate=\"firing\"}[5m])")).results
+        let prometheusFired =
+            (try await stack.prometheus.query("count_over_time(ALERTS{alertname=~\"TigerBeetle.+\",alertstate=\"firing\"}[5m])")).results
         #expect((prometheusFired > 0) == (paths == .prometheus), "Prometheus fired \(prometheusFired) TigerBeetle alert(s)")
         if let first = firing.first, let end = resolved.first {
-            print("\(paths.rawValue): QuorumLost notified \(String(format: "%.1f", first.at.timeIntervalSince(outage))) s after 2 of 3 replicas stopped, resolved \(String(format: "%.1f", end.at.timeIntervalSince(recovery))) s after they continued")
+            print(
+                "\(paths.rawValue): QuorumLost notified \(String(format: "%.1f", first.at.timeIntervalSince(outage))) s after 2 of 3 replicas stopped, resolved \(String(format: "%.1f", end.at.timeIntervalSince(recovery))) s after they continued"
+            )
         }
     }
 
@@ -170,9 +173,10 @@ struct MonitoredCluster {
 
         let received = stack.received
         let log = stack.log(since: outage)
-        let resolvedQuorum = try #require(received.first {
-            $0.message.groupLabels["alertname"] == AlertName.quorumLost.rawValue && $0.message.status == "resolved"
-        }, "QuorumLost resolved:\n\(log)")
+        let resolvedQuorum = try #require(
+            received.first {
+                $0.message.groupLabels["alertname"] == AlertName.quorumLost.rawValue && $0.message.status == "resolved"
+            }, "QuorumLost resolved:\n\(log)")
         let replicaPages = received.filter { $0.message.groupLabels["alertname"]?.hasPrefix("TigerBeetleReplica") == true }
         let hung = replicaPages.filter { entry in
             entry.message.groupLabels["alertname"] == AlertName.replicaHung.rawValue
@@ -183,10 +187,13 @@ struct MonitoredCluster {
         // page before QuorumLost's resolution: each group is sent on its own 5 s tick.)
         #expect(hung.allSatisfy { $0.at.timeIntervalSince(recovery) >= 10 }, "held back while quorum was lost:\n\(log)")
         // Replica 1 appears only as resolved, in the message of its group.
-        #expect(!replicaPages.contains { $0.message.alerts.contains { $0.labels["replica"] == "1" && $0.status == "firing" } },
-                "replica 1 never paged:\n\(log)")
+        #expect(
+            !replicaPages.contains { $0.message.alerts.contains { $0.labels["replica"] == "1" && $0.status == "firing" } },
+            "replica 1 never paged:\n\(log)")
         if let first = hung.first {
-            print("\(paths.rawValue): replica 2, still stopped, paged \(String(format: "%.1f", first.at.timeIntervalSince(recovery))) s after the cluster regained quorum (QuorumLost resolved notified after \(String(format: "%.1f", resolvedQuorum.at.timeIntervalSince(recovery))) s)")
+            print(
+                "\(paths.rawValue): replica 2, still stopped, paged \(String(format: "%.1f", first.at.timeIntervalSince(recovery))) s after the cluster regained quorum (QuorumLost resolved notified after \(String(format: "%.1f", resolvedQuorum.at.timeIntervalSince(recovery))) s)"
+            )
         }
     }
 }

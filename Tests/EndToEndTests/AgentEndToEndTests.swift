@@ -1,11 +1,11 @@
 import Agent
+import AgentTestSupport
 import Config
-import Health
 import Foundation
+import Health
 import Logging
 import MetricStore
 import StatsD
-import AgentTestSupport
 import TestSupport
 import Testing
 
@@ -38,8 +38,9 @@ func startAgent(mode: NamingMode = .tigerbeetle) throws -> Agent {
         #expect(parseErrors.values.allSatisfy { $0 == 0 })
 
         let prefix = mode == .tigerbeetle ? "tigerbeetle_" : "tb_"
-        let expected = CaptureOracle.expectedSeries(datagrams: capture.map(\.text),
-                                                    mode: mode == .tigerbeetle ? .tigerbeetle : .statsdExporter)
+        let expected = CaptureOracle.expectedSeries(
+            datagrams: capture.map(\.text),
+            mode: mode == .tigerbeetle ? .tigerbeetle : .statsdExporter)
         // The health model's own tigerbeetle_* families are not from the capture's lines.
         let health = HealthMetrics.reservedNames
         let actual = samples.filter { $0.key.hasPrefix(prefix) && !health.contains(String($0.key.prefix { $0 != "{" })) }

@@ -1,10 +1,10 @@
 import Agent
+import AgentTestSupport
 import Alerting
 import Config
 import Foundation
 import Health
 import Logging
-import AgentTestSupport
 import TestSupport
 import Testing
 
@@ -45,7 +45,10 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         let recorder = WebhookRecorder()
         defer { recorder.close() }
         let (agent, replicas) = try alertingAgent { $0.webhookURLs = ["http://127.0.0.1:\(recorder.port)/hook"] }
-        defer { agent.stop(); replicas.forEach { $0.close() } }
+        defer {
+            agent.stop()
+            replicas.forEach { $0.close() }
+        }
         try await TestAgent.sendCapture(to: agent)
         try await eventually(5) { agent.config.watchedClusters.count == 1 }
         let stopped = Date()
@@ -53,8 +56,11 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         try await eventually { messages(recorder, alertname: .replicaHung).contains { $0.status == "firing" } }
         let firing = try #require(messages(recorder, alertname: .replicaHung).first)
         #expect(Date().timeIntervalSince(stopped) < 10)
-        #expect(firing.commonLabels == ["alertname": "TigerBeetleReplicaHung", "cluster": clusterHex, "replica": "2", "severity": "critical",
-                                        "address": replicas[2].address])
+        #expect(
+            firing.commonLabels == [
+                "alertname": "TigerBeetleReplicaHung", "cluster": clusterHex, "replica": "2", "severity": "critical",
+                "address": replicas[2].address,
+            ])
         #expect(firing.commonAnnotations["description"]?.contains("accepts connections but its event loop does not answer") == true)
         #expect(messages(recorder, alertname: .replicaUnreachable).isEmpty)
         replicas[2].resume()
@@ -75,12 +81,18 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
             $0.webhookURLs = ["http://127.0.0.1:\(recorder.port)/hook"]
             $0.alertUnwatchedClusters = .true
         }
-        defer { agent.stop(); replicas.forEach { $0.close() } }
+        defer {
+            agent.stop()
+            replicas.forEach { $0.close() }
+        }
         let heard = String(repeating: "c", count: 32)
         for replica in 0..<3 { try TestAgent.send("tb.replica_status:2|g|#cluster:\(heard),replica:\(replica)", to: agent) }
         let deadline = Date().addingTimeInterval(20)
-        while try await alertsDocument(agent.webPort).alerts.filter({ $0.alertname == AlertName.replicaStatusAbnormal.rawValue && $0.state == "firing" }).count < 3,
-              Date() < deadline {
+        while try await alertsDocument(agent.webPort).alerts.filter({
+            $0.alertname == AlertName.replicaStatusAbnormal.rawValue && $0.state == "firing"
+        }).count < 3,
+            Date() < deadline
+        {
             try await Task.sleep(for: .milliseconds(50))
         }
         try await eventually(10) { !messages(recorder, alertname: .replicaStatusAbnormal).isEmpty }
@@ -89,10 +101,15 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
             try await Task.sleep(for: .milliseconds(700))
         }
         func resolutions() -> [String] {
-            messages(recorder, alertname: .replicaStatusAbnormal).flatMap { $0.alerts.filter { $0.status == "resolved" }.map { $0.labels["replica"] ?? "" } }
+            messages(recorder, alertname: .replicaStatusAbnormal).flatMap {
+                $0.alerts.filter { $0.status == "resolved" }.map { $0.labels["replica"] ?? "" }
+            }
         }
         try await eventually(40) { Set(resolutions()).count == 3 }
-        #expect(resolutions().sorted() == ["0", "1", "2"], "\(messages(recorder, alertname: .replicaStatusAbnormal).map { $0.alerts.map { "\($0.status) \($0.labels["replica"] ?? "")" } })")
+        #expect(
+            resolutions().sorted() == ["0", "1", "2"],
+            "\(messages(recorder, alertname: .replicaStatusAbnormal).map { $0.alerts.map { "\($0.status) \($0.labels["replica"] ?? "")" } })"
+        )
     }
 
     /// The full-cluster restart itself, to the same slow receiver: every replica stopped, then continued 0.7 s
@@ -103,12 +120,18 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         defer { recorder.close() }
         recorder.delay.withLock { $0 = 2 }
         let (agent, replicas) = try alertingAgent { $0.webhookURLs = ["http://127.0.0.1:\(recorder.port)/hook"] }
-        defer { agent.stop(); replicas.forEach { $0.close() } }
+        defer {
+            agent.stop()
+            replicas.forEach { $0.close() }
+        }
         try await TestAgent.sendCapture(to: agent)
         replicas.forEach { $0.stop() }
         let deadline = Date().addingTimeInterval(20)
-        while try await alertsDocument(agent.webPort).alerts.filter({ $0.alertname == AlertName.replicaHung.rawValue && $0.state == "firing" }).count < 3,
-              Date() < deadline {
+        while try await alertsDocument(agent.webPort).alerts.filter({
+            $0.alertname == AlertName.replicaHung.rawValue && $0.state == "firing"
+        }).count < 3,
+            Date() < deadline
+        {
             try await Task.sleep(for: .milliseconds(50))
         }
         for replica in replicas {
@@ -119,9 +142,12 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         try await Task.sleep(for: .seconds(3))
         let statuses = messages(recorder, alertname: .quorumLost).map(\.status)
         let all = recorder.received.compactMap { try? JSONDecoder().decode(WebhookMessage.self, from: $0.body) }
-        #expect(statuses == ["firing", "resolved"], "\(all.map { $0.alerts.map { "\($0.labels["alertname"] ?? "") \($0.status) \($0.labels["replica"] ?? "")" } })")
-        #expect(!all.contains { $0.groupLabels["alertname"]?.hasPrefix("TigerBeetleReplica") == true },
-                "\(all.map { $0.alerts.map { "\($0.labels["alertname"] ?? "") \($0.status) \($0.labels["replica"] ?? "")" } })")
+        #expect(
+            statuses == ["firing", "resolved"],
+            "\(all.map { $0.alerts.map { "\($0.labels["alertname"] ?? "") \($0.status) \($0.labels["replica"] ?? "")" } })")
+        #expect(
+            !all.contains { $0.groupLabels["alertname"]?.hasPrefix("TigerBeetleReplica") == true },
+            "\(all.map { $0.alerts.map { "\($0.labels["alertname"] ?? "") \($0.status) \($0.labels["replica"] ?? "")" } })")
     }
 
     /// replica_status 0 → 1 → 0 reaches a real webhook receiver as firing, then resolved, in the v4 format.
@@ -129,14 +155,21 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         let recorder = WebhookRecorder()
         defer { recorder.close() }
         let (agent, listeners) = try alertingAgent { $0.webhookURLs = ["http://127.0.0.1:\(recorder.port)/hook"] }
-        defer { agent.stop(); listeners.forEach { $0.close() } }
+        defer {
+            agent.stop()
+            listeners.forEach { $0.close() }
+        }
         try await TestAgent.sendCapture(to: agent)
 
         let sent = Date()
         try TestAgent.send("tb.replica_status:1|g|#cluster:\(clusterHex),replica:1", to: agent)
         try await eventually { !messages(recorder, alertname: .replicaStatusAbnormal).isEmpty }
         let firing = try #require(messages(recorder, alertname: .replicaStatusAbnormal).first)
-        let arrived = try #require(recorder.received.first { (try? JSONDecoder().decode(WebhookMessage.self, from: $0.body))?.groupLabels["alertname"] == AlertName.replicaStatusAbnormal.rawValue })
+        let arrived = try #require(
+            recorder.received.first {
+                (try? JSONDecoder().decode(WebhookMessage.self, from: $0.body))?.groupLabels["alertname"]
+                    == AlertName.replicaStatusAbnormal.rawValue
+            })
         print("alert latency, datagram to webhook: \(String(format: "%.1f", arrived.at.timeIntervalSince(sent) * 1000)) ms")
 
         #expect(firing.version == "4")
@@ -146,7 +179,10 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         #expect(firing.groupLabels == ["alertname": "TigerBeetleReplicaStatusAbnormal", "cluster": clusterHex])
         #expect(firing.truncatedAlerts == 0)
         #expect(firing.externalURL == "http://beetlewatch.test:9917")
-        let labels = ["alertname": "TigerBeetleReplicaStatusAbnormal", "cluster": clusterHex, "replica": "1", "severity": "critical", "status": "view_change"]
+        let labels = [
+            "alertname": "TigerBeetleReplicaStatusAbnormal", "cluster": clusterHex, "replica": "1", "severity": "critical",
+            "status": "view_change",
+        ]
         #expect(firing.commonLabels == labels)
         #expect(firing.commonAnnotations["summary"] == "TigerBeetle replica 1 of cluster 0 is view_change")
         #expect(firing.alerts.count == 1)
@@ -164,11 +200,15 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         #expect(request.headers["content-type"] == "application/json")
 
         // /api/v1/alerts and /metrics show it.
-        let api = try JSONDecoder().decode(AlertsDocument.self, from: Data(try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/api/v1/alerts").body.utf8))
+        let api = try JSONDecoder().decode(
+            AlertsDocument.self, from: Data(try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/api/v1/alerts").body.utf8))
         #expect(api.alerts.contains { $0.alertname == "TigerBeetleReplicaStatusAbnormal" && $0.state == "firing" })
         let metrics = PrometheusText.samples(try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/metrics").body)
         #expect(metrics["beetlewatch_alerts{alertname=\"TigerBeetleReplicaStatusAbnormal\",state=\"firing\"}"] == 1)
-        #expect(metrics["beetlewatch_alert_active{alertname=\"TigerBeetleReplicaStatusAbnormal\",alertstate=\"firing\",cluster=\"\(clusterHex)\",replica=\"1\",severity=\"critical\",status=\"view_change\"}"] == 1)
+        #expect(
+            metrics[
+                "beetlewatch_alert_active{alertname=\"TigerBeetleReplicaStatusAbnormal\",alertstate=\"firing\",cluster=\"\(clusterHex)\",replica=\"1\",severity=\"critical\",status=\"view_change\"}"
+            ] == 1)
 
         try TestAgent.send("tb.replica_status:0|g|#cluster:\(clusterHex),replica:1", to: agent)
         try await eventually { messages(recorder, alertname: .replicaStatusAbnormal).count >= 2 }
@@ -190,7 +230,10 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         let recorder = WebhookRecorder(listening: false)
         defer { recorder.close() }
         let (agent, listeners) = try alertingAgent { $0.webhookURLs = ["http://127.0.0.1:\(recorder.port)/"] }
-        defer { agent.stop(); listeners.forEach { $0.close() } }
+        defer {
+            agent.stop()
+            listeners.forEach { $0.close() }
+        }
         try await TestAgent.sendCapture(to: agent)
         try TestAgent.send("tb.replica_status:2|g|#cluster:\(clusterHex),replica:2", to: agent)
         try await Task.sleep(for: .milliseconds(1200))  // two failed attempts (connection refused), backing off
@@ -208,7 +251,10 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         defer { recorder.close() }
         recorder.respond(with: 400)
         let (agent, listeners) = try alertingAgent { $0.webhookURLs = ["http://127.0.0.1:\(recorder.port)/"] }
-        defer { agent.stop(); listeners.forEach { $0.close() } }
+        defer {
+            agent.stop()
+            listeners.forEach { $0.close() }
+        }
         try await TestAgent.sendCapture(to: agent)
         try TestAgent.send("tb.replica_sync_stage:3|g|#cluster:\(clusterHex),replica:0", to: agent)
         try await eventually { !messages(recorder, alertname: .replicaSyncing).isEmpty }

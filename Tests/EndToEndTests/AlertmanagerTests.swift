@@ -1,14 +1,16 @@
 import Agent
+import AgentTestSupport
 import Alerting
 import Foundation
-import AgentTestSupport
 import TestSupport
 import Testing
 
 @Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct AlertmanagerTests {
     /// A real Alertmanager (with `config`, else a test route to `recorder`), ready, and an agent pushing to it that
     /// has received the shared capture.
-    func alertmanagerAndAgent(_ recorder: WebhookRecorder, config: String? = nil) async throws -> (AlertmanagerProcess, Agent, [FakeReplica]) {
+    func alertmanagerAndAgent(_ recorder: WebhookRecorder, config: String? = nil) async throws -> (
+        AlertmanagerProcess, Agent, [FakeReplica]
+    ) {
         let alertmanager = try AlertmanagerProcess(receiverURL: "http://127.0.0.1:\(recorder.port)/am", config: config)
         try await eventually(20) { (try? Data(contentsOf: URL(string: alertmanager.url + "/-/ready")!)) != nil }
         let (agent, replicas) = try alertingAgent {
@@ -24,7 +26,11 @@ import Testing
         let recorder = WebhookRecorder()
         defer { recorder.close() }
         let (alertmanager, agent, replicas) = try await alertmanagerAndAgent(recorder)
-        defer { agent.stop(); replicas.forEach { $0.close() }; alertmanager.stop() }
+        defer {
+            agent.stop()
+            replicas.forEach { $0.close() }
+            alertmanager.stop()
+        }
         try TestAgent.send("tb.replica_status:3|g|#cluster:\(clusterHex),replica:0", to: agent)
 
         try await eventually(20) { !messages(recorder, alertname: .replicaStatusAbnormal).isEmpty }
@@ -32,7 +38,10 @@ import Testing
         #expect(firing.receiver == "test")
         #expect(firing.status == "firing")
         #expect(firing.alerts.count == 1)
-        let labels = ["alertname": "TigerBeetleReplicaStatusAbnormal", "cluster": clusterHex, "replica": "0", "severity": "critical", "status": "recovering_head"]
+        let labels = [
+            "alertname": "TigerBeetleReplicaStatusAbnormal", "cluster": clusterHex, "replica": "0", "severity": "critical",
+            "status": "recovering_head",
+        ]
         #expect(firing.alerts[0].labels == labels)
         // Alertmanager's own fingerprint of the labels equals beetlewatch's.
         #expect(firing.alerts[0].fingerprint == Fingerprint.of(labels))
@@ -56,7 +65,11 @@ import Testing
         let shipped = try String(contentsOf: root.appendingPathComponent("alertmanager/alertmanager.yml"), encoding: .utf8)
             .replacingOccurrences(of: "http://alert-receiver:8080/alerts", with: "http://127.0.0.1:\(recorder.port)/am")
         let (alertmanager, agent, replicas) = try await alertmanagerAndAgent(recorder, config: shipped)
-        defer { agent.stop(); replicas.forEach { $0.close() }; alertmanager.stop() }
+        defer {
+            agent.stop()
+            replicas.forEach { $0.close() }
+            alertmanager.stop()
+        }
         func status(_ value: Int) throws { try TestAgent.send("tb.replica_status:\(value)|g|#cluster:\(clusterHex),replica:0", to: agent) }
         func firings() -> [Date] {
             recorder.received.filter { request in
@@ -78,6 +91,8 @@ import Testing
         try await Task.sleep(for: .seconds(2))
         let during = firings().filter { $0 >= outage }
         #expect(!during.isEmpty, "the 15 s outage was never notified")
-        if let first = during.first { print("alertmanager: 15 s outage notified \(String(format: "%.1f", first.timeIntervalSince(outage))) s after it began") }
+        if let first = during.first {
+            print("alertmanager: 15 s outage notified \(String(format: "%.1f", first.timeIntervalSince(outage))) s after it began")
+        }
     }
 }

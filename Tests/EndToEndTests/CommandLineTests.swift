@@ -61,7 +61,10 @@ enum BeetlewatchBinary {
 
     @Test func helpListsEverySetting() throws {
         let text = try BeetlewatchBinary.run(["run", "--help"]).stdout
-        for flag in ["--statsd.listen-udp", "--statsd.read-buffer", "--statsd.mapping", "--statsd.ttl", "--web.listen-address", "--log.level", "BEETLEWATCH_STATSD_TTL"] {
+        for flag in [
+            "--statsd.listen-udp", "--statsd.read-buffer", "--statsd.mapping", "--statsd.ttl", "--web.listen-address", "--log.level",
+            "BEETLEWATCH_STATSD_TTL",
+        ] {
             #expect(text.contains(flag), "\(flag) missing from --help")
         }
     }
@@ -86,7 +89,10 @@ enum BeetlewatchBinary {
             var arguments: [String] = []
             var sawCommand = false
             for word in parts[0].split(separator: " ").map(String.init) {
-                if !sawCommand, word == "beetlewatch" { sawCommand = true; continue }
+                if !sawCommand, word == "beetlewatch" {
+                    sawCommand = true
+                    continue
+                }
                 if !sawCommand, let equals = word.firstIndex(of: "=") {
                     environment[String(word[..<equals])] = String(word[word.index(after: equals)...])
                 } else if sawCommand {
@@ -106,8 +112,12 @@ enum BeetlewatchBinary {
 @Suite(.tags(.endToEnd)) struct LogFormatTests {
     @Test func linesCarryMillisecondTimestamps() throws {
         // Started, then stopped by SIGTERM a second later.
-        let result = try Command.run("/usr/bin/timeout", ["-s", "TERM", "1", BeetlewatchBinary.path, "--statsd.listen-udp", "127.0.0.1:0",
-                                                          "--web.listen-address", "127.0.0.1:0", "--shutdown.timeout", "0s"])
+        let result = try Command.run(
+            "/usr/bin/timeout",
+            [
+                "-s", "TERM", "1", BeetlewatchBinary.path, "--statsd.listen-udp", "127.0.0.1:0",
+                "--web.listen-address", "127.0.0.1:0", "--shutdown.timeout", "0s",
+            ])
         let first = try #require(result.stderr.split(separator: "\n").first.map(String.init), "\(result.stderr)")
         let pattern = try Regex(#"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info beetlewatch: .* \[Agent\] beetlewatch started$"#)
         #expect(first.wholeMatch(of: pattern) != nil, "\(first)")

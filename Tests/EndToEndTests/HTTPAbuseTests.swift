@@ -30,14 +30,19 @@ import Testing
     /// wrong password is now answered from the cache of failures: no bcrypt, no throttle.
     @Test func aRepeatedWrongPasswordDoesNotLockOutTheRightOneFromTheSameAddress() async throws {
         let (agent, directory) = try await Self.start()
-        defer { _ = agent.terminate(); try? FileManager.default.removeItem(atPath: directory) }
+        defer {
+            _ = agent.terminate()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
         let port = agent.webPort
         let stale = "Authorization: Basic " + Data("prometheus:stale".utf8).base64EncodedString()
         let statuses = (0..<12).map { _ in rawRequest(port: port, "GET /metrics HTTP/1.0\r\n\(stale)\r\n\r\n", from: "127.0.0.30").status }
         #expect(statuses.allSatisfy { $0 == 401 }, "\(statuses)")
         #expect(rawRequest(port: port, "GET /metrics HTTP/1.0\r\n\(Self.login)\r\n\r\n", from: "127.0.0.30").status == 200)
         // New guesses from one address are still throttled after five.
-        let guesses = (0..<8).map { rawRequest(port: port, "GET /metrics HTTP/1.0\r\n\(Self.badLogin($0))\r\n\r\n", from: "127.0.0.31").status }
+        let guesses = (0..<8).map {
+            rawRequest(port: port, "GET /metrics HTTP/1.0\r\n\(Self.badLogin($0))\r\n\r\n", from: "127.0.0.31").status
+        }
         #expect(guesses.prefix(5).allSatisfy { $0 == 401 } && guesses.suffix(3).allSatisfy { $0 == 429 }, "\(guesses)")
         #expect(scrape(port: port)["beetlewatch_http_auth_failures_total{reason=\"invalid_credentials\"}"] == 17)
     }
@@ -46,7 +51,10 @@ import Testing
     /// /health and a verified scrape are timed from a tenth.
     @Test func healthAndVerifiedScrapesStayFastUnderSlowConnectionsAndABadLoginFlood() async throws {
         let (agent, directory) = try await Self.start()
-        defer { _ = agent.terminate(); try? FileManager.default.removeItem(atPath: directory) }
+        defer {
+            _ = agent.terminate()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
         let port = agent.webPort
         // The scraper logs in once before the attack (its credentials are then cached).
         #expect(rawRequest(port: port, "GET /metrics HTTP/1.0\r\n\(Self.login)\r\n\r\n", from: "127.0.0.20").status == 200)
@@ -72,7 +80,8 @@ import Testing
                 var guess = client * 100_000
                 while Date() < floodEnd {
                     guess += 1
-                    let answer = rawRequest(port: port, "GET /metrics HTTP/1.0\r\n\(Self.badLogin(guess))\r\n\r\n", from: "127.0.0.\(10 + client % 4)")
+                    let answer = rawRequest(
+                        port: port, "GET /metrics HTTP/1.0\r\n\(Self.badLogin(guess))\r\n\r\n", from: "127.0.0.\(10 + client % 4)")
                     statuses.withLock { $0[answer.status ?? 0, default: 0] += 1 }
                     // A refused login is answered at once, so 60 clients looping flat out would only measure this
                     // machine's two cores (which the other tests share): 20 ms between a client's attempts still
@@ -84,7 +93,8 @@ import Testing
         }
         // Timed from a thread of its own, paced by the wall clock: after 2.5 s (each flooding address has spent
         // its five checks, ~70 ms of bcrypt each), up to 30 rounds of /health and a verified scrape while the flood lasts.
-        let rounds: [(health: (status: Int?, seconds: Double), scrape: (status: Int?, seconds: Double))] = await withCheckedContinuation { done in
+        let rounds: [(health: (status: Int?, seconds: Double), scrape: (status: Int?, seconds: Double))] = await withCheckedContinuation {
+            done in
             Thread {
                 usleep(2_500_000)
                 var rounds: [(health: (status: Int?, seconds: Double), scrape: (status: Int?, seconds: Double))] = []
@@ -106,8 +116,12 @@ import Testing
         let scrapes = rounds.map(\.scrape.seconds)
         let windows = 1 + Int(Date().timeIntervalSince(floodStart) / 10)
         let page = scrape(port: port)
-        func ms(_ values: [Double], _ q: Double) -> String { String(format: "%.1f", values.sorted()[Int(Double(values.count - 1) * q)] * 1000) }
-        print("HTTP abuse: \(slow.count) slow connections made, \(Int(held)) open, bad logins answered \(statuses.withLock { $0 }); /health p50 \(ms(health, 0.5)) ms, max \(ms(health, 1)) ms; verified scrape p50 \(ms(scrapes, 0.5)) ms, max \(ms(scrapes, 1)) ms; auth failures \(page.filter { $0.key.hasPrefix("beetlewatch_http_auth_failures_total") })")
+        func ms(_ values: [Double], _ q: Double) -> String {
+            String(format: "%.1f", values.sorted()[Int(Double(values.count - 1) * q)] * 1000)
+        }
+        print(
+            "HTTP abuse: \(slow.count) slow connections made, \(Int(held)) open, bad logins answered \(statuses.withLock { $0 }); /health p50 \(ms(health, 0.5)) ms, max \(ms(health, 1)) ms; verified scrape p50 \(ms(scrapes, 0.5)) ms, max \(ms(scrapes, 1)) ms; auth failures \(page.filter { $0.key.hasPrefix("beetlewatch_http_auth_failures_total") })"
+        )
         // Under 100 ms; the slowest round is allowed a margin for a loaded CI machine (tests run side by side).
         for (name, times) in [("/health", health), ("verified scrape", scrapes)] {
             let p90 = times.sorted()[times.count * 9 / 10]
@@ -129,7 +143,10 @@ import Testing
     ])
     func ambiguousFramingIsRefused(_ request: String) async throws {
         let (agent, directory) = try await Self.start()
-        defer { _ = agent.terminate(); try? FileManager.default.removeItem(atPath: directory) }
+        defer {
+            _ = agent.terminate()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
         let answer = rawRequest(port: agent.webPort, request)
         #expect(answer.status == 400, "\(answer.head.prefix(80))")
         let page = scrape(port: agent.webPort)

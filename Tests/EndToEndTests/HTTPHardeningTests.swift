@@ -1,7 +1,7 @@
+import AgentTestSupport
 import Foundation
 import Glibc
 import Synchronization
-import AgentTestSupport
 import TestSupport
 import Testing
 
@@ -19,18 +19,27 @@ func loopbackConnection(to port: UInt16, from source: String = "127.0.0.1", rece
     var local = sockaddr_in()
     local.sin_family = sa_family_t(AF_INET)
     local.sin_addr.s_addr = inet_addr(source)
-    _ = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    _ = withUnsafePointer(to: &local) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     address.sin_port = port.bigEndian
-    let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    guard connected == 0 else { close(fd); return -1 }
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else {
+        close(fd)
+        return -1
+    }
     return fd
 }
 
 /// Sends `request` as is and reads the answer to its end: (status code or nil, head, body, seconds).
-func rawRequest(port: UInt16, _ request: String, from source: String = "127.0.0.1") -> (status: Int?, head: String, body: String, seconds: Double) {
+func rawRequest(port: UInt16, _ request: String, from source: String = "127.0.0.1") -> (
+    status: Int?, head: String, body: String, seconds: Double
+) {
     let start = Date()
     let fd = loopbackConnection(to: port, from: source)
     guard fd >= 0 else { return (nil, "", "", Date().timeIntervalSince(start)) }
@@ -66,7 +75,9 @@ func rawRequest(port: UInt16, _ request: String, from source: String = "127.0.0.
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = port.bigEndian
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(slow, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(slow, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         _ = "GET /metrics HTTP/1.1\r\nX-Slow: ".withCString { send(slow, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
 
         let failures = Atomic<Int>(0)
@@ -93,6 +104,8 @@ func rawRequest(port: UInt16, _ request: String, from source: String = "127.0.0.
         let beside = rawScrape(port: port)
         #expect(beside.ok)
         #expect(beside.seconds < 1, "a scrape took \(beside.seconds)s beside the slowloris")
-        print("100 clients × 3 scrapes: slowest \(String(format: "%.0f", slowest.withLock { $0 } * 1000)) ms; a scrape beside a slowloris: \(String(format: "%.1f", beside.seconds * 1000)) ms")
+        print(
+            "100 clients × 3 scrapes: slowest \(String(format: "%.0f", slowest.withLock { $0 } * 1000)) ms; a scrape beside a slowloris: \(String(format: "%.1f", beside.seconds * 1000)) ms"
+        )
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import Agent
 
 /// An HTTPS webhook receiver: beetlewatch's own libmicrohttpd server with TLS, recording what reaches it.
@@ -11,8 +12,9 @@ final class TLSReceiver: HTTPHandler {
     let server: HTTPServer
 
     init(_ certificate: TestCertificate, port: UInt16 = 0) throws {
-        let material = try TLSMaterial(certificatePEM: String(contentsOfFile: certificate.certificatePath, encoding: .utf8),
-                                       keyPEM: String(contentsOfFile: certificate.keyPath, encoding: .utf8), priorities: "NORMAL")
+        let material = try TLSMaterial(
+            certificatePEM: String(contentsOfFile: certificate.certificatePath, encoding: .utf8),
+            keyPEM: String(contentsOfFile: certificate.keyPath, encoding: .utf8), priorities: "NORMAL")
         let handler = Handler()
         server = try HTTPServer(address: .init(host: "127.0.0.1", port: port), handler: handler, tls: material)
         handler.owner.withLock { $0 = self }
@@ -44,8 +46,10 @@ final class HalfAnsweringTLSServer {
 
     init(_ certificate: TestCertificate) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", certificate.certificatePath,
-                             "-key", certificate.keyPath, "-naccept", "1"]
+        process.arguments = [
+            "s_server", "-accept", "127.0.0.1:\(port)", "-cert", certificate.certificatePath,
+            "-key", certificate.keyPath, "-naccept", "1",
+        ]
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -80,8 +84,9 @@ final class HalfAnsweringTLSServer {
         defer { receiver.stop() }
         let trusted = ClientConnection.TLSOptions(caFile: certificate.certificatePath)
         for host in ["127.0.0.1", "localhost"] {
-            let outcome = HTTPClient.post(Data("{}".utf8), to: URL(string: "https://\(host):\(receiver.server.port)/hook")!,
-                                          headers: ["Authorization": "Bearer s3cret"], timeout: 5, tls: trusted)
+            let outcome = HTTPClient.post(
+                Data("{}".utf8), to: URL(string: "https://\(host):\(receiver.server.port)/hook")!,
+                headers: ["Authorization": "Bearer s3cret"], timeout: 5, tls: trusted)
             #expect(outcome.status == 200, "\(host): \(outcome.error ?? "")")
         }
         #expect(receiver.received.count == 2)
@@ -91,7 +96,10 @@ final class HalfAnsweringTLSServer {
     @Test func anUntrustedCertificateIsRefusedUnlessVerificationIsOff() throws {
         let certificate = try TestCertificate.make()
         let other = try TestCertificate.make()
-        defer { certificate.remove(); other.remove() }
+        defer {
+            certificate.remove()
+            other.remove()
+        }
         let receiver = try TLSReceiver(certificate)
         defer { receiver.stop() }
         let url = URL(string: "https://127.0.0.1:\(receiver.server.port)/hook")!
@@ -112,8 +120,10 @@ final class HalfAnsweringTLSServer {
         defer { certificate.remove() }
         let faulty = try HalfAnsweringTLSServer(certificate)
         let channel = NotificationChannel(
-            name: "https", delivery: .init(url: URL(string: "https://127.0.0.1:\(faulty.port)/hook")!, headers: [:], timeout: .seconds(5),
-                                           tls: .init(caFile: certificate.certificatePath), baseBackoff: .seconds(1)),
+            name: "https",
+            delivery: .init(
+                url: URL(string: "https://127.0.0.1:\(faulty.port)/hook")!, headers: [:], timeout: .seconds(5),
+                tls: .init(caFile: certificate.certificatePath), baseBackoff: .seconds(1)),
             logger: Logger(label: "test"))
         channel.start()
         channel.enqueue(.init(key: "g", body: Data("{}".utf8), isRepeat: false))

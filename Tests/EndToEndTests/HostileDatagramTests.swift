@@ -14,22 +14,38 @@ import Testing
     /// One agent watching cluster 0 (three loopback listeners) for every case; each case's datagrams,
     /// then the page must answer with the datagrams counted.
     static let crashers: [(name: String, datagrams: [String], counter: String, expected: Double)] = [
-        ("status above Int.max (literal cluster:ab)", ["tb.replica_status:10000000000000000000|g|#cluster:ab,replica:0"],
-         "beetlewatch_statsd_replica_lines_ignored_total{reason=\"invalid_cluster_tag\"}", 1),
-        ("status above Int.max", ["tb.replica_status:10000000000000000000|g|#cluster:\(watchedHex),replica:0"],
-         "beetlewatch_statsd_invalid_signals_total{reason=\"out_of_range\",signal=\"replica_status\"}", 1),
-        ("status below Int.min", ["tb.replica_status:-1e19|g|#cluster:\(watchedHex),replica:0"],
-         "beetlewatch_statsd_invalid_signals_total{reason=\"out_of_range\",signal=\"replica_status\"}", 2),
-        ("view 1 then 1e20", ["tb.replica_view:1|g|#cluster:\(watchedHex),replica:0", "tb.replica_view:1e20|g|#cluster:\(watchedHex),replica:0"],
-         "beetlewatch_statsd_invalid_signals_total{reason=\"out_of_range\",signal=\"replica_view\"}", 1),
-        ("peer connections 1e19", [
-            "tb.replica_status:0|g|#cluster:\(watchedHex),replica:0\ntb.replica_status:0|g|#cluster:\(watchedHex),replica:1",
-            "tb.message_bus_connections:1e19|g|#cluster:\(watchedHex),replica:0,peer:replica",
-        ], "beetlewatch_statsd_invalid_signals_total{reason=\"out_of_range\",signal=\"message_bus_connections\"}", 1),
-        ("a forged cluster fake1", ["tb.replica_status:1|g|#cluster:fake1,replica:0"],
-         "beetlewatch_statsd_replica_lines_ignored_total{reason=\"invalid_cluster_tag\"}", 2),
-        ("sample rates 1e-300 and 1e-320", ["c.tiny:1|c|@1e-300\nt.tiny:5|ms|@1e-320"],
-         "beetlewatch_statsd_parse_errors_total{reason=\"invalid_sample_rate\"}", 2),
+        (
+            "status above Int.max (literal cluster:ab)", ["tb.replica_status:10000000000000000000|g|#cluster:ab,replica:0"],
+            "beetlewatch_statsd_replica_lines_ignored_total{reason=\"invalid_cluster_tag\"}", 1
+        ),
+        (
+            "status above Int.max", ["tb.replica_status:10000000000000000000|g|#cluster:\(watchedHex),replica:0"],
+            "beetlewatch_statsd_invalid_signals_total{reason=\"out_of_range\",signal=\"replica_status\"}", 1
+        ),
+        (
+            "status below Int.min", ["tb.replica_status:-1e19|g|#cluster:\(watchedHex),replica:0"],
+            "beetlewatch_statsd_invalid_signals_total{reason=\"out_of_range\",signal=\"replica_status\"}", 2
+        ),
+        (
+            "view 1 then 1e20",
+            ["tb.replica_view:1|g|#cluster:\(watchedHex),replica:0", "tb.replica_view:1e20|g|#cluster:\(watchedHex),replica:0"],
+            "beetlewatch_statsd_invalid_signals_total{reason=\"out_of_range\",signal=\"replica_view\"}", 1
+        ),
+        (
+            "peer connections 1e19",
+            [
+                "tb.replica_status:0|g|#cluster:\(watchedHex),replica:0\ntb.replica_status:0|g|#cluster:\(watchedHex),replica:1",
+                "tb.message_bus_connections:1e19|g|#cluster:\(watchedHex),replica:0,peer:replica",
+            ], "beetlewatch_statsd_invalid_signals_total{reason=\"out_of_range\",signal=\"message_bus_connections\"}", 1
+        ),
+        (
+            "a forged cluster fake1", ["tb.replica_status:1|g|#cluster:fake1,replica:0"],
+            "beetlewatch_statsd_replica_lines_ignored_total{reason=\"invalid_cluster_tag\"}", 2
+        ),
+        (
+            "sample rates 1e-300 and 1e-320", ["c.tiny:1|c|@1e-300\nt.tiny:5|ms|@1e-320"],
+            "beetlewatch_statsd_parse_errors_total{reason=\"invalid_sample_rate\"}", 2
+        ),
         ("a counter overflowing", ["c.big:1e308|c\nc.big:1e308|c"], "beetlewatch_statsd_parse_errors_total{reason=\"value_overflow\"}", 1),
         ("a __name__ tag", ["k.test:1|c|#__name__:v"], "beetlewatch_statsd_reserved_labels_total", 1),
         ("a quantile tag on a timer", ["t.lat:3|ms|#quantile:0.5"], "beetlewatch_statsd_reserved_labels_total", 2),
@@ -38,7 +54,9 @@ import Testing
     @Test func noDatagramKillsTheAgentAndThePageStaysValid() async throws {
         let replicas = (0..<3).map { FakeReplica(replica: UInt8($0)) }
         defer { replicas.forEach { $0.close() } }
-        let agent = try RunningBeetlewatch(["--tigerbeetle.cluster", "0", "--tigerbeetle.addresses", replicas.map(\.address).joined(separator: ",")])
+        let agent = try RunningBeetlewatch([
+            "--tigerbeetle.cluster", "0", "--tigerbeetle.addresses", replicas.map(\.address).joined(separator: ","),
+        ])
         try await agent.waitUntilServing()
         var sent = 0.0
         for crasher in Self.crashers {
@@ -69,10 +87,15 @@ import Testing
     @Test func aFloodOfForgedClustersIsBounded() async throws {
         let replicas = (0..<3).map { FakeReplica(replica: UInt8($0)) }
         let recorder = WebhookRecorder()
-        defer { replicas.forEach { $0.close() }; recorder.close() }
-        let agent = try RunningBeetlewatch(["--tigerbeetle.cluster", "0", "--tigerbeetle.addresses", replicas.map(\.address).joined(separator: ","),
-                                            "--limits.max-series", "1000", "--statsd.ttl", "10s",
-                                            "--alert.webhook-url", "http://127.0.0.1:\(recorder.port)/"])
+        defer {
+            replicas.forEach { $0.close() }
+            recorder.close()
+        }
+        let agent = try RunningBeetlewatch([
+            "--tigerbeetle.cluster", "0", "--tigerbeetle.addresses", replicas.map(\.address).joined(separator: ","),
+            "--limits.max-series", "1000", "--statsd.ttl", "10s",
+            "--alert.webhook-url", "http://127.0.0.1:\(recorder.port)/",
+        ])
         try await agent.waitUntilServing()
         let before = try Self.residentKiB(agent.process.processIdentifier)
         let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort))
@@ -99,7 +122,9 @@ import Testing
         let page = try await HTTPTestClient.request(agent.base + "/metrics").body
         let scrape = Date().timeIntervalSince(start)
         let ignored = samples["beetlewatch_statsd_replica_lines_ignored_total{reason=\"unwatched_cluster_limit\"}"] ?? 0
-        print("forged-cluster flood: \(Int(processed)) datagrams processed, \(Int(ignored)) ignored at the limit; RSS \(before) → \(after) KiB; idle CPU \(String(format: "%.0f", idleCPU / 2 * 100))% of a core; /metrics \(page.utf8.count) bytes in \(String(format: "%.1f", scrape * 1000)) ms")
+        print(
+            "forged-cluster flood: \(Int(processed)) datagrams processed, \(Int(ignored)) ignored at the limit; RSS \(before) → \(after) KiB; idle CPU \(String(format: "%.0f", idleCPU / 2 * 100))% of a core; /metrics \(page.utf8.count) bytes in \(String(format: "%.1f", scrape * 1000)) ms"
+        )
         #expect(processed > 10_000)
         #expect(samples["beetlewatch_statsd_unwatched_clusters"] == 16)
         // 16 tracked at a time; on a loaded machine the flood may outlast the 10 s TTL, and expired ones make room.
@@ -118,11 +143,15 @@ import Testing
 
     /// Durations that validation once accepted and the agent later trapped on (exit 132) now stop it at start,
     /// naming the field, and are refused on SIGHUP with the agent running on.
-    @Test(arguments: [("--probe.interval", "2562047h"), ("--probe.timeout", "2562047h"), ("--shutdown.timeout", "2562047h"),
-                      ("--alert.resend-delay", "1000000h")])
+    @Test(arguments: [
+        ("--probe.interval", "2562047h"), ("--probe.timeout", "2562047h"), ("--shutdown.timeout", "2562047h"),
+        ("--alert.resend-delay", "1000000h"),
+    ])
     func anOutOfRangeDurationStopsTheStartNamingTheField(_ flag: String, _ value: String) throws {
-        let result = try BeetlewatchBinary.run(["run", flag, value, "--alertmanager.url", "http://127.0.0.1:1/",
-                                                "--web.listen-address", "127.0.0.1:0", "--statsd.listen-udp", "127.0.0.1:0"])
+        let result = try BeetlewatchBinary.run([
+            "run", flag, value, "--alertmanager.url", "http://127.0.0.1:1/",
+            "--web.listen-address", "127.0.0.1:0", "--statsd.listen-udp", "127.0.0.1:0",
+        ])
         #expect(result.status == 2)
         #expect(result.stderr.contains(String(flag.dropFirst(2))) && result.stderr.contains("must be"), "\(result.stderr)")
     }
@@ -148,13 +177,19 @@ import Testing
         let file = ReloadableConfig()
         defer { file.remove() }
         try file.write("tigerbeetle:\n  clusters:\n    - {cluster: 0, addresses: \"4001,4002,4003\"}\n")
-        let twice = try BeetlewatchBinary.run(["run", "--config.file", file.path, "--tigerbeetle.cluster", "0", "--tigerbeetle.addresses", "3001,3002,3003",
-                                               "--web.listen-address", "127.0.0.1:0", "--statsd.listen-udp", "127.0.0.1:0"])
+        let twice = try BeetlewatchBinary.run([
+            "run", "--config.file", file.path, "--tigerbeetle.cluster", "0", "--tigerbeetle.addresses", "3001,3002,3003",
+            "--web.listen-address", "127.0.0.1:0", "--statsd.listen-udp", "127.0.0.1:0",
+        ])
         #expect(twice.status == 2)
-        #expect(twice.stderr.contains("--tigerbeetle.cluster and \(file.path): tigerbeetle.clusters[0]") && twice.stderr.contains("defined twice"),
-                "\(twice.stderr)")
+        #expect(
+            twice.stderr.contains("--tigerbeetle.cluster and \(file.path): tigerbeetle.clusters[0]")
+                && twice.stderr.contains("defined twice"),
+            "\(twice.stderr)")
         try file.write("tigerbeetle:\n  clusters:\n    - {cluster: 1, addresses: [39001, {a: b}, 39002]}\n")
-        let item = try BeetlewatchBinary.run(["run", "--config.file", file.path, "--web.listen-address", "127.0.0.1:0", "--statsd.listen-udp", "127.0.0.1:0"])
+        let item = try BeetlewatchBinary.run([
+            "run", "--config.file", file.path, "--web.listen-address", "127.0.0.1:0", "--statsd.listen-udp", "127.0.0.1:0",
+        ])
         #expect(item.status == 2)
         #expect(item.stderr.contains("tigerbeetle.clusters[0].addresses[1]"), "\(item.stderr)")
     }
@@ -182,8 +217,11 @@ import Testing
         let replicas = (0..<3).map { FakeReplica(replica: UInt8($0)) }
         defer { replicas.forEach { $0.close() } }
         let script = "ulimit -n 64; exec \"$0\" \"$@\""
-        let agent = try RunningBeetlewatch(["--tigerbeetle.cluster", "0", "--tigerbeetle.addresses", replicas.map(\.address).joined(separator: ","),
-                                            "--probe.interval", "100ms", "--probe.mode", mode], shell: script)
+        let agent = try RunningBeetlewatch(
+            [
+                "--tigerbeetle.cluster", "0", "--tigerbeetle.addresses", replicas.map(\.address).joined(separator: ","),
+                "--probe.interval", "100ms", "--probe.mode", mode,
+            ], shell: script)
         try await agent.waitUntilServing()
         let log = try String(contentsOf: agent.log, encoding: .utf8)
         #expect(log.contains("open-file limit is lower than beetlewatch may need"), "\(log)")
@@ -212,7 +250,9 @@ import Testing
         try await Task.sleep(for: .milliseconds(300))
         samples = (try? await agent.samples()) ?? samples
         let probes = samples.filter { $0.key.hasPrefix("tigerbeetle_probe_success{") }
-        print("64 open files, \(mode): \(held.count) connections held; probe local errors \(samples["beetlewatch_probe_local_errors_total"] ?? -1); probes \(probes.values.sorted())")
+        print(
+            "64 open files, \(mode): \(held.count) connections held; probe local errors \(samples["beetlewatch_probe_local_errors_total"] ?? -1); probes \(probes.values.sorted())"
+        )
         if mode == "tcp" {
             #expect((samples["beetlewatch_probe_local_errors_total"] ?? 0) > 0)
         } else {

@@ -94,12 +94,16 @@ final class RunningBeetlewatch {
     @Test func sighupReloadsAndRefusesABadFile() async throws {
         let replica = LoopbackListener()
         let file = ReloadableConfig()
-        defer { replica.close(); file.remove() }
+        defer {
+            replica.close()
+            file.remove()
+        }
         try file.write("tigerbeetle: {cluster: 1, addresses: \"\(replica.address)\"}\n")
         let agent = try RunningBeetlewatch(["--config.file", file.path])
         try await agent.waitUntilServing()
 
-        try file.write("tigerbeetle: {cluster: 1, addresses: \"\(replica.address)\", clusters: [{cluster: 2, addresses: \"\(replica.address)\"}]}\n")
+        try file.write(
+            "tigerbeetle: {cluster: 1, addresses: \"\(replica.address)\", clusters: [{cluster: 2, addresses: \"\(replica.address)\"}]}\n")
         agent.signal(SIGHUP)
         let clusterTwo = String(repeating: "0", count: 31) + "2"
         var status = ""
@@ -122,11 +126,15 @@ final class RunningBeetlewatch {
 
     /// Fires an alert at a receiver that answers after `receiverDelay` seconds, sends SIGTERM 300 ms
     /// later (the webhook under way), and returns how the process ended and what the receiver got.
-    func terminateDuringAWebhook(receiverDelay: Double, shutdownTimeout: String) async throws -> (status: Int32, seconds: Double, delivered: Int) {
+    func terminateDuringAWebhook(receiverDelay: Double, shutdownTimeout: String) async throws -> (
+        status: Int32, seconds: Double, delivered: Int
+    ) {
         let recorder = WebhookRecorder()
         defer { recorder.close() }
         recorder.delay.withLock { $0 = receiverDelay }
-        let agent = try RunningBeetlewatch(["--alert.webhook-url", "http://127.0.0.1:\(recorder.port)/", "--shutdown.timeout", shutdownTimeout])
+        let agent = try RunningBeetlewatch([
+            "--alert.webhook-url", "http://127.0.0.1:\(recorder.port)/", "--shutdown.timeout", shutdownTimeout,
+        ])
         try await agent.waitUntilServing()
         try agent.send("tb.replica_status:1|g|#cluster:\(clusterHex),replica:0")
         // Fired (no alert fires before its condition held one probe interval), then its webhook under way.
@@ -136,7 +144,9 @@ final class RunningBeetlewatch {
         }
         try await Task.sleep(for: .milliseconds(300))
         let exit = agent.terminate()
-        print("SIGTERM with a receiver answering in \(receiverDelay) s, --shutdown.timeout \(shutdownTimeout): exit \(exit.status) after \(String(format: "%.2f", exit.seconds)) s, \(recorder.received.count) delivered")
+        print(
+            "SIGTERM with a receiver answering in \(receiverDelay) s, --shutdown.timeout \(shutdownTimeout): exit \(exit.status) after \(String(format: "%.2f", exit.seconds)) s, \(recorder.received.count) delivered"
+        )
         return (exit.status, exit.seconds, recorder.received.count)
     }
 

@@ -1,9 +1,9 @@
 import Agent
+import AgentTestSupport
 import Config
 import Foundation
 import Health
 import Logging
-import AgentTestSupport
 import TestSupport
 import Testing
 
@@ -76,7 +76,8 @@ import Testing
         // One time unit (Unix seconds) and URLs as written.
         #expect(!status.body.contains("\\/"), "escaped slashes")
         let raw = try JSONSerialization.jsonObject(with: Data(status.body.utf8)) as? [String: Any]
-        let replica = ((((raw?["health"] as? [String: Any])?["clusters"] as? [[String: Any]])?.first?["replicas"] as? [[String: Any]])?.first)
+        let replica =
+            ((((raw?["health"] as? [String: Any])?["clusters"] as? [[String: Any]])?.first?["replicas"] as? [[String: Any]])?.first)
         let probeAt = try #require((replica?["probe"] as? [String: Any])?["at"] as? Double)
         let lastSeen = try #require(replica?["lastSeen"] as? Double)
         let now = Date().timeIntervalSince1970
@@ -101,7 +102,10 @@ import Testing
         let metrics = PrometheusText.samples(try await HTTPTestClient.request(base + "/metrics").body)
         #expect(metrics["tigerbeetle_cluster_quorum{cluster=\"00000000000000000000000000000000\"}"] == 0)
         #expect(metrics["tigerbeetle_replica_state{cluster=\"00000000000000000000000000000000\",replica=\"0\",state=\"unreachable\"}"] == 1)
-        #expect(metrics["tigerbeetle_probe_success{address=\"\(listeners[1].address)\",cluster=\"00000000000000000000000000000000\",replica=\"1\"}"] == 1)
+        #expect(
+            metrics[
+                "tigerbeetle_probe_success{address=\"\(listeners[1].address)\",cluster=\"00000000000000000000000000000000\",replica=\"1\"}"]
+                == 1)
     }
 
     @Test func requireAllDemandsEveryReplica() async throws {
@@ -124,14 +128,19 @@ import Testing
     }
 
     @Test func checkExitsTwoWhenTheAgentCannotBeReached() throws {
-        let result = try BeetlewatchBinary.run(["check", "--url", "http://127.0.0.1:\(LoopbackListener.closedPort())/ready", "--timeout", "2"])
+        let result = try BeetlewatchBinary.run([
+            "check", "--url", "http://127.0.0.1:\(LoopbackListener.closedPort())/ready", "--timeout", "2",
+        ])
         #expect(result.status == 2)
         #expect(result.stderr.contains("cannot reach beetlewatch"), "\(result.stderr)")
     }
 
     @Test func statusPrintsATable() async throws {
         let (agent, listeners) = try await readyAgent()
-        defer { agent.stop(); listeners.forEach { $0.close() } }
+        defer {
+            agent.stop()
+            listeners.forEach { $0.close() }
+        }
         let status = try BeetlewatchBinary.run(["status", "--url", "http://127.0.0.1:\(agent.webPort)/api/v1/status"])
         let text = status.stdout
         #expect(status.status == 0)
@@ -145,7 +154,10 @@ import Testing
     /// counts: an index page's 200 once let `check --url http://host:9917` exit 0 during a quorum loss.
     @Test func checkAndStatusTakeEveryURLFormAndRefuseAnyOtherAnswer() async throws {
         let (agent, listeners) = try await readyAgent()
-        defer { agent.stop(); listeners.forEach { $0.close() } }
+        defer {
+            agent.stop()
+            listeners.forEach { $0.close() }
+        }
         let base = "http://127.0.0.1:\(agent.webPort)"
         let forms = [base, base + "/", base + "/ready", base + "/ready?format=json", "http://localhost:\(agent.webPort)"]
         for url in forms {

@@ -1,8 +1,8 @@
 import Agent
+import AgentTestSupport
 import Alerting
 import Config
 import Foundation
-import AgentTestSupport
 import TestSupport
 import Testing
 
@@ -33,7 +33,9 @@ enum ReceiverFault: String, CaseIterable, Sendable {
 @Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct ReceiverFaultTests {
     /// Sends a line and scrapes every 100 ms for `seconds`: the slowest scrape, the scrape count, and
     /// whether every line was counted.
-    func ingestAndScrapesStayFine(_ test: TestAgent, for seconds: Double) async throws -> (slowestScrape: Double, scrapes: Int, counted: Bool) {
+    func ingestAndScrapesStayFine(_ test: TestAgent, for seconds: Double) async throws -> (
+        slowestScrape: Double, scrapes: Int, counted: Bool
+    ) {
         let deadline = Date().addingTimeInterval(seconds)
         var slowest = 0.0
         var sent = 0
@@ -80,7 +82,9 @@ enum ReceiverFault: String, CaseIterable, Sendable {
         try await Task.sleep(for: .milliseconds(500))
         #expect(accepted() == 1, "\(fault): delivered once after recovery")
         let after = PrometheusText.samples(try await HTTPTestClient.request("http://127.0.0.1:\(test.agent.webPort)/metrics").body)
-        print("receiver fault \(fault.rawValue): \(during.scrapes) scrapes over 4 s, slowest \(String(format: "%.1f", during.slowestScrape * 1000)) ms; \(during.scrapes) lines, all counted: \(during.counted); queue \(Int(queueLength)); delivered \(String(format: "%.1f", recovery)) s after repair; outcomes \(after.filter { $0.key.hasPrefix("beetlewatch_notifications_total") && $0.key.contains("faulty") && $0.value > 0 }.map { "\($0.key.split(separator: "\"")[1])=\(Int($0.value))" }.sorted())")
+        print(
+            "receiver fault \(fault.rawValue): \(during.scrapes) scrapes over 4 s, slowest \(String(format: "%.1f", during.slowestScrape * 1000)) ms; \(during.scrapes) lines, all counted: \(during.counted); queue \(Int(queueLength)); delivered \(String(format: "%.1f", recovery)) s after repair; outcomes \(after.filter { $0.key.hasPrefix("beetlewatch_notifications_total") && $0.key.contains("faulty") && $0.value > 0 }.map { "\($0.key.split(separator: "\"")[1])=\(Int($0.value))" }.sorted())"
+        )
     }
 
     @Test func aSlowReceiverDelaysNothingElseAndRetriesAreBounded() async throws {
@@ -119,7 +123,9 @@ enum ReceiverFault: String, CaseIterable, Sendable {
         let fine = try await ingestAndScrapesStayFine(test, for: 2)
         #expect(fine.counted)
         try await eventually(15) { !messages(recorder, alertname: .replicaStatusAbnormal).isEmpty }
-        let got = recorder.received.compactMap { try? JSONDecoder().decode(WebhookMessage.self, from: $0.body) }.map { "\($0.groupLabels["alertname"] ?? "?") \($0.status)" }
+        let got = recorder.received.compactMap { try? JSONDecoder().decode(WebhookMessage.self, from: $0.body) }.map {
+            "\($0.groupLabels["alertname"] ?? "?") \($0.status)"
+        }
         #expect(messages(recorder, alertname: .replicaStatusAbnormal).count == 1, "received: \(got)")
         #expect(recorder.closeMidResponse.withLock { $0 } == 0)  // both broken answers were retried through
     }

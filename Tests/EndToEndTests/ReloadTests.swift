@@ -1,9 +1,9 @@
 import Agent
+import AgentTestSupport
 import Alerting
 import Config
 import Foundation
 import Glibc
-import AgentTestSupport
 import TestSupport
 import Testing
 
@@ -17,8 +17,9 @@ struct ReloadableConfig: Sendable {
 
     var source: @Sendable () throws -> AgentConfig {
         { [path] in
-            try ConfigLoader.load(flags: ["statsd.listen-udp": "127.0.0.1:0", "web.listen-address": "127.0.0.1:0"], environment: [:],
-                                  file: (path, try String(contentsOfFile: path, encoding: .utf8)))
+            try ConfigLoader.load(
+                flags: ["statsd.listen-udp": "127.0.0.1:0", "web.listen-address": "127.0.0.1:0"], environment: [:],
+                file: (path, try String(contentsOfFile: path, encoding: .utf8)))
         }
     }
 
@@ -31,7 +32,8 @@ struct ReloadableConfig: Sendable {
 }
 
 func alertsDocument(_ port: UInt16) async throws -> AlertsDocument {
-    try JSONDecoder().decode(AlertsDocument.self, from: Data(try await HTTPTestClient.request("http://127.0.0.1:\(port)/api/v1/alerts").body.utf8))
+    try JSONDecoder().decode(
+        AlertsDocument.self, from: Data(try await HTTPTestClient.request("http://127.0.0.1:\(port)/api/v1/alerts").body.utf8))
 }
 
 func metricSamples(_ port: UInt16) async throws -> [String: Double] {
@@ -55,7 +57,12 @@ func waitForAlert(_ port: UInt16, _ name: AlertName, active: Bool) async throws 
         let seventh = FakeReplica(cluster: 7)
         let recorder = WebhookRecorder()
         let file = ReloadableConfig()
-        defer { replicas.forEach { $0.close() }; seventh.close(); recorder.close(); file.remove() }
+        defer {
+            replicas.forEach { $0.close() }
+            seventh.close()
+            recorder.close()
+            file.remove()
+        }
         let cluster = "tigerbeetle: {cluster: 0, addresses: \"\(replicas.map(\.address).joined(separator: ","))\"}"
         let base = """
             \(cluster)
@@ -74,8 +81,10 @@ func waitForAlert(_ port: UInt16, _ name: AlertName, active: Bool) async throws 
         #expect(try await waitForAlert(port, .replicaUnreachable, active: true))
         // Firing, not just pending (no alert fires before its condition held one probe interval).
         let firingBy = Date().addingTimeInterval(10)
-        while try await alertsDocument(port).alerts.first(where: { $0.alertname == AlertName.replicaUnreachable.rawValue })?.state != "firing",
-              Date() < firingBy {
+        while try await alertsDocument(port).alerts.first(where: { $0.alertname == AlertName.replicaUnreachable.rawValue })?.state
+            != "firing",
+            Date() < firingBy
+        {
             try await Task.sleep(for: .milliseconds(50))
         }
         let before = try await alertsDocument(port).alerts.first { $0.alertname == AlertName.replicaUnreachable.rawValue }
@@ -84,10 +93,12 @@ func waitForAlert(_ port: UInt16, _ name: AlertName, active: Bool) async throws 
         #expect(recorder.received.isEmpty)
 
         // Add a receiver and a second cluster; loosen another rule.
-        try file.write(base.replacingOccurrences(of: "tigerbeetle: {", with: "tigerbeetle: {clusters: [{cluster: 7, addresses: \"\(seventh.address)\"}], ") + """
-            receivers: [{name: oncall, url: "http://127.0.0.1:\(recorder.port)/hook"}]
+        try file.write(
+            base.replacingOccurrences(
+                of: "tigerbeetle: {", with: "tigerbeetle: {clusters: [{cluster: 7, addresses: \"\(seventh.address)\"}], ") + """
+                    receivers: [{name: oncall, url: "http://127.0.0.1:\(recorder.port)/hook"}]
 
-            """)
+                    """)
         let reply = try await HTTPTestClient.request("http://127.0.0.1:\(port)/-/reload", method: "POST")
         #expect(reply.status == 200, "\(reply.body)")
         #expect(reply.body == "config reloaded\n")
@@ -108,7 +119,9 @@ func waitForAlert(_ port: UInt16, _ name: AlertName, active: Bool) async throws 
         #expect(samplesAfter["beetlewatch_statsd_datagrams_total"] == samplesBefore["beetlewatch_statsd_datagrams_total"])
         #expect(samplesAfter["beetlewatch_config_last_reload_successful"] == 1)
         #expect(samplesAfter["beetlewatch_config_reloads_total"] == 1)
-        #expect(samplesAfter["beetlewatch_config_last_reload_success_timestamp_seconds"]! > samplesBefore["beetlewatch_config_last_reload_success_timestamp_seconds"]!)
+        #expect(
+            samplesAfter["beetlewatch_config_last_reload_success_timestamp_seconds"]! > samplesBefore[
+                "beetlewatch_config_last_reload_success_timestamp_seconds"]!)
 
         // Both clusters are watched now; the first one's replicas kept their probe results (still healthy, not unknown).
         let status = try await HTTPTestClient.request("http://127.0.0.1:\(port)/api/v1/status").body
@@ -116,10 +129,11 @@ func waitForAlert(_ port: UInt16, _ name: AlertName, active: Bool) async throws 
         #expect(test.agent.config.watchedClusters.map(\.name) == ["0", "7"])
 
         // Disabling the rule resolves its alert, and the receiver is told.
-        try file.write(base.replacingOccurrences(of: "{for: 0s}", with: "{enabled: false}") + """
-            receivers: [{name: oncall, url: "http://127.0.0.1:\(recorder.port)/hook"}]
+        try file.write(
+            base.replacingOccurrences(of: "{for: 0s}", with: "{enabled: false}") + """
+                receivers: [{name: oncall, url: "http://127.0.0.1:\(recorder.port)/hook"}]
 
-            """)
+                """)
         #expect(throws: Never.self) { try test.agent.reload(trigger: "test").get() }
         try await eventually { messages(recorder, alertname: .replicaUnreachable).contains { $0.status == "resolved" } }
         #expect(messages(recorder, alertname: .replicaUnreachable).last?.status == "resolved")
@@ -130,15 +144,20 @@ func waitForAlert(_ port: UInt16, _ name: AlertName, active: Bool) async throws 
     @Test func anInvalidConfigIsRefusedAndTheOldOneStays() async throws {
         let replica = FakeReplica()
         let file = ReloadableConfig()
-        defer { replica.close(); file.remove() }
+        defer {
+            replica.close()
+            file.remove()
+        }
         try file.write("tigerbeetle: {cluster: 3, addresses: \"\(replica.address)\"}\nweb: {enable-lifecycle: true}\n")
         let test = try file.start()
         defer { test.stop() }
         let port = test.agent.webPort
 
-        for (yaml, field) in [("statsd: {ttl: 5x}\nweb: {enable-lifecycle: true}\n", "statsd.ttl"),
-                              ("tigerbeetle: [\n", "(file)"),
-                              ("web: {enable-lifecycle: true, config: {file: /nonexistent/web.yml}}\n", "web.config.file")] {
+        for (yaml, field) in [
+            ("statsd: {ttl: 5x}\nweb: {enable-lifecycle: true}\n", "statsd.ttl"),
+            ("tigerbeetle: [\n", "(file)"),
+            ("web: {enable-lifecycle: true, config: {file: /nonexistent/web.yml}}\n", "web.config.file"),
+        ] {
             try file.write(yaml)
             let reply = try await HTTPTestClient.request("http://127.0.0.1:\(port)/-/reload", method: "POST")
             #expect(reply.status == 500)
@@ -150,7 +169,9 @@ func waitForAlert(_ port: UInt16, _ name: AlertName, active: Bool) async throws 
         #expect(try await metricSamples(port)["beetlewatch_config_reload_failures_total"] == 3)
 
         // A restart-only change is applied at the next start, and does not fail the reload.
-        try file.write("tigerbeetle: {cluster: 4, addresses: \"\(replica.address)\"}\nweb: {enable-lifecycle: true}\nstatsd: {mapping: statsd_exporter}\n")
+        try file.write(
+            "tigerbeetle: {cluster: 4, addresses: \"\(replica.address)\"}\nweb: {enable-lifecycle: true}\nstatsd: {mapping: statsd_exporter}\n"
+        )
         #expect(try await HTTPTestClient.request("http://127.0.0.1:\(port)/-/reload", method: "POST").status == 200)
         let samples = try await metricSamples(port)
         #expect(samples["beetlewatch_config_last_reload_successful"] == 1)

@@ -7,18 +7,23 @@ import TestSupport
 import Testing
 import TigerBeetle
 import VSR
+
 @testable import Agent
 
 /// The prober end to end: real sockets on loopback, fake replicas answering as recorded ones do.
 @Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct ReplicaProberTests {
     /// Pings every 200 ms; a pong may take the default 1 s (a shorter timeout flags healthy fakes as hung when the
     /// machine is loaded and their thread waits for a core).
-    static let fast = ProbeTiming(mode: .vsr, interval: 200_000_000, timeout: 1_000_000_000, defaultRelease: Release(major: 0, minor: 17, patch: 9))
+    static let fast = ProbeTiming(
+        mode: .vsr, interval: 200_000_000, timeout: 1_000_000_000, defaultRelease: Release(major: 0, minor: 17, patch: 9))
 
-    func prober(_ addresses: [String], cluster: UInt128 = 0, timing: ProbeTiming = fast,
-                releaseHint: @escaping @Sendable (ReplicaKey) -> Release? = { _ in nil }) -> ReplicaProber {
+    func prober(
+        _ addresses: [String], cluster: UInt128 = 0, timing: ProbeTiming = fast,
+        releaseHint: @escaping @Sendable (ReplicaKey) -> Release? = { _ in nil }
+    ) -> ReplicaProber {
         let id = String(cluster, radix: 16).leftPadded(to: 32)
-        return ReplicaProber(clusters: [WatchedCluster(id: id, name: String(cluster), addresses: addresses)], timing: timing, releaseHint: releaseHint)
+        return ReplicaProber(
+            clusters: [WatchedCluster(id: id, name: String(cluster), addresses: addresses)], timing: timing, releaseHint: releaseHint)
     }
 
     func key(_ replica: Int, cluster: UInt128 = 0) -> ReplicaKey {
@@ -26,11 +31,15 @@ import VSR
     }
 
     /// Polls until `condition` holds for replica `replica`'s result, or `seconds` pass; returns the result and when.
-    func waitFor(_ prober: ReplicaProber, _ replica: Int, within seconds: Double = 10, cluster: UInt128 = 0,
-                 _ condition: (ProbeResult) -> Bool) async throws -> (ProbeResult?, Double) {
+    func waitFor(
+        _ prober: ReplicaProber, _ replica: Int, within seconds: Double = 10, cluster: UInt128 = 0,
+        _ condition: (ProbeResult) -> Bool
+    ) async throws -> (ProbeResult?, Double) {
         let start = Date()
         while Date().timeIntervalSince(start) < seconds {
-            if let result = prober.snapshot()[key(replica, cluster: cluster)], condition(result) { return (result, Date().timeIntervalSince(start)) }
+            if let result = prober.snapshot()[key(replica, cluster: cluster)], condition(result) {
+                return (result, Date().timeIntervalSince(start))
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
         return (prober.snapshot()[key(replica, cluster: cluster)], Date().timeIntervalSince(start))
@@ -49,7 +58,11 @@ import VSR
         #expect(result?.release == "0.17.9")
         #expect(result!.durationSeconds < 0.1)
         #expect(replica.connections == 1)
-        #expect(replica.pings.allSatisfy { $0.command == PingClient.command && $0.checksumValid && $0.cluster == 5 && $0.release == Release(major: 0, minor: 17, patch: 9) })
+        #expect(
+            replica.pings.allSatisfy {
+                $0.command == PingClient.command && $0.checksumValid && $0.cluster == 5
+                    && $0.release == Release(major: 0, minor: 17, patch: 9)
+            })
         // One random client id for the connection.
         #expect(Set(replica.pings.map(\.client)).count == 1)
         #expect(replica.pings[0].client != 0)
@@ -113,14 +126,19 @@ import VSR
         prober.start()
         defer { prober.stop() }
         let (evicted, _) = try await waitFor(prober, 0) { $0.outcome == .evicted }
-        #expect(evicted?.error == "replica 0 evicted a ping claiming release 0.17.9: that release is too low for it; set --probe.release to the cluster's release")
+        #expect(
+            evicted?.error
+                == "replica 0 evicted a ping claiming release 0.17.9: that release is too low for it; set --probe.release to the cluster's release"
+        )
         let (backup, _) = try await waitFor(prober, 1) { $0.outcome == .hung }
         #expect(backup?.outcome == .hung)
         #expect(backup?.release == nil)
         // What the evaluator makes of it: the backup is waiting, not hung; the cluster notes the eviction.
-        let report = HealthEvaluator.evaluate(watched: [WatchedCluster(id: key(0).cluster, name: "0", addresses: replicas.map(\.address))],
-                                              signals: TigerBeetleSignals(), probes: prober.snapshot(),
-                                              policy: HealthPolicy(startedAt: SystemClock().unixNanoseconds(), probeResultTTL: 10_000_000_000), now: SystemClock().unixNanoseconds())
+        let report = HealthEvaluator.evaluate(
+            watched: [WatchedCluster(id: key(0).cluster, name: "0", addresses: replicas.map(\.address))],
+            signals: TigerBeetleSignals(), probes: prober.snapshot(),
+            policy: HealthPolicy(startedAt: SystemClock().unixNanoseconds(), probeResultTTL: 10_000_000_000),
+            now: SystemClock().unixNanoseconds())
         #expect(report.clusters[0].replicas[1].state == .unknown)
         #expect(report.clusters[0].notes.first?.hasPrefix("replica 0 evicted beetlewatch's ping") == true)
         // The replica's StatsD says 0.18.0: the backup answers at its next connect.
@@ -140,7 +158,8 @@ import VSR
         var timing = Self.fast
         timing.mode = .tcp
         timing.timeout = 500_000_000
-        let prober = prober([up.address, "127.0.0.1:\(LoopbackListener.closedPort())", full.address, "no-such-host.invalid:3000"], timing: timing)
+        let prober = prober(
+            [up.address, "127.0.0.1:\(LoopbackListener.closedPort())", full.address, "no-such-host.invalid:3000"], timing: timing)
         prober.start()
         defer { prober.stop() }
         let (connected, _) = try await waitFor(prober, 0) { _ in true }
@@ -159,7 +178,9 @@ import VSR
     /// One loop for all replicas: the agent (its own process) watching 40 clusters of 5 fake replicas, one
     /// of them stopped, probes them with three threads; every other replica answers.
     @Test func twoHundredReplicasTakeThreeThreads() async throws {
-        let farm = ReplicaFarm((1...40).flatMap { cluster in (0..<5).map { ReplicaFarm.Replica(cluster: UInt128(cluster), index: UInt8($0), primary: $0 == 0) } })
+        let farm = ReplicaFarm(
+            (1...40).flatMap { cluster in (0..<5).map { ReplicaFarm.Replica(cluster: UInt128(cluster), index: UInt8($0), primary: $0 == 0) }
+            })
         defer { farm.close() }
         farm.stop(7)
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-\(UUID().uuidString).yml")
@@ -177,7 +198,9 @@ import VSR
         }
         #expect(samples.filter { $0.key.hasPrefix("tigerbeetle_probe_answering{") }.count == 200)
         // Replica 7: the third of cluster 2 (hex 2), hung.
-        #expect(samples.first { $0.key.hasPrefix("tigerbeetle_probe_answering{") && $0.value == 0 }?.key.contains("cluster=\"\(String(repeating: "0", count: 31))2\",replica=\"2\"") == true)
+        #expect(
+            samples.first { $0.key.hasPrefix("tigerbeetle_probe_answering{") && $0.value == 0 }?.key.contains(
+                "cluster=\"\(String(repeating: "0", count: 31))2\",replica=\"2\"") == true)
         let names = Self.threadNames(of: agent.process.processIdentifier)
         #expect(names.filter { $0.hasPrefix("probe") }.sorted() == ["probe", "probe-dns-0", "probe-dns-1"], "\(names)")
     }
@@ -192,7 +215,8 @@ import VSR
         _ = try await waitFor(prober, 0) { $0.outcome == .answering }
         var slower = Self.fast
         slower.interval = 300_000_000
-        prober.reconfigure(clusters: [WatchedCluster(id: cluster.id, name: "0", addresses: [replicas[0].address, replicas[1].address])], timing: slower)
+        prober.reconfigure(
+            clusters: [WatchedCluster(id: cluster.id, name: "0", addresses: [replicas[0].address, replicas[1].address])], timing: slower)
         _ = try await waitFor(prober, 1) { $0.outcome == .answering }
         #expect(replicas[0].connections == 1)
         #expect(prober.snapshot().count == 2)
@@ -204,7 +228,9 @@ import VSR
     /// Thread names of a process (/proc/PID/task/*/comm).
     static func threadNames(of pid: Int32) -> [String] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        return tasks.compactMap { try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
+        return tasks.compactMap {
+            try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
     }
 }
 

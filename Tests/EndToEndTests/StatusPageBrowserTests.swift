@@ -1,6 +1,6 @@
 import Agent
-import Foundation
 import AgentTestSupport
+import Foundation
 import TestSupport
 import Testing
 
@@ -13,11 +13,15 @@ import Testing
         defer { test.stop() }
         try await test.sendCapture()
         let url = "http://127.0.0.1:\(test.agent.webPort)/"
-        _ = try await HTTPTestClient.scrape(port: test.agent.webPort) { $0["tigerbeetle_cluster_quorum{cluster=\"\(TestAgent.clusterHex)\"}"] == 1 }
+        _ = try await HTTPTestClient.scrape(port: test.agent.webPort) {
+            $0["tigerbeetle_cluster_quorum{cluster=\"\(TestAgent.clusterHex)\"}"] == 1
+        }
 
         let healthy = try HeadlessChromium.dom(url)
         #expect(healthy.contains("<title>ready · beetlewatch</title>"), "\(healthy.prefix(400))")
-        #expect((0..<3).allSatisfy { rowOf($0, in: healthy).contains("<span class=\"state healthy\">healthy</span>") }, "three healthy replicas")
+        #expect(
+            (0..<3).allSatisfy { rowOf($0, in: healthy).contains("<span class=\"state healthy\">healthy</span>") }, "three healthy replicas"
+        )
         #expect(healthy.contains("quorum: 3 of 3 replicas healthy"))
         #expect(healthy.contains("<svg class=\"timeline\""))
 
@@ -27,12 +31,16 @@ import Testing
         var page = ""
         while seen == nil, Date().timeIntervalSince(closed) < 5 {
             page = try HeadlessChromium.dom(url)
-            if page.contains("id=\"replica-\(TestAgent.clusterHex)-1\"") && rowOf(1, in: page).contains("state unreachable") { seen = Date() }
+            if page.contains("id=\"replica-\(TestAgent.clusterHex)-1\"") && rowOf(1, in: page).contains("state unreachable") {
+                seen = Date()
+            }
         }
         let after = try #require(seen, "replica 1 unreachable within one 5 s refresh:\n\(rowOf(1, in: page))")
         #expect(rowOf(1, in: page).contains("TCP connect to \(test.listeners[1].address) failed"))
         #expect(page.contains("<strong>NOT READY</strong>") == false, "two of three still make quorum")
-        print("status page: replica 1 unreachable on the page \(String(format: "%.1f", after.timeIntervalSince(closed))) s after its port closed")
+        print(
+            "status page: replica 1 unreachable on the page \(String(format: "%.1f", after.timeIntervalSince(closed))) s after its port closed"
+        )
 
         // It renders: a screenshot of it is a real PNG.
         let shot = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-status-\(UUID().uuidString).png")

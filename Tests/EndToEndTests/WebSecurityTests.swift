@@ -1,7 +1,7 @@
 import Agent
+import AgentTestSupport
 import Config
 import Foundation
-import AgentTestSupport
 import TestSupport
 import Testing
 
@@ -22,7 +22,8 @@ let prometheusHash = "$2b$10$nGi9UEC9RZGeA6grybjC3.hplMREc6eWQ8PgjofB4UAQ9ew4s4g
           prometheus: \(prometheusHash)
         """
 
-    func agent(_ tls: TestCertificate, webConfig: String, _ configure: @escaping (inout AgentConfig) -> Void = { _ in }) throws -> TestAgent {
+    func agent(_ tls: TestCertificate, webConfig: String, _ configure: @escaping (inout AgentConfig) -> Void = { _ in }) throws -> TestAgent
+    {
         let path = try tls.write("web.yml", webConfig)
         return try TestAgent.start(watching: false) {
             $0.webConfigFile = path
@@ -74,13 +75,17 @@ let prometheusHash = "$2b$10$nGi9UEC9RZGeA6grybjC3.hplMREc6eWQ8PgjofB4UAQ9ew4s4g
         defer { test.stop() }
         let password = try tls.write("password", "key1\n")
         let url = "https://127.0.0.1:\(test.agent.webPort)/health"
-        let ok = try BeetlewatchBinary.run(["check", "--live", "--url", url, "--ca-file", tls.certificatePath,
-                                            "--basic-auth-user", "foo", "--basic-auth-password-file", password])
+        let ok = try BeetlewatchBinary.run([
+            "check", "--live", "--url", url, "--ca-file", tls.certificatePath,
+            "--basic-auth-user", "foo", "--basic-auth-password-file", password,
+        ])
         #expect(ok.status == 0, "\(ok.stderr)")
         let anonymous = try BeetlewatchBinary.run(["check", "--live", "--url", url, "--ca-file", tls.certificatePath])
         #expect(anonymous.status == 2)
         #expect(anonymous.stderr.contains("401"), "\(anonymous.stderr)")
-        let untrusted = try BeetlewatchBinary.run(["check", "--live", "--url", url, "--basic-auth-user", "foo", "--basic-auth-password-file", password])
+        let untrusted = try BeetlewatchBinary.run([
+            "check", "--live", "--url", url, "--basic-auth-user", "foo", "--basic-auth-password-file", password,
+        ])
         #expect(untrusted.status == 2)
         #expect(untrusted.stderr.contains("certificate refused"), "\(untrusted.stderr)")
     }
@@ -123,7 +128,10 @@ let prometheusHash = "$2b$10$nGi9UEC9RZGeA6grybjC3.hplMREc6eWQ8PgjofB4UAQ9ew4s4g
     func badTLSMaterialIsRefusedAtStart(case name: String, field: String, reason: String) throws {
         let tls = try TestCertificate.make()
         let other = try TestCertificate.make()
-        defer { tls.remove(); other.remove() }
+        defer {
+            tls.remove()
+            other.remove()
+        }
         let webConfig: String
         switch name {
         case "mismatch": webConfig = "tls_server_config: {cert_file: server.crt, key_file: \(other.keyPath)}"
@@ -150,7 +158,9 @@ let prometheusHash = "$2b$10$nGi9UEC9RZGeA6grybjC3.hplMREc6eWQ8PgjofB4UAQ9ew4s4g
         let tls = try TestCertificate.make()
         defer { tls.remove() }
         let path = try tls.write("web.yml", "basic_auth_users: {alice: plaintext}")
-        let result = try BeetlewatchBinary.run(["--web.config.file", path, "--web.listen-address", "127.0.0.1:0", "--statsd.listen-udp", "127.0.0.1:0"])
+        let result = try BeetlewatchBinary.run([
+            "--web.config.file", path, "--web.listen-address", "127.0.0.1:0", "--statsd.listen-udp", "127.0.0.1:0",
+        ])
         #expect(result.status == 2)
         #expect(result.stderr.contains("basic_auth_users.alice"), "\(result.stderr)")
         #expect(result.stderr.contains("not a bcrypt hash"), "\(result.stderr)")
@@ -162,8 +172,11 @@ let prometheusHash = "$2b$10$nGi9UEC9RZGeA6grybjC3.hplMREc6eWQ8PgjofB4UAQ9ew4s4g
         defer { tls.remove() }
         let path = try tls.write("web.yml", "")
         let source: @Sendable () throws -> AgentConfig = {
-            try ConfigLoader.load(flags: ["web.config.file": path, "web.listen-address": "127.0.0.1:0", "statsd.listen-udp": "127.0.0.1:0",
-                                          "web.enable-lifecycle": "true"], environment: [:], file: nil)
+            try ConfigLoader.load(
+                flags: [
+                    "web.config.file": path, "web.listen-address": "127.0.0.1:0", "statsd.listen-udp": "127.0.0.1:0",
+                    "web.enable-lifecycle": "true",
+                ], environment: [:], file: nil)
         }
         let initial = try source()
         let test = try TestAgent.start(watching: false, reloadingFrom: source) { $0 = initial }

@@ -2,6 +2,7 @@ import Foundation
 import MetricStore
 import TestSupport
 import Testing
+
 @testable import Exposition
 
 func render(_ store: MetricStore, extra: [StaticFamily] = [], now: Int64 = 0) -> String {
@@ -38,8 +39,11 @@ func storeFed(_ datagrams: [String], mode: NamingMode = .tigerbeetle) -> MetricS
     /// The page for a fixed input, byte for byte. Set BEETLEWATCH_UPDATE_GOLDEN=1 to rewrite it.
     @Test func goldenPage() throws {
         let input = try String(contentsOf: fixtures.appendingPathComponent("golden-input.statsd"), encoding: .utf8)
-        let own = [StaticFamily(name: "beetlewatch_build_info", help: "Build.", type: .gauge,
-                                samples: [(LabelSet([("version", "test")]), 1)])]
+        let own = [
+            StaticFamily(
+                name: "beetlewatch_build_info", help: "Build.", type: .gauge,
+                samples: [(LabelSet([("version", "test")]), 1)])
+        ]
         let page = render(storeFed([input]), extra: own)
         let goldenURL = fixtures.appendingPathComponent("golden.prom")
         if ProcessInfo.processInfo.environment["BEETLEWATCH_UPDATE_GOLDEN"] == "1" {
@@ -53,7 +57,7 @@ func storeFed(_ datagrams: [String], mode: NamingMode = .tigerbeetle) -> MetricS
     @Test(arguments: [
         (0.0, "0"), (1, "1"), (-7, "-7"), (107937, "107937"), (0.5, "0.5"), (1e-6, "1e-06"),
         (1.795731489814354e18, "1.795731489814354e+18"), (Double.infinity, "+Inf"), (-Double.infinity, "-Inf"),
-        (Double.nan, "NaN"), (123456789012345, "123456789012345"), (-0.0, "0"),
+        (Double.nan, "NaN"), (123_456_789_012_345, "123456789012345"), (-0.0, "0"),
     ])
     func formatsValues(_ value: Double, _ text: String) {
         var bytes: [UInt8] = []
@@ -66,8 +70,9 @@ func storeFed(_ datagrams: [String], mode: NamingMode = .tigerbeetle) -> MetricS
     }
 
     @Test func familiesAreSortedAndContiguous() {
-        let page = render(storeFed(["b:1|c\na:1|g\nb:1|c|#x:1\nc:1|h"]),
-                          extra: [StaticFamily(name: "ab", help: "h", type: .gauge, value: 1)])
+        let page = render(
+            storeFed(["b:1|c\na:1|g\nb:1|c|#x:1\nc:1|h"]),
+            extra: [StaticFamily(name: "ab", help: "h", type: .gauge, value: 1)])
         let typeLines = page.split(separator: "\n").filter { $0.hasPrefix("# TYPE") }.map { $0.split(separator: " ")[2] }
         #expect(typeLines == ["a", "ab", "b", "c"])
         #expect(page.hasSuffix("\n"))
@@ -87,8 +92,10 @@ func storeFed(_ datagrams: [String], mode: NamingMode = .tigerbeetle) -> MetricS
     @Test func promtoolAcceptsThePageFromTheSharedCapture() throws {
         let capture = try SharedFixtures.capture()
         let store = storeFed(capture.map(\.text))
-        let own = SelfMetrics.families(ingest: store.stats, signals: store.signals, receiver: ReceiverStats(queueDrops: 0, kernelDrops: 0, receiveBufferBytes: 8 << 20),
-                                       liveSeries: store.seriesCount, mode: .tigerbeetle, build: BuildInfo(version: "test", swiftVersion: "6.3"))
+        let own = SelfMetrics.families(
+            ingest: store.stats, signals: store.signals,
+            receiver: ReceiverStats(queueDrops: 0, kernelDrops: 0, receiveBufferBytes: 8 << 20),
+            liveSeries: store.seriesCount, mode: .tigerbeetle, build: BuildInfo(version: "test", swiftVersion: "6.3"))
         let page = render(store, extra: own)
         let result = try Promtool.checkMetrics(page)
         #expect(result.status == 0, "\(result.output)")

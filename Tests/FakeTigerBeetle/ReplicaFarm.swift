@@ -55,11 +55,15 @@ public final class ReplicaFarm: @unchecked Sendable {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
             listen(fd, 64)
             var bound = sockaddr_in()
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+            _ = withUnsafeMutablePointer(to: &bound) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
             listeners.append(fd)
             ports.append(UInt16(bigEndian: bound.sin_port))
         }
@@ -172,11 +176,13 @@ public final class ReplicaFarm: @unchecked Sendable {
             let state = states[i]
             guard state.clientReleases.contains(ping.release) else {
                 guard replica.primary else { return nil }
-                return ReplicaReplies.eviction(cluster: replica.cluster, replica: replica.index, view: state.view, release: state.release,
-                                               client: ping.client, reason: ping.release < state.clientReleases.lowerBound ? 2 : 3)
+                return ReplicaReplies.eviction(
+                    cluster: replica.cluster, replica: replica.index, view: state.view, release: state.release,
+                    client: ping.client, reason: ping.release < state.clientReleases.lowerBound ? 2 : 3)
             }
-            return ReplicaReplies.pong(cluster: replica.cluster, replica: replica.index, view: state.view, release: state.release,
-                                       timestamp: ping.timestamp)
+            return ReplicaReplies.pong(
+                cluster: replica.cluster, replica: replica.index, view: state.view, release: state.release,
+                timestamp: ping.timestamp)
         }
     }
 }
@@ -196,7 +202,9 @@ public final class FakeReplica: Sendable {
     /// Connections accepted so far.
     public var connections: Int { farm.connections(0) }
     public func set(view: UInt32) { farm.set(view: view, 0) }
-    public func set(release: Release, accepting clientReleases: ClosedRange<Release>) { farm.set(release: release, accepting: clientReleases, 0) }
+    public func set(release: Release, accepting clientReleases: ClosedRange<Release>) {
+        farm.set(release: release, accepting: clientReleases, 0)
+    }
     /// `kill -STOP`.
     public func stop() { farm.stop(0) }
     /// `kill -CONT`: queued connections are accepted, queued pings answered at once.

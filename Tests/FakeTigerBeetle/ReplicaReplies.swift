@@ -11,7 +11,8 @@ public enum ReplicaReplies {
     }
 
     /// `reason`: 2 = client release too low, 3 = too high.
-    public static func eviction(cluster: UInt128, replica: UInt8, view: UInt32, release: Release, client: UInt128, reason: UInt8) -> [UInt8] {
+    public static func eviction(cluster: UInt128, replica: UInt8, view: UInt32, release: Release, client: UInt128, reason: UInt8) -> [UInt8]
+    {
         var bytes = base(cluster: cluster, replica: replica, view: view, release: release, command: 18)
         put(client, at: 128, in: &bytes)
         bytes[255] = reason
@@ -29,9 +30,10 @@ public enum ReplicaReplies {
     }
 
     public static func readPing(_ bytes: [UInt8]) -> Ping {
-        Ping(cluster: get(UInt128.self, at: 80, bytes), command: bytes[114], release: Release(packed: get(UInt32.self, at: 108, bytes)),
-             client: get(UInt128.self, at: 128, bytes), timestamp: get(UInt64.self, at: 144, bytes),
-             checksumValid: Array(bytes[0..<16]) == AEGIS128L.checksum(bytes[16..<256]))
+        Ping(
+            cluster: get(UInt128.self, at: 80, bytes), command: bytes[114], release: Release(packed: get(UInt32.self, at: 108, bytes)),
+            client: get(UInt128.self, at: 128, bytes), timestamp: get(UInt64.self, at: 144, bytes),
+            checksumValid: Array(bytes[0..<16]) == AEGIS128L.checksum(bytes[16..<256]))
     }
 
     static func base(cluster: UInt128, replica: UInt8, view: UInt32, release: Release, command: UInt8) -> [UInt8] {

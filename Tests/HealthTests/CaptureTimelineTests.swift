@@ -12,7 +12,9 @@ import Testing
     @Test func allHealthyAfterStartUp() {
         // Every replica has been probed and heard from by 12 s.
         for second in 12...80 {
-            for r in 0..<3 { #expect(timeline.replica(r, at: second).healthy, "replica \(r) at \(second)s: \(timeline.replica(r, at: second).reasons)") }
+            for r in 0..<3 {
+                #expect(timeline.replica(r, at: second).healthy, "replica \(r) at \(second)s: \(timeline.replica(r, at: second).reasons)")
+            }
             #expect(timeline.quorum(at: second) == true)
         }
         #expect(timeline.replica(1, at: 0).state == .unknown)
@@ -29,7 +31,9 @@ import Testing
         for second in 98...127 { #expect(timeline.has(.silent, replica: 1, at: second), "at \(second)s") }
         for second in 128...140 {
             #expect(timeline.replica(1, at: second).state == .unknown, "at \(second)s")
-            #expect(timeline.replica(1, at: second).reasons.first?.detail.hasPrefix("waiting for StatsD since it became reachable again") == true)
+            #expect(
+                timeline.replica(1, at: second).reasons.first?.detail.hasPrefix("waiting for StatsD since it became reachable again")
+                    == true)
         }
         #expect(timeline.replica(1, at: 141).healthy)
         // The cluster kept its quorum with 2 of 3.

@@ -2,6 +2,7 @@ import Foundation
 import MetricStore
 import Testing
 import TigerBeetle
+
 @testable import Health
 
 let s: Int64 = 1_000_000_000
@@ -29,12 +30,18 @@ func replicaLines(_ replica: Int, status: Int = 0, sync: Int = 0, peers: Int = 2
 }
 
 func allUp(at now: Int64) -> [ReplicaKey: ProbeResult] {
-    Dictionary(uniqueKeysWithValues: (0..<3).map { (ReplicaKey(cluster: clusterID, replica: $0), ProbeResult(success: true, durationSeconds: 0.001, at: now, reachableSince: 0)) })
+    Dictionary(
+        uniqueKeysWithValues: (0..<3).map {
+            (ReplicaKey(cluster: clusterID, replica: $0), ProbeResult(success: true, durationSeconds: 0.001, at: now, reachableSince: 0))
+        })
 }
 
-func evaluate(_ lines: [(Int64, String)], probes: [ReplicaKey: ProbeResult]? = nil, at second: Int64 = 100, watched: [WatchedCluster] = [three]) -> HealthReport {
-    HealthEvaluator.evaluate(watched: watched, signals: signals(lines), probes: probes ?? allUp(at: second * s),
-                             policy: HealthPolicy(staleAfter: 25 * s, startedAt: 0), now: second * s)
+func evaluate(
+    _ lines: [(Int64, String)], probes: [ReplicaKey: ProbeResult]? = nil, at second: Int64 = 100, watched: [WatchedCluster] = [three]
+) -> HealthReport {
+    HealthEvaluator.evaluate(
+        watched: watched, signals: signals(lines), probes: probes ?? allUp(at: second * s),
+        policy: HealthPolicy(staleAfter: 25 * s, startedAt: 0), now: second * s)
 }
 
 struct VerdictCase: Sendable, CustomTestStringConvertible {
@@ -57,14 +64,17 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
         VerdictCase(name: "one peer is enough in three", replica1: replicaLines(1, peers: 1), state: .healthy, reasons: []),
         VerdictCase(name: "unreachable", replica1: replicaLines(1), probeFails: true, state: .unreachable, reasons: [.unreachable]),
         VerdictCase(name: "silent", replica1: replicaLines(1), heardAt: 70, state: .silent, reasons: [.silent]),
-        VerdictCase(name: "silent values are not judged", replica1: replicaLines(1, status: 1), heardAt: 70, state: .silent, reasons: [.silent]),
-        VerdictCase(name: "several reasons, most severe first", replica1: replicaLines(1, status: 2, sync: 1, peers: 0), probeFails: true,
-                    state: .unreachable, reasons: [.unreachable, .abnormal, .syncing, .isolated]),
+        VerdictCase(
+            name: "silent values are not judged", replica1: replicaLines(1, status: 1), heardAt: 70, state: .silent, reasons: [.silent]),
+        VerdictCase(
+            name: "several reasons, most severe first", replica1: replicaLines(1, status: 2, sync: 1, peers: 0), probeFails: true,
+            state: .unreachable, reasons: [.unreachable, .abnormal, .syncing, .isolated]),
     ])
     func replicaVerdicts(_ c: VerdictCase) {
         var probes = allUp(at: 100 * s)
         if c.probeFails {
-            probes[ReplicaKey(cluster: clusterID, replica: 1)] = ProbeResult(success: false, durationSeconds: 1, at: 100 * s, error: "timed out after 1s")
+            probes[ReplicaKey(cluster: clusterID, replica: 1)] = ProbeResult(
+                success: false, durationSeconds: 1, at: 100 * s, error: "timed out after 1s")
         }
         let report = evaluate([(95, replicaLines(0)), (c.heardAt, c.replica1), (95, replicaLines(2))], probes: probes)
         let replica = report.clusters[0].replicas[1]
@@ -122,8 +132,10 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
     }
 
     @Test func viewRisesAreCounted() {
-        let report = evaluate([(10, replicaLines(0, view: 1)), (20, replicaLines(0, view: 2)), (30, replicaLines(1, view: 1)),
-                               (40, replicaLines(1, view: 5)), (95, replicaLines(0, view: 5)), (95, replicaLines(1, view: 5)), (95, replicaLines(2, view: 5))])
+        let report = evaluate([
+            (10, replicaLines(0, view: 1)), (20, replicaLines(0, view: 2)), (30, replicaLines(1, view: 1)),
+            (40, replicaLines(1, view: 5)), (95, replicaLines(0, view: 5)), (95, replicaLines(1, view: 5)), (95, replicaLines(2, view: 5)),
+        ])
         #expect(report.clusters[0].viewChanges == 4)
         #expect(report.clusters[0].highestView == 5)
     }
@@ -134,7 +146,8 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
 
     @Test func readyWithQuorumAndNotAllUnlessAsked() {
         var probes = allUp(at: 100 * s)
-        probes[ReplicaKey(cluster: clusterID, replica: 2)] = ProbeResult(success: false, durationSeconds: 0, at: 100 * s, error: "connection refused")
+        probes[ReplicaKey(cluster: clusterID, replica: 2)] = ProbeResult(
+            success: false, durationSeconds: 0, at: 100 * s, error: "connection refused")
         let report = evaluate(healthyLines, probes: probes)
         let quorum = Readiness.evaluate(report, require: .quorum)
         #expect(quorum.ready)

@@ -1,31 +1,43 @@
 import MetricStore
 import Testing
 import TigerBeetle
+
 @testable import Health
 
 /// The verdicts the protocol probe adds: hung, behind, a release mismatch; results that age; silence
 /// counted from reachability. Virtual time, exact seconds.
 @Suite struct ProbeVerdictTests {
-    func pong(_ replica: Int, at second: Int64, view: UInt32 = 1, release: String = "0.17.9", since: Int64 = 0) -> (ReplicaKey, ProbeResult) {
-        (ReplicaKey(cluster: clusterID, replica: replica),
-         ProbeResult(outcome: .answering, durationSeconds: 0.0005, at: second * s, reachableSince: since * s, view: view, release: release))
+    func pong(_ replica: Int, at second: Int64, view: UInt32 = 1, release: String = "0.17.9", since: Int64 = 0) -> (ReplicaKey, ProbeResult)
+    {
+        (
+            ReplicaKey(cluster: clusterID, replica: replica),
+            ProbeResult(
+                outcome: .answering, durationSeconds: 0.0005, at: second * s, reachableSince: since * s, view: view, release: release)
+        )
     }
 
-    func pongs(at second: Int64, views: [UInt32] = [1, 1, 1], releases: [String] = ["0.17.9", "0.17.9", "0.17.9"]) -> [ReplicaKey: ProbeResult] {
+    func pongs(at second: Int64, views: [UInt32] = [1, 1, 1], releases: [String] = ["0.17.9", "0.17.9", "0.17.9"]) -> [ReplicaKey:
+        ProbeResult]
+    {
         Dictionary(uniqueKeysWithValues: (0..<3).map { pong($0, at: second, view: views[$0], release: releases[$0]) })
     }
 
-    let policy = HealthPolicy(staleAfter: 25 * s, startedAt: 0, probeResultTTL: 2 * s, viewLagAfter: 5 * s, commitLagOps: 1000, commitLagAfter: 30 * s)
+    let policy = HealthPolicy(
+        staleAfter: 25 * s, startedAt: 0, probeResultTTL: 2 * s, viewLagAfter: 5 * s, commitLagOps: 1000, commitLagAfter: 30 * s)
     let lines: [(Int64, String)] = [(95, replicaLines(0)), (95, replicaLines(1)), (95, replicaLines(2))]
 
     @Test func aHungReplicaIsNotHealthyAndCountsAgainstQuorum() {
         var probes = pongs(at: 100)
-        probes[ReplicaKey(cluster: clusterID, replica: 1)] = ProbeResult(outcome: .hung, durationSeconds: 0.0005, at: 100 * s,
-                                                                         error: "no pong to the last 2 pings within 1s each", reachableSince: 0)
+        probes[ReplicaKey(cluster: clusterID, replica: 1)] = ProbeResult(
+            outcome: .hung, durationSeconds: 0.0005, at: 100 * s,
+            error: "no pong to the last 2 pings within 1s each", reachableSince: 0)
         let report = HealthEvaluator.evaluate(watched: [three], signals: signals(lines), probes: probes, policy: policy, now: 100 * s)
         let replica = report.clusters[0].replicas[1]
         #expect(replica.state == .hung)
-        #expect(replica.reasons.map(\.detail) == ["10.0.0.2:3000 accepts connections but its event loop does not answer: no pong to the last 2 pings within 1s each"])
+        #expect(
+            replica.reasons.map(\.detail) == [
+                "10.0.0.2:3000 accepts connections but its event loop does not answer: no pong to the last 2 pings within 1s each"
+            ])
         #expect(report.clusters[0].healthyReplicas == 2)
     }
 
@@ -36,17 +48,23 @@ import TigerBeetle
         #expect(current.clusters[0].replicas[0].state == .healthy)
         let aged = HealthEvaluator.evaluate(watched: [three], signals: signals(lines), probes: probes, policy: policy, now: 102 * s + 1)
         #expect(aged.clusters[0].replicas[0].state == .unknown)
-        #expect(aged.clusters[0].replicas[0].reasons[0].detail == "waiting for a current probe result (the last is 2.0s old; the prober may be stuck)")
+        #expect(
+            aged.clusters[0].replicas[0].reasons[0].detail
+                == "waiting for a current probe result (the last is 2.0s old; the prober may be stuck)")
         #expect(aged.clusters[0].replicas[0].pongView == nil)
     }
 
     /// Started together with the cluster: not silent before the replica has been reachable for stale-after.
     @Test func silenceIsCountedFromReachability() {
         var probes: [ReplicaKey: ProbeResult] = [:]
-        for r in 0..<3 { probes[ReplicaKey(cluster: clusterID, replica: r)] = ProbeResult(outcome: .answering, durationSeconds: 0, at: 40 * s, reachableSince: 20 * s) }
+        for r in 0..<3 {
+            probes[ReplicaKey(cluster: clusterID, replica: r)] = ProbeResult(
+                outcome: .answering, durationSeconds: 0, at: 40 * s, reachableSince: 20 * s)
+        }
         for (second, expected) in [(40, ReplicaState.unknown), (45, .unknown), (45 + 1, .silent)] as [(Int64, ReplicaState)] {
             for key in probes.keys { probes[key]?.at = Int64(second) * s }
-            let report = HealthEvaluator.evaluate(watched: [three], signals: signals([]), probes: probes, policy: policy, now: Int64(second) * s)
+            let report = HealthEvaluator.evaluate(
+                watched: [three], signals: signals([]), probes: probes, policy: policy, now: Int64(second) * s)
             #expect(report.clusters[0].replicas.allSatisfy { $0.state == expected }, "at \(second)s")
             #expect(!report.clusters[0].quorumLost || expected == .silent)
         }
@@ -58,8 +76,9 @@ import TigerBeetle
         var states: [Int64: ReplicaState] = [:]
         for second: Int64 in 100...108 {
             let probes = pongs(at: second, views: [3, 2, 3])
-            let report = HealthEvaluator.evaluate(watched: [three], signals: signals(lines.map { ($0.0 + second - 100, $0.1) }),
-                                                  probes: probes, policy: policy, progress: &progress, now: second * s)
+            let report = HealthEvaluator.evaluate(
+                watched: [three], signals: signals(lines.map { ($0.0 + second - 100, $0.1) }),
+                probes: probes, policy: policy, progress: &progress, now: second * s)
             states[second] = report.clusters[0].replicas[1].state
             if second == 106 {
                 #expect(report.clusters[0].replicas[1].reasons.map(\.detail) == ["in view 2 while its cluster is in view 3, for 6.0s"])
@@ -68,8 +87,9 @@ import TigerBeetle
         #expect(states[100] == .healthy && states[105] == .healthy)
         #expect(states[106] == .behind && states[108] == .behind)
         // Caught up: healthy at once.
-        let report = HealthEvaluator.evaluate(watched: [three], signals: signals(lines.map { ($0.0 + 10, $0.1) }),
-                                              probes: pongs(at: 110, views: [3, 3, 3]), policy: policy, progress: &progress, now: 110 * s)
+        let report = HealthEvaluator.evaluate(
+            watched: [three], signals: signals(lines.map { ($0.0 + 10, $0.1) }),
+            probes: pongs(at: 110, views: [3, 3, 3]), policy: policy, progress: &progress, now: 110 * s)
         #expect(report.clusters[0].replicas[1].state == .healthy)
     }
 
@@ -84,8 +104,9 @@ import TigerBeetle
         for second: Int64 in stride(from: 100, through: 140, by: 5) {
             let leader = 10_000 + Int(second - 100) * 100
             history += commitLines(second, [leader, 5_000, leader])
-            let report = HealthEvaluator.evaluate(watched: [three], signals: signals(history), probes: pongs(at: second),
-                                                  policy: policy, progress: &progress, now: second * s)
+            let report = HealthEvaluator.evaluate(
+                watched: [three], signals: signals(history), probes: pongs(at: second),
+                policy: policy, progress: &progress, now: second * s)
             if report.clusters[0].replicas[1].state == .behind { behindAt.append(second) }
         }
         #expect(behindAt == [135, 140])
@@ -94,15 +115,17 @@ import TigerBeetle
         var idleHistory: [(Int64, String)] = []
         for second: Int64 in stride(from: 100, through: 140, by: 5) {
             idleHistory += commitLines(second, [10_000, 5_000, 10_000])
-            let report = HealthEvaluator.evaluate(watched: [three], signals: signals(idleHistory), probes: pongs(at: second),
-                                                  policy: policy, progress: &idle, now: second * s)
+            let report = HealthEvaluator.evaluate(
+                watched: [three], signals: signals(idleHistory), probes: pongs(at: second),
+                policy: policy, progress: &idle, now: second * s)
             #expect(report.clusters[0].replicas[1].state == .healthy, "at \(second)s")
         }
     }
 
     @Test func differentReleasesAreNotedNotUnhealthy() {
-        let report = HealthEvaluator.evaluate(watched: [three], signals: signals(lines),
-                                              probes: pongs(at: 100, releases: ["0.17.9", "0.17.8", "0.17.9"]), policy: policy, now: 100 * s)
+        let report = HealthEvaluator.evaluate(
+            watched: [three], signals: signals(lines),
+            probes: pongs(at: 100, releases: ["0.17.9", "0.17.8", "0.17.9"]), policy: policy, now: 100 * s)
         let cluster = report.clusters[0]
         #expect(cluster.releases == ["0.17.8", "0.17.9"])
         #expect(cluster.notes == ["replicas report different releases (an upgrade under way?): 0.17.8 on 1; 0.17.9 on 0, 2"])
@@ -110,7 +133,9 @@ import TigerBeetle
     }
 
     @Test func aStatsDReleaseIsReadWhenThereIsNoPong() {
-        let withRelease = lines.map { ($0.0, $0.1 + "\ntb.release:4360|g|#cluster:\(clusterID),replica:\($0.1.contains("replica:1") ? 1 : 0)") }
+        let withRelease = lines.map {
+            ($0.0, $0.1 + "\ntb.release:4360|g|#cluster:\(clusterID),replica:\($0.1.contains("replica:1") ? 1 : 0)")
+        }
         let report = evaluate(withRelease)
         #expect(report.clusters[0].replicas[0].release == "0.17.8")
     }
@@ -118,15 +143,21 @@ import TigerBeetle
     /// The primary evicted the ping: backups that never answered are waiting, not hung.
     @Test func backupsSilentAfterAnEvictionAreNotHung() {
         var probes = pongs(at: 100)
-        probes[ReplicaKey(cluster: clusterID, replica: 0)] = ProbeResult(outcome: .evicted, durationSeconds: 0, at: 100 * s,
-                                                                         error: "replica 0 evicted a ping claiming release 0.17.9: that release is too low for it", reachableSince: 0)
+        probes[ReplicaKey(cluster: clusterID, replica: 0)] = ProbeResult(
+            outcome: .evicted, durationSeconds: 0, at: 100 * s,
+            error: "replica 0 evicted a ping claiming release 0.17.9: that release is too low for it", reachableSince: 0)
         for r in 1..<3 {
-            probes[ReplicaKey(cluster: clusterID, replica: r)] = ProbeResult(outcome: .hung, durationSeconds: 0, at: 100 * s, error: "no pong", reachableSince: 0)
+            probes[ReplicaKey(cluster: clusterID, replica: r)] = ProbeResult(
+                outcome: .hung, durationSeconds: 0, at: 100 * s, error: "no pong", reachableSince: 0)
         }
-        let cluster = HealthEvaluator.evaluate(watched: [three], signals: signals(lines), probes: probes, policy: policy, now: 100 * s).clusters[0]
+        let cluster = HealthEvaluator.evaluate(watched: [three], signals: signals(lines), probes: probes, policy: policy, now: 100 * s)
+            .clusters[0]
         #expect(cluster.replicas[0].state == .healthy)
         #expect(cluster.replicas[1].state == .unknown && cluster.replicas[2].state == .unknown)
-        #expect(cluster.notes == ["replica 0 evicted beetlewatch's ping: replica 0 evicted a ping claiming release 0.17.9: that release is too low for it"])
+        #expect(
+            cluster.notes == [
+                "replica 0 evicted beetlewatch's ping: replica 0 evicted a ping claiming release 0.17.9: that release is too low for it"
+            ])
         #expect(!cluster.quorumLost)
     }
 }

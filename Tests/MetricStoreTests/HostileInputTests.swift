@@ -1,5 +1,6 @@
 import StatsD
 import Testing
+
 @testable import MetricStore
 
 struct HostileCase: Sendable, CustomTestStringConvertible {
@@ -17,36 +18,48 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
 func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
     var state = seed
     return (0..<count).map { _ in
-        state = state &* 6364136223846793005 &+ 1442695040888963407
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         return UInt8(truncatingIfNeeded: state >> 56)
     }
 }
 
 let hostileCases: [HostileCase] = [
     HostileCase(name: "random bytes", bytes: randomBytes(4000, seed: 7).map { $0 == 0x0A ? 0x20 : $0 }),
-    HostileCase(name: "a 64 KiB datagram of valid lines",
-                bytes: Array(String(repeating: "many.lines:1|c|#k:v\n", count: 3270).utf8), values: ["many_lines{k=\"v\"}": 3270]),
-    HostileCase(name: "one line over 64 KiB", bytes: Array(("huge:1|c|#k:" + String(repeating: "v", count: 65_530)).utf8), errors: [.lineTooLong: 1]),
+    HostileCase(
+        name: "a 64 KiB datagram of valid lines",
+        bytes: Array(String(repeating: "many.lines:1|c|#k:v\n", count: 3270).utf8), values: ["many_lines{k=\"v\"}": 3270]),
+    HostileCase(
+        name: "one line over 64 KiB", bytes: Array(("huge:1|c|#k:" + String(repeating: "v", count: 65_530)).utf8), errors: [.lineTooLong: 1]
+    ),
     HostileCase(name: "invalid UTF-8", bytes: Array("bad".utf8) + [0xC3, 0x28] + Array(":1|c".utf8), errors: [.invalidUTF8: 1]),
     HostileCase(name: "NUL bytes", bytes: Array("nul\u{0}name:1|c".utf8), errors: [.controlCharacter: 1]),
-    HostileCase(name: "10k tags on a line",
-                bytes: Array(("tags:1|c|#" + Array(repeating: "t:v", count: 10_000).joined(separator: ",")).utf8), errors: [.tooManyTags: 1]),
+    HostileCase(
+        name: "10k tags on a line",
+        bytes: Array(("tags:1|c|#" + Array(repeating: "t:v", count: 10_000).joined(separator: ",")).utf8), errors: [.tooManyTags: 1]),
     HostileCase(name: "empty names", bytes: Array(":1|c\n:2|g".utf8), errors: [.emptyName: 2]),
     HostileCase(name: "NaN, Inf and 1e400", bytes: Array("x:NaN|g\nx:Inf|g\nx:1e400|g".utf8), errors: [.invalidValue: 3]),
     HostileCase(name: "negative counters", bytes: Array("neg:-5|c".utf8), errors: [.negativeCounter: 1]),
-    HostileCase(name: "sample rates 0, negative and above 1", bytes: Array("r:1|c|@0\nr:1|c|@-1\nr:1|c|@2".utf8), errors: [.invalidSampleRate: 3]),
+    HostileCase(
+        name: "sample rates 0, negative and above 1", bytes: Array("r:1|c|@0\nr:1|c|@-1\nr:1|c|@2".utf8), errors: [.invalidSampleRate: 3]),
     // A line whose finite values would take a series to ±Inf is refused whole; the series keeps its value.
-    HostileCase(name: "a gauge overflowing", bytes: Array("big:1e308|g\nbig:+1e308|g".utf8), errors: [.valueOverflow: 1], values: ["big": 1e308]),
-    HostileCase(name: "a counter overflowing", bytes: Array("cnt:1e308|c\ncnt:1e308|c\ncnt:1e303|c|@0.000001".utf8),
-                errors: [.valueOverflow: 2], values: ["cnt": 1e308]),
-    HostileCase(name: "sample rates 1e-300 and 1e-320", bytes: Array("tiny:1|c|@1e-300\ntiny.t:5|ms|@1e-320\ntiny.g:1|g|@1e-300".utf8),
-                errors: [.invalidSampleRate: 3]),
-    HostileCase(name: "a timer overflowing its sum", bytes: Array("t:1e308|ms|@0.000001\nt:2|ms".utf8), errors: [.valueOverflow: 1],
-                values: ["t_sum": 0.002, "t_count": 1]),
+    HostileCase(
+        name: "a gauge overflowing", bytes: Array("big:1e308|g\nbig:+1e308|g".utf8), errors: [.valueOverflow: 1], values: ["big": 1e308]),
+    HostileCase(
+        name: "a counter overflowing", bytes: Array("cnt:1e308|c\ncnt:1e308|c\ncnt:1e303|c|@0.000001".utf8),
+        errors: [.valueOverflow: 2], values: ["cnt": 1e308]),
+    HostileCase(
+        name: "sample rates 1e-300 and 1e-320", bytes: Array("tiny:1|c|@1e-300\ntiny.t:5|ms|@1e-320\ntiny.g:1|g|@1e-300".utf8),
+        errors: [.invalidSampleRate: 3]),
+    HostileCase(
+        name: "a timer overflowing its sum", bytes: Array("t:1e308|ms|@0.000001\nt:2|ms".utf8), errors: [.valueOverflow: 1],
+        values: ["t_sum": 0.002, "t_count": 1]),
     HostileCase(name: "a __name__ tag", bytes: Array("k.test:1|c|#__name__:v,__meta:x,ok:1".utf8), values: ["k_test{ok=\"1\"}": 1]),
-    HostileCase(name: "a quantile tag on a timer", bytes: Array("lat:1000|ms|#quantile:0.5".utf8),
-                values: ["lat_sum{exported_quantile=\"0.5\"}": 1, "lat_count{exported_quantile=\"0.5\"}": 1]),
-    HostileCase(name: "names sanitising alike with different types", bytes: Array("a.b:1|c\na-b:1|g\na_b:2|c".utf8), conflicts: 1, values: ["a_b": 3]),
+    HostileCase(
+        name: "a quantile tag on a timer", bytes: Array("lat:1000|ms|#quantile:0.5".utf8),
+        values: ["lat_sum{exported_quantile=\"0.5\"}": 1, "lat_count{exported_quantile=\"0.5\"}": 1]),
+    HostileCase(
+        name: "names sanitising alike with different types", bytes: Array("a.b:1|c\na-b:1|g\na_b:2|c".utf8), conflicts: 1,
+        values: ["a_b": 3]),
 ]
 
 @Suite struct HostileInputTests {

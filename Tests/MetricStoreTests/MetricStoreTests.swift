@@ -1,6 +1,7 @@
 import StatsD
 import TestSupport
 import Testing
+
 @testable import MetricStore
 
 let second: Int64 = 1_000_000_000
@@ -191,8 +192,9 @@ struct StoreHarness {
         let capture = try SharedFixtures.capture()
         var h = StoreHarness(.init(mode: mode))
         for datagram in capture { h.send(datagram.text) }
-        let expected = CaptureOracle.expectedSeries(datagrams: capture.map(\.text),
-                                                    mode: mode == .tigerbeetle ? .tigerbeetle : .statsdExporter)
+        let expected = CaptureOracle.expectedSeries(
+            datagrams: capture.map(\.text),
+            mode: mode == .tigerbeetle ? .tigerbeetle : .statsdExporter)
         let actual = h.samples()
         #expect(Set(actual.keys) == Set(expected.keys))
         for (key, value) in expected {

@@ -1,6 +1,7 @@
 import StatsD
 import Testing
 import TigerBeetle
+
 @testable import MetricStore
 
 /// What TigerBeetle lines may do to the health model: values it could not have sent are counted and

@@ -2,6 +2,7 @@ import Health
 import TestSupport
 import Testing
 import VSR
+
 @testable import Probe
 
 let ms: Int64 = 1_000_000
@@ -43,7 +44,9 @@ struct SimulatedReplica {
     var outcomes: [(Int64, ProbeResult.Outcome?)] = []
 
     init(mode: ProbeMode = .vsr, interval: Int64 = second, timeout: Int64 = second) {
-        session = ProbeSession(cluster: cluster, client: ClientID(7)!, timing: ProbeTiming(mode: mode, interval: interval, timeout: timeout, defaultRelease: release), start: 0)
+        session = ProbeSession(
+            cluster: cluster, client: ClientID(7)!,
+            timing: ProbeTiming(mode: mode, interval: interval, timeout: timeout, defaultRelease: release), start: 0)
     }
 
     mutating func set(_ behaviour: Behaviour) {
@@ -96,8 +99,13 @@ struct SimulatedReplica {
                     if range.contains(ping.release) {
                         inbound.append((now + rtt, pong(ping)))
                     } else if !backup {
-                        inbound.append((now + rtt, ReplicaReplies.eviction(cluster: cluster, replica: 1, view: view, release: release,
-                                                                            client: ping.client, reason: ping.release < range.lowerBound ? 2 : 3)))
+                        inbound.append(
+                            (
+                                now + rtt,
+                                ReplicaReplies.eviction(
+                                    cluster: cluster, replica: 1, view: view, release: release,
+                                    client: ping.client, reason: ping.release < range.lowerBound ? 2 : 3)
+                            ))
                     }
                 }
             }
@@ -130,7 +138,10 @@ struct SimulatedReplica {
         #expect(replica.connects == 1)
         // A ping at once, then one a second.
         #expect(replica.sent.map(\.timestamp) == (0...10).map { UInt64($0) * UInt64(second) })
-        #expect(replica.sent.allSatisfy { $0.command == PingClient.command && $0.release == release && $0.cluster == cluster && $0.checksumValid })
+        #expect(
+            replica.sent.allSatisfy {
+                $0.command == PingClient.command && $0.release == release && $0.cluster == cluster && $0.checksumValid
+            })
         let result = replica.session.result!
         #expect(result.view == 1 && result.release == "0.17.9")
         // The ping of 10 s is answered at 10.001 s, after the run.
@@ -199,7 +210,10 @@ struct SimulatedReplica {
         replica.set(.releaseRange(newer...newer))
         replica.run(until: 5 * second)
         #expect(replica.outcome == .evicted)
-        #expect(replica.session.result!.error == "replica 1 evicted a ping claiming release 0.17.9: that release is too low for it; set --probe.release to the cluster's release")
+        #expect(
+            replica.session.result!.error
+                == "replica 1 evicted a ping claiming release 0.17.9: that release is too low for it; set --probe.release to the cluster's release"
+        )
         #expect(replica.session.result!.success)
         // StatsD says 0.18.0: the next attempt (10 s after the eviction) claims it and is answered.
         replica.session.releaseHint = newer
@@ -232,8 +246,9 @@ struct SimulatedReplica {
         var replica = SimulatedReplica()
         let newer = Release(major: 0, minor: 18, patch: 0)
         replica.set(.releaseRange(newer...newer))
-        replica.session = ProbeSession(cluster: cluster, client: ClientID(7)!,
-                                       timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release), start: 0)
+        replica.session = ProbeSession(
+            cluster: cluster, client: ClientID(7)!,
+            timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release), start: 0)
         replica.session.releaseHint = newer
         // As a backup: no eviction, only silence.
         replica.backup = true
@@ -255,8 +270,9 @@ struct SimulatedReplica {
     }
 
     @Test func aWrongTimestampOrChecksumIsNotAPong() {
-        var session = ProbeSession(cluster: cluster, client: ClientID(7)!,
-                                   timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release), start: 0)
+        var session = ProbeSession(
+            cluster: cluster, client: ClientID(7)!,
+            timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release), start: 0)
         #expect(session.tick(now: 0) == [.connect])
         #expect(session.connected(now: 0).count == 1)
         let unknown = ReplicaReplies.pong(cluster: cluster, replica: 1, view: 1, release: release, timestamp: 12345)
@@ -271,8 +287,9 @@ struct SimulatedReplica {
     }
 
     @Test func aConnectThatHangsFailsAtTheTimeout() {
-        var session = ProbeSession(cluster: cluster, client: ClientID(7)!,
-                                   timing: ProbeTiming(interval: 2 * second, timeout: 500 * ms, defaultRelease: release), start: 0)
+        var session = ProbeSession(
+            cluster: cluster, client: ClientID(7)!,
+            timing: ProbeTiming(interval: 2 * second, timeout: 500 * ms, defaultRelease: release), start: 0)
         #expect(session.tick(now: 0) == [.connect])
         #expect(session.nextDeadline == 500 * ms)
         #expect(session.tick(now: 499 * ms) == [])

@@ -1,9 +1,11 @@
 import Testing
+
 @testable import StatsD
 
 /// What a line should parse to, in a form that is easy to write in a table.
 enum Expected: Equatable, CustomStringConvertible {
-    case metric(name: String, type: MetricType, values: [Double], signed: [Bool] = [], rate: Double = 1, tags: String = "", raw: String = "")
+    case metric(
+        name: String, type: MetricType, values: [Double], signed: [Bool] = [], rate: Double = 1, tags: String = "", raw: String = "")
     case error(ParseError)
     case event, serviceCheck, empty
 
@@ -24,11 +26,12 @@ func parse(_ line: [UInt8]) -> Expected {
         switch StatsDParser().parseLine(bytes, values: &values) {
         case .metric(let m):
             let signed = values.prefix(m.valueCount).map(\.signed)
-            return .metric(name: String(decoding: m.name, as: UTF8.self), type: m.type,
-                           values: values.prefix(m.valueCount).map(\.value),
-                           signed: signed.contains(true) ? signed : [], rate: m.sampleRate,
-                           tags: String(decoding: m.tags, as: UTF8.self),
-                           raw: m.type == .set ? String(decoding: m.rawValues, as: UTF8.self) : "")
+            return .metric(
+                name: String(decoding: m.name, as: UTF8.self), type: m.type,
+                values: values.prefix(m.valueCount).map(\.value),
+                signed: signed.contains(true) ? signed : [], rate: m.sampleRate,
+                tags: String(decoding: m.tags, as: UTF8.self),
+                raw: m.type == .set ? String(decoding: m.rawValues, as: UTF8.self) : "")
         case .invalid(let reason): return .error(reason)
         case .event: return .event
         case .serviceCheck: return .serviceCheck
@@ -70,7 +73,7 @@ let parserCases: [ParserCase] = [
     .init("foo:1.5E-3|g", .metric(name: "foo", type: .gauge, values: [0.0015])),
     .init("foo:.5|g", .metric(name: "foo", type: .gauge, values: [0.5])),
     .init("foo:5.|g", .metric(name: "foo", type: .gauge, values: [5])),
-    .init("foo:1795731489814354027|g", .metric(name: "foo", type: .gauge, values: [1795731489814354027])),
+    .init("foo:1795731489814354027|g", .metric(name: "foo", type: .gauge, values: [1_795_731_489_814_354_027])),
     .init("foo:99999999999999999999999|g", .metric(name: "foo", type: .gauge, values: [1e23])),
     .init("foo:-0|g", .metric(name: "foo", type: .gauge, values: [0], signed: [true])),
     // Sample rates.
@@ -92,8 +95,11 @@ let parserCases: [ParserCase] = [
     .init("foo:1|c|#", .metric(name: "foo", type: .counter, values: [1])),
     // Names.
     .init("tb.replica_status:0|g|\(tb)", .metric(name: "tb.replica_status", type: .gauge, values: [0], tags: String(tb.dropFirst()))),
-    .init("tb.replica_request_us.sum:17260|c|\(tb),operation:Operation.create_transfers",
-          .metric(name: "tb.replica_request_us.sum", type: .counter, values: [17260], tags: String(tb.dropFirst()) + ",operation:Operation.create_transfers")),
+    .init(
+        "tb.replica_request_us.sum:17260|c|\(tb),operation:Operation.create_transfers",
+        .metric(
+            name: "tb.replica_request_us.sum", type: .counter, values: [17260],
+            tags: String(tb.dropFirst()) + ",operation:Operation.create_transfers")),
     .init("my-app.requests/sec:1|c", .metric(name: "my-app.requests/sec", type: .counter, values: [1])),
     .init("café:1|c", .metric(name: "café", type: .counter, values: [1])),
     .init("a b:1|c", .metric(name: "a b", type: .counter, values: [1])),
@@ -237,8 +243,8 @@ let byteCases: [(bytes: [UInt8], expected: Expected)] = [
 
 @Suite struct NumberParsingTests {
     @Test(arguments: [
-        ("0", 0.0), ("-7", -7), ("123456789012345678", 123456789012345678), ("0.1", 0.1),
-        ("1e-9", 1e-9), ("-2.5e+3", -2500), ("18446744073709551615", 18446744073709551615),
+        ("0", 0.0), ("-7", -7), ("123456789012345678", 123_456_789_012_345_678), ("0.1", 0.1),
+        ("1e-9", 1e-9), ("-2.5e+3", -2500), ("18446744073709551615", 18_446_744_073_709_551_615),
     ])
     func parses(_ text: String, _ value: Double) {
         let parsed = Array(text.utf8).withUnsafeBytes { StatsDParser.parseNumber($0) }

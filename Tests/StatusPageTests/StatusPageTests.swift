@@ -1,8 +1,9 @@
 import Alerting
 import Foundation
-@testable import Health
 import TestSupport
 import Testing
+
+@testable import Health
 @testable import StatusPage
 
 @Suite struct VerdictHistoryTests {
@@ -68,21 +69,28 @@ import Testing
 
     /// StatsD tags, probe errors and alert labels are anyone's text: all of it is escaped.
     @Test func escapesEverythingFromTheModel() {
-        var replica = ReplicaVerdict(cluster: "c", replica: 0, address: "<img src=x onerror=alert(1)>", state: .unreachable, healthy: false,
-                                     reasons: [Reason(.unreachable, "\"><script>alert(2)</script>")], lastSeen: nil, secondsSinceSeen: nil,
-                                     probe: nil, status: nil, statusName: nil, syncStage: nil, peerReplicaConnections: nil, view: nil,
-                                     pongView: nil, commitMax: nil, release: "0.17.9'<b>", fresh: false, journalFaulty: nil,
-                                     gridBlocksMissing: nil, clockDeltaSeconds: nil)
+        var replica = ReplicaVerdict(
+            cluster: "c", replica: 0, address: "<img src=x onerror=alert(1)>", state: .unreachable, healthy: false,
+            reasons: [Reason(.unreachable, "\"><script>alert(2)</script>")], lastSeen: nil, secondsSinceSeen: nil,
+            probe: nil, status: nil, statusName: nil, syncStage: nil, peerReplicaConnections: nil, view: nil,
+            pongView: nil, commitMax: nil, release: "0.17.9'<b>", fresh: false, journalFaulty: nil,
+            gridBlocksMissing: nil, clockDeltaSeconds: nil)
         replica.release = "0.17.9'<b>"
-        let cluster = ClusterVerdict(id: "c", name: "<i>x</i>", watched: true, replicaCount: 1, healthyReplicas: 0, quorumSize: 1, quorum: false,
-                                     quorumLost: true, highestView: nil, viewChanges: 0, releases: [], notes: ["<u>note</u>"], replicas: [replica],
-                                     summary: "NO QUORUM")
+        let cluster = ClusterVerdict(
+            id: "c", name: "<i>x</i>", watched: true, replicaCount: 1, healthyReplicas: 0, quorumSize: 1, quorum: false,
+            quorumLost: true, highestView: nil, viewChanges: 0, releases: [], notes: ["<u>note</u>"], replicas: [replica],
+            summary: "NO QUORUM")
         let report = HealthReport(generatedAt: 1_800_000_000, clusters: [cluster])
-        let alert = Alert(name: .replicaStatusAbnormal, labels: ["alertname": "TigerBeetleReplicaStatusAbnormal", "cluster": "c", "replica": "0",
-                                                                 "severity": "critical", "status": "<marquee>"],
-                          annotations: ["summary": "<blink>"], state: .firing, activeAt: 0, firedAt: 0)
-        let page = StatusPage.render(status: StatusDocument(ready: Readiness.evaluate(report, require: .quorum), health: report),
-                                     alerts: [alert], history: VerdictHistory(), version: "<v>")
+        let alert = Alert(
+            name: .replicaStatusAbnormal,
+            labels: [
+                "alertname": "TigerBeetleReplicaStatusAbnormal", "cluster": "c", "replica": "0",
+                "severity": "critical", "status": "<marquee>",
+            ],
+            annotations: ["summary": "<blink>"], state: .firing, activeAt: 0, firedAt: 0)
+        let page = StatusPage.render(
+            status: StatusDocument(ready: Readiness.evaluate(report, require: .quorum), health: report),
+            alerts: [alert], history: VerdictHistory(), version: "<v>")
         for raw in ["<img", "<script", "<i>", "<u>", "<b>", "<marquee", "<blink", "<v>"] {
             #expect(!page.contains(raw), "\(raw) unescaped")
         }
@@ -95,14 +103,18 @@ import Testing
     @Test func aHundredClustersMakeAPageOfBoundedSize() {
         var history = VerdictHistory()
         for second in stride(from: 0.0, through: 900, by: 30) {
-            history.record(report(at: second, clusters: 100, states: [.healthy, second.truncatingRemainder(dividingBy: 60) == 0 ? .healthy : .hung, .healthy]))
+            history.record(
+                report(
+                    at: second, clusters: 100,
+                    states: [.healthy, second.truncatingRemainder(dividingBy: 60) == 0 ? .healthy : .hung, .healthy]))
         }
         let last = report(at: 900, clusters: 100, states: [.healthy, .hung, .healthy])
         let clock = ContinuousClock()
         var page = ""
         let elapsed = clock.measure {
-            page = StatusPage.render(status: StatusDocument(ready: Readiness.evaluate(last, require: .quorum), health: last),
-                                     alerts: [], history: history, version: "test")
+            page = StatusPage.render(
+                status: StatusDocument(ready: Readiness.evaluate(last, require: .quorum), health: last),
+                alerts: [], history: history, version: "test")
         }
         print("status page: 100 clusters, \(page.utf8.count) bytes, rendered in \(elapsed)")
         #expect(page.utf8.count < 4 << 20)
@@ -111,17 +123,22 @@ import Testing
 }
 
 func report(at second: Double, clusters: Int = 1, states: [ReplicaState]) -> HealthReport {
-    HealthReport(generatedAt: second, clusters: (0..<clusters).map { c in
-        let id = String(repeating: "0", count: 29) + String(format: "%03d", c)
-        return ClusterVerdict(id: id, name: "\(c)", watched: true, replicaCount: states.count, healthyReplicas: states.filter { $0 == .healthy }.count,
-                              quorumSize: states.count / 2 + 1, quorum: true, quorumLost: false, highestView: 3, viewChanges: 0, releases: ["0.17.9"],
-                              notes: [], replicas: states.enumerated().map { r, state in
-                                  ReplicaVerdict(cluster: id, replica: r, address: "10.0.0.\(r):3000", state: state, healthy: state == .healthy,
-                                                 reasons: state == .healthy ? [] : [Reason(state, "\(state)")], lastSeen: second, secondsSinceSeen: 1,
-                                                 probe: nil, status: 0, statusName: "normal", syncStage: 0, peerReplicaConnections: 2, view: 3,
-                                                 pongView: 3, commitMax: 1000, release: "0.17.9", fresh: true, journalFaulty: 0,
-                                                 gridBlocksMissing: 0, clockDeltaSeconds: 0)
-                              },
-                              summary: "quorum")
-    })
+    HealthReport(
+        generatedAt: second,
+        clusters: (0..<clusters).map { c in
+            let id = String(repeating: "0", count: 29) + String(format: "%03d", c)
+            return ClusterVerdict(
+                id: id, name: "\(c)", watched: true, replicaCount: states.count, healthyReplicas: states.filter { $0 == .healthy }.count,
+                quorumSize: states.count / 2 + 1, quorum: true, quorumLost: false, highestView: 3, viewChanges: 0, releases: ["0.17.9"],
+                notes: [],
+                replicas: states.enumerated().map { r, state in
+                    ReplicaVerdict(
+                        cluster: id, replica: r, address: "10.0.0.\(r):3000", state: state, healthy: state == .healthy,
+                        reasons: state == .healthy ? [] : [Reason(state, "\(state)")], lastSeen: second, secondsSinceSeen: 1,
+                        probe: nil, status: 0, statusName: "normal", syncStage: 0, peerReplicaConnections: 2, view: 3,
+                        pongView: 3, commitMax: 1000, release: "0.17.9", fresh: true, journalFaulty: 0,
+                        gridBlocksMissing: 0, clockDeltaSeconds: 0)
+                },
+                summary: "quorum")
+        })
 }

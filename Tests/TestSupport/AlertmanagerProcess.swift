@@ -21,19 +21,20 @@ public final class AlertmanagerProcess {
         port = LoopbackListener.closedPort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-am-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let config = given ?? """
-            route:
-              receiver: test
-              group_by: [alertname, cluster]
-              group_wait: 0s
-              group_interval: 1s
-              repeat_interval: 1h
-            receivers:
-              - name: test
-                webhook_configs:
-                  - url: \(receiverURL)
-                    send_resolved: true
-            """
+        let config =
+            given ?? """
+                route:
+                  receiver: test
+                  group_by: [alertname, cluster]
+                  group_wait: 0s
+                  group_interval: 1s
+                  repeat_interval: 1h
+                receivers:
+                  - name: test
+                    webhook_configs:
+                      - url: \(receiverURL)
+                        send_resolved: true
+                """
         try config.write(to: directory.appendingPathComponent("alertmanager.yml"), atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
@@ -53,4 +54,3 @@ public final class AlertmanagerProcess {
         try? FileManager.default.removeItem(at: directory)
     }
 }
-

@@ -20,8 +20,8 @@ public enum CaptureOracle {
                         labels.append((String(kv[0]), String(kv[1])))
                     }
                 }
-                let rendered = labels.isEmpty ? "" :
-                    "{" + labels.sorted { $0.0 < $1.0 }.map { "\($0.0)=\"\($0.1)\"" }.joined(separator: ",") + "}"
+                let rendered =
+                    labels.isEmpty ? "" : "{" + labels.sorted { $0.0 < $1.0 }.map { "\($0.0)=\"\($0.1)\"" }.joined(separator: ",") + "}"
                 switch mode {
                 case .statsdExporter:
                     let key = name.replacingOccurrences(of: ".", with: "_") + rendered

@@ -1,6 +1,6 @@
 import Foundation
-import MetricStore
 import Health
+import MetricStore
 import TigerBeetle
 
 /// The shared capture replayed through the pure model on a virtual clock, with
@@ -54,11 +54,13 @@ public struct CaptureTimeline {
                 for replica in 0..<3 {
                     let refused = down[replica, default: []].contains { t >= $0.0 && t < $0.1 }
                     let key = ReplicaKey(cluster: Self.cluster, replica: replica)
-                    probes[key] = ProbeResult(success: !refused, durationSeconds: 0.0002, at: now, error: refused ? "connection refused" : nil,
-                                              reachableSince: probes[key]?.reachableSince ?? now)
+                    probes[key] = ProbeResult(
+                        success: !refused, durationSeconds: 0.0002, at: now, error: refused ? "connection refused" : nil,
+                        reachableSince: probes[key]?.reachableSince ?? now)
                 }
             }
-            reports[second] = HealthEvaluator.evaluate(watched: [Self.watched], signals: store.signals, probes: probes, policy: policy, now: now)
+            reports[second] = HealthEvaluator.evaluate(
+                watched: [Self.watched], signals: store.signals, probes: probes, policy: policy, now: now)
         }
     }
 
@@ -68,4 +70,3 @@ public struct CaptureTimeline {
         replica(r, at: second).reasons.contains { $0.state == state }
     }
 }
-

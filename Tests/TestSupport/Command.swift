@@ -10,8 +10,10 @@ public enum Command {
 
     /// Runs `executable`; `input`, when given, is written to its standard input; `environment` is added
     /// to this process's; `directory` is where it runs (default: here).
-    public static func run(_ executable: String, _ arguments: [String], input: String? = nil,
-                           environment: [String: String] = [:], directory: URL? = nil) throws -> Result {
+    public static func run(
+        _ executable: String, _ arguments: [String], input: String? = nil,
+        environment: [String: String] = [:], directory: URL? = nil
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -33,8 +35,9 @@ public enum Command {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         reading.wait()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
     }
 }
 

@@ -11,8 +11,12 @@ public enum Curl {
 
     /// Fetches `url`; `arguments` go first (e.g. `--cacert`, `-u user:password`, `-X POST`).
     public static func fetch(_ url: String, _ arguments: [String] = []) throws -> Reply {
-        let result = try Command.run("/usr/bin/curl", ["-sS", "--max-time", "10", "-D", "/dev/stderr", "-o", "/dev/stdout",
-                                                       "-w", "\n%{http_code}"] + arguments + [url])
+        let result = try Command.run(
+            "/usr/bin/curl",
+            [
+                "-sS", "--max-time", "10", "-D", "/dev/stderr", "-o", "/dev/stdout",
+                "-w", "\n%{http_code}",
+            ] + arguments + [url])
         var lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         let status = Int(lines.popLast() ?? "") ?? 0
         return Reply(exitCode: result.status, status: status, body: lines.joined(separator: "\n"), headers: result.stderr)

@@ -15,8 +15,12 @@ public enum HeadlessChromium {
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-chromium-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: profile) }
         // --no-sandbox: tests may run as root, where Chromium's sandbox refuses to start.
-        return try Command.run(path, ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
-                                      "--user-data-dir=\(profile.path)"] + arguments)
+        return try Command.run(
+            path,
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+                "--user-data-dir=\(profile.path)",
+            ] + arguments)
     }
 
     /// The document as the browser built it (after parsing, styles applied).

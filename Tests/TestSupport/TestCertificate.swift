@@ -10,11 +10,13 @@ public struct TestCertificate: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let certificate = TestCertificate(directory: directory)
-        let result = try Command.run("/usr/bin/openssl", [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", certificate.keyPath, "-out", certificate.certificatePath, "-days", "2",
-            "-subj", "/CN=\(commonName)", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        ])
+        let result = try Command.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", certificate.keyPath, "-out", certificate.certificatePath, "-days", "2",
+                "-subj", "/CN=\(commonName)", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            ])
         guard result.status == 0 else { throw CommandFailure("openssl req failed: \(result.stderr)") }
         return certificate
     }

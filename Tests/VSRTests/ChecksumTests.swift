@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VSR
 
 func hex(_ bytes: [UInt8]) -> String { bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }

@@ -1,9 +1,10 @@
 import Testing
+
 @testable import VSR
 
 /// The encoder against the bytes live replicas answered, and the decoder against what they answered.
 @Suite struct PingClientTests {
-    static let recordedCluster: UInt128 = 0x1f2f4f86c85ec9e2970887f4d0beadef
+    static let recordedCluster: UInt128 = 0x1f2f_4f86_c85e_c9e2_9708_87f4_d0be_adef
     static let release = Release("0.17.9")!
 
     /// facts.md's golden header: cluster 0, release 0.17.9, client 1, timestamp 1e9 — all three replicas of a
@@ -14,7 +15,7 @@ import Testing
         #expect(golden.sent.count == 256)
         #expect(header == golden.sent)
         #expect(hex(Array(header[0..<16])) == "4bc276aaf33db9719df53950a9fd3fe9")
-        #expect(UInt128(littleEndianBytes: Array(header[0..<16])) == 0xe93ffda95039f59d71b93df3aa76c24b)
+        #expect(UInt128(littleEndianBytes: Array(header[0..<16])) == 0xe93f_fda9_5039_f59d_71b9_3df3_aa76_c24b)
     }
 
     /// Every ping of the recording, rebuilt from its parameters, byte for byte.
@@ -22,7 +23,8 @@ import Testing
         let pings = try RecordedExchange.load().filter { $0.title.hasPrefix("ping_client") && !$0.sent.isEmpty }
         #expect(pings.count == 1)
         for ping in pings {
-            let header = PingClient.header(cluster: Self.recordedCluster, release: Self.release, client: ClientID(0x1f2f)!, timestamp: 1_000_000_000)
+            let header = PingClient.header(
+                cluster: Self.recordedCluster, release: Self.release, client: ClientID(0x1f2f)!, timestamp: 1_000_000_000)
             #expect(header == ping.sent, "\(ping.title)")
         }
     }
@@ -33,7 +35,8 @@ import Testing
         for _ in 0..<500 {
             let cluster = UInt128(generator.next() as UInt64) << 64 | UInt128(generator.next() as UInt64)
             let release = Release(packed: generator.next() as UInt32)
-            let header = PingClient.header(cluster: cluster, release: release, client: .random(using: &generator), timestamp: generator.next())
+            let header = PingClient.header(
+                cluster: cluster, release: release, client: .random(using: &generator), timestamp: generator.next())
             #expect(header.count == 256)
             #expect(header[114] == 3)
             #expect(header[96..<104] == [0x00, 0x01, 0, 0, 0, 0, 0, 0], "size 256, epoch 0")

@@ -8,7 +8,8 @@ struct RecordedExchange {
     var reply: [UInt8]
 
     static func load() throws -> [RecordedExchange] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/fixtures/tigerbeetle-vsr-ping.txt")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../../shared/fixtures/tigerbeetle-vsr-ping.txt")
         let text = try String(contentsOf: url, encoding: .utf8)
         var exchanges: [RecordedExchange] = []
         var replying = false

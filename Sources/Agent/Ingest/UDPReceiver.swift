@@ -43,10 +43,12 @@ final class UDPReceiver: @unchecked Sendable {
         self.queue = queue
         self.logger = logger
         if Int(granted) / 2 < readBuffer {
-            logger.warning("StatsD receive buffer smaller than asked", metadata: [
-                "asked": "\(readBuffer)", "granted": "\(granted / 2)",
-                "hint": "raise net.core.rmem_max or run with CAP_NET_ADMIN",
-            ])
+            logger.warning(
+                "StatsD receive buffer smaller than asked",
+                metadata: [
+                    "asked": "\(readBuffer)", "granted": "\(granted / 2)",
+                    "hint": "raise net.core.rmem_max or run with CAP_NET_ADMIN",
+                ])
         }
     }
 

@@ -1,7 +1,7 @@
 import Alerting
 import Config
-import Foundation
 import Exposition
+import Foundation
 import Health
 import Logging
 import MetricStore
@@ -43,8 +43,10 @@ public final class Agent: Sendable {
     /// - Parameters:
     ///   - configSource: reads the configuration again, for reloads (SIGHUP, `POST /-/reload`); nil: reloads are refused.
     ///   - clock: what every loop reads and sleeps on.
-    public init(config: AgentConfig, logger: Logger, configSource: (@Sendable () throws -> AgentConfig)? = nil,
-                clock: any AgentClock = SystemClock()) throws {
+    public init(
+        config: AgentConfig, logger: Logger, configSource: (@Sendable () throws -> AgentConfig)? = nil,
+        clock: any AgentClock = SystemClock()
+    ) throws {
         let webConfig = try WebConfigFile.load(path: config.webConfigFile)
         self.startConfig = config
         self.configSource = configSource
@@ -58,24 +60,27 @@ public final class Agent: Sendable {
         let store = SharedStore(options: Self.storeOptions(config))
         self.store = store
         let queue = IngestQueue(clock: clock)
-        let receiver = try UDPReceiver(address: config.statsdListenUDP, readBuffer: config.statsdReadBuffer,
-                                       queue: queue, logger: logger)
+        let receiver = try UDPReceiver(
+            address: config.statsdListenUDP, readBuffer: config.statsdReadBuffer,
+            queue: queue, logger: logger)
         // The ingest thread and the prober wake the alert loop when what it reads changes.
         let alertWakeup = clock.makeWakeup()
         // A replica's StatsD release, for the ping of a replica that has not answered yet.
         let releaseHint = { @Sendable (key: ReplicaKey) -> Release? in
             store.signals().signals(of: key)?[.release].map { Release(packed: UInt32($0)) }
         }
-        let prober = ReplicaProber(clusters: config.watchedClusters, timing: config.probeTiming, clock: clock, releaseHint: releaseHint,
-                                   onChange: { alertWakeup.signal() })
+        let prober = ReplicaProber(
+            clusters: config.watchedClusters, timing: config.probeTiming, clock: clock, releaseHint: releaseHint,
+            onChange: { alertWakeup.signal() })
         let health = HealthSource(live: live, store: store, prober: prober)
         let lateHandler = LateHandler()
         let authGate = BasicAuthGate(lateHandler)
         authGate.update(users: webConfig.basicAuthUsers, exemptPaths: config.webAuthExemptPaths)
         let http = try HTTPServer(address: config.webListenAddress, handler: authGate, tls: webConfig.tls)
         Self.checkFileDescriptorLimit(config, http: http, logger: logger)
-        let alertLoop = AlertLoop(settings: Self.alertSettings(config, webPort: http.port, tls: webConfig.tls != nil),
-                                  health: health.report(now:), clock: clock, wakeup: alertWakeup, logger: logger)
+        let alertLoop = AlertLoop(
+            settings: Self.alertSettings(config, webPort: http.port, tls: webConfig.tls != nil),
+            health: health.report(now:), clock: clock, wakeup: alertWakeup, logger: logger)
         let ingest = IngestThread(queue: queue, store: store, clock: clock, onSignalsChanged: { alertWakeup.signal() })
         self.http = http
         self.authGate = authGate
@@ -87,18 +92,19 @@ public final class Agent: Sendable {
             store: store, queue: queue, receiver: receiver, alertLoop: alertLoop, reloadStatus: reloadStatus, http: http,
             authGate: authGate, prober: prober, health: health, mode: config.statsdMapping,
             build: BuildInfo(version: Self.version, swiftVersion: Self.swiftVersion))
-        lateHandler.set(AgentEndpoints(
-            metricsPage: { metricsPage.render(now: clock.unixNanoseconds()) },
-            healthReport: { health.report(now: clock.unixNanoseconds()) },
-            alerts: { alertLoop.active },
-            readyRequirement: { live.value.config.readyRequire },
-            history: { alertLoop.history },
-            version: Self.version,
-            lifecycleEnabled: { live.value.config.webEnableLifecycle },
-            reload: { [weak self] in
-                self?.reload(trigger: "POST /-/reload") ?? .failure(ReloadRefusal(reason: "the agent is stopping"))
-            }
-        ))
+        lateHandler.set(
+            AgentEndpoints(
+                metricsPage: { metricsPage.render(now: clock.unixNanoseconds()) },
+                healthReport: { health.report(now: clock.unixNanoseconds()) },
+                alerts: { alertLoop.active },
+                readyRequirement: { live.value.config.readyRequire },
+                history: { alertLoop.history },
+                version: Self.version,
+                lifecycleEnabled: { live.value.config.webEnableLifecycle },
+                reload: { [weak self] in
+                    self?.reload(trigger: "POST /-/reload") ?? .failure(ReloadRefusal(reason: "the agent is stopping"))
+                }
+            ))
     }
 
     private static func storeOptions(_ config: AgentConfig) -> MetricStore.Options {
@@ -116,12 +122,15 @@ public final class Agent: Sendable {
 
     private static func checkFileDescriptorLimit(_ config: AgentConfig, http: HTTPServer, logger: Logger) {
         let descriptors = FileDescriptorLimit.raise()
-        let needed = FileDescriptorLimit.needed(httpConnections: http.limits.connections,
-                                                replicas: config.watchedClusters.reduce(0) { $0 + $1.addresses.count })
+        let needed = FileDescriptorLimit.needed(
+            httpConnections: http.limits.connections,
+            replicas: config.watchedClusters.reduce(0) { $0 + $1.addresses.count })
         if descriptors < needed {
-            logger.warning("the open-file limit is lower than beetlewatch may need; raise it (ulimit -n, LimitNOFILE=)", metadata: [
-                "limit": "\(descriptors)", "needed": "\(needed)",
-            ])
+            logger.warning(
+                "the open-file limit is lower than beetlewatch may need; raise it (ulimit -n, LimitNOFILE=)",
+                metadata: [
+                    "limit": "\(descriptors)", "needed": "\(needed)",
+                ])
         }
     }
 
@@ -139,12 +148,14 @@ public final class Agent: Sendable {
 
     public func start() {
         for component in components { component.start() }
-        logger.info("beetlewatch started", metadata: [
-            "statsd": "\(startConfig.statsdListenUDP.host):\(statsdPort)",
-            "web": "\(http.servesTLS ? "https" : "http")://\(startConfig.webListenAddress.host):\(webPort)",
-            "mapping": "\(startConfig.statsdMapping.rawValue)",
-            "watching": "\(Self.watchingText(config))",
-        ])
+        logger.info(
+            "beetlewatch started",
+            metadata: [
+                "statsd": "\(startConfig.statsdListenUDP.host):\(statsdPort)",
+                "web": "\(http.servesTLS ? "https" : "http")://\(startConfig.webListenAddress.host):\(webPort)",
+                "mapping": "\(startConfig.statsdMapping.rawValue)",
+                "watching": "\(Self.watchingText(config))",
+            ])
     }
 
     private static func watchingText(_ config: AgentConfig) -> String {
@@ -166,16 +177,21 @@ public final class Agent: Sendable {
                 apply(new, webConfig)
                 let restartOnly = new.restartOnlyChanges(comparedTo: startConfig)
                 if !restartOnly.isEmpty {
-                    logger.warning("some settings take effect only after a restart", metadata: ["settings": "\(restartOnly.joined(separator: ", "))"])
+                    logger.warning(
+                        "some settings take effect only after a restart", metadata: ["settings": "\(restartOnly.joined(separator: ", "))"])
                 }
-                logger.info("configuration reloaded", metadata: [
-                    "trigger": "\(trigger)", "watching": "\(Self.watchingText(new))", "receivers": "\(new.receivers.count)",
-                    "alertmanagers": "\(new.alertmanagerURLs.count)", "tls": "\(webConfig.tls != nil)", "users": "\(webConfig.basicAuthUsers.count)",
-                ])
+                logger.info(
+                    "configuration reloaded",
+                    metadata: [
+                        "trigger": "\(trigger)", "watching": "\(Self.watchingText(new))", "receivers": "\(new.receivers.count)",
+                        "alertmanagers": "\(new.alertmanagerURLs.count)", "tls": "\(webConfig.tls != nil)",
+                        "users": "\(webConfig.basicAuthUsers.count)",
+                    ])
                 outcome = .success(())
             } catch {
-                logger.error("configuration reload refused; the previous configuration stays in force",
-                             metadata: ["trigger": "\(trigger)", "error": "\(error)"])
+                logger.error(
+                    "configuration reload refused; the previous configuration stays in force",
+                    metadata: ["trigger": "\(trigger)", "error": "\(error)"])
                 outcome = .failure(ReloadRefusal(reason: "\(error)"))
             }
             let now = clock.unixNanoseconds()

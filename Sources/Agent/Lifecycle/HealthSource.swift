@@ -22,8 +22,9 @@ final class HealthSource: Sendable {
         let signals = store.signals()
         let probes = prober.snapshot()
         return progress.withLock { progress in
-            HealthEvaluator.evaluate(watched: settings.watched, signals: signals, probes: probes, policy: settings.policy,
-                                     progress: &progress, now: now)
+            HealthEvaluator.evaluate(
+                watched: settings.watched, signals: signals, probes: probes, policy: settings.policy,
+                progress: &progress, now: now)
         }
     }
 }

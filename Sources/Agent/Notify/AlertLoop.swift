@@ -61,14 +61,17 @@ final class AlertLoop: Sendable {
     ///   - health: the health report at `now` (wall ns).
     ///   - wakeup: signalled by whoever changes what `health` reads (ingest, the prober); made from `clock`.
     ///   - send: how channels deliver (`NotificationChannel.httpSender` in the agent).
-    init(settings: Settings, health: @escaping @Sendable (_ now: Int64) -> HealthReport, clock: any AgentClock, wakeup: any Wakeup,
-         send: @escaping NotificationChannel.Sender = NotificationChannel.httpSender, logger: Logger) {
+    init(
+        settings: Settings, health: @escaping @Sendable (_ now: Int64) -> HealthReport, clock: any AgentClock, wakeup: any Wakeup,
+        send: @escaping NotificationChannel.Sender = NotificationChannel.httpSender, logger: Logger
+    ) {
         let destinations = Self.destinations(settings, keeping: [], [], clock: clock, send: send, logger: logger)
-        self.state = Mutex(State(
-            engine: Self.engine(settings),
-            receivers: destinations.receivers, alertmanagers: destinations.alertmanagers,
-            externalURL: settings.externalURL, resendDelay: settings.resendDelay
-        ))
+        self.state = Mutex(
+            State(
+                engine: Self.engine(settings),
+                receivers: destinations.receivers, alertmanagers: destinations.alertmanagers,
+                externalURL: settings.externalURL, resendDelay: settings.resendDelay
+            ))
         self.clock = clock
         self.wakeup = wakeup
         self.send = send
@@ -78,7 +81,8 @@ final class AlertLoop: Sendable {
     }
 
     private static func engine(_ settings: Settings) -> AlertEngine {
-        var engine = AlertEngine(rules: settings.rules, runbookURL: settings.runbookURL, alertsOnUnwatchedClusters: settings.alertsOnUnwatchedClusters)
+        var engine = AlertEngine(
+            rules: settings.rules, runbookURL: settings.runbookURL, alertsOnUnwatchedClusters: settings.alertsOnUnwatchedClusters)
         engine.minimumFor = settings.minimumFor
         return engine
     }
@@ -130,9 +134,12 @@ final class AlertLoop: Sendable {
             (state.receivers, state.alertmanagers) = Self.destinations(
                 settings, keeping: state.receivers, state.alertmanagers, clock: clock, send: send, logger: logger)
             let new = Self.channels(of: state)
-            let oldIDs = Set(old.map(ObjectIdentifier.init)), newIDs = Set(new.map(ObjectIdentifier.init))
-            return (state.started ? new.filter { !oldIDs.contains(ObjectIdentifier($0)) } : [],
-                    old.filter { !newIDs.contains(ObjectIdentifier($0)) })
+            let oldIDs = Set(old.map(ObjectIdentifier.init))
+            let newIDs = Set(new.map(ObjectIdentifier.init))
+            return (
+                state.started ? new.filter { !oldIDs.contains(ObjectIdentifier($0)) } : [],
+                old.filter { !newIDs.contains(ObjectIdentifier($0)) }
+            )
         }
         added.forEach { $0.start() }
         for channel in retired {
@@ -144,23 +151,33 @@ final class AlertLoop: Sendable {
 
     /// The destinations `settings` asks for, reusing each receiver or Alertmanager whose configuration is
     /// unchanged (its channel and queue) and making channels for the others.
-    private static func destinations(_ settings: Settings, keeping receivers: [Receiver], _ alertmanagers: [Alertmanager],
-                                     clock: any AgentClock, send: @escaping NotificationChannel.Sender,
-                                     logger: Logger) -> (receivers: [Receiver], alertmanagers: [Alertmanager]) {
-        (settings.receivers.map { config in
-            receivers.first { $0.config == config }
-                ?? Receiver(config: config, channel: NotificationChannel(
-                    name: config.name, delivery: delivery(for: config), clock: clock, send: send, logger: logger))
-        }, settings.alertmanagerURLs.map { url in
-            alertmanagers.first { $0.url == url }
-                ?? Alertmanager(url: url, channel: NotificationChannel(
-                    name: "alertmanager \(url)", delivery: delivery(alertmanager: url), clock: clock, send: send, logger: logger))
-        })
+    private static func destinations(
+        _ settings: Settings, keeping receivers: [Receiver], _ alertmanagers: [Alertmanager],
+        clock: any AgentClock, send: @escaping NotificationChannel.Sender,
+        logger: Logger
+    ) -> (receivers: [Receiver], alertmanagers: [Alertmanager]) {
+        (
+            settings.receivers.map { config in
+                receivers.first { $0.config == config }
+                    ?? Receiver(
+                        config: config,
+                        channel: NotificationChannel(
+                            name: config.name, delivery: delivery(for: config), clock: clock, send: send, logger: logger))
+            },
+            settings.alertmanagerURLs.map { url in
+                alertmanagers.first { $0.url == url }
+                    ?? Alertmanager(
+                        url: url,
+                        channel: NotificationChannel(
+                            name: "alertmanager \(url)", delivery: delivery(alertmanager: url), clock: clock, send: send, logger: logger))
+            }
+        )
     }
 
     static func delivery(for receiver: WebhookReceiverConfig) -> NotificationChannel.Delivery {
-        .init(url: URL(string: receiver.url)!, headers: headers(for: receiver), timeout: .nanoseconds(receiver.timeout),
-              tls: .init(caFile: receiver.tlsCAFile, insecureSkipVerify: receiver.tlsInsecureSkipVerify))
+        .init(
+            url: URL(string: receiver.url)!, headers: headers(for: receiver), timeout: .nanoseconds(receiver.timeout),
+            tls: .init(caFile: receiver.tlsCAFile, insecureSkipVerify: receiver.tlsInsecureSkipVerify))
     }
 
     static func delivery(alertmanager url: String) -> NotificationChannel.Delivery {
@@ -184,10 +201,13 @@ final class AlertLoop: Sendable {
             state.history.record(report)
             let transitions = state.engine.evaluate(report, now: now)
             for alert in transitions {
-                logger.log(level: alert.state == .firing ? .warning : .notice, "alert \(alert.state.rawValue)", metadata: [
-                    "alertname": "\(alert.name.rawValue)",
-                    "labels": "\(alert.labels.filter { $0.key != "alertname" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
-                ])
+                logger.log(
+                    level: alert.state == .firing ? .warning : .notice, "alert \(alert.state.rawValue)",
+                    metadata: [
+                        "alertname": "\(alert.name.rawValue)",
+                        "labels":
+                            "\(alert.labels.filter { $0.key != "alertname" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
+                    ])
             }
             for channel in Self.channels(of: state) {
                 for (id, outcome) in channel.takeOutcomes() { state.planner.record(id, outcome, now: now) }
@@ -199,7 +219,8 @@ final class AlertLoop: Sendable {
                 switch notification.destination {
                 case .receiver(let name):
                     guard let body = try? encoder.encode(notification.webhook),
-                          let channel = state.receivers.first(where: { $0.config.name == name })?.channel else { continue }
+                        let channel = state.receivers.first(where: { $0.config.name == name })?.channel
+                    else { continue }
                     channel.enqueue(.init(id: notification.id, key: notification.key, body: body, isRepeat: notification.isRepeat))
                 case .alertmanagers:
                     guard let body = try? encoder.encode(notification.alertmanager) else { continue }

@@ -107,7 +107,9 @@ public final class ClientConnection {
     /// `events`, or for what GnuTLS waits on), else why the connection is done.
     private func waitAfterFailure(_ code: Int, for events: Int16, until deadline: Int64, timeout: String) -> ClientError? {
         if tls != nil {
-            guard bw_tls_is_again(code) != 0 else { return ClientError("TLS: \(String(cString: bw_tls_error(Int32(truncatingIfNeeded: code))))") }
+            guard bw_tls_is_again(code) != 0 else {
+                return ClientError("TLS: \(String(cString: bw_tls_error(Int32(truncatingIfNeeded: code))))")
+            }
             return waitForTLS(until: deadline) ? nil : ClientError(timeout)
         }
         guard errno == EAGAIN || errno == EINTR else { return ClientError(String(cString: strerror(errno))) }

@@ -17,10 +17,15 @@ public enum HTTPClient {
     public typealias TLSOptions = ClientConnection.TLSOptions
 
     /// POSTs JSON; only the status matters (the body is not read).
-    static func post(_ body: Data, to url: URL, headers: [String: String], timeout: Double,
-                     tls: TLSOptions = .init()) -> Response {
-        request("POST", url, headers: headers.filter { $0.key.lowercased() != "content-type" }.merging(["Content-Type": "application/json"]) { $1 }, body: body,
-                timeout: timeout, tls: tls, readBody: false)
+    static func post(
+        _ body: Data, to url: URL, headers: [String: String], timeout: Double,
+        tls: TLSOptions = .init()
+    ) -> Response {
+        request(
+            "POST", url,
+            headers: headers.filter { $0.key.lowercased() != "content-type" }.merging(["Content-Type": "application/json"]) { $1 },
+            body: body,
+            timeout: timeout, tls: tls, readBody: false)
     }
 
     /// GETs `url` and reads the whole body (for the commands that ask a running agent).
@@ -28,8 +33,10 @@ public enum HTTPClient {
         request("GET", url, headers: headers, body: nil, timeout: timeout, tls: tls, readBody: true)
     }
 
-    static func request(_ method: String, _ url: URL, headers: [String: String], body: Data?, timeout: Double,
-                        tls: TLSOptions, readBody: Bool) -> Response {
+    static func request(
+        _ method: String, _ url: URL, headers: [String: String], body: Data?, timeout: Double,
+        tls: TLSOptions, readBody: Bool
+    ) -> Response {
         func failure(_ reason: String) -> Response { Response(status: nil, body: Data(), error: reason) }
         // From 0 to a day (NaN: 0): a deadline stays far inside Int64, whatever the caller asked for.
         let seconds = timeout.isFinite ? min(max(timeout, 0), 86_400) : 0
@@ -47,7 +54,8 @@ public enum HTTPClient {
         case .failure(let error): return failure(error.description)
         }
         let hostHeader = host.contains(":") ? "[\(host)]" : host
-        var request = "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader):\(port)\r\nUser-Agent: beetlewatch/\(Agent.version)\r\nConnection: close\r\n"
+        var request =
+            "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader):\(port)\r\nUser-Agent: beetlewatch/\(Agent.version)\r\nConnection: close\r\n"
         if let body { request += "Content-Length: \(body.count)\r\n" }
         for (name, value) in headers {
             // No header injection: drop CR and LF from configured values.

@@ -51,8 +51,10 @@ final class NotificationChannel: Sendable {
     private let worker: WorkerThread
     private let logger: Logger
 
-    init(name: String, delivery: Delivery, capacity: Int = 64, clock: any AgentClock = SystemClock(), send: @escaping Sender = httpSender,
-         logger: Logger) {
+    init(
+        name: String, delivery: Delivery, capacity: Int = 64, clock: any AgentClock = SystemClock(), send: @escaping Sender = httpSender,
+        logger: Logger
+    ) {
         self.name = name
         self.delivery = delivery
         self.capacity = capacity
@@ -133,7 +135,9 @@ final class NotificationChannel: Sendable {
             state.queue.removeAll()
             return count
         }
-        if left > 0 { logger.warning("notifications not sent before the shutdown timeout", metadata: ["receiver": "\(name)", "count": "\(left)"]) }
+        if left > 0 {
+            logger.warning("notifications not sent before the shutdown timeout", metadata: ["receiver": "\(name)", "count": "\(left)"])
+        }
     }
 
     /// Past the shutdown deadline, give up on an entry.
@@ -162,17 +166,22 @@ final class NotificationChannel: Sendable {
             default:
                 let reason = outcome.status.map { "HTTP \($0)" } ?? outcome.error ?? "unknown error"
                 if attempt >= delivery.maxAttempts || pastDeadline {
-                    logger.error("notification failed; its group is sent again later", metadata: ["receiver": "\(name)", "attempts": "\(attempt)", "error": "\(reason)"])
+                    logger.error(
+                        "notification failed; its group is sent again later",
+                        metadata: ["receiver": "\(name)", "attempts": "\(attempt)", "error": "\(reason)"])
                     record(.failed, entry, .failed)
                     return
                 }
                 let pause = Self.backoff(after: attempt, delivery)
-                logger.warning("notification failed; retrying", metadata: [
-                    "receiver": "\(name)", "attempt": "\(attempt)", "error": "\(reason)", "retry_in": "\(pause.seconds)",
-                ])
+                logger.warning(
+                    "notification failed; retrying",
+                    metadata: [
+                        "receiver": "\(name)", "attempt": "\(attempt)", "error": "\(reason)", "retry_in": "\(pause.seconds)",
+                    ])
                 sleepUnlessDraining(pause)
                 if pastDeadline {
-                    logger.error("notification given up at the shutdown deadline", metadata: ["receiver": "\(name)", "attempts": "\(attempt)"])
+                    logger.error(
+                        "notification given up at the shutdown deadline", metadata: ["receiver": "\(name)", "attempts": "\(attempt)"])
                     record(.failed, entry, .failed)
                     return
                 }

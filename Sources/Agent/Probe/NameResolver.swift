@@ -52,7 +52,10 @@ final class NameResolver: Sendable {
 
     /// The answers ready since the last call.
     func takeAnswers() -> [(UInt64, Result<SocketAddress, TCPConnect.Failure>)] {
-        answers.withLock { answers in defer { answers.removeAll() }; return answers }
+        answers.withLock { answers in
+            defer { answers.removeAll() }
+            return answers
+        }
     }
 
     func stop() {

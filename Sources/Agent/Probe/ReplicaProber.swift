@@ -42,8 +42,10 @@ final class ReplicaProber: Sendable {
     /// - Parameters:
     ///   - releaseHint: a replica's release from its StatsD, if any (read when connecting).
     ///   - onChange: called when a replica's outcome, view or release changes.
-    init(clusters: [WatchedCluster], timing: ProbeTiming, clock: any AgentClock = SystemClock(),
-         releaseHint: @escaping @Sendable (ReplicaKey) -> Release? = { _ in nil }, onChange: @escaping @Sendable () -> Void = {}) {
+    init(
+        clusters: [WatchedCluster], timing: ProbeTiming, clock: any AgentClock = SystemClock(),
+        releaseHint: @escaping @Sendable (ReplicaKey) -> Release? = { _ in nil }, onChange: @escaping @Sendable () -> Void = {}
+    ) {
         pendingPlan = Mutex(Self.plan(clusters, timing))
         self.clock = clock
         self.releaseHint = releaseHint
@@ -65,9 +67,10 @@ final class ReplicaProber: Sendable {
     }
 
     static func plan(_ clusters: [WatchedCluster], _ timing: ProbeTiming) -> Plan {
-        Plan(targets: clusters.flatMap { cluster in
-            cluster.addresses.enumerated().map { Target(key: ReplicaKey(cluster: cluster.id, replica: $0), address: $1) }
-        }, timing: timing)
+        Plan(
+            targets: clusters.flatMap { cluster in
+                cluster.addresses.enumerated().map { Target(key: ReplicaKey(cluster: cluster.id, replica: $0), address: $1) }
+            }, timing: timing)
     }
 
     /// The latest result of every replica probed so far, times on the wall clock.
@@ -151,7 +154,12 @@ final class ReplicaProber: Sendable {
         deinit { close(epoll) }
 
         func runOnce() {
-            if let plan = prober.pendingPlan.withLock({ plan -> Plan? in defer { plan = nil }; return plan }) { apply(plan) }
+            if let plan = prober.pendingPlan.withLock({ plan -> Plan? in
+                defer { plan = nil }
+                return plan
+            }) {
+                apply(plan)
+            }
             let now = prober.clock.monotonic().nanoseconds
             let earliest = deadlines.min() ?? .max
             // Until the earliest session deadline (rounded up to the timer grid), or the wake-up pipe (a reload, a resolved
@@ -207,8 +215,11 @@ final class ReplicaProber: Sendable {
                 // Replicas start spread over one interval, so their pings do not all go out at once.
                 let start = now + plan.timing.interval / Int64(max(1, plan.targets.count)) * Int64(n)
                 let cluster = ClusterID.value(hex: target.key.cluster) ?? 0
-                probes.append(Probe(target: target, hostPort: HostPort(parsing: target.address),
-                                    session: ProbeSession(cluster: cluster, client: ClientID.random(using: &generator), timing: plan.timing, start: start)))
+                probes.append(
+                    Probe(
+                        target: target, hostPort: HostPort(parsing: target.address),
+                        session: ProbeSession(
+                            cluster: cluster, client: ClientID.random(using: &generator), timing: plan.timing, start: start)))
             }
             owner = [:]
             waiting = [:]
@@ -251,7 +262,8 @@ final class ReplicaProber: Sendable {
             nextRequest &+= 1
             probes[i].resolving = nextRequest
             waiting[nextRequest] = i
-            prober.resolver.submit(NameResolver.Request(id: nextRequest, address: hostPort, deadline: now + probes[i].session.timing.timeout))
+            prober.resolver.submit(
+                NameResolver.Request(id: nextRequest, address: hostPort, deadline: now + probes[i].session.timing.timeout))
         }
 
         func connect(_ i: Int, to address: SocketAddress) {

@@ -54,8 +54,9 @@ struct AgentEndpoints: HTTPHandler {
             return HTTPResponse(status: 404, text: "not found: \(request.path)\n")
         }
         guard request.method == "GET" || request.method == "HEAD" else {
-            return HTTPResponse(status: 405, contentType: "text/plain; charset=utf-8",
-                                body: Array("method \(request.method) not allowed; use GET or HEAD\n".utf8), allow: "GET, HEAD")
+            return HTTPResponse(
+                status: 405, contentType: "text/plain; charset=utf-8",
+                body: Array("method \(request.method) not allowed; use GET or HEAD\n".utf8), allow: "GET, HEAD")
         }
         return route()
     }
@@ -74,8 +75,9 @@ struct AgentEndpoints: HTTPHandler {
     /// As Prometheus: POST or PUT, 403 unless the lifecycle API is enabled, 500 with the reason when refused.
     func reloadRoute(_ request: HTTPRequest) -> HTTPResponse {
         guard request.method == "POST" || request.method == "PUT" else {
-            return HTTPResponse(status: 405, contentType: "text/plain; charset=utf-8",
-                                body: Array("Only POST or PUT requests allowed\n".utf8), allow: "POST, PUT")
+            return HTTPResponse(
+                status: 405, contentType: "text/plain; charset=utf-8",
+                body: Array("Only POST or PUT requests allowed\n".utf8), allow: "POST, PUT")
         }
         guard lifecycleEnabled() else {
             return HTTPResponse(status: 403, text: "Lifecycle API is not enabled (--web.enable-lifecycle).\n")

@@ -22,15 +22,19 @@ struct AgentMetricsPage: Sendable {
     /// - Parameter now: wall-clock nanoseconds since the Unix epoch.
     func render(now: Int64) -> [UInt8] {
         let store = store.snapshot()
-        let receiverStats = ReceiverStats(queueDrops: queue.drops, kernelDrops: receiver.kernelDrops(),
-                                          receiveBufferBytes: receiver.receiveBufferBytes)
+        let receiverStats = ReceiverStats(
+            queueDrops: queue.drops, kernelDrops: receiver.kernelDrops(),
+            receiveBufferBytes: receiver.receiveBufferBytes)
         var server = http.stats
         server.authFailures = authGate.authFailures
         server.probeLocalErrors = prober.localErrorCount
-        let own = SelfMetrics.families(ingest: store.stats, signals: store.signals, receiver: receiverStats,
-                                       liveSeries: store.seriesCount, mode: mode, build: build)
-            + AlertMetrics.families(active: alertLoop.active, notifications: alertLoop.channels.map(\.stats),
-                                    alertmanagers: alertLoop.alertmanagerCount)
+        let own =
+            SelfMetrics.families(
+                ingest: store.stats, signals: store.signals, receiver: receiverStats,
+                liveSeries: store.seriesCount, mode: mode, build: build)
+            + AlertMetrics.families(
+                active: alertLoop.active, notifications: alertLoop.channels.map(\.stats),
+                alertmanagers: alertLoop.alertmanagerCount)
             + ReloadMetrics.families(reloadStatus.value)
             + ServerMetrics.families(server)
             + HealthMetrics.families(health.report(now: now))

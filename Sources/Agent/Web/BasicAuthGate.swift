@@ -52,8 +52,9 @@ final class BasicAuthGate: HTTPHandler {
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         let current = settings.withLock { $0 }
         if current.users.isEmpty || current.exempt.contains(request.path) { return inner.handle(request) }
-        let unauthorized = HTTPResponse(status: 401, contentType: "text/plain; charset=utf-8", body: Array("Unauthorized\n".utf8),
-                                        wwwAuthenticate: "Basic realm=\"beetlewatch\", charset=\"UTF-8\"")
+        let unauthorized = HTTPResponse(
+            status: 401, contentType: "text/plain; charset=utf-8", body: Array("Unauthorized\n".utf8),
+            wwwAuthenticate: "Basic realm=\"beetlewatch\", charset=\"UTF-8\"")
         guard let (user, password) = Self.credentials(request.header("Authorization")) else { return unauthorized }
         let hash = current.users[user] ?? Self.decoyHash
         let key = [user, password, hash]
@@ -108,8 +109,8 @@ final class BasicAuthGate: HTTPHandler {
         guard let header else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "basic",
-              let decoded = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
-              let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
+            let decoded = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
+            let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
         else { return nil }
         return (String(text[..<colon]), String(text[text.index(after: colon)...]))
     }

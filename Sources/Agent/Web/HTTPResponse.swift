@@ -6,8 +6,10 @@ public struct HTTPResponse {
     public var allow: StaticString?
     public var wwwAuthenticate: StaticString?
 
-    public init(status: Int, contentType: StaticString = "text/plain; charset=utf-8", body: [UInt8], allow: StaticString? = nil,
-                wwwAuthenticate: StaticString? = nil) {
+    public init(
+        status: Int, contentType: StaticString = "text/plain; charset=utf-8", body: [UInt8], allow: StaticString? = nil,
+        wwwAuthenticate: StaticString? = nil
+    ) {
         self.status = status
         self.contentType = contentType
         self.body = body

@@ -1,5 +1,5 @@
-import CNetShim
 import CMicroHTTPD
+import CNetShim
 import Config
 import Dispatch
 import Exposition
@@ -46,8 +46,10 @@ final class HTTPServer: @unchecked Sendable {
         let resolved = try SocketAddress.resolve(address, socketType: BW_SOCK_STREAM, passive: true)
         let box = Unmanaged.passRetained(HandlerBox(handler))
         let server = UnsafeMutablePointer<bw_http_server>.allocate(capacity: 1)
-        server.initialize(to: bw_http_server(handler: httpServerCallback, context: box.toOpaque(), connections_opened: 0,
-                                             connections_closed: 0, framing_rejected: 0))
+        server.initialize(
+            to: bw_http_server(
+                handler: httpServerCallback, context: box.toOpaque(), connections_opened: 0,
+                connections_closed: 0, framing_rejected: 0))
         self.box = box
         self.server = server
         self.limits = limits
@@ -67,17 +69,24 @@ final class HTTPServer: @unchecked Sendable {
         running = Mutex(started)
     }
 
-    private static func start(server: UnsafeMutablePointer<bw_http_server>, address: UnsafePointer<sockaddr>?, listenFD: Int32,
-                              flags: UInt32, limits: Limits, tls material: TLSMaterial?) throws -> Running {
+    private static func start(
+        server: UnsafeMutablePointer<bw_http_server>, address: UnsafePointer<sockaddr>?, listenFD: Int32,
+        flags: UInt32, limits: Limits, tls material: TLSMaterial?
+    ) throws -> Running {
         var tls: UnsafeMutablePointer<bw_http_tls>?
         if let material {
             tls = UnsafeMutablePointer<bw_http_tls>.allocate(capacity: 1)
-            tls!.initialize(to: bw_http_tls(key_pem: strdup(material.keyPEM), cert_pem: strdup(material.certificatePEM),
-                                            priorities: strdup(material.priorities)))
+            tls!.initialize(
+                to: bw_http_tls(
+                    key_pem: strdup(material.keyPEM), cert_pem: strdup(material.certificatePEM),
+                    priorities: strdup(material.priorities)))
         }
         errno = 0
-        guard let daemon = bw_http_start(server, address, listenFD, flags, limits.threads, limits.connections,
-                                         limits.connectionsPerIP, limits.timeoutSeconds, tls) else {
+        guard
+            let daemon = bw_http_start(
+                server, address, listenFD, flags, limits.threads, limits.connections,
+                limits.connectionsPerIP, limits.timeoutSeconds, tls)
+        else {
             let code = errno
             release(tls)
             throw SystemError("starting the HTTP server", code: code == 0 ? EINVAL : code)
@@ -154,8 +163,10 @@ final class HTTPServer: @unchecked Sendable {
         box.release()
     }
 
-    fileprivate static func respond(context: UnsafeMutableRawPointer, connection: OpaquePointer,
-                                    method: String, url: String, out: UnsafeMutablePointer<bw_http_response>) {
+    fileprivate static func respond(
+        context: UnsafeMutableRawPointer, connection: OpaquePointer,
+        method: String, url: String, out: UnsafeMutablePointer<bw_http_response>
+    ) {
         let box = Unmanaged<HandlerBox>.fromOpaque(context).takeUnretainedValue()
         let handler = box.handler
         var address = [CChar](repeating: 0, count: 64)
@@ -184,10 +195,13 @@ final class HTTPServer: @unchecked Sendable {
 }
 
 /// The C callback libmicrohttpd calls (through the shim) on its own threads.
-private func httpServerCallback(context: UnsafeMutableRawPointer?, connection: OpaquePointer?,
-                                method: UnsafePointer<CChar>?, url: UnsafePointer<CChar>?,
-                                out: UnsafeMutablePointer<bw_http_response>?) {
+private func httpServerCallback(
+    context: UnsafeMutableRawPointer?, connection: OpaquePointer?,
+    method: UnsafePointer<CChar>?, url: UnsafePointer<CChar>?,
+    out: UnsafeMutablePointer<bw_http_response>?
+) {
     guard let context, let connection, let method, let url, let out else { return }
-    HTTPServer.respond(context: context, connection: connection, method: String(cString: method),
-                       url: String(cString: url), out: out)
+    HTTPServer.respond(
+        context: context, connection: connection, method: String(cString: method),
+        url: String(cString: url), out: out)
 }
