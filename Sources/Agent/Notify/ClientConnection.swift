@@ -35,7 +35,9 @@ public final class ClientConnection {
     }
 
     /// Connects, and with `tls` completes the handshake (the certificate verified for `host`).
-    static func open(host: String, port: UInt16, tls options: TLSOptions?, deadline: Int64) -> Result<ClientConnection, ClientError> {
+    static func open(host: String, port: UInt16, tls options: TLSOptions?, deadline: MonotonicInstant) -> Result<
+        ClientConnection, ClientError
+    > {
         let fd: Int32
         switch TCPConnect.open(HostPort(host: host, port: port), deadline: deadline) {
         case .success(let connected): fd = connected
@@ -67,13 +69,13 @@ public final class ClientConnection {
         }
     }
 
-    private func waitForTLS(until deadline: Int64) -> Bool {
+    private func waitForTLS(until deadline: MonotonicInstant) -> Bool {
         guard let tls else { return false }
         return TCPConnect.wait(fd, for: Int16(bw_tls_client_wants_write(tls) == 1 ? POLLOUT : POLLIN), until: deadline)
     }
 
     /// Writes all of `bytes`, or says why not.
-    func write(_ bytes: [UInt8], until deadline: Int64) -> ClientError? {
+    func write(_ bytes: [UInt8], until deadline: MonotonicInstant) -> ClientError? {
         var sent = 0
         while sent < bytes.count {
             let n: Int = bytes[sent...].withUnsafeBytes { chunk in
@@ -90,7 +92,7 @@ public final class ClientConnection {
     }
 
     /// Reads what is there (waiting up to the deadline): the count, 0 when the peer closed, or why not.
-    func read(into buffer: inout [UInt8], until deadline: Int64) -> Result<Int, ClientError> {
+    func read(into buffer: inout [UInt8], until deadline: MonotonicInstant) -> Result<Int, ClientError> {
         while true {
             let n: Int = buffer.withUnsafeMutableBytes { space in
                 if let tls { return bw_tls_client_recv(tls, space.baseAddress, space.count) }
@@ -105,7 +107,7 @@ public final class ClientConnection {
 
     /// After a send or receive returned `code` < 0: nil once the socket is ready to try again (for
     /// `events`, or for what GnuTLS waits on), else why the connection is done.
-    private func waitAfterFailure(_ code: Int, for events: Int16, until deadline: Int64, timeout: String) -> ClientError? {
+    private func waitAfterFailure(_ code: Int, for events: Int16, until deadline: MonotonicInstant, timeout: String) -> ClientError? {
         if tls != nil {
             guard bw_tls_is_again(code) != 0 else {
                 return ClientError("TLS: \(String(cString: bw_tls_error(Int32(truncatingIfNeeded: code))))")

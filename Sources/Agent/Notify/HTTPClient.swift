@@ -40,7 +40,7 @@ public enum HTTPClient {
         func failure(_ reason: String) -> Response { Response(status: nil, body: Data(), error: reason) }
         // From 0 to a day (NaN: 0): a deadline stays far inside Int64, whatever the caller asked for.
         let seconds = timeout.isFinite ? min(max(timeout, 0), 86_400) : 0
-        let deadline = SystemClock().monotonic().nanoseconds + Int64(seconds * 1e9)
+        let deadline = SystemClock().monotonic() + .nanoseconds(Int64(seconds * 1e9))
         guard let host = url.host, !host.isEmpty else { return failure("no host in \(url)") }
         let secure = url.scheme == "https"
         guard let port = UInt16(exactly: url.port ?? (secure ? 443 : 80)), port > 0 else {

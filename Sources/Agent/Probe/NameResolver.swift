@@ -11,7 +11,7 @@ final class NameResolver: Sendable {
         var id: UInt64
         var address: HostPort
         /// Monotonic ns: past it, nobody waits for the answer.
-        var deadline: Int64
+        var deadline: MonotonicInstant
     }
 
     private let pending = Mutex<[Request]>([])
@@ -19,11 +19,14 @@ final class NameResolver: Sendable {
     private let workers: [WorkerThread]
     private let answers = Mutex<[(UInt64, Result<SocketAddress, TCPConnect.Failure>)]>([])
     private let wakeFD: Int32
+    /// The prober's clock: a request's deadline is on it.
+    private let clock: any AgentClock
 
     static let threads = 2
 
     /// - Parameter wakeFD: written to when an answer is ready.
-    init(wakeFD: Int32) {
+    init(wakeFD: Int32, clock: any AgentClock) {
+        self.clock = clock
         self.wakeFD = wakeFD
         workers = (0..<Self.threads).map { WorkerThread(name: "probe-dns-\($0)") }
     }
@@ -35,7 +38,7 @@ final class NameResolver: Sendable {
                     // Woken by a request, or by `stop` (one signal per thread).
                     available.wait()
                     guard let request = pending.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
-                    guard SystemClock().monotonic().nanoseconds < request.deadline else { continue }
+                    guard clock.monotonic() < request.deadline else { continue }
                     let answer = TCPConnect.resolve(request.address)
                     answers.withLock { $0.append((request.id, answer)) }
                     var byte: UInt8 = 1

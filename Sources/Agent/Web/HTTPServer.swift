@@ -137,14 +137,15 @@ final class HTTPServer: @unchecked Sendable {
 
     /// A replaced daemon keeps its connections this long to finish what they are sending (the
     /// response to the reload itself, a scrape); idle keep-alive connections are then closed, and
-    /// their clients reconnect to the new daemon.
-    static let retirementGrace: Int64 = 5_000_000_000
+    /// their clients reconnect to the new daemon. (libmicrohttpd has no event for "no connections left": the count is
+    /// read every 10 ms, only while a replaced daemon retires.)
+    static let retirementGrace: Duration = .seconds(5)
 
     private func retire(_ old: Running) {
         nonisolated(unsafe) let stopping = (old.daemon, old.tls)
         DispatchQueue.global().async(group: retiring) {
-            let deadline = SystemClock().monotonic().nanoseconds + Self.retirementGrace
-            while bw_http_connections(stopping.0) > 0 && SystemClock().monotonic().nanoseconds < deadline { usleep(10_000) }
+            let deadline = SystemClock().monotonic() + Self.retirementGrace
+            while bw_http_connections(stopping.0) > 0 && SystemClock().monotonic() < deadline { usleep(10_000) }
             MHD_stop_daemon(stopping.0)
             Self.release(stopping.1)
         }
