@@ -1,4 +1,3 @@
-import MetricStore
 import TigerBeetle
 
 /// Merges StatsD signals and probe results into replica and cluster verdicts. Pure: no sockets, no

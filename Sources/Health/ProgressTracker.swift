@@ -1,4 +1,3 @@
-import MetricStore
 import TigerBeetle
 
 /// Since when each replica has trailed its cluster: the memory the `behind` verdict needs, kept between
