@@ -57,8 +57,8 @@ public struct MetricStore: Sendable {
     private var series = SeriesColumns()
     private var setMembers: [Int32: Set<String>] = [:]
     /// Raw line shape (name, type, tags) → what to do with its values.
-    private var lineCache = ByteKeyTable<LineTarget>()
-    private var keyScratch: [UInt8] = []
+    private var lineCache = LineShapeTable<LineTarget>()
+    /// Where the parser puts the values of a line that has several (`1:2:3`); one value stays in the line.
     private var valueScratch: [StatsDValue] = []
 
     public init(options: Options = Options()) {
@@ -67,7 +67,6 @@ public struct MetricStore: Sendable {
         self.parser = StatsDParser(maxLineLength: options.maxLineLength)
         self.signals = TigerBeetleSignals(watched: options.watchedClusters, maxUnwatchedClusters: options.maxUnwatchedClusters)
         for name in options.reservedNames { takenNames[name] = -1 }
-        keyScratch.reserveCapacity(256)
         valueScratch.reserveCapacity(16)
     }
 
@@ -106,86 +105,82 @@ public struct MetricStore: Sendable {
     }
 
     private mutating func apply(_ metric: StatsDMetricLine, now: Int64) {
-        keyScratch.removeAll(keepingCapacity: true)
-        keyScratch.append(contentsOf: metric.name)
-        keyScratch.append(0)
-        keyScratch.append(metric.type.rawValue)
-        keyScratch.append(0)
-        keyScratch.append(contentsOf: metric.tags)
-        let found = keyScratch.withUnsafeBytes { key -> LineTarget? in
-            let hash = ByteKeyTable<LineTarget>.hash(key)
-            if let entry = lineCache.find(key, hash: hash) { return lineCache.values[entry] }
-            guard let resolved = resolve(metric) else { return nil }
-            // A line refused by the series limit is not cached: memory stays bounded.
-            guard resolved.series != LineTarget.refused else { return resolved }
-            // Line shapes can outnumber series (tag orders, type conflicts): the cache starts over
-            // rather than grow without bound.
-            if lineCache.count >= lineCacheLimit { lineCache.removeAll() }
-            lineCache.insert(key, hash: hash, value: resolved)
-            return resolved
-        }
-        guard let target = found else { return }
+        guard let target = target(of: metric) else { return }
         if target.series == LineTarget.conflict {
             stats.typeConflicts += 1
             return
         }
         if target.series == LineTarget.refused {
             // No series for it, but a watched replica's health must not depend on series room.
-            tap(target, now: now)
+            tap(target, metric, now: now)
             return
         }
         let s = Int(target.series)
         let divisor = target.divisor
         // The new value and count are worked out first: a line whose finite values would take the series
         // to ±Inf or NaN is refused whole, and the series keeps what it had.
-        var value = series.value[s]
-        var count = series.observations[s]
+        var value = series.state[s].value
+        var count = series.state[s].observations
         switch target.action {
         case .counterAdd:
-            for v in valueScratch { value += v.value / divisor / metric.sampleRate }
+            metric.forEachValue(valueScratch) { v in value += v.value / divisor / metric.sampleRate }
         case .summarySum:
-            for v in valueScratch { value += v.value / divisor }
+            metric.forEachValue(valueScratch) { v in value += v.value / divisor }
         case .counterSet, .gaugeSet:
-            value = valueScratch[valueScratch.count - 1].value / divisor
+            value = metric.lastValue(valueScratch).value / divisor
         case .gaugeSetOrDelta:
-            for v in valueScratch {
+            metric.forEachValue(valueScratch) { v in
                 if v.signed { value += v.value / divisor } else { value = v.value / divisor }
             }
         case .observe:
             // The parser bounds the rate below (`StatsDParser.minSampleRate`): at most 10^6 repeats.
             let repeats = max(1, (1 / metric.sampleRate).rounded(.down))
-            for v in valueScratch {
+            metric.forEachValue(valueScratch) { v in
                 value += v.value / divisor * repeats
                 count += repeats
             }
         case .summaryCount:
-            for v in valueScratch { count += v.value }
+            metric.forEachValue(valueScratch) { v in count += v.value }
         case .setAdd:
             addSetMembers(metric.rawValues, series: target.series)
-            value = series.value[s]
+            value = series.state[s].value
         }
         guard value.isFinite, count.isFinite else {
             stats.count(.valueOverflow)
             return
         }
-        series.value[s] = value
-        series.observations[s] = count
-        series.updated[s] = now
+        series.state[s] = SeriesState(value: value, observations: count, updated: now)
         stats.lines += 1
         stats.tagsDropped += UInt64(target.droppedTags)
         stats.reservedLabels += UInt64(target.reservedLabels)
-        tap(target, now: now)
+        tap(target, metric, now: now)
+    }
+
+    /// Where a line's values go: its shape looked up in place (no copy), resolved once per new shape.
+    @inline(__always)
+    private mutating func target(of metric: StatsDMetricLine) -> LineTarget? {
+        let shape = LineShape(name: metric.name, type: metric.type.rawValue, tags: metric.tags)
+        let hash = shape.hash
+        if let entry = lineCache.find(shape, hash: hash) { return lineCache.values[entry] }
+        guard let resolved = resolve(metric) else { return nil }
+        // A line refused by the series limit is not cached: memory stays bounded.
+        guard resolved.series != LineTarget.refused else { return resolved }
+        // Line shapes can outnumber series (tag orders, type conflicts): the cache starts over
+        // rather than grow without bound.
+        if lineCache.count >= lineCacheLimit { lineCache.removeAll() }
+        lineCache.insert(shape, hash: hash, value: resolved)
+        return resolved
     }
 
     /// What a replica's line tells the health model: it was heard, and the signal it carries.
     @inline(__always)
-    private mutating func tap(_ target: LineTarget, now: Int64) {
+    private mutating func tap(_ target: LineTarget, _ metric: StatsDMetricLine, now: Int64) {
         if let ignored = target.replicaIgnored {
             stats.count(ignored)
         } else if target.replica >= 0 {
             signals.heard(target.replica, now: now)
-            if let signal = target.signal, let last = valueScratch.last {
-                signals.record(signal, value: last.value, slot: target.replica)
+            if let signal = target.signal, metric.valueCount > 0 {
+                signals.record(signal, value: metric.lastValue(valueScratch).value, slot: target.replica)
             }
         }
     }
@@ -206,7 +201,7 @@ public struct MetricStore: Sendable {
             start = end + 1
         }
         setMembers[s] = members
-        series.value[Int(s)] = Double(members.count)
+        series.state[Int(s)].value = Double(members.count)
     }
 
     /// The slow path, once per new line shape: name mapping, labels, family and series.
@@ -309,7 +304,7 @@ public struct MetricStore: Sendable {
     /// Whether series `s` is past its TTL at `now`.
     @inline(__always)
     func isExpired(_ s: Int, now: Int64) -> Bool {
-        options.ttl > 0 && now.subtractingReportingOverflow(series.updated[s]).partialValue > options.ttl
+        options.ttl > 0 && now.subtractingReportingOverflow(series.state[s].updated).partialValue > options.ttl
     }
 
     /// Removes series past their TTL, and families left empty. Returns how many series went.
@@ -413,7 +408,7 @@ public struct MetricStore: Sendable {
             let columns = store.series
             func visit(_ s: Int32) {
                 let i = Int(s)
-                if !store.isExpired(i, now: now) { body(columns.labels[i], columns.value[i], columns.observations[i]) }
+                if !store.isExpired(i, now: now) { body(columns.labels[i], columns.state[i].value, columns.state[i].observations) }
             }
             for s in family.inLabelOrder(labels: columns.labels) { visit(s) }
         }

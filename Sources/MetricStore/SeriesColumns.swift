@@ -1,29 +1,31 @@
+/// What a series holds that ingest writes: one entry per series, so an update touches one cache line and checks
+/// one array's uniqueness.
+struct SeriesState: Sendable {
+    /// Counter or gauge value; a summary's sum.
+    var value: Double = 0
+    /// A summary's number of observations.
+    var observations: Double = 0
+    /// Last update, nanoseconds since the epoch.
+    var updated: Int64 = 0
+}
+
 /// Per-series columns.
 struct SeriesColumns: Sendable {
     var family: [Int32] = []
     var labels: [String] = []
-    /// Counter or gauge value; a summary's sum.
-    var value: [Double] = []
-    /// A summary's number of observations.
-    var observations: [Double] = []
-    /// Last update, nanoseconds since the epoch.
-    var updated: [Int64] = []
+    var state: [SeriesState] = []
 
     var size: Int { family.count }
 
     mutating func append(family f: Int32, labels l: String) {
         family.append(f)
         labels.append(l)
-        value.append(0)
-        observations.append(0)
-        updated.append(0)
+        state.append(SeriesState())
     }
 
     mutating func append(from other: SeriesColumns, index i: Int, family f: Int32) {
         family.append(f)
         labels.append(other.labels[i])
-        value.append(other.value[i])
-        observations.append(other.observations[i])
-        updated.append(other.updated[i])
+        state.append(other.state[i])
     }
 }

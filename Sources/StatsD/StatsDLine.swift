@@ -23,9 +23,27 @@ public struct StatsDMetricLine {
     public var tags: UnsafeRawBufferPointer
     /// The raw value section (`1`, `1:2:3`, or a set member).
     public var rawValues: UnsafeRawBufferPointer
-    /// How many numeric values were parsed into the caller's value buffer
-    /// (0 for sets, whose members are in `rawValues`).
+    /// How many numeric values the line holds (0 for sets, whose members are in `rawValues`).
     public var valueCount: Int
+    /// The first value. A line of one value (nearly all) leaves the caller's value buffer untouched; a line of
+    /// several (`1:2:3`) has all of them in the buffer.
+    public var first: StatsDValue
+
+    /// Calls `body` with each value in order: `first` alone, or the buffer's.
+    @inlinable @inline(__always)
+    public func forEachValue(_ buffer: [StatsDValue], _ body: (StatsDValue) -> Void) {
+        if valueCount == 1 {
+            body(first)
+        } else {
+            for value in buffer.prefix(valueCount) { body(value) }
+        }
+    }
+
+    /// The last value (what a gauge is set to); `first` for a set line.
+    @inlinable @inline(__always)
+    public func lastValue(_ buffer: [StatsDValue]) -> StatsDValue {
+        valueCount > 1 ? buffer[valueCount - 1] : first
+    }
 }
 
 /// What one line of a datagram turned out to be.

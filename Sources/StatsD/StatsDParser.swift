@@ -91,10 +91,10 @@ public struct StatsDParser: Sendable {
 
         let rawValues = UnsafeRawBufferPointer(rebasing: line[(colon + 1)..<pipe])
         var valueCount = 0
+        var first = StatsDValue(value: 0, signed: false)
         if type == .set {
             if rawValues.isEmpty { return .invalid(.invalidValue) }
         } else {
-            values.removeAll(keepingCapacity: true)
             var start = 0
             while true {
                 let stop = Self.index(of: UInt8(ascii: ":"), in: rawValues, from: start)
@@ -102,11 +102,20 @@ public struct StatsDParser: Sendable {
                     return .invalid(.invalidValue)
                 }
                 if type == .counter && parsed.value < 0 { return .invalid(.negativeCounter) }
-                values.append(parsed)
+                // One value (nearly every line) stays inline; the buffer is filled only for several.
+                if valueCount == 0 {
+                    first = parsed
+                } else {
+                    if valueCount == 1 {
+                        values.removeAll(keepingCapacity: true)
+                        values.append(first)
+                    }
+                    values.append(parsed)
+                }
+                valueCount += 1
                 if stop == rawValues.count { break }
                 start = stop + 1
             }
-            valueCount = values.count
         }
         return .metric(
             StatsDMetricLine(
@@ -115,7 +124,8 @@ public struct StatsDParser: Sendable {
                 sampleRate: sampleRate,
                 tags: tags,
                 rawValues: rawValues,
-                valueCount: valueCount
+                valueCount: valueCount,
+                first: first
             ))
     }
 

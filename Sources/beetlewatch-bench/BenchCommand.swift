@@ -27,6 +27,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seconds per in-process measurement.")
     var seconds: Double = 3
 
+    @Option(help: "Parse: run exactly this many passes instead of --seconds (for valgrind --tool=callgrind; 0: timed).")
+    var passes: Int = 0
+
+    @Option(parsing: .upToNextOption, help: "Parse: which inputs (capture, counters).")
+    var parseInputs: [String] = ["capture", "counters"]
+
     @Option(help: "Lines per ingest run while searching for the highest lossless rate.")
     var searchLines: Int = 6_000_000
 
@@ -50,7 +56,7 @@ struct BenchCommand: ParsableCommand {
         var failed = false
         for name in names {
             switch name {
-            case "parse": try ParseBench(capture: capture, seconds: seconds).run(into: &results)
+            case "parse": try ParseBench(capture: capture, seconds: seconds, passes: passes, inputs: Set(parseInputs)).run(into: &results)
             case "ingest": try IngestBench(rates: rates, searchLines: searchLines, confirmLines: confirmLines).run(into: &results)
             case "scrape": try ScrapeBench(quick: quick).run(into: &results)
             case "memory": try MemoryBench(quick: quick).run(into: &results)

@@ -7,11 +7,19 @@ import MetricStore
 struct ParseBench {
     var capture: String
     var seconds: Double
+    /// A fixed number of passes instead of `seconds` (0: timed): what `valgrind --tool=callgrind` runs, so its
+    /// instruction count per line compares from one change to the next.
+    var passes = 0
+    /// Which inputs: `capture`, `counters`.
+    var inputs: Set<String> = ["capture", "counters"]
 
     func run(into results: inout BenchResults) throws {
-        let captured = try CaptureFile.load(path: capture).datagrams.map(\.bytes)
-        measure("parse_capture", captured, into: &results)
-        measure("parse_counters_1000_label_sets", LoadSender().datagrams, into: &results)
+        if inputs.contains("capture") {
+            measure("parse_capture", try CaptureFile.load(path: capture).datagrams.map(\.bytes), into: &results)
+        }
+        if inputs.contains("counters") {
+            measure("parse_counters_1000_label_sets", LoadSender().datagrams, into: &results)
+        }
     }
 
     func measure(_ name: String, _ datagrams: [[UInt8]], into results: inout BenchResults) {
@@ -23,7 +31,9 @@ struct ParseBench {
         let clock = ContinuousClock()
         let start = clock.now
         var passes = 0
-        while clock.now - start < .seconds(seconds) {
+        /// Which inputs: `capture`, `counters`.
+        var inputs: Set<String> = ["capture", "counters"]
+        while passes < self.passes || (self.passes == 0 && clock.now - start < .seconds(seconds)) {
             for datagram in datagrams { datagram.withUnsafeBytes { store.ingest(datagram: $0, now: 0) } }
             passes += 1
         }

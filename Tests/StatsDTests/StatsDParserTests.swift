@@ -25,10 +25,12 @@ func parse(_ line: [UInt8]) -> Expected {
     return line.withUnsafeBytes { bytes -> Expected in
         switch StatsDParser().parseLine(bytes, values: &values) {
         case .metric(let m):
-            let signed = values.prefix(m.valueCount).map(\.signed)
+            var all: [StatsDValue] = []
+            m.forEachValue(values) { all.append($0) }
+            let signed = all.map(\.signed)
             return .metric(
                 name: String(decoding: m.name, as: UTF8.self), type: m.type,
-                values: values.prefix(m.valueCount).map(\.value),
+                values: all.map(\.value),
                 signed: signed.contains(true) ? signed : [], rate: m.sampleRate,
                 tags: String(decoding: m.tags, as: UTF8.self),
                 raw: m.type == .set ? String(decoding: m.rawValues, as: UTF8.self) : "")
