@@ -52,7 +52,15 @@ public struct StatsDParser: Sendable {
 
         // Type, then optional components, each introduced by '|'.
         let typeStart = pipe + 1
-        let typeEnd = Self.index(of: UInt8(ascii: "|"), in: line, from: typeStart)
+        // A type code is one or two bytes: look there before searching the rest of the line.
+        let typeEnd: Int
+        if typeStart + 1 >= end || line[typeStart + 1] == UInt8(ascii: "|") {
+            typeEnd = min(typeStart + 1, end)
+        } else if typeStart + 2 >= end || line[typeStart + 2] == UInt8(ascii: "|") {
+            typeEnd = min(typeStart + 2, end)
+        } else {
+            typeEnd = Self.index(of: UInt8(ascii: "|"), in: line, from: typeStart)
+        }
         guard let type = MetricType(code: UnsafeRawBufferPointer(rebasing: line[typeStart..<typeEnd])) else {
             return .invalid(.invalidType)
         }
@@ -97,7 +105,7 @@ public struct StatsDParser: Sendable {
         } else {
             var start = 0
             while true {
-                let stop = Self.index(of: UInt8(ascii: ":"), in: rawValues, from: start)
+                let stop = Self.shortIndex(of: UInt8(ascii: ":"), in: rawValues, from: start)
                 guard let parsed = Self.parseNumber(UnsafeRawBufferPointer(rebasing: rawValues[start..<stop])) else {
                     return .invalid(.invalidValue)
                 }
@@ -129,6 +137,16 @@ public struct StatsDParser: Sendable {
             ))
     }
 
+    /// `index(of:in:from:)` for a few bytes (a value: up to 20 or so), where a byte loop beats a call to `memchr`.
+    @inline(__always)
+    static func shortIndex(of byte: UInt8, in buffer: UnsafeRawBufferPointer, from: Int) -> Int {
+        let n = buffer.count
+        guard n - from <= 24 else { return index(of: byte, in: buffer, from: from) }
+        var i = from
+        while i < n && buffer[i] != byte { i += 1 }
+        return i
+    }
+
     /// The index of the first `byte` at or after `from`, or `buffer.count`.
     @inlinable
     public static func index(of byte: UInt8, in buffer: UnsafeRawBufferPointer, from: Int) -> Int {
@@ -139,31 +157,47 @@ public struct StatsDParser: Sendable {
 
     enum ByteClass { case ascii, nonASCII, control }
 
-    /// Whether a line holds a control character (below 0x20, or 0x7F), or bytes
-    /// above ASCII; eight bytes at a time.
+    /// Whether a line holds a control character (below 0x20, or 0x7F), or bytes above ASCII: two words a step,
+    /// the last bytes as one in-bounds word (bytes checked twice change nothing).
     @inline(__always)
     static func scanBytes(_ line: UnsafeRawBufferPointer) -> ByteClass {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        var high: UInt64 = 0
-        var i = 0
         let n = line.count
-        while i + 8 <= n {
-            let w = line.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            let below20 = (w &- ones &* 0x20) & ~w & highs
-            let del = w ^ (ones &* 0x7F)
-            let is7F = (del &- ones) & ~del & highs
-            if below20 | is7F != 0 { return .control }
-            high |= w & highs
-            i += 8
+        var i = 0
+        if n < 8 {
+            var high: UInt8 = 0
+            while i < n {
+                let b = line[i]
+                if b < 0x20 || b == 0x7F { return .control }
+                high |= b
+                i += 1
+            }
+            return high & 0x80 != 0 ? .nonASCII : .ascii
         }
-        while i < n {
-            let b = line[i]
-            if b < 0x20 || b == 0x7F { return .control }
-            high |= UInt64(b & 0x80)
-            i += 1
+        var high: UInt64 = 0
+        while i &+ 16 <= n {
+            let a = wordHasControl(line.loadUnaligned(fromByteOffset: i, as: UInt64.self), &high)
+            let b = wordHasControl(line.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self), &high)
+            if a || b { return .control }
+            i &+= 16
         }
+        if i &+ 8 <= n {
+            if wordHasControl(line.loadUnaligned(fromByteOffset: i, as: UInt64.self), &high) { return .control }
+            i &+= 8
+        }
+        if i < n, wordHasControl(line.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self), &high) { return .control }
         return high != 0 ? .nonASCII : .ascii
+    }
+
+    /// Whether one word holds a control byte; ORs its bytes above ASCII into `high`.
+    @inline(__always)
+    static func wordHasControl(_ w: UInt64, _ high: inout UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let below20 = (w &- ones &* 0x20) & ~w & highBits
+        let del = w ^ (ones &* 0x7F)
+        let is7F = (del &- ones) & ~del & highBits
+        high |= w & highBits
+        return below20 | is7F != 0
     }
 
     /// Parses a finite decimal number: `[+-]digits[.digits][e[+-]digits]`.
