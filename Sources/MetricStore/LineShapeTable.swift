@@ -102,6 +102,12 @@ struct LineShapeTable<Value: Sendable>: Sendable {
         }
     }
 
+    /// Whether entry `entry` exists and is `shape` (no hash needed: a guess checked in full).
+    @inline(__always)
+    func holds(_ shape: LineShape, at entry: Int) -> Bool {
+        entry >= 0 && entry < values.count && Int(keyLengths[entry]) == shape.storedCount && matches(entry, shape)
+    }
+
     @inline(__always)
     private func matches(_ entry: Int, _ shape: LineShape) -> Bool {
         let offset = keyOffsets[entry]
