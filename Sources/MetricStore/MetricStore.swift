@@ -53,7 +53,7 @@ public struct MetricStore: Sendable {
     private var familyIndex: [String: Int32] = [:]
     /// Every sample name on the page → its family (-1: reserved).
     private var takenNames: [String: Int32] = [:]
-    private var seriesIndex: [SeriesKey: Int32] = [:]
+    private var seriesIndex = SeriesTable()
     private var series = SeriesColumns()
     private var setMembers: [Int32: Set<String>] = [:]
     /// Raw line shape (name, type, tags) → what to do with its values.
@@ -239,9 +239,8 @@ public struct MetricStore: Sendable {
             return LineTarget(series: LineTarget.conflict, action: mapping.action, divisor: mapping.divisor, droppedTags: 0)
         }
         let rendered = labels.rendered
-        let key = SeriesKey(family: family, labels: rendered)
         let s: Int32
-        if let existing = seriesIndex[key] {
+        if let existing = seriesIndex.find(family: family, labels: rendered, in: series) {
             s = existing
         } else {
             // A cardinality limit: refuse, count, and cache nothing (memory stays bounded).
@@ -250,7 +249,7 @@ public struct MetricStore: Sendable {
             }
             s = Int32(series.size)
             series.append(family: family, labels: rendered)
-            seriesIndex[key] = s
+            seriesIndex.insert(s, columns: series)
             families[Int(family)].pending.append(s)
             families[Int(family)].mergePendingIfLarge(labels: series.labels)
             stats.seriesCreated += 1
@@ -372,11 +371,7 @@ public struct MetricStore: Sendable {
                 takenNames[name] = index
             }
         }
-        var newSeriesIndex: [SeriesKey: Int32] = [:]
-        for (key, s) in seriesIndex where newIndexOfSeries[Int(s)] >= 0 {
-            newSeriesIndex[SeriesKey(family: newFamilyOf[Int(key.family)], labels: key.labels)] = newIndexOfSeries[Int(s)]
-        }
-        seriesIndex = newSeriesIndex
+        seriesIndex = SeriesTable(columns: series)
         var newSets: [Int32: Set<String>] = [:]
         for (s, members) in setMembers where newIndexOfSeries[Int(s)] >= 0 {
             newSets[newIndexOfSeries[Int(s)]] = members

@@ -5,7 +5,9 @@ struct MemoryBench {
     var quick: Bool
 
     func run(into results: inout BenchResults) throws {
-        let agent = try AgentProcess(statsdPort: AgentProcess.freePort(udp: true), webPort: AgentProcess.freePort(udp: false))
+        let agent = try AgentProcess(
+            statsdPort: AgentProcess.freePort(udp: true), webPort: AgentProcess.freePort(udp: false),
+            extraArguments: ["--limits.max-series", "2000000"])
         defer { agent.stop() }
         usleep(1_000_000)
         let idle = agent.residentBytes
@@ -13,6 +15,8 @@ struct MemoryBench {
         for (count, label) in [(100_000, "100k"), (1_000_000, "1m")] {
             if quick && count > 100_000 { continue }
             try SeriesLoader.load(count, into: agent)
+            let unscraped = agent.residentBytes
+            results.add("memory_\(label)_series_resident_before_a_scrape", Double(unscraped) / 1_048_576, "MiB", decimals: 1)
             // One scrape, as Prometheus would do, so its buffers are counted too.
             _ = try RawHTTP.get(port: agent.webPort, path: "/metrics")
             let resident = agent.residentBytes
