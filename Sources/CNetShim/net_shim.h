@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <sys/epoll.h>
 #include <linux/sock_diag.h>
+#include <malloc.h>
 
 #ifndef SO_MEMINFO
 #define SO_MEMINFO 55
@@ -78,5 +79,8 @@ static inline int bw_socket_drops(int fd, unsigned long long *drops) {
     *drops = meminfo[SK_MEMINFO_DROPS];
     return 0;
 }
+
+// glibc's mmap threshold, fixed (see LargeBufferPolicy): malloc.h is not in Swift's Glibc module.
+static inline int bw_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
 
 #endif

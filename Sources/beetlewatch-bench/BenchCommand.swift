@@ -17,7 +17,7 @@ struct BenchCommand: ParsableCommand {
 
     @Argument(
         help:
-            "Which benchmarks: parse, ingest, scrape, memory, alert-latency, probe, cardinality, soak (default: all but cardinality and soak)."
+            "Which benchmarks: parse, ingest, scrape, memory, alert-latency, probe, fleet, cardinality, soak (default: all but fleet, cardinality and soak)."
     )
     var names: [String] = ["parse", "ingest", "scrape", "memory", "alert-latency", "probe"]
 
@@ -45,6 +45,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Skip the 1M-series scrape and memory points (they take a minute each).")
     var quick = false
 
+    @Option(help: "Fleet: TigerBeetle clusters of 6 replicas each.")
+    var fleetClusters: Int = 100
+
+    @Option(help: "Fleet: seconds the run lasts (the first two emit intervals are warm-up).")
+    var fleetSeconds: Double = 60
+
     @Option(help: "Minutes the soak runs.")
     var soakMinutes: Double = 30
 
@@ -62,11 +68,13 @@ struct BenchCommand: ParsableCommand {
             case "memory": try MemoryBench(quick: quick).run(into: &results)
             case "alert-latency": try AlertLatencyBench().run(into: &results)
             case "probe": try ProbeBench().run(into: &results)
+            case "fleet": try FleetBench(capture: capture, clusters: fleetClusters, seconds: fleetSeconds).run(into: &results)
             case "cardinality": try CardinalityBench().run(into: &results)
             case "soak":
                 if try !SoakBench(minutes: soakMinutes, rate: soakRate).run(into: &results) { failed = true }
             default:
-                throw ValidationError("unknown benchmark \(name) (parse, ingest, scrape, memory, alert-latency, probe, cardinality, soak)")
+                throw ValidationError(
+                    "unknown benchmark \(name) (parse, ingest, scrape, memory, alert-latency, probe, fleet, cardinality, soak)")
             }
         }
         results.printSummary()

@@ -12,31 +12,14 @@ struct ProbeBench {
     var seconds: Double = 30
 
     func run(into results: inout BenchResults) throws {
-        let farm = Process()
-        farm.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("fake-tigerbeetle")
-        farm.arguments = [String(clusters), String(perCluster)]
-        let output = Pipe()
-        let input = Pipe()
-        farm.standardOutput = output
-        farm.standardInput = input
-        try farm.run()
-        defer {
-            try? input.fileHandleForWriting.close()
-            farm.waitUntilExit()
-        }
-        var config = ""
-        while !config.hasSuffix("ready\n") {
-            let data = output.fileHandleForReading.availableData
-            guard !data.isEmpty else { throw BenchError("fake-tigerbeetle ended before it was ready") }
-            config += String(decoding: data, as: UTF8.self)
-        }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-probe-bench-\(getpid()).yml")
-        try String(config.dropLast("ready\n".count)).write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
+        let farm = try FakeReplicaFarm(clusters: clusters, perCluster: perCluster)
+        defer { farm.stop() }
+        let config = farm.config
+        let file = try farm.writeConfig(name: "probe-bench")
+        defer { try? FileManager.default.removeItem(atPath: file) }
         let agent = try AgentProcess(
             statsdPort: AgentProcess.freePort(udp: true), webPort: AgentProcess.freePort(udp: false),
-            extraArguments: ["--config.file", file.path])
+            extraArguments: ["--config.file", file])
         defer { agent.stop() }
         let replicas = clusters * perCluster
         let pid = agent.process.processIdentifier
@@ -95,9 +78,9 @@ struct ProbeBench {
             }
             throw BenchError("\(key) never became \(value)")
         }
-        input.fileHandleForWriting.write("stop \(target)\n".data(using: .utf8)!)
+        farm.command("stop \(target)")
         results.add("probe_hung_detected_after", try wait(for: 0), "s", decimals: 2)
-        input.fileHandleForWriting.write("cont \(target)\n".data(using: .utf8)!)
+        farm.command("cont \(target)")
         results.add("probe_answering_again_after", try wait(for: 1), "s", decimals: 2)
     }
 

@@ -48,6 +48,7 @@ public final class Agent: Sendable {
         clock: any AgentClock = SystemClock()
     ) throws {
         let webConfig = try WebConfigFile.load(path: config.webConfigFile)
+        LargeBufferPolicy.apply()
         self.startConfig = config
         self.configSource = configSource
         self.clock = clock
