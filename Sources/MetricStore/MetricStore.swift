@@ -92,7 +92,9 @@ public struct MetricStore: Sendable {
 
     /// Applies one line.
     public mutating func ingest(line: UnsafeRawBufferPointer, now: Int64) {
-        switch parser.parseLine(line, values: &valueScratch) {
+        // The name and tags are checked for control characters and UTF-8 only when their shape is new (`target(of:)`):
+        // a cached shape's bytes were checked when it was cached.
+        switch parser.parseLineDeferringByteCheck(line, values: &valueScratch) {
         case .metric(let metric):
             apply(metric, now: now)
         case .event:
@@ -173,6 +175,10 @@ public struct MetricStore: Sendable {
         if let entry = lineCache.find(shape, hash: hash) {
             lastEntry = entry
             return lineCache.values[entry]
+        }
+        if metric.namesUnchecked, let reason = StatsDParser.checkNames(metric) {
+            stats.count(reason)
+            return nil
         }
         guard let resolved = resolve(metric) else { return nil }
         // A line refused by the series limit is not cached: memory stays bounded.

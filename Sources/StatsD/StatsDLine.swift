@@ -28,6 +28,9 @@ public struct StatsDMetricLine {
     /// The first value. A line of one value (nearly all) leaves the caller's value buffer untouched; a line of
     /// several (`1:2:3`) has all of them in the buffer.
     public var first: StatsDValue
+    /// The name and tags were not checked for control characters and UTF-8
+    /// (`StatsDParser.parseLineDeferringByteCheck`): `StatsDParser.checkNames` before trusting them.
+    public var namesUnchecked = false
 
     /// Calls `body` with each value in order: `first` alone, or the buffer's.
     @inlinable @inline(__always)

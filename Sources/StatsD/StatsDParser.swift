@@ -28,6 +28,33 @@ public struct StatsDParser: Sendable {
 
     /// Parses one line (without its `\n`; a trailing `\r` is tolerated).
     public func parseLine(_ line: UnsafeRawBufferPointer, values: inout [StatsDValue]) -> StatsDLineKind {
+        parse(line, values: &values, deferringByteCheck: false)
+    }
+
+    /// `parseLine`, except that the check for control characters and invalid UTF-8 may be left to the caller for
+    /// the name and tags (`StatsDMetricLine.namesUnchecked`): when everything else on the line is held to a strict
+    /// grammar (numbers, a type code, a rate), a caller that already knows these exact name and tag bytes (a cache of
+    /// line shapes it checked) need not scan them again. The caller must run `checkNames` before trusting bytes it
+    /// has not seen. A rejected line is parsed again in full, so the reason is the one `parseLine` gives.
+    public func parseLineDeferringByteCheck(_ line: UnsafeRawBufferPointer, values: inout [StatsDValue]) -> StatsDLineKind {
+        let kind = parse(line, values: &values, deferringByteCheck: true)
+        if case .invalid = kind { return parseLine(line, values: &values) }
+        return kind
+    }
+
+    /// What `parseLine` would have said of a line whose name and tags were left unchecked, or nil when they are
+    /// fine: control characters first (anywhere), then invalid UTF-8.
+    public static func checkNames(_ metric: StatsDMetricLine) -> ParseError? {
+        let name = scanBytes(metric.name)
+        let tags = scanBytes(metric.tags)
+        if name == .control || tags == .control { return .controlCharacter }
+        if name == .nonASCII && !UTF8Validation.isValid(metric.name) { return .invalidUTF8 }
+        if tags == .nonASCII && !UTF8Validation.isValid(metric.tags) { return .invalidUTF8 }
+        return nil
+    }
+
+    @inline(__always)
+    func parse(_ line: UnsafeRawBufferPointer, values: inout [StatsDValue], deferringByteCheck: Bool) -> StatsDLineKind {
         var end = line.count
         if end > 0 && line[end - 1] == UInt8(ascii: "\r") { end -= 1 }
         if end == 0 { return .empty }
@@ -40,10 +67,12 @@ public struct StatsDParser: Sendable {
             }
         }
 
-        switch Self.scanBytes(line) {
-        case .control: return .invalid(.controlCharacter)
-        case .nonASCII: if !UTF8Validation.isValid(line) { return .invalid(.invalidUTF8) }
-        case .ascii: break
+        if !deferringByteCheck {
+            switch Self.scanBytes(line) {
+            case .control: return .invalid(.controlCharacter)
+            case .nonASCII: if !UTF8Validation.isValid(line) { return .invalid(.invalidUTF8) }
+            case .ascii: break
+            }
         }
         let colon = Self.index(of: UInt8(ascii: ":"), in: line, from: 0)
         let pipe = Self.index(of: UInt8(ascii: "|"), in: line, from: 0)
@@ -69,6 +98,8 @@ public struct StatsDParser: Sendable {
         var tags = UnsafeRawBufferPointer(start: nil, count: 0)
         var sawTags = false
         var componentEnd = typeEnd
+        // A component held to no grammar (timestamp, container id, external data).
+        var sawFreeComponent = false
         while componentEnd < end {
             let start = componentEnd + 1
             componentEnd = Self.index(of: UInt8(ascii: "|"), in: line, from: start)
@@ -88,15 +119,26 @@ public struct StatsDParser: Sendable {
                 tags = UnsafeRawBufferPointer(rebasing: component[1...])
             case UInt8(ascii: "T"):
                 // DogStatsD client-side timestamp: accepted, not used (Prometheus stamps at scrape).
-                break
+                sawFreeComponent = true
             case UInt8(ascii: "c"), UInt8(ascii: "e"):
                 // DogStatsD container id (`c:`) and external data (`e:`): accepted, not used.
                 if component.count < 2 || component[1] != UInt8(ascii: ":") { return .invalid(.invalidComponent) }
+                sawFreeComponent = true
             default:
                 return .invalid(.invalidComponent)
             }
         }
 
+        // Set members and free components are held to no grammar: their bytes are checked here after all.
+        var namesUnchecked = deferringByteCheck
+        if deferringByteCheck && (type == .set || sawFreeComponent) {
+            switch Self.scanBytes(line) {
+            case .control: return .invalid(.controlCharacter)
+            case .nonASCII: if !UTF8Validation.isValid(line) { return .invalid(.invalidUTF8) }
+            case .ascii: break
+            }
+            namesUnchecked = false
+        }
         let rawValues = UnsafeRawBufferPointer(rebasing: line[(colon + 1)..<pipe])
         var valueCount = 0
         var first = StatsDValue(value: 0, signed: false)
@@ -133,7 +175,8 @@ public struct StatsDParser: Sendable {
                 tags: tags,
                 rawValues: rawValues,
                 valueCount: valueCount,
-                first: first
+                first: first,
+                namesUnchecked: namesUnchecked
             ))
     }
 
@@ -148,7 +191,7 @@ public struct StatsDParser: Sendable {
     }
 
     /// The index of the first `byte` at or after `from`, or `buffer.count`.
-    @inlinable
+    @inlinable @inline(__always)
     public static func index(of byte: UInt8, in buffer: UnsafeRawBufferPointer, from: Int) -> Int {
         guard from < buffer.count, let base = buffer.baseAddress else { return buffer.count }
         guard let found = memchr(base + from, Int32(byte), buffer.count - from) else { return buffer.count }

@@ -60,6 +60,22 @@ let hostileCases: [HostileCase] = [
     HostileCase(
         name: "names sanitising alike with different types", bytes: Array("a.b:1|c\na-b:1|g\na_b:2|c".utf8), conflicts: 1,
         values: ["a_b": 3]),
+    // The store checks a line's name and tags for control characters and UTF-8 only when its shape is new: a cached
+    // shape's bytes were checked. Whatever else the line holds is still checked, with parseLine's reasons.
+    HostileCase(
+        name: "a control character in a timestamp after its shape is cached", bytes: Array("k:1|g|#t:v\nk:2|g|#t:v|T1\u{01}".utf8),
+        errors: [.controlCharacter: 1], values: ["k{t=\"v\"}": 1]),
+    HostileCase(
+        name: "a control character in a value after its shape is cached", bytes: Array("k:1|g\nk:2\u{01}|g".utf8),
+        errors: [.controlCharacter: 1], values: ["k": 1]),
+    HostileCase(
+        name: "a control character in a set member after its shape is cached", bytes: Array("s:a|s\ns:b\u{01}|s".utf8),
+        errors: [.controlCharacter: 1], values: ["s": 1]),
+    HostileCase(name: "a control character in a new shape's name", bytes: Array("k\u{01}x:1|g".utf8), errors: [.controlCharacter: 1]),
+    HostileCase(name: "invalid UTF-8 in a new shape's tag", bytes: Array("k:1|g|#t:".utf8) + [0xFF], errors: [.invalidUTF8: 1]),
+    HostileCase(
+        name: "a control character and invalid UTF-8 in a new shape: the control character is named",
+        bytes: Array("k".utf8) + [0xFF] + Array(":1|g|#t:\u{01}".utf8), errors: [.controlCharacter: 1]),
 ]
 
 @Suite struct HostileInputTests {
