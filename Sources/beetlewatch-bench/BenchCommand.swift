@@ -37,7 +37,7 @@ struct BenchCommand: ParsableCommand {
     var searchLines: Int = 6_000_000
 
     @Option(parsing: .upToNextOption, help: "Offered rates (lines/s) the ingest search tries, in order; it stops at the first loss.")
-    var rates: [Double] = [500_000, 1_000_000, 1_500_000, 2_000_000, 2_500_000, 3_000_000, 4_000_000]
+    var rates: [Double] = [1_000_000, 2_000_000, 3_000_000, 4_000_000, 5_000_000, 6_000_000, 7_000_000, 8_000_000]
 
     @Option(help: "Lines of the run that confirms the highest lossless rate.")
     var confirmLines: Int = 30_000_000
