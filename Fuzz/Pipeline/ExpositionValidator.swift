@@ -1,5 +1,6 @@
 /// A strict reader of the Prometheus text format (0.0.4), for the fuzzer: what promtool and Prometheus
-/// would refuse, and what beetlewatch promises beyond them (no NaN or Inf in a counter or summary).
+/// would refuse, and what beetlewatch promises beyond them (no NaN or Inf in a counter or summary, but for an empty
+/// window's quantiles, NaN).
 enum ExpositionValidator {
     /// The first problem in `page`, or nil when it is valid.
     static func problem(in bytes: [UInt8]) -> String? {
@@ -43,7 +44,11 @@ enum ExpositionValidator {
                 return "summary sample without quantile"
             }
             if type == "summary" && sample.name != family && sample.labelNames.contains("quantile") { return "quantile on \(sample.name)" }
-            if (type == "counter" || type == "summary") && !sample.value.isFinite { return "non-finite \(type) value: \(line.prefix(200))" }
+            // A summary's quantile is NaN when its window holds no observation (as client_golang writes it); never ±Inf.
+            let emptyQuantile = type == "summary" && sample.name == family && sample.value.isNaN
+            if (type == "counter" || type == "summary") && !sample.value.isFinite && !emptyQuantile {
+                return "non-finite \(type) value: \(line.prefix(200))"
+            }
             if type == "counter" && sample.value < 0 { return "negative counter: \(line.prefix(200))" }
         }
         return nil

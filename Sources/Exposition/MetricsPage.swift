@@ -17,7 +17,12 @@ public enum MetricsPage {
             writer.family(name: family.name, help: family.help, type: family.type)
             let name = family.name
             if family.type == .summary {
-                family.forEachSeries { labels, sum, count in
+                family.forEachSummary { labels, sum, count, quantiles in
+                    if let quantiles {
+                        for (label, value) in zip(quantileLabels, quantiles) {
+                            writer.sample(name: name, labels: withQuantile(labels, label), value: value)
+                        }
+                    }
                     writer.sample(name: name, suffix: "_sum", labels: labels, value: sum)
                     writer.sample(name: name, suffix: "_count", labels: labels, value: count)
                 }
@@ -29,6 +34,14 @@ public enum MetricsPage {
         }
         flushExtra(before: nil)
         return writer.bytes
+    }
+
+    /// `quantile="0.5"` and the others, as client_golang writes them.
+    static let quantileLabels = MetricStore.summaryQuantiles.map { "quantile=\"\($0)\"" }
+
+    /// A series' rendered labels (`{a="1"}` or empty) with a quantile label last.
+    static func withQuantile(_ labels: String, _ quantile: String) -> String {
+        labels.isEmpty ? "{" + quantile + "}" : String(labels.dropLast()) + "," + quantile + "}"
     }
 
     static func write(_ family: StaticFamily, into writer: inout ExpositionWriter) {

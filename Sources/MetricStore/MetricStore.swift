@@ -56,6 +56,8 @@ public struct MetricStore: Sendable {
     private var seriesIndex = SeriesTable()
     private var series = SeriesColumns()
     private var setMembers: [Int32: Set<String>] = [:]
+    /// Quantiles of the series that observe (timers and histograms, statsd_exporter's summaries), by series.
+    private var summaryWindows: [Int32: SummaryWindow] = [:]
     /// Raw line shape (name, type, tags) → what to do with its values.
     private var lineCache = LineShapeTable<LineTarget>()
     /// The line cache's entry of the last line applied: the next line is likely the entry after it.
@@ -154,6 +156,7 @@ public struct MetricStore: Sendable {
             return
         }
         series.state[s] = SeriesState(value: value, observations: count, updated: now)
+        if target.action == .observe { observeQuantiles(metric, series: target.series, divisor: divisor, now: now) }
         stats.lines += 1
         stats.tagsDropped += UInt64(target.droppedTags)
         stats.reservedLabels += UInt64(target.reservedLabels)
@@ -189,6 +192,18 @@ public struct MetricStore: Sendable {
         lastEntry = lineCache.insert(shape, hash: hash, value: resolved)
         return resolved
     }
+
+    /// A line's observations into its series' quantile window, each value once. statsd_exporter observes a sampled
+    /// value ⌊1/rate⌋ times; a timer sampled at one rate has the same quantiles either way, and `@0.000001` does not
+    /// cost a million insertions here. (Sum and count do count ⌊1/rate⌋.)
+    private mutating func observeQuantiles(_ metric: StatsDMetricLine, series s: Int32, divisor: Double, now: Int64) {
+        metric.forEachValue(valueScratch) { v in
+            summaryWindows[s, default: SummaryWindow(now: now)].observe(v.value / divisor, now: now)
+        }
+    }
+
+    /// The quantiles a summary that observes renders, in order (statsd_exporter's: 0.5, 0.9, 0.99).
+    public static var summaryQuantiles: [Double] { SummaryWindow.quantiles }
 
     /// What a replica's line tells the health model: it was heard, and the signal it carries.
     @inline(__always)
@@ -383,6 +398,11 @@ public struct MetricStore: Sendable {
             newSets[newIndexOfSeries[Int(s)]] = members
         }
         setMembers = newSets
+        var newWindows: [Int32: SummaryWindow] = [:]
+        for (s, window) in summaryWindows where newIndexOfSeries[Int(s)] >= 0 {
+            newWindows[newIndexOfSeries[Int(s)]] = window
+        }
+        summaryWindows = newWindows
         lineCache.removeAll()
     }
 
@@ -413,6 +433,16 @@ public struct MetricStore: Sendable {
         var hasLiveSeries: Bool {
             let live = { (s: Int32) in !store.isExpired(Int(s), now: now) }
             return family.sorted.contains(where: live) || family.pending.contains(where: live)
+        }
+
+        /// Every live series of a summary, sorted by rendered labels: its labels, sum, count, and the values at
+        /// `MetricStore.summaryQuantiles` over the window at `now` when it observes (nil for pre-aggregated ones).
+        public func forEachSummary(_ body: (_ labels: String, _ sum: Double, _ count: Double, _ quantiles: [Double]?) -> Void) {
+            let columns = store.series
+            for s in family.inLabelOrder(labels: columns.labels) where !store.isExpired(Int(s), now: now) {
+                let i = Int(s)
+                body(columns.labels[i], columns.state[i].value, columns.state[i].observations, store.summaryWindows[s]?.values(now: now))
+            }
         }
 
         /// Every live series, sorted by rendered labels: (labels, value, count).

@@ -108,9 +108,12 @@ final class ReceivedLog: Sendable {
         channel.start()
         channel.enqueue(.init(id: 1, key: "g", body: Data("{}".utf8), isRepeat: false))
         clock.settle(loops: 1)
+        // The deadline is in place before the clock moves; stopping then waits for the clock, not for wall time.
+        let deadline = MonotonicInstant(nanoseconds: 3 * s)
+        channel.requestStop(drainUntil: deadline)
         let stopped = DispatchSemaphore(value: 0)
         Thread {
-            channel.stop(drainUntil: MonotonicInstant(nanoseconds: 3 * s))
+            channel.finishStop(drainUntil: deadline)
             stopped.signal()
         }.start()
         // Retrying until 2.9 s, then the last step to the deadline, after which the loop leaves and stop returns.

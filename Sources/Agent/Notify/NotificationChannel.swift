@@ -123,10 +123,21 @@ final class NotificationChannel: Sendable {
 
     /// Stops; what is queued gets until `deadline` to go out.
     func stop(drainUntil deadline: MonotonicInstant) {
+        requestStop(drainUntil: deadline)
+        finishStop(drainUntil: deadline)
+    }
+
+    /// The first half of `stop`: sets the deadline and wakes the delivery thread; returns at once.
+    func requestStop(drainUntil deadline: MonotonicInstant) {
         state.withLock { $0.drainUntil = deadline }
+        worker.requestStop()
         wakeup.signal()
-        // A retry pause ends at the deadline; a request under way is not waited for beyond it.
-        if !worker.stop(waitingAtMost: deadline - clock.monotonic() + .milliseconds(100)) {
+    }
+
+    /// The second half of `stop`: waits for the delivery thread (a retry pause ends at the deadline; a request under
+    /// way is not waited for beyond it), then counts what is left as dropped.
+    func finishStop(drainUntil deadline: MonotonicInstant) {
+        if !worker.join(waitingAtMost: deadline - clock.monotonic() + .milliseconds(100)) {
             logger.warning("a notification was still under way at the shutdown timeout", metadata: ["receiver": "\(name)"])
         }
         let left = state.withLock { state -> Int in

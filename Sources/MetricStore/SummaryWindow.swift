@@ -1,0 +1,75 @@
+/// A summary's quantiles over a sliding window, as client_golang's summaries (statsd_exporter's timers) keep them:
+/// `ageBuckets` streams each take every observation; every `maxAge / ageBuckets` the oldest (the head, which the
+/// quantiles are read from) starts over and the next becomes the head, so the quantiles cover the last 8 to 10 minutes
+/// at the defaults. Observations wait in a buffer of at most `bufferCapacity` before they are merged. Time is a
+/// parameter (nanoseconds); nothing here reads a clock.
+struct SummaryWindow: Sendable {
+    static let maxAge: Int64 = 600_000_000_000
+    static let ageBuckets = 5
+    static let bufferCapacity = 500
+    static var bucketDuration: Int64 { maxAge / Int64(ageBuckets) }
+    /// The quantiles rendered, in order.
+    static let quantiles = QuantileStream.statsdExporterTargets.map(\.quantile)
+
+    private var streams: [QuantileStream]
+    private var head = 0
+    private var headExpires: Int64
+    private var buffer: [Double] = []
+
+    init(now: Int64) {
+        streams = Array(repeating: QuantileStream(targets: QuantileStream.statsdExporterTargets), count: Self.ageBuckets)
+        headExpires = now.addingReportingOverflow(Self.bucketDuration).partialValue
+    }
+
+    /// One observation.
+    mutating func observe(_ value: Double, now: Int64) {
+        rotate(now: now)
+        buffer.append(value)
+        if buffer.count >= Self.bufferCapacity { flush() }
+    }
+
+    /// The value at each of `quantiles` over the window at `now`; NaN when the window holds no observation.
+    func values(now: Int64) -> [Double] {
+        // Rotations due by now, not yet made (no observation since): the head moves on by as many, and the buffered
+        // observations, all older than those rotations, belong to it.
+        var due = 0
+        if now >= headExpires {
+            let elapsed = now.subtractingReportingOverflow(headExpires).partialValue
+            due = Int(min(Int64(Self.ageBuckets), elapsed / Self.bucketDuration + 1))
+        }
+        if due >= Self.ageBuckets { return Self.quantiles.map { _ in .nan } }
+        var stream = streams[(head + due) % Self.ageBuckets]
+        if stream.samples.isEmpty {
+            // Nothing merged yet: every observation is in the buffer, answered exactly (perks' path for few values).
+            guard !buffer.isEmpty else { return Self.quantiles.map { _ in .nan } }
+            let sorted = buffer.sorted()
+            return Self.quantiles.map { q in sorted[max(0, Int((Double(sorted.count) * q).rounded(.up)) - 1)] }
+        }
+        if !buffer.isEmpty { stream.merge(sorted: buffer.sorted().map { ($0, 1) }) }
+        return Self.quantiles.map { stream.query($0) }
+    }
+
+    private mutating func rotate(now: Int64) {
+        guard now >= headExpires else { return }
+        flush()
+        var rotations = 0
+        while now >= headExpires && rotations < Self.ageBuckets {
+            streams[head] = QuantileStream(targets: QuantileStream.statsdExporterTargets)
+            head = (head + 1) % Self.ageBuckets
+            headExpires = headExpires.addingReportingOverflow(Self.bucketDuration).partialValue
+            rotations += 1
+        }
+        // Silent for longer than the whole window: every stream started over; the next head expires a bucket from now.
+        if now >= headExpires { headExpires = now.addingReportingOverflow(Self.bucketDuration).partialValue }
+    }
+
+    private mutating func flush() {
+        guard !buffer.isEmpty else { return }
+        let sorted = buffer.sorted().map { (value: $0, weight: 1.0) }
+        for i in streams.indices { streams[i].merge(sorted: sorted) }
+        buffer.removeAll()
+    }
+
+    /// Samples held across the streams and the buffer (for the memory bound's tests).
+    var heldSamples: Int { streams.reduce(buffer.count) { $0 + $1.samples.count } }
+}
