@@ -63,6 +63,10 @@ public enum SelfMetrics {
                 "beetlewatch_statsd_set_members_dropped_total", "Set members not counted because the set was full.",
                 ingest.setMembersDropped),
             counter(
+                "beetlewatch_statsd_quantiles_dropped_total",
+                "Timer and histogram values kept in _sum and _count but not in quantiles: 10,000 series keep quantiles.",
+                ingest.quantilesDropped),
+            counter(
                 "beetlewatch_statsd_reserved_labels_total",
                 "DogStatsD tags whose names Prometheus reserves: __* dropped, quantile on a summary renamed exported_quantile.",
                 ingest.reservedLabels),

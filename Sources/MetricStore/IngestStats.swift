@@ -21,6 +21,8 @@ public struct IngestStats: Sendable, Equatable {
     public var seriesRefused: UInt64 = 0
     /// Set members ignored because the set already held `MetricStore.maxSetMembers`.
     public var setMembersDropped: UInt64 = 0
+    /// Timer and histogram values not put in quantiles because `MetricStore.maxSummaryWindows` series keep them.
+    public var quantilesDropped: UInt64 = 0
     /// Labels dropped or renamed because Prometheus reserves their names.
     public var reservedLabels: UInt64 = 0
     /// `tb.*` lines with replica tags kept only as ordinary metrics, indexed like `ReplicaLineIgnored.allCases`.

@@ -39,6 +39,10 @@ public struct MetricStore: Sendable {
         }
     }
 
+    /// Series whose quantiles are kept at most (timers and histograms past it keep `_sum` and `_count`; their values
+    /// are counted in `quantilesDropped`): at most ~35 KB each, ~350 MB in all.
+    public static let maxSummaryWindows = 10_000
+
     /// Distinct members a set series counts at most.
     public static let maxSetMembers = 10_000
 
@@ -197,6 +201,11 @@ public struct MetricStore: Sendable {
     /// value ⌊1/rate⌋ times; a timer sampled at one rate has the same quantiles either way, and `@0.000001` does not
     /// cost a million insertions here. (Sum and count do count ⌊1/rate⌋.)
     private mutating func observeQuantiles(_ metric: StatsDMetricLine, series s: Int32, divisor: Double, now: Int64) {
+        // Each window holds up to 5 × 256 samples and 500 buffered values (~35 KB): their number is capped.
+        if summaryWindows[s] == nil && summaryWindows.count >= Self.maxSummaryWindows {
+            stats.quantilesDropped &+= UInt64(max(1, metric.valueCount))
+            return
+        }
         metric.forEachValue(valueScratch) { v in
             summaryWindows[s, default: SummaryWindow(now: now)].observe(v.value / divisor, now: now)
         }

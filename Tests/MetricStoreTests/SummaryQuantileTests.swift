@@ -5,7 +5,8 @@ import Testing
 private let minute: Int64 = 60_000_000_000
 
 /// statsd_exporter's summaries: quantiles 0.5/0.9/0.99 within client_golang's rank errors (5%, 1%, 0.1%), over a
-/// window of the last 8 to 10 minutes (five 2-minute age buckets), in bounded memory.
+/// window of the last 8 to 10 minutes (five 2-minute age buckets), in bounded memory (samples per stream and series
+/// keeping quantiles both capped).
 @Suite struct SummaryQuantileTests {
     /// 100,000 distinct values in a scrambled order, merged 500 at a time: each quantile's rank is within its
     /// target's error, and the stream keeps a small fraction of the observations.
@@ -54,6 +55,37 @@ private let minute: Int64 = 60_000_000_000
         var window = SummaryWindow(now: 0)
         for i in 0..<200_000 { window.observe(Double(i % 1_000), now: Int64(i) * 1_000_000) }
         #expect(window.heldSamples < 5 * 1_000, "\(window.heldSamples) samples held")
+    }
+
+    /// Values in descending order escape CKMS's compression (24,773 samples after 1M): the stream stays within its cap
+    /// and pays in precision (the median 13.6% of rank off here, against 5% for any other order): memory first, since
+    /// any sender can choose the order.
+    @Test func descendingValuesStayWithinTheCap() {
+        let n = 200_000
+        var stream = QuantileStream(targets: QuantileStream.statsdExporterTargets)
+        for start in stride(from: 0, to: n, by: 500) {
+            stream.merge(sorted: (start..<(start + 500)).map { Double(n - $0) }.sorted().map { ($0, 1) })
+        }
+        #expect(stream.samples.count <= QuantileStream.maxSamples)
+        #expect(abs(stream.query(0.5) - 0.5 * Double(n)) <= 0.15 * Double(n), "median \(stream.query(0.5))")
+    }
+
+    /// Past `maxSummaryWindows` series, a timer keeps `_sum` and `_count` and its values are counted as dropped.
+    @Test func quantilesAreKeptForAtMostTheirSeriesCap() {
+        var h = StoreHarness(MetricStore.Options(maxSeries: 20_000))
+        let lines = (0...MetricStore.maxSummaryWindows).map { "t:5|ms|#i:\($0)" }
+        for chunk in stride(from: 0, to: lines.count, by: 20) {
+            h.send(lines[chunk..<min(lines.count, chunk + 20)].joined(separator: "\n"))
+        }
+        var withQuantiles = 0
+        var without = 0
+        h.store.forEachFamily(now: 0) { family in
+            family.forEachSummary { _, _, _, quantiles in if quantiles == nil { without += 1 } else { withQuantiles += 1 } }
+        }
+        #expect(withQuantiles == MetricStore.maxSummaryWindows)
+        #expect(without == 1)
+        #expect(h.store.stats.quantilesDropped == 1)
+        #expect(h.store.stats.lines == UInt64(lines.count))
     }
 
     /// Timers in the store: quantiles in seconds (`ms` ÷ 1000), each value counted once (the count, ⌊1/rate⌋ times);
