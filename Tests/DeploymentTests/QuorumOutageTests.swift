@@ -112,7 +112,7 @@ struct MonitoredCluster {
     }
 }
 
-@Suite(.timeLimit(.minutes(5)), .tags(.endToEnd)) struct QuorumOutageTests {
+@Suite(.serialized, .timeLimit(.minutes(5)), .tags(.endToEnd)) struct QuorumOutageTests {
     /// A three-replica cluster loses two replicas (stopped: hung, and silent) long enough for every replica alert to
     /// fire, then both come back: the probe answers at once, their StatsD 5 s later (TigerBeetle sends every 10 s).
     /// The receiver must get QuorumLost firing once and resolved once, and nothing about the replicas: their alerts

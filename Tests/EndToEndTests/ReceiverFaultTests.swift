@@ -30,7 +30,7 @@ enum ReceiverFault: String, CaseIterable, Sendable {
 }
 
 /// A webhook receiver that misbehaves must not slow ingest or scrapes, and retries stay bounded.
-@Suite(.timeLimit(.minutes(2)), .tags(.endToEnd)) struct ReceiverFaultTests {
+@Suite(.serialized, .timeLimit(.minutes(3)), .tags(.endToEnd)) struct ReceiverFaultTests {
     /// Sends a line and scrapes every 100 ms for `seconds` (on a thread of its own, so the count does not depend on
     /// the test pool): the slowest scrape, the scrape count, and whether every line was counted.
     func ingestAndScrapesStayFine(_ test: TestAgent, for seconds: Double) async throws -> (
@@ -49,8 +49,9 @@ enum ReceiverFault: String, CaseIterable, Sendable {
             }
             return (slowest, sent)
         }
-        // About 10 a second; far fewer would make "the slowest scrape" mean little.
-        #expect(sent >= Int(seconds * 5), "only \(sent) scrapes in \(seconds) s")
+        // About 10 a second on a quiet machine, 4–5 under the whole suite; one in 4 s (as the pool-bound loop once
+        // managed) would make "the slowest scrape" mean little.
+        #expect(sent >= Int(seconds * 2.5), "only \(sent) scrapes in \(seconds) s")
         let samples = PrometheusText.samples(try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/metrics").body)
         return (slowest, sent, samples["fault_ingest"] == Double(sent))
     }
