@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "beetlewatch-bench",
             dependencies: [
-                "Agent", "Alerting", "CNetShim", "Exposition", "MetricStore",
+                "Agent", "Alerting", "CNetShim", "Config", "Exposition", "MetricStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/beetlewatch-bench"

@@ -142,4 +142,10 @@ extension Duration {
         if overflow || carry { return seconds < 0 ? .min : .max }
         return sum
     }
+
+    /// Seconds as a Double (for APIs that take one, logs and benchmarks).
+    public var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
 }

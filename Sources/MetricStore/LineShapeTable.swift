@@ -149,12 +149,6 @@ struct LineShapeTable<Value: Sendable>: Sendable {
         values.removeAll(keepingCapacity: true)
     }
 
-    /// Approximate bytes held, for memory accounting.
-    var memoryFootprint: Int {
-        slots.capacity * 4 + hashes.capacity * 8 + keyOffsets.capacity * 8 + keyLengths.capacity * 4
-            + arena.capacity + values.capacity * MemoryLayout<Value>.stride
-    }
-
     private mutating func place(entry: Int, hash: UInt64) {
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask

@@ -45,12 +45,9 @@ public struct StatsDParser: Sendable {
     /// What `parseLine` would have said of a line whose name and tags were left unchecked, or nil when they are
     /// fine: control characters first (anywhere), then invalid UTF-8.
     public static func checkNames(_ metric: StatsDMetricLine) -> ParseError? {
-        let name = scanBytes(metric.name)
-        let tags = scanBytes(metric.tags)
-        if name == .control || tags == .control { return .controlCharacter }
-        if name == .nonASCII && !UTF8Validation.isValid(metric.name) { return .invalidUTF8 }
-        if tags == .nonASCII && !UTF8Validation.isValid(metric.tags) { return .invalidUTF8 }
-        return nil
+        // Control characters first in either part, as parseLine's one scan of the whole line finds them.
+        if scanBytes(metric.name) == .control || scanBytes(metric.tags) == .control { return .controlCharacter }
+        return byteError(metric.name) ?? byteError(metric.tags)
     }
 
     @inline(__always)
@@ -68,11 +65,7 @@ public struct StatsDParser: Sendable {
         }
 
         if !deferringByteCheck {
-            switch Self.scanBytes(line) {
-            case .control: return .invalid(.controlCharacter)
-            case .nonASCII: if !UTF8Validation.isValid(line) { return .invalid(.invalidUTF8) }
-            case .ascii: break
-            }
+            if let error = Self.byteError(line) { return .invalid(error) }
         }
         let colon = Self.index(of: UInt8(ascii: ":"), in: line, from: 0)
         let pipe = Self.index(of: UInt8(ascii: "|"), in: line, from: 0)
@@ -132,11 +125,7 @@ public struct StatsDParser: Sendable {
         // Set members and free components are held to no grammar: their bytes are checked here after all.
         var namesUnchecked = deferringByteCheck
         if deferringByteCheck && (type == .set || sawFreeComponent) {
-            switch Self.scanBytes(line) {
-            case .control: return .invalid(.controlCharacter)
-            case .nonASCII: if !UTF8Validation.isValid(line) { return .invalid(.invalidUTF8) }
-            case .ascii: break
-            }
+            if let error = Self.byteError(line) { return .invalid(error) }
             namesUnchecked = false
         }
         let rawValues = UnsafeRawBufferPointer(rebasing: line[(colon + 1)..<pipe])
@@ -202,6 +191,16 @@ public struct StatsDParser: Sendable {
 
     /// Whether a line holds a control character (below 0x20, or 0x7F), or bytes above ASCII: two words a step,
     /// the last bytes as one in-bounds word (bytes checked twice change nothing).
+    /// Why `bytes` cannot be on a line (a control character, then invalid UTF-8), or nil.
+    @inline(__always)
+    static func byteError(_ bytes: UnsafeRawBufferPointer) -> ParseError? {
+        switch scanBytes(bytes) {
+        case .control: .controlCharacter
+        case .nonASCII: UTF8Validation.isValid(bytes) ? nil : .invalidUTF8
+        case .ascii: nil
+        }
+    }
+
     @inline(__always)
     static func scanBytes(_ line: UnsafeRawBufferPointer) -> ByteClass {
         let n = line.count

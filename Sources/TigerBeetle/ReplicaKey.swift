@@ -18,10 +18,7 @@ public struct ReplicaKey: Hashable, Sendable, Comparable, Codable {
     /// TigerBeetle writes the cluster id as 32 zero-padded lowercase hex digits and the replica
     /// index as a decimal u8; anything else is not a replica's line.
     public static func parse(cluster: String, replica: String) -> Result<ReplicaKey, ReplicaLineIgnored> {
-        let hex = cluster.utf8
-        guard hex.count == 32, hex.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
-            return .failure(.invalidClusterTag)
-        }
+        guard ClusterID.isTagForm(cluster) else { return .failure(.invalidClusterTag) }
         let digits = replica.utf8
         guard (1...3).contains(digits.count), digits.allSatisfy({ (0x30...0x39).contains($0) }),
             let index = Int(replica), index <= 255

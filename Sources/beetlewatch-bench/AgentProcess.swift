@@ -27,6 +27,12 @@ final class AgentProcess: @unchecked Sendable {
         }
     }
 
+    /// An agent on free loopback ports whose series limit is above the 1M the memory and scrape benchmarks load.
+    static func forSeries() throws -> AgentProcess {
+        try AgentProcess(
+            statsdPort: freePort(udp: true), webPort: freePort(udp: false), extraArguments: ["--limits.max-series", "2000000"])
+    }
+
     /// Resident memory of the agent, bytes (VmRSS).
     var residentBytes: Int {
         guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),

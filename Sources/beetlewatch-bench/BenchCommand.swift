@@ -1,5 +1,6 @@
 import Agent
 import ArgumentParser
+import Config
 import Exposition
 import Foundation
 import MetricStore
@@ -104,11 +105,4 @@ struct BenchResults {
 
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
     sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
-}
-
-extension Duration {
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
-    }
 }

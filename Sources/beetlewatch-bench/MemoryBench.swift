@@ -5,9 +5,7 @@ struct MemoryBench {
     var quick: Bool
 
     func run(into results: inout BenchResults) throws {
-        let agent = try AgentProcess(
-            statsdPort: AgentProcess.freePort(udp: true), webPort: AgentProcess.freePort(udp: false),
-            extraArguments: ["--limits.max-series", "2000000"])
+        let agent = try AgentProcess.forSeries()
         defer { agent.stop() }
         usleep(1_000_000)
         let idle = agent.residentBytes

@@ -1,4 +1,5 @@
 import Agent
+import Config
 import Exposition
 import Foundation
 import MetricStore

@@ -6,9 +6,7 @@ struct ScrapeBench {
     var quick: Bool
 
     func run(into results: inout BenchResults) throws {
-        let agent = try AgentProcess(
-            statsdPort: AgentProcess.freePort(udp: true), webPort: AgentProcess.freePort(udp: false),
-            extraArguments: ["--limits.max-series", "2000000"])
+        let agent = try AgentProcess.forSeries()
         defer { agent.stop() }
         var loaded = 0
         for (count, label, repeats) in [(10_000, "10k", 50), (100_000, "100k", 20), (1_000_000, "1m", 5)] {

@@ -49,10 +49,11 @@ import Testing
         c.start()
         for key in ["a", "b", "c"] { c.enqueue(entry(key)) }
         clock.settle(loops: 1)
-        let stopped = DispatchSemaphore(value: 0)
         let deadline = clock.monotonic() + .milliseconds(300)
+        c.requestStop(drainUntil: deadline)
+        let stopped = DispatchSemaphore(value: 0)
         Thread {
-            c.stop(drainUntil: deadline)
+            c.finishStop(drainUntil: deadline)
             stopped.signal()
         }.start()
         // To the deadline and no further: the first retry pause (0.25 s at least) is cut short there.

@@ -1,4 +1,5 @@
 import Alerting
+import Config
 import Foundation
 import Logging
 import Synchronization

@@ -25,14 +25,6 @@ public struct MonotonicInstant: Comparable, Hashable, Sendable {
     }
 }
 
-extension Duration {
-    /// Seconds as a Double (for APIs that take one, and logs).
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
-
 extension Int64 {
     func addingSaturating(_ other: Int64) -> Int64 {
         let (sum, overflow) = addingReportingOverflow(other)

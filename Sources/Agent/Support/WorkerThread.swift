@@ -38,13 +38,6 @@ final class WorkerThread: Sendable {
         finished.wait()
     }
 
-    /// Asks the loop to stop and waits until it has returned or `limit` (real time) passed;
-    /// false if the loop was still busy then (a blocking call under way).
-    func stop(waitingAtMost limit: Duration) -> Bool {
-        guard requestStop() else { return true }
-        return join(waitingAtMost: limit)
-    }
-
     /// Lowers the flag and signals the wake-up; false when the loop was not running.
     @discardableResult
     func requestStop() -> Bool {
