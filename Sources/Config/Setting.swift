@@ -73,8 +73,8 @@ public struct Setting: Sendable {
             config.statsdListenUDP = try ValueParsers.listenAddress(value)
         },
         Setting(
-            "statsd.read-buffer", "4MiB",
-            "Receive buffer to ask the kernel for (capped by net.core.rmem_max unless running with CAP_NET_ADMIN)."
+            "statsd.read-buffer", "32MiB",
+            "Receive buffer to ask the kernel for (capped by net.core.rmem_max unless running with CAP_NET_ADMIN; the default's cap is logged at info, a set value's at warning)."
         ) { config, value throws(ReasonError) in
             let size = try ValueParsers.byteSize(value)
             guard size >= 4096 && size <= 1 << 30 else { throw ReasonError("must be between 4KiB and 1GiB, got \(value)") }

@@ -4,7 +4,7 @@ import TigerBeetle
 
 /// Counters kept by the UDP receiver, outside the store.
 public struct ReceiverStats: Sendable, Equatable {
-    /// Datagrams dropped because the ingest queue was full.
+    /// Datagrams dropped because the ingest queue stayed full for a second (`IngestQueue.roomWait`).
     public var queueDrops: UInt64 = 0
     /// The kernel's drop counter for the socket (`SO_MEMINFO`), when the kernel reports it.
     public var kernelDrops: UInt64?
@@ -98,7 +98,7 @@ public enum SelfMetrics {
                 "beetlewatch_series_refused_total", "Lines refused because they would create a series beyond --limits.max-series.",
                 ingest.seriesRefused),
             counter(
-                "beetlewatch_statsd_queue_dropped_datagrams_total", "Datagrams dropped because the ingest queue was full.",
+                "beetlewatch_statsd_queue_dropped_datagrams_total", "Datagrams dropped because the ingest queue stayed full for a second.",
                 receiver.queueDrops),
             StaticFamily(
                 name: "beetlewatch_statsd_receive_buffer_bytes", help: "Receive buffer of the StatsD socket, as the kernel reports it.",

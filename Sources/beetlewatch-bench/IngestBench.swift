@@ -66,6 +66,9 @@ struct IngestBench {
             results.add("ingest_confirm_kernel_drops", confirm.kernelDrops, "datagrams")
         }
         let flatOut = try Self.measure(agent: agent, sender: sender, lines: searchLines, rate: 0)
+        print(
+            "  flat out: sent \(flatOut.sent) at \(Int(Double(flatOut.sent) / flatOut.seconds)) lines/s, counted \(flatOut.received), lost \(flatOut.lost), kernel drops \(Int(flatOut.kernelDrops)) datagrams, queue drops \(Int(flatOut.queueDrops))"
+        )
         results.add("ingest_flat_out_offered", Double(flatOut.sent) / flatOut.seconds, "lines/s")
         results.add("ingest_flat_out_loss", Double(flatOut.lost) / Double(flatOut.sent) * 100, "%", decimals: 2)
     }

@@ -26,6 +26,7 @@ func loadError(flags: [String: String] = [:], env: [String: String] = [:], file:
         #expect(config.webListenAddress == HostPort(host: "0.0.0.0", port: 9917))
         #expect(config.statsdTTL == .seconds(120))
         #expect(config.statsdMapping == .tigerbeetle)
+        #expect(config.statsdReadBuffer == 32 << 20)
     }
 
     @Test func fileValues() throws {

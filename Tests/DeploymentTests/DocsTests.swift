@@ -49,11 +49,23 @@ func doc(_ path: String) throws -> String {
 
     @Test func configurationReferenceCoversEverySetting() throws {
         let text = try doc("docs/configuration.md")
+        let rows = text.split(separator: "\n").filter { $0.hasPrefix("| `--") }
         for setting in Setting.all {
-            #expect(text.contains("`\(setting.flag)`"), "\(setting.flag)")
-            #expect(text.contains("`\(setting.environmentVariable)`"), "\(setting.environmentVariable)")
+            // The row is the setting's own, with the default `--help` prints (the runbook URL's is described).
+            let row = rows.first { $0.hasPrefix("| `\(setting.flag)` | `\(setting.environmentVariable)` |") }
+            #expect(row != nil, "\(setting.flag)")
+            if let row, let defaultValue = setting.defaultValue, !defaultValue.hasPrefix("https://") {
+                #expect(row.contains(" | `\(defaultValue)` | "), "\(row)")
+            }
         }
         for section in ["tigerbeetle:\n  clusters:", "receivers:", "rules:"] { #expect(text.contains(section)) }
+        // The README's shorter table, where it names a setting, gives the same default.
+        for row in try doc("README.md").split(separator: "\n") where row.hasPrefix("| `--") {
+            guard let setting = Setting.all.first(where: { row.hasPrefix("| `\($0.flag)` |") }), let defaultValue = setting.defaultValue,
+                !defaultValue.hasPrefix("https://")
+            else { continue }
+            #expect(row.contains(" | `\(defaultValue)` | "), "README: \(row)")
+        }
     }
 
     @Test func everyAlertHasARunbook() throws {

@@ -39,27 +39,41 @@ final class DatagramChunk: @unchecked Sendable {
     }
 }
 
-/// The bounded hand-off between the UDP reader and the ingest thread. The
-/// reader never waits: when every chunk is in use it drops the datagram and
-/// counts it. Chunks are allocated on demand, up to `maxChunks`, and reused.
+/// The bounded hand-off between the UDP reader and the ingest thread. Chunks are allocated on demand, up to
+/// `maxChunks`, and reused. When every chunk is in use the reader waits (up to `roomWait`) for the ingest thread to
+/// give one back, and meanwhile datagrams wait in the socket's receive buffer: the queue and the socket's buffer
+/// add up, and no core is spent reading datagrams only to drop them (that reading took the core ingest needed: a
+/// sender offering ~6M lines/s flat out lost 1–3% to queue drops that way). If no chunk comes back in time, the
+/// reader drops and counts datagrams until one does.
 final class IngestQueue: @unchecked Sendable {
     private struct Shared {
         var ready: [DatagramChunk] = []
         var free: [DatagramChunk] = []
         var allocated = 0
+        /// The reader is waiting for a chunk to come back.
+        var readerWaiting = false
     }
+
+    static let roomWait = Duration.seconds(1)
 
     let maxChunks: Int
     private let shared = Mutex(Shared())
     /// The ingest thread sleeps on it; the reader signals it when a chunk is ready.
     let wakeup: any Wakeup
+    /// The reader sleeps on it while every chunk is in use; `recycle` signals it.
+    private let room: any Wakeup
+    private let clock: any AgentClock
     private let dropCount = Atomic<UInt64>(0)
     /// The chunk the reader is filling; touched only by the reader thread.
     private var filling: DatagramChunk?
+    /// The reader waited `roomWait` in vain: it drops without waiting until a chunk is free. Reader thread only.
+    private var overflowing = false
 
     init(maxBytes: Int = 32 << 20, clock: any AgentClock = SystemClock()) {
         maxChunks = max(2, maxBytes / DatagramChunk.capacity)
         wakeup = clock.makeWakeup()
+        room = clock.makeWakeup()
+        self.clock = clock
     }
 
     var drops: UInt64 { dropCount.load(ordering: .relaxed) }
@@ -67,7 +81,7 @@ final class IngestQueue: @unchecked Sendable {
     /// Reader thread: adds one datagram.
     func append(_ bytes: UnsafeRawPointer, _ length: Int) {
         if let chunk = filling, !chunk.canHold(length) { flush() }
-        if filling == nil { filling = reclaimOrTakeFreeChunk(room: length) }
+        if filling == nil { filling = nextChunk(room: length) }
         guard let chunk = filling else {
             dropCount.add(1, ordering: .relaxed)
             return
@@ -97,16 +111,40 @@ final class IngestQueue: @unchecked Sendable {
     /// Ingest thread: gives a processed chunk back.
     func recycle(_ chunk: DatagramChunk) {
         chunk.reset()
-        shared.withLock { $0.free.append(chunk) }
+        let readerWaiting = shared.withLock { state in
+            state.free.append(chunk)
+            defer { state.readerWaiting = false }
+            return state.readerWaiting
+        }
+        if readerWaiting { room.signal() }
+    }
+
+    /// Reader thread: a chunk to fill, waiting up to `roomWait` for one while all are in use; nil when none came.
+    private func nextChunk(room length: Int) -> DatagramChunk? {
+        if let chunk = reclaimOrTakeFreeChunk(room: length, waiting: false) {
+            overflowing = false
+            return chunk
+        }
+        if overflowing { return nil }
+        let deadline = clock.monotonic() + Self.roomWait
+        while true {
+            if let chunk = reclaimOrTakeFreeChunk(room: length, waiting: true) { return chunk }
+            if !room.wait(until: deadline) { break }
+        }
+        overflowing = true
+        return nil
     }
 
     /// The newest chunk the ingest thread has not taken yet, if it has room
-    /// (so small batches share a chunk), else a free or new one.
-    private func reclaimOrTakeFreeChunk(room length: Int) -> DatagramChunk? {
+    /// (so small batches share a chunk), else a free or new one. With `waiting`, a nil asks `recycle` for a signal.
+    private func reclaimOrTakeFreeChunk(room length: Int, waiting: Bool) -> DatagramChunk? {
         shared.withLock { state -> DatagramChunk? in
             if let last = state.ready.last, last.canHold(length) { return state.ready.removeLast() }
             if let chunk = state.free.popLast() { return chunk }
-            guard state.allocated < maxChunks else { return nil }
+            guard state.allocated < maxChunks else {
+                if waiting { state.readerWaiting = true }
+                return nil
+            }
             state.allocated += 1
             return DatagramChunk()
         }

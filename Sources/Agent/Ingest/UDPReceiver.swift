@@ -43,7 +43,10 @@ final class UDPReceiver: @unchecked Sendable {
         self.queue = queue
         self.logger = logger
         if Int(granted) / 2 < readBuffer {
-            logger.warning(
+            // The default asks for more than most hosts grant without CAP_NET_ADMIN (containers): said once at info,
+            // with the figure the gauge beetlewatch_statsd_receive_buffer_bytes keeps. A size set on purpose warns.
+            logger.log(
+                level: readBuffer == AgentConfig.defaultStatsDReadBuffer ? .info : .warning,
                 "StatsD receive buffer smaller than asked",
                 metadata: [
                     "asked": "\(readBuffer)", "granted": "\(granted / 2)",
