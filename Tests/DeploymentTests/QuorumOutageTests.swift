@@ -37,38 +37,53 @@ enum AlertingPaths: String, CaseIterable, Sendable, CustomTestStringConvertible 
 }
 
 /// beetlewatch watching three fake replicas, fed StatsD, with the shipped Alertmanager and Prometheus files around
-/// it, the receiver a recorder.
+/// it, the receiver a recorder. Its times are the shipped ones scaled down (the same order of events, in about half
+/// the time): silent after 4 s of no StatsD (25 s shipped), QuorumLost kept firing 7 s (10 s), Alertmanager's group
+/// intervals 2 s (5 s–1 m), Prometheus scraping every 2 s.
 struct MonitoredCluster {
     let recorder: WebhookRecorder
     let alertmanager: AlertmanagerProcess
     let test: TestAgent
     let feeder: StatsDFeeder
     let prometheus: PrometheusServer
+    let rules: URL
 
-    static let staleAfter = 8
+    static let staleAfter = 4
+    /// How long QuorumLost keeps firing once quorum is back, in beetlewatch and in the Prometheus rule.
+    static let quorumHold = 7
 
     init(_ paths: AlertingPaths) throws {
         let root = SharedFixtures.repositoryRoot
         recorder = WebhookRecorder()
-        // The shipped file, its receiver pointed at the recorder and its 1m group interval shortened, so that a
-        // replica alert left firing after the inhibition lifts is notified within the test, not a minute later.
+        // The shipped file, its receiver pointed at the recorder and its group intervals shortened (the 1m one so
+        // that a replica alert left firing after the inhibition lifts is notified within the test). Its group waits
+        // stay: the critical route's 3 s is what lets QuorumLost inhibit the Hung alerts of replicas that stopped
+        // together but were flagged up to a few seconds apart on a loaded machine (1 s let them through).
         let shipped = try String(contentsOf: root.appendingPathComponent("alertmanager/alertmanager.yml"), encoding: .utf8)
             .replacingOccurrences(of: "http://alert-receiver:8080/alerts", with: "http://127.0.0.1:\(recorder.port)/am")
-            .replacingOccurrences(of: "group_interval: 1m", with: "group_interval: 5s")
+            .replacingOccurrences(of: "group_interval: 1m", with: "group_interval: 2s")
+            .replacingOccurrences(of: "group_interval: 5s", with: "group_interval: 2s")
+
         alertmanager = try AlertmanagerProcess(receiverURL: "", config: shipped)
         let url = alertmanager.url
         test = try TestAgent.start {
             if paths.beetlewatchPushes { $0.alertmanagerURLs = [url] }
             $0.statsdStaleAfter = .seconds(Self.staleAfter)
             $0.alertRules.settings[.viewChanged]?.enabled = false
+            $0.alertRules.settings[.quorumLost]?.keepFiringFor = Int64(Self.quorumHold) * 1_000_000_000
         }
         feeder = StatsDFeeder(agent: test.agent, replicas: [0, 1, 2])
-        // Prometheus scraping every 5 s (its copy lags beetlewatch's verdict by up to a scrape and an evaluation)
+        // The shipped rules with QuorumLost's hold as beetlewatch's.
+        rules = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-alerts-\(UUID().uuidString).yml")
+        try String(contentsOf: root.appendingPathComponent("prometheus/alerts.yml"), encoding: .utf8)
+            .replacingOccurrences(of: "keep_firing_for: 10s", with: "keep_firing_for: \(Self.quorumHold)s")
+            .write(to: rules, atomically: true, encoding: .utf8)
+        // Prometheus scraping every 2 s (its copy lags beetlewatch's verdict by up to a scrape and an evaluation)
         // and re-sending firing alerts every second: a re-send inside that lag is what a 1m resend does now and then.
         prometheus = try PrometheusServer(
             jobs: [("beetlewatch", "127.0.0.1:\(test.agent.webPort)", "")],
-            ruleFile: paths.prometheusAlerts ? root.appendingPathComponent("prometheus/alerts.yml").path : nil,
-            alerting: try shippedAlerting(alertmanagerPort: alertmanager.port), scrapeInterval: "5s",
+            ruleFile: paths.prometheusAlerts ? rules.path : nil,
+            alerting: try shippedAlerting(alertmanagerPort: alertmanager.port), scrapeInterval: "2s",
             arguments: ["--rules.alert.resend-delay=1s"])
     }
 
@@ -78,6 +93,7 @@ struct MonitoredCluster {
         test.stop()
         alertmanager.stop()
         recorder.close()
+        try? FileManager.default.removeItem(at: rules)
     }
 
     func waitUntilHealthy() async throws {
@@ -112,12 +128,14 @@ struct MonitoredCluster {
     }
 }
 
+/// Two suites, each one stack at a time (five side by side on two cores once flagged two replicas stopped together
+/// 5 s apart); the two run beside each other.
 @Suite(.serialized, .timeLimit(.minutes(5)), .tags(.endToEnd)) struct QuorumOutageTests {
     /// A three-replica cluster loses two replicas (stopped: hung, and silent) long enough for every replica alert to
-    /// fire, then both come back: the probe answers at once, their StatsD 5 s later (TigerBeetle sends every 10 s).
+    /// fire, then both come back: the probe answers at once, their StatsD 2 s later (TigerBeetle sends every 10 s).
     /// The receiver must get QuorumLost firing once and resolved once, and nothing about the replicas: their alerts
     /// are held back by the inhibition while quorum is lost, and are over when it lifts (QuorumLost keeps firing
-    /// 10 s). With both paths, Prometheus's copies stand down and beetlewatch's alone reach Alertmanager.
+    /// 7 s). With both paths, Prometheus's copies stand down and beetlewatch's alone reach Alertmanager.
     @Test(arguments: AlertingPaths.allCases)
     func aClusterThatRecoversPagesQuorumLostOnceAndNoReplica(_ paths: AlertingPaths) async throws {
         let stack = try MonitoredCluster(paths)
@@ -125,14 +143,15 @@ struct MonitoredCluster {
         try await stack.waitUntilHealthy()
 
         let outage = stack.stopTwoReplicas()
-        // Long enough for hung, silent and quorum lost to fire.
-        try await Task.sleep(for: .seconds(MonitoredCluster.staleAfter + 8))
+        // Long enough for hung, silent and quorum lost to fire (through Prometheus: a scrape and an evaluation more).
+        try await Task.sleep(for: .seconds(MonitoredCluster.staleAfter + 6))
         let recovery = Date()
         stack.test.listeners[1].resume()
         stack.test.listeners[2].resume()
-        try await Task.sleep(for: .seconds(5))
+        try await Task.sleep(for: .seconds(2))
         stack.feeder.set([0, 1, 2])
-        try await Task.sleep(for: .seconds(20))
+        // QuorumLost's hold, a scrape, an evaluation and a group interval, with room.
+        try await Task.sleep(for: .seconds(MonitoredCluster.quorumHold + 8))
 
         let received = stack.received
         let quorum = received.filter { $0.message.groupLabels["alertname"] == AlertName.quorumLost.rawValue }
@@ -156,6 +175,9 @@ struct MonitoredCluster {
         }
     }
 
+}
+
+@Suite(.serialized, .timeLimit(.minutes(5)), .tags(.endToEnd)) struct QuorumOutageLingeringReplicaTests {
     /// The inhibition hides nothing that outlasts the incident: a replica still stopped when the cluster has quorum
     /// again pages once QuorumLost has resolved; the replica that came back does not.
     @Test(arguments: [AlertingPaths.beetlewatch, .prometheus])
@@ -165,11 +187,12 @@ struct MonitoredCluster {
         try await stack.waitUntilHealthy()
 
         let outage = stack.stopTwoReplicas()
-        try await Task.sleep(for: .seconds(10))
+        try await Task.sleep(for: .seconds(6))
         let recovery = Date()
         stack.test.listeners[1].resume()
         stack.feeder.set([0, 1])
-        try await Task.sleep(for: .seconds(25))
+        // QuorumLost's hold, then the replica's page through a scrape, an evaluation and two group intervals.
+        try await Task.sleep(for: .seconds(MonitoredCluster.quorumHold + 10))
 
         let received = stack.received
         let log = stack.log(since: outage)
@@ -183,9 +206,11 @@ struct MonitoredCluster {
                 && entry.message.alerts.contains { $0.labels["replica"] == "2" && $0.status == "firing" }
         }
         #expect(!hung.isEmpty, "replica 2 paged hung:\n\(log)")
-        // Held back while QuorumLost fired, and it keeps firing 10 s after quorum returns. (Alertmanager may send the
-        // page before QuorumLost's resolution: each group is sent on its own 5 s tick.)
-        #expect(hung.allSatisfy { $0.at.timeIntervalSince(recovery) >= 10 }, "held back while quorum was lost:\n\(log)")
+        // Held back while QuorumLost fired, and it keeps firing `quorumHold` after quorum returns. (Alertmanager may
+        // send the page before QuorumLost's resolution: each group is sent on its own 2 s tick.)
+        #expect(
+            hung.allSatisfy { $0.at.timeIntervalSince(recovery) >= Double(MonitoredCluster.quorumHold) },
+            "held back while quorum was lost:\n\(log)")
         // Replica 1 appears only as resolved, in the message of its group.
         #expect(
             !replicaPages.contains { $0.message.alerts.contains { $0.labels["replica"] == "1" && $0.status == "firing" } },
