@@ -1,7 +1,8 @@
 import Health
 
 /// Evaluates the built-in rules: (state + health report + now) → new state and transitions.
-/// Pure; the agent calls it on every change of the health model and at least every second.
+/// Pure; the agent calls it on every change of the health model, when `nextTransitionAt` comes, and at least every
+/// second.
 public struct AlertEngine: Sendable {
     public var rules: AlertRules
     /// Where `docs/alerts.md` is published; each alert links `<runbookURL>#<alertname>`.
@@ -56,8 +57,7 @@ public struct AlertEngine: Sendable {
         report.clusters = clusters
         for condition in BuiltInRules.conditions(report, rules: rules, viewChangedAt: viewChangedAt, now: now) {
             let settings = rules[condition.name]
-            let forDuration = max(
-                settings.forDuration, minimumFor.multipliedReportingOverflow(by: condition.name.probeIntervalsHeld).partialValue)
+            let forDuration = forDuration(of: condition.name)
             var labels = condition.labels
             labels["alertname"] = condition.name.rawValue
             labels["severity"] = settings.severity.rawValue
@@ -104,5 +104,31 @@ public struct AlertEngine: Sendable {
             }
         }
         return transitions
+    }
+
+    /// How long `name`'s condition holds before it fires (ns): its rule's `for`, and at least its probe-interval hold.
+    func forDuration(of name: AlertName) -> Int64 {
+        max(rules[name].forDuration, minimumFor.multipliedReportingOverflow(by: name.probeIntervalsHeld).partialValue)
+    }
+
+    /// When the next evaluation would change an alert with the report unchanged (ns, as `now`): a pending alert's
+    /// `for` running out, or a kept-firing alert's `keep_firing_for`. nil when nothing is due. The agent evaluates
+    /// then rather than on its next once-a-second tick, which made QuorumLost fire up to a second after its hold.
+    public var nextTransitionAt: Int64? {
+        alerts.values.compactMap { alert -> Int64? in
+            switch alert.state {
+            case .pending:
+                return Self.saturating(alert.activeAt, plus: forDuration(of: alert.name))
+            case .firing:
+                return alert.keptFiringSince.map { Self.saturating($0, plus: rules[alert.name].keepFiringFor) }
+            case .resolved:
+                return nil
+            }
+        }.min()
+    }
+
+    private static func saturating(_ a: Int64, plus b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? .max : .min) : sum
     }
 }

@@ -74,6 +74,44 @@ final class ReceivedLog: Sendable {
         #expect(loop.active.isEmpty || loop.active.allSatisfy { $0.name != .quorumLost })
     }
 
+    final class CurrentReport: Sendable {
+        let report: Mutex<HealthReport>
+        init(_ report: HealthReport) { self.report = Mutex(report) }
+    }
+
+    /// An alert fires when its hold runs out and a kept one resolves when its keep does, not on the loop's next
+    /// once-a-second tick (which made QuorumLost up to a second late). The capture's quorum loss from 0.3 s, probing
+    /// every 200 ms: fired at 0.5 s. Quorum back at 2.0 s, the loop woken at 2.3 s for nothing: resolved after the 10 s
+    /// keep, at 12.0 s. (On its ticks alone: 1.3 s and 12.3 s.)
+    @Test func anAlertFiresAndResolvesWhenItsHoldRunsOutNotOnTheNextTick() throws {
+        let timeline = try CaptureTimeline()
+        let healthy = try #require(timeline.reports[167])
+        let current = CurrentReport(healthy)
+        let clock = VirtualClock(unixStart: CaptureTimeline.epoch)
+        let log = ReceivedLog()
+        let wakeup = clock.makeWakeup()
+        let settings = AlertLoop.Settings(
+            rules: AlertRules(), runbookURL: AlertEngine.defaultRunbookURL, receivers: [Self.receiver],
+            alertmanagerURLs: [], externalURL: "http://beetlewatch.test:9917", resendDelay: 60 * s,
+            alertsOnUnwatchedClusters: false, minimumFor: s / 5)
+        let loop = AlertLoop(
+            settings: settings, health: { _ in current.report.withLock { $0 } }, clock: clock, wakeup: wakeup,
+            send: log.sender(clock), logger: Logger(label: "test"))
+        loop.start()
+        let changes = [3: timeline.reports[168], 20: healthy, 23: nil]
+        for tenth in 0..<140 {
+            if let change = changes[tenth] {
+                if let report = change { current.report.withLock { $0 = report } }
+                wakeup.signal()
+            }
+            clock.advance(by: .milliseconds(100), loops: 2)
+        }
+        loop.stop(drainUntil: clock.monotonic())
+        let quorum = log.all.filter { $0.message?.groupLabels["alertname"] == AlertName.quorumLost.rawValue }
+        #expect(quorum.map { ($0.second * 10).rounded() / 10 } == [0.5, 12.0])
+        #expect(quorum.map { $0.message?.status } == ["firing", "resolved"])
+    }
+
     /// A receiver answering 500 twice: the retries come after the backoff (0.25–0.5 s, then 0.5–1 s) on the clock,
     /// and the third attempt delivers.
     @Test func aFailedPostIsRetriedAfterItsBackoff() {

@@ -107,8 +107,12 @@ final class AlertLoop: Sendable {
         channels.forEach { $0.start() }
         worker.start { [self] in
             while worker.isRunning {
-                evaluate(now: clock.unixNanoseconds())
-                wakeup.wait(until: clock.monotonic() + Self.evaluationInterval)
+                let now = clock.unixNanoseconds()
+                let due = evaluate(now: now)
+                // At least every second; sooner when a pending alert's `for` or a kept alert's hold runs out (never
+                // less than a millisecond ahead: a wall clock stepped back cannot make it spin).
+                let untilDue = due.map { Duration.nanoseconds(max($0.subtractingReportingOverflow(now).partialValue, 1_000_000)) }
+                wakeup.wait(until: clock.monotonic() + min(untilDue ?? Self.evaluationInterval, Self.evaluationInterval))
             }
         }
     }
@@ -193,11 +197,13 @@ final class AlertLoop: Sendable {
         return headers
     }
 
-    func evaluate(now: Int64) {
+    /// One evaluation at `now`; returns when the next one is due with nothing else changed (`AlertEngine.nextTransitionAt`).
+    @discardableResult
+    func evaluate(now: Int64) -> Int64? {
         let report = health(now)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        state.withLock { state in
+        return state.withLock { state -> Int64? in
             state.history.record(report)
             let transitions = state.engine.evaluate(report, now: now)
             for alert in transitions {
@@ -229,6 +235,7 @@ final class AlertLoop: Sendable {
                     }
                 }
             }
+            return state.engine.nextTransitionAt
         }
     }
 }
