@@ -128,15 +128,15 @@ struct MonitoredCluster {
     }
 }
 
-/// Two suites, each one stack at a time (five side by side on two cores once flagged two replicas stopped together
-/// 5 s apart); the two run beside each other.
+/// Three suites, each one stack at a time, side by side: at most three stacks on the two cores (five once let a Hung
+/// page reach Alertmanager before QuorumLost).
 @Suite(.serialized, .timeLimit(.minutes(5)), .tags(.endToEnd)) struct QuorumOutageTests {
     /// A three-replica cluster loses two replicas (stopped: hung, and silent) long enough for every replica alert to
     /// fire, then both come back: the probe answers at once, their StatsD 2 s later (TigerBeetle sends every 10 s).
     /// The receiver must get QuorumLost firing once and resolved once, and nothing about the replicas: their alerts
     /// are held back by the inhibition while quorum is lost, and are over when it lifts (QuorumLost keeps firing
     /// 7 s). With both paths, Prometheus's copies stand down and beetlewatch's alone reach Alertmanager.
-    @Test(arguments: AlertingPaths.allCases)
+    @Test(arguments: [AlertingPaths.beetlewatch, .both])
     func aClusterThatRecoversPagesQuorumLostOnceAndNoReplica(_ paths: AlertingPaths) async throws {
         let stack = try MonitoredCluster(paths)
         defer { stack.stop() }
@@ -175,6 +175,13 @@ struct MonitoredCluster {
         }
     }
 
+}
+
+/// The same outage with Prometheus's rules alone, beside the other two suites.
+@Suite(.timeLimit(.minutes(5)), .tags(.endToEnd)) struct QuorumOutagePrometheusPathTests {
+    @Test func aClusterThatRecoversPagesQuorumLostOnceAndNoReplica() async throws {
+        try await QuorumOutageTests().aClusterThatRecoversPagesQuorumLostOnceAndNoReplica(.prometheus)
+    }
 }
 
 @Suite(.serialized, .timeLimit(.minutes(5)), .tags(.endToEnd)) struct QuorumOutageLingeringReplicaTests {
