@@ -21,8 +21,9 @@ public enum UnwatchedClusterAlerts: String, Sendable, CaseIterable {
 /// Everything the agent is configured with, validated.
 public struct AgentConfig: Sendable, Equatable {
     public var statsdListenUDP = HostPort(host: "0.0.0.0", port: 8125)
-    /// 32 MiB: at the default 4 MiB, a sender offering ~8M lines/s lost 2–12% to scheduling gaps of the reader;
-    /// with 32 MiB, under 1% (docs/performance.md). Without CAP_NET_ADMIN the kernel caps it at net.core.rmem_max.
+    /// 32 MiB: with 4 MiB, a sender flat out (7–9M lines/s) lost 2–12% to the reader's scheduling gaps; with 32 MiB
+    /// and the queue holding the reader when full, 0.73% on average over 10 runs (docs/performance.md). Without
+    /// CAP_NET_ADMIN the kernel caps it at net.core.rmem_max.
     public static let defaultStatsDReadBuffer = 32 << 20
     public var statsdReadBuffer = defaultStatsDReadBuffer
     public var statsdMapping = NamingMode.tigerbeetle
