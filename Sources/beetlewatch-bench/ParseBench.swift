@@ -32,8 +32,6 @@ struct ParseBench {
         let clock = ContinuousClock()
         let start = clock.now
         var passes = 0
-        /// Which inputs: `capture`, `counters`.
-        var inputs: Set<String> = ["capture", "counters"]
         while passes < self.passes || (self.passes == 0 && clock.now - start < .seconds(seconds)) {
             for datagram in datagrams { datagram.withUnsafeBytes { store.ingest(datagram: $0, now: 0) } }
             passes += 1

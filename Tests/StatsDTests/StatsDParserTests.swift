@@ -75,7 +75,7 @@ let parserCases: [ParserCase] = [
     .init("foo:1.5E-3|g", .metric(name: "foo", type: .gauge, values: [0.0015])),
     .init("foo:.5|g", .metric(name: "foo", type: .gauge, values: [0.5])),
     .init("foo:5.|g", .metric(name: "foo", type: .gauge, values: [5])),
-    .init("foo:1795731489814354027|g", .metric(name: "foo", type: .gauge, values: [1_795_731_489_814_354_027])),
+    .init("foo:1795731489814354027|g", .metric(name: "foo", type: .gauge, values: [Double("1795731489814354027")!])),
     .init("foo:99999999999999999999999|g", .metric(name: "foo", type: .gauge, values: [1e23])),
     .init("foo:-0|g", .metric(name: "foo", type: .gauge, values: [0], signed: [true])),
     // Sample rates.
@@ -244,9 +244,10 @@ let byteCases: [(bytes: [UInt8], expected: Expected)] = [
 }
 
 @Suite struct NumberParsingTests {
+    // Integers past 2^53 read as the nearest Double: 123456789012345678 as ...680, 2^64 − 1 as 2^64.
     @Test(arguments: [
-        ("0", 0.0), ("-7", -7), ("123456789012345678", 123_456_789_012_345_678), ("0.1", 0.1),
-        ("1e-9", 1e-9), ("-2.5e+3", -2500), ("18446744073709551615", 18_446_744_073_709_551_615),
+        ("0", 0.0), ("-7", -7), ("123456789012345678", 123_456_789_012_345_680), ("0.1", 0.1),
+        ("1e-9", 1e-9), ("-2.5e+3", -2500), ("18446744073709551615", 0x1p64),
     ])
     func parses(_ text: String, _ value: Double) {
         let parsed = Array(text.utf8).withUnsafeBytes { StatsDParser.parseNumber($0) }

@@ -173,7 +173,7 @@ final class HTTPServer: @unchecked Sendable {
         var address = [CChar](repeating: 0, count: 64)
         bw_http_client_address(connection, &address, address.count)
         let request = HTTPRequest(
-            method: method, path: url, client: String(cString: address),
+            method: method, path: url, client: address.withUnsafeBufferPointer { String(cString: $0.baseAddress!) },
             header: { name in bw_http_header(connection, name).map { String(cString: $0) } },
             query: { name in bw_http_query(connection, name).map { String(cString: $0) } }
         )
