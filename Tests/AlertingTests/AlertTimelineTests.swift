@@ -66,3 +66,36 @@ import Testing
         #expect(Set(fired(.replicaSilent).map { $0.alert.labels["replica"]! }) == ["0", "1", "2"])
     }
 }
+
+/// `nextTransitionAt`: when an evaluation would change an alert with the report unchanged, so the agent evaluates
+/// then and not on its next once-a-second tick.
+@Suite struct NextTransitionTests {
+    static let second: Int64 = 1_000_000_000
+
+    @Test func aPendingAlertIsDueWhenItsHoldRunsOutAndAKeptOneWhenItsKeepDoes() throws {
+        let timeline = try CaptureTimeline()
+        var rules = AlertRules()
+        rules.settings[.viewChanged]?.enabled = false  // the capture's view count would fire it at the first evaluation
+        var engine = AlertEngine(rules: rules)
+        engine.minimumFor = Self.second / 5  // probing every 200 ms: QuorumLost held 200 ms, a replica's alert 400 ms
+        let t0 = CaptureTimeline.epoch
+        #expect(engine.evaluate(timeline.reports[167]!, now: t0).isEmpty)
+        #expect(engine.nextTransitionAt == nil, "nothing pending, nothing kept")
+
+        // Quorum lost at 0.3 s: pending until 0.5 s, the earliest of what is pending.
+        #expect(engine.evaluate(timeline.reports[168]!, now: t0 + 3 * Self.second / 10).isEmpty)
+        let quorum = try #require(engine.alerts.values.first { $0.name == .quorumLost })
+        #expect(quorum.state == .pending)
+        #expect(engine.nextTransitionAt == t0 + 5 * Self.second / 10)
+        let fired = engine.evaluate(timeline.reports[168]!, now: t0 + 5 * Self.second / 10)
+        #expect(fired.map(\.name).contains(.quorumLost))
+
+        // Quorum back at 2 s: QuorumLost kept firing, due to resolve 10 s later.
+        _ = engine.evaluate(timeline.reports[167]!, now: t0 + 2 * Self.second)
+        #expect(engine.alerts.values.first { $0.name == .quorumLost }?.state == .firing)
+        #expect(engine.nextTransitionAt == t0 + 12 * Self.second)
+        let resolved = engine.evaluate(timeline.reports[167]!, now: t0 + 12 * Self.second)
+        #expect(resolved.map(\.name) == [.quorumLost] && resolved.first?.state == .resolved)
+        #expect(engine.nextTransitionAt == nil)
+    }
+}
