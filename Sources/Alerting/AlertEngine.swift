@@ -1,4 +1,5 @@
 import Health
+import TigerBeetle
 
 /// Evaluates the built-in rules: (state + health report + now) → new state and transitions.
 /// Pure; the agent calls it on every change of the health model, when `nextTransitionAt` comes, and at least every
@@ -118,17 +119,12 @@ public struct AlertEngine: Sendable {
         alerts.values.compactMap { alert -> Int64? in
             switch alert.state {
             case .pending:
-                return Self.saturating(alert.activeAt, plus: forDuration(of: alert.name))
+                return alert.activeAt.addingSaturating(forDuration(of: alert.name))
             case .firing:
-                return alert.keptFiringSince.map { Self.saturating($0, plus: rules[alert.name].keepFiringFor) }
+                return alert.keptFiringSince.map { $0.addingSaturating(rules[alert.name].keepFiringFor) }
             case .resolved:
                 return nil
             }
         }.min()
-    }
-
-    private static func saturating(_ a: Int64, plus b: Int64) -> Int64 {
-        let (sum, overflow) = a.addingReportingOverflow(b)
-        return overflow ? (b > 0 ? .max : .min) : sum
     }
 }

@@ -17,17 +17,14 @@ struct LineShape {
     /// Length of the stored key.
     @inline(__always)
     var storedCount: Int { name.count + 3 + tags.count }
-
-    @inline(__always)
-    var hash: UInt64 {
-        LineShapeTable<Int>.hash(tags, seed: LineShapeTable<Int>.hash(name, seed: 0x243F_6A88_85A3_08D3 ^ UInt64(type)))
-    }
 }
 
 /// An open-addressing hash table keyed by line shapes, looked up straight from the borrowed bytes: the ingest
 /// fast path finds a line's series without copying or allocating. Keys are copied once, into one arena, when
-/// inserted.
+/// inserted. Shapes come from the network: the hash is seeded at random per table, so nobody can work out names
+/// that pile into one run of slots (as `SeriesTable` uses Swift's seeded `Hasher`).
 struct LineShapeTable<Value: Sendable>: Sendable {
+    private let seed = UInt64.random(in: .min ... .max)
     private var slots: [Int32]
     private var hashes: [UInt64] = []
     private var keyOffsets: [Int] = []
@@ -42,6 +39,12 @@ struct LineShapeTable<Value: Sendable>: Sendable {
     }
 
     var count: Int { values.count }
+
+    /// `shape`'s hash under this table's seed.
+    @inline(__always)
+    func hash(_ shape: LineShape) -> UInt64 {
+        Self.hash(shape.tags, seed: Self.hash(shape.name, seed: seed ^ UInt64(shape.type)))
+    }
 
     /// 64-bit hash of `bytes` from `seed`, sixteen bytes a step in two independent lanes (the multiply chains
     /// overlap: half the latency of one lane), the last bytes read as one in-bounds word.

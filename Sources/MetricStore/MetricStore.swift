@@ -178,7 +178,7 @@ public struct MetricStore: Sendable {
             lastEntry = predicted
             return lineCache.values[predicted]
         }
-        let hash = shape.hash
+        let hash = lineCache.hash(shape)
         if let entry = lineCache.find(shape, hash: hash) {
             lastEntry = entry
             return lineCache.values[entry]
@@ -458,11 +458,10 @@ public struct MetricStore: Sendable {
         /// `count` is the number of observations for summaries, 0 otherwise.
         public func forEachSeries(_ body: (_ labels: String, _ value: Double, _ count: Double) -> Void) {
             let columns = store.series
-            func visit(_ s: Int32) {
+            for s in family.inLabelOrder(labels: columns.labels) where !store.isExpired(Int(s), now: now) {
                 let i = Int(s)
-                if !store.isExpired(i, now: now) { body(columns.labels[i], columns.state[i].value, columns.state[i].observations) }
+                body(columns.labels[i], columns.state[i].value, columns.state[i].observations)
             }
-            for s in family.inLabelOrder(labels: columns.labels) { visit(s) }
         }
     }
 }

@@ -37,15 +37,15 @@ struct SummaryWindow: Sendable {
             let elapsed = now.subtractingReportingOverflow(headExpires).partialValue
             due = Int(min(Int64(Self.ageBuckets), elapsed / Self.bucketDuration + 1))
         }
-        if due >= Self.ageBuckets { return Self.quantiles.map { _ in .nan } }
+        if due >= Self.ageBuckets { return Self.noObservation }
         var stream = streams[(head + due) % Self.ageBuckets]
         if stream.samples.isEmpty {
             // Nothing merged yet: every observation is in the buffer, answered exactly (perks' path for few values).
-            guard !buffer.isEmpty else { return Self.quantiles.map { _ in .nan } }
+            guard !buffer.isEmpty else { return Self.noObservation }
             let sorted = buffer.sorted()
             return Self.quantiles.map { q in sorted[max(0, Int((Double(sorted.count) * q).rounded(.up)) - 1)] }
         }
-        if !buffer.isEmpty { stream.merge(sorted: buffer.sorted().map { ($0, 1) }) }
+        if !buffer.isEmpty { stream.merge(sorted: sortedBuffer) }
         return Self.quantiles.map { stream.query($0) }
     }
 
@@ -65,10 +65,16 @@ struct SummaryWindow: Sendable {
 
     private mutating func flush() {
         guard !buffer.isEmpty else { return }
-        let sorted = buffer.sorted().map { (value: $0, weight: 1.0) }
+        let sorted = sortedBuffer
         for i in streams.indices { streams[i].merge(sorted: sorted) }
         buffer.removeAll()
     }
+
+    /// The buffered observations in order, each of weight 1, as `QuantileStream.merge` takes them.
+    private var sortedBuffer: [(value: Double, weight: Double)] { buffer.sorted().map { (value: $0, weight: 1) } }
+
+    /// What an empty window answers for each quantile.
+    private static let noObservation = quantiles.map { _ in Double.nan }
 
     /// Samples held across the streams and the buffer (for the memory bound's tests).
     var heldSamples: Int { streams.reduce(buffer.count) { $0 + $1.samples.count } }

@@ -189,8 +189,6 @@ public struct StatsDParser: Sendable {
 
     enum ByteClass { case ascii, nonASCII, control }
 
-    /// Whether a line holds a control character (below 0x20, or 0x7F), or bytes above ASCII: two words a step,
-    /// the last bytes as one in-bounds word (bytes checked twice change nothing).
     /// Why `bytes` cannot be on a line (a control character, then invalid UTF-8), or nil.
     @inline(__always)
     static func byteError(_ bytes: UnsafeRawBufferPointer) -> ParseError? {
@@ -201,6 +199,8 @@ public struct StatsDParser: Sendable {
         }
     }
 
+    /// Whether a line holds a control character (below 0x20, or 0x7F), or bytes above ASCII: two words a step,
+    /// the last bytes as one in-bounds word (bytes checked twice change nothing).
     @inline(__always)
     static func scanBytes(_ line: UnsafeRawBufferPointer) -> ByteClass {
         let n = line.count

@@ -44,11 +44,16 @@ final class ReceivedLog: Sendable {
 @Suite(.timeLimit(.minutes(1))) struct AlertLoopTests {
     static let receiver = WebhookReceiverConfig(name: "pager", url: "http://pager.test/hook")
 
-    func loop(_ clock: VirtualClock, _ log: ReceivedLog, timeline: CaptureTimeline) -> AlertLoop {
-        let settings = AlertLoop.Settings(
+    /// The pager alone; alerts held one probe interval of `minimumFor`.
+    static func settings(minimumFor: Int64) -> AlertLoop.Settings {
+        AlertLoop.Settings(
             rules: AlertRules(), runbookURL: AlertEngine.defaultRunbookURL, receivers: [Self.receiver],
             alertmanagerURLs: [], externalURL: "http://beetlewatch.test:9917", resendDelay: 60 * s,
-            alertsOnUnwatchedClusters: false, minimumFor: s)
+            alertsOnUnwatchedClusters: false, minimumFor: minimumFor)
+    }
+
+    func loop(_ clock: VirtualClock, _ log: ReceivedLog, timeline: CaptureTimeline) -> AlertLoop {
+        let settings = Self.settings(minimumFor: s)
         let reports = timeline.reports
         let last = reports.keys.max()!
         return AlertLoop(
@@ -90,12 +95,8 @@ final class ReceivedLog: Sendable {
         let clock = VirtualClock(unixStart: CaptureTimeline.epoch)
         let log = ReceivedLog()
         let wakeup = clock.makeWakeup()
-        let settings = AlertLoop.Settings(
-            rules: AlertRules(), runbookURL: AlertEngine.defaultRunbookURL, receivers: [Self.receiver],
-            alertmanagerURLs: [], externalURL: "http://beetlewatch.test:9917", resendDelay: 60 * s,
-            alertsOnUnwatchedClusters: false, minimumFor: s / 5)
         let loop = AlertLoop(
-            settings: settings, health: { _ in current.report.withLock { $0 } }, clock: clock, wakeup: wakeup,
+            settings: Self.settings(minimumFor: s / 5), health: { _ in current.report.withLock { $0 } }, clock: clock, wakeup: wakeup,
             send: log.sender(clock), logger: Logger(label: "test"))
         loop.start()
         let changes = [3: timeline.reports[168], 20: healthy, 23: nil]

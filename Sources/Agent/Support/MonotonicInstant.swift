@@ -1,4 +1,5 @@
 import Config
+import TigerBeetle
 
 /// A point on the monotonic clock, which never jumps: deadlines and intervals. Wall-clock time (what the pure
 /// modules take as `now`) is nanoseconds since the Unix epoch and never mixes with it.
@@ -22,17 +23,5 @@ public struct MonotonicInstant: Comparable, Hashable, Sendable {
 
     public static func - (a: MonotonicInstant, b: MonotonicInstant) -> Duration {
         .nanoseconds(a.nanoseconds.subtractingSaturating(b.nanoseconds))
-    }
-}
-
-extension Int64 {
-    func addingSaturating(_ other: Int64) -> Int64 {
-        let (sum, overflow) = addingReportingOverflow(other)
-        return overflow ? (other > 0 ? .max : .min) : sum
-    }
-
-    func subtractingSaturating(_ other: Int64) -> Int64 {
-        let (difference, overflow) = subtractingReportingOverflow(other)
-        return overflow ? (other < 0 ? .max : .min) : difference
     }
 }
