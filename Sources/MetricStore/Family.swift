@@ -4,6 +4,8 @@ struct Family: Sendable {
     var name: String
     var type: FamilyType
     var help: String
+    /// The unit conversion applied when a value is read (`MetricMapping.readDivisor`): sums hold the sender's unit.
+    var divisor: Double
     var sorted: [Int32] = []
     var pending: [Int32] = []
 

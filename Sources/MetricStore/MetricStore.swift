@@ -126,27 +126,32 @@ public struct MetricStore: Sendable {
             return
         }
         let s = Int(target.series)
-        let divisor = target.divisor
         // The new value and count are worked out first: a line whose finite values would take the series
-        // to ±Inf or NaN is refused whole, and the series keeps what it had.
+        // to ±Inf or NaN is refused whole, and the series keeps what it had. Sums stay in the unit the sender
+        // used (TigerBeetle's integer µs and ns add up exactly, up to 2^53) and the family's divisor converts them
+        // once, when they are read (`FamilyView`); a gauge is converted once, as it arrives (`UnitConversion`), and
+        // a timer's observations one by one (`MetricMapping.convertsOnRead`).
         var value = series.state[s].value
         var count = series.state[s].observations
         switch target.action {
         case .counterAdd:
-            metric.forEachValue(valueScratch) { v in value += v.value / divisor / metric.sampleRate }
+            metric.forEachValue(valueScratch) { v in value += v.value / metric.sampleRate }
         case .summarySum:
-            metric.forEachValue(valueScratch) { v in value += v.value / divisor }
+            metric.forEachValue(valueScratch) { v in value += v.value }
         case .counterSet, .gaugeSet:
-            value = metric.lastValue(valueScratch).value / divisor
+            let last = metric.lastValue(valueScratch).value
+            // The digits of a one-value line are its raw value; a `1:2:3` line's last value keeps its parsed double.
+            let digits = metric.valueCount == 1 ? metric.rawValues : UnsafeRawBufferPointer(start: nil, count: 0)
+            value = target.divisor == 1 ? last : UnitConversion.convert(last, divisor: target.divisor, digits: digits)
         case .gaugeSetOrDelta:
             metric.forEachValue(valueScratch) { v in
-                if v.signed { value += v.value / divisor } else { value = v.value / divisor }
+                if v.signed { value += v.value } else { value = v.value }
             }
         case .observe:
             // The parser bounds the rate below (`StatsDParser.minSampleRate`): at most 10^6 repeats.
             let repeats = max(1, (1 / metric.sampleRate).rounded(.down))
             metric.forEachValue(valueScratch) { v in
-                value += v.value / divisor * repeats
+                value += v.value / target.divisor * repeats
                 count += repeats
             }
         case .summaryCount:
@@ -160,7 +165,7 @@ public struct MetricStore: Sendable {
             return
         }
         series.state[s] = SeriesState(value: value, observations: count, updated: now)
-        if target.action == .observe { observeQuantiles(metric, series: target.series, divisor: divisor, now: now) }
+        if target.action == .observe { observeQuantiles(metric, series: target.series, divisor: target.divisor, now: now) }
         stats.lines += 1
         stats.tagsDropped += UInt64(target.droppedTags)
         stats.reservedLabels += UInt64(target.reservedLabels)
@@ -329,12 +334,14 @@ public struct MetricStore: Sendable {
     /// The family for a mapping, created if its names are free; nil on a conflict.
     private mutating func familyFor(_ mapping: MetricMapping) -> Int32? {
         if let existing = familyIndex[mapping.family] {
-            return families[Int(existing)].type == mapping.type ? existing : nil
+            // One unit per family: values are kept in the sender's unit and converted when read.
+            let family = families[Int(existing)]
+            return family.type == mapping.type && family.divisor == mapping.readDivisor ? existing : nil
         }
         let names = mapping.sampleNames
         if names.contains(where: { takenNames[$0] != nil }) { return nil }
         let index = Int32(families.count)
-        families.append(Family(name: mapping.family, type: mapping.type, help: mapping.help))
+        families.append(Family(name: mapping.family, type: mapping.type, help: mapping.help, divisor: mapping.readDivisor))
         familyIndex[mapping.family] = index
         for name in names { takenNames[name] = index }
         return index
@@ -384,7 +391,7 @@ public struct MetricStore: Sendable {
             guard ordered.contains(where: { keep[Int($0)] }) else { continue }
             let index = Int32(families.count)
             newFamilyOf[f] = index
-            var fresh = Family(name: family.name, type: family.type, help: family.help)
+            var fresh = Family(name: family.name, type: family.type, help: family.help, divisor: family.divisor)
             for s in family.sorted where keep[Int(s)] {
                 newIndexOfSeries[Int(s)] = Int32(series.size)
                 fresh.sorted.append(Int32(series.size))
@@ -444,23 +451,28 @@ public struct MetricStore: Sendable {
             return family.sorted.contains(where: live) || family.pending.contains(where: live)
         }
 
-        /// Every live series of a summary, sorted by rendered labels: its labels, sum, count, and the values at
-        /// `MetricStore.summaryQuantiles` over the window at `now` when it observes (nil for pre-aggregated ones).
+        /// Every live series of a summary, sorted by rendered labels: its labels, sum (in the family's unit), count,
+        /// and the values at `MetricStore.summaryQuantiles` over the window at `now` when it observes (nil for
+        /// pre-aggregated ones).
         public func forEachSummary(_ body: (_ labels: String, _ sum: Double, _ count: Double, _ quantiles: [Double]?) -> Void) {
             let columns = store.series
+            let divisor = family.divisor
             for s in family.inLabelOrder(labels: columns.labels) where !store.isExpired(Int(s), now: now) {
                 let i = Int(s)
-                body(columns.labels[i], columns.state[i].value, columns.state[i].observations, store.summaryWindows[s]?.values(now: now))
+                body(
+                    columns.labels[i], columns.state[i].value / divisor, columns.state[i].observations,
+                    store.summaryWindows[s]?.values(now: now))
             }
         }
 
-        /// Every live series, sorted by rendered labels: (labels, value, count).
+        /// Every live series, sorted by rendered labels: (labels, value in the family's unit, count).
         /// `count` is the number of observations for summaries, 0 otherwise.
         public func forEachSeries(_ body: (_ labels: String, _ value: Double, _ count: Double) -> Void) {
             let columns = store.series
+            let divisor = family.divisor
             for s in family.inLabelOrder(labels: columns.labels) where !store.isExpired(Int(s), now: now) {
                 let i = Int(s)
-                body(columns.labels[i], columns.state[i].value, columns.state[i].observations)
+                body(columns.labels[i], columns.state[i].value / divisor, columns.state[i].observations)
             }
         }
     }

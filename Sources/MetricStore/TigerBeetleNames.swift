@@ -174,7 +174,7 @@ public enum TigerBeetleNames {
             return MetricMapping(
                 family: family, type: .summary,
                 help: "Time spent in \(what), seconds (TigerBeetle's pre-aggregated timing; average = rate(_sum) / rate(_count)).",
-                action: .summaryCount)
+                action: .summaryCount, divisor: microseconds)
         default:
             let word = ["min": "Shortest", "max": "Longest", "avg": "Average"][stat]!
             return MetricMapping(

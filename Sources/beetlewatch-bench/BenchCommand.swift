@@ -23,7 +23,7 @@ struct BenchCommand: ParsableCommand {
     var names: [String] = ["parse", "ingest", "scrape", "memory", "alert-latency", "probe"]
 
     @Option(help: "The capture whose lines the parse benchmark replays in-process.")
-    var capture: String = "../shared/fixtures/tigerbeetle-3-replicas.statsd.jsonl"
+    var capture: String = "Tests/Fixtures/tigerbeetle-3-replicas.statsd.jsonl"
 
     @Option(help: "Seconds per in-process measurement.")
     var seconds: Double = 3

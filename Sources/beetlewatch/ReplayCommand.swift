@@ -8,7 +8,7 @@ struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Send a StatsD capture (JSONL: {\"t\": seconds, \"data\": datagram}) over UDP.",
-        discussion: "Example: beetlewatch replay ../shared/fixtures/tigerbeetle-3-replicas.statsd.jsonl --to 127.0.0.1:8125 --speed 10"
+        discussion: "Example: beetlewatch replay Tests/Fixtures/tigerbeetle-3-replicas.statsd.jsonl --to 127.0.0.1:8125 --speed 10"
     )
 
     @Argument(help: "The capture file (.jsonl).")

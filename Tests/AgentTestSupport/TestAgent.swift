@@ -52,13 +52,13 @@ public struct TestAgent {
         try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort)).send(Array(text.utf8))
     }
 
-    /// Sends the shared capture and waits until the agent has applied all of it.
+    /// Sends the recorded capture and waits until the agent has applied all of it.
     public func sendCapture() async throws {
         try await Self.sendCapture(to: agent)
     }
 
     public static func sendCapture(to agent: Agent) async throws {
-        let capture = try SharedFixtures.capture()
+        let capture = try Fixtures.capture()
         let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort))
         for datagram in capture { try sender.send(Array(datagram.text.utf8)) }
         _ = try await HTTPTestClient.scrape(port: agent.webPort) { $0["beetlewatch_statsd_datagrams_total"] == Double(capture.count) }

@@ -39,7 +39,7 @@ final class ReceivedLog: Sendable {
     var all: [Request] { requests.withLock { $0 } }
 }
 
-/// The alert loop and its channels on virtual time: the shared capture's health timeline evaluated by the real loop,
+/// The alert loop and its channels on virtual time: the recorded capture's health timeline evaluated by the real loop,
 /// delivered through the real channels to a stand-in sender. Exact seconds; no wall-clock wait.
 @Suite(.timeLimit(.minutes(1))) struct AlertLoopTests {
     static let receiver = WebhookReceiverConfig(name: "pager", url: "http://pager.test/hook")

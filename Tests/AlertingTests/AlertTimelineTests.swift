@@ -4,7 +4,7 @@ import Testing
 
 @testable import Alerting
 
-/// The built-in rules over the shared capture's health timeline, evaluated once a second.
+/// The built-in rules over the recorded capture's health timeline, evaluated once a second.
 @Suite struct AlertTimelineTests {
     struct Event: Equatable {
         var second: Int

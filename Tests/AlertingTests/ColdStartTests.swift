@@ -9,14 +9,14 @@ import TigerBeetle
 private let s: Int64 = 1_000_000_000
 
 /// Issue 13's cold start: beetlewatch and the cluster starting together once fired and resolved
-/// QuorumLost twice within 30 s. Now a normal start pages nobody, on the shared capture and on a replayed
+/// QuorumLost twice within 30 s. Now a normal start pages nobody, on the recorded capture and on a replayed
 /// cold start, with the agent's settings (probe every second, no alert before its condition held one
 /// probe interval).
 @Suite struct ColdStartTests {
     static let watched = CaptureTimeline.watched
     static func key(_ replica: Int) -> ReplicaKey { ReplicaKey(cluster: CaptureTimeline.cluster, replica: replica) }
 
-    /// The shared capture's first 80 s (the cluster running, beetlewatch starting beside it): no alert.
+    /// The recorded capture's first 80 s (the cluster running, beetlewatch starting beside it): no alert.
     @Test func theCapturesStartPagesNobody() throws {
         let timeline = try CaptureTimeline()
         var engine = AlertEngine()
@@ -31,7 +31,7 @@ private let s: Int64 = 1_000_000_000
     /// beetlewatch starts at 0 s; the replicas' ports open at 6, 7 and 8 s (TigerBeetle takes seconds to
     /// start); their first StatsD comes 10 s later (the capture's lines, shifted). No alert, ever.
     @Test func aReplayedColdStartPagesNobody() throws {
-        let capture = try SharedFixtures.capture()
+        let capture = try Fixtures.capture()
         let firstLine = capture[0].time
         var store = MetricStore(options: .init())
         var engine = AlertEngine()

@@ -6,7 +6,7 @@ import Testing
 
 /// prometheus/alerts.yml says what the built-in rules say, and Prometheus's own tools accept it.
 @Suite struct PrometheusRulesTests {
-    let root = SharedFixtures.repositoryRoot
+    let root = Fixtures.repositoryRoot
 
     struct Rule {
         var name = "", expression = "", forDuration = "", keepFiringFor = "0s", severity = ""

@@ -5,7 +5,7 @@ import Yams
 
 /// Runs a command in the repository, returning its exit status and output.
 func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let result = try Command.run(executable, arguments, directory: SharedFixtures.repositoryRoot)
+    let result = try Command.run(executable, arguments, directory: Fixtures.repositoryRoot)
     return (result.status, result.stdout + result.stderr)
 }
 
@@ -150,12 +150,12 @@ func inSubnet(_ address: String, _ subnet: String) -> Bool {
             "grafana/provisioning/datasources/prometheus.yml", "grafana/provisioning/dashboards/beetlewatch.yml",
             "grafana/dashboards/tigerbeetle.json",
         ] {
-            #expect(FileManager.default.fileExists(atPath: SharedFixtures.repositoryRoot.appendingPathComponent(file).path), "\(file)")
+            #expect(FileManager.default.fileExists(atPath: Fixtures.repositoryRoot.appendingPathComponent(file).path), "\(file)")
         }
     }
 
     @Test func envExampleDocumentsEveryVariable() throws {
-        let root = SharedFixtures.repositoryRoot
+        let root = Fixtures.repositoryRoot
         let example = try String(contentsOf: root.appendingPathComponent(".env.example"), encoding: .utf8)
         let documented = Set(
             example.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { $0.split(separator: "=").first.map(String.init) })
@@ -173,7 +173,7 @@ func inSubnet(_ address: String, _ subnet: String) -> Bool {
     }
 
     @Test func dockerfileBuildsStaticallyAndRunsAsNonRoot() throws {
-        let root = SharedFixtures.repositoryRoot
+        let root = Fixtures.repositoryRoot
         let dockerfile = try String(contentsOf: root.appendingPathComponent("Dockerfile"), encoding: .utf8)
         let stages = dockerfile.split(separator: "\n").filter { $0.hasPrefix("FROM ") }
         #expect(stages.count == 2)

@@ -8,7 +8,7 @@ import TestSupport
 import Testing
 
 func doc(_ path: String) throws -> String {
-    try String(contentsOf: SharedFixtures.repositoryRoot.appendingPathComponent(path), encoding: .utf8)
+    try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent(path), encoding: .utf8)
 }
 
 @Suite(.serialized, .timeLimit(.minutes(1)), .tags(.endToEnd)) struct DocsTests {
@@ -22,14 +22,14 @@ func doc(_ path: String) throws -> String {
         #expect(try doc("Dockerfile").contains("--static-swift-stdlib"))
     }
 
-    /// Every metric on /metrics (a watched cluster fed the shared capture, a receiver configured)
+    /// Every metric on /metrics (a watched cluster fed the recorded capture, a receiver configured)
     /// is in docs/metrics.md's tables, and every one there is on the page.
     @Test func metricsReferenceMatchesThePage() async throws {
         let test = try TestAgent.start { $0.webhookURLs = ["http://127.0.0.1:\(LoopbackListener.closedPort())/"] }
         defer { test.stop() }
         let agent = test.agent
         try await test.sendCapture()
-        let capture = try SharedFixtures.capture()
+        let capture = try Fixtures.capture()
         // Wait for the capture, the probes, and the alert it raises (a view change seen).
         let page = try await HTTPTestClient.scrape(port: agent.webPort) {
             $0["beetlewatch_statsd_datagrams_total"] == Double(capture.count)
@@ -80,7 +80,7 @@ func doc(_ path: String) throws -> String {
         let readme = try doc("README.md")
         #expect(readme.contains("docker compose --profile monitoring up"))
         for file in ["docs/deployment.md", "docs/metrics.md", "docs/alerts.md", "docs/configuration.md", "docs/architecture.md"] {
-            #expect(FileManager.default.fileExists(atPath: SharedFixtures.repositoryRoot.appendingPathComponent(file).path), "\(file)")
+            #expect(FileManager.default.fileExists(atPath: Fixtures.repositoryRoot.appendingPathComponent(file).path), "\(file)")
         }
     }
 }

@@ -89,7 +89,7 @@ final class PrometheusServer {
 
 /// prometheus/prometheus.yml's `alerting:` section, sending to a test Alertmanager instead.
 func shippedAlerting(alertmanagerPort: UInt16) throws -> String {
-    let path = SharedFixtures.repositoryRoot.appendingPathComponent("prometheus/prometheus.yml").path
+    let path = Fixtures.repositoryRoot.appendingPathComponent("prometheus/prometheus.yml").path
     let shipped = try Yams.load(yaml: String(contentsOfFile: path, encoding: .utf8)) as? [String: Any]
     var alerting = try #require(shipped?["alerting"] as? [String: Any])
     alerting["alertmanagers"] = [["static_configs": [["targets": ["127.0.0.1:\(alertmanagerPort)"]]]]]
@@ -99,7 +99,7 @@ func shippedAlerting(alertmanagerPort: UInt16) throws -> String {
 
 /// The dashboard's queries with Grafana's variables filled in.
 func dashboardQueries() throws -> [(panel: String, expr: String)] {
-    let url = SharedFixtures.repositoryRoot.appendingPathComponent("grafana/dashboards/tigerbeetle.json")
+    let url = Fixtures.repositoryRoot.appendingPathComponent("grafana/dashboards/tigerbeetle.json")
     let dashboard = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
     let panels = try #require(dashboard["panels"] as? [[String: Any]])
     return panels.flatMap { panel in
@@ -166,7 +166,7 @@ func metricNames(in expression: String) throws -> Set<String> {
     /// beetlewatch's new one (seen on a live cluster when the shipped prometheus.yml blanked instance and job).
     /// With the shipped files, Prometheus's copy keeps its instance and job, and beetlewatch's incident stays open.
     @Test func anEarlierIncidentsResolutionFromPrometheusCannotCloseBeetlewatchsNewOne() async throws {
-        let root = SharedFixtures.repositoryRoot
+        let root = Fixtures.repositoryRoot
         let alertmanager = try AlertmanagerProcess(receiverURL: "http://127.0.0.1:\(LoopbackListener.closedPort())/")
         defer { alertmanager.stop() }
         // Scraped by Prometheus, not pushing: Prometheus's rules alert for it.
@@ -219,7 +219,7 @@ func metricNames(in expression: String) throws -> Set<String> {
     @Test func theRequestRatePanelCountsEachRequestOnce() async throws {
         let test = try TestAgent.start()
         defer { test.stop() }
-        let capture = try SharedFixtures.capture()
+        let capture = try Fixtures.capture()
         let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: test.agent.statsdPort))
         let first = try #require(capture.first?.time)
         let sent = capture.filter { $0.time - first <= 80 }
@@ -246,7 +246,7 @@ func metricNames(in expression: String) throws -> Set<String> {
 
     /// The panels an operator asked for are there, laid out without overlap, and the alert table lists alerts.
     @Test func theDashboardHasWhatAnOperatorAskedFor() throws {
-        let url = SharedFixtures.repositoryRoot.appendingPathComponent("grafana/dashboards/tigerbeetle.json")
+        let url = Fixtures.repositoryRoot.appendingPathComponent("grafana/dashboards/tigerbeetle.json")
         let dashboard = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
         let panels = try #require(dashboard["panels"] as? [[String: Any]])
         let titles = panels.compactMap { $0["title"] as? String }
@@ -286,7 +286,7 @@ func metricNames(in expression: String) throws -> Set<String> {
         let agent = test.agent
         try await test.sendCapture()
 
-        let rules = SharedFixtures.repositoryRoot.appendingPathComponent("prometheus/alerts.yml").path
+        let rules = Fixtures.repositoryRoot.appendingPathComponent("prometheus/alerts.yml").path
         let prometheus = try PrometheusServer(target: "127.0.0.1:\(agent.webPort)", ruleFile: rules)
         defer { prometheus.stop() }
         // Enough scrapes for rate() over the capture's counters.

@@ -53,7 +53,7 @@ struct MonitoredCluster {
     static let quorumHold = 7
 
     init(_ paths: AlertingPaths) throws {
-        let root = SharedFixtures.repositoryRoot
+        let root = Fixtures.repositoryRoot
         recorder = WebhookRecorder()
         // The shipped file, its receiver pointed at the recorder and its group intervals shortened (the 1m one so
         // that a replica alert left firing after the inhibition lifts is notified within the test). Its group waits

@@ -15,13 +15,13 @@ func startAgent(mode: NamingMode = .tigerbeetle) throws -> Agent {
 }
 
 @Suite(.serialized, .timeLimit(.minutes(1)), .tags(.endToEnd)) struct AgentEndToEndTests {
-    /// The shared capture over real UDP, scraped over real HTTP: every series the
+    /// The recorded capture over real UDP, scraped over real HTTP: every series the
     /// capture implies, with its exact value and labels, and no parse error.
     @Test(arguments: [NamingMode.tigerbeetle, .statsdExporter])
-    func sharedCaptureEndToEnd(_ mode: NamingMode) async throws {
+    func recordedCaptureEndToEnd(_ mode: NamingMode) async throws {
         let agent = try startAgent(mode: mode)
         defer { agent.stop() }
-        let capture = try SharedFixtures.capture()
+        let capture = try Fixtures.capture()
         let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort))
         for datagram in capture { try sender.send(Array(datagram.text.utf8)) }
 

@@ -7,7 +7,7 @@ import Testing
 
 @Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct AlertmanagerTests {
     /// A real Alertmanager (with `config`, else a test route to `recorder`), ready, and an agent pushing to it that
-    /// has received the shared capture.
+    /// has received the recorded capture.
     func alertmanagerAndAgent(_ recorder: WebhookRecorder, config: String? = nil) async throws -> (
         AlertmanagerProcess, Agent, [FakeReplica]
     ) {

@@ -8,7 +8,7 @@ import Testing
 enum BeetlewatchBinary {
     static var path: String {
         ProcessInfo.processInfo.environment["BEETLEWATCH_BINARY"]
-            ?? SharedFixtures.repositoryRoot.appendingPathComponent(".build/debug/beetlewatch").path
+            ?? Fixtures.repositoryRoot.appendingPathComponent(".build/debug/beetlewatch").path
     }
 
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Command.Result {
@@ -72,7 +72,7 @@ enum BeetlewatchBinary {
     /// docs/configuration.md's example errors are the real ones: each `$ ...` line there is run (its variables set,
     /// its `# file: yaml` written) and what beetlewatch prints must be the line under it, to the byte.
     @Test func theDocumentedErrorMessagesAreTheRealOnes() throws {
-        let doc = try String(contentsOf: SharedFixtures.repositoryRoot.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+        let doc = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
         let lines = doc.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var checked = 0
         for (index, line) in lines.enumerated() where line.hasPrefix("$ ") && index + 1 < lines.count {

@@ -23,7 +23,7 @@ import Testing
         try BeetlewatchBinary.run(["check", "--url", "http://127.0.0.1:\(agent.webPort)/ready"]).status
     }
 
-    /// An agent watching three fake replicas, fed the shared capture, and ready.
+    /// An agent watching three fake replicas, fed the recorded capture, and ready.
     func readyAgent() async throws -> (Agent, [FakeReplica]) {
         let listeners = (0..<3).map { FakeReplica(replica: UInt8($0)) }
         let agent = try agent(addresses: listeners.map(\.address))

@@ -34,6 +34,29 @@ func storeFed(_ datagrams: [String], mode: NamingMode = .tigerbeetle) -> MetricS
         }
     }
 
+    /// Every TigerBeetle value on the page of the recorded capture is the double nearest its exact decimal: sums of
+    /// µs and ns add up in the integer unit TigerBeetle sent and are converted once, when the page is rendered.
+    @Test func theRecordedCapturesPageCarriesNoFloatNoise() throws {
+        let capture = try Fixtures.capture().map(\.text)
+        let exact = CaptureOracle.exactSeries(datagrams: capture)
+        let page = render(storeFed(capture))
+        var checked = 0
+        var noisy: [String] = []
+        for line in page.split(separator: "\n") where line.hasPrefix("tigerbeetle_") {
+            let parts = line.split(separator: " ")
+            let key = String(parts[0])
+            guard let decimal = exact[key] else {
+                noisy.append("\(line): not in the capture")
+                continue
+            }
+            checked += 1
+            if Double(parts[1]) != Double(decimal) { noisy.append("\(line): exactly \(decimal)") }
+        }
+        #expect(checked == exact.count)
+        #expect(checked == 2_749)
+        #expect(noisy.isEmpty, "\(noisy.count) values with float noise, e.g. \(noisy.prefix(5))")
+    }
+
     var fixtures: URL { Bundle.module.resourceURL!.appendingPathComponent("Fixtures") }
 
     /// The page for a fixed input, byte for byte. Set BEETLEWATCH_UPDATE_GOLDEN=1 to rewrite it.
@@ -47,7 +70,7 @@ func storeFed(_ datagrams: [String], mode: NamingMode = .tigerbeetle) -> MetricS
         let page = render(storeFed([input]), extra: own)
         let goldenURL = fixtures.appendingPathComponent("golden.prom")
         if ProcessInfo.processInfo.environment["BEETLEWATCH_UPDATE_GOLDEN"] == "1" {
-            let source = SharedFixtures.repositoryRoot.appendingPathComponent("Tests/ExpositionTests/Fixtures/golden.prom")
+            let source = Fixtures.repositoryRoot.appendingPathComponent("Tests/ExpositionTests/Fixtures/golden.prom")
             try page.write(to: source, atomically: true, encoding: .utf8)
         }
         let golden = try String(contentsOf: goldenURL, encoding: .utf8)
@@ -88,9 +111,9 @@ func storeFed(_ datagrams: [String], mode: NamingMode = .tigerbeetle) -> MetricS
     }
 
     /// `promtool check metrics` reports nothing — no error, no lint finding — on the
-    /// default-mode page from the shared real capture, beetlewatch's own metrics included.
-    @Test func promtoolAcceptsThePageFromTheSharedCapture() throws {
-        let capture = try SharedFixtures.capture()
+    /// default-mode page from the recorded real capture, beetlewatch's own metrics included.
+    @Test func promtoolAcceptsThePageFromTheRecordedCapture() throws {
+        let capture = try Fixtures.capture()
         let store = storeFed(capture.map(\.text))
         let own = SelfMetrics.families(
             ingest: store.stats, signals: store.signals,

@@ -4,7 +4,7 @@ import Synchronization
 import VSR
 
 /// TigerBeetle replicas on 127.0.0.1 as far as beetlewatch's probe can tell, built from the recorded
-/// behaviours (`../shared/fixtures/tigerbeetle-vsr-ping.txt`, facts.md), all served by one thread: each
+/// behaviours (`Tests/Fixtures/tigerbeetle-vsr-ping.txt`, docs/architecture.md), all served by one thread: each
 /// answers a `ping_client` with `pong_client` (its index, view and release, the timestamp echoed); a ping
 /// claiming a release outside its range is evicted by the primary and ignored by a backup; a ping for
 /// another cluster, or with a bad checksum, closes the connection. `stop` is `kill -STOP` (the kernel

@@ -38,7 +38,7 @@ let namingCases: [NamingCase] = [
         familyType: .summary, action: .summarySum, divisor: 1e6),
     .init(
         mode: .tigerbeetle, name: "tb.replica_request_us.count", type: .counter, family: "tigerbeetle_replica_request_seconds",
-        familyType: .summary, action: .summaryCount),
+        familyType: .summary, action: .summaryCount, divisor: 1e6),
     .init(
         mode: .tigerbeetle, name: "tb.replica_request_us.max", type: .gauge, family: "tigerbeetle_replica_request_seconds_max",
         familyType: .gauge, action: .gaugeSet, divisor: 1e6),
@@ -109,7 +109,7 @@ let namingCases: [NamingCase] = [
     /// Every metric `tigerbeetle inspect metrics` lists has a deliberate entry, and no
     /// name keeps an abbreviated unit, a bare `tb`, or a misused suffix.
     @Test func everyInspectedMetricHasADeliberateName() throws {
-        let text = try String(contentsOf: SharedFixtures.url("tigerbeetle-inspect-metrics.txt"), encoding: .utf8)
+        let text = try String(contentsOf: Fixtures.url("tigerbeetle-inspect-metrics.txt"), encoding: .utf8)
         var checked = 0
         let namer = MetricNamer(mode: .tigerbeetle)
         for line in text.split(separator: "\n") where line.hasPrefix("gauge: ") || line.hasPrefix("timing: ") {

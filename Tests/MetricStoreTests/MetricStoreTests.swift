@@ -81,6 +81,36 @@ struct StoreHarness {
         #expect(PrometheusText.close(samples["tigerbeetle_grid_read_seconds_max{replica=\"0\"}"]!, 0.0009))
     }
 
+    /// Sums add up in TigerBeetle's integer µs and are divided once when read: 100,000 µs + 200,000 µs is 0.3 s,
+    /// where adding 0.1 and 0.2 gives 0.30000000000000004. A timing's gauges and a ns timestamp beyond 2^53 are one
+    /// correctly rounded division each (the timestamp read again from its digits: the parsed double is already rounded).
+    @Test func tigerBeetleUnitsAreConvertedOnceAndExactly() {
+        var h = StoreHarness()
+        h.send("tb.grid_read_us.sum:100000|c|#replica:0\ntb.grid_read_us.count:1|c|#replica:0")
+        h.send("tb.grid_read_us.sum:200000|c|#replica:0\ntb.grid_read_us.count:1|c|#replica:0")
+        h.send("tb.replica_start:1795731694516512653|g|#replica:0\ntb.clock_delta_ns:-9007199254740993|g|#replica:0")
+        h.send("tb.grid_read_us.avg:1329|g|#replica:0")
+        let samples = h.samples()
+        #expect(samples["tigerbeetle_grid_read_seconds_sum{replica=\"0\"}"] == 0.3)
+        #expect(samples["tigerbeetle_grid_read_seconds_count{replica=\"0\"}"] == 2)
+        #expect(samples["tigerbeetle_grid_read_seconds_avg{replica=\"0\"}"] == 0.001329)
+        #expect(samples["tigerbeetle_replica_start_timestamp_seconds{replica=\"0\"}"] == Double("1795731694.516512653"))
+        #expect(samples["tigerbeetle_replica_start_timestamp_seconds{replica=\"0\"}"] != 1_795_731_694_516_512_653 / 1e9)
+        #expect(samples["tigerbeetle_clock_delta_seconds{replica=\"0\"}"] == Double("-9007199.254740993"))
+    }
+
+    /// A timer (ms, converted one observation at a time) and a histogram of one name share its summary, as in
+    /// statsd_exporter; TigerBeetle's µs gauges and ns gauges of one family are each converted as they arrive.
+    @Test func familiesOfConvertedValuesStillMix() {
+        var h = StoreHarness()
+        h.send("lag:250|ms\nlag:2|h\ntb.wait_us:1500|g\ntb.wait_ns:2500|g")
+        let samples = h.samples()
+        #expect(h.store.stats.typeConflicts == 0)
+        #expect(samples["lag_sum"] == 2.25)
+        #expect(samples["lag_count"] == 2)
+        #expect(samples["tigerbeetle_wait_seconds"] == 2.5e-6)
+    }
+
     @Test func setsCountDistinctMembers() {
         var h = StoreHarness()
         h.send("u:alice|s\nu:bob|s\nu:alice|s")
@@ -186,10 +216,10 @@ struct StoreHarness {
         #expect(h.store.stats.totalParseErrors == 0)
     }
 
-    /// The whole shared capture, in both modes: every series it implies, exactly.
+    /// The whole recorded capture, in both modes: every series it implies, exactly.
     @Test(arguments: [NamingMode.tigerbeetle, .statsdExporter])
-    func sharedCaptureMatchesTheOracle(_ mode: NamingMode) throws {
-        let capture = try SharedFixtures.capture()
+    func recordedCaptureMatchesTheOracle(_ mode: NamingMode) throws {
+        let capture = try Fixtures.capture()
         var h = StoreHarness(.init(mode: mode))
         for datagram in capture { h.send(datagram.text) }
         let expected = CaptureOracle.expectedSeries(

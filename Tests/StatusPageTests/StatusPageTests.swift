@@ -7,7 +7,7 @@ import Testing
 @testable import StatusPage
 
 @Suite struct VerdictHistoryTests {
-    /// The shared capture on its virtual clock: replica 1 killed at 81.1 s is unreachable from 82 s, replicas 0 and 2
+    /// The recorded capture on its virtual clock: replica 1 killed at 81.1 s is unreachable from 82 s, replicas 0 and 2
     /// killed at ~168 s; each change is one event, with its reasons.
     @Test func theCapturesChangesAreItsEvents() throws {
         let timeline = try CaptureTimeline()

@@ -3,7 +3,7 @@ import Health
 import MetricStore
 import TigerBeetle
 
-/// The shared capture replayed through the pure model on a virtual clock, with
+/// The recorded capture replayed through the pure model on a virtual clock, with
 /// probe results derived from its events file.
 public struct CaptureTimeline {
     public static let epoch: Int64 = 1_800_000_000_000_000_000
@@ -30,8 +30,8 @@ public struct CaptureTimeline {
     }
 
     public init() throws {
-        let capture = try SharedFixtures.capture()
-        let eventsText = try String(contentsOf: SharedFixtures.url("tigerbeetle-3-replicas.events.jsonl"), encoding: .utf8)
+        let capture = try Fixtures.capture()
+        let eventsText = try String(contentsOf: Fixtures.url("tigerbeetle-3-replicas.events.jsonl"), encoding: .utf8)
         let events: [(Double, String)] = try eventsText.split(separator: "\n").map {
             let object = try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
             return ((object["t"] as! NSNumber).doubleValue, object["event"] as! String)

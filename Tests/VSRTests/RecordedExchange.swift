@@ -1,6 +1,6 @@
 import Foundation
 
-/// The real exchanges in `../shared/fixtures/tigerbeetle-vsr-ping.txt`: each `==` line, the ping sent (the
+/// The real exchanges in `Tests/Fixtures/tigerbeetle-vsr-ping.txt`: each `==` line, the ping sent (the
 /// dump before `reply:`) and the reply received (the dump after it, if any).
 struct RecordedExchange {
     var title: String
@@ -9,7 +9,7 @@ struct RecordedExchange {
 
     static func load() throws -> [RecordedExchange] {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-            "../../../shared/fixtures/tigerbeetle-vsr-ping.txt")
+            "../Fixtures/tigerbeetle-vsr-ping.txt")
         let text = try String(contentsOf: url, encoding: .utf8)
         var exchanges: [RecordedExchange] = []
         var replying = false

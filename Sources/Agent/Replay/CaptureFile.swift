@@ -1,6 +1,6 @@
 import Foundation
 
-/// A StatsD capture in the shared fixtures' format: one JSON object a line,
+/// A StatsD capture in the recorded fixtures' format: one JSON object a line,
 /// `{"t": seconds since the start, "data": the datagram's text}`.
 public struct CaptureFile: Sendable {
     public struct Datagram: Sendable {

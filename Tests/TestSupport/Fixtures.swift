@@ -1,19 +1,15 @@
 import Foundation
 
-/// The shared, read-only fixtures beside the repository (`../shared/fixtures`).
-public enum SharedFixtures {
-    public static var directory: URL {
-        if let override = ProcessInfo.processInfo.environment["BEETLEWATCH_FIXTURES"] {
-            return URL(fileURLWithPath: override)
-        }
-        // Tests/TestSupport/SharedFixtures.swift → repository root → ../shared/fixtures
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
-    }
-
+/// The recorded fixtures in the repository (`Tests/Fixtures`): real TigerBeetle traffic and protocol exchanges
+/// (what each file is: `Tests/Fixtures/README.md`), and the repository's own files.
+public enum Fixtures {
+    /// The repository's root: Tests/TestSupport/Fixtures.swift → Tests/TestSupport → Tests → root.
     public static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
+
+    /// `Tests/Fixtures`.
+    public static var directory: URL { repositoryRoot.appendingPathComponent("Tests/Fixtures") }
 
     public static let captureName = "tigerbeetle-3-replicas.statsd.jsonl"
 
