@@ -94,7 +94,8 @@ let package = Package(
             ]),
         // The agent's loops on virtual time (VirtualClock): seconds in all.
         .testTarget(
-            name: "AgentTests", dependencies: ["Agent", "MetricStore", "Health", "Alerting", "Config", "TestSupport", "AgentTestSupport"]),
+            name: "AgentTests",
+            dependencies: ["Agent", "TigerBeetle", "MetricStore", "Health", "Alerting", "Config", "TestSupport", "AgentTestSupport"]),
         // Real processes, sockets and wall time (the agent binary, fake replicas, curl, chromium): tagged endToEnd, and
         // left out with `swift test --skip EndToEndTests --skip DeploymentTests` (scripts/test --quick).
         .testTarget(

@@ -10,9 +10,9 @@ public struct AlertEngine: Sendable {
     public var runbookURL: String
     /// Whether clusters heard from but not configured raise alerts (`--alert.unwatched-clusters`).
     public var alertsOnUnwatchedClusters: Bool
-    /// No alert judged on the probe (`AlertName.judgedOnProbes`) fires before its condition has held this long
-    /// (ns), twice as long for a replica's (`AlertName.probeIntervalsHeld`), whatever its rule's `for`: the agent
-    /// sets one probe interval, so a replica flagged and cleared within one probe does not page.
+    /// QuorumLost does not fire before its condition has held this long (ns), nor a replica's alert before twice
+    /// as long (`AlertName.probeIntervalsHeld`), whatever its rule's `for`: the agent sets one probe interval. While
+    /// a cluster's QuorumLost is pending, its replicas' alerts wait for it: one incident, one page.
     public var minimumFor: Int64 = 0
     /// Pending and firing alerts, by fingerprint.
     public private(set) var alerts: [String: Alert] = [:]
@@ -56,12 +56,20 @@ public struct AlertEngine: Sendable {
         var holding = Set<String>()
         var report = report
         report.clusters = clusters
-        for condition in BuiltInRules.conditions(report, rules: rules, viewChangedAt: viewChangedAt, now: now) {
-            let settings = rules[condition.name]
+        let conditions = BuiltInRules.conditions(report, rules: rules, viewChangedAt: viewChangedAt, now: now)
+        // Clusters whose quorum verdict is still pending: QuorumLost holds but has not fired (it may fire in this very
+        // evaluation; it is applied first). Their replicas' alerts wait: the cluster's page comes first, or none.
+        var quorumPending = Set<String>()
+        for condition in conditions where condition.name == .quorumLost {
+            let fingerprint = Fingerprint.of(labels(of: condition))
+            let hold = forDuration(of: .quorumLost)
+            let pending = alerts[fingerprint].map { $0.state == .pending && now.subtractingSaturating($0.activeAt) < hold } ?? true
+            if pending && hold > 0, let cluster = condition.labels["cluster"] { quorumPending.insert(cluster) }
+        }
+        for condition in conditions {
             let forDuration = forDuration(of: condition.name)
-            var labels = condition.labels
-            labels["alertname"] = condition.name.rawValue
-            labels["severity"] = settings.severity.rawValue
+            let labels = labels(of: condition)
+            let waitsForQuorum = condition.name.isHeldBackByQuorumLost && quorumPending.contains(condition.labels["cluster"] ?? "")
             let annotations = [
                 "summary": condition.summary,
                 "description": condition.description,
@@ -72,14 +80,14 @@ public struct AlertEngine: Sendable {
             if var alert = alerts[fingerprint] {
                 alert.annotations = annotations
                 alert.keptFiringSince = nil
-                if alert.state == .pending && now - alert.activeAt >= forDuration {
+                if alert.state == .pending && now.subtractingSaturating(alert.activeAt) >= forDuration && !waitsForQuorum {
                     alert.state = .firing
                     alert.firedAt = now
                     transitions.append(alert)
                 }
                 alerts[fingerprint] = alert
             } else {
-                let fires = forDuration <= 0
+                let fires = forDuration <= 0 && !waitsForQuorum
                 let alert = Alert(
                     name: condition.name, labels: labels, annotations: annotations,
                     state: fires ? .firing : .pending, activeAt: now, firedAt: fires ? now : nil)
@@ -107,6 +115,14 @@ public struct AlertEngine: Sendable {
         return transitions
     }
 
+    /// An alert's labels: the condition's, its name and its rule's severity.
+    func labels(of condition: AlertCondition) -> [String: String] {
+        var labels = condition.labels
+        labels["alertname"] = condition.name.rawValue
+        labels["severity"] = rules[condition.name].severity.rawValue
+        return labels
+    }
+
     /// How long `name`'s condition holds before it fires (ns): its rule's `for`, and at least its probe-interval hold.
     func forDuration(of name: AlertName) -> Int64 {
         max(rules[name].forDuration, minimumFor.multipliedReportingOverflow(by: name.probeIntervalsHeld).partialValue)
@@ -115,11 +131,18 @@ public struct AlertEngine: Sendable {
     /// When the next evaluation would change an alert with the report unchanged (ns, as `now`): a pending alert's
     /// `for` running out, or a kept-firing alert's `keep_firing_for`. nil when nothing is due. The agent evaluates
     /// then rather than on its next once-a-second tick, which made QuorumLost fire up to a second after its hold.
+    /// A replica's alert waiting for its cluster's pending QuorumLost is due no earlier than that is.
     public var nextTransitionAt: Int64? {
-        alerts.values.compactMap { alert -> Int64? in
+        var quorumDue: [String: Int64] = [:]
+        for alert in alerts.values where alert.name == .quorumLost && alert.state == .pending {
+            quorumDue[alert.labels["cluster"] ?? ""] = alert.activeAt.addingSaturating(forDuration(of: .quorumLost))
+        }
+        return alerts.values.compactMap { alert -> Int64? in
             switch alert.state {
             case .pending:
-                return alert.activeAt.addingSaturating(forDuration(of: alert.name))
+                let due = alert.activeAt.addingSaturating(forDuration(of: alert.name))
+                guard alert.name.isHeldBackByQuorumLost, let quorum = quorumDue[alert.labels["cluster"] ?? ""] else { return due }
+                return max(due, quorum)
             case .firing:
                 return alert.keptFiringSince.map { $0.addingSaturating(rules[alert.name].keepFiringFor) }
             case .resolved:

@@ -14,22 +14,14 @@ public enum AlertName: String, Sendable, CaseIterable, Codable {
     case clockSkew = "TigerBeetleClockSkew"
     case releaseMismatch = "TigerBeetleReleaseMismatch"
 
-    /// Whether the rule's verdict comes from beetlewatch's probe (which answers every probe interval), so a
-    /// flag cleared within one probe must not page: `AlertEngine.minimumFor` applies to these only (StatsD
-    /// values change every 10 s and page at once).
-    public var judgedOnProbes: Bool {
-        switch self {
-        case .replicaUnreachable, .replicaHung, .quorumLost: true
-        default: false
-        }
-    }
-
-    /// How many probe intervals (`AlertEngine.minimumFor`) its condition must hold at least, for rules judged on
-    /// the probe: one for QuorumLost, two for a replica's, so that when replicas fail together (flagged up to a
-    /// probe interval apart) the QuorumLost that holds their alerts back fires first.
+    /// How many probe intervals (`AlertEngine.minimumFor`) its condition must hold at least: one for QuorumLost (a
+    /// replica flagged and cleared within one probe does not page), two for every replica's alert, whatever signal
+    /// judged it. Replicas that fail together are flagged up to a probe interval apart, and a StatsD datagram can
+    /// flag a survivor (isolated: its peers are gone) a moment after they die: the QuorumLost that holds the
+    /// replicas' alerts back fires first, and one incident pages once. The other cluster alerts are not held.
     var probeIntervalsHeld: Int64 {
-        guard judgedOnProbes else { return 0 }
-        return self == .quorumLost ? 1 : 2
+        if self == .quorumLost { return 1 }
+        return isHeldBackByQuorumLost ? 2 : 0
     }
 
     /// A replica's alert: held back while its cluster's QuorumLost fires (they add nothing to it), by

@@ -3,9 +3,11 @@ import Alerting
 import Foundation
 import Health
 import Logging
+import MetricStore
 import Synchronization
 import TestSupport
 import Testing
+import TigerBeetle
 
 @testable import Agent
 
@@ -77,6 +79,81 @@ final class ReceivedLog: Sendable {
         #expect(quorum.map(\.second) == [169, 214])
         #expect(quorum.map { $0.message?.status } == ["firing", "resolved"])
         #expect(loop.active.isEmpty || loop.active.allSatisfy { $0.name != .quorumLost })
+    }
+
+    /// The capture's double failure (replicas 0 and 2 killed at 167 s; replica 1, left alone, reports no peers, and
+    /// the killed replicas are unreachable and then silent): one page, QuorumLost's, and no replica's alert while it
+    /// fires (held back while it is pending, then under it). The only other notification is the warning of the view
+    /// change with which the cluster recovers, at 211 s.
+    @Test func theCapturesDoubleFailurePagesQuorumLostOnly() throws {
+        let timeline = try CaptureTimeline()
+        let clock = VirtualClock(unixStart: CaptureTimeline.epoch)
+        let log = ReceivedLog()
+        let loop = loop(clock, log, timeline: timeline)
+        loop.start()
+        for _ in 1...213 { clock.advance(by: .seconds(1), loops: 2) }
+        loop.stop(drainUntil: clock.monotonic())
+        let incident = log.all.filter { $0.second >= 160 }
+        let firing = incident.compactMap { $0.message }.filter { $0.status == "firing" }
+        let names = firing.flatMap { $0.alerts.map { $0.labels["alertname"] ?? "" } }
+        #expect(names == [AlertName.quorumLost.rawValue, AlertName.viewChanged.rawValue], "\(firing.map(\.groupLabels))")
+        #expect(firing.flatMap(\.alerts).filter { $0.labels["severity"] == "critical" }.count == 1)
+        #expect(incident.first?.second == 169)
+    }
+
+    /// Two replicas die at 0 s; the probe flags one at 0.05 s, the other at 0.95 s (a probe interval apart at worst);
+    /// a StatsD datagram from the survivor, 0.1 s after the deaths, says it has no peers left (isolated, judged on
+    /// StatsD, its rule's `for` 0). QuorumLost (two of three replicas unhealthy from 0.1 s) is the first and only
+    /// page, one probe interval later; the survivor's alert waits two probe intervals and then is held back under it.
+    /// (Before, the survivor's TigerBeetleReplicaIsolated paged at 0.1 s, a second ahead of QuorumLost.)
+    @Test func aSurvivorFlaggedByStatsDRightAfterADoubleFailureDoesNotPageBeforeQuorumLost() throws {
+        let capture = try Fixtures.capture()
+        let base = CaptureTimeline.epoch + 160 * s
+        var store = MetricStore(options: .init())
+        for datagram in capture where datagram.time <= 160 {
+            let now = CaptureTimeline.epoch + Int64(datagram.time * 1e9)
+            Array(datagram.text.utf8).withUnsafeBytes { store.ingest(datagram: $0, now: now) }
+        }
+        let beforeFailure = store
+        var afterReport = store
+        let noPeers = "tb.message_bus_connections:0|g|#cluster:\(CaptureTimeline.cluster),replica:1,peer:replica"
+        Array(noPeers.utf8).withUnsafeBytes { afterReport.ingest(datagram: $0, now: base + s / 10) }
+        let afterReportSignals = afterReport.signals
+        let flaggedAt = [0: base + s / 20, 2: base + 95 * s / 100]
+        let policy = HealthPolicy(startedAt: CaptureTimeline.epoch, probeResultTTL: 2 * s)
+        let health: @Sendable (Int64) -> HealthReport = { now in
+            var probes: [ReplicaKey: ProbeResult] = [:]
+            for replica in 0..<3 {
+                let down = flaggedAt[replica].map { now >= $0 } ?? false
+                probes[ReplicaKey(cluster: CaptureTimeline.cluster, replica: replica)] = ProbeResult(
+                    success: !down, durationSeconds: 0.0002, at: now, error: down ? "connection refused" : nil,
+                    reachableSince: CaptureTimeline.epoch)
+            }
+            let signals = now >= base + s / 10 ? afterReportSignals : beforeFailure.signals
+            return HealthEvaluator.evaluate(watched: [CaptureTimeline.watched], signals: signals, probes: probes, policy: policy, now: now)
+        }
+        #expect(health(base).clusters[0].quorumLost == false)
+        #expect(health(base + s / 5).clusters[0].replicas[1].reasons.map(\.state) == [.isolated])
+        let clock = VirtualClock(unixStart: base)
+        let log = ReceivedLog()
+        let wakeup = clock.makeWakeup()
+        // The store's view changes predate this loop, which would take them for news: ViewChanged is not this test's.
+        var settings = Self.settings(minimumFor: s)
+        settings.rules.settings[.viewChanged]?.enabled = false
+        let loop = AlertLoop(
+            settings: settings, health: health, clock: clock, wakeup: wakeup, send: log.sender(clock), logger: Logger(label: "test"))
+        loop.start()
+        for tenth in 0..<150 {
+            // The agent evaluates on every change of the health model: each StatsD datagram and probe result.
+            if [1, 2, 10].contains(tenth) { wakeup.signal() }
+            clock.advance(by: .milliseconds(100), loops: 2)
+        }
+        loop.stop(drainUntil: clock.monotonic())
+        let firing = log.all.filter { $0.message?.status == "firing" }
+        #expect(firing.map { $0.message?.groupLabels["alertname"] } == [AlertName.quorumLost.rawValue])
+        #expect(firing.map { ($0.second * 100).rounded() / 100 } == [1.1])
+        // The survivor's alert did fire, held back under QuorumLost as Alertmanager's inhibit rule would.
+        #expect(loop.active.contains { $0.name == .replicaIsolated && $0.state == .firing })
     }
 
     final class CurrentReport: Sendable {

@@ -98,4 +98,34 @@ import Testing
         #expect(resolved.map(\.name) == [.quorumLost] && resolved.first?.state == .resolved)
         #expect(engine.nextTransitionAt == nil)
     }
+
+    /// A replica's alert whose own hold has run out waits while its cluster's QuorumLost is pending, and is due when
+    /// that is: QuorumLost `for: 3s` here, longer than the replicas' 400 ms. Both fire together at 3.3 s (the replica's
+    /// then held back under QuorumLost by the planner, and by Alertmanager's inhibit rule).
+    @Test func aReplicasAlertWaitsForItsClustersPendingQuorumVerdict() throws {
+        let timeline = try CaptureTimeline()
+        var rules = AlertRules()
+        rules.settings[.viewChanged]?.enabled = false
+        rules.settings[.quorumLost]?.forDuration = 3 * Self.second
+        var engine = AlertEngine(rules: rules)
+        engine.minimumFor = Self.second / 5
+        let t0 = CaptureTimeline.epoch
+        _ = engine.evaluate(timeline.reports[167]!, now: t0)
+        // 180 s: quorum lost; replicas 0 and 2 unreachable, replica 1 (left alone) flagged on StatsD.
+        let lost = try #require(timeline.reports[180])
+        #expect(lost.clusters[0].quorumLost)
+        #expect(engine.evaluate(lost, now: t0 + 3 * Self.second / 10).isEmpty)
+        let replicaAlerts = engine.alerts.values.filter { $0.name.isHeldBackByQuorumLost }
+        #expect(!replicaAlerts.isEmpty)
+        #expect(engine.evaluate(lost, now: t0 + Self.second).isEmpty, "the replicas' 400 ms ran out; QuorumLost is pending")
+        #expect(engine.alerts.values.allSatisfy { $0.state == .pending })
+        #expect(engine.nextTransitionAt == t0 + 33 * Self.second / 10)
+        let fired = engine.evaluate(lost, now: t0 + 33 * Self.second / 10)
+        #expect(fired.first?.name == .quorumLost)
+        #expect(Set(fired.map(\.fingerprint)) == Set(engine.alerts.values.filter { $0.state == .firing }.map(\.fingerprint)))
+        // Unreachable has a `for` of its own (10 s): still pending. Every other replica's alert fired with QuorumLost.
+        let ownHoldLeft = replicaAlerts.filter { $0.name == .replicaUnreachable }
+        #expect(!ownHoldLeft.isEmpty && ownHoldLeft.count < replicaAlerts.count)
+        #expect(fired.count == replicaAlerts.count - ownHoldLeft.count + 1)
+    }
 }
