@@ -68,13 +68,14 @@ public enum HTTPClient {
         var response = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 16384)
         var headEnd: Int?
+        var finder = ResponseHeadFinder()
         while headEnd == nil && response.count < 65536 {
             switch connection.read(into: &buffer, until: deadline) {
             case .success(0): return failure("connection closed before a complete response")
             case .success(let n): response += buffer[0..<n]
             case .failure(let error): return failure(error.description)
             }
-            headEnd = Self.headEnd(response)
+            headEnd = finder.find(in: response)
         }
         guard let headEnd else { return failure("response head over 64 KiB") }
         let head = String(decoding: response[..<headEnd], as: UTF8.self)
@@ -111,12 +112,9 @@ public enum HTTPClient {
     /// The largest response body read (a status document is a few KiB; a receiver's answer is ignored).
     static let maxBody = 64 << 20
 
-    /// Where the body starts: after the first CRLF CRLF.
+    /// Where the body of a whole response starts: after the first CRLF CRLF.
     public static func headEnd(_ bytes: [UInt8]) -> Int? {
-        guard bytes.count >= 4 else { return nil }
-        for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 {
-            return i + 4
-        }
-        return nil
+        var finder = ResponseHeadFinder()
+        return finder.find(in: bytes)
     }
 }
