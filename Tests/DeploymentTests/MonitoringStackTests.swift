@@ -11,7 +11,7 @@ import Yams
 /// A real Prometheus (Debian's `prometheus`) on loopback, scraping a target every second.
 final class PrometheusServer {
     let port: UInt16
-    let process = Process()
+    let process: TestProcess
     let directory: URL
 
     convenience init(target: String, ruleFile: String) throws {
@@ -46,15 +46,15 @@ final class PrometheusServer {
                 "  - job_name: \(job.name)\n    static_configs: [{targets: [\"\(job.target)\"]}]\n" + job.options
             }.joined()
         try config.write(to: directory.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments =
+        process = TestProcess(
+            binary,
             [
                 "--config.file=\(directory.path)/prometheus.yml", "--storage.tsdb.path=\(directory.path)/data",
                 "--web.listen-address=127.0.0.1:\(port)",
-            ] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+            ] + arguments)
+        process.process.standardOutput = FileHandle.nullDevice
+        process.process.standardError = FileHandle.nullDevice
+        try process.start()
     }
 
     /// An instant query: (status, number of results).
@@ -81,10 +81,11 @@ final class PrometheusServer {
     }
 
     func stop() {
-        process.terminate()
-        process.waitUntilExit()
+        process.stop()
         try? FileManager.default.removeItem(at: directory)
     }
+
+    deinit { stop() }
 }
 
 /// prometheus/prometheus.yml's `alerting:` section, sending to a test Alertmanager instead.

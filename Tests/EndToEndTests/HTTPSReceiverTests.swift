@@ -39,21 +39,22 @@ final class TLSReceiver: HTTPHandler {
 
 /// `openssl s_server` answering half a response and closing: the fault that made URLSession kill the process.
 final class HalfAnsweringTLSServer {
-    let process = Process()
+    let process: TestProcess
     private let input = Pipe()
     private let output = Pipe()
     let port = LoopbackListener.closedPort()
 
     init(_ certificate: TestCertificate) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = [
-            "s_server", "-accept", "127.0.0.1:\(port)", "-cert", certificate.certificatePath,
-            "-key", certificate.keyPath, "-naccept", "1",
-        ]
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        process = TestProcess(
+            "/usr/bin/openssl",
+            [
+                "s_server", "-accept", "127.0.0.1:\(port)", "-cert", certificate.certificatePath,
+                "-key", certificate.keyPath, "-naccept", "1",
+            ])
+        process.process.standardInput = input
+        process.process.standardOutput = output
+        process.process.standardError = FileHandle.nullDevice
+        try process.start()
         try waitFor("ACCEPT")
     }
 

@@ -97,7 +97,7 @@ import Testing
             "--alert.webhook-url", "http://127.0.0.1:\(recorder.port)/",
         ])
         try await agent.waitUntilServing()
-        let before = try Self.residentKiB(agent.process.processIdentifier)
+        let before = try Self.residentKiB(agent.process.pid)
         let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort))
         let floodStart = Date()
         for n in 1...15_000 {
@@ -113,11 +113,11 @@ import Testing
             try await Task.sleep(for: .milliseconds(300))
             samples = try await agent.samples()
         }
-        let after = try Self.residentKiB(agent.process.processIdentifier)
+        let after = try Self.residentKiB(agent.process.pid)
         // Idle after the flood (once 15,000 clusters were evaluated every second: a whole core).
-        let cpuBefore = try Self.cpuSeconds(agent.process.processIdentifier)
+        let cpuBefore = try Self.cpuSeconds(agent.process.pid)
         try await Task.sleep(for: .seconds(2))
-        let idleCPU = try Self.cpuSeconds(agent.process.processIdentifier) - cpuBefore
+        let idleCPU = try Self.cpuSeconds(agent.process.pid) - cpuBefore
         let start = Date()
         let page = try await HTTPTestClient.request(agent.base + "/metrics").body
         let scrape = Date().timeIntervalSince(start)

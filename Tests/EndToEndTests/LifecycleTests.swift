@@ -9,7 +9,7 @@ import Testing
 /// The built binary running in the background on loopback ports the kernel picks (port 0), learnt from
 /// its "beetlewatch started" log line: no race with other tests for a port.
 final class RunningBeetlewatch {
-    let process = Process()
+    let process: TestProcess
     private(set) var webPort: UInt16 = 0
     private(set) var statsdPort: UInt16 = 0
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-\(UUID().uuidString).log")
@@ -19,16 +19,14 @@ final class RunningBeetlewatch {
     init(_ arguments: [String], shell: String? = nil) throws {
         let all = ["run", "--web.listen-address", "127.0.0.1:0", "--statsd.listen-udp", "127.0.0.1:0"] + arguments
         if let shell {
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = ["-c", shell, BeetlewatchBinary.path] + all
+            process = TestProcess("/bin/bash", ["-c", shell, BeetlewatchBinary.path] + all)
         } else {
-            process.executableURL = URL(fileURLWithPath: BeetlewatchBinary.path)
-            process.arguments = all
+            process = TestProcess(BeetlewatchBinary.path, all)
         }
-        process.standardOutput = FileHandle.nullDevice
+        process.process.standardOutput = FileHandle.nullDevice
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
+        process.process.standardError = try FileHandle(forWritingTo: log)
+        try process.start()
     }
 
     var base: String { "http://127.0.0.1:\(webPort)" }
@@ -72,7 +70,7 @@ final class RunningBeetlewatch {
     }
 
     func signal(_ number: Int32) {
-        kill(process.processIdentifier, number)
+        process.signal(number)
     }
 
     /// Sends SIGTERM; returns the exit status and how long the process took to exit.
@@ -84,7 +82,7 @@ final class RunningBeetlewatch {
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        process.stop()
         try? FileManager.default.removeItem(at: log)
     }
 }

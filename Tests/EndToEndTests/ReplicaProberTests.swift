@@ -201,7 +201,7 @@ import VSR
         #expect(
             samples.first { $0.key.hasPrefix("tigerbeetle_probe_answering{") && $0.value == 0 }?.key.contains(
                 "cluster=\"\(String(repeating: "0", count: 31))2\",replica=\"2\"") == true)
-        let names = Self.threadNames(of: agent.process.processIdentifier)
+        let names = Self.threadNames(of: agent.process.pid)
         #expect(names.filter { $0.hasPrefix("probe") }.sorted() == ["probe", "probe-dns-0", "probe-dns-1"], "\(names)")
     }
 

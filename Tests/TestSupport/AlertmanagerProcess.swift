@@ -8,7 +8,7 @@ public struct AlertmanagerMissing: Error, CustomStringConvertible {
 /// A real Alertmanager (Debian's prometheus-alertmanager) on loopback, routing to a test receiver.
 public final class AlertmanagerProcess {
     public let port: UInt16
-    let process = Process()
+    let process: TestProcess
     let directory: URL
 
     public static var binary: String? {
@@ -36,21 +36,23 @@ public final class AlertmanagerProcess {
                         send_resolved: true
                 """
         try config.write(to: directory.appendingPathComponent("alertmanager.yml"), atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
-            "--config.file=\(directory.path)/alertmanager.yml", "--storage.path=\(directory.path)",
-            "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        process = TestProcess(
+            binary,
+            [
+                "--config.file=\(directory.path)/alertmanager.yml", "--storage.path=\(directory.path)",
+                "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=",
+            ])
+        process.process.standardOutput = FileHandle.nullDevice
+        process.process.standardError = FileHandle.nullDevice
+        try process.start()
     }
 
     public var url: String { "http://127.0.0.1:\(port)" }
 
     public func stop() {
-        process.terminate()
-        process.waitUntilExit()
+        process.stop()
         try? FileManager.default.removeItem(at: directory)
     }
+
+    deinit { stop() }
 }

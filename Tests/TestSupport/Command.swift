@@ -9,14 +9,16 @@ public enum Command {
     }
 
     /// Runs `executable`; `input`, when given, is written to its standard input; `environment` is added
-    /// to this process's; `directory` is where it runs (default: here).
+    /// to this process's; `directory` is where it runs (default: here); after `lifetime` it is stopped.
     public static func run(
         _ executable: String, _ arguments: [String], input: String? = nil,
-        environment: [String: String] = [:], directory: URL? = nil
+        environment: [String: String] = [:], directory: URL? = nil, lifetime: Duration = .seconds(300)
     ) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        // A program that hangs is stopped by the watchdog after `lifetime`; what it left in its process group goes
+        // with it when it is done.
+        let running = TestProcess(executable, arguments, lifetime: lifetime)
+        defer { running.stop() }
+        let process = running.process
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let directory { process.currentDirectoryURL = directory }
         let stdin = Pipe()
@@ -25,7 +27,7 @@ public enum Command {
         process.standardInput = stdin
         process.standardOutput = out
         process.standardError = err
-        try process.run()
+        try running.start()
         if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
         try stdin.fileHandleForWriting.close()
         // Read both pipes while the program runs, so neither fills up and blocks it.
