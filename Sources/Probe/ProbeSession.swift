@@ -230,7 +230,7 @@ public struct ProbeSession: Sendable {
                 setResult(
                     .evicted, now: now,
                     error:
-                        "replica \(replica) evicted a ping claiming release \(sent): \(Self.describe(reason)); set --probe.release to the cluster's release"
+                        "replica \(replica) evicted a ping claiming release \(sent): \(reason); set --probe.release to the cluster's release"
                 )
                 return [.close]
             case .failure(let error):
@@ -298,14 +298,6 @@ public struct ProbeSession: Sendable {
     static func seconds(_ nanoseconds: Int64) -> String {
         let s = Double(nanoseconds) / 1e9
         return s == s.rounded() ? "\(Int(s))s" : "\(s)s"
-    }
-
-    static func describe(_ reason: EvictionReason) -> String {
-        switch reason {
-        case .clientReleaseTooLow: "that release is too low for it"
-        case .clientReleaseTooHigh: "that release is too high for it"
-        case .other(let code): "reason \(code)"
-        }
     }
 
     static func describe(_ error: ReplyError) -> String {

@@ -19,6 +19,25 @@ enum HeaderLayout {
     /// eviction: client u128, reason u8 in the last byte.
     static let evictionClient = 128
     static let evictionReason = 255
+    /// request: parent u128 (the previous reply's context), client u128, session u64, timestamp u64 (0), request
+    /// u32, operation u8, previous_request_latency u32 (µs).
+    static let requestParent = 128
+    static let requestClient = 160
+    static let requestSession = 176
+    static let requestTimestamp = 184
+    static let requestNumber = 192
+    static let requestOperation = 196
+    static let requestPreviousLatency = 200
+    /// reply: request_checksum u128, context u128 (the next request's parent), client u128, op u64, commit u64 (for
+    /// register: the session), timestamp u64, request u32, operation u8.
+    static let replyRequestChecksum = 128
+    static let replyContext = 160
+    static let replyClient = 192
+    static let replyOp = 208
+    static let replyCommit = 216
+    static let replyTimestamp = 224
+    static let replyRequest = 232
+    static let replyOperation = 236
 
     static func put<T: FixedWidthInteger & UnsignedInteger>(_ value: T, at offset: Int, in bytes: inout [UInt8]) {
         for i in 0..<(T.bitWidth / 8) { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) }

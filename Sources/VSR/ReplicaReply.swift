@@ -37,15 +37,35 @@ public enum ReplicaReply: Sendable, Equatable {
 
 /// Why a replica evicted us (TigerBeetle's `Header.Eviction.Reason`).
 public enum EvictionReason: Sendable, Equatable {
+    /// The session is not in the cluster's client table: newer clients took its place (64 sessions at most), or it
+    /// never registered.
+    case noSession
     case clientReleaseTooLow
     case clientReleaseTooHigh
+    /// The request's body was not what its operation takes.
+    case invalidRequestBody
     case other(UInt8)
 
     init(code: UInt8) {
         switch code {
+        case 1: self = .noSession
         case 2: self = .clientReleaseTooLow
         case 3: self = .clientReleaseTooHigh
+        case 5: self = .invalidRequestBody
         default: self = .other(code)
+        }
+    }
+}
+
+extension EvictionReason: CustomStringConvertible {
+    /// Why, as a sentence's end: "evicted: <description>".
+    public var description: String {
+        switch self {
+        case .noSession: "its session is gone (newer clients took the cluster's sessions)"
+        case .clientReleaseTooLow: "that release is too low for it"
+        case .clientReleaseTooHigh: "that release is too high for it"
+        case .invalidRequestBody: "the request's body was invalid"
+        case .other(let code): "reason \(code)"
         }
     }
 }

@@ -79,7 +79,11 @@ func doc(_ path: String) throws -> String {
     @Test func theReadmeLeadsToComposeWithMonitoring() throws {
         let readme = try doc("README.md")
         #expect(readme.contains("docker compose --profile monitoring up"))
-        for file in ["docs/deployment.md", "docs/metrics.md", "docs/alerts.md", "docs/configuration.md", "docs/architecture.md"] {
+        for file in [
+            "docs/deployment.md", "docs/metrics.md", "docs/alerts.md", "docs/configuration.md", "docs/architecture.md",
+            "docs/tigerbeetle-protocol.md",
+        ] {
+            #expect(readme.contains("](\(file))"), "the README links \(file)")
             #expect(FileManager.default.fileExists(atPath: Fixtures.repositoryRoot.appendingPathComponent(file).path), "\(file)")
         }
     }

@@ -10,7 +10,7 @@ import Testing
         #expect(
             Set(names) == [
                 "tigerbeetle-3-replicas.events.jsonl", "tigerbeetle-3-replicas.statsd.jsonl", "tigerbeetle-inspect-metrics.txt",
-                "tigerbeetle-vsr-ping.txt",
+                "tigerbeetle-vsr-ping.txt", "tigerbeetle-vsr-canary.txt",
             ])
         let check = try Command.run("/usr/bin/sha256sum", ["--check", "--strict", "SHA256SUMS"], directory: Fixtures.directory)
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")

@@ -1,15 +1,14 @@
 import Foundation
 
-/// The real exchanges in `Tests/Fixtures/tigerbeetle-vsr-ping.txt`: each `==` line, the ping sent (the
-/// dump before `reply:`) and the reply received (the dump after it, if any).
+/// The real exchanges in `Tests/Fixtures/tigerbeetle-vsr-ping.txt` and `tigerbeetle-vsr-canary.txt`: each `==` line,
+/// the message sent (the dump before `reply:`) and the reply received (the dump after it, if any).
 struct RecordedExchange {
     var title: String
     var sent: [UInt8]
     var reply: [UInt8]
 
-    static func load() throws -> [RecordedExchange] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-            "../Fixtures/tigerbeetle-vsr-ping.txt")
+    static func load(_ name: String = "tigerbeetle-vsr-ping.txt") throws -> [RecordedExchange] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/\(name)")
         let text = try String(contentsOf: url, encoding: .utf8)
         var exchanges: [RecordedExchange] = []
         var replying = false
