@@ -23,8 +23,8 @@ let package = Package(
         .target(name: "Alerting", dependencies: ["TigerBeetle", "Health", "MetricStore", "Exposition"]),
         // TigerBeetle's wire protocol: the checksum, the one request beetlewatch sends (ping_client), replies.
         .target(name: "VSR"),
-        // One replica's probe as a state machine (connect, ping, pong, hung, backoff) on virtual time.
-        .target(name: "Probe", dependencies: ["VSR", "Health"]),
+        // One replica's probe, and one cluster's canary, as state machines on virtual time.
+        .target(name: "Probe", dependencies: ["VSR", "Health", "TigerBeetle"]),
         .target(name: "StatusPage", dependencies: ["Health", "Alerting"]),
         .target(
             name: "Config",

@@ -32,6 +32,9 @@ public enum CanaryReply: Sendable, Equatable {
     /// found: 512). Anything longer is refused before its body is read.
     public static let maxSize = 1024
 
+    /// The command byte of a message's header (at least 256 bytes).
+    public static func command(of message: [UInt8]) -> UInt8 { message[HeaderLayout.command] }
+
     /// The message's size from its first 256 bytes (what to read in all), or why it cannot be one for the canary.
     public static func size(ofHeader header: [UInt8]) -> Result<Int, CanaryReplyError> {
         guard header.count >= PingClient.headerSize else { return .failure(.wrongLength(header.count)) }

@@ -1,0 +1,387 @@
+import Health
+import TigerBeetle
+import VSR
+
+/// The canary's settings, in nanoseconds.
+public struct CanaryTiming: Sendable, Equatable {
+    /// How often a request is sent (one prepare each in the cluster's WAL; nothing is written).
+    public var interval: Int64
+    /// How long a request may go unanswered before the check fails. It stays in flight (sent again to every replica)
+    /// until it is answered: a cluster that commits again is seen at once.
+    public var timeout: Int64
+    /// The release claimed until a replica's own is known.
+    public var defaultRelease: Release
+
+    /// Reconnecting after a replica closed a young connection waits 1 s, doubling to 10 s.
+    static let minBackoff: Int64 = 1_000_000_000
+    static let maxBackoff: Int64 = 10_000_000_000
+    /// Messages for no request in flight tolerated on one connection between two accepted replies, at least: copies of
+    /// a reply are normal (a backup sends one; a request sent to every replica may be answered more than once), a
+    /// flood is not. Past it the connection is closed and reopened after the backoff.
+    static let minStrayMessages = 8
+
+    public init(interval: Int64, timeout: Int64, defaultRelease: Release) {
+        self.interval = interval
+        self.timeout = timeout
+        self.defaultRelease = defaultRelease
+    }
+}
+
+/// One watched cluster's canary as a state machine, driven by the prober's loop: the loop reports what happened on each
+/// replica's connection (connected, bytes, closed, time passed), the session answers with what to do. Pure: no sockets,
+/// `now` (a monotonic clock, ns) is a parameter.
+///
+/// As TigerBeetle's own clients do: one client id, a connection to every replica, each opened with a `ping_client` (a
+/// replica replies to a client only on a connection the client has spoken on; the pong says its view); `register`
+/// once, then a `lookup_accounts` of `CanaryRequest.accountID` every interval, sent to the primary of the view it
+/// knows, and again to every replica when no reply came within half the timeout. A reply proves that a quorum
+/// committed the request. Replies are matched by the request's checksum (a backup's later copy is ignored). An
+/// eviction stops the canary until it is made anew (a reload): it never registers again on its own, so it cannot
+/// take an application's session.
+public struct CanarySession: Sendable {
+    /// What the loop is to do, on replica `replica`'s connection.
+    public enum Command: Sendable, Equatable {
+        case connect(replica: Int)
+        case send(replica: Int, bytes: [UInt8])
+        case close(replica: Int)
+    }
+
+    enum Link: Sendable, Equatable {
+        case idle(nextAttemptAt: Int64)
+        case connecting(startedAt: Int64)
+        case open(since: Int64)
+    }
+
+    struct Connection: Sendable {
+        var link: Link
+        var buffer: [UInt8] = []
+        /// Consecutive connections the replica closed young, for the backoff.
+        var closes = 0
+        /// Messages for no request in flight since the last reply accepted.
+        var strays = 0
+    }
+
+    enum Phase: Sendable, Equatable {
+        case unregistered
+        case registered(session: Session, parent: UInt128, nextRequest: UInt32)
+        case evicted(EvictionReason)
+    }
+
+    struct InFlight: Sendable {
+        var bytes: [UInt8]
+        var checksum: UInt128
+        var registering: Bool
+        var sentAt: Int64
+        var resendAt: Int64
+        /// Sent on at least one connection.
+        var delivered: Bool
+        /// Its timeout was counted as a failure.
+        var failed = false
+    }
+
+    public let cluster: UInt128
+    public let client: ClientID
+    public let replicaCount: Int
+    public private(set) var timing: CanaryTiming
+    var connections: [Connection]
+    private(set) var phase: Phase = .unregistered
+    private(set) var inFlight: InFlight?
+    private var nextCheckAt: Int64
+    /// The highest view a reply or pong has shown: its primary is sent to first.
+    private(set) var view: UInt32 = 0
+    private var previousLatencyMicros: UInt32 = 0
+    /// The release claimed: the replicas' own once the prober knows it (the loop sets it), else the default.
+    public var release: Release?
+    public private(set) var result: CanaryResult
+    /// Why a connection was last closed for what it sent (the loop logs it).
+    public private(set) var lastRefusal: String?
+
+    public init(cluster: UInt128, client: ClientID, replicaCount: Int, timing: CanaryTiming, start: Int64) {
+        precondition(replicaCount > 0 && replicaCount <= 256, "a cluster has 1 to 256 replicas")
+        self.cluster = cluster
+        self.client = client
+        self.replicaCount = replicaCount
+        self.timing = timing
+        connections = Array(repeating: Connection(link: .idle(nextAttemptAt: start)), count: replicaCount)
+        nextCheckAt = start
+        result = CanaryResult(state: .starting, at: start)
+    }
+
+    var claimedRelease: Release { release ?? timing.defaultRelease }
+    var primary: Int { Int(view % UInt32(replicaCount)) }
+    public var isEvicted: Bool { if case .evicted = phase { true } else { false } }
+
+    /// When the session next needs a `tick`.
+    public var nextDeadline: Int64 {
+        var deadline = Int64.max
+        for connection in connections {
+            switch connection.link {
+            case .idle(let next): deadline = min(deadline, next)
+            case .connecting(let startedAt): deadline = min(deadline, startedAt.addingSaturating(timing.timeout))
+            case .open: break
+            }
+        }
+        if isEvicted { return deadline }
+        if let inFlight {
+            deadline = min(deadline, inFlight.resendAt)
+            if !inFlight.failed { deadline = min(deadline, inFlight.sentAt.addingSaturating(timing.timeout)) }
+        } else {
+            deadline = min(deadline, nextCheckAt)
+        }
+        return deadline
+    }
+
+    /// Takes new settings (a reload); connections and the session stay.
+    public mutating func update(_ timing: CanaryTiming) {
+        self.timing = timing
+    }
+
+    /// Time passes: opens connections, fails a request past its timeout, sends one again or a new one.
+    public mutating func tick(now: Int64) -> [Command] {
+        var commands: [Command] = []
+        for r in connections.indices {
+            switch connections[r].link {
+            case .idle(let next) where now >= next && !isEvicted:
+                connections[r].link = .connecting(startedAt: now)
+                commands.append(.connect(replica: r))
+            case .connecting(let startedAt) where now >= startedAt.addingSaturating(timing.timeout):
+                connections[r].link = .idle(nextAttemptAt: startedAt.addingSaturating(timing.interval))
+                commands.append(.close(replica: r))
+            default:
+                break
+            }
+        }
+        guard !isEvicted else { return commands }
+        if var request = inFlight {
+            if !request.failed && now >= request.sentAt.addingSaturating(timing.timeout) {
+                request.failed = true
+                fail(
+                    request.delivered ? "timeout" : "no_connection",
+                    request.delivered
+                        ? "no reply to \(request.registering ? "register" : "lookup_accounts") within \(seconds(timing.timeout))"
+                        : "no connection to any replica to send a request on", now: now)
+            }
+            if now >= request.resendAt {
+                // Not answered yet: to every replica (a backup forwards it to its primary).
+                request.resendAt = now.addingSaturating(timing.timeout)
+                let sent = sendToAll(request.bytes)
+                request.delivered = request.delivered || !sent.isEmpty
+                commands += sent
+            }
+            inFlight = request
+        } else if now >= nextCheckAt {
+            commands += startRequest(now: now)
+        }
+        return commands
+    }
+
+    /// Replica `r`'s connect succeeded: a ping makes the connection the canary's on the replica's side (and its pong
+    /// says the replica's view); a request in flight goes out on it too.
+    public mutating func connected(_ r: Int, now: Int64) -> [Command] {
+        guard connections.indices.contains(r), case .connecting = connections[r].link else { return [] }
+        connections[r].link = .open(since: now)
+        connections[r].buffer.removeAll(keepingCapacity: true)
+        connections[r].strays = 0
+        var commands: [Command] = [
+            .send(
+                replica: r,
+                bytes: PingClient.header(cluster: cluster, release: claimedRelease, client: client, timestamp: UInt64(max(0, now))))
+        ]
+        if var request = inFlight, !isEvicted {
+            commands.append(.send(replica: r, bytes: request.bytes))
+            request.delivered = true
+            inFlight = request
+        }
+        return commands
+    }
+
+    /// Replica `r`'s connect failed: tried again an interval later. (Whether the replica is reachable is the probe's to
+    /// judge; the canary asks whichever replicas it can reach.)
+    public mutating func connectFailed(_ r: Int, now: Int64) {
+        guard connections.indices.contains(r), case .connecting(let startedAt) = connections[r].link else { return }
+        connections[r].link = .idle(nextAttemptAt: startedAt.addingSaturating(timing.interval))
+    }
+
+    /// Replica `r` closed the connection, or writing to it failed.
+    public mutating func closed(_ r: Int, now: Int64) {
+        guard connections.indices.contains(r), case .open(let since) = connections[r].link else { return }
+        let settled = now.subtractingSaturating(since) >= CanaryTiming.maxBackoff
+        connections[r].closes = settled ? 0 : connections[r].closes + 1
+        reopen(r, now: now)
+    }
+
+    /// Bytes from replica `r`: pongs, replies and evictions, framed by their size.
+    public mutating func received(_ r: Int, _ bytes: ArraySlice<UInt8>, now: Int64) -> [Command] {
+        guard connections.indices.contains(r), case .open = connections[r].link else { return [] }
+        connections[r].buffer += bytes
+        var commands: [Command] = []
+        while connections[r].buffer.count >= PingClient.headerSize {
+            let size: Int
+            switch CanaryReply.size(ofHeader: Array(connections[r].buffer.prefix(PingClient.headerSize))) {
+            case .success(let n): size = n
+            case .failure(let error): return commands + refuse(r, "not a TigerBeetle message: \(error)", now: now)
+            }
+            guard connections[r].buffer.count >= size else { break }
+            let message = Array(connections[r].buffer.prefix(size))
+            connections[r].buffer.removeFirst(size)
+            commands += handle(message, from: r, now: now)
+            guard case .open = connections[r].link else { break }
+        }
+        return commands
+    }
+
+    // MARK: Inside
+
+    private mutating func handle(_ message: [UInt8], from r: Int, now: Int64) -> [Command] {
+        if CanaryReply.command(of: message) == ReplicaReply.pongCommand {
+            guard case .success(.pong(_, let pongView, _, _)) = ReplicaReply.decode(message, cluster: cluster) else {
+                return refuse(r, "not a pong this client can believe", now: now)
+            }
+            // A replica's own view: only ever raises the view sent to (a wrong one costs a forward, not a commit).
+            if pongView > view && inFlight == nil { view = pongView }
+            return []
+        }
+        switch CanaryReply.decode(message, cluster: cluster, client: client) {
+        case .failure(let error):
+            return refuse(r, "not a reply this client can believe: \(error)", now: now)
+        case .success(.evicted(let reason)):
+            return evict(reason, now: now)
+        case .success(.registered(let reply, let session, _)):
+            guard accept(reply, registering: true, from: r) else { return stray(r, now: now) }
+            phase = .registered(session: session, parent: reply.context, nextRequest: 1)
+            committed(reply, now: now)
+            return []
+        case .success(.lookedUp(let reply, _)):
+            guard accept(reply, registering: false, from: r), case .registered(let session, _, let request) = phase else {
+                return stray(r, now: now)
+            }
+            let (next, wrapped) = request.addingReportingOverflow(1)
+            // 2^32 requests later (136 years at one a second), a new session.
+            phase = wrapped ? .unregistered : .registered(session: session, parent: reply.context, nextRequest: next)
+            committed(reply, now: now)
+            return []
+        }
+    }
+
+    /// Whether `reply` answers the request in flight (its checksum), of the kind expected.
+    private mutating func accept(_ reply: CanaryReply.Reply, registering: Bool, from r: Int) -> Bool {
+        guard let request = inFlight, request.checksum == reply.requestChecksum, request.registering == registering else { return false }
+        for i in connections.indices { connections[i].strays = 0 }
+        return true
+    }
+
+    private mutating func committed(_ reply: CanaryReply.Reply, now: Int64) {
+        guard let request = inFlight else { return }
+        inFlight = nil
+        view = max(view, reply.view)
+        let latency = max(0, now.subtractingSaturating(request.sentAt))
+        previousLatencyMicros = UInt32(clamping: latency / 1_000)
+        let seconds = Double(latency) / 1e9
+        result.state = .committing
+        result.at = now
+        result.error = nil
+        result.failingSince = nil
+        result.lastCommitAt = now
+        result.lastLatencySeconds = seconds
+        result.latencySumSeconds += seconds
+        result.commits &+= 1
+        result.view = view
+    }
+
+    private mutating func fail(_ reason: String, _ detail: String, now: Int64) {
+        result.state = .failing
+        result.at = now
+        result.error = detail
+        result.failingSince = result.failingSince ?? now
+        result.failures[reason, default: 0] &+= 1
+    }
+
+    private mutating func evict(_ reason: EvictionReason, now: Int64) -> [Command] {
+        phase = .evicted(reason)
+        inFlight = nil
+        result.state = .evicted
+        result.at = now
+        result.error = "the cluster evicted the canary's session: \(reason); it stays stopped until beetlewatch reloads"
+        result.failures["evicted", default: 0] &+= 1
+        var commands: [Command] = []
+        for r in connections.indices {
+            switch connections[r].link {
+            case .open, .connecting: commands.append(.close(replica: r))
+            case .idle: break
+            }
+            connections[r].link = .idle(nextAttemptAt: .max)
+            connections[r].buffer.removeAll()
+        }
+        return commands
+    }
+
+    /// A message for no request in flight: a copy of a reply is one; many are a flood.
+    private mutating func stray(_ r: Int, now: Int64) -> [Command] {
+        connections[r].strays += 1
+        guard connections[r].strays > maxStrays else { return [] }
+        return refuse(r, "more than \(maxStrays) messages answering nothing", now: now)
+    }
+
+    /// Copies of one reply a cluster may send on one connection, and some.
+    private var maxStrays: Int { max(CanaryTiming.minStrayMessages, 2 * replicaCount + 2) }
+
+    /// Closes replica `r`'s connection for what it sent, and opens it again after the backoff.
+    private mutating func refuse(_ r: Int, _ reason: String, now: Int64) -> [Command] {
+        lastRefusal = "replica \(r): \(reason)"
+        connections[r].closes += 1
+        reopen(r, now: now)
+        result.failures["protocol", default: 0] &+= 1
+        return [.close(replica: r)]
+    }
+
+    private mutating func reopen(_ r: Int, now: Int64) {
+        let closes = connections[r].closes
+        let backoff = closes == 0 ? 0 : min(CanaryTiming.maxBackoff, CanaryTiming.minBackoff << min(closes - 1, 4))
+        connections[r].link = .idle(nextAttemptAt: now.addingSaturating(backoff))
+        connections[r].buffer.removeAll(keepingCapacity: true)
+        connections[r].strays = 0
+    }
+
+    private mutating func startRequest(now: Int64) -> [Command] {
+        nextCheckAt = now.addingSaturating(timing.interval)
+        let bytes: [UInt8]
+        let registering: Bool
+        switch phase {
+        case .evicted:
+            return []
+        case .unregistered:
+            bytes = CanaryRequest.register(cluster: cluster, release: claimedRelease, client: client, view: view)
+            registering = true
+        case .registered(let session, let parent, let request):
+            bytes = CanaryRequest.lookupAccounts(
+                cluster: cluster, release: claimedRelease, client: client, view: view, session: session, request: request, parent: parent,
+                previousLatency: previousLatencyMicros)
+            registering = false
+        }
+        var request = InFlight(
+            bytes: bytes, checksum: CanaryRequest.checksum(of: bytes), registering: registering, sentAt: now,
+            resendAt: now.addingSaturating(timing.timeout / 2), delivered: false)
+        // To the primary of the view it knows; to every replica when that one's connection is not open.
+        var commands: [Command]
+        if case .open = connections[primary].link {
+            commands = [.send(replica: primary, bytes: bytes)]
+        } else {
+            commands = sendToAll(bytes)
+        }
+        request.delivered = !commands.isEmpty
+        inFlight = request
+        return commands
+    }
+
+    private func sendToAll(_ bytes: [UInt8]) -> [Command] {
+        connections.indices.compactMap { r in
+            if case .open = connections[r].link { return .send(replica: r, bytes: bytes) }
+            return nil
+        }
+    }
+
+    private func seconds(_ nanoseconds: Int64) -> String {
+        let s = Double(nanoseconds) / 1e9
+        return s == s.rounded() ? "\(Int(s))s" : "\(s)s"
+    }
+}
