@@ -8,6 +8,7 @@ public enum AlertName: String, Sendable, CaseIterable, Codable {
     case replicaSilent = "TigerBeetleReplicaSilent"
     case replicaIsolated = "TigerBeetleReplicaIsolated"
     case replicaBehind = "TigerBeetleReplicaBehind"
+    case replicaUnobserved = "TigerBeetleReplicaUnobserved"
     case quorumLost = "TigerBeetleQuorumLost"
     case viewChanged = "TigerBeetleViewChanged"
     case storageFaults = "TigerBeetleStorageFaults"
@@ -84,6 +85,8 @@ public struct AlertRules: Sendable, Equatable {
         .replicaSilent: RuleSettings(forDuration: 0, severity: .warning),
         .replicaIsolated: RuleSettings(forDuration: 0, severity: .critical),
         .replicaBehind: RuleSettings(forDuration: 0, severity: .warning),
+        // beetlewatch cannot reach a replica while its cluster commits: its own network is the suspect; not a page.
+        .replicaUnobserved: RuleSettings(forDuration: 10 * second, severity: .warning),
         // Alertmanager holds the replica alerts back while quorum is lost (alertmanager.yml): kept firing 10 s after
         // quorum returns, the replicas that come back with the cluster (a second or two apart) are over before it ends.
         .quorumLost: RuleSettings(forDuration: 0, severity: .critical, keepFiringFor: 10 * second),

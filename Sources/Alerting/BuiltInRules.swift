@@ -26,7 +26,7 @@ enum BuiltInRules {
                     "\(cluster.summary). Failing: "
                         + cluster.replicas.filter { !$0.healthy }.map {
                             "replica \($0.replica) (\($0.reasons.map(\.detail).joined(separator: "; ")))"
-                        }.joined(separator: ", ") + ".")
+                        }.joined(separator: ", ") + ". " + quorumEvidence(cluster))
             }
             if let changedAt = viewChangedAt[cluster.id], now - changedAt < (rules[.viewChanged].window ?? 0) {
                 add(
@@ -64,9 +64,15 @@ enum BuiltInRules {
                     case .behind:
                         add(.replicaBehind, labels, "TigerBeetle \(who) is behind its cluster", "\(reason.detail).")
                     case .silent:
+                        // A replica paged as down, hung or out of sight is silent as a consequence: one fault, one page.
+                        guard !replica.reasons.contains(where: { [.unreachable, .hung, .unobserved].contains($0.state) }) else { break }
                         add(.replicaSilent, labels, "TigerBeetle \(who) has stopped sending StatsD", "\(reason.detail).")
                     case .isolated:
                         add(.replicaIsolated, labels, "TigerBeetle \(who) is cut off from its peers", "\(reason.detail).")
+                    case .unobserved:
+                        add(
+                            .replicaUnobserved, labels.merging(["address": replica.address ?? ""]) { $1 },
+                            "beetlewatch cannot reach TigerBeetle \(who), which commits", "\(reason.detail).")
                     case .healthy, .unknown:
                         break
                     }
@@ -87,5 +93,24 @@ enum BuiltInRules {
             }
         }
         return out
+    }
+
+    /// What backs a QuorumLost verdict besides the replicas': the canary's failure, or (without one) which replicas only
+    /// went unanswered, which beetlewatch's own network explains as well as their being down.
+    static func quorumEvidence(_ cluster: ClusterVerdict) -> String {
+        if cluster.committing == false, let canary = cluster.canary {
+            return "The cluster does not commit beetlewatch's request: \(canary.error ?? "no reply")."
+        }
+        let unanswered = cluster.replicas.filter { replica in
+            replica.probe.map { $0.outcome == .hung || $0.unanswered } ?? false
+        }
+        guard !unanswered.isEmpty else { return "" }
+        let reachable = cluster.replicas.filter { $0.probe?.outcome == .answering }.compactMap { replica in
+            replica.peerReplicaConnections.map { "replica \(replica.replica) reports \(Int($0)) peer connections" }
+        }
+        return
+            "Replica\(unanswered.count == 1 ? "" : "s") \(unanswered.map { String($0.replica) }.joined(separator: ", ")) went unanswered without a refusal: beetlewatch's own network is as likely a cause as the replicas"
+            + (reachable.isEmpty ? "" : " (\(reachable.joined(separator: ", ")))")
+            + "; the canary (--canary.enabled) tells the two apart."
     }
 }

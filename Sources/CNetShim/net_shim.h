@@ -10,6 +10,8 @@
 #include <sys/epoll.h>
 #include <linux/sock_diag.h>
 #include <malloc.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 
 #ifndef SO_MEMINFO
 #define SO_MEMINFO 55
@@ -78,6 +80,15 @@ static inline int bw_socket_drops(int fd, unsigned long long *drops) {
     if (length < (SK_MEMINFO_DROPS + 1) * sizeof(unsigned int)) return -1;
     *drops = meminfo[SK_MEMINFO_DROPS];
     return 0;
+}
+
+// Bytes a TCP socket has queued and the peer's host has not acknowledged: sent and in flight, or not sent yet (a path
+// that drops them, as a local firewall does, can keep them from being sent at all). ioctl is variadic, which Swift
+// cannot call. -1 on error.
+static inline int bw_tcp_unacknowledged_bytes(int fd) {
+    int queued = 0;
+    if (ioctl(fd, SIOCOUTQ, &queued) != 0) return -1;
+    return queued;
 }
 
 // glibc's mmap threshold, fixed (see LargeBufferPolicy): malloc.h is not in Swift's Glibc module.

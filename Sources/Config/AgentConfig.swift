@@ -43,6 +43,9 @@ public struct AgentConfig: Sendable, Equatable {
     public var probeInterval = Duration.seconds(1)
     public var probeTimeout = Duration.seconds(1)
     public var probeRelease = Release(major: 0, minor: 17, patch: 9)
+    public var canaryEnabled = true
+    public var canaryInterval = Duration.seconds(1)
+    public var canaryTimeout = Duration.seconds(1)
     public var healthViewLagAfter = Duration.seconds(5)
     public var healthCommitLagOps = 10_000
     public var healthCommitLagAfter = Duration.seconds(30)
@@ -93,13 +96,21 @@ public struct AgentConfig: Sendable, Equatable {
         ProbeTiming(mode: probeMode, interval: probeInterval.nanoseconds, timeout: probeTimeout.nanoseconds, defaultRelease: probeRelease)
     }
 
+    /// The canary's settings, in nanoseconds; nil when it is off everywhere (`--canary.enabled=false`).
+    public var canaryTiming: CanaryTiming? {
+        guard canaryEnabled else { return nil }
+        return CanaryTiming(interval: canaryInterval.nanoseconds, timeout: canaryTimeout.nanoseconds, defaultRelease: probeRelease)
+    }
+
     /// The verdicts' thresholds; `startedAt` is when the agent started (ns since the epoch).
     public func healthPolicy(startedAt: Int64) -> HealthPolicy {
-        HealthPolicy(
+        var policy = HealthPolicy(
             staleAfter: statsdStaleAfter.nanoseconds, startedAt: startedAt,
             probeResultTTL: probeInterval.nanoseconds + probeTimeout.nanoseconds,
             viewLagAfter: healthViewLagAfter.nanoseconds, commitLagOps: Double(healthCommitLagOps),
             commitLagAfter: healthCommitLagAfter.nanoseconds)
+        policy.canaryResultTTL = canaryInterval.nanoseconds.addingSaturating(canaryTimeout.nanoseconds).addingSaturating(1_000_000_000)
+        return policy
     }
 
     /// Whether unwatched clusters raise alerts under this configuration.

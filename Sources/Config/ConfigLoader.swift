@@ -76,8 +76,8 @@ public enum ConfigLoader {
     /// Per-rule overrides: `rules: {TigerBeetleReplicaUnreachable: {for: 30s, severity: warning, enabled: false}}`.
     public static let rulesKey = "rules"
 
-    /// `tigerbeetle: {clusters: [{cluster: 0, addresses: "a:3001,b:3001,c:3001"}, ...]}`;
-    /// `addresses` may also be a list.
+    /// `tigerbeetle: {clusters: [{cluster: 0, addresses: "a:3001,b:3001,c:3001", canary: false}, ...]}`;
+    /// `addresses` may also be a list; `canary` (default true) turns the cluster's canary off.
     static func watchedClusters(_ node: Node, name: String) throws(ConfigError) -> [WatchedCluster] {
         guard case .sequence(let items) = node else {
             throw ConfigError(field: clustersKey, source: name, reason: "expected a list of {cluster, addresses}")
@@ -88,10 +88,10 @@ public enum ConfigLoader {
             guard case .mapping(let mapping) = item else {
                 throw ConfigError(field: field, source: name, reason: "expected {cluster: ID, addresses: ...}")
             }
-            for key in mapping.keys where key.string != "cluster" && key.string != "addresses" {
+            for key in mapping.keys where !["cluster", "addresses", "canary"].contains(key.string ?? "") {
                 throw ConfigError(
                     field: "\(field).\(key.string ?? "?")", source: located(name, key),
-                    reason: unknown(key.string ?? "?", valid: ["addresses", "cluster"]))
+                    reason: unknown(key.string ?? "?", valid: ["addresses", "canary", "cluster"]))
             }
             guard let clusterName = mapping["cluster"]?.string else {
                 throw ConfigError(field: "\(field).cluster", source: name, reason: "missing")
@@ -102,13 +102,20 @@ public enum ConfigLoader {
             case .sequence(let list)?: addressText = try scalars(list, field: "\(field).addresses", name: name).joined(separator: ",")
             default: throw ConfigError(field: "\(field).addresses", source: name, reason: "missing")
             }
+            var canary = true
+            if let node = mapping["canary"] {
+                guard case .scalar(let scalar) = node, let value = Bool(scalar.string.lowercased()) else {
+                    throw ConfigError(field: "\(field).canary", source: located(name, node), reason: "expected true or false")
+                }
+                canary = value
+            }
             do throws(ReasonError) {
                 let id = try TigerBeetleCluster.hexID(decimal: clusterName)
                 let addresses = try TigerBeetleCluster.addresses(addressText)
                 if clusters.contains(where: { $0.id == id }) {
                     throw ReasonError("cluster \(clusterName) is listed twice")
                 }
-                clusters.append(WatchedCluster(id: id, name: clusterName, addresses: addresses))
+                clusters.append(WatchedCluster(id: id, name: clusterName, addresses: addresses, canary: canary))
             } catch {
                 throw ConfigError(field: field, source: name, reason: error.reason)
             }

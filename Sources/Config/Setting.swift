@@ -47,6 +47,8 @@ public struct Setting: Sendable {
         public static let staleAfter = Duration.seconds(1)...Duration.seconds(3600)
         public static let probeInterval = Duration.milliseconds(100)...Duration.seconds(3600)
         public static let probeTimeout = Duration.milliseconds(10)...Duration.seconds(60)
+        public static let canaryInterval = Duration.milliseconds(100)...Duration.seconds(3600)
+        public static let canaryTimeout = Duration.milliseconds(10)...Duration.seconds(60)
         public static let resendDelay = Duration.seconds(1)...Duration.seconds(86_400)
         public static let shutdownTimeout = Duration.zero...Duration.seconds(600)
         public static let receiverTimeout = Duration.milliseconds(100)...Duration.seconds(300)
@@ -155,6 +157,24 @@ public struct Setting: Sendable {
         ) { config, value throws(ReasonError) in
             guard let release = Release(value.trimmingWhitespace()) else { throw ReasonError("a release such as 0.17.9") }
             config.probeRelease = release
+        },
+        Setting(
+            "canary.enabled", "true",
+            "Whether each watched cluster is asked to commit a request: one client session (of its clients_max, 64), a register once, then a lookup_accounts of one id no application uses every interval (one prepare each, nothing written). Off for one cluster: canary: false in its config entry."
+        ) { config, value throws(ReasonError) in
+            config.canaryEnabled = try ValueParsers.choice(value, [("true", true), ("false", false)])
+        },
+        Setting(
+            "canary.interval", "1s",
+            "How often the canary sends its request (\(ValueParsers.describe(Ranges.canaryInterval)))."
+        ) { config, value throws(ReasonError) in
+            config.canaryInterval = try ValueParsers.duration(value, in: Ranges.canaryInterval)
+        },
+        Setting(
+            "canary.timeout", "1s",
+            "How long the canary's request may go unanswered before the check fails; it stays in flight until answered (\(ValueParsers.describe(Ranges.canaryTimeout)))."
+        ) { config, value throws(ReasonError) in
+            config.canaryTimeout = try ValueParsers.duration(value, in: Ranges.canaryTimeout)
         },
         Setting(
             "health.view-lag-after", "5s",

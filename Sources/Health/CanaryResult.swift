@@ -27,8 +27,11 @@ public struct CanaryResult: Sendable, Equatable, Codable {
     /// Every commit since the canary started: a summary's sum (seconds) and count.
     public var latencySumSeconds: Double = 0
     public var commits: UInt64 = 0
-    /// Checks that failed, by reason (`timeout`, `evicted`, `no_connection`).
+    /// Checks that failed, by reason (`failureReasons`).
     public var failures: [String: UInt64] = [:]
+    /// Every reason a check fails for: no reply within the timeout, no connection to send on, the session evicted, and
+    /// a connection closed for what it sent.
+    public static let failureReasons = ["timeout", "no_connection", "evicted", "protocol"]
     /// The view of the last reply or pong, and the primary it implies.
     public var view: UInt32?
 
@@ -40,4 +43,44 @@ public struct CanaryResult: Sendable, Equatable, Codable {
 
     /// Whether the cluster is known to commit now.
     public var committing: Bool { state == .committing }
+
+    enum CodingKeys: String, CodingKey {
+        case state, at, error, lastCommitAt, failingSince, lastLatencySeconds, latencySumSeconds, commits, failures, view
+    }
+
+    /// Times in the JSON are Unix seconds, as everywhere in beetlewatch's documents.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(state, forKey: .state)
+        try c.encode(Double(at) / 1e9, forKey: .at)
+        try c.encodeIfPresent(error, forKey: .error)
+        try c.encodeIfPresent(lastCommitAt.map { Double($0) / 1e9 }, forKey: .lastCommitAt)
+        try c.encodeIfPresent(failingSince.map { Double($0) / 1e9 }, forKey: .failingSince)
+        try c.encodeIfPresent(lastLatencySeconds, forKey: .lastLatencySeconds)
+        try c.encode(latencySumSeconds, forKey: .latencySumSeconds)
+        try c.encode(commits, forKey: .commits)
+        try c.encode(failures, forKey: .failures)
+        try c.encodeIfPresent(view, forKey: .view)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func nanoseconds(_ key: CodingKeys) throws -> Int64? {
+            guard let seconds = try c.decodeIfPresent(Double.self, forKey: key) else { return nil }
+            guard let value = Int64(exactly: (seconds * 1e9).rounded()) else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(seconds) is not a time in Unix seconds")
+            }
+            return value
+        }
+        self.init(
+            state: try c.decode(State.self, forKey: .state), at: try nanoseconds(.at) ?? 0,
+            error: try c.decodeIfPresent(String.self, forKey: .error))
+        lastCommitAt = try nanoseconds(.lastCommitAt)
+        failingSince = try nanoseconds(.failingSince)
+        lastLatencySeconds = try c.decodeIfPresent(Double.self, forKey: .lastLatencySeconds)
+        latencySumSeconds = try c.decodeIfPresent(Double.self, forKey: .latencySumSeconds) ?? 0
+        commits = try c.decodeIfPresent(UInt64.self, forKey: .commits) ?? 0
+        failures = try c.decodeIfPresent([String: UInt64].self, forKey: .failures) ?? [:]
+        view = try c.decodeIfPresent(UInt32.self, forKey: .view)
+    }
 }

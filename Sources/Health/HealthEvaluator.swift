@@ -7,15 +7,17 @@ public enum HealthEvaluator {
     /// An evaluation that remembers nothing: a replica is never `behind` on one evaluation alone.
     public static func evaluate(
         watched: [WatchedCluster], signals: TigerBeetleSignals,
-        probes: [ReplicaKey: ProbeResult], policy: HealthPolicy, now: Int64
+        probes: [ReplicaKey: ProbeResult], canaries: [String: CanaryResult] = [:], policy: HealthPolicy, now: Int64
     ) -> HealthReport {
         var progress = ProgressTracker()
-        return evaluate(watched: watched, signals: signals, probes: probes, policy: policy, progress: &progress, now: now)
+        return evaluate(
+            watched: watched, signals: signals, probes: probes, canaries: canaries, policy: policy, progress: &progress, now: now)
     }
 
+    /// - Parameter canaries: each watched cluster's canary's latest result, by cluster id.
     public static func evaluate(
         watched: [WatchedCluster], signals: TigerBeetleSignals, probes: [ReplicaKey: ProbeResult],
-        policy: HealthPolicy, progress: inout ProgressTracker, now: Int64
+        canaries: [String: CanaryResult] = [:], policy: HealthPolicy, progress: inout ProgressTracker, now: Int64
     ) -> HealthReport {
         var clusters: [ClusterVerdict] = []
         let watchedIDs = Set(watched.map(\.id))
@@ -30,7 +32,7 @@ public enum HealthEvaluator {
             clusters.append(
                 clusterVerdict(
                     id: cluster.id, name: cluster.name, watched: true, replicas: replicas, signals: signals,
-                    policy: policy, progress: &progress, now: now))
+                    canary: canaries[cluster.id], policy: policy, progress: &progress, now: now))
         }
         // Clusters heard from but not configured: replica count learned, quorum unknown.
         let heard = Dictionary(grouping: signals.heardReplicas.filter { !watchedIDs.contains($0.cluster) }, by: \.cluster)
@@ -72,7 +74,14 @@ public enum HealthEvaluator {
                         "\(address ?? "?") to accept connections (\(probe.error ?? "unreachable") since beetlewatch started \(seconds(now - policy.startedAt)) ago; unreachable after \(seconds(policy.staleAfter)))"
                     )
                 case .unreachable:
-                    reasons.append(Reason(.unreachable, "TCP connect to \(address ?? "?") failed: \(probe.error ?? "unknown error")"))
+                    // What failed, in words: the connect, or what came after it.
+                    let connecting = probe.failure == nil || probe.failure == .refused || probe.failure == .connect
+                    reasons.append(
+                        Reason(
+                            .unreachable,
+                            connecting
+                                ? "TCP connect to \(address ?? "?") failed: \(probe.error ?? "unknown error")"
+                                : "\(address ?? "?"): \(probe.error ?? "unknown error")"))
                 case .hung:
                     reasons.append(
                         Reason(
@@ -148,12 +157,42 @@ public enum HealthEvaluator {
         )
     }
 
+    /// Whether the cluster commits, from its canary: true while its last commit is recent (within the canary's interval
+    /// and timeout), false while its request goes unanswered, nil when nothing is known (no canary, not started yet,
+    /// evicted, or its result is stale).
+    static func committing(_ canary: CanaryResult?, policy: HealthPolicy, now: Int64) -> Bool? {
+        guard let canary else { return nil }
+        switch canary.state {
+        case .committing:
+            guard let last = canary.lastCommitAt, now.subtractingSaturating(last) <= policy.canaryResultTTL else { return nil }
+            return true
+        case .failing: return false
+        case .starting, .evicted: return nil
+        }
+    }
+
     static func clusterVerdict(
         id: String, name: String?, watched: Bool, replicas evaluated: [ReplicaVerdict], signals: TigerBeetleSignals,
-        policy: HealthPolicy, progress: inout ProgressTracker, now: Int64
+        canary: CanaryResult? = nil, policy: HealthPolicy, progress: inout ProgressTracker, now: Int64
     ) -> ClusterVerdict {
         var replicas = evaluated
         var notes: [String] = []
+        let committing = watched ? committing(canary, policy: policy, now: now) : nil
+        // The cluster commits: a replica beetlewatch cannot reach without a refusal (its connects or pings go unanswered)
+        // is not known to be down. The path from beetlewatch is as likely: unobserved, not unreachable.
+        if committing == true {
+            for i in replicas.indices where replicas[i].state == .unreachable && replicas[i].probe?.unanswered == true {
+                replicas[i].reasons = replicas[i].reasons.map { reason in
+                    reason.state == .unreachable
+                        ? Reason(
+                            .unobserved,
+                            "beetlewatch cannot reach \(replicas[i].address ?? "it") (\(replicas[i].probe?.error ?? "no answer"), no refusal) while the cluster commits beetlewatch's requests: beetlewatch's own network is the suspect"
+                        )
+                        : reason
+                }
+                rejudge(&replicas[i])
+            }
+        }
         // An eviction means the cluster refuses the release beetlewatch pings with; its backups then stay
         // silent, which must not read as hung.
         if let evicted = replicas.first(where: { $0.probe?.outcome == .evicted }) {
@@ -198,12 +237,28 @@ public enum HealthEvaluator {
         let count = replicas.count
         let healthy = replicas.filter(\.healthy).count
         let needed = HealthPolicy.majority(of: count)
-        let quorum: Bool? = watched ? healthy >= needed : nil
         let waiting = replicas.filter { $0.state == .unknown }.count
-        let quorumLost = watched && healthy + waiting < needed
+        // The best evidence is the cluster committing a request: while the canary commits, the cluster has quorum
+        // whatever beetlewatch can reach; while it fails, it has none. Quorum is lost (and paged) only when the
+        // replicas' own evidence says so too; without a canary, the replicas' evidence decides alone.
+        let quorum: Bool? = watched ? (committing ?? (healthy >= needed)) : nil
+        let quorumLost = watched && committing != true && healthy + waiting < needed
+        if committing == false, !quorumLost, let canary {
+            notes.append(
+                "the cluster does not commit beetlewatch's request (\(canary.error ?? "no reply")) while its replicas' evidence does not show quorum lost"
+            )
+        }
+        if let canary, canary.state == .evicted {
+            notes.append(canary.error ?? "the cluster evicted beetlewatch's canary")
+        }
         let summary: String
         switch quorum {
+        case true? where committing == true:
+            summary =
+                "quorum: the cluster commits (beetlewatch's request \(canary?.lastLatencySeconds.map { "took \(milliseconds($0))" } ?? "committed")); \(healthy) of \(count) replicas healthy"
         case true?: summary = "quorum: \(healthy) of \(count) replicas healthy (needs \(needed))"
+        case false? where committing == false && !quorumLost:
+            summary = "NOT COMMITTING: beetlewatch's request goes unanswered; \(healthy) of \(count) replicas healthy (needs \(needed))"
         case false? where !quorumLost:
             // Not lost: enough replicas are still to be heard from. Say so, as /ready's reasons do.
             summary = "waiting: \(healthy) of \(count) replicas healthy, \(waiting) not yet known (needs \(needed))"
@@ -214,7 +269,8 @@ public enum HealthEvaluator {
         return ClusterVerdict(
             id: id, name: name, watched: watched, replicaCount: count, healthyReplicas: healthy,
             quorumSize: needed, quorum: quorum, quorumLost: quorumLost, highestView: history?.highestView,
-            viewChanges: history?.viewChanges ?? 0, releases: releases, notes: notes, replicas: replicas, summary: summary)
+            viewChanges: history?.viewChanges ?? 0, releases: releases, notes: notes, replicas: replicas, summary: summary,
+            canary: watched ? canary : nil, committing: committing)
     }
 
     /// The state from the reasons, after reasons were added or changed.
@@ -227,6 +283,11 @@ public enum HealthEvaluator {
     static func releaseText(_ packed: Double) -> String {
         let value = UInt32(packed)
         return "\(value >> 16).\((value >> 8) & 0xff).\(value & 0xff)"
+    }
+
+    public static func milliseconds(_ seconds: Double) -> String {
+        let ms = seconds * 1e3
+        return ms >= 10 ? "\(Int(ms.rounded())) ms" : "\((ms * 10).rounded() / 10) ms"
     }
 
     static func seconds(_ nanoseconds: Int64) -> String {

@@ -18,8 +18,24 @@ public enum HealthMetrics {
         var releaseInfo: [(labels: LabelSet, value: Double)] = []
         var roundTrips: [(labels: LabelSet, sum: Double, count: Double)] = []
         var answering: [(labels: LabelSet, value: Double)] = []
+        var committing: [(labels: LabelSet, value: Double)] = []
+        var canaryState: [(labels: LabelSet, value: Double)] = []
+        var canaryCommits: [(labels: LabelSet, sum: Double, count: Double)] = []
+        var canaryLastCommit: [(labels: LabelSet, value: Double)] = []
+        var canaryFailures: [(labels: LabelSet, value: Double)] = []
         for cluster in report.clusters {
             let c = ("cluster", cluster.id)
+            if let known = cluster.committing { committing.append((LabelSet([c]), known ? 1 : 0)) }
+            if let canary = cluster.canary {
+                for s in CanaryResult.State.allCases {
+                    canaryState.append((LabelSet([c, ("state", s.rawValue)]), canary.state == s ? 1 : 0))
+                }
+                canaryCommits.append((LabelSet([c]), canary.latencySumSeconds, Double(canary.commits)))
+                if let last = canary.lastCommitAt { canaryLastCommit.append((LabelSet([c]), Double(last) / 1e9)) }
+                for reason in CanaryResult.failureReasons {
+                    canaryFailures.append((LabelSet([c, ("reason", reason)]), Double(canary.failures[reason] ?? 0)))
+                }
+            }
             for replica in cluster.replicas {
                 let r = ("replica", String(replica.replica))
                 if let probe = replica.probe, let address = replica.address {
@@ -98,6 +114,29 @@ public enum HealthMetrics {
                 type: .gauge, samples: quorum),
             StaticFamily(
                 name: "tigerbeetle_cluster_replicas", help: "The cluster's replicas, by verdict.", type: .gauge, samples: clusterReplicas),
+            StaticFamily(
+                name: "tigerbeetle_cluster_committing",
+                help:
+                    "1 while the cluster commits beetlewatch's canary request, 0 while the request goes unanswered (absent when not known).",
+                type: .gauge, samples: committing),
+            StaticFamily(
+                name: "tigerbeetle_canary_state", help: "The canary's state, one-hot: starting, committing, failing, evicted.",
+                type: .gauge,
+                samples: canaryState),
+            StaticFamily(
+                summary: "tigerbeetle_canary_commit_seconds",
+                help:
+                    "The canary's commits since it started: request sent to reply received (a lookup_accounts prepared through consensus).",
+                series: canaryCommits),
+            StaticFamily(
+                name: "tigerbeetle_canary_last_commit_timestamp_seconds",
+                help: "When the cluster last committed the canary's request, Unix time in seconds.", type: .gauge, samples: canaryLastCommit
+            ),
+            StaticFamily(
+                name: "tigerbeetle_canary_failures_total",
+                help:
+                    "Canary checks that failed, by reason: timeout (no reply in time), no_connection, evicted, protocol (a connection closed for what it sent).",
+                type: .counter, samples: canaryFailures),
             StaticFamily(
                 name: "tigerbeetle_cluster_view", help: "The highest view any replica of the cluster reported.", type: .gauge, samples: view
             ),

@@ -14,6 +14,9 @@ public struct HealthPolicy: Sendable, Equatable {
     /// ... for longer than this (ns), while the cluster's highest advances, is `behind`.
     public var commitLagAfter: Int64
 
+    /// A canary's last commit older than this (its interval plus its timeout, and a second) says nothing about now.
+    public var canaryResultTTL: Int64 = 3_000_000_000
+
     /// TigerBeetle's StatsD interval: a view known only from StatsD may be this much older than a pong's.
     public static let statsdInterval: Int64 = 10_000_000_000
 

@@ -36,6 +36,25 @@ public struct ProbeResult: Sendable, Equatable, Codable {
     public var roundTrips: UInt64
     /// Whether the replica has ever been reachable (tcp) or answered (vsr) since beetlewatch started.
     public var everReachable: Bool
+    /// What failed, when unreachable: what was tried and what answered.
+    public enum Failure: String, Sendable, Codable {
+        /// The connect was refused or reset: the replica's host answered that nothing listens.
+        case refused
+        /// The connect got no answer (timed out, no route) or the name did not resolve.
+        case connect
+        /// The replica closed an open connection (a wrong cluster id, a full client table, a restart).
+        case closed
+        /// It sent something that is not a TigerBeetle reply for this cluster.
+        case reply
+        /// Pings went unanswered and its host did not acknowledge them: the network path, as much as the replica.
+        case path
+    }
+
+    /// What failed, when unreachable (nil otherwise, or when not known).
+    public var failure: Failure?
+    /// Whether nothing answered at all (a connect without an answer, pings its host never acknowledged): beetlewatch's
+    /// own network explains that as well as the replica being down.
+    public var unanswered: Bool { outcome == .unreachable && (failure == .connect || failure == .path) }
 
     /// A tcp-mode result.
     public init(success: Bool, durationSeconds: Double, at: Int64, error: String? = nil, reachableSince: Int64? = nil) {
@@ -53,6 +72,7 @@ public struct ProbeResult: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case outcome, success, durationSeconds, at, error, reachableSince, view, release, roundTripSumSeconds, roundTrips, everReachable
+        case failure
     }
 
     public init(from decoder: any Decoder) throws {
@@ -68,6 +88,7 @@ public struct ProbeResult: Sendable, Equatable, Codable {
             roundTripSumSeconds: try c.decodeIfPresent(Double.self, forKey: .roundTripSumSeconds) ?? 0,
             roundTrips: try c.decodeIfPresent(UInt64.self, forKey: .roundTrips) ?? 0,
             everReachable: try c.decodeIfPresent(Bool.self, forKey: .everReachable))
+        failure = try c.decodeIfPresent(Failure.self, forKey: .failure)
     }
 
     /// Unix seconds from a document back to nanoseconds; a value no time can have is a decoding error, not a trap.
@@ -92,13 +113,15 @@ public struct ProbeResult: Sendable, Equatable, Codable {
         try c.encode(roundTripSumSeconds, forKey: .roundTripSumSeconds)
         try c.encode(roundTrips, forKey: .roundTrips)
         try c.encode(everReachable, forKey: .everReachable)
+        try c.encodeIfPresent(failure, forKey: .failure)
     }
 
     public init(
         outcome: Outcome, durationSeconds: Double, at: Int64, error: String? = nil, reachableSince: Int64? = nil,
         view: UInt32? = nil, release: String? = nil, roundTripSumSeconds: Double = 0, roundTrips: UInt64 = 0,
-        everReachable: Bool? = nil
+        everReachable: Bool? = nil, failure: Failure? = nil
     ) {
+        self.failure = failure
         self.outcome = outcome
         self.durationSeconds = durationSeconds
         self.at = at

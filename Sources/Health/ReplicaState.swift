@@ -16,11 +16,14 @@ public enum ReplicaState: String, Sendable, CaseIterable, Codable {
     case isolated
     /// Its view is below its cluster's, or its `commit_max` trails the cluster's while the others advance.
     case behind
+    /// beetlewatch cannot reach it (no answer and no refusal: connects time out, pings go unacknowledged) while its
+    /// cluster commits beetlewatch's canary request: not known to be down; beetlewatch's own network is the suspect.
+    case unobserved
     /// Not enough data yet (before the first probe or the first StatsD).
     case unknown
 
     public static let severityOrder: [ReplicaState] = [
-        .unreachable, .hung, .silent, .abnormal, .syncing, .isolated, .behind, .unknown, .healthy,
+        .unreachable, .hung, .silent, .abnormal, .syncing, .isolated, .behind, .unobserved, .unknown, .healthy,
     ]
 
     /// TigerBeetle's `replica_status` values.

@@ -14,6 +14,7 @@ public enum StatusTable {
                 out += "; view \(Int(view)), \(cluster.viewChanges) view change\(cluster.viewChanges == 1 ? "" : "s") seen"
             }
             out += "\n"
+            if let canary = cluster.canary { out += "  canary: \(CanaryLine.text(canary, now: now))\n" }
             out += cluster.notes.map { "  note: \($0)\n" }.joined()
             var rows = [["REPLICA", "ADDRESS", "STATE", "VIEW", "COMMIT_MAX", "RELEASE", "LAST SEEN", "PROBE", "REASONS"]]
             for replica in cluster.replicas {

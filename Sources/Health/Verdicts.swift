@@ -54,6 +54,10 @@ public struct ClusterVerdict: Sendable, Equatable, Codable {
     public var replicas: [ReplicaVerdict]
     /// One line: "quorum: 3 of 3 replicas healthy (needs 2)".
     public var summary: String
+    /// Its canary's latest result (watched clusters with a canary).
+    public var canary: CanaryResult?
+    /// Whether it commits, by its canary: nil when not known.
+    public var committing: Bool?
 }
 
 /// The whole health model at one instant.

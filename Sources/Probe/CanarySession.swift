@@ -3,7 +3,7 @@ import TigerBeetle
 import VSR
 
 /// The canary's settings, in nanoseconds.
-public struct CanaryTiming: Sendable, Equatable {
+public struct CanaryTiming: Sendable, Hashable {
     /// How often a request is sent (one prepare each in the cluster's WAL; nothing is written).
     public var interval: Int64
     /// How long a request may go unanswered before the check fails. It stays in flight (sent again to every replica)

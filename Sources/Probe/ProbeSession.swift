@@ -1,6 +1,22 @@
 import Health
 import VSR
 
+/// What the kernel says of a probe's connection (`TCP_INFO`, `SIOCOUTQ`): segments and bytes the replica's host has not
+/// acknowledged, retransmissions, and the smoothed round trip.
+public struct PathReport: Sendable, Equatable {
+    public var unacknowledged: UInt32
+    public var unacknowledgedBytes: UInt32
+    public var retransmissions: UInt32
+    public var roundTripMicroseconds: UInt32
+
+    public init(unacknowledged: UInt32, unacknowledgedBytes: UInt32 = 0, retransmissions: UInt32, roundTripMicroseconds: UInt32) {
+        self.unacknowledged = unacknowledged
+        self.unacknowledgedBytes = unacknowledgedBytes
+        self.retransmissions = retransmissions
+        self.roundTripMicroseconds = roundTripMicroseconds
+    }
+}
+
 /// One replica's probe as a state machine, driven by the prober's loop: the loop reports what happened
 /// (connected, bytes, closed, a tick), the session answers with what to do next. Pure: no sockets, and
 /// `now` (a monotonic clock, ns) is a parameter, so every timing is tested on virtual time.
@@ -112,7 +128,10 @@ public struct ProbeSession: Sendable {
     }
 
     /// Time passes: starts an attempt, fails one past its deadline, sends a ping, counts missed pongs.
-    public mutating func tick(now: Int64) -> [Command] {
+    /// - Parameter path: what the kernel says of the connection (`TCP_INFO`), when the loop could read it: pings that
+    ///   go unanswered while the replica's host acknowledges them are a process that does not answer (hung); while bytes
+    ///   stay unacknowledged, the path is at fault as much as the replica (a cut or lossy network), and the verdict says so.
+    public mutating func tick(now: Int64, path: PathReport? = nil) -> [Command] {
         switch link {
         case .idle(let next):
             if now >= next {
@@ -123,7 +142,7 @@ public struct ProbeSession: Sendable {
             return []
         case .connecting(let startedAt):
             guard now >= startedAt + timing.timeout else { return [] }
-            unreachable("connect timed out after \(Self.seconds(timing.timeout))", attemptStartedAt: startedAt, now: now)
+            unreachable("connect timed out after \(Self.seconds(timing.timeout))", attemptStartedAt: startedAt, now: now, failure: .connect)
             return [.close]
         case .open:
             for i in pings.indices where !pings[i].missed && now >= pings[i].sentAt + timing.timeout {
@@ -132,8 +151,20 @@ public struct ProbeSession: Sendable {
                 // Never answered: perhaps the release is refused (backups stay silent); the next ping claims the
                 // replica's StatsD release, if it sends one.
                 if lastPongAt == nil { hintAllowed = true }
-                if missed >= ProbeTiming.missedPingsForHung {
-                    setResult(.hung, now: now, error: "no pong to the last \(missed) pings within \(Self.seconds(timing.timeout)) each")
+                if missed >= ProbeTiming.missedPingsForHung, let path, path.unacknowledged > 0 {
+                    // Not the event loop: the replica's host has not acknowledged what was sent.
+                    setResult(
+                        .unreachable, now: now,
+                        error:
+                            "no pong to the last \(missed) pings within \(Self.seconds(timing.timeout)) each, and the replica's host has not acknowledged them (\(path.unacknowledgedBytes) bytes unacknowledged, \(path.retransmissions) retransmissions, round trip \(path.roundTripMicroseconds / 1000) ms): the network path, as much as the replica"
+                    )
+                    result?.failure = .path
+                } else if missed >= ProbeTiming.missedPingsForHung {
+                    setResult(
+                        .hung, now: now,
+                        error:
+                            "no pong to the last \(missed) pings within \(Self.seconds(timing.timeout)) each\(path == nil ? "" : ", though its host acknowledged them: the process does not answer")"
+                    )
                 } else if result != nil {
                     result?.at = now
                 }
@@ -167,10 +198,11 @@ public struct ProbeSession: Sendable {
         }
     }
 
-    /// The connect failed (refused, unreachable network, name not resolved): tried again an interval later.
-    public mutating func connectFailed(_ reason: String, now: Int64) {
+    /// The connect failed (refused, unreachable network, name not resolved): tried again an interval later. `refused`:
+    /// the replica's host answered that nothing listens (connection refused or reset), as opposed to no answer at all.
+    public mutating func connectFailed(_ reason: String, refused: Bool = false, now: Int64) {
         guard case .connecting(let startedAt) = link else { return }
-        unreachable(reason, attemptStartedAt: startedAt, now: now)
+        unreachable(reason, attemptStartedAt: startedAt, now: now, failure: refused ? .refused : .connect)
     }
 
     /// This process could not even try (out of file descriptors): nothing is learned about the replica.
@@ -195,6 +227,7 @@ public struct ProbeSession: Sendable {
                 error:
                     "the replica closed the connection: \(reason) (again in \(Self.seconds(backoff)); a wrong cluster id or a full client table closes it at once)"
             )
+            result?.failure = .closed
         }
     }
 
@@ -238,6 +271,7 @@ public struct ProbeSession: Sendable {
                 closeConnection(now: now, backoff: closeBackoff)
                 reachableSince = nil
                 setResult(.unreachable, now: now, error: "not a TigerBeetle reply for this cluster: \(Self.describe(error))")
+                result?.failure = .reply
                 return [.close]
             }
         }
@@ -268,10 +302,11 @@ public struct ProbeSession: Sendable {
         confirmedAt = now
     }
 
-    private mutating func unreachable(_ reason: String, attemptStartedAt: Int64, now: Int64) {
+    private mutating func unreachable(_ reason: String, attemptStartedAt: Int64, now: Int64, failure: ProbeResult.Failure) {
         reachableSince = nil
         link = .idle(nextAttemptAt: attemptStartedAt + timing.interval)
         setResult(.unreachable, now: now, duration: now - attemptStartedAt, error: reason)
+        result?.failure = failure
     }
 
     private mutating func confirm(_ now: Int64) {

@@ -49,9 +49,10 @@ public enum StatusPage {
         html += "<p class=\"summary \(quorumClass)\">\(escape(cluster.summary))</p><p class=\"muted\">"
         html += [
             "view \(cluster.highestView.map(whole) ?? "?")", "\(cluster.viewChanges) view changes seen",
-            cluster.releases.isEmpty ? nil : "release \(cluster.releases.map(escape).joined(separator: ", "))",
+            cluster.releases.isEmpty ? nil : "release \(cluster.releases.joined(separator: ", "))",
             cluster.watched ? nil : "heard from, not configured",
-        ].compactMap { $0 }.joined(separator: " · ")
+            cluster.canary.map { "canary: " + CanaryLine.text($0, now: now) },
+        ].compactMap { $0 }.map(escape).joined(separator: " · ")
         html += "</p>" + cluster.notes.map { "<p class=\"note\">\(escape($0))</p>" }.joined()
         html +=
             "<div class=\"scroll\"><table><thead><tr><th>replica</th><th>verdict</th><th>last \(Int(history.window / 60)) min</th><th>view</th><th>commit_max</th><th>release</th><th>ping</th><th>StatsD</th><th>reasons</th></tr></thead><tbody>"
@@ -167,7 +168,7 @@ public enum StatusPage {
         th,td{border-bottom:1px solid #e3e5e8;padding:6px;text-align:left;vertical-align:top}th{font-size:13px;color:#556}
         .reasons{font-size:13px;max-width:420px}.state{border-radius:3px;padding:1px 6px;font-size:13px;white-space:nowrap;color:#fff;background:#8a939c}
         .healthy{background:#2e8540;fill:#2e8540}.unknown{background:#8a939c;fill:#c5cad0}.unreachable,.hung{background:#c62828;fill:#c62828}
-        .silent,.behind,.syncing{background:#b26a00;fill:#e0a030}.abnormal,.isolated{background:#8e24aa;fill:#8e24aa}
+        .silent,.behind,.syncing,.unobserved{background:#b26a00;fill:#e0a030}.abnormal,.isolated{background:#8e24aa;fill:#8e24aa}
         .timeline{background:#eef0f2;border-radius:2px}ul{padding-left:18px}li{margin:3px 0}footer{margin-top:24px;font-size:13px}
         @media (max-width:640px){body{font-size:14px}th:nth-child(3),td:nth-child(3){display:none}}
         """

@@ -21,7 +21,7 @@ public struct TestAgent {
         watching: Bool = true, reloadingFrom configSource: (@Sendable () throws -> AgentConfig)?,
         _ configure: (inout AgentConfig) -> Void = { _ in }
     ) throws -> TestAgent {
-        let listeners = watching ? (0..<3).map { FakeReplica(replica: UInt8($0)) } : []
+        let listeners = watching ? FakeReplica.cluster(3) : []
         var config = AgentConfig()
         config.statsdListenUDP = HostPort(host: "127.0.0.1", port: 0)
         config.webListenAddress = HostPort(host: "127.0.0.1", port: 0)

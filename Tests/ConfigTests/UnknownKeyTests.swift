@@ -17,7 +17,7 @@ import Testing
         Case(
             yaml: "reciever:\n  - url: http://x/\n", field: "reciever", line: 1,
             reason:
-                "unknown key reciever; did you mean receivers? (valid here: alert, alertmanager, health, limits, log, probe, ready, receivers, rules, shutdown, statsd, tigerbeetle, web)"
+                "unknown key reciever; did you mean receivers? (valid here: alert, alertmanager, canary, health, limits, log, probe, ready, receivers, rules, shutdown, statsd, tigerbeetle, web)"
         ),
         Case(
             yaml: "log:\n  levle: debug\n", field: "log.levle", line: 2,
@@ -28,7 +28,7 @@ import Testing
         Case(
             yaml: "tigerbeetle:\n  clusters:\n    - cluster: 0\n      adresses: 127.0.0.1:3000\n",
             field: "tigerbeetle.clusters[0].adresses", line: 4,
-            reason: "unknown key adresses; did you mean addresses? (valid here: addresses, cluster)"),
+            reason: "unknown key adresses; did you mean addresses? (valid here: addresses, canary, cluster)"),
         Case(
             yaml: "receivers:\n  - url: http://x/\n    sendresolved: true\n", field: "receivers[0].sendresolved", line: 3,
             reason:

@@ -9,13 +9,18 @@ import Testing
 
 /// /ready, /health, /api/v1/status and `beetlewatch check` over real HTTP, in each state.
 @Suite(.serialized, .timeLimit(.minutes(1)), .tags(.endToEnd)) struct ReadinessEndToEndTests {
-    func agent(addresses: [String], require: ReadinessRequirement = .quorum) throws -> Agent {
+    /// - Parameter canary: whether the agent asks the cluster to commit (the default's); off, readiness follows the
+    ///   replicas' evidence alone.
+    func agent(addresses: [String], require: ReadinessRequirement = .quorum, canary: Bool = false) throws -> Agent {
         try TestAgent.start(watching: false) {
             $0.tigerBeetleCluster = "0"
             $0.tigerBeetleAddresses = addresses
             $0.probeInterval = .milliseconds(100)
             $0.probeTimeout = .milliseconds(500)
             $0.readyRequire = require
+            $0.canaryEnabled = canary
+            $0.canaryInterval = .milliseconds(200)
+            $0.canaryTimeout = .milliseconds(500)
         }.agent
     }
 
@@ -25,7 +30,7 @@ import Testing
 
     /// An agent watching three fake replicas, fed the recorded capture, and ready.
     func readyAgent() async throws -> (Agent, [FakeReplica]) {
-        let listeners = (0..<3).map { FakeReplica(replica: UInt8($0)) }
+        let listeners = FakeReplica.cluster(3)
         let agent = try agent(addresses: listeners.map(\.address))
         try await TestAgent.sendCapture(to: agent)
         _ = try await ready(agent, becomes: 200)
@@ -45,7 +50,7 @@ import Testing
     }
 
     @Test func readinessFollowsTheCluster() async throws {
-        let listeners = (0..<3).map { FakeReplica(replica: UInt8($0)) }
+        let listeners = FakeReplica.cluster(3)
         defer { listeners.forEach { $0.close() } }
         let agent = try agent(addresses: listeners.map(\.address))
         defer { agent.stop() }
@@ -116,7 +121,7 @@ import Testing
     }
 
     @Test func requireAllDemandsEveryReplica() async throws {
-        let listeners = (0..<2).map { FakeReplica(replica: UInt8($0)) }
+        let listeners = FakeReplica.cluster(2)
         defer { listeners.forEach { $0.close() } }
         let agent = try agent(addresses: listeners.map(\.address) + ["127.0.0.1:\(LoopbackListener.closedPort())"], require: .all)
         defer { agent.stop() }

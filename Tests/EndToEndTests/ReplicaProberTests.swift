@@ -216,11 +216,12 @@ import VSR
         var slower = Self.fast
         slower.interval = 300_000_000
         prober.reconfigure(
-            clusters: [WatchedCluster(id: cluster.id, name: "0", addresses: [replicas[0].address, replicas[1].address])], timing: slower)
+            clusters: [WatchedCluster(id: cluster.id, name: "0", addresses: [replicas[0].address, replicas[1].address])], timing: slower,
+            canary: nil)
         _ = try await waitFor(prober, 1) { $0.outcome == .answering }
         #expect(replicas[0].connections == 1)
         #expect(prober.snapshot().count == 2)
-        prober.reconfigure(clusters: [], timing: slower)
+        prober.reconfigure(clusters: [], timing: slower, canary: nil)
         try await Task.sleep(for: .milliseconds(300))
         #expect(prober.snapshot().isEmpty)
     }

@@ -3,13 +3,19 @@ import Glibc
 import Synchronization
 import VSR
 
-/// TigerBeetle replicas on 127.0.0.1 as far as beetlewatch's probe can tell, built from the recorded
-/// behaviours (`Tests/Fixtures/tigerbeetle-vsr-ping.txt`, docs/architecture.md), all served by one thread: each
+/// TigerBeetle replicas on 127.0.0.1 as far as beetlewatch's probe and canary can tell, built from the recorded
+/// behaviours (`Tests/Fixtures/tigerbeetle-vsr-*.txt`, docs/tigerbeetle-protocol.md), all served by one thread: each
 /// answers a `ping_client` with `pong_client` (its index, view and release, the timestamp echoed); a ping
 /// claiming a release outside its range is evicted by the primary and ignored by a backup; a ping for
 /// another cluster, or with a bad checksum, closes the connection. `stop` is `kill -STOP` (the kernel
 /// still completes connects; nothing is read until `resume`), `kill` is `kill -9` (the port closes,
 /// open connections are reset).
+///
+/// The canary's requests (`register`, `lookup_accounts`) commit through a small model of consensus: a request that
+/// reaches a live replica commits while its cluster's primary is live and, counting it, a majority of the cluster's
+/// replicas are live and not cut off from their peers (`isolate`). The reply goes out on the client's connection to
+/// the primary when it has one, else on the connection the request came in on; a lookup of a session the cluster does
+/// not know (`forgetSessions`: newer clients took them) is answered by the primary with an eviction.
 public final class ReplicaFarm: @unchecked Sendable {
     public struct Replica: Sendable {
         public var cluster: UInt128
@@ -31,12 +37,23 @@ public final class ReplicaFarm: @unchecked Sendable {
         var killed = false
         var pings: [ReplicaReplies.Ping] = []
         var connections = 0
+        /// Cut off from its peer replicas: it answers its clients, but takes part in no commit.
+        var isolated = false
+        var requests = 0
+    }
+
+    /// What a cluster has committed for its clients: sessions (client → session) and the replies given.
+    struct ClusterBook {
+        var commit: UInt64 = 100
+        var sessions: [UInt128: UInt64] = [:]
+        var replies: [UInt128: [UInt8]] = [:]
     }
 
     public let replicas: [Replica]
     public let ports: [UInt16]
     private let listeners: [Int32]
     private let states: Mutex<[State]>
+    private let books = Mutex<[UInt128: ClusterBook]>([:])
     private let running = Atomic<Bool>(true)
     private let finished = DispatchSemaphore(value: 0)
     /// Keep every ping (tests read them); off for a farm of thousands.
@@ -91,6 +108,20 @@ public final class ReplicaFarm: @unchecked Sendable {
     public func stop(_ i: Int) { states.withLock { $0[i].stopped = true } }
     public func resume(_ i: Int) { states.withLock { $0[i].stopped = false } }
     public func kill(_ i: Int) { states.withLock { $0[i].killed = true } }
+    /// Kills replica `i`, and ends the serving thread once every replica is killed.
+    public func kill(_ i: Int, closingWhenAllDead: Bool) {
+        let allDead = states.withLock { states in
+            states[i].killed = true
+            return states.allSatisfy(\.killed)
+        }
+        if closingWhenAllDead && allDead { close() }
+    }
+    /// Cut replica `i` off from its peers (or join it again): it takes part in no commit.
+    public func isolate(_ i: Int, _ isolated: Bool = true) { states.withLock { $0[i].isolated = isolated } }
+    /// Canary requests (register or lookup_accounts) replica `i` has read.
+    public func requests(_ i: Int) -> Int { states.withLock { $0[i].requests } }
+    /// Every session of the cluster is gone, as when newer clients took the 64 places.
+    public func forgetSessions(cluster: UInt128) { books.withLock { $0[cluster]?.sessions = [:] } }
 
     /// Kills every replica and ends the serving thread.
     public func close() {
@@ -99,7 +130,7 @@ public final class ReplicaFarm: @unchecked Sendable {
     }
 
     private func serve() {
-        var connections: [(fd: Int32, replica: Int, buffer: [UInt8])] = []
+        var connections: [Connection] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         var open = Array(repeating: true, count: replicas.count)
         while running.load(ordering: .relaxed) {
@@ -129,7 +160,7 @@ public final class ReplicaFarm: @unchecked Sendable {
                     let i = -owner - 1
                     let client = accept(listeners[i], nil, nil)
                     if client >= 0 {
-                        connections.append((client, i, []))
+                        connections.append(Connection(fd: client, replica: i))
                         states.withLock { $0[i].connections += 1 }
                     }
                     continue
@@ -141,14 +172,26 @@ public final class ReplicaFarm: @unchecked Sendable {
                 }
                 connections[owner].buffer += chunk[0..<count]
                 while connections[owner].buffer.count >= 256 {
-                    let header = Array(connections[owner].buffer.prefix(256))
-                    connections[owner].buffer.removeFirst(256)
-                    guard let reply = answer(header, replica: connections[owner].replica) else { continue }
-                    if reply.isEmpty {
+                    // Messages framed by their size (header and body).
+                    let size = Int(ReplicaReplies.get(UInt32.self, at: 96, Array(connections[owner].buffer.prefix(256))))
+                    guard size >= 256 && size <= 1 << 20 else {
                         closed.insert(entry.fd)
                         break
                     }
-                    _ = reply.withUnsafeBytes { send(entry.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    guard connections[owner].buffer.count >= size else { break }
+                    let message = Array(connections[owner].buffer.prefix(size))
+                    connections[owner].buffer.removeFirst(size)
+                    if message[114] == PingClient.command || message[114] == CanaryRequest.command {
+                        connections[owner].client = ReplicaReplies.get(
+                            UInt128.self, at: message[114] == PingClient.command ? 128 : 160, message)
+                    }
+                    guard let replies = answer(message, on: owner, connections) else {
+                        closed.insert(entry.fd)
+                        break
+                    }
+                    for (fd, reply) in replies {
+                        _ = reply.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    }
                 }
             }
             for fd in closed { Glibc.close(fd) }
@@ -162,6 +205,62 @@ public final class ReplicaFarm: @unchecked Sendable {
         var linger = linger(l_onoff: 1, l_linger: 0)
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
         Glibc.close(fd)
+    }
+
+    struct Connection {
+        var fd: Int32
+        var replica: Int
+        var buffer: [UInt8] = []
+        /// The client that spoke on it (a ping's or a request's client id).
+        var client: UInt128?
+    }
+
+    /// What to send where for one message: nil to close its connection.
+    private func answer(_ message: [UInt8], on owner: Int, _ connections: [Connection]) -> [(Int32, [UInt8])]? {
+        let i = connections[owner].replica
+        if message[114] == CanaryRequest.command { return request(message, to: i, on: owner, connections) }
+        guard message.count == 256, let reply = answer(message, replica: i) else { return [] }
+        return reply.isEmpty ? nil : [(connections[owner].fd, reply)]
+    }
+
+    /// A canary request, committed by the model of consensus (see the type's comment).
+    private func request(_ bytes: [UInt8], to i: Int, on owner: Int, _ connections: [Connection]) -> [(Int32, [UInt8])]? {
+        let request = ReplicaReplies.readRequest(bytes)
+        let replica = replicas[i]
+        guard request.checksumsValid, request.cluster == replica.cluster else { return nil }
+        // A real replica trips an assertion on any other operation: the fake refuses to pretend otherwise.
+        precondition(
+            request.operation == CanaryRequest.registerOperation || request.operation == CanaryRequest.lookupAccountsOperation,
+            "a replica would crash on operation \(request.operation)")
+        let members = replicas.indices.filter { replicas[$0].cluster == replica.cluster }
+        let (commits, primary, view) = states.withLock { states -> (Bool, Int?, UInt32) in
+            states[i].requests += 1
+            let live = members.filter { !states[$0].stopped && !states[$0].killed && !states[$0].isolated }
+            let primary = members.first { replicas[$0].primary }
+            let commits = primary.map { live.contains($0) } == true && live.count >= members.count / 2 + 1 && live.contains(i)
+            return (commits, primary, states[primary ?? i].view)
+        }
+        guard commits, let primary else { return [] }
+        let cluster = replica.cluster
+        let reply = books.withLock { books -> [UInt8] in
+            var book = books[cluster] ?? ClusterBook()
+            defer { books[cluster] = book }
+            if let given = book.replies[request.checksum] { return given }
+            if request.operation != CanaryRequest.registerOperation && book.sessions[request.client] != request.session {
+                return ReplicaReplies.eviction(
+                    cluster: cluster, replica: replicas[primary].index, view: view, release: request.release, client: request.client,
+                    reason: 1)
+            }
+            book.commit += 1
+            if request.operation == CanaryRequest.registerOperation { book.sessions[request.client] = book.commit }
+            let reply = ReplicaReplies.reply(
+                to: bytes, cluster: cluster, primary: replicas[primary].index, view: view, commit: book.commit,
+                context: UInt128(book.commit) << 64 | 0xc0ffee)
+            book.replies[request.checksum] = reply
+            return reply
+        }
+        let onPrimary = connections.first { $0.replica == primary && $0.client == request.client }
+        return [(onPrimary?.fd ?? connections[owner].fd, reply)]
     }
 
     /// The reply to one header: nil for none, empty to close the connection.
@@ -187,28 +286,48 @@ public final class ReplicaFarm: @unchecked Sendable {
     }
 }
 
-/// One fake replica with a serving thread of its own: a farm of one.
+/// One fake replica: alone (a farm of one, with a serving thread of its own), or one of a cluster's replicas served
+/// together (`cluster(_:)`), whose canary requests commit only while a majority of them is live.
 public final class FakeReplica: Sendable {
     private let farm: ReplicaFarm
+    private let index: Int
 
     public init(cluster: UInt128 = 0, replica: UInt8 = 0, primary: Bool? = nil) {
         farm = ReplicaFarm([ReplicaFarm.Replica(cluster: cluster, index: replica, primary: primary ?? (replica == 0))])
+        index = 0
     }
 
-    public var port: UInt16 { farm.ports[0] }
-    public var address: String { farm.address(0) }
+    private init(farm: ReplicaFarm, index: Int) {
+        self.farm = farm
+        self.index = index
+    }
+
+    /// `count` replicas of `cluster`, replica 0 the primary, served by one thread.
+    public static func cluster(_ count: Int, cluster: UInt128 = 0) -> [FakeReplica] {
+        let farm = ReplicaFarm((0..<count).map { ReplicaFarm.Replica(cluster: cluster, index: UInt8($0), primary: $0 == 0) })
+        return (0..<count).map { FakeReplica(farm: farm, index: $0) }
+    }
+
+    public var port: UInt16 { farm.ports[index] }
+    public var address: String { farm.address(index) }
     /// Every ping received, in order.
-    public var pings: [ReplicaReplies.Ping] { farm.pings(0) }
+    public var pings: [ReplicaReplies.Ping] { farm.pings(index) }
     /// Connections accepted so far.
-    public var connections: Int { farm.connections(0) }
-    public func set(view: UInt32) { farm.set(view: view, 0) }
+    public var connections: Int { farm.connections(index) }
+    /// Canary requests read so far.
+    public var requests: Int { farm.requests(index) }
+    public func set(view: UInt32) { farm.set(view: view, index) }
     public func set(release: Release, accepting clientReleases: ClosedRange<Release>) {
-        farm.set(release: release, accepting: clientReleases, 0)
+        farm.set(release: release, accepting: clientReleases, index)
     }
     /// `kill -STOP`.
-    public func stop() { farm.stop(0) }
+    public func stop() { farm.stop(index) }
     /// `kill -CONT`: queued connections are accepted, queued pings answered at once.
-    public func resume() { farm.resume(0) }
-    /// `kill -9`: the port is closed, open connections reset.
-    public func close() { farm.close() }
+    public func resume() { farm.resume(index) }
+    /// Cut off from its peers (it still answers beetlewatch): it takes part in no commit.
+    public func isolate(_ isolated: Bool = true) { farm.isolate(index, isolated) }
+    /// Every session of the cluster is gone (newer clients took them).
+    public func forgetSessions() { farm.forgetSessions(cluster: farm.replicas[index].cluster) }
+    /// `kill -9`: the port is closed, open connections reset; the serving thread ends with the cluster's last replica.
+    public func close() { farm.kill(index, closingWhenAllDead: true) }
 }

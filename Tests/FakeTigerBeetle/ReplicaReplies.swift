@@ -116,7 +116,7 @@ public enum ReplicaReplies {
         for i in 0..<(T.bitWidth / 8) { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) }
     }
 
-    static func get<T: FixedWidthInteger & UnsignedInteger>(_: T.Type, at offset: Int, _ bytes: [UInt8]) -> T {
+    public static func get<T: FixedWidthInteger & UnsignedInteger>(_: T.Type, at offset: Int, _ bytes: [UInt8]) -> T {
         var value: T = 0
         for i in 0..<(T.bitWidth / 8) { value |= T(bytes[offset + i]) << (8 * i) }
         return value

@@ -317,3 +317,45 @@ struct SimulatedReplica {
         #expect(replica.session.result!.at >= 29 * second)
     }
 }
+
+/// Unanswered pings, told apart by what the replica's host acknowledged (`TCP_INFO` through `PathReport`).
+@Suite struct PathVerdictTests {
+    /// Drives a session to two unanswered pings, the loop reporting `path` at every tick.
+    static func twoUnansweredPings(path: PathReport?) -> ProbeResult? {
+        var session = ProbeSession(
+            cluster: cluster, client: ClientID(7)!, timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release),
+            start: 0)
+        _ = session.tick(now: 0, path: nil)
+        _ = session.connected(now: 0)
+        var now: Int64 = 0
+        while now < 5 * second {
+            now = session.nextDeadline
+            _ = session.tick(now: now, path: path)
+        }
+        return session.result
+    }
+
+    /// A stopped process: its kernel acknowledges every ping, nothing answers: hung, and the reason says so.
+    @Test func acknowledgedButUnansweredIsHung() throws {
+        let result = try #require(
+            Self.twoUnansweredPings(path: PathReport(unacknowledged: 0, retransmissions: 0, roundTripMicroseconds: 80)))
+        #expect(result.outcome == .hung)
+        #expect(result.error?.hasSuffix("though its host acknowledged them: the process does not answer") == true)
+    }
+
+    /// A cut or lossy path: the pings are not even acknowledged: not hung (nothing is known of its event loop), but
+    /// unreachable by the path, with the numbers, and counted as unanswered (no refusal).
+    @Test func unacknowledgedIsThePath() throws {
+        let result = try #require(
+            Self.twoUnansweredPings(
+                path: PathReport(unacknowledged: 3, unacknowledgedBytes: 768, retransmissions: 5, roundTripMicroseconds: 212_000)))
+        #expect(result.outcome == .unreachable)
+        #expect(result.failure == .path && result.unanswered)
+        #expect(result.error?.contains("(768 bytes unacknowledged, 5 retransmissions, round trip 212 ms): the network path") == true)
+    }
+
+    /// Without a report (the loop could not read one), unanswered pings are hung, as before.
+    @Test func noReportIsHung() {
+        #expect(Self.twoUnansweredPings(path: nil)?.outcome == .hung)
+    }
+}

@@ -45,10 +45,30 @@ public final class LoopbackListener: @unchecked Sendable {
     }
 
     /// A port nothing listens on (bound, then closed): connects are refused.
+    ///
+    /// Tests listen on such a port later (a receiver that comes back): it is chosen below the kernel's ephemeral range
+    /// (`ip_local_port_range`), where no outgoing connection's local port can take it in the meantime (a port the kernel
+    /// handed out to a listener and freed could be, and the listen then failed: seen with the canary's connections).
     public static func closedPort() -> UInt16 {
-        let listener = LoopbackListener(accepting: false)
-        listener.close()
-        return listener.port
+        let ephemeralStart =
+            (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
+            .flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { UInt16($0) } } ?? 32_768
+        let low: UInt16 = 10_000
+        precondition(ephemeralStart > low + 1_000, "the ephemeral range starts at \(ephemeralStart): no room below it")
+        for _ in 0..<1_000 {
+            let port = UInt16.random(in: low..<ephemeralStart)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { Glibc.close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = port.bigEndian
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if bound == 0 { return port }
+        }
+        preconditionFailure("no free port below \(ephemeralStart)")
     }
 
     /// A listener whose backlog is full: a further connect gets no answer.

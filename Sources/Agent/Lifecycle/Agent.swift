@@ -71,8 +71,8 @@ public final class Agent: Sendable {
             store.signals().signals(of: key)?[.release].map { Release(packed: UInt32($0)) }
         }
         let prober = ReplicaProber(
-            clusters: config.watchedClusters, timing: config.probeTiming, clock: clock, releaseHint: releaseHint,
-            onChange: { alertWakeup.signal() })
+            clusters: config.watchedClusters, timing: config.probeTiming, canary: config.canaryTiming, clock: clock, logger: logger,
+            releaseHint: releaseHint, onChange: { alertWakeup.signal() })
         let health = HealthSource(live: live, store: store, prober: prober)
         let lateHandler = LateHandler()
         let authGate = BasicAuthGate(lateHandler)
@@ -215,7 +215,7 @@ public final class Agent: Sendable {
             live = LiveSettings(new, startedAt: live.policy.startedAt)
         }
         store.update { $0.watch(clusters: Set(new.watchedClusters.map(\.id)), maxUnwatchedClusters: new.limitsMaxUnwatchedClusters) }
-        prober.reconfigure(clusters: new.watchedClusters, timing: new.probeTiming)
+        prober.reconfigure(clusters: new.watchedClusters, timing: new.probeTiming, canary: new.canaryTiming)
         alertLoop.reconfigure(Self.alertSettings(new, webPort: http.port, tls: webConfig.tls != nil))
         authGate.update(users: webConfig.basicAuthUsers, exemptPaths: new.webAuthExemptPaths)
     }

@@ -2,7 +2,7 @@ import Health
 import Synchronization
 
 /// The health report at a given time, from what it is judged on and nothing more: the settings in force, the
-/// replicas' StatsD signals (not the series), and the prober's results. It also keeps since when replicas trail their
+/// replicas' StatsD signals (not the series), and the prober's results (probes and canaries). It also keeps since when replicas trail their
 /// cluster, across evaluations (scrapes and the alert loop both ask).
 final class HealthSource: Sendable {
     private let live: SharedValue<LiveSettings>
@@ -21,9 +21,10 @@ final class HealthSource: Sendable {
         let settings = live.value
         let signals = store.signals()
         let probes = prober.snapshot()
+        let canaries = prober.canarySnapshot()
         return progress.withLock { progress in
             HealthEvaluator.evaluate(
-                watched: settings.watched, signals: signals, probes: probes, policy: settings.policy,
+                watched: settings.watched, signals: signals, probes: probes, canaries: canaries, policy: settings.policy,
                 progress: &progress, now: now)
         }
     }

@@ -9,43 +9,71 @@ import TigerBeetle
 import VSR
 
 /// `ReplicaProber`'s loop: every session, socket and deadline, touched only by the `probe` thread. It tells each
-/// `ProbeSession` what happened (connected, bytes, closed, time passed) and does what the session answers.
+/// `ProbeSession` (one a replica) and each `CanarySession` (one a watched cluster, a connection to each of its replicas)
+/// what happened on its sockets (connected, bytes, closed, time passed) and does what the session answers. Sockets live
+/// in slots named by an `Endpoint`, whoever drives them.
 final class ProbeLoop: @unchecked Sendable {
-    struct Probe {
-        var target: ReplicaProber.Target
+    /// A socket and what it waits for.
+    struct Slot {
         var hostPort: HostPort?
-        var session: ProbeSession
         var fd: Int32 = -1
         /// A connect is under way on `fd` (waiting for EPOLLOUT).
         var connecting = false
-        /// The resolver request this probe waits for.
+        /// The resolver request this slot waits for.
         var resolving: UInt64?
-        /// Bytes not yet written (whole ping headers).
+        /// Bytes not yet written (whole messages).
         var outbox: [UInt8] = []
         /// The epoll events `fd` is registered for (0: not registered).
         var registered: UInt32 = 0
+    }
+
+    /// Whose a slot is: a replica's probe, or a cluster's canary's connection to one replica.
+    enum Endpoint: Hashable {
+        case probe(Int)
+        case canary(Int, replica: Int)
+    }
+
+    struct Probe {
+        var target: ReplicaProber.Target
+        var slot: Slot
+        var session: ProbeSession
         /// The result last published.
         var published: ProbeResult?
+    }
+
+    struct Canary {
+        var target: ReplicaProber.CanaryTarget
+        var slots: [Slot]
+        var session: CanarySession
+        var published: CanaryResult?
+        var refusalLogged: String?
     }
 
     /// Timers are served on this grid (ns): replicas whose deadlines fall in the same 10 ms are handled in
     /// one wake-up, so 1,000 replicas cost at most 100 timer wake-ups a second, not 1,000.
     static let timerGrid: Int64 = 10_000_000
+    /// Bytes queued on one socket at most: a replica that reads nothing (stopped) fills its buffer.
+    static let maxOutbox = 16 * 512
 
     unowned let prober: ReplicaProber
     let epoll: Int32
     var probes: [Probe] = []
-    /// Each probe's next deadline, scanned on every wake-up (a flat array: cheap to scan).
+    var canaries: [Canary] = []
+    /// Each probe's and canary's next deadline, scanned on every wake-up (flat arrays: cheap to scan).
     var deadlines: [Int64] = []
-    var owner: [Int32: Int] = [:]
+    var canaryDeadlines: [Int64] = []
+    var owner: [Int32: Endpoint] = [:]
     var dirty: [Int] = []
     var isDirty: [Bool] = []
+    var canariesDirty = false
     var nextRequest: UInt64 = 0
-    var waiting: [UInt64: Int] = [:]
+    var waiting: [UInt64: Endpoint] = [:]
     var readyFDs = [Int32](repeating: 0, count: 256)
     var readyEvents = [UInt32](repeating: 0, count: 256)
     var readBuffer = [UInt8](repeating: 0, count: 4096)
     var generator = SystemRandomNumberGenerator()
+    /// How long a name may take to resolve: the probe's timeout.
+    var resolveTimeout: Int64 = 1_000_000_000
 
     init(prober: ReplicaProber) {
         self.prober = prober
@@ -55,6 +83,21 @@ final class ProbeLoop: @unchecked Sendable {
 
     deinit { close(epoll) }
 
+    subscript(slot endpoint: Endpoint) -> Slot {
+        get {
+            switch endpoint {
+            case .probe(let i): probes[i].slot
+            case .canary(let c, let r): canaries[c].slots[r]
+            }
+        }
+        set {
+            switch endpoint {
+            case .probe(let i): probes[i].slot = newValue
+            case .canary(let c, let r): canaries[c].slots[r] = newValue
+            }
+        }
+    }
+
     func runOnce() {
         if let plan = prober.pendingPlan.withLock({ plan -> ReplicaProber.Plan? in
             defer { plan = nil }
@@ -63,7 +106,7 @@ final class ProbeLoop: @unchecked Sendable {
             apply(plan)
         }
         let now = prober.clock.monotonic().nanoseconds
-        let earliest = deadlines.min() ?? .max
+        let earliest = min(deadlines.min() ?? .max, canaryDeadlines.min() ?? .max)
         // Until the earliest session deadline (rounded up to the timer grid), or the wake-up pipe (a reload, a resolved
         // name, a stop): no replicas, no wake-ups.
         var wait: Int32 = -1
@@ -76,14 +119,18 @@ final class ProbeLoop: @unchecked Sendable {
             let fd = readyFDs[n]
             if fd == prober.wake.read {
                 drainWake()
-            } else if let i = owner[fd] {
-                handle(i, events: readyEvents[n])
+            } else if let endpoint = owner[fd] {
+                handle(endpoint, events: readyEvents[n])
             }
         }
         deliverResolved()
         let after = prober.clock.monotonic().nanoseconds
         for i in deadlines.indices where after >= deadlines[i] {
-            perform(probes[i].session.tick(now: after), on: i)
+            perform(probes[i].session.tick(now: after, path: path(of: probes[i].slot)), on: i)
+        }
+        for c in canaryDeadlines.indices where after >= canaryDeadlines[c] {
+            canaries[c].session.release = release(of: canaries[c].target.cluster)
+            perform(canaries[c].session.tick(now: after), canary: c)
         }
         publish()
     }
@@ -95,15 +142,32 @@ final class ProbeLoop: @unchecked Sendable {
         dirty.append(i)
     }
 
+    func markCanaryDirty(_ c: Int) {
+        canaryDeadlines[c] = canaries[c].session.nextDeadline
+        canariesDirty = true
+    }
+
     func apply(_ plan: ReplicaProber.Plan) {
         let now = prober.clock.monotonic().nanoseconds
+        resolveTimeout = plan.timing.timeout
         var kept: [ReplicaKey: Probe] = [:]
         let wanted = Set(plan.targets)
         for i in probes.indices {
             if wanted.contains(probes[i].target) {
                 kept[probes[i].target.key] = probes[i]
             } else {
-                closeSocket(i)
+                closeSocket(.probe(i))
+            }
+        }
+        // A canary goes on while its cluster's addresses are the same (the session and its connections); one that was
+        // evicted is made anew: a reload is how an operator tells it to register again.
+        var keptCanaries: [String: Canary] = [:]
+        let wantedCanaries = Set(plan.canaries.map { [$0.cluster] + $0.addresses })
+        for c in canaries.indices {
+            if wantedCanaries.contains([canaries[c].target.cluster] + canaries[c].target.addresses) && !canaries[c].session.isEvicted {
+                keptCanaries[canaries[c].target.cluster] = canaries[c]
+            } else {
+                for r in canaries[c].slots.indices { closeSocket(.canary(c, replica: r)) }
             }
         }
         probes = []
@@ -116,20 +180,44 @@ final class ProbeLoop: @unchecked Sendable {
             }
             // Replicas start spread over one interval, so their pings do not all go out at once.
             let start = now + plan.timing.interval / Int64(max(1, plan.targets.count)) * Int64(n)
-            let cluster = ClusterID.value(hex: target.key.cluster) ?? 0
+            guard let cluster = ClusterID.value(hex: target.key.cluster) else {
+                assertionFailure("a watched cluster's id is 32 hex digits: \(target.key.cluster)")
+                continue
+            }
             probes.append(
                 Probe(
-                    target: target, hostPort: HostPort(parsing: target.address),
+                    target: target, slot: Slot(hostPort: HostPort(parsing: target.address)),
                     session: ProbeSession(
                         cluster: cluster, client: ClientID.random(using: &generator), timing: plan.timing, start: start)))
         }
+        canaries = []
+        for target in plan.canaries {
+            if var canary = keptCanaries[target.cluster] {
+                canary.target = target
+                canary.session.update(target.timing)
+                canaries.append(canary)
+                continue
+            }
+            guard let cluster = ClusterID.value(hex: target.cluster), !target.addresses.isEmpty else {
+                assertionFailure("a watched cluster's id is 32 hex digits and it has replicas: \(target.cluster)")
+                continue
+            }
+            canaries.append(
+                Canary(
+                    target: target, slots: target.addresses.map { Slot(hostPort: HostPort(parsing: $0)) },
+                    session: CanarySession(
+                        cluster: cluster, client: ClientID.random(using: &generator), replicaCount: target.addresses.count,
+                        timing: target.timing, start: now)))
+        }
         owner = [:]
         waiting = [:]
-        for i in probes.indices {
-            if probes[i].fd >= 0 { owner[probes[i].fd] = i }
-            if let id = probes[i].resolving { waiting[id] = i }
+        for endpoint in endpoints {
+            let slot = self[slot: endpoint]
+            if slot.fd >= 0 { owner[slot.fd] = endpoint }
+            if let id = slot.resolving { waiting[id] = endpoint }
         }
         deadlines = probes.map(\.session.nextDeadline)
+        canaryDeadlines = canaries.map(\.session.nextDeadline)
         isDirty = Array(repeating: false, count: probes.count)
         dirty = []
         for (i, commands) in pending { perform(commands, on: i) }
@@ -137,168 +225,283 @@ final class ProbeLoop: @unchecked Sendable {
         prober.results.withLock { results in
             for key in results.keys where !live.contains(key) { results[key] = nil }
         }
+        let liveCanaries = Set(canaries.map(\.target.cluster))
+        prober.canaryResults.withLock { results in
+            for cluster in results.keys where !liveCanaries.contains(cluster) { results[cluster] = nil }
+        }
+        canariesDirty = true
+    }
+
+    /// What the kernel says of an open connection (`TCP_INFO`), nil when there is none or it cannot say.
+    func path(of slot: Slot) -> PathReport? {
+        guard slot.fd >= 0, !slot.connecting else { return nil }
+        var info = tcp_info()
+        var length = socklen_t(MemoryLayout<tcp_info>.size)
+        guard getsockopt(slot.fd, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) == 0 else { return nil }
+        // Sent and unacknowledged (in flight), or queued and not sent at all (a local firewall's drop keeps a segment
+        // from leaving): either way the replica's host has not acknowledged it.
+        let queued = bw_tcp_unacknowledged_bytes(slot.fd)
+        return PathReport(
+            unacknowledged: max(info.tcpi_unacked, queued > 0 ? 1 : 0), unacknowledgedBytes: UInt32(clamping: max(0, queued)),
+            retransmissions: info.tcpi_total_retrans, roundTripMicroseconds: info.tcpi_rtt)
+    }
+
+    /// The release the cluster's replicas answer pings with (the canary claims it), if a probe has learnt it.
+    func release(of cluster: String) -> Release? {
+        probes.lazy.filter { $0.target.key.cluster == cluster }.compactMap { $0.session.result?.release.flatMap(Release.init) }.first
+    }
+
+    /// Every slot, probes' and canaries'.
+    var endpoints: [Endpoint] {
+        probes.indices.map { .probe($0) }
+            + canaries.indices.flatMap { c in canaries[c].slots.indices.map { Endpoint.canary(c, replica: $0) } }
     }
 
     func perform(_ commands: [ProbeSession.Command], on i: Int) {
         for command in commands {
             switch command {
-            case .connect: connect(i)
-            case .send(let bytes): send(bytes, on: i)
-            case .close: closeSocket(i)
+            case .connect:
+                probes[i].session.releaseHint = prober.releaseHint(probes[i].target.key)
+                connect(.probe(i))
+            case .send(let bytes):
+                // Only ping_client leaves a probe.
+                assert(bytes.count == PingClient.headerSize && bytes[114] == PingClient.command, "a probe sends ping_client only")
+                send(bytes, on: .probe(i))
+            case .close: closeSocket(.probe(i))
             }
         }
         markDirty(i)
     }
 
-    func connect(_ i: Int) {
-        let now = prober.clock.monotonic().nanoseconds
-        probes[i].session.releaseHint = prober.releaseHint(probes[i].target.key)
-        guard let hostPort = probes[i].hostPort else {
-            probes[i].session.connectFailed("not a host:port address", now: now)
-            return
+    func perform(_ commands: [CanarySession.Command], canary c: Int) {
+        for command in commands {
+            switch command {
+            case .connect(let r): connect(.canary(c, replica: r))
+            case .send(let r, let bytes):
+                // Only ping_client, register and lookup_accounts leave a canary.
+                assert(
+                    bytes[114] == PingClient.command
+                        || (bytes[114] == CanaryRequest.command
+                            && [CanaryRequest.registerOperation, CanaryRequest.lookupAccountsOperation].contains(bytes[196])),
+                    "a canary sends ping_client, register and lookup_accounts only")
+                send(bytes, on: .canary(c, replica: r))
+            case .close(let r): closeSocket(.canary(c, replica: r))
+            }
         }
+        markCanaryDirty(c)
+    }
+
+    // MARK: Events, to whoever drives the slot
+
+    func connected(_ endpoint: Endpoint) {
+        let now = prober.clock.monotonic().nanoseconds
+        switch endpoint {
+        case .probe(let i): perform(probes[i].session.connected(now: now), on: i)
+        case .canary(let c, let r): perform(canaries[c].session.connected(r, now: now), canary: c)
+        }
+    }
+
+    func connectFailed(_ endpoint: Endpoint, _ reason: String, refused: Bool = false) {
+        let now = prober.clock.monotonic().nanoseconds
+        switch endpoint {
+        case .probe(let i):
+            probes[i].session.connectFailed(reason, refused: refused, now: now)
+            markDirty(i)
+        case .canary(let c, let r):
+            canaries[c].session.connectFailed(r, now: now)
+            markCanaryDirty(c)
+        }
+    }
+
+    func couldNotTry(_ endpoint: Endpoint) {
+        prober.localErrors.add(1, ordering: .relaxed)
+        let now = prober.clock.monotonic().nanoseconds
+        switch endpoint {
+        case .probe(let i):
+            probes[i].session.couldNotTry(now: now)
+            markDirty(i)
+        case .canary(let c, let r):
+            canaries[c].session.connectFailed(r, now: now)
+            markCanaryDirty(c)
+        }
+    }
+
+    func closed(_ endpoint: Endpoint, _ reason: String) {
+        let now = prober.clock.monotonic().nanoseconds
+        switch endpoint {
+        case .probe(let i):
+            probes[i].session.closed(reason, now: now)
+            markDirty(i)
+        case .canary(let c, let r):
+            canaries[c].session.closed(r, now: now)
+            markCanaryDirty(c)
+        }
+    }
+
+    func received(_ endpoint: Endpoint, _ bytes: ArraySlice<UInt8>) {
+        let now = prober.clock.monotonic().nanoseconds
+        switch endpoint {
+        case .probe(let i): perform(probes[i].session.received(bytes, now: now), on: i)
+        case .canary(let c, let r): perform(canaries[c].session.received(r, bytes, now: now), canary: c)
+        }
+    }
+
+    // MARK: Sockets
+
+    func connect(_ endpoint: Endpoint) {
+        let now = prober.clock.monotonic().nanoseconds
+        guard let hostPort = self[slot: endpoint].hostPort else { return connectFailed(endpoint, "not a host:port address") }
         if let address = try? SocketAddress.resolve(hostPort, socketType: BW_SOCK_STREAM, passive: false, numericOnly: true) {
-            connect(i, to: address)
+            connect(endpoint, to: address)
             return
         }
         nextRequest &+= 1
-        probes[i].resolving = nextRequest
-        waiting[nextRequest] = i
+        self[slot: endpoint].resolving = nextRequest
+        waiting[nextRequest] = endpoint
         prober.resolver.submit(
             NameResolver.Request(
-                id: nextRequest, address: hostPort,
-                deadline: MonotonicInstant(nanoseconds: now.addingSaturating(probes[i].session.timing.timeout))))
+                id: nextRequest, address: hostPort, deadline: MonotonicInstant(nanoseconds: now.addingSaturating(resolveTimeout))))
     }
 
-    func connect(_ i: Int, to address: SocketAddress) {
+    func connect(_ endpoint: Endpoint, to address: SocketAddress) {
         let fd = socket(address.family, BW_SOCK_STREAM | BW_SOCK_CLOEXEC | BW_SOCK_NONBLOCK, 0)
-        guard fd >= 0 else { return failed(i, code: errno) }
+        guard fd >= 0 else { return failed(endpoint, code: errno) }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         if address.withSockaddr({ Glibc.connect(fd, $0, $1) }) == 0 {
-            attach(fd, to: i, connecting: false)
-            perform(probes[i].session.connected(now: prober.clock.monotonic().nanoseconds), on: i)
+            attach(fd, to: endpoint, connecting: false)
+            connected(endpoint)
             return
         }
         let code = errno
         guard code == EINPROGRESS else {
             close(fd)
-            return failed(i, code: code)
+            return failed(endpoint, code: code)
         }
-        attach(fd, to: i, connecting: true)
+        attach(fd, to: endpoint, connecting: true)
     }
 
-    func attach(_ fd: Int32, to i: Int, connecting: Bool) {
-        probes[i].fd = fd
-        probes[i].connecting = connecting
-        owner[fd] = i
-        register(i)
+    func attach(_ fd: Int32, to endpoint: Endpoint, connecting: Bool) {
+        self[slot: endpoint].fd = fd
+        self[slot: endpoint].connecting = connecting
+        owner[fd] = endpoint
+        register(endpoint)
     }
 
-    /// Registers the probe's socket for what it waits for: the connect, bytes to write, replies.
-    func register(_ i: Int) {
-        guard probes[i].fd >= 0 else { return }
-        let wanted = probes[i].connecting ? BW_EPOLLOUT : BW_EPOLLIN | (probes[i].outbox.isEmpty ? 0 : BW_EPOLLOUT)
-        guard wanted != probes[i].registered else { return }
-        _ = bw_epoll_set(epoll, probes[i].registered == 0 ? BW_EPOLL_CTL_ADD : BW_EPOLL_CTL_MOD, probes[i].fd, wanted)
-        probes[i].registered = wanted
+    /// Registers the slot's socket for what it waits for: the connect, bytes to write, replies.
+    func register(_ endpoint: Endpoint) {
+        let slot = self[slot: endpoint]
+        guard slot.fd >= 0 else { return }
+        let wanted = slot.connecting ? BW_EPOLLOUT : BW_EPOLLIN | (slot.outbox.isEmpty ? 0 : BW_EPOLLOUT)
+        guard wanted != slot.registered else { return }
+        _ = bw_epoll_set(epoll, slot.registered == 0 ? BW_EPOLL_CTL_ADD : BW_EPOLL_CTL_MOD, slot.fd, wanted)
+        self[slot: endpoint].registered = wanted
     }
 
-    func failed(_ i: Int, code: Int32) {
-        let now = prober.clock.monotonic().nanoseconds
+    func failed(_ endpoint: Endpoint, code: Int32) {
         if TCPConnect.localResourceErrors.contains(code) {
-            prober.localErrors.add(1, ordering: .relaxed)
-            probes[i].session.couldNotTry(now: now)
+            couldNotTry(endpoint)
         } else {
-            probes[i].session.connectFailed(String(cString: strerror(code)), now: now)
+            connectFailed(endpoint, String(cString: strerror(code)), refused: code == ECONNREFUSED || code == ECONNRESET)
         }
     }
 
-    func send(_ bytes: [UInt8], on i: Int) {
-        guard probes[i].fd >= 0, !probes[i].connecting else { return }
-        // A replica that reads nothing (stopped) fills the socket's buffer: keep at most 16 pings queued.
-        guard probes[i].outbox.count < 16 * PingClient.headerSize else { return }
-        probes[i].outbox += bytes
-        flush(i)
+    func send(_ bytes: [UInt8], on endpoint: Endpoint) {
+        let slot = self[slot: endpoint]
+        guard slot.fd >= 0, !slot.connecting, slot.outbox.count + bytes.count <= Self.maxOutbox else { return }
+        self[slot: endpoint].outbox += bytes
+        flush(endpoint)
     }
 
-    func flush(_ i: Int) {
-        while !probes[i].outbox.isEmpty {
-            let written = probes[i].outbox.withUnsafeBytes { Glibc.send(probes[i].fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    func flush(_ endpoint: Endpoint) {
+        var slot = self[slot: endpoint]
+        defer {
+            if self[slot: endpoint].fd == slot.fd {
+                self[slot: endpoint].outbox = slot.outbox
+                register(endpoint)
+            }
+        }
+        while !slot.outbox.isEmpty {
+            let written = slot.outbox.withUnsafeBytes { Glibc.send(slot.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if written > 0 {
-                probes[i].outbox.removeFirst(written)
+                slot.outbox.removeFirst(written)
             } else if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
                 break
             } else {
                 let reason = written < 0 ? String(cString: strerror(errno)) : "write failed"
-                closeSocket(i)
-                probes[i].session.closed(reason, now: prober.clock.monotonic().nanoseconds)
+                closeSocket(endpoint)
+                closed(endpoint, reason)
                 return
             }
         }
-        register(i)
     }
 
-    func handle(_ i: Int, events: UInt32) {
-        guard probes[i].fd >= 0 else { return }
-        defer { markDirty(i) }
-        if probes[i].connecting {
+    func handle(_ endpoint: Endpoint, events: UInt32) {
+        let slot = self[slot: endpoint]
+        guard slot.fd >= 0 else { return }
+        if slot.connecting {
             var error: Int32 = 0
             var length = socklen_t(4)
-            getsockopt(probes[i].fd, SOL_SOCKET, SO_ERROR, &error, &length)
+            getsockopt(slot.fd, SOL_SOCKET, SO_ERROR, &error, &length)
             if error != 0 {
-                closeSocket(i)
-                return failed(i, code: error)
+                closeSocket(endpoint)
+                return failed(endpoint, code: error)
             }
             guard events & BW_EPOLLOUT != 0 else { return }
-            probes[i].connecting = false
-            register(i)
-            perform(probes[i].session.connected(now: prober.clock.monotonic().nanoseconds), on: i)
+            self[slot: endpoint].connecting = false
+            register(endpoint)
+            connected(endpoint)
             return
         }
-        if events & BW_EPOLLOUT != 0 { flush(i) }
-        guard probes[i].fd >= 0, events & (BW_EPOLLIN | BW_EPOLLERR | BW_EPOLLHUP) != 0 else { return }
-        let count = readBuffer.withUnsafeMutableBytes { recv(probes[i].fd, $0.baseAddress, $0.count, 0) }
-        let now = prober.clock.monotonic().nanoseconds
+        if events & BW_EPOLLOUT != 0 { flush(endpoint) }
+        let fd = self[slot: endpoint].fd
+        guard fd >= 0, events & (BW_EPOLLIN | BW_EPOLLERR | BW_EPOLLHUP) != 0 else { return }
+        let count = readBuffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if count > 0 {
-            perform(probes[i].session.received(readBuffer[0..<count], now: now), on: i)
+            received(endpoint, readBuffer[0..<count])
         } else if count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             let reason = count == 0 ? "end of file" : String(cString: strerror(errno))
-            closeSocket(i)
-            probes[i].session.closed(reason, now: now)
+            closeSocket(endpoint)
+            closed(endpoint, reason)
         }
     }
 
     func deliverResolved() {
         for (id, answer) in prober.resolver.takeAnswers() {
-            guard let i = waiting.removeValue(forKey: id), i < probes.count, probes[i].resolving == id else { continue }
-            probes[i].resolving = nil
+            guard let endpoint = waiting.removeValue(forKey: id), exists(endpoint), self[slot: endpoint].resolving == id else { continue }
+            self[slot: endpoint].resolving = nil
             switch answer {
-            case .success(let address): connect(i, to: address)
-            case .failure(.noLocalResources):
-                prober.localErrors.add(1, ordering: .relaxed)
-                probes[i].session.couldNotTry(now: prober.clock.monotonic().nanoseconds)
-            case .failure(let failure): probes[i].session.connectFailed(failure.description, now: prober.clock.monotonic().nanoseconds)
+            case .success(let address): connect(endpoint, to: address)
+            case .failure(.noLocalResources): couldNotTry(endpoint)
+            case .failure(let failure): connectFailed(endpoint, failure.description)
             }
-            markDirty(i)
         }
     }
 
-    func closeSocket(_ i: Int) {
-        if probes[i].fd >= 0 {
-            owner[probes[i].fd] = nil
-            close(probes[i].fd)  // also leaves the epoll set
+    func exists(_ endpoint: Endpoint) -> Bool {
+        switch endpoint {
+        case .probe(let i): probes.indices.contains(i)
+        case .canary(let c, let r): canaries.indices.contains(c) && canaries[c].slots.indices.contains(r)
         }
-        probes[i].fd = -1
-        probes[i].registered = 0
-        probes[i].connecting = false
-        probes[i].outbox.removeAll()
-        if let id = probes[i].resolving { waiting[id] = nil }
-        probes[i].resolving = nil
+    }
+
+    func closeSocket(_ endpoint: Endpoint) {
+        var slot = self[slot: endpoint]
+        if slot.fd >= 0 {
+            owner[slot.fd] = nil
+            close(slot.fd)  // also leaves the epoll set
+        }
+        slot.fd = -1
+        slot.registered = 0
+        slot.connecting = false
+        slot.outbox.removeAll()
+        if let id = slot.resolving { waiting[id] = nil }
+        slot.resolving = nil
+        self[slot: endpoint] = slot
     }
 
     func closeAll() {
-        for i in probes.indices { closeSocket(i) }
+        for endpoint in endpoints { closeSocket(endpoint) }
     }
 
     func drainWake() {
@@ -308,25 +511,59 @@ final class ProbeLoop: @unchecked Sendable {
 
     /// Copies the results that changed out, on the wall clock; wakes the alert loop when a verdict may change.
     func publish() {
-        guard !dirty.isEmpty else { return }
-        var changed: [(ReplicaKey, ProbeResult)] = []
         var notable = false
         let offset = prober.clock.unixNanoseconds() - prober.clock.monotonic().nanoseconds
-        for i in dirty {
-            isDirty[i] = false
-            guard let result = probes[i].session.result, result != probes[i].published else { continue }
-            let old = probes[i].published
-            probes[i].published = result
-            var published = result
-            published.at += offset
-            published.reachableSince = result.reachableSince.map { $0 + offset }
-            changed.append((probes[i].target.key, published))
-            if old?.outcome != result.outcome || old?.view != result.view || old?.release != result.release { notable = true }
+        if canariesDirty {
+            canariesDirty = false
+            var changed: [(String, CanaryResult)] = []
+            for c in canaries.indices {
+                if let refusal = canaries[c].session.lastRefusal, refusal != canaries[c].refusalLogged {
+                    canaries[c].refusalLogged = refusal
+                    prober.logger.warning(
+                        "canary closed a connection", metadata: ["cluster": "\(canaries[c].target.cluster)", "why": "\(refusal)"])
+                }
+                let result = canaries[c].session.result
+                guard result != canaries[c].published else { continue }
+                let old = canaries[c].published
+                canaries[c].published = result
+                if old?.state != result.state {
+                    notable = true
+                    if result.state == .evicted {
+                        prober.logger.error(
+                            "canary evicted", metadata: ["cluster": "\(canaries[c].target.cluster)", "error": "\(result.error ?? "")"])
+                    }
+                }
+                var published = result
+                published.at = published.at.addingSaturating(offset)
+                published.lastCommitAt = result.lastCommitAt.map { $0.addingSaturating(offset) }
+                published.failingSince = result.failingSince.map { $0.addingSaturating(offset) }
+                changed.append((canaries[c].target.cluster, published))
+            }
+            if !changed.isEmpty {
+                prober.canaryResults.withLock { results in
+                    for (cluster, result) in changed { results[cluster] = result }
+                }
+            }
         }
-        dirty.removeAll(keepingCapacity: true)
-        guard !changed.isEmpty else { return }
-        prober.results.withLock { results in
-            for (key, result) in changed { results[key] = result }
+        if !dirty.isEmpty {
+            var changed: [(ReplicaKey, ProbeResult)] = []
+            for i in dirty {
+                isDirty[i] = false
+                guard let result = probes[i].session.result, result != probes[i].published else { continue }
+                let old = probes[i].published
+                probes[i].published = result
+                var published = result
+                published.at += offset
+                published.reachableSince = result.reachableSince.map { $0 + offset }
+                changed.append((probes[i].target.key, published))
+                if old?.outcome != result.outcome || old?.view != result.view || old?.release != result.release { notable = true }
+            }
+            dirty.removeAll(keepingCapacity: true)
+            if !changed.isEmpty {
+                prober.results.withLock { results in
+                    for (key, result) in changed { results[key] = result }
+                }
+            }
         }
         if notable { prober.onChange() }
     }

@@ -3,20 +3,22 @@ import Config
 import Foundation
 import Glibc
 import Health
+import Logging
 import Probe
 import Synchronization
 import TigerBeetle
 import VSR
 
-/// Probes every watched replica from one thread: each replica is a `ProbeSession` (the protocol and
-/// its timing, pure), its socket non-blocking under one epoll set. Host names are resolved by
-/// `NameResolver`'s two threads within the probe's deadline; IP literals at once. Three threads in
-/// all, however many replicas.
+/// Probes every watched replica, and runs each watched cluster's canary, from one thread: each replica is a
+/// `ProbeSession` and each cluster's canary a `CanarySession` (the protocols and their timing, pure), their sockets
+/// non-blocking under one epoll set. Host names are resolved by `NameResolver`'s two threads within the probe's
+/// deadline; IP literals at once. Three threads in all, however many replicas.
 final class ReplicaProber: Sendable {
     /// What is probed: replaced on reload, applied by the loop.
     struct Plan: Sendable, Equatable {
         var targets: [Target]
         var timing: ProbeTiming
+        var canaries: [CanaryTarget]
     }
 
     struct Target: Sendable, Hashable {
@@ -24,7 +26,17 @@ final class ReplicaProber: Sendable {
         var address: String
     }
 
+    /// A watched cluster's canary: its id (32 hex digits) and its replicas' addresses, in order.
+    struct CanaryTarget: Sendable, Hashable {
+        var cluster: String
+        var addresses: [String]
+        var timing: CanaryTiming
+    }
+
     let results = Mutex<[ReplicaKey: ProbeResult]>([:])
+    /// Each watched cluster's canary's latest result, by cluster id.
+    let canaryResults = Mutex<[String: CanaryResult]>([:])
+    let logger: Logger
     let pendingPlan: Mutex<Plan?>
     let localErrors = Atomic<UInt64>(0)
     private let worker = WorkerThread(name: "probe")
@@ -41,11 +53,15 @@ final class ReplicaProber: Sendable {
     /// - Parameters:
     ///   - releaseHint: a replica's release from its StatsD, if any (read when connecting).
     ///   - onChange: called when a replica's outcome, view or release changes.
+    /// - Parameters:
+    ///   - canary: the canary's timing; nil: no canary (`--canary.enabled=false`).
     init(
-        clusters: [WatchedCluster], timing: ProbeTiming, clock: any AgentClock = SystemClock(),
+        clusters: [WatchedCluster], timing: ProbeTiming, canary: CanaryTiming? = nil, clock: any AgentClock = SystemClock(),
+        logger: Logger = Logger(label: "beetlewatch"),
         releaseHint: @escaping @Sendable (ReplicaKey) -> Release? = { _ in nil }, onChange: @escaping @Sendable () -> Void = {}
     ) {
-        pendingPlan = Mutex(Self.plan(clusters, timing))
+        pendingPlan = Mutex(Self.plan(clusters, timing, canary: canary))
+        self.logger = logger
         self.clock = clock
         self.releaseHint = releaseHint
         self.onChange = onChange
@@ -65,11 +81,21 @@ final class ReplicaProber: Sendable {
         close(wake.write)
     }
 
-    static func plan(_ clusters: [WatchedCluster], _ timing: ProbeTiming) -> Plan {
+    static func plan(_ clusters: [WatchedCluster], _ timing: ProbeTiming, canary: CanaryTiming?) -> Plan {
         Plan(
             targets: clusters.flatMap { cluster in
                 cluster.addresses.enumerated().map { Target(key: ReplicaKey(cluster: cluster.id, replica: $0), address: $1) }
-            }, timing: timing)
+            }, timing: timing,
+            canaries: canary.map { timing in
+                clusters.filter { $0.canary && !$0.addresses.isEmpty && $0.addresses.count <= 256 }.map {
+                    CanaryTarget(cluster: $0.id, addresses: $0.addresses, timing: timing)
+                }
+            } ?? [])
+    }
+
+    /// Every watched cluster's canary's latest result, times on the wall clock.
+    func canarySnapshot() -> [String: CanaryResult] {
+        canaryResults.withLock { $0 }
     }
 
     /// The latest result of every replica probed so far, times on the wall clock.
@@ -88,8 +114,8 @@ final class ReplicaProber: Sendable {
 
     /// Probes a new set of replicas, or with new timing (reload). Sessions of replicas whose address is
     /// unchanged go on, connection and result kept.
-    func reconfigure(clusters: [WatchedCluster], timing: ProbeTiming) {
-        pendingPlan.withLock { $0 = Self.plan(clusters, timing) }
+    func reconfigure(clusters: [WatchedCluster], timing: ProbeTiming, canary: CanaryTiming?) {
+        pendingPlan.withLock { $0 = Self.plan(clusters, timing, canary: canary) }
         signalWake()
     }
 

@@ -1,0 +1,75 @@
+import Health
+import MetricStore
+import Testing
+import TigerBeetle
+
+@testable import Alerting
+
+/// The alerts the canary's verdicts raise, and the evidence QuorumLost names.
+@Suite struct CanaryAlertTests {
+    static let second: Int64 = 1_000_000_000
+    static let cluster = String(repeating: "0", count: 31) + "9"
+    static let watched = WatchedCluster(id: cluster, name: "9", addresses: ["10.0.0.1:3001", "10.0.0.2:3001", "10.0.0.3:3001"])
+
+    static func report(at now: Int64, cut: [Int], canary: CanaryResult.State?) -> HealthReport {
+        var store = MetricStore()
+        for r in 0..<3 {
+            let tags = "#cluster:\(cluster),replica:\(r)"
+            let lines = "tb.replica_status:0|g|\(tags)\ntb.message_bus_connections:2|g|\(tags),peer:replica"
+            Array(lines.utf8).withUnsafeBytes { store.ingest(datagram: $0, now: now - second) }
+        }
+        var probes: [ReplicaKey: ProbeResult] = [:]
+        for r in 0..<3 {
+            probes[ReplicaKey(cluster: cluster, replica: r)] =
+                cut.contains(r)
+                ? ProbeResult(
+                    outcome: .unreachable, durationSeconds: 1, at: now, error: "connect timed out after 1s", everReachable: true,
+                    failure: .connect)
+                : ProbeResult(outcome: .answering, durationSeconds: 0.001, at: now, reachableSince: 0)
+        }
+        var canaries: [String: CanaryResult] = [:]
+        if let canary {
+            var result = CanaryResult(state: canary, at: now, error: canary == .failing ? "no reply to lookup_accounts within 1s" : nil)
+            result.lastCommitAt = now - second / 2
+            canaries[cluster] = result
+        }
+        return HealthEvaluator.evaluate(
+            watched: [watched], signals: store.signals, probes: probes, canaries: canaries,
+            policy: HealthPolicy(staleAfter: 25 * second, startedAt: 0), now: now)
+    }
+
+    /// Cut off from two replicas while the cluster commits: one warning for each, TigerBeetleReplicaUnobserved with its
+    /// address, after its 10 s; no QuorumLost, no Unreachable.
+    @Test func unobservedReplicasRaiseAWarningNotAPage() {
+        var engine = AlertEngine()
+        engine.minimumFor = Self.second
+        var fired: [Alert] = []
+        for t in 0...12 {
+            let now = 1_000 * Self.second + Int64(t) * Self.second
+            fired += engine.evaluate(Self.report(at: now, cut: [1, 2], canary: .committing), now: now)
+        }
+        #expect(fired.map(\.name) == [.replicaUnobserved, .replicaUnobserved])
+        #expect(fired.allSatisfy { $0.labels["severity"] == "warning" && $0.firedAt == 1_010 * Self.second })
+        #expect(Set(fired.compactMap { $0.labels["address"] }) == ["10.0.0.2:3001", "10.0.0.3:3001"])
+        #expect(fired[0].annotations["description"]?.contains("beetlewatch's own network is the suspect") == true)
+    }
+
+    /// QuorumLost says what backs it: the canary's failure; without a canary, which replicas went unanswered without a
+    /// refusal, and that beetlewatch's own network is as likely a cause.
+    @Test func quorumLostNamesItsEvidence() throws {
+        let now = 1_000 * Self.second
+        var engine = AlertEngine()
+        let withCanary = engine.evaluate(Self.report(at: now, cut: [1, 2], canary: .failing), now: now)
+        let canaryPage = try #require(withCanary.first { $0.name == .quorumLost })
+        #expect(
+            canaryPage.annotations["description"]?.hasSuffix(
+                "The cluster does not commit beetlewatch's request: no reply to lookup_accounts within 1s.") == true)
+        var blind = AlertEngine()
+        let without = blind.evaluate(Self.report(at: now, cut: [1, 2], canary: nil), now: now)
+        let page = try #require(without.first { $0.name == .quorumLost })
+        #expect(
+            page.annotations["description"]?.contains(
+                "Replicas 1, 2 went unanswered without a refusal: beetlewatch's own network is as likely a cause as the replicas (replica 0 reports 2 peer connections); the canary (--canary.enabled) tells the two apart."
+            ) == true, "\(page.annotations["description"] ?? "")")
+    }
+}

@@ -1,0 +1,147 @@
+import Agent
+import AgentTestSupport
+import Config
+import Foundation
+import Health
+import TestSupport
+import Testing
+
+/// The canary against fake replicas that commit its requests only while a majority of their cluster is live, over real
+/// sockets: readiness follows the cluster committing, and a cut path is told from a replica down.
+@Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct CanaryEndToEndTests {
+    static let cluster = TestAgent.clusterHex
+
+    static func start(_ configure: @escaping (inout AgentConfig) -> Void = { _ in }) throws -> TestAgent {
+        try TestAgent.start {
+            $0.canaryInterval = .milliseconds(200)
+            $0.canaryTimeout = .milliseconds(500)
+            $0.probeTimeout = .milliseconds(500)
+            $0.statsdStaleAfter = .seconds(300)
+            configure(&$0)
+        }
+    }
+
+    static func status(_ agent: Agent) async throws -> StatusDocument {
+        let body = try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/api/v1/status").body
+        return try JSONDecoder().decode(StatusDocument.self, from: Data(body.utf8))
+    }
+
+    static func alerts(_ agent: Agent) async throws -> [AlertsDocumentEntry] {
+        let body = try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/api/v1/alerts").body
+        let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        return ((object?["alerts"] as? [[String: Any]]) ?? []).map {
+            AlertsDocumentEntry(
+                name: $0["alertname"] as? String ?? "", state: $0["state"] as? String ?? "",
+                replica: ($0["labels"] as? [String: String])?["replica"])
+        }
+    }
+
+    struct AlertsDocumentEntry: Equatable, CustomStringConvertible {
+        var name: String
+        var state: String
+        var replica: String?
+        var description: String { "\(name) \(state) \(replica ?? "-")" }
+    }
+
+    /// Polls `condition` on the status document every 100 ms for `seconds`; the last document.
+    static func waitFor(
+        _ agent: Agent, within seconds: Double, _ condition: (StatusDocument) -> Bool
+    ) async throws -> StatusDocument {
+        let deadline = Date().addingTimeInterval(seconds)
+        var document = try await status(agent)
+        while !condition(document) && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            document = try await status(agent)
+        }
+        return document
+    }
+
+    /// The cluster commits the canary's requests before any StatsD came: ready, "the cluster commits". Its primary and
+    /// another replica killed: nothing commits, the canary fails, and with the replicas' refusals, NO QUORUM and the page.
+    @Test func readinessFollowsTheClusterCommitting() async throws {
+        let test = try Self.start()
+        defer { test.stop() }
+        let committing = try await Self.waitFor(test.agent, within: 10) { $0.ready.ready }
+        let cluster = try #require(committing.health.cluster(Self.cluster))
+        #expect(committing.ready.ready, "\(committing.ready.lines)")
+        #expect(cluster.committing == true)
+        #expect(cluster.summary.hasPrefix("quorum: the cluster commits"), "\(cluster.summary)")
+        #expect((cluster.canary?.commits ?? 0) >= 1)
+        #expect(test.listeners.map(\.requests).reduce(0, +) >= 1)
+        let metrics = PrometheusText.samples(
+            try await HTTPTestClient.scrape(port: test.agent.webPort) {
+                ($0["tigerbeetle_canary_commit_seconds_count{cluster=\"\(Self.cluster)\"}"] ?? 0) >= 2
+            })
+        #expect(metrics["tigerbeetle_cluster_committing{cluster=\"\(Self.cluster)\"}"] == 1)
+        #expect(metrics["tigerbeetle_canary_state{cluster=\"\(Self.cluster)\",state=\"committing\"}"] == 1)
+
+        test.listeners[0].close()
+        test.listeners[2].close()
+        let lost = try await Self.waitFor(test.agent, within: 10) { $0.health.cluster(Self.cluster)?.quorumLost == true }
+        let after = try #require(lost.health.cluster(Self.cluster))
+        #expect(after.committing == false)
+        #expect(after.quorumLost && !lost.ready.ready)
+        #expect(after.replicas.map(\.state) == [.unreachable, .unknown, .unreachable], "\(after.replicas.map(\.reasons))")
+        #expect(after.canary?.state == .failing)
+        var names: [String] = []
+        for _ in 0..<50 where !names.contains("TigerBeetleQuorumLost") {
+            names = try await Self.alerts(test.agent).filter { $0.state == "firing" }.map(\.name)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(names.contains("TigerBeetleQuorumLost"), "\(names)")
+    }
+
+    /// Newer clients took every session (the cluster's 64): the canary is evicted, says so, and stops for good; the
+    /// replicas' evidence decides readiness again.
+    @Test func anEvictedCanaryStopsAndSaysSo() async throws {
+        let test = try Self.start()
+        defer { test.stop() }
+        try await test.sendCapture()
+        _ = try await Self.waitFor(test.agent, within: 10) { $0.health.cluster(Self.cluster)?.committing == true }
+        test.listeners[0].forgetSessions()
+        let evicted = try await Self.waitFor(test.agent, within: 10) { $0.health.cluster(Self.cluster)?.canary?.state == .evicted }
+        let cluster = try #require(evicted.health.cluster(Self.cluster))
+        #expect(cluster.canary?.state == .evicted)
+        #expect(cluster.notes.contains { $0.contains("evicted") }, "\(cluster.notes)")
+        #expect(cluster.committing == nil)
+        #expect(evicted.ready.ready, "the replicas' evidence: all healthy")
+        let requests = test.listeners.map(\.requests).reduce(0, +)
+        try await Task.sleep(for: .seconds(1))
+        #expect(test.listeners.map(\.requests).reduce(0, +) == requests, "no request after the eviction")
+    }
+
+    /// Scenario A of the network lab: beetlewatch cut off from replicas 1 and 2 (its packets to them dropped, no refusal)
+    /// while the cluster commits. Before the canary: both hung, then unreachable, NO QUORUM, `/ready` 503 and
+    /// TigerBeetleQuorumLost within 4 s. Now: both unobserved (their pings unacknowledged: not their event loops), `/ready`
+    /// 200 throughout, and one warning each, TigerBeetleReplicaUnobserved; no page.
+    @Test(.enabled(if: NetworkFault.available)) func cutOffFromTwoReplicasWhileTheClusterCommits() async throws {
+        let test = try Self.start()
+        defer { test.stop() }
+        try await test.sendCapture()
+        _ = try await Self.waitFor(test.agent, within: 10) { $0.ready.ready && $0.health.cluster(Self.cluster)?.committing == true }
+        let fault = try NetworkFault.drop(toPorts: [test.listeners[1].port, test.listeners[2].port])
+        defer { fault.remove() }
+        var notReady: [String] = []
+        var seen: Set<String> = []
+        var unobservedFiring = 0
+        let deadline = Date().addingTimeInterval(30)
+        while unobservedFiring < 2 && Date() < deadline {
+            let document = try await Self.status(test.agent)
+            if !document.ready.ready { notReady.append(document.ready.lines.joined(separator: "; ")) }
+            let alerts = try await Self.alerts(test.agent)
+            seen.formUnion(alerts.map(\.description))
+            unobservedFiring = alerts.filter { $0.name == "TigerBeetleReplicaUnobserved" && $0.state == "firing" }.count
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let document = try await Self.status(test.agent)
+        let cluster = try #require(document.health.cluster(Self.cluster))
+        #expect(notReady.isEmpty, "/ready closed: \(notReady.prefix(3))")
+        #expect(cluster.replicas.map(\.state) == [.healthy, .unobserved, .unobserved], "\(cluster.replicas.map(\.reasons))")
+        #expect(cluster.replicas[1].reasons.first?.detail.contains("beetlewatch's own network is the suspect") == true)
+        #expect(unobservedFiring == 2)
+        let pages = seen.filter {
+            ["TigerBeetleQuorumLost", "TigerBeetleReplicaHung", "TigerBeetleReplicaUnreachable"].contains(where: $0.hasPrefix)
+        }
+        #expect(pages.isEmpty, "\(pages.sorted())")
+    }
+}

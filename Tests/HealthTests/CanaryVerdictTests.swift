@@ -1,0 +1,88 @@
+import Testing
+import TigerBeetle
+
+@testable import Health
+
+/// The cluster's verdict with its canary: the best evidence of quorum is the cluster committing a request.
+@Suite struct CanaryVerdictTests {
+    static let now: Int64 = 100 * s
+    /// Every replica reporting, all three up, then replicas 1 and 2 as `probe` says.
+    static func lines() -> [(Int64, String)] { (0..<3).map { (95, replicaLines($0)) } }
+
+    static func probes(_ failing: [Int], refused: Bool, hung: Bool = false) -> [ReplicaKey: ProbeResult] {
+        var probes = allUp(at: now)
+        for r in failing {
+            let result = ProbeResult(
+                outcome: hung ? .hung : .unreachable, durationSeconds: 1, at: now,
+                error: hung ? "no pong to the last 2 pings" : refused ? "Connection refused" : "connect timed out after 1s",
+                reachableSince: nil,
+                everReachable: true, failure: hung ? nil : refused ? .refused : .connect)
+            probes[ReplicaKey(cluster: clusterID, replica: r)] = result
+        }
+        return probes
+    }
+
+    static func canary(_ state: CanaryResult.State, lastCommit: Int64? = now - s / 2) -> CanaryResult {
+        var result = CanaryResult(state: state, at: now, error: state == .failing ? "no reply to lookup_accounts within 1s" : nil)
+        result.lastCommitAt = lastCommit
+        result.lastLatencySeconds = 0.0012
+        result.commits = 42
+        if state == .failing { result.failingSince = now - 2 * s }
+        return result
+    }
+
+    static func verdict(_ probes: [ReplicaKey: ProbeResult], canary: CanaryResult?) -> ClusterVerdict {
+        HealthEvaluator.evaluate(
+            watched: [three], signals: signals(lines()), probes: probes, canaries: canary.map { [clusterID: $0] } ?? [:],
+            policy: HealthPolicy(staleAfter: 25 * s, startedAt: 0), now: now
+        ).clusters[0]
+    }
+
+    /// Cut off from two replicas (connects time out, nothing refuses) while the cluster commits: quorum, no QuorumLost,
+    /// and the two are unobserved, naming beetlewatch's network. (Before the canary: NO QUORUM and a page.)
+    @Test func unreachableWithoutARefusalWhileTheClusterCommitsIsUnobserved() {
+        let cluster = Self.verdict(Self.probes([1, 2], refused: false), canary: Self.canary(.committing))
+        #expect(cluster.committing == true)
+        #expect(cluster.quorum == true)
+        #expect(!cluster.quorumLost)
+        #expect(cluster.replicas.map(\.state) == [.healthy, .unobserved, .unobserved])
+        #expect(cluster.replicas[1].reasons.first?.detail.contains("beetlewatch's own network is the suspect") == true)
+        #expect(cluster.summary.hasPrefix("quorum: the cluster commits (beetlewatch's request took 1.2 ms)"))
+        let without = Self.verdict(Self.probes([1, 2], refused: false), canary: nil)
+        #expect(without.quorumLost && without.replicas.map(\.state) == [.healthy, .unreachable, .unreachable])
+    }
+
+    /// A refusal is an answer: a replica whose port refuses is down even while the cluster commits (the two others carry
+    /// its quorum). A hung one (its kernel acknowledges, its loop does not answer) stays hung.
+    @Test func aRefusalOrAHangIsNotUnobserved() {
+        let refused = Self.verdict(Self.probes([2], refused: true), canary: Self.canary(.committing))
+        #expect(refused.replicas[2].state == .unreachable)
+        #expect(refused.quorum == true)
+        let hung = Self.verdict(Self.probes([2], refused: false, hung: true), canary: Self.canary(.committing))
+        #expect(hung.replicas[2].state == .hung)
+    }
+
+    /// The canary fails and the replicas' evidence says quorum is lost: QuorumLost. The canary fails while a majority
+    /// looks healthy: not ready (the cluster does not commit), no QuorumLost, a note.
+    @Test func aFailingCanaryLosesQuorumOnlyWithTheReplicasEvidence() {
+        let lost = Self.verdict(Self.probes([1, 2], refused: false), canary: Self.canary(.failing))
+        #expect(lost.committing == false)
+        #expect(lost.quorum == false && lost.quorumLost)
+        #expect(lost.replicas.map(\.state) == [.healthy, .unreachable, .unreachable])
+        let conflicting = Self.verdict(Self.probes([], refused: false), canary: Self.canary(.failing))
+        #expect(conflicting.quorum == false && !conflicting.quorumLost)
+        #expect(conflicting.summary.hasPrefix("NOT COMMITTING"))
+        #expect(conflicting.notes.contains { $0.contains("does not commit beetlewatch's request") })
+    }
+
+    /// A canary result that is stale (a commit older than the interval and the timeout), starting or evicted says
+    /// nothing: the replicas' evidence decides, as without a canary.
+    @Test(arguments: [CanaryResult.State.starting, .evicted, .committing])
+    func anUnknownCanaryLeavesTheReplicasToDecide(_ state: CanaryResult.State) {
+        let canary = Self.canary(state, lastCommit: state == .committing ? Self.now - 10 * s : nil)
+        let cluster = Self.verdict(Self.probes([1, 2], refused: false), canary: canary)
+        #expect(cluster.committing == nil)
+        #expect(cluster.quorumLost)
+        #expect(cluster.replicas.map(\.state) == [.healthy, .unreachable, .unreachable])
+    }
+}
