@@ -46,6 +46,8 @@ public struct ProbeResult: Sendable, Equatable, Codable {
         case closed
         /// It sent something that is not a TigerBeetle reply for this cluster.
         case reply
+        /// It answers as another replica than the address is configured for.
+        case wrongReplica
         /// Pings went unanswered and its host did not acknowledge them: the network path, as much as the replica.
         case path
     }

@@ -26,8 +26,12 @@ public struct ProgressTracker: Sendable {
     /// The `behind` reasons of a cluster's replicas, by replica index, updating what is remembered.
     mutating func behind(cluster: String, _ replicas: [Progress], policy: HealthPolicy, now: Int64) -> [Int: [Reason]] {
         var out: [Int: [Reason]] = [:]
-        let highestView = replicas.compactMap(\.view).max()
-        let highestCommit = replicas.compactMap(\.commitMax).max()
+        // The cluster's view and commit are what a majority of its replicas corroborates (the majority-th highest
+        // reported), not the highest anyone claims: one voice (a rogue listener on a replica's port, a forged datagram)
+        // cannot make the others behind.
+        let quorum = HealthPolicy.majority(of: replicas.count)
+        let highestView = Self.corroborated(replicas.compactMap(\.view), by: quorum)
+        let highestCommit = Self.corroborated(replicas.compactMap(\.commitMax), by: quorum)
         for replica in replicas {
             let key = ReplicaKey(cluster: cluster, replica: replica.replica)
             if let view = replica.view, let highestView, view < highestView {
@@ -61,6 +65,13 @@ public struct ProgressTracker: Sendable {
             }
         }
         return out
+    }
+
+    /// The highest value at least `quorum` of `values` reach (all of them, when fewer report): the `quorum`-th highest.
+    static func corroborated(_ values: [Double], by quorum: Int) -> Double? {
+        guard !values.isEmpty, quorum > 0 else { return nil }
+        let sorted = values.sorted(by: >)
+        return sorted[min(quorum, sorted.count) - 1]
     }
 
     /// Forgets replicas not in `live`.

@@ -62,6 +62,7 @@ public struct ProbeSession: Sendable {
     private(set) var missed = 0
     /// Consecutive young connections the replica closed (for the reconnect backoff).
     private var closes = 0
+    static let maxUnmatchedPongs = 8
     private var lastPongAt: Int64?
     private var buffer: [UInt8] = []
     private var reachableSince: Int64?
@@ -81,12 +82,22 @@ public struct ProbeSession: Sendable {
     private var confirmedAt: Int64 = 0
 
     /// - Parameter start: when to make the first attempt (the loop spreads replicas over an interval).
-    public init(cluster: UInt128, client: ClientID, timing: ProbeTiming, start: Int64) {
+    /// - Parameter replica: the index the address is configured for (its place in `--tigerbeetle.addresses`): a pong
+    ///   naming another is a wrong address, not an answer. nil: not checked.
+    public init(cluster: UInt128, client: ClientID, timing: ProbeTiming, start: Int64, replica: UInt8? = nil) {
         self.cluster = cluster
         self.client = client
         self.timing = timing
+        self.replica = replica
         link = .idle(nextAttemptAt: start)
     }
+
+    /// The replica index the address is configured for, if checked.
+    public let replica: UInt8?
+    /// Pongs matching no ping in flight since the last one that did.
+    private var unmatchedPongs = 0
+    /// Pongs matching no ping tolerated between two that do (late ones beyond the pings remembered, a replica's
+    /// duplicate): past it the connection is closed, so a flood of valid pongs costs a few checksums, not a core.
 
     /// The release the next ping claims: the replica's own (its last pong; or its StatsD once the default
     /// went unanswered), else the default.
@@ -194,6 +205,7 @@ public struct ProbeSession: Sendable {
             buffer.removeAll(keepingCapacity: true)
             pings.removeAll(keepingCapacity: true)
             missed = 0
+            unmatchedPongs = 0
             return [.send(ping(now: now))]
         }
     }
@@ -239,8 +251,32 @@ public struct ProbeSession: Sendable {
             let header = Array(buffer.prefix(PingClient.headerSize))
             buffer.removeFirst(PingClient.headerSize)
             switch ReplicaReply.decode(header, cluster: cluster) {
-            case .success(.pong(_, let view, let release, let timestamp)):
-                guard let index = pings.firstIndex(where: { $0.timestamp == timestamp }) else { continue }
+            case .success(.pong(let answering, let view, let release, let timestamp)):
+                if let replica, answering != replica {
+                    closes += 1
+                    closeConnection(now: now, backoff: closeBackoff)
+                    reachableSince = nil
+                    setResult(
+                        .unreachable, now: now,
+                        error:
+                            "it answers as replica \(answering), but its address is configured for replica \(replica) (its place in --tigerbeetle.addresses): a wrong address, or the addresses in another order than the cluster's"
+                    )
+                    result?.failure = .wrongReplica
+                    return [.close]
+                }
+                guard let index = pings.firstIndex(where: { $0.timestamp == timestamp }) else {
+                    unmatchedPongs += 1
+                    guard unmatchedPongs > Self.maxUnmatchedPongs else { continue }
+                    closes += 1
+                    closeConnection(now: now, backoff: closeBackoff)
+                    reachableSince = nil
+                    setResult(
+                        .unreachable, now: now,
+                        error: "more than \(Self.maxUnmatchedPongs) pongs answering no ping: not a replica's answers; connection closed")
+                    result?.failure = .reply
+                    return [.close]
+                }
+                unmatchedPongs = 0
                 let roundTrip = now - pings[index].sentAt
                 pings.remove(at: index)
                 missed = 0

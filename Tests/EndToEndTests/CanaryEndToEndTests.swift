@@ -110,6 +110,61 @@ import Testing
         #expect(test.listeners.map(\.requests).reduce(0, +) == requests, "no request after the eviction")
     }
 
+    /// Scenario E: a replica stopped (`kill -STOP`: its host acknowledges the pings, nothing answers): hung within two
+    /// missed pings, one page (TigerBeetleReplicaHung), the cluster still commits and `/ready` stays open.
+    @Test func aStoppedReplicaIsHungAndPagedOnce() async throws {
+        let test = try Self.start()
+        defer { test.stop() }
+        try await test.sendCapture()
+        _ = try await Self.waitFor(test.agent, within: 10) { $0.ready.ready && $0.health.cluster(Self.cluster)?.committing == true }
+        let stopped = Date()
+        test.listeners[2].stop()
+        defer { test.listeners[2].resume() }
+        let hung = try await Self.waitFor(test.agent, within: 10) { $0.health.cluster(Self.cluster)?.replicas[2].state == .hung }
+        let after = Date().timeIntervalSince(stopped)
+        let cluster = try #require(hung.health.cluster(Self.cluster))
+        #expect(cluster.replicas[2].state == .hung, "\(cluster.replicas[2].reasons)")
+        #expect(cluster.replicas[2].reasons.first?.detail.contains("though its host acknowledged them") == true)
+        #expect(after < 3, "hung after \(after) s")
+        #expect(cluster.committing == true && hung.ready.ready)
+        var names: [String] = []
+        for _ in 0..<30 where !names.contains("TigerBeetleReplicaHung") {
+            names = try await Self.alerts(test.agent).filter { $0.state == "firing" }.map(\.name)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(
+            names.filter { $0.hasPrefix("TigerBeetleReplica") || $0 == "TigerBeetleQuorumLost" } == ["TigerBeetleReplicaHung"], "\(names)")
+    }
+
+    /// Scenario C: replicas 1 and 2 cut off from everyone (beetlewatch's packets to them dropped, and from their peers):
+    /// the cluster stops committing, the canary fails at its timeout, the two are unreachable by the path, and
+    /// TigerBeetleQuorumLost fires.
+    @Test(.enabled(if: NetworkFault.available)) func twoReplicasCutOffFromEveryoneLoseQuorum() async throws {
+        let test = try Self.start()
+        defer { test.stop() }
+        try await test.sendCapture()
+        _ = try await Self.waitFor(test.agent, within: 10) { $0.ready.ready && $0.health.cluster(Self.cluster)?.committing == true }
+        let cut = Date()
+        test.listeners[1].isolate()
+        test.listeners[2].isolate()
+        let fault = try NetworkFault.drop(toPorts: [test.listeners[1].port, test.listeners[2].port])
+        defer { fault.remove() }
+        var firedAfter: Double?
+        while firedAfter == nil && Date().timeIntervalSince(cut) < 15 {
+            if try await Self.alerts(test.agent).contains(where: { $0.name == "TigerBeetleQuorumLost" && $0.state == "firing" }) {
+                firedAfter = Date().timeIntervalSince(cut)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let document = try await Self.status(test.agent)
+        let cluster = try #require(document.health.cluster(Self.cluster))
+        #expect(firedAfter != nil, "no QuorumLost: \(cluster.summary)")
+        #expect(cluster.committing == false && cluster.quorumLost && !document.ready.ready)
+        #expect(cluster.replicas[1].state == .unreachable && cluster.replicas[2].state == .unreachable)
+        // Canary every 200 ms, timeout 500 ms, probe every 200 ms (two missed pings), QuorumLost held one probe interval.
+        #expect((firedAfter ?? 99) < 3, "QuorumLost \(firedAfter ?? -1) s after the cut")
+    }
+
     /// Scenario A of the network lab: beetlewatch cut off from replicas 1 and 2 (its packets to them dropped, no refusal)
     /// while the cluster commits. Before the canary: both hung, then unreachable, NO QUORUM, `/ready` 503 and
     /// TigerBeetleQuorumLost within 4 s. Now: both unobserved (their pings unacknowledged: not their event loops), `/ready`

@@ -86,3 +86,34 @@ import TigerBeetle
         #expect(cluster.replicas.map(\.state) == [.healthy, .unreachable, .unreachable])
     }
 }
+
+/// One voice does not outvote the cluster: its view and commit are what a majority corroborates.
+@Suite struct CorroboratedProgressTests {
+    /// A listener on replica 2's port answering pongs with view 0xFFFFFFFF (measured: both honest replicas `behind`, NO
+    /// QUORUM and a page within 8 s): the honest ones stay healthy, whatever time passes.
+    @Test func anAbsurdViewFromOneReplicaMakesNobodyBehind() {
+        var progress = ProgressTracker()
+        var probes = allUp(at: 0)
+        for (r, view) in [(0, UInt32(4)), (1, 4), (2, UInt32.max)] {
+            probes[ReplicaKey(cluster: clusterID, replica: r)] = ProbeResult(
+                outcome: .answering, durationSeconds: 0.001, at: 0, reachableSince: 0, view: view, release: "0.17.9")
+        }
+        var report = HealthReport(generatedAt: 0, clusters: [])
+        for second: Int64 in stride(from: 0, through: 60, by: 5) {
+            for key in probes.keys { probes[key]?.at = second * s }
+            report = HealthEvaluator.evaluate(
+                watched: [three], signals: signals((0..<3).map { (second, replicaLines($0, view: 4)) }), probes: probes,
+                policy: HealthPolicy(staleAfter: 25 * s, startedAt: 0), progress: &progress, now: second * s)
+        }
+        let cluster = report.clusters[0]
+        #expect(cluster.replicas.map(\.state) == [.healthy, .healthy, .healthy], "\(cluster.replicas.map(\.reasons))")
+        #expect(cluster.quorum == true)
+    }
+
+    @Test func theMajorityThHighest() {
+        #expect(ProgressTracker.corroborated([1, 9, 1], by: 2) == 1)
+        #expect(ProgressTracker.corroborated([4, 4, 3], by: 2) == 4)
+        #expect(ProgressTracker.corroborated([5], by: 2) == 5)
+        #expect(ProgressTracker.corroborated([], by: 2) == nil)
+    }
+}

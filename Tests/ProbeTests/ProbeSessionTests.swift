@@ -359,3 +359,46 @@ struct SimulatedReplica {
         #expect(Self.twoUnansweredPings(path: nil)?.outcome == .hung)
     }
 }
+
+/// A rogue on a replica's port cannot pass for it, nor flood the prober.
+@Suite struct RoguePongTests {
+    static func openSession(replica: UInt8 = 0) -> (ProbeSession, ping: UInt64) {
+        var session = ProbeSession(
+            cluster: cluster, client: ClientID(7)!, timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release),
+            start: 0,
+            replica: replica)
+        _ = session.tick(now: 0)
+        let commands = session.connected(now: 0)
+        guard case .send(let bytes)? = commands.first else { return (session, 0) }
+        return (session, ReplicaReplies.readPing(bytes).timestamp)
+    }
+
+    /// A pong naming replica 5 on the address configured for replica 0: a wrong address, not replica 0 answering.
+    @Test func aPongFromAnotherReplicaIsAWrongAddress() {
+        var (session, ping) = Self.openSession(replica: 0)
+        let commands = session.received(
+            ReplicaReplies.pong(cluster: cluster, replica: 5, view: 1, release: release, timestamp: ping), now: ms)
+        #expect(commands == [.close])
+        #expect(session.result?.outcome == .unreachable)
+        #expect(session.result?.failure == .wrongReplica)
+        #expect(session.result?.error?.hasPrefix("it answers as replica 5, but its address is configured for replica 0") == true)
+    }
+
+    /// Valid pongs answering no ping: up to eight are ignored, the ninth closes the connection; the matching one before
+    /// them was believed.
+    @Test func aFloodOfPongsClosesTheConnection() {
+        var (session, ping) = Self.openSession()
+        #expect(
+            session.received(ReplicaReplies.pong(cluster: cluster, replica: 0, view: 1, release: release, timestamp: ping), now: ms).isEmpty
+        )
+        #expect(session.result?.outcome == .answering)
+        var closed = false
+        for n in 0..<20 where !closed {
+            let stray = ReplicaReplies.pong(cluster: cluster, replica: 0, view: 1, release: release, timestamp: 1_000_000 + UInt64(n))
+            closed = session.received(stray, now: 2 * ms) == [.close]
+            #expect(closed == (n == 8), "closed at stray \(n)")
+        }
+        #expect(closed)
+        #expect(session.result?.outcome == .unreachable && session.result?.failure == .reply)
+    }
+}

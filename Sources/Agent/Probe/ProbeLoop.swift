@@ -188,7 +188,8 @@ final class ProbeLoop: @unchecked Sendable {
                 Probe(
                     target: target, slot: Slot(hostPort: HostPort(parsing: target.address)),
                     session: ProbeSession(
-                        cluster: cluster, client: ClientID.random(using: &generator), timing: plan.timing, start: start)))
+                        cluster: cluster, client: ClientID.random(using: &generator), timing: plan.timing, start: start,
+                        replica: UInt8(clamping: target.key.replica))))
         }
         canaries = []
         for target in plan.canaries {
