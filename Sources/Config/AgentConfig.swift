@@ -110,6 +110,7 @@ public struct AgentConfig: Sendable, Equatable {
             viewLagAfter: healthViewLagAfter.nanoseconds, commitLagOps: Double(healthCommitLagOps),
             commitLagAfter: healthCommitLagAfter.nanoseconds)
         policy.canaryResultTTL = canaryInterval.nanoseconds.addingSaturating(canaryTimeout.nanoseconds).addingSaturating(1_000_000_000)
+        policy.canaryForwardWait = canaryTimeout.nanoseconds / 2
         return policy
     }
 

@@ -34,6 +34,34 @@ public struct CanaryResult: Sendable, Equatable, Codable {
     public static let failureReasons = ["timeout", "no_connection", "evicted", "protocol"]
     /// The view of the last reply or pong, and the primary it implies.
     public var view: UInt32?
+    /// Replicas a request sent through them alone did not get to the primary (no reply before it went to every
+    /// replica), and since when: a backup that cannot reach its primary. Cleared when one does.
+    public var unforwarded: [Unforwarded] = []
+
+    public struct Unforwarded: Sendable, Equatable, Codable {
+        public var replica: Int
+        /// ns; Unix seconds in the JSON.
+        public var since: Int64
+
+        public init(replica: Int, since: Int64) {
+            self.replica = replica
+            self.since = since
+        }
+
+        enum CodingKeys: String, CodingKey { case replica, since }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(replica, forKey: .replica)
+            try c.encode(Double(since) / 1e9, forKey: .since)
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            replica = try c.decode(Int.self, forKey: .replica)
+            since = Int64(((try c.decode(Double.self, forKey: .since)) * 1e9).rounded(.towardZero).clamped(to: -9e18...9e18))
+        }
+    }
 
     public init(state: State, at: Int64, error: String? = nil) {
         self.state = state
@@ -45,7 +73,7 @@ public struct CanaryResult: Sendable, Equatable, Codable {
     public var committing: Bool { state == .committing }
 
     enum CodingKeys: String, CodingKey {
-        case state, at, error, lastCommitAt, failingSince, lastLatencySeconds, latencySumSeconds, commits, failures, view
+        case state, at, error, lastCommitAt, failingSince, lastLatencySeconds, latencySumSeconds, commits, failures, view, unforwarded
     }
 
     /// Times in the JSON are Unix seconds, as everywhere in beetlewatch's documents.
@@ -61,6 +89,7 @@ public struct CanaryResult: Sendable, Equatable, Codable {
         try c.encode(commits, forKey: .commits)
         try c.encode(failures, forKey: .failures)
         try c.encodeIfPresent(view, forKey: .view)
+        try c.encode(unforwarded, forKey: .unforwarded)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -82,5 +111,10 @@ public struct CanaryResult: Sendable, Equatable, Codable {
         commits = try c.decodeIfPresent(UInt64.self, forKey: .commits) ?? 0
         failures = try c.decodeIfPresent([String: UInt64].self, forKey: .failures) ?? [:]
         view = try c.decodeIfPresent(UInt32.self, forKey: .view)
+        unforwarded = try c.decodeIfPresent([Unforwarded].self, forKey: .unforwarded) ?? []
     }
+}
+
+extension Double {
+    func clamped(to range: ClosedRange<Double>) -> Double { Swift.min(Swift.max(self, range.lowerBound), range.upperBound) }
 }

@@ -178,6 +178,24 @@ public enum HealthEvaluator {
         var replicas = evaluated
         var notes: [String] = []
         let committing = watched ? committing(canary, policy: policy, now: now) : nil
+        // The cluster commits, but not through this backup: a request sent through it alone did not reach the primary.
+        // Only a replica that has answered pings since is judged so (one beetlewatch cannot reach, or a stopped one,
+        // never got it).
+        if committing == true, let canary {
+            for unforwarded in canary.unforwarded {
+                guard let i = replicas.firstIndex(where: { $0.replica == unforwarded.replica }),
+                    // Answering since: a stopped replica's last pong predates the request it never got.
+                    let probe = replicas[i].probe, probe.outcome == .answering, probe.at > unforwarded.since,
+                    !replicas[i].reasons.contains(where: { [.isolated, .unreachable, .hung].contains($0.state) })
+                else { continue }
+                replicas[i].reasons.append(
+                    Reason(
+                        .isolated,
+                        "beetlewatch's request sent through it did not reach the primary within \(seconds(policy.canaryForwardWait)) (the cluster committed it once sent to every replica), for \(seconds(now.subtractingSaturating(unforwarded.since))): it cannot reach its primary"
+                    ))
+                rejudge(&replicas[i])
+            }
+        }
         // The cluster commits: a replica beetlewatch cannot reach without a refusal (its connects or pings go unanswered)
         // is not known to be down. The path from beetlewatch is as likely: unobserved, not unreachable.
         if committing == true {

@@ -16,6 +16,9 @@ public struct HealthPolicy: Sendable, Equatable {
 
     /// A canary's last commit older than this (its interval plus its timeout, and a second) says nothing about now.
     public var canaryResultTTL: Int64 = 3_000_000_000
+    /// How long a canary request sent through one backup alone waits before it goes to every replica (half the canary's
+    /// timeout): a backup that did not get it to the primary by then cannot reach it.
+    public var canaryForwardWait: Int64 = 500_000_000
 
     /// TigerBeetle's StatsD interval: a view known only from StatsD may be this much older than a pong's.
     public static let statsdInterval: Int64 = 10_000_000_000

@@ -77,6 +77,8 @@ public struct CanarySession: Sendable {
         var delivered: Bool
         /// Its timeout was counted as a failure.
         var failed = false
+        /// Sent through this backup alone (to check that it reaches its primary), until sent to every replica.
+        var via: Int?
     }
 
     public let cluster: UInt128
@@ -90,6 +92,9 @@ public struct CanarySession: Sendable {
     /// The highest view a reply or pong has shown: its primary is sent to first.
     private(set) var view: UInt32 = 0
     private var previousLatencyMicros: UInt32 = 0
+    /// Which replica the next lookup goes through: each in turn, so a backup that cannot reach its primary shows within
+    /// a round of checks (a backup forwards a new request to its primary; an isolated one cannot).
+    private var rotation = 0
     /// The release claimed: the replicas' own once the prober knows it (the loop sets it), else the default.
     public var release: Release?
     public private(set) var result: CanaryResult
@@ -162,7 +167,15 @@ public struct CanarySession: Sendable {
                         : "no connection to any replica to send a request on", now: now)
             }
             if now >= request.resendAt {
-                // Not answered yet: to every replica (a backup forwards it to its primary).
+                // Not answered yet: to every replica (a backup forwards it to its primary). Sent through one backup
+                // alone, it did not get through: that backup does not reach its primary.
+                if let via = request.via {
+                    if !result.unforwarded.contains(where: { $0.replica == via }) {
+                        result.unforwarded.append(CanaryResult.Unforwarded(replica: via, since: now))
+                    }
+                    result.at = now
+                    request.via = nil
+                }
                 request.resendAt = now.addingSaturating(timing.timeout)
                 let sent = sendToAll(request.bytes)
                 request.delivered = request.delivered || !sent.isEmpty
@@ -273,6 +286,7 @@ public struct CanarySession: Sendable {
     private mutating func committed(_ reply: CanaryReply.Reply, now: Int64) {
         guard let request = inFlight else { return }
         inFlight = nil
+        if let via = request.via { result.unforwarded.removeAll { $0.replica == via } }
         view = max(view, reply.view)
         let latency = max(0, now.subtractingSaturating(request.sentAt))
         previousLatencyMicros = UInt32(clamping: latency / 1_000)
@@ -361,10 +375,14 @@ public struct CanarySession: Sendable {
         var request = InFlight(
             bytes: bytes, checksum: CanaryRequest.checksum(of: bytes), registering: registering, sentAt: now,
             resendAt: now.addingSaturating(timing.timeout / 2), delivered: false)
-        // To the primary of the view it knows; to every replica when that one's connection is not open.
+        // To the primary of the view it knows, or (a lookup, every replica in turn) through one backup alone; to every
+        // replica when that one's connection is not open.
         var commands: [Command]
-        if case .open = connections[primary].link {
-            commands = [.send(replica: primary, bytes: bytes)]
+        rotation = (rotation + 1) % replicaCount
+        let through = registering ? primary : rotation
+        if case .open = connections[through].link {
+            commands = [.send(replica: through, bytes: bytes)]
+            request.via = through == primary ? nil : through
         } else {
             commands = sendToAll(bytes)
         }

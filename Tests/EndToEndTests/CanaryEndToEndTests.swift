@@ -21,6 +21,19 @@ import Testing
         }
     }
 
+    /// An agent fed the capture, its cluster committing the canary's requests and ready.
+    static func startCommitting() async throws -> TestAgent {
+        let test = try start()
+        do {
+            try await test.sendCapture()
+            _ = try await waitFor(test.agent, within: 10) { $0.ready.ready && $0.health.cluster(cluster)?.committing == true }
+        } catch {
+            test.stop()
+            throw error
+        }
+        return test
+    }
+
     static func status(_ agent: Agent) async throws -> StatusDocument {
         let body = try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/api/v1/status").body
         return try JSONDecoder().decode(StatusDocument.self, from: Data(body.utf8))
@@ -113,10 +126,8 @@ import Testing
     /// Scenario E: a replica stopped (`kill -STOP`: its host acknowledges the pings, nothing answers): hung within two
     /// missed pings, one page (TigerBeetleReplicaHung), the cluster still commits and `/ready` stays open.
     @Test func aStoppedReplicaIsHungAndPagedOnce() async throws {
-        let test = try Self.start()
+        let test = try await Self.startCommitting()
         defer { test.stop() }
-        try await test.sendCapture()
-        _ = try await Self.waitFor(test.agent, within: 10) { $0.ready.ready && $0.health.cluster(Self.cluster)?.committing == true }
         let stopped = Date()
         test.listeners[2].stop()
         defer { test.listeners[2].resume() }
@@ -136,14 +147,36 @@ import Testing
             names.filter { $0.hasPrefix("TigerBeetleReplica") || $0 == "TigerBeetleQuorumLost" } == ["TigerBeetleReplicaHung"], "\(names)")
     }
 
+    /// Scenario B: replica 2 cut off from its peers, still answering beetlewatch: the canary's request sent through it
+    /// alone does not reach the primary, so it is `isolated` within a round of checks (measured before: 24–25 s, when its
+    /// TCP connections to its peers had timed out and its next StatsD said so), while the cluster commits and no
+    /// QuorumLost is paged.
+    @Test func aReplicaCutOffFromItsPeersIsIsolatedWithinSeconds() async throws {
+        let test = try await Self.startCommitting()
+        defer { test.stop() }
+        let cut = Date()
+        test.listeners[2].isolate()
+        let isolated = try await Self.waitFor(test.agent, within: 10) {
+            $0.health.cluster(Self.cluster)?.replicas[2].reasons.contains { $0.state == .isolated } == true
+        }
+        let after = Date().timeIntervalSince(cut)
+        let cluster = try #require(isolated.health.cluster(Self.cluster))
+        #expect(cluster.replicas[2].state == .isolated, "\(cluster.replicas[2].reasons)")
+        #expect(cluster.replicas[2].reasons.first?.detail.contains("it cannot reach its primary") == true)
+        // A check every 200 ms through each of three replicas in turn, waiting 250 ms before sending to all.
+        #expect(after < 2, "isolated after \(after) s")
+        #expect(cluster.committing == true && !cluster.quorumLost && isolated.ready.ready)
+        test.listeners[2].isolate(false)
+        let back = try await Self.waitFor(test.agent, within: 10) { $0.health.cluster(Self.cluster)?.replicas[2].state == .healthy }
+        #expect(back.health.cluster(Self.cluster)?.replicas[2].state == .healthy)
+    }
+
     /// Scenario C: replicas 1 and 2 cut off from everyone (beetlewatch's packets to them dropped, and from their peers):
     /// the cluster stops committing, the canary fails at its timeout, the two are unreachable by the path, and
     /// TigerBeetleQuorumLost fires.
     @Test(.enabled(if: NetworkFault.available)) func twoReplicasCutOffFromEveryoneLoseQuorum() async throws {
-        let test = try Self.start()
+        let test = try await Self.startCommitting()
         defer { test.stop() }
-        try await test.sendCapture()
-        _ = try await Self.waitFor(test.agent, within: 10) { $0.ready.ready && $0.health.cluster(Self.cluster)?.committing == true }
         let cut = Date()
         test.listeners[1].isolate()
         test.listeners[2].isolate()
@@ -170,10 +203,8 @@ import Testing
     /// TigerBeetleQuorumLost within 4 s. Now: both unobserved (their pings unacknowledged: not their event loops), `/ready`
     /// 200 throughout, and one warning each, TigerBeetleReplicaUnobserved; no page.
     @Test(.enabled(if: NetworkFault.available)) func cutOffFromTwoReplicasWhileTheClusterCommits() async throws {
-        let test = try Self.start()
+        let test = try await Self.startCommitting()
         defer { test.stop() }
-        try await test.sendCapture()
-        _ = try await Self.waitFor(test.agent, within: 10) { $0.ready.ready && $0.health.cluster(Self.cluster)?.committing == true }
         let fault = try NetworkFault.drop(toPorts: [test.listeners[1].port, test.listeners[2].port])
         defer { fault.remove() }
         var notReady: [String] = []

@@ -75,6 +75,23 @@ import TigerBeetle
         #expect(conflicting.notes.contains { $0.contains("does not commit beetlewatch's request") })
     }
 
+    /// A backup a request sent through it alone did not get to the primary, answering pings since: isolated, while the
+    /// cluster commits. One whose last pong predates that (stopped, or out of beetlewatch's reach) is not judged so.
+    @Test func aBackupThatDoesNotForwardIsIsolated() {
+        var canary = Self.canary(.committing)
+        canary.unforwarded = [CanaryResult.Unforwarded(replica: 2, since: Self.now - 2 * s)]
+        var answering = Self.probes([], refused: false)
+        answering[ReplicaKey(cluster: clusterID, replica: 2)]?.outcome = .answering
+        let isolated = Self.verdict(answering, canary: canary)
+        #expect(isolated.replicas.map(\.state) == [.healthy, .healthy, .isolated])
+        #expect(isolated.replicas[2].reasons.first?.detail.hasSuffix("it cannot reach its primary") == true)
+        #expect(isolated.quorum == true && !isolated.quorumLost)
+        var stale = answering
+        stale[ReplicaKey(cluster: clusterID, replica: 2)]?.at = Self.now - 3 * s
+        let stopped = Self.verdict(stale, canary: canary)
+        #expect(stopped.replicas[2].reasons.allSatisfy { $0.state != .isolated })
+    }
+
     /// A canary result that is stale (a commit older than the interval and the timeout), starting or evicted says
     /// nothing: the replicas' evidence decides, as without a canary.
     @Test(arguments: [CanaryResult.State.starting, .evicted, .committing])

@@ -17,6 +17,8 @@ struct SimulatedCluster {
     var commits = true
     /// Whether beetlewatch reaches each replica (a cut path: connects time out, open connections go silent).
     var reachable: [Bool]
+    /// Replicas cut off from their peers: they answer pings but forward nothing to the primary.
+    var isolated: Set<Int> = []
     /// The session table: false once newer clients took the canary's session.
     var sessionKept = true
     /// Messages answering nothing, sent on `floodingReplica`'s connection after each reply (a flood), and whether a
@@ -84,7 +86,7 @@ struct SimulatedCluster {
         let request = ReplicaReplies.readRequest(bytes)
         precondition(request.checksumsValid && request.cluster == cluster)
         precondition(request.operation == CanaryRequest.registerOperation || request.operation == CanaryRequest.lookupAccountsOperation)
-        guard commits else { return }
+        guard commits, !(isolated.contains(r) && r != primary) else { return }
         if request.operation != CanaryRequest.registerOperation && !sessionKept {
             inbound.append(
                 (
@@ -135,9 +137,9 @@ struct SimulatedCluster {
 }
 
 @Suite struct CanarySessionTests {
-    /// A healthy cluster: the register goes out on each connection as it opens, then a lookup every interval to the
-    /// primary alone (of the view the register's reply showed), each committed in two round trips; a backup's later copy
-    /// of each reply is ignored.
+    /// A healthy cluster: the register goes out on each connection as it opens, then a lookup every interval through
+    /// each replica in turn (a backup forwards it to its primary), each committed in two round trips; a backup's later
+    /// copy of each reply is ignored.
     @Test func aHealthyClusterCommitsEveryInterval() {
         var cluster = SimulatedCluster()
         cluster.run(until: 10 * second + 5 * ms)
@@ -151,8 +153,10 @@ struct SimulatedCluster {
         let lookups = requests.dropFirst(3)
         #expect(lookups.allSatisfy { $0.operation == CanaryRequest.lookupAccountsOperation && $0.session == 11 })
         #expect(lookups.map(\.request) == Array(1...10))
-        // Each lookup to the primary, once; chained to the previous reply's context.
-        #expect(cluster.sent.filter { $0.bytes[114] == CanaryRequest.command }.dropFirst(3).allSatisfy { $0.replica == 1 })
+        // Each lookup sent once, through each replica in turn; chained to the previous reply's context.
+        #expect(
+            cluster.sent.filter { $0.bytes[114] == CanaryRequest.command }.dropFirst(3).map(\.replica) == [2, 0, 1, 2, 0, 1, 2, 0, 1, 2])
+        #expect(cluster.session.result.unforwarded.isEmpty)
         #expect(lookups.allSatisfy { $0.parent & 0xffff_ffff == 0xc0ffee && $0.view == 1 })
         #expect(cluster.closes == 0 && cluster.connects == 3)
     }
@@ -190,6 +194,24 @@ struct SimulatedCluster {
         #expect(cluster.session.result.state == .committing)
         #expect(cluster.session.result.commits >= 9)
         #expect(cluster.states.map(\.1) == [.starting, .committing])
+    }
+
+    /// Replica 2 cut off from its peers (it answers pings; what it is sent goes nowhere): the lookup sent through it
+    /// goes unanswered until it is sent to every replica at half the timeout, and the cluster commits it then. Replica 2
+    /// is named within a round of checks (3 s here), and cleared once a request through it gets through again.
+    @Test func aBackupThatCannotReachItsPrimaryIsNamedWithinARound() {
+        var cluster = SimulatedCluster()
+        cluster.run(until: 3 * second + 5 * ms)
+        cluster.isolated = [2]
+        let cut = cluster.now
+        cluster.run(until: 8 * second)
+        let named = cluster.session.result.unforwarded
+        #expect(named.map(\.replica) == [2])
+        #expect(named.first.map { $0.since - cut <= 3 * second + second / 2 } == true, "\(named)")
+        #expect(cluster.states.map(\.1) == [.starting, .committing], "the cluster commits throughout")
+        cluster.isolated = []
+        cluster.run(until: 12 * second)
+        #expect(cluster.session.result.unforwarded.isEmpty)
     }
 
     /// The cluster evicts the canary's session (newer clients took the 64 sessions): evicted, every connection closed,

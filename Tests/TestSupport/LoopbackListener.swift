@@ -12,13 +12,7 @@ public final class LoopbackListener: @unchecked Sendable {
 
     public init(backlog: Int32 = 64, accepting: Bool = true) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        _ = Self.bind(fd, port: 0)
         listen(fd, backlog)
         var bound = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -59,16 +53,20 @@ public final class LoopbackListener: @unchecked Sendable {
             let port = UInt16.random(in: low..<ephemeralStart)
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             defer { Glibc.close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = port.bigEndian
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            if bound == 0 { return port }
+            if Self.bind(fd, port: port) { return port }
         }
         preconditionFailure("no free port below \(ephemeralStart)")
+    }
+
+    /// Binds `fd` to 127.0.0.1:`port` (0: a port the kernel picks); whether it could.
+    public static func bind(_ fd: Int32, port: UInt16) -> Bool {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 
     /// A listener whose backlog is full: a further connect gets no answer.

@@ -38,14 +38,7 @@ public final class WebhookRecorder: @unchecked Sendable {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, 4)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = port.bigEndian
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        precondition(bound == 0, "cannot bind 127.0.0.1:\(port)")
+        precondition(LoopbackListener.bind(fd, port: port), "cannot bind 127.0.0.1:\(port)")
         Glibc.listen(fd, 64)
         running.store(true, ordering: .relaxed)
         let listener = fd

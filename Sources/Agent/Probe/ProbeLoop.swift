@@ -538,6 +538,9 @@ final class ProbeLoop: @unchecked Sendable {
                 published.at = published.at.addingSaturating(offset)
                 published.lastCommitAt = result.lastCommitAt.map { $0.addingSaturating(offset) }
                 published.failingSince = result.failingSince.map { $0.addingSaturating(offset) }
+                for i in published.unforwarded.indices {
+                    published.unforwarded[i].since = published.unforwarded[i].since.addingSaturating(offset)
+                }
                 changed.append((canaries[c].target.cluster, published))
             }
             if !changed.isEmpty {
