@@ -141,8 +141,17 @@ public struct CanarySession: Sendable {
         self.timing = timing
     }
 
+    /// The replica a request was sent through alone whose forward check falls due at `now`: the loop reads what the
+    /// kernel says of that connection (`PathReport`) for `tick`.
+    public func forwardCheckDue(at now: Int64) -> Int? {
+        guard let request = inFlight, let via = request.via, now >= request.resendAt else { return nil }
+        return via
+    }
+
     /// Time passes: opens connections, fails a request past its timeout, sends one again or a new one.
-    public mutating func tick(now: Int64) -> [Command] {
+    /// - Parameter viaPath: what the kernel says of the connection to `forwardCheckDue(at:)`'s replica: a request its
+    ///   host has not even acknowledged says nothing of its reaching the primary (a lossy path), and is not counted.
+    public mutating func tick(now: Int64, viaPath: PathReport? = nil) -> [Command] {
         var commands: [Command] = []
         for r in connections.indices {
             switch connections[r].link {
@@ -170,7 +179,8 @@ public struct CanarySession: Sendable {
                 // Not answered yet: to every replica (a backup forwards it to its primary). Sent through one backup
                 // alone, it did not get through: that backup does not reach its primary.
                 if let via = request.via {
-                    if !result.unforwarded.contains(where: { $0.replica == via }) {
+                    let delivered = viaPath.map { $0.unacknowledged == 0 && $0.unacknowledgedBytes == 0 } ?? true
+                    if delivered && !result.unforwarded.contains(where: { $0.replica == via }) {
                         result.unforwarded.append(CanaryResult.Unforwarded(replica: via, since: now))
                     }
                     result.at = now

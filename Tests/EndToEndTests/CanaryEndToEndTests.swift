@@ -198,6 +198,44 @@ import Testing
         #expect((firedAfter ?? 99) < 3, "QuorumLost \(firedAfter ?? -1) s after the cut")
     }
 
+    /// Scenario D: 30% of the packets to and from replica 2 lost, both ways, on the default probe timing (ping every
+    /// 1 s, 1 s to answer). Measured before (30% loss and 200 ms delay through a relay): a false `hung` in 2 runs of 5, a
+    /// Hung page in 1. A path that loses the pings is a path verdict, never "its event loop does not answer"; over 20 s,
+    /// no Hung page and no QuorumLost, and the cluster commits throughout.
+    @Test(.enabled(if: NetworkFault.available)) func aLossyPathIsNotAHungReplica() async throws {
+        let test = try Self.start {
+            $0.probeInterval = .seconds(1)
+            $0.probeTimeout = .seconds(1)
+        }
+        defer { test.stop() }
+        try await test.sendCapture()
+        _ = try await Self.waitFor(test.agent, within: 10) { $0.ready.ready && $0.health.cluster(Self.cluster)?.committing == true }
+        let fault = try NetworkFault.lose(percent: 30, onPort: test.listeners[2].port)
+        defer { fault.remove() }
+        var states: [ReplicaState: Int] = [:]
+        var reasons: Set<String> = []
+        var pages: Set<String> = []
+        var notReady = 0
+        let end = Date().addingTimeInterval(20)
+        while Date() < end {
+            let document = try await Self.status(test.agent)
+            if let replica = document.health.cluster(Self.cluster)?.replicas[2] {
+                states[replica.state, default: 0] += 1
+                reasons.formUnion(replica.reasons.map(\.detail))
+            }
+            if !document.ready.ready { notReady += 1 }
+            let firing = try await Self.alerts(test.agent).filter {
+                $0.state == "firing" && ["TigerBeetleReplicaHung", "TigerBeetleQuorumLost"].contains($0.name)
+            }
+            pages.formUnion(firing.map(\.description))
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(pages.isEmpty, "\(pages)")
+        #expect(notReady == 0)
+        #expect(!reasons.contains { $0.contains("the process does not answer") }, "\(reasons)")
+        print("lossy path (30% both ways), replica 2's verdicts over 20 s: \(states)")
+    }
+
     /// Scenario A of the network lab: beetlewatch cut off from replicas 1 and 2 (its packets to them dropped, no refusal)
     /// while the cluster commits. Before the canary: both hung, then unreachable, NO QUORUM, `/ready` 503 and
     /// TigerBeetleQuorumLost within 4 s. Now: both unobserved (their pings unacknowledged: not their event loops), `/ready`

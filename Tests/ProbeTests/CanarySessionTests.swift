@@ -19,6 +19,8 @@ struct SimulatedCluster {
     var reachable: [Bool]
     /// Replicas cut off from their peers: they answer pings but forward nothing to the primary.
     var isolated: Set<Int> = []
+    /// Replicas whose host has not acknowledged what was sent (a lossy path), as the loop's `PathReport` says.
+    var unacknowledged: Set<Int> = []
     /// The session table: false once newer clients took the canary's session.
     var sessionKept = true
     /// Messages answering nothing, sent on `floodingReplica`'s connection after each reply (a flood), and whether a
@@ -127,7 +129,15 @@ struct SimulatedCluster {
             for message in arrived where open[message.replica] && reachable[message.replica] {
                 perform(session.received(message.replica, message.bytes[...], now: now))
             }
-            if now >= session.nextDeadline { perform(session.tick(now: now)) }
+            if now >= session.nextDeadline {
+                let via = session.forwardCheckDue(at: now)
+                let path = via.map {
+                    PathReport(
+                        unacknowledged: unacknowledged.contains($0) ? 1 : 0, unacknowledgedBytes: unacknowledged.contains($0) ? 288 : 0,
+                        retransmissions: 0, roundTripMicroseconds: 100)
+                }
+                perform(session.tick(now: now, viaPath: path))
+            }
         }
     }
 
@@ -212,6 +222,18 @@ struct SimulatedCluster {
         cluster.isolated = []
         cluster.run(until: 12 * second)
         #expect(cluster.session.result.unforwarded.isEmpty)
+    }
+
+    /// A request through replica 2 that its host has not even acknowledged (a lossy path) says nothing of replica 2
+    /// reaching its primary: not counted.
+    @Test func anUnacknowledgedRequestDoesNotCountAgainstTheBackup() {
+        var cluster = SimulatedCluster()
+        cluster.run(until: 3 * second + 5 * ms)
+        cluster.isolated = [2]
+        cluster.unacknowledged = [2]
+        cluster.run(until: 9 * second)
+        #expect(cluster.session.result.unforwarded.isEmpty)
+        #expect(cluster.states.map(\.1) == [.starting, .committing])
     }
 
     /// The cluster evicts the canary's session (newer clients took the 64 sessions): evicted, every connection closed,

@@ -29,6 +29,25 @@ public final class NetworkFault: @unchecked Sendable {
         return fault
     }
 
+    /// Drops `percent`% of the packets to and from 127.0.0.1:`port`, at random, both ways: a lossy path (TCP recovers
+    /// by retransmitting, late).
+    public static func lose(percent: Int, onPort port: UInt16) throws -> NetworkFault {
+        precondition((1...99).contains(percent))
+        let fault = NetworkFault(table: "beetlewatch_test_\(getpid())_\(UInt32.random(in: 0..<UInt32.max))")
+        let script = """
+            table inet \(fault.table) {
+                chain output {
+                    type filter hook output priority 0; policy accept;
+                    ip daddr 127.0.0.1 tcp dport \(port) numgen random mod 100 < \(percent) drop
+                    ip saddr 127.0.0.1 tcp sport \(port) numgen random mod 100 < \(percent) drop
+                }
+            }
+            """
+        let result = try Command.run(nft, ["-f", "-"], input: script)
+        guard result.status == 0 else { throw CommandFailure("nft -f: \(result.stderr)") }
+        return fault
+    }
+
     private init(table: String) { self.table = table }
 
     public func remove() {

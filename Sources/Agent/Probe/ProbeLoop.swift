@@ -130,7 +130,8 @@ final class ProbeLoop: @unchecked Sendable {
         }
         for c in canaryDeadlines.indices where after >= canaryDeadlines[c] {
             canaries[c].session.release = release(of: canaries[c].target.cluster)
-            perform(canaries[c].session.tick(now: after), canary: c)
+            let viaPath = canaries[c].session.forwardCheckDue(at: after).flatMap { path(of: canaries[c].slots[$0]) }
+            perform(canaries[c].session.tick(now: after, viaPath: viaPath), canary: c)
         }
         publish()
     }
