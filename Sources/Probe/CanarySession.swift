@@ -59,6 +59,8 @@ public struct CanarySession: Sendable {
         var closes = 0
         /// Messages for no request in flight since the last reply accepted.
         var strays = 0
+        /// The timestamp of the ping that opened the connection, until its pong came: the one pong expected on it.
+        var ping: UInt64?
     }
 
     enum Phase: Sendable, Equatable {
@@ -89,7 +91,7 @@ public struct CanarySession: Sendable {
     private(set) var phase: Phase = .unregistered
     private(set) var inFlight: InFlight?
     private var nextCheckAt: Int64
-    /// The highest view a reply or pong has shown: its primary is sent to first.
+    /// The highest view a reply has shown: its primary is sent to first.
     private(set) var view: UInt32 = 0
     private var previousLatencyMicros: UInt32 = 0
     /// Which replica the next lookup goes through: each in turn, so a backup that cannot reach its primary shows within
@@ -179,7 +181,7 @@ public struct CanarySession: Sendable {
                 // Not answered yet: to every replica (a backup forwards it to its primary). Sent through one backup
                 // alone, it did not get through: that backup does not reach its primary.
                 if let via = request.via {
-                    let delivered = viaPath.map { $0.unacknowledged == 0 && $0.unacknowledgedBytes == 0 } ?? true
+                    let delivered = viaPath?.allAcknowledged ?? true
                     if delivered && !result.unforwarded.contains(where: { $0.replica == via }) {
                         result.unforwarded.append(CanaryResult.Unforwarded(replica: via, since: now))
                     }
@@ -205,10 +207,10 @@ public struct CanarySession: Sendable {
         connections[r].link = .open(since: now)
         connections[r].buffer.removeAll(keepingCapacity: true)
         connections[r].strays = 0
+        let timestamp = UInt64(max(0, now))
+        connections[r].ping = timestamp
         var commands: [Command] = [
-            .send(
-                replica: r,
-                bytes: PingClient.header(cluster: cluster, release: claimedRelease, client: client, timestamp: UInt64(max(0, now))))
+            .send(replica: r, bytes: PingClient.header(cluster: cluster, release: claimedRelease, client: client, timestamp: timestamp))
         ]
         if var request = inFlight, !isEvicted {
             commands.append(.send(replica: r, bytes: request.bytes))
@@ -257,11 +259,14 @@ public struct CanarySession: Sendable {
 
     private mutating func handle(_ message: [UInt8], from r: Int, now: Int64) -> [Command] {
         if CanaryReply.command(of: message) == ReplicaReply.pongCommand {
-            guard case .success(.pong(_, let pongView, _, _)) = ReplicaReply.decode(message, cluster: cluster) else {
+            guard case .success(.pong(_, _, _, let timestamp)) = ReplicaReply.decode(message, cluster: cluster) else {
                 return refuse(r, "not a pong this client can believe", now: now)
             }
-            // A replica's own view: only ever raises the view sent to (a wrong one costs a forward, not a commit).
-            if pongView > view && inFlight == nil { view = pongView }
+            // One pong is expected, answering the ping that opened the connection (it made the connection the canary's
+            // on the replica's side); any other is a stray. Its view is not taken: a reply's is, a request having been
+            // committed in it, where a pong is any listener's word.
+            guard connections[r].ping == timestamp else { return stray(r, now: now) }
+            connections[r].ping = nil
             return []
         }
         switch CanaryReply.decode(message, cluster: cluster, client: client) {

@@ -1,20 +1,40 @@
 import Health
 import VSR
 
-/// What the kernel says of a probe's connection (`TCP_INFO`, `SIOCOUTQ`): segments and bytes the replica's host has not
-/// acknowledged, retransmissions, and the smoothed round trip.
+/// What the kernel says of a probe's connection (`TCP_INFO`, `SIOCOUTQ`): what the replica's host has not acknowledged,
+/// retransmissions, the smoothed round trip, and how long ago data last left and an acknowledgement last came.
 public struct PathReport: Sendable, Equatable {
+    /// Segments sent and not acknowledged.
     public var unacknowledged: UInt32
+    /// Bytes queued and not acknowledged: in flight, or not sent at all (a local firewall's drop keeps them from leaving).
     public var unacknowledgedBytes: UInt32
     public var retransmissions: UInt32
     public var roundTripMicroseconds: UInt32
+    public var millisecondsSinceLastSend: UInt32
+    public var millisecondsSinceLastAck: UInt32
 
-    public init(unacknowledged: UInt32, unacknowledgedBytes: UInt32 = 0, retransmissions: UInt32, roundTripMicroseconds: UInt32) {
+    public init(
+        unacknowledged: UInt32, unacknowledgedBytes: UInt32 = 0, retransmissions: UInt32, roundTripMicroseconds: UInt32,
+        millisecondsSinceLastSend: UInt32 = 0, millisecondsSinceLastAck: UInt32 = 0
+    ) {
         self.unacknowledged = unacknowledged
         self.unacknowledgedBytes = unacknowledgedBytes
         self.retransmissions = retransmissions
         self.roundTripMicroseconds = roundTripMicroseconds
+        self.millisecondsSinceLastSend = millisecondsSinceLastSend
+        self.millisecondsSinceLastAck = millisecondsSinceLastAck
     }
+
+    /// Whether the replica's host has stopped acknowledging: segments in flight, and no acknowledgement for longer than
+    /// `quiet` (ms) before the last send (a host that acknowledges each ping lags the last send by at most one ping
+    /// interval and a delayed ACK); or bytes queued that could not leave at all.
+    public func hostSilent(quietMilliseconds quiet: Int64) -> Bool {
+        if unacknowledged > 0 { return Int64(millisecondsSinceLastAck) - Int64(millisecondsSinceLastSend) > quiet }
+        return unacknowledgedBytes > 0
+    }
+
+    /// Whether everything sent was acknowledged.
+    public var allAcknowledged: Bool { unacknowledged == 0 && unacknowledgedBytes == 0 }
 }
 
 /// One replica's probe as a state machine, driven by the prober's loop: the loop reports what happened
@@ -162,7 +182,8 @@ public struct ProbeSession: Sendable {
                 // Never answered: perhaps the release is refused (backups stay silent); the next ping claims the
                 // replica's StatsD release, if it sends one.
                 if lastPongAt == nil { hintAllowed = true }
-                if missed >= ProbeTiming.missedPingsForHung, let path, path.unacknowledged > 0 {
+                if missed >= ProbeTiming.missedPingsForHung, let path, path.hostSilent(quietMilliseconds: timing.interval / 1_000_000 + 100)
+                {
                     // Not the event loop: the replica's host has not acknowledged what was sent.
                     setResult(
                         .unreachable, now: now,

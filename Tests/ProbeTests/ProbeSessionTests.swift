@@ -348,10 +348,29 @@ struct SimulatedReplica {
     @Test func unacknowledgedIsThePath() throws {
         let result = try #require(
             Self.twoUnansweredPings(
-                path: PathReport(unacknowledged: 3, unacknowledgedBytes: 768, retransmissions: 5, roundTripMicroseconds: 212_000)))
+                path: PathReport(
+                    unacknowledged: 3, unacknowledgedBytes: 768, retransmissions: 5, roundTripMicroseconds: 212_000,
+                    millisecondsSinceLastSend: 300, millisecondsSinceLastAck: 2_400)))
         #expect(result.outcome == .unreachable)
         #expect(result.failure == .path && result.unanswered)
         #expect(result.error?.contains("(768 bytes unacknowledged, 5 retransmissions, round trip 212 ms): the network path") == true)
+    }
+
+    /// A stopped process's host acknowledges every ping shortly after it leaves: the last one may be in flight, its
+    /// acknowledgement lagging the send by at most a ping interval: hung, not the path.
+    @Test func theLastPingInFlightIsNotThePath() {
+        let result = Self.twoUnansweredPings(
+            path: PathReport(
+                unacknowledged: 1, unacknowledgedBytes: 256, retransmissions: 0, roundTripMicroseconds: 80, millisecondsSinceLastSend: 5,
+                millisecondsSinceLastAck: 1_004))
+        #expect(result?.outcome == .hung)
+    }
+
+    /// A local firewall's drop keeps the pings from leaving at all: queued, none in flight: the path.
+    @Test func bytesThatCannotLeaveAreThePath() {
+        let result = Self.twoUnansweredPings(
+            path: PathReport(unacknowledged: 0, unacknowledgedBytes: 512, retransmissions: 0, roundTripMicroseconds: 80))
+        #expect(result?.failure == .path)
     }
 
     /// Without a report (the loop could not read one), unanswered pings are hung, as before.

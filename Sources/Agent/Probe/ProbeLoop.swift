@@ -244,8 +244,9 @@ final class ProbeLoop: @unchecked Sendable {
         // from leaving): either way the replica's host has not acknowledged it.
         let queued = bw_tcp_unacknowledged_bytes(slot.fd)
         return PathReport(
-            unacknowledged: max(info.tcpi_unacked, queued > 0 ? 1 : 0), unacknowledgedBytes: UInt32(clamping: max(0, queued)),
-            retransmissions: info.tcpi_total_retrans, roundTripMicroseconds: info.tcpi_rtt)
+            unacknowledged: info.tcpi_unacked, unacknowledgedBytes: UInt32(clamping: max(0, queued)),
+            retransmissions: info.tcpi_total_retrans, roundTripMicroseconds: info.tcpi_rtt,
+            millisecondsSinceLastSend: info.tcpi_last_data_sent, millisecondsSinceLastAck: info.tcpi_last_ack_recv)
     }
 
     /// The release the cluster's replicas answer pings with (the canary claims it), if a probe has learnt it.
