@@ -32,12 +32,13 @@ public struct CanaryTiming: Sendable, Hashable {
 /// `now` (a monotonic clock, ns) is a parameter.
 ///
 /// As TigerBeetle's own clients do: one client id, a connection to every replica, each opened with a `ping_client` (a
-/// replica replies to a client only on a connection the client has spoken on; the pong says its view); `register`
-/// once, then a `lookup_accounts` of `CanaryRequest.accountID` every interval, sent to the primary of the view it
-/// knows, and again to every replica when no reply came within half the timeout. A reply proves that a quorum
-/// committed the request. Replies are matched by the request's checksum (a backup's later copy is ignored). An
-/// eviction stops the canary until it is made anew (a reload): it never registers again on its own, so it cannot
-/// take an application's session.
+/// replica replies to a client only on a connection the client has spoken on; one pong is expected, any other is a
+/// stray); `register` once, then a `lookup_accounts` of `CanaryRequest.accountID` every interval, sent through each
+/// replica in turn (the primary of the view the last reply showed, or a backup, which forwards it), and again to every
+/// replica when no reply came within half the timeout; a backup whose host acknowledged the request but did not get it
+/// to the primary by then is named (`CanaryResult.unforwarded`). A reply proves that a quorum committed the request.
+/// Replies are matched by the request's checksum (a backup's later copy is ignored). An eviction stops the canary
+/// until it is made anew (a reload): it never registers again on its own, so it cannot take an application's session.
 public struct CanarySession: Sendable {
     /// What the loop is to do, on replica `replica`'s connection.
     public enum Command: Sendable, Equatable {
@@ -200,8 +201,8 @@ public struct CanarySession: Sendable {
         return commands
     }
 
-    /// Replica `r`'s connect succeeded: a ping makes the connection the canary's on the replica's side (and its pong
-    /// says the replica's view); a request in flight goes out on it too.
+    /// Replica `r`'s connect succeeded: a ping makes the connection the canary's on the replica's side (a replica replies
+    /// to a client only on a connection the client has spoken on); a request in flight goes out on it too.
     public mutating func connected(_ r: Int, now: Int64) -> [Command] {
         guard connections.indices.contains(r), case .connecting = connections[r].link else { return [] }
         connections[r].link = .open(since: now)
