@@ -14,6 +14,12 @@ public struct AlertEngine: Sendable {
     /// as long (`AlertName.probeIntervalsHeld`), whatever its rule's `for`: the agent sets one probe interval. While
     /// a cluster's QuorumLost is pending, its replicas' alerts wait for it: one incident, one page.
     public var minimumFor: Int64 = 0
+    /// How long the canary may take to decide (its interval and timeout, ns): while a cluster's replicas show quorum lost
+    /// and its canary still commits, its replicas' alerts wait this long at most for the canary to fail (then QuorumLost
+    /// comes first) or go on committing (then the replicas' evidence was beetlewatch's view, and they page on their own).
+    public var quorumDecisionWait: Int64 = 0
+    /// Since when each cluster's replicas have shown quorum lost while its canary commits.
+    private var undecidedSince: [String: Int64] = [:]
     /// Pending and firing alerts, by fingerprint.
     public private(set) var alerts: [String: Alert] = [:]
     private var viewChangesSeen: [String: UInt64] = [:]
@@ -60,6 +66,13 @@ public struct AlertEngine: Sendable {
         // Clusters whose quorum verdict is still pending: QuorumLost holds but has not fired (it may fire in this very
         // evaluation; it is applied first). Their replicas' alerts wait: the cluster's page comes first, or none.
         var quorumPending = Set<String>()
+        var undecided: [String: Int64] = [:]
+        for cluster in clusters where cluster.replicasShowQuorumLost && cluster.committing == true {
+            let since = undecidedSince[cluster.id] ?? now
+            undecided[cluster.id] = since
+            if now.subtractingSaturating(since) < quorumDecisionWait { quorumPending.insert(cluster.id) }
+        }
+        undecidedSince = undecided
         for condition in conditions where condition.name == .quorumLost {
             let fingerprint = Fingerprint.of(labels(of: condition))
             let hold = forDuration(of: .quorumLost)
@@ -136,6 +149,9 @@ public struct AlertEngine: Sendable {
         var quorumDue: [String: Int64] = [:]
         for alert in alerts.values where alert.name == .quorumLost && alert.state == .pending {
             quorumDue[alert.labels["cluster"] ?? ""] = alert.activeAt.addingSaturating(forDuration(of: .quorumLost))
+        }
+        for (cluster, since) in undecidedSince {
+            quorumDue[cluster] = max(quorumDue[cluster] ?? .min, since.addingSaturating(quorumDecisionWait))
         }
         return alerts.values.compactMap { alert -> Int64? in
             switch alert.state {

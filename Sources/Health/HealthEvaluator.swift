@@ -288,7 +288,7 @@ public enum HealthEvaluator {
             id: id, name: name, watched: watched, replicaCount: count, healthyReplicas: healthy,
             quorumSize: needed, quorum: quorum, quorumLost: quorumLost, highestView: history?.highestView,
             viewChanges: history?.viewChanges ?? 0, releases: releases, notes: notes, replicas: replicas, summary: summary,
-            canary: watched ? canary : nil, committing: committing)
+            canary: watched ? canary : nil, committing: committing, replicasShowQuorumLost: watched && healthy + waiting < needed)
     }
 
     /// The state from the reasons, after reasons were added or changed.

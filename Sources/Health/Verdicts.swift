@@ -58,6 +58,9 @@ public struct ClusterVerdict: Sendable, Equatable, Codable {
     public var canary: CanaryResult?
     /// Whether it commits, by its canary: nil when not known.
     public var committing: Bool?
+    /// Whether its replicas' own evidence shows quorum lost (fewer healthy, counting those still waiting, than a
+    /// majority), whatever the canary says: while the canary still commits, the cluster's verdict may yet turn.
+    public var replicasShowQuorumLost: Bool = false
 }
 
 /// The whole health model at one instant.

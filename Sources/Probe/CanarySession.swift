@@ -19,6 +19,9 @@ public struct CanaryTiming: Sendable, Hashable {
     /// a reply are normal (a backup sends one; a request sent to every replica may be answered more than once), a
     /// flood is not. Past it the connection is closed and reopened after the backoff.
     static let minStrayMessages = 8
+    /// Copies of replies already taken tolerated on one connection between two accepted replies: as many as the
+    /// requests remembered (a backup catching up sends its copies of every op it missed at once).
+    static let maxCopies = 64
 
     public init(interval: Int64, timeout: Int64, defaultRelease: Release) {
         self.interval = interval
@@ -60,6 +63,8 @@ public struct CanarySession: Sendable {
         var closes = 0
         /// Messages for no request in flight since the last reply accepted.
         var strays = 0
+        /// Copies of replies already taken, since the last reply accepted.
+        var copies = 0
         /// The timestamp of the ping that opened the connection, until its pong came: the one pong expected on it.
         var ping: UInt64?
     }
@@ -98,6 +103,13 @@ public struct CanarySession: Sendable {
     /// Which replica the next lookup goes through: each in turn, so a backup that cannot reach its primary shows within
     /// a round of checks (a backup forwards a new request to its primary; an isolated one cannot).
     private var rotation = 0
+    /// Whether the last reply came on the primary's own connection. Only then does a request sent through one backup
+    /// alone test that backup: the primary answers on its own connection, and while that one does not deliver (cut
+    /// off from beetlewatch), replies come only from a backup's copy or its client table (measured on 0.17.9).
+    private var primaryDelivers = false
+    /// Requests answered lately, by checksum: more replies to them are copies (a backup sends one; a backup catching up
+    /// sends all of its at once), not strays.
+    private var answered: [UInt128] = []
     /// The release claimed: the replicas' own once the prober knows it (the loop sets it), else the default.
     public var release: Release?
     public private(set) var result: CanaryResult
@@ -189,7 +201,10 @@ public struct CanarySession: Sendable {
                     result.at = now
                     request.via = nil
                 }
-                request.resendAt = now.addingSaturating(timing.timeout)
+                // Again every quarter of the timeout until answered: a backup that has committed it answers a duplicate
+                // from its client table at once, whoever's connection the first reply was lost on.
+                request.resendAt = now.addingSaturating(resendEvery)
+                if !request.registering { primaryDelivers = false }
                 let sent = sendToAll(request.bytes)
                 request.delivered = request.delivered || !sent.isEmpty
                 commands += sent
@@ -275,6 +290,13 @@ public struct CanarySession: Sendable {
             return refuse(r, "not a reply this client can believe: \(error)", now: now)
         case .success(.evicted(let reason)):
             return evict(reason, now: now)
+        case .success(.registered(let reply, _, _)) where answered.contains(reply.requestChecksum),
+            .success(.lookedUp(let reply, _)) where answered.contains(reply.requestChecksum):
+            // A copy of a reply already taken: a backup's (one catching up sends all of its at once), or one answering a
+            // request sent again. Many are a replay.
+            connections[r].copies += 1
+            guard connections[r].copies > CanaryTiming.maxCopies else { return [] }
+            return refuse(r, "more than \(CanaryTiming.maxCopies) copies of replies already taken", now: now)
         case .success(.registered(let reply, let session, _)):
             guard accept(reply, registering: true, from: r) else { return stray(r, now: now) }
             phase = .registered(session: session, parent: reply.context, nextRequest: 1)
@@ -295,7 +317,13 @@ public struct CanarySession: Sendable {
     /// Whether `reply` answers the request in flight (its checksum), of the kind expected.
     private mutating func accept(_ reply: CanaryReply.Reply, registering: Bool, from r: Int) -> Bool {
         guard let request = inFlight, request.checksum == reply.requestChecksum, request.registering == registering else { return false }
-        for i in connections.indices { connections[i].strays = 0 }
+        for i in connections.indices {
+            connections[i].strays = 0
+            connections[i].copies = 0
+        }
+        primaryDelivers = r == Int(reply.primary)
+        answered.append(request.checksum)
+        if answered.count > 64 { answered.removeFirst(answered.count - 64) }
         return true
     }
 
@@ -390,21 +418,33 @@ public struct CanarySession: Sendable {
         }
         var request = InFlight(
             bytes: bytes, checksum: CanaryRequest.checksum(of: bytes), registering: registering, sentAt: now,
-            resendAt: now.addingSaturating(timing.timeout / 2), delivered: false)
-        // To the primary of the view it knows, or (a lookup, every replica in turn) through one backup alone; to every
-        // replica when that one's connection is not open.
-        var commands: [Command]
+            resendAt: now.addingSaturating(resendEvery), delivered: false)
+        // A lookup through one backup alone (each in turn) while the primary's connection delivers: it tests that the
+        // backup reaches its primary. Otherwise, as TigerBeetle's own clients do, to the primary of the view it knows and
+        // one other replica; to every replica when neither connection is open.
+        var commands: [Command] = []
         rotation = (rotation + 1) % replicaCount
-        let through = registering ? primary : rotation
-        if case .open = connections[through].link {
-            commands = [.send(replica: through, bytes: bytes)]
-            request.via = through == primary ? nil : through
+        if !registering, primaryDelivers, rotation != primary, isOpen(rotation) {
+            commands = [.send(replica: rotation, bytes: bytes)]
+            request.via = rotation
+            request.resendAt = now.addingSaturating(timing.timeout / 2)
         } else {
-            commands = sendToAll(bytes)
+            for r in Set([primary, rotation == primary ? (primary + 1) % replicaCount : rotation]).sorted() where isOpen(r) {
+                commands.append(.send(replica: r, bytes: bytes))
+            }
+            if commands.isEmpty { commands = sendToAll(bytes) }
         }
         request.delivered = !commands.isEmpty
         inFlight = request
         return commands
+    }
+
+    /// How often a request not yet answered goes to every replica again: a quarter of the timeout (at least 10 ms).
+    private var resendEvery: Int64 { max(10_000_000, timing.timeout / 4) }
+
+    private func isOpen(_ r: Int) -> Bool {
+        if case .open = connections[r].link { return true }
+        return false
     }
 
     private func sendToAll(_ bytes: [UInt8]) -> [Command] {

@@ -11,7 +11,7 @@ import TigerBeetle
     static let cluster = String(repeating: "0", count: 31) + "9"
     static let watched = WatchedCluster(id: cluster, name: "9", addresses: ["10.0.0.1:3001", "10.0.0.2:3001", "10.0.0.3:3001"])
 
-    static func report(at now: Int64, cut: [Int], canary: CanaryResult.State?) -> HealthReport {
+    static func report(at now: Int64, cut: [Int], canary: CanaryResult.State?, hung: [Int] = []) -> HealthReport {
         var store = MetricStore()
         for r in 0..<3 {
             let tags = "#cluster:\(cluster),replica:\(r)"
@@ -21,11 +21,13 @@ import TigerBeetle
         var probes: [ReplicaKey: ProbeResult] = [:]
         for r in 0..<3 {
             probes[ReplicaKey(cluster: cluster, replica: r)] =
-                cut.contains(r)
-                ? ProbeResult(
-                    outcome: .unreachable, durationSeconds: 1, at: now, error: "connect timed out after 1s", everReachable: true,
-                    failure: .connect)
-                : ProbeResult(outcome: .answering, durationSeconds: 0.001, at: now, reachableSince: 0)
+                hung.contains(r)
+                ? ProbeResult(outcome: .hung, durationSeconds: 1, at: now, error: "no pong to the last 2 pings", everReachable: true)
+                : cut.contains(r)
+                    ? ProbeResult(
+                        outcome: .unreachable, durationSeconds: 1, at: now, error: "connect timed out after 1s", everReachable: true,
+                        failure: .connect)
+                    : ProbeResult(outcome: .answering, durationSeconds: 0.001, at: now, reachableSince: 0)
         }
         var canaries: [String: CanaryResult] = [:]
         if let canary {
@@ -52,6 +54,37 @@ import TigerBeetle
         #expect(fired.allSatisfy { $0.labels["severity"] == "warning" && $0.firedAt == 1_010 * Self.second })
         #expect(Set(fired.compactMap { $0.labels["address"] }) == ["10.0.0.2:3001", "10.0.0.3:3001"])
         #expect(fired[0].annotations["description"]?.contains("beetlewatch's own network is the suspect") == true)
+    }
+
+    /// Two replicas hung while the canary still commits: the replicas show quorum lost, the canary has not decided. Their
+    /// alerts wait for it, its interval and timeout at most: it fails (QuorumLost first, they are held back under it), or
+    /// it goes on committing (they page on their own once the wait is over).
+    @Test func replicaAlertsWaitForTheCanarysVerdict() throws {
+        let t0 = 1_000 * Self.second
+        func engine() -> AlertEngine {
+            var engine = AlertEngine()
+            engine.minimumFor = Self.second / 5
+            engine.quorumDecisionWait = 2 * Self.second
+            return engine
+        }
+        var committing = engine()
+        for tenth: Int64 in 0..<20 {
+            let now = t0 + tenth * Self.second / 10
+            #expect(committing.evaluate(Self.report(at: now, cut: [], canary: .committing, hung: [1, 2]), now: now).isEmpty, "at \(tenth)")
+        }
+        #expect(committing.nextTransitionAt == t0 + 2 * Self.second)
+        let later = t0 + 2 * Self.second
+        let hung = committing.evaluate(Self.report(at: later, cut: [], canary: .committing, hung: [1, 2]), now: later)
+        #expect(hung.map(\.name) == [.replicaHung, .replicaHung])
+
+        var failing = engine()
+        _ = failing.evaluate(Self.report(at: t0, cut: [], canary: .committing, hung: [1, 2]), now: t0)
+        var fired: [AlertName] = []
+        for tenth: Int64 in 5...30 {
+            let now = t0 + tenth * Self.second / 10
+            fired += failing.evaluate(Self.report(at: now, cut: [], canary: .failing, hung: [1, 2]), now: now).map(\.name)
+        }
+        #expect(fired.first == .quorumLost, "\(fired)")
     }
 
     /// QuorumLost says what backs it: the canary's failure; without a canary, which replicas went unanswered without a

@@ -13,9 +13,10 @@ import VSR
 ///
 /// The canary's requests (`register`, `lookup_accounts`) commit through a small model of consensus: a request that
 /// reaches a live replica commits while its cluster's primary is live and, counting it, a majority of the cluster's
-/// replicas are live and not cut off from their peers (`isolate`). The reply goes out on the client's connection to
-/// the primary when it has one, else on the connection the request came in on; a lookup of a session the cluster does
-/// not know (`forgetSessions`: newer clients took them) is answered by the primary with an eviction.
+/// replicas are live and not cut off from their peers (`isolate`). As 0.17.9 does, the primary replies on its own
+/// connection from the client (none: the reply is lost), one backup chosen by the op sends a copy on its own, and a
+/// request sent again after it committed is answered from the client table by whichever replica it reached; a lookup
+/// of a session the cluster does not know (`forgetSessions`: newer clients took them) is answered with an eviction.
 public final class ReplicaFarm: @unchecked Sendable {
     public struct Replica: Sendable {
         public var cluster: UInt128
@@ -242,10 +243,12 @@ public final class ReplicaFarm: @unchecked Sendable {
         }
         guard commits, let primary else { return [] }
         let cluster = replica.cluster
+        // A request committed before (sent again): the replica it reached answers from its client table, on the connection
+        // it came in on.
+        if let given = books.withLock({ $0[cluster]?.replies[request.checksum] }) { return [(connections[owner].fd, given)] }
         let reply = books.withLock { books -> [UInt8] in
             var book = books[cluster] ?? ClusterBook()
             defer { books[cluster] = book }
-            if let given = book.replies[request.checksum] { return given }
             if request.operation != CanaryRequest.registerOperation && book.sessions[request.client] != request.session {
                 return ReplicaReplies.eviction(
                     cluster: cluster, replica: replicas[primary].index, view: view, release: request.release, client: request.client,
@@ -259,8 +262,23 @@ public final class ReplicaFarm: @unchecked Sendable {
             book.replies[request.checksum] = reply
             return reply
         }
-        let onPrimary = connections.first { $0.replica == primary && $0.client == request.client }
-        return [(onPrimary?.fd ?? connections[owner].fd, reply)]
+        // As 0.17.9 does: the primary replies on its own connection from the client (none: lost), and one backup, chosen
+        // by the op, sends its copy on its own.
+        var deliveries: [(Int32, [UInt8])] = []
+        if let onPrimary = connections.first(where: { $0.replica == primary && $0.client == request.client }) {
+            deliveries.append((onPrimary.fd, reply))
+        }
+        if members.count > 1, reply[114] == CanaryReply.replyCommand {
+            let commit = Int(ReplicaReplies.get(UInt64.self, at: 216, reply) % UInt64(members.count - 1))
+            let position = (members.firstIndex(of: primary)! + 1 + commit) % members.count
+            let backup = members[position]
+            let live = states.withLock { !$0[backup].stopped && !$0[backup].killed && !$0[backup].isolated }
+            if live, let onBackup = connections.first(where: { $0.replica == backup && $0.client == request.client }) {
+                deliveries.append((onBackup.fd, reply))
+            }
+        }
+        if reply[114] == ReplicaReply.evictionCommand && deliveries.isEmpty { deliveries.append((connections[owner].fd, reply)) }
+        return deliveries
     }
 
     /// The reply to one header: nil for none, empty to close the connection.

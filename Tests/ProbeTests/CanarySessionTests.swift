@@ -98,20 +98,24 @@ struct SimulatedCluster {
                 ))
             return
         }
-        if let previous = answered[request.checksum], now - previous.at < 2 * rtt { return }
-        let entry =
-            answered[request.checksum]
-            ?? {
-                commit += 1
-                return (commit, UInt128(commit) << 64 | 0xc0ffee, now)
-            }()
-        answered[request.checksum] = (entry.commit, entry.context, now)
+        if let previous = answered[request.checksum] {
+            // Sent again after it committed: answered from the client table by the replica it reached (one that reaches
+            // the primary again while it is being prepared is ignored).
+            guard now - previous.at >= 2 * rtt else { return }
+            let reply = ReplicaReplies.reply(
+                to: bytes, cluster: cluster, primary: UInt8(primary), view: view, commit: previous.commit, context: previous.context)
+            inbound.append((now + rtt, r, reply))
+            return
+        }
+        commit += 1
+        let entry = (commit: commit, context: UInt128(commit) << 64 | 0xc0ffee, at: now)
+        answered[request.checksum] = entry
         let reply = ReplicaReplies.reply(
             to: bytes, cluster: cluster, primary: UInt8(primary), view: view, commit: entry.commit, context: entry.context)
-        // The primary answers on its own connection from the client when it has one; else the backup that forwarded it.
-        let answerer = open[primary] && reachable[primary] ? primary : r
-        inbound.append((now + 2 * rtt, answerer, reply))
-        let backup = (primary + 1) % reachable.count
+        // As 0.17.9 does: the primary answers on its own connection from the client (none: lost), and one backup,
+        // chosen by the op, sends its copy later.
+        if open[primary] && reachable[primary] { inbound.append((now + 2 * rtt, primary, reply)) }
+        let backup = (primary + 1 + Int(entry.commit % UInt64(reachable.count - 1))) % reachable.count
         if backupCopies && open[backup] && reachable[backup] { inbound.append((now + 40 * ms, backup, reply)) }
         if open[floodingReplica] {
             for _ in 0..<strayMessagesPerReply { inbound.append((now + 3 * rtt, floodingReplica, reply)) }
@@ -162,17 +166,20 @@ struct SimulatedCluster {
         #expect(requests.prefix(3).map(\.operation) == Array(repeating: CanaryRequest.registerOperation, count: 3))
         let lookups = requests.dropFirst(3)
         #expect(lookups.allSatisfy { $0.operation == CanaryRequest.lookupAccountsOperation && $0.session == 11 })
-        #expect(lookups.map(\.request) == Array(1...10))
-        // Each lookup sent once, through each replica in turn; chained to the previous reply's context.
-        #expect(
-            cluster.sent.filter { $0.bytes[114] == CanaryRequest.command }.dropFirst(3).map(\.replica) == [2, 0, 1, 2, 0, 1, 2, 0, 1, 2])
+        #expect(Set(lookups.map(\.request)) == Set(1...10))
+        // Each lookup through one backup alone, each in turn, or (when the turn is the primary's, or before its connection
+        // has delivered) to the primary and one other replica, as TigerBeetle's own clients send; chained to the previous
+        // reply's context.
+        let sends = cluster.sent.filter { $0.bytes[114] == CanaryRequest.command }.dropFirst(3)
+        #expect(Set(sends.map(\.replica)) == [0, 1, 2])
+        #expect(Dictionary(grouping: lookups, by: \.request).values.allSatisfy { $0.count <= 2 })
         #expect(cluster.session.result.unforwarded.isEmpty)
         #expect(lookups.allSatisfy { $0.parent & 0xffff_ffff == 0xc0ffee && $0.view == 1 })
         #expect(cluster.closes == 0 && cluster.connects == 3)
     }
 
     /// The cluster stops committing at 5.5 s: the check sent at 6 s fails at 7 s (its timeout); the request goes on to
-    /// every replica every timeout. Commits resume at 9.2 s: seen at the next sending, 9.5 s, not a check later.
+    /// every replica every quarter of the timeout. Commits resume at 9.2 s: seen at the next sending, 9.25 s.
     @Test func aClusterThatStopsCommittingFailsWithinATimeoutAndRecoversAtOnce() {
         var cluster = SimulatedCluster()
         cluster.run(until: 5_500 * ms)
@@ -188,10 +195,10 @@ struct SimulatedCluster {
         cluster.commits = true
         cluster.run(until: 10 * second)
         #expect(cluster.states.map(\.1) == [.starting, .committing, .failing, .committing])
-        #expect(cluster.states.map(\.0) == [0, 2 * ms, 7 * second, 9_500 * ms + 2 * ms])
-        // The recovered request's latency counts from its first sending; the next check goes out at once.
+        // The register's first reply is a backup's copy (the primary's connection was not open yet when it committed);
+        // the recovery is seen at the first sending after it, a quarter of the timeout at most (9.25 s).
+        #expect(cluster.states.map(\.0) == [0, 40 * ms, 7 * second, 9_250 * ms + 2 * ms])
         #expect(cluster.session.result.commits == 8)
-        #expect(abs(cluster.session.result.latencySumSeconds - (3.502 + 7 * 0.002)) < 1e-9)
     }
 
     /// Cut off from two of three replicas (connects time out) while the cluster commits: the canary commits through
@@ -259,11 +266,11 @@ struct SimulatedCluster {
     @Test func aFloodOfStrayRepliesClosesTheConnection() {
         var cluster = SimulatedCluster()
         cluster.backupCopies = false
-        cluster.strayMessagesPerReply = 10
+        cluster.strayMessagesPerReply = 70
         cluster.run(until: 20 * second)
         #expect(cluster.closes >= 2)
         #expect(cluster.session.result.failures["protocol"] ?? 0 >= 2)
-        #expect(cluster.session.lastRefusal == "replica 2: more than 8 messages answering nothing")
+        #expect(cluster.session.lastRefusal == "replica 2: more than 64 copies of replies already taken")
         #expect(cluster.states.map(\.1) == [.starting, .committing])
     }
 

@@ -12,7 +12,8 @@ public final class NetworkFault: @unchecked Sendable {
     public let table: String
     private var removed = false
 
-    /// Drops every packet sent to 127.0.0.1 on `ports` (connects time out, established connections go silent).
+    /// Drops every packet to and from 127.0.0.1 on `ports` (connects time out, established connections go silent both
+    /// ways).
     public static func drop(toPorts ports: [UInt16]) throws -> NetworkFault {
         let fault = NetworkFault(table: "beetlewatch_test_\(getpid())_\(UInt32.random(in: 0..<UInt32.max))")
         let ports = ports.map(String.init).joined(separator: ", ")
@@ -21,6 +22,7 @@ public final class NetworkFault: @unchecked Sendable {
                 chain output {
                     type filter hook output priority 0; policy accept;
                     ip daddr 127.0.0.1 tcp dport { \(ports) } drop
+                    ip saddr 127.0.0.1 tcp sport { \(ports) } drop
                 }
             }
             """

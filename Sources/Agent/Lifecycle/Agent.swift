@@ -143,7 +143,8 @@ public final class Agent: Sendable {
             externalURL: config.webExternalURL ?? "\(tls ? "https" : "http")://\(Self.hostname()):\(webPort)",
             resendDelay: config.alertResendDelay.nanoseconds,
             alertsOnUnwatchedClusters: config.alertsOnUnwatchedClusters,
-            minimumFor: config.probeInterval.nanoseconds
+            minimumFor: config.probeInterval.nanoseconds,
+            quorumDecisionWait: config.canaryTiming.map { $0.interval.addingSaturating($0.timeout) } ?? 0
         )
     }
 

@@ -20,6 +20,8 @@ final class AlertLoop: Sendable {
         var alertsOnUnwatchedClusters: Bool
         /// No alert fires before its condition has held this long (ns): one probe interval.
         var minimumFor: Int64 = 0
+        /// How long the canary may take to decide whether a cluster commits (its interval and timeout; 0: no canary).
+        var quorumDecisionWait: Int64 = 0
     }
 
     struct Receiver {
@@ -84,6 +86,7 @@ final class AlertLoop: Sendable {
         var engine = AlertEngine(
             rules: settings.rules, runbookURL: settings.runbookURL, alertsOnUnwatchedClusters: settings.alertsOnUnwatchedClusters)
         engine.minimumFor = settings.minimumFor
+        engine.quorumDecisionWait = settings.quorumDecisionWait
         return engine
     }
 
@@ -132,6 +135,7 @@ final class AlertLoop: Sendable {
             state.engine.runbookURL = settings.runbookURL
             state.engine.alertsOnUnwatchedClusters = settings.alertsOnUnwatchedClusters
             state.engine.minimumFor = settings.minimumFor
+            state.engine.quorumDecisionWait = settings.quorumDecisionWait
             state.externalURL = settings.externalURL
             state.resendDelay = settings.resendDelay
             let old = Self.channels(of: state)

@@ -46,7 +46,8 @@ final class ProbeLoop: @unchecked Sendable {
         var slots: [Slot]
         var session: CanarySession
         var published: CanaryResult?
-        var refusalLogged: String?
+        /// Connections closed for what they sent, logged so far (each is logged: the backoff bounds them).
+        var refusalsLogged: UInt64 = 0
     }
 
     /// Timers are served on this grid (ns): replicas whose deadlines fall in the same 10 ms are handled in
@@ -520,10 +521,12 @@ final class ProbeLoop: @unchecked Sendable {
             canariesDirty = false
             var changed: [(String, CanaryResult)] = []
             for c in canaries.indices {
-                if let refusal = canaries[c].session.lastRefusal, refusal != canaries[c].refusalLogged {
-                    canaries[c].refusalLogged = refusal
+                let refusals = canaries[c].session.result.failures["protocol"] ?? 0
+                if refusals > canaries[c].refusalsLogged, let refusal = canaries[c].session.lastRefusal {
+                    canaries[c].refusalsLogged = refusals
                     prober.logger.warning(
-                        "canary closed a connection", metadata: ["cluster": "\(canaries[c].target.cluster)", "why": "\(refusal)"])
+                        "canary closed a connection",
+                        metadata: ["cluster": "\(canaries[c].target.cluster)", "why": "\(refusal)", "closed_so_far": "\(refusals)"])
                 }
                 let result = canaries[c].session.result
                 guard result != canaries[c].published else { continue }
