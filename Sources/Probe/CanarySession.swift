@@ -39,7 +39,7 @@ public struct CanaryTiming: Sendable, Hashable {
 /// stray); `register` once, then a `lookup_accounts` of `CanaryRequest.accountID` every interval, sent through each
 /// replica in turn (the primary of the view the last reply showed, or a backup, which forwards it), and again to every
 /// replica when no reply came within half the timeout; a backup whose host acknowledged the request but did not get it
-/// to the primary by then is named (`CanaryResult.unforwarded`). A reply proves that a quorum committed the request.
+/// to the primary by then, twice in a row, is named (`CanaryResult.unforwarded`). A reply proves that a quorum committed the request.
 /// Replies are matched by the request's checksum (a backup's later copy is ignored). An eviction stops the canary
 /// until it is made anew (a reload): it never registers again on its own, so it cannot take an application's session.
 public struct CanarySession: Sendable {
@@ -110,6 +110,10 @@ public struct CanarySession: Sendable {
     /// Requests answered lately, by checksum: more replies to them are copies (a backup sends one; a backup catching up
     /// sends all of its at once), not strays.
     private var answered: [UInt128] = []
+    /// A backup whose last check failed (its host acknowledged the request; it did not reach the primary), since when:
+    /// the next check goes through it again, and a second failure in a row names it. One failure alone is a transient
+    /// (measured on a live cluster restarting: a backup still recovering failed one check, and was paged isolated).
+    private var suspect: (replica: Int, since: Int64)?
     /// The release claimed: the replicas' own once the prober knows it (the loop sets it), else the default.
     public var release: Release?
     public private(set) var result: CanaryResult
@@ -195,8 +199,12 @@ public struct CanarySession: Sendable {
                 // alone, it did not get through: that backup does not reach its primary.
                 if let via = request.via {
                     let delivered = viaPath?.allAcknowledged ?? true
-                    if delivered && !result.unforwarded.contains(where: { $0.replica == via }) {
-                        result.unforwarded.append(CanaryResult.Unforwarded(replica: via, since: now))
+                    if delivered, let first = suspect, first.replica == via {
+                        if !result.unforwarded.contains(where: { $0.replica == via }) {
+                            result.unforwarded.append(CanaryResult.Unforwarded(replica: via, since: first.since))
+                        }
+                    } else if delivered {
+                        suspect = (via, now)
                     }
                     result.at = now
                     request.via = nil
@@ -330,7 +338,10 @@ public struct CanarySession: Sendable {
     private mutating func committed(_ reply: CanaryReply.Reply, now: Int64) {
         guard let request = inFlight else { return }
         inFlight = nil
-        if let via = request.via { result.unforwarded.removeAll { $0.replica == via } }
+        if let via = request.via {
+            result.unforwarded.removeAll { $0.replica == via }
+            if suspect?.replica == via { suspect = nil }
+        }
         view = max(view, reply.view)
         let latency = max(0, now.subtractingSaturating(request.sentAt))
         previousLatencyMicros = UInt32(clamping: latency / 1_000)
@@ -423,12 +434,15 @@ public struct CanarySession: Sendable {
         // backup reaches its primary. Otherwise, as TigerBeetle's own clients do, to the primary of the view it knows and
         // one other replica; to every replica when neither connection is open.
         var commands: [Command] = []
-        rotation = (rotation + 1) % replicaCount
+        // A suspect backup is checked again at once; otherwise the next in turn.
+        rotation = suspect.map { $0.replica } ?? (rotation + 1) % replicaCount
         if !registering, primaryDelivers, rotation != primary, isOpen(rotation) {
             commands = [.send(replica: rotation, bytes: bytes)]
             request.via = rotation
             request.resendAt = now.addingSaturating(timing.timeout / 2)
         } else {
+            // Not a check of the suspect after all: it starts over.
+            if !registering { suspect = nil }
             for r in Set([primary, rotation == primary ? (primary + 1) % replicaCount : rotation]).sorted() where isOpen(r) {
                 commands.append(.send(replica: r, bytes: bytes))
             }

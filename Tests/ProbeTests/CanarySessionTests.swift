@@ -231,6 +231,29 @@ struct SimulatedCluster {
         #expect(cluster.session.result.unforwarded.isEmpty)
     }
 
+    /// One failed check through a backup is a transient (a backup still recovering when its cluster restarted failed
+    /// one, live): checked again at once, it gets through, and it is never named.
+    @Test func aSingleFailedCheckIsNotIsolation() {
+        var cluster = SimulatedCluster()
+        cluster.run(until: 3 * second + 5 * ms)
+        cluster.isolated = [2]
+        // Until one lookup has gone through replica 2 alone and its half timeout has passed.
+        var step = cluster.now
+        while !cluster.sent.contains(where: { $0.at > 3 * second && $0.replica == 2 && $0.bytes[114] == CanaryRequest.command }) {
+            step += 10 * ms
+            cluster.run(until: step)
+        }
+        cluster.run(until: cluster.now + 600 * ms)
+        cluster.isolated = []
+        var named = false
+        for _ in 0..<100 {
+            cluster.run(until: cluster.now + 100 * ms)
+            named = named || !cluster.session.result.unforwarded.isEmpty
+        }
+        #expect(!named)
+        #expect(cluster.states.map(\.1) == [.starting, .committing])
+    }
+
     /// A request through replica 2 that its host has not even acknowledged (a lossy path) says nothing of replica 2
     /// reaching its primary: not counted.
     @Test func anUnacknowledgedRequestDoesNotCountAgainstTheBackup() {
