@@ -432,7 +432,7 @@ public struct CanarySession: Sendable {
             resendAt: now.addingSaturating(resendEvery), delivered: false)
         // A lookup through one backup alone (each in turn) while the primary's connection delivers: it tests that the
         // backup reaches its primary. Otherwise, as TigerBeetle's own clients do, to the primary of the view it knows and
-        // one other replica; to every replica when neither connection is open.
+        // one other replica; to every replica while the primary's connection does not deliver, or neither is open.
         var commands: [Command] = []
         // A suspect backup is checked again at once; otherwise the next in turn.
         rotation = suspect.map { $0.replica } ?? (rotation + 1) % replicaCount
@@ -443,9 +443,13 @@ public struct CanarySession: Sendable {
         } else {
             // Not a check of the suspect after all: it starts over.
             if !registering { suspect = nil }
-            for r in Set([primary, rotation == primary ? (primary + 1) % replicaCount : rotation]).sorted() where isOpen(r) {
-                commands.append(.send(replica: r, bytes: bytes))
+            if primaryDelivers {
+                for r in Set([primary, rotation == primary ? (primary + 1) % replicaCount : rotation]).sorted() where isOpen(r) {
+                    commands.append(.send(replica: r, bytes: bytes))
+                }
             }
+            // The primary's connection not delivering (cut off from beetlewatch, or not known yet): every replica at once,
+            // so the one that reaches the primary forwards it now, and answers it again from its client table.
             if commands.isEmpty { commands = sendToAll(bytes) }
         }
         request.delivered = !commands.isEmpty
