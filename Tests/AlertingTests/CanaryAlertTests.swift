@@ -87,6 +87,19 @@ import TigerBeetle
         #expect(fired.first == .quorumLost, "\(fired)")
     }
 
+    /// QuorumLost fires as soon as the canary has failed and the replicas agree (the canary's timeout is a hold of its
+    /// own); without a canary it holds its probe interval, as before.
+    @Test func aFailedCanaryPagesQuorumLostWithoutTheProbeHold() {
+        let now = 1_000 * Self.second
+        var withCanary = AlertEngine()
+        withCanary.minimumFor = Self.second
+        #expect(withCanary.evaluate(Self.report(at: now, cut: [1, 2], canary: .failing), now: now).map(\.name) == [.quorumLost])
+        var without = AlertEngine()
+        without.minimumFor = Self.second
+        #expect(without.evaluate(Self.report(at: now, cut: [1, 2], canary: nil), now: now).isEmpty)
+        #expect(without.nextTransitionAt == now + Self.second)
+    }
+
     /// QuorumLost says what backs it: the canary's failure; without a canary, which replicas went unanswered without a
     /// refusal, and that beetlewatch's own network is as likely a cause.
     @Test func quorumLostNamesItsEvidence() throws {
