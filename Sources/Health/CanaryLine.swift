@@ -12,7 +12,7 @@ public enum CanaryLine {
         case .starting:
             return "starting"
         case .committing:
-            let latency = canary.lastLatencySeconds.map { " in " + HealthEvaluator.milliseconds($0) } ?? ""
+            let latency = canary.lastLatencySeconds.map { " in " + StatusTable.format3(milliseconds: $0) } ?? ""
             return "commits, last \(ago(canary.lastCommitAt)) ago\(latency) (\(canary.commits) commits)"
         case .failing:
             return "FAILING for \(ago(canary.failingSince)): \(canary.error ?? "no reply")"

@@ -59,7 +59,7 @@ public struct CanaryResult: Sendable, Equatable, Codable {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             replica = try c.decode(Int.self, forKey: .replica)
-            since = Int64(((try c.decode(Double.self, forKey: .since)) * 1e9).rounded(.towardZero).clamped(to: -9e18...9e18))
+            since = try UnixSeconds.nanoseconds(c.decode(Double.self, forKey: .since), c, .since)
         }
     }
 
@@ -95,11 +95,7 @@ public struct CanaryResult: Sendable, Equatable, Codable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func nanoseconds(_ key: CodingKeys) throws -> Int64? {
-            guard let seconds = try c.decodeIfPresent(Double.self, forKey: key) else { return nil }
-            guard let value = Int64(exactly: (seconds * 1e9).rounded()) else {
-                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(seconds) is not a time in Unix seconds")
-            }
-            return value
+            try c.decodeIfPresent(Double.self, forKey: key).map { try UnixSeconds.nanoseconds($0, c, key) }
         }
         self.init(
             state: try c.decode(State.self, forKey: .state), at: try nanoseconds(.at) ?? 0,
@@ -113,8 +109,4 @@ public struct CanaryResult: Sendable, Equatable, Codable {
         view = try c.decodeIfPresent(UInt32.self, forKey: .view)
         unforwarded = try c.decodeIfPresent([Unforwarded].self, forKey: .unforwarded) ?? []
     }
-}
-
-extension Double {
-    func clamped(to range: ClosedRange<Double>) -> Double { Swift.min(Swift.max(self, range.lowerBound), range.upperBound) }
 }

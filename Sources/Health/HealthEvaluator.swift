@@ -273,7 +273,7 @@ public enum HealthEvaluator {
         switch quorum {
         case true? where committing == true:
             summary =
-                "quorum: the cluster commits (beetlewatch's request \(canary?.lastLatencySeconds.map { "took \(milliseconds($0))" } ?? "committed")); \(healthy) of \(count) replicas healthy"
+                "quorum: the cluster commits (beetlewatch's request \(canary?.lastLatencySeconds.map { "took \(StatusTable.format3(milliseconds: $0))" } ?? "committed")); \(healthy) of \(count) replicas healthy"
         case true?: summary = "quorum: \(healthy) of \(count) replicas healthy (needs \(needed))"
         case false? where committing == false && !quorumLost:
             summary = "NOT COMMITTING: beetlewatch's request goes unanswered; \(healthy) of \(count) replicas healthy (needs \(needed))"
@@ -301,11 +301,6 @@ public enum HealthEvaluator {
     static func releaseText(_ packed: Double) -> String {
         let value = UInt32(packed)
         return "\(value >> 16).\((value >> 8) & 0xff).\(value & 0xff)"
-    }
-
-    public static func milliseconds(_ seconds: Double) -> String {
-        let ms = seconds * 1e3
-        return ms >= 10 ? "\(Int(ms.rounded())) ms" : "\((ms * 10).rounded() / 10) ms"
     }
 
     static func seconds(_ nanoseconds: Int64) -> String {

@@ -81,9 +81,10 @@ public struct ProbeResult: Sendable, Equatable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             outcome: try c.decode(Outcome.self, forKey: .outcome), durationSeconds: try c.decode(Double.self, forKey: .durationSeconds),
-            at: try Self.nanoseconds(c.decode(Double.self, forKey: .at), c, .at), error: try c.decodeIfPresent(String.self, forKey: .error),
+            at: try UnixSeconds.nanoseconds(c.decode(Double.self, forKey: .at), c, .at),
+            error: try c.decodeIfPresent(String.self, forKey: .error),
             reachableSince: try c.decodeIfPresent(Double.self, forKey: .reachableSince).map {
-                try Self.nanoseconds($0, c, .reachableSince)
+                try UnixSeconds.nanoseconds($0, c, .reachableSince)
             },
             view: try c.decodeIfPresent(UInt32.self, forKey: .view),
             release: try c.decodeIfPresent(String.self, forKey: .release),
@@ -91,14 +92,6 @@ public struct ProbeResult: Sendable, Equatable, Codable {
             roundTrips: try c.decodeIfPresent(UInt64.self, forKey: .roundTrips) ?? 0,
             everReachable: try c.decodeIfPresent(Bool.self, forKey: .everReachable))
         failure = try c.decodeIfPresent(Failure.self, forKey: .failure)
-    }
-
-    /// Unix seconds from a document back to nanoseconds; a value no time can have is a decoding error, not a trap.
-    static func nanoseconds(_ seconds: Double, _ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Int64 {
-        guard let value = Int64(exactly: (seconds * 1e9).rounded()) else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(seconds) is not a time in Unix seconds")
-        }
-        return value
     }
 
     public func encode(to encoder: any Encoder) throws {
