@@ -21,7 +21,23 @@ public struct TestAgent {
         watching: Bool = true, reloadingFrom configSource: (@Sendable () throws -> AgentConfig)?,
         _ configure: (inout AgentConfig) -> Void = { _ in }
     ) throws -> TestAgent {
-        let listeners = watching ? FakeReplica.cluster(3) : []
+        try start(listeners: watching ? FakeReplica.cluster(3) : [], reloadingFrom: configSource, configure)
+    }
+
+    /// An agent in `lab`'s agent namespace (its threads and sockets there: web and StatsD on that namespace's loopback),
+    /// watching three fake replicas, one in each of the lab's first three replica namespaces.
+    public static func start(in lab: NetworkLab, _ configure: (inout AgentConfig) -> Void = { _ in }) throws -> TestAgent {
+        let listeners = FakeReplica.cluster(3, hosts: (0..<3).map(NetworkLab.replicaHost)) { i in
+            (try? lab.replicas[i].run { socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) }) ?? -1
+        }
+        return try lab.agent.run { try start(listeners: listeners, reloadingFrom: nil, configure) }
+    }
+
+    private static func start(
+        listeners: [FakeReplica], reloadingFrom configSource: (@Sendable () throws -> AgentConfig)?,
+        _ configure: (inout AgentConfig) -> Void
+    ) throws -> TestAgent {
+        let watching = !listeners.isEmpty
         var config = AgentConfig()
         config.statsdListenUDP = HostPort(host: "127.0.0.1", port: 0)
         config.webListenAddress = HostPort(host: "127.0.0.1", port: 0)
@@ -55,6 +71,20 @@ public struct TestAgent {
     /// Sends the recorded capture and waits until the agent has applied all of it.
     public func sendCapture() async throws {
         try await Self.sendCapture(to: agent)
+    }
+
+    /// Sends the recorded capture from inside `lab`'s agent namespace and waits until the agent has applied all of it.
+    public static func sendCapture(to agent: Agent, in lab: NetworkLab) throws {
+        let capture = try Fixtures.capture()
+        let sender = try lab.agent.run { try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort)) }
+        for datagram in capture { try sender.send(Array(datagram.text.utf8)) }
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let page = try lab.agent.get(port: agent.webPort, "/metrics").body
+            if PrometheusText.samples(page)["beetlewatch_statsd_datagrams_total"] == Double(capture.count) { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw CommandFailure("the agent did not apply the capture's \(capture.count) datagrams within 20 s")
     }
 
     public static func sendCapture(to agent: Agent) async throws {

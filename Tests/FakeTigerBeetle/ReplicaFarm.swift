@@ -3,7 +3,7 @@ import Glibc
 import Synchronization
 import VSR
 
-/// TigerBeetle replicas on 127.0.0.1 as far as beetlewatch's probe and canary can tell, built from the recorded
+/// TigerBeetle replicas (on 127.0.0.1, or in a network lab's namespaces) as far as beetlewatch's probe and canary can tell, built from the recorded
 /// behaviours (`Tests/Fixtures/tigerbeetle-vsr-*.txt`, docs/tigerbeetle-protocol.md), all served by one thread: each
 /// answers a `ping_client` with `pong_client` (its index, view and release, the timestamp echoed); a ping
 /// claiming a release outside its range is evicted by the primary and ignored by a backup; a ping for
@@ -51,6 +51,8 @@ public final class ReplicaFarm: @unchecked Sendable {
     }
 
     public let replicas: [Replica]
+    /// Where each replica listens: its host (127.0.0.1 unless given) and port.
+    public let hosts: [String]
     public let ports: [UInt16]
     private let listeners: [Int32]
     private let states: Mutex<[State]>
@@ -60,30 +62,41 @@ public final class ReplicaFarm: @unchecked Sendable {
     /// Keep every ping (tests read them); off for a farm of thousands.
     private let recordPings: Bool
 
-    public init(_ replicas: [Replica], recordPings: Bool = true) {
+    /// - Parameters:
+    ///   - hosts: the IPv4 address each replica listens on (default: all on 127.0.0.1).
+    ///   - makeSocket: makes replica `i`'s listening socket (default: here; a network lab makes it in the replica's
+    ///     namespace).
+    public init(
+        _ replicas: [Replica], recordPings: Bool = true, hosts: [String]? = nil,
+        makeSocket: (Int) -> Int32 = { _ in socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) }
+    ) {
+        let hosts = hosts ?? Array(repeating: "127.0.0.1", count: replicas.count)
+        precondition(hosts.count == replicas.count, "one host per replica")
         self.replicas = replicas
+        self.hosts = hosts
         self.recordPings = recordPings
         states = Mutex(Array(repeating: State(), count: replicas.count))
         var listeners: [Int32] = []
         var ports: [UInt16] = []
-        for _ in replicas {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        for i in replicas.indices {
+            let fd = makeSocket(i)
+            precondition(fd >= 0, "a listening socket for replica \(i): errno \(errno)")
             var one: Int32 = 1
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(4))
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            _ = withUnsafePointer(to: &address) {
+            address.sin_addr.s_addr = inet_addr(hosts[i])
+            let bound = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
-            listen(fd, 64)
-            var bound = sockaddr_in()
+            precondition(bound == 0 && listen(fd, 64) == 0, "replica \(i) listening on \(hosts[i]): errno \(errno)")
+            var name = sockaddr_in()
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &bound) {
+            _ = withUnsafeMutablePointer(to: &name) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
             }
             listeners.append(fd)
-            ports.append(UInt16(bigEndian: bound.sin_port))
+            ports.append(UInt16(bigEndian: name.sin_port))
         }
         self.listeners = listeners
         self.ports = ports
@@ -95,7 +108,7 @@ public final class ReplicaFarm: @unchecked Sendable {
         thread.start()
     }
 
-    public func address(_ i: Int) -> String { "127.0.0.1:\(ports[i])" }
+    public func address(_ i: Int) -> String { "\(hosts[i]):\(ports[i])" }
 
     public func pings(_ i: Int) -> [ReplicaReplies.Ping] { states.withLock { $0[i].pings } }
     public func connections(_ i: Int) -> Int { states.withLock { $0[i].connections } }
@@ -321,8 +334,14 @@ public final class FakeReplica: Sendable {
     }
 
     /// `count` replicas of `cluster`, replica 0 the primary, served by one thread.
-    public static func cluster(_ count: Int, cluster: UInt128 = 0) -> [FakeReplica] {
-        let farm = ReplicaFarm((0..<count).map { ReplicaFarm.Replica(cluster: cluster, index: UInt8($0), primary: $0 == 0) })
+    /// `hosts` and `makeSocket` as for `ReplicaFarm`.
+    public static func cluster(
+        _ count: Int, cluster: UInt128 = 0, hosts: [String]? = nil,
+        makeSocket: (Int) -> Int32 = { _ in socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) }
+    ) -> [FakeReplica] {
+        let farm = ReplicaFarm(
+            (0..<count).map { ReplicaFarm.Replica(cluster: cluster, index: UInt8($0), primary: $0 == 0) }, hosts: hosts,
+            makeSocket: makeSocket)
         return (0..<count).map { FakeReplica(farm: farm, index: $0) }
     }
 
