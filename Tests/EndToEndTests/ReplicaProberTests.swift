@@ -22,7 +22,7 @@ import VSR
         releaseHint: @escaping @Sendable (ReplicaKey) -> Release? = { _ in nil }
     ) -> ReplicaProber {
         let id = String(cluster, radix: 16).leftPadded(to: 32)
-        return ReplicaProber(
+        return try! ReplicaProber(
             clusters: [WatchedCluster(id: id, name: String(cluster), addresses: addresses)], timing: timing, releaseHint: releaseHint)
     }
 
@@ -209,7 +209,7 @@ import VSR
         let replicas = (0..<2).map { FakeReplica(replica: UInt8($0)) }
         defer { replicas.forEach { $0.close() } }
         let cluster = WatchedCluster(id: key(0).cluster, name: "0", addresses: [replicas[0].address])
-        let prober = ReplicaProber(clusters: [cluster], timing: Self.fast)
+        let prober = try ReplicaProber(clusters: [cluster], timing: Self.fast)
         prober.start()
         defer { prober.stop() }
         _ = try await waitFor(prober, 0) { $0.outcome == .answering }

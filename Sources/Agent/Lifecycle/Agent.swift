@@ -70,7 +70,7 @@ public final class Agent: Sendable {
         let releaseHint = { @Sendable (key: ReplicaKey) -> Release? in
             store.signals().signals(of: key)?[.release].map { Release(packed: UInt32($0)) }
         }
-        let prober = ReplicaProber(
+        let prober = try ReplicaProber(
             clusters: config.watchedClusters, timing: config.probeTiming, canary: config.canaryTiming, clock: clock, logger: logger,
             releaseHint: releaseHint, onChange: { alertWakeup.signal() })
         let health = HealthSource(live: live, store: store, prober: prober)

@@ -4,7 +4,7 @@ import Glibc
 import Synchronization
 
 /// Resolves host names for the prober off its loop: getaddrinfo blocks, so a few threads call it, keep
-/// each answer for `takeAnswers` and write a byte to the loop's wake-up pipe. A request the prober has given up on (its deadline passed)
+/// each answer for `takeAnswers` and wake the prober's network wait. A request the prober has given up on (its deadline passed)
 /// is dropped unanswered when a thread reaches it. Numeric addresses never come here.
 final class NameResolver: Sendable {
     struct Request: Sendable {
@@ -18,16 +18,16 @@ final class NameResolver: Sendable {
     private let available = DispatchSemaphore(value: 0)
     private let workers: [WorkerThread]
     private let answers = Mutex<[(UInt64, Result<SocketAddress, TCPConnect.Failure>)]>([])
-    private let wakeFD: Int32
+    private let wake: @Sendable () -> Void
     /// The prober's clock: a request's deadline is on it.
     private let clock: any AgentClock
 
     static let threads = 2
 
-    /// - Parameter wakeFD: written to when an answer is ready.
-    init(wakeFD: Int32, clock: any AgentClock) {
+    /// - Parameter wake: called when an answer is ready.
+    init(wake: @escaping @Sendable () -> Void, clock: any AgentClock) {
         self.clock = clock
-        self.wakeFD = wakeFD
+        self.wake = wake
         workers = (0..<Self.threads).map { WorkerThread(name: "probe-dns-\($0)") }
     }
 
@@ -41,8 +41,7 @@ final class NameResolver: Sendable {
                     guard clock.monotonic() < request.deadline else { continue }
                     let answer = TCPConnect.resolve(request.address)
                     answers.withLock { $0.append((request.id, answer)) }
-                    var byte: UInt8 = 1
-                    _ = write(wakeFD, &byte, 1)
+                    wake()
                 }
             }
         }

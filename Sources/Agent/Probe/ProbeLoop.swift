@@ -10,21 +10,20 @@ import VSR
 
 /// `ReplicaProber`'s loop: every session, socket and deadline, touched only by the `probe` thread. It tells each
 /// `ProbeSession` (one a replica) and each `CanarySession` (one a watched cluster, a connection to each of its replicas)
-/// what happened on its sockets (connected, bytes, closed, time passed) and does what the session answers. Sockets live
-/// in slots named by an `Endpoint`, whoever drives them.
+/// what happened on its connections (connected, bytes, closed, time passed) and does what the session answers.
+/// Connections live in slots named by an `Endpoint`, whoever drives them, and go through the prober's `ProbeNetwork`
+/// (epoll in the agent, simulated in beetlewatch-sim): this loop makes no system call of its own.
 final class ProbeLoop: @unchecked Sendable {
-    /// A socket and what it waits for.
+    /// A connection and what it waits for.
     struct Slot {
         var hostPort: HostPort?
-        var fd: Int32 = -1
-        /// A connect is under way on `fd` (waiting for EPOLLOUT).
+        var connection: NetworkConnection?
+        /// A connect is under way on `connection` (waiting for it to be writable).
         var connecting = false
         /// The resolver request this slot waits for.
         var resolving: UInt64?
         /// Bytes not yet written (whole messages).
         var outbox: [UInt8] = []
-        /// The epoll events `fd` is registered for (0: not registered).
-        var registered: UInt32 = 0
     }
 
     /// Whose a slot is: a replica's probe, or a cluster's canary's connection to one replica.
@@ -57,20 +56,19 @@ final class ProbeLoop: @unchecked Sendable {
     static let maxOutbox = 16 * 512
 
     unowned let prober: ReplicaProber
-    let epoll: Int32
+    let network: any ProbeNetwork
     var probes: [Probe] = []
     var canaries: [Canary] = []
     /// Each probe's and canary's next deadline, scanned on every wake-up (flat arrays: cheap to scan).
     var deadlines: [Int64] = []
     var canaryDeadlines: [Int64] = []
-    var owner: [Int32: Endpoint] = [:]
+    var owner: [NetworkConnection: Endpoint] = [:]
     var dirty: [Int] = []
     var isDirty: [Bool] = []
     var canariesDirty = false
     var nextRequest: UInt64 = 0
     var waiting: [UInt64: Endpoint] = [:]
-    var readyFDs = [Int32](repeating: 0, count: 256)
-    var readyEvents = [UInt32](repeating: 0, count: 256)
+    var events: [(NetworkConnection, NetworkEvents)] = []
     var readBuffer = [UInt8](repeating: 0, count: 4096)
     var generator = SystemRandomNumberGenerator()
     /// How long a name may take to resolve: the probe's timeout.
@@ -78,11 +76,8 @@ final class ProbeLoop: @unchecked Sendable {
 
     init(prober: ReplicaProber) {
         self.prober = prober
-        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-        _ = bw_epoll_set(epoll, BW_EPOLL_CTL_ADD, prober.wake.read, BW_EPOLLIN)
+        network = prober.network
     }
-
-    deinit { close(epoll) }
 
     subscript(slot endpoint: Endpoint) -> Slot {
         get {
@@ -115,14 +110,9 @@ final class ProbeLoop: @unchecked Sendable {
             let due = earliest.addingSaturating(Self.timerGrid - 1) / Self.timerGrid * Self.timerGrid
             wait = Int32(clamping: max(0, due.subtractingSaturating(now).addingSaturating(999_999) / 1_000_000))
         }
-        let ready = bw_epoll_wait(epoll, &readyFDs, &readyEvents, Int32(readyFDs.count), wait)
-        for n in 0..<max(0, Int(ready)) {
-            let fd = readyFDs[n]
-            if fd == prober.wake.read {
-                drainWake()
-            } else if let endpoint = owner[fd] {
-                handle(endpoint, events: readyEvents[n])
-            }
+        _ = network.wait(milliseconds: wait, events: &events)
+        for (connection, happened) in events {
+            if let endpoint = owner[connection] { handle(endpoint, events: happened) }
         }
         deliverResolved()
         let after = prober.clock.monotonic().nanoseconds
@@ -216,7 +206,7 @@ final class ProbeLoop: @unchecked Sendable {
         waiting = [:]
         for endpoint in endpoints {
             let slot = self[slot: endpoint]
-            if slot.fd >= 0 { owner[slot.fd] = endpoint }
+            if let connection = slot.connection { owner[connection] = endpoint }
             if let id = slot.resolving { waiting[id] = endpoint }
         }
         deadlines = probes.map(\.session.nextDeadline)
@@ -235,19 +225,10 @@ final class ProbeLoop: @unchecked Sendable {
         canariesDirty = true
     }
 
-    /// What the kernel says of an open connection (`TCP_INFO`), nil when there is none or it cannot say.
+    /// What the network says of an open connection's path (the kernel's `TCP_INFO`), nil when there is none or it cannot say.
     func path(of slot: Slot) -> PathReport? {
-        guard slot.fd >= 0, !slot.connecting else { return nil }
-        var info = tcp_info()
-        var length = socklen_t(MemoryLayout<tcp_info>.size)
-        guard getsockopt(slot.fd, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) == 0 else { return nil }
-        // Sent and unacknowledged (in flight), or queued and not sent at all (a local firewall's drop keeps a segment
-        // from leaving): either way the replica's host has not acknowledged it.
-        let queued = bw_tcp_unacknowledged_bytes(slot.fd)
-        return PathReport(
-            unacknowledged: info.tcpi_unacked, unacknowledgedBytes: UInt32(clamping: max(0, queued)),
-            retransmissions: info.tcpi_total_retrans, roundTripMicroseconds: info.tcpi_rtt,
-            millisecondsSinceLastSend: info.tcpi_last_data_sent, millisecondsSinceLastAck: info.tcpi_last_ack_recv)
+        guard let connection = slot.connection, !slot.connecting else { return nil }
+        return network.path(connection)
     }
 
     /// The release the cluster's replicas answer pings with (the canary claims it), if a probe has learnt it.
@@ -368,38 +349,30 @@ final class ProbeLoop: @unchecked Sendable {
     }
 
     func connect(_ endpoint: Endpoint, to address: SocketAddress) {
-        let fd = socket(address.family, BW_SOCK_STREAM | BW_SOCK_CLOEXEC | BW_SOCK_NONBLOCK, 0)
-        guard fd >= 0 else { return failed(endpoint, code: errno) }
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        if address.withSockaddr({ Glibc.connect(fd, $0, $1) }) == 0 {
-            attach(fd, to: endpoint, connecting: false)
+        switch network.connect(to: address) {
+        case .connected(let connection):
+            attach(connection, to: endpoint, connecting: false)
             connected(endpoint)
-            return
+        case .inProgress(let connection):
+            attach(connection, to: endpoint, connecting: true)
+        case .failed(let code):
+            failed(endpoint, code: code)
         }
-        let code = errno
-        guard code == EINPROGRESS else {
-            close(fd)
-            return failed(endpoint, code: code)
-        }
-        attach(fd, to: endpoint, connecting: true)
     }
 
-    func attach(_ fd: Int32, to endpoint: Endpoint, connecting: Bool) {
-        self[slot: endpoint].fd = fd
+    func attach(_ connection: NetworkConnection, to endpoint: Endpoint, connecting: Bool) {
+        assert(self[slot: endpoint].connection == nil, "a slot holds one connection")
+        self[slot: endpoint].connection = connection
         self[slot: endpoint].connecting = connecting
-        owner[fd] = endpoint
+        owner[connection] = endpoint
         register(endpoint)
     }
 
-    /// Registers the slot's socket for what it waits for: the connect, bytes to write, replies.
+    /// Tells the network what the slot's connection waits for: the connect, bytes to write, replies.
     func register(_ endpoint: Endpoint) {
         let slot = self[slot: endpoint]
-        guard slot.fd >= 0 else { return }
-        let wanted = slot.connecting ? BW_EPOLLOUT : BW_EPOLLIN | (slot.outbox.isEmpty ? 0 : BW_EPOLLOUT)
-        guard wanted != slot.registered else { return }
-        _ = bw_epoll_set(epoll, slot.registered == 0 ? BW_EPOLL_CTL_ADD : BW_EPOLL_CTL_MOD, slot.fd, wanted)
-        self[slot: endpoint].registered = wanted
+        guard let connection = slot.connection else { return }
+        network.interest(connection, slot.connecting ? .writable : slot.outbox.isEmpty ? .readable : [.readable, .writable])
     }
 
     func failed(_ endpoint: Endpoint, code: Int32) {
@@ -412,27 +385,28 @@ final class ProbeLoop: @unchecked Sendable {
 
     func send(_ bytes: [UInt8], on endpoint: Endpoint) {
         let slot = self[slot: endpoint]
-        guard slot.fd >= 0, !slot.connecting, slot.outbox.count + bytes.count <= Self.maxOutbox else { return }
+        guard slot.connection != nil, !slot.connecting, slot.outbox.count + bytes.count <= Self.maxOutbox else { return }
         self[slot: endpoint].outbox += bytes
         flush(endpoint)
     }
 
     func flush(_ endpoint: Endpoint) {
         var slot = self[slot: endpoint]
+        guard let connection = slot.connection else { return }
         defer {
-            if self[slot: endpoint].fd == slot.fd {
+            if self[slot: endpoint].connection == connection {
                 self[slot: endpoint].outbox = slot.outbox
                 register(endpoint)
             }
         }
         while !slot.outbox.isEmpty {
-            let written = slot.outbox.withUnsafeBytes { Glibc.send(slot.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if written > 0 {
-                slot.outbox.removeFirst(written)
-            } else if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-                break
-            } else {
-                let reason = written < 0 ? String(cString: strerror(errno)) : "write failed"
+            switch network.send(connection, slot.outbox) {
+            case .wrote(let count):
+                assert(count <= slot.outbox.count, "a network writes at most what it is given")
+                slot.outbox.removeFirst(count)
+            case .wouldBlock:
+                return
+            case .failed(let reason):
                 closeSocket(endpoint)
                 closed(endpoint, reason)
                 return
@@ -440,31 +414,30 @@ final class ProbeLoop: @unchecked Sendable {
         }
     }
 
-    func handle(_ endpoint: Endpoint, events: UInt32) {
+    func handle(_ endpoint: Endpoint, events: NetworkEvents) {
         let slot = self[slot: endpoint]
-        guard slot.fd >= 0 else { return }
+        guard let connection = slot.connection else { return }
         if slot.connecting {
-            var error: Int32 = 0
-            var length = socklen_t(4)
-            getsockopt(slot.fd, SOL_SOCKET, SO_ERROR, &error, &length)
+            let error = network.connectError(connection)
             if error != 0 {
                 closeSocket(endpoint)
                 return failed(endpoint, code: error)
             }
-            guard events & BW_EPOLLOUT != 0 else { return }
+            guard events.contains(.writable) else { return }
             self[slot: endpoint].connecting = false
             register(endpoint)
             connected(endpoint)
             return
         }
-        if events & BW_EPOLLOUT != 0 { flush(endpoint) }
-        let fd = self[slot: endpoint].fd
-        guard fd >= 0, events & (BW_EPOLLIN | BW_EPOLLERR | BW_EPOLLHUP) != 0 else { return }
-        let count = readBuffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if count > 0 {
+        if events.contains(.writable) { flush(endpoint) }
+        guard let current = self[slot: endpoint].connection, !events.isDisjoint(with: [.readable, .broken]) else { return }
+        switch network.receive(current, into: &readBuffer) {
+        case .bytes(let count):
+            assert(count <= readBuffer.count, "a network reads at most the buffer")
             received(endpoint, readBuffer[0..<count])
-        } else if count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            let reason = count == 0 ? "end of file" : String(cString: strerror(errno))
+        case .wouldBlock:
+            break
+        case .closed(let reason):
             closeSocket(endpoint)
             closed(endpoint, reason)
         }
@@ -491,12 +464,11 @@ final class ProbeLoop: @unchecked Sendable {
 
     func closeSocket(_ endpoint: Endpoint) {
         var slot = self[slot: endpoint]
-        if slot.fd >= 0 {
-            owner[slot.fd] = nil
-            close(slot.fd)  // also leaves the epoll set
+        if let connection = slot.connection {
+            owner[connection] = nil
+            network.close(connection)
         }
-        slot.fd = -1
-        slot.registered = 0
+        slot.connection = nil
         slot.connecting = false
         slot.outbox.removeAll()
         if let id = slot.resolving { waiting[id] = nil }
@@ -506,11 +478,6 @@ final class ProbeLoop: @unchecked Sendable {
 
     func closeAll() {
         for endpoint in endpoints { closeSocket(endpoint) }
-    }
-
-    func drainWake() {
-        var bytes = [UInt8](repeating: 0, count: 64)
-        while read(prober.wake.read, &bytes, bytes.count) > 0 {}
     }
 
     /// Copies the results that changed out, on the wall clock; wakes the alert loop when a verdict may change.

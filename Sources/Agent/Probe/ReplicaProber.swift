@@ -40,7 +40,8 @@ final class ReplicaProber: Sendable {
     let pendingPlan: Mutex<Plan?>
     let localErrors = Atomic<UInt64>(0)
     private let worker = WorkerThread(name: "probe")
-    let wake: (read: Int32, write: Int32)
+    /// Where its connections go: sockets under epoll in the agent, a simulated network in beetlewatch-sim.
+    let network: any ProbeNetwork
     /// Monotonic for the sessions' schedule, wall for the results it publishes.
     let clock: any AgentClock
     let releaseHint: @Sendable (ReplicaKey) -> Release?
@@ -51,34 +52,23 @@ final class ReplicaProber: Sendable {
     var localErrorCount: UInt64 { localErrors.load(ordering: .relaxed) }
 
     /// - Parameters:
+    ///   - canary: the canary's timing; nil: no canary (`--canary.enabled=false`).
+    ///   - network: where connections go (default: sockets under epoll).
     ///   - releaseHint: a replica's release from its StatsD, if any (read when connecting).
     ///   - onChange: called when a replica's outcome, view or release changes.
-    /// - Parameters:
-    ///   - canary: the canary's timing; nil: no canary (`--canary.enabled=false`).
     init(
         clusters: [WatchedCluster], timing: ProbeTiming, canary: CanaryTiming? = nil, clock: any AgentClock = SystemClock(),
-        logger: Logger = Logger(label: "beetlewatch"),
+        network: (any ProbeNetwork)? = nil, logger: Logger = Logger(label: "beetlewatch"),
         releaseHint: @escaping @Sendable (ReplicaKey) -> Release? = { _ in nil }, onChange: @escaping @Sendable () -> Void = {}
-    ) {
+    ) throws {
         pendingPlan = Mutex(Self.plan(clusters, timing, canary: canary))
         self.logger = logger
         self.clock = clock
         self.releaseHint = releaseHint
         self.onChange = onChange
-        var fds: [Int32] = [-1, -1]
-        if pipe(&fds) == 0 {
-            for fd in fds {
-                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            }
-        }
-        wake = (fds[0], fds[1])
-        resolver = NameResolver(wakeFD: fds[1], clock: clock)
-    }
-
-    deinit {
-        close(wake.read)
-        close(wake.write)
+        let network = try network ?? EpollNetwork()
+        self.network = network
+        resolver = NameResolver(wake: { network.wake() }, clock: clock)
     }
 
     static func plan(_ clusters: [WatchedCluster], _ timing: ProbeTiming, canary: CanaryTiming?) -> Plan {
@@ -127,9 +117,6 @@ final class ReplicaProber: Sendable {
         resolver.stop()
     }
 
-    func signalWake() {
-        var byte: UInt8 = 1
-        _ = write(wake.write, &byte, 1)
-    }
+    func signalWake() { network.wake() }
 
 }

@@ -2,11 +2,21 @@ import Config
 import Glibc
 
 /// A resolved socket address.
-struct SocketAddress {
+public struct SocketAddress: Sendable {
     var storage = sockaddr_storage()
     var length: socklen_t = 0
 
-    var family: Int32 { Int32(storage.ss_family) }
+    public var family: Int32 { Int32(storage.ss_family) }
+
+    /// The address as numbers, `host:port` (`[host]:port` for IPv6): what a simulated network is addressed by.
+    public var numeric: String {
+        var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        var service = [CChar](repeating: 0, count: Int(NI_MAXSERV))
+        let status = withSockaddr { getnameinfo($0, $1, &host, socklen_t(host.count), &service, socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV) }
+        guard status == 0 else { return "?" }
+        let name = String(cString: host)
+        return family == AF_INET6 ? "[\(name)]:\(String(cString: service))" : "\(name):\(String(cString: service))"
+    }
 
     /// Resolves `address` (an empty host means every IPv4 interface).
     /// `numericOnly`: an IP literal only, answered at once without a name lookup.
