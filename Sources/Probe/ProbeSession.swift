@@ -1,4 +1,5 @@
 import Health
+import TigerBeetle
 import VSR
 
 /// What the kernel says of a probe's connection (`TCP_INFO`, `SIOCOUTQ`): what the replica's host has not acknowledged,
@@ -96,6 +97,12 @@ public struct ProbeSession: Sendable {
     private var hintAllowed = false
     private var roundTripSum: Double = 0
     private var roundTrips: UInt64 = 0
+    /// The smoothed round trip of the pongs and its mean deviation (ns; RFC 6298's SRTT and RTTVAR), nil before the
+    /// first pong.
+    private var smoothedRoundTrip: (mean: Int64, deviation: Int64)?
+    /// The connection's retransmissions last seen in its path report, and when they last grew.
+    private var retransmissionsSeen: UInt32 = 0
+    private var lastRetransmissionAt: Int64?
     /// The latest finding, with times on the session's (monotonic) clock; nil before the first.
     public private(set) var result: ProbeResult?
     /// When the result was last confirmed while not connected.
@@ -132,7 +139,7 @@ public struct ProbeSession: Sendable {
             return startedAt + timing.timeout
         case .open:
             var deadline = nextPingAt
-            if let oldest = pings.first(where: { !$0.missed }) { deadline = min(deadline, oldest.sentAt + timing.timeout) }
+            if let oldest = pings.first(where: { !$0.missed }) { deadline = min(deadline, oldest.sentAt.addingSaturating(pingTimeout)) }
             if let hungSince = hungReconnectAt { deadline = min(deadline, hungSince) }
             return deadline
         }
@@ -176,7 +183,11 @@ public struct ProbeSession: Sendable {
             unreachable("connect timed out after \(Self.seconds(timing.timeout))", attemptStartedAt: startedAt, now: now, failure: .connect)
             return [.close]
         case .open:
-            for i in pings.indices where !pings[i].missed && now >= pings[i].sentAt + timing.timeout {
+            if let path, path.retransmissions > retransmissionsSeen {
+                retransmissionsSeen = path.retransmissions
+                lastRetransmissionAt = now
+            }
+            for i in pings.indices where !pings[i].missed && now >= pings[i].sentAt.addingSaturating(pingTimeout) {
                 pings[i].missed = true
                 missed += 1
                 // Never answered: perhaps the release is refused (backups stay silent); the next ping claims the
@@ -188,14 +199,25 @@ public struct ProbeSession: Sendable {
                     setResult(
                         .unreachable, now: now,
                         error:
-                            "no pong to the last \(missed) pings within \(Self.seconds(timing.timeout)) each, and the replica's host has not acknowledged them (\(path.unacknowledgedBytes) bytes unacknowledged, \(path.retransmissions) retransmissions, round trip \(path.roundTripMicroseconds / 1000) ms): the network path, as much as the replica"
+                            "no pong to the last \(missed) pings within \(Self.seconds(pingTimeout)) each, and the replica's host has not acknowledged them (\(path.unacknowledgedBytes) bytes unacknowledged, \(path.retransmissions) retransmissions, round trip \(path.roundTripMicroseconds / 1000) ms): the network path, as much as the replica"
+                    )
+                    result?.failure = .path
+                } else if missed >= ProbeTiming.missedPingsForHung, let path, let last = lastRetransmissionAt,
+                    now.subtractingSaturating(last) <= timing.interval.multipliedSaturating(by: Int64(missed)).addingSaturating(pingTimeout)
+                {
+                    // Acknowledged in the end, but the path lost segments meanwhile: a pong may be lost and on its way
+                    // again as much as never sent (30% loss both ways: `hung` for a moment in 3 runs of 5, live).
+                    setResult(
+                        .unreachable, now: now,
+                        error:
+                            "no pong to the last \(missed) pings within \(Self.seconds(pingTimeout)) each, on a path that loses segments (\(path.retransmissions) retransmissions, round trip \(path.roundTripMicroseconds / 1000) ms): the network path, as much as the replica"
                     )
                     result?.failure = .path
                 } else if missed >= ProbeTiming.missedPingsForHung {
                     setResult(
                         .hung, now: now,
                         error:
-                            "no pong to the last \(missed) pings within \(Self.seconds(timing.timeout)) each\(path == nil ? "" : ", though its host acknowledged them: the process does not answer")"
+                            "no pong to the last \(missed) pings within \(Self.seconds(pingTimeout)) each\(path == nil ? "" : ", though its host acknowledged them: the process does not answer")"
                     )
                 } else if result != nil {
                     result?.at = now
@@ -226,6 +248,8 @@ public struct ProbeSession: Sendable {
             buffer.removeAll(keepingCapacity: true)
             pings.removeAll(keepingCapacity: true)
             missed = 0
+            retransmissionsSeen = 0
+            lastRetransmissionAt = nil
             unmatchedPongs = 0
             return [.send(ping(now: now))]
         }
@@ -300,6 +324,7 @@ public struct ProbeSession: Sendable {
                 unmatchedPongs = 0
                 let roundTrip = now - pings[index].sentAt
                 pings.remove(at: index)
+                learn(roundTrip: roundTrip)
                 missed = 0
                 closes = 0
                 lastPongAt = now
@@ -336,6 +361,27 @@ public struct ProbeSession: Sendable {
     }
 
     // MARK: - Internals
+
+    /// How long a ping waits for its pong before it counts as missed: the configured timeout, longer on a path whose
+    /// pongs have come slowly (the smoothed round trip and four deviations, as TCP's retransmission timeout; at most four
+    /// timeouts). A stopped process's pongs came in milliseconds before it stopped: it is found hung as fast as ever,
+    /// while a path that delays and loses (pongs 0.4–2.1 s late, measured through a lossy relay) is not taken for one.
+    public var pingTimeout: Int64 {
+        guard let smoothed = smoothedRoundTrip else { return timing.timeout }
+        let adaptive = smoothed.mean.addingSaturating(smoothed.deviation.multipliedSaturating(by: 4))
+        return max(timing.timeout, min(adaptive, timing.timeout.multipliedSaturating(by: 4)))
+    }
+
+    /// RFC 6298's estimator (α = 1/8, β = 1/4).
+    private mutating func learn(roundTrip: Int64) {
+        let sample = max(0, roundTrip)
+        guard let (mean, deviation) = smoothedRoundTrip else {
+            smoothedRoundTrip = (sample, sample / 2)
+            return
+        }
+        let newDeviation = deviation - deviation / 4 + abs(mean.subtractingSaturating(sample)) / 4
+        smoothedRoundTrip = (mean - mean / 8 + sample / 8, newDeviation)
+    }
 
     /// After the replica closed `closes` young connections in a row: 1 s, doubling to 10 s.
     private var closeBackoff: Int64 {

@@ -11,3 +11,10 @@ extension Int64 {
         return overflow ? (other < 0 ? .max : .min) : difference
     }
 }
+
+extension Int64 {
+    public func multipliedSaturating(by factor: Int64) -> Int64 {
+        let (product, overflow) = multipliedReportingOverflow(by: factor)
+        return overflow ? ((self < 0) != (factor < 0) ? .min : .max) : product
+    }
+}
