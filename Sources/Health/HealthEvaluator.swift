@@ -257,10 +257,21 @@ public enum HealthEvaluator {
         let needed = HealthPolicy.majority(of: count)
         let waiting = replicas.filter { $0.state == .unknown }.count
         // The best evidence is the cluster committing a request: while the canary commits, the cluster has quorum
-        // whatever beetlewatch can reach; while it fails, it has none. Quorum is lost (and paged) only when the
-        // replicas' own evidence says so too; without a canary, the replicas' evidence decides alone.
+        // whatever beetlewatch can reach; while it fails, it has none. Quorum is lost (and paged) when the replicas' own
+        // evidence says so too, or when the canary fails (its timeout passed without a commit) while a majority of the replicas answer
+        // beetlewatch's probes (its network is then not the suspect: the replicas cannot reach each other, or the primary
+        // is stuck; the simulator, seed 19: two replicas cut off from their peers, all answering, nothing paged);
+        // without a canary, the replicas' evidence decides alone.
         let quorum: Bool? = watched ? (committing ?? (healthy >= needed)) : nil
-        let quorumLost = watched && committing != true && healthy + waiting < needed
+        // Reached since the canary began to fail: the replica answered beetlewatch (a pong, an eviction) or accepted its
+        // connection (tcp mode) after that (an answer from before a cut proves nothing about the path now).
+        let failingSince = canary?.failingSince ?? .max
+        let answering = replicas.filter { replica in
+            guard let probe = replica.probe, [.answering, .connected, .evicted].contains(probe.outcome) else { return false }
+            return probe.at >= failingSince
+        }.count
+        let notCommittingWhileAnswering = committing == false && answering >= needed
+        let quorumLost = watched && committing != true && (healthy + waiting < needed || notCommittingWhileAnswering)
         if committing == false, !quorumLost, let canary {
             notes.append(
                 "the cluster does not commit beetlewatch's request (\(canary.error ?? "no reply")) while its replicas' evidence does not show quorum lost"
@@ -275,6 +286,9 @@ public enum HealthEvaluator {
             summary =
                 "quorum: the cluster commits (beetlewatch's request \(canary?.lastLatencySeconds.map { "took \(StatusTable.format3(milliseconds: $0))" } ?? "committed")); \(healthy) of \(count) replicas healthy"
         case true?: summary = "quorum: \(healthy) of \(count) replicas healthy (needs \(needed))"
+        case false? where notCommittingWhileAnswering && healthy + waiting >= needed:
+            summary =
+                "NO QUORUM: beetlewatch's request goes unanswered while \(answering) of \(count) replicas answer its probes: the cluster does not commit (its replicas cannot reach each other, or its primary is stuck)"
         case false? where committing == false && !quorumLost:
             summary = "NOT COMMITTING: beetlewatch's request goes unanswered; \(healthy) of \(count) replicas healthy (needs \(needed))"
         case false? where !quorumLost:
