@@ -67,6 +67,15 @@ let package = Package(
             ],
             path: "Sources/beetlewatch-bench"
         ),
+        // The simulator: the agent's own parts (SteppedAgent) on a simulated cluster, network and clock from a seed. Test
+        // code, never shipped in the image.
+        .target(
+            name: "Simulation",
+            dependencies: [
+                "Agent", "Alerting", "Config", "Health", "Probe", "TigerBeetle", "VSR", "FakeTigerBeetle",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(name: "beetlewatch-sim", dependencies: ["Simulation"], path: "Sources/beetlewatch-sim"),
         // Fake TigerBeetle replicas (pong, eviction, stop, kill) for the tests and `beetlewatch-bench probe`: test code, never shipped.
         .target(name: "FakeTigerBeetle", dependencies: ["VSR"], path: "Tests/FakeTigerBeetle"),
         .executableTarget(name: "fake-tigerbeetle", dependencies: ["FakeTigerBeetle"], path: "Tests/FakeTigerBeetleMain"),
@@ -79,6 +88,7 @@ let package = Package(
             name: "AgentTestSupport", dependencies: ["Agent", "Config", "TestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/AgentTestSupport"),
         .testTarget(name: "StatsDTests", dependencies: ["StatsD"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Agent", "Probe", "VSR"]),
         .testTarget(name: "VSRTests", dependencies: ["VSR"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "VSR", "Health", "TestSupport"]),
         .testTarget(name: "MetricStoreTests", dependencies: ["TigerBeetle", "MetricStore", "StatsD", "TestSupport"]),

@@ -108,7 +108,7 @@ public final class Agent: Sendable {
             ))
     }
 
-    private static func storeOptions(_ config: AgentConfig) -> MetricStore.Options {
+    static func storeOptions(_ config: AgentConfig) -> MetricStore.Options {
         MetricStore.Options(
             mode: config.statsdMapping,
             ttl: config.statsdTTLNanoseconds,
@@ -136,7 +136,7 @@ public final class Agent: Sendable {
     }
 
     /// The alert loop's settings from a configuration; links point at the web port, https when TLS is on.
-    private static func alertSettings(_ config: AgentConfig, webPort: UInt16, tls: Bool) -> AlertLoop.Settings {
+    static func alertSettings(_ config: AgentConfig, webPort: UInt16, tls: Bool) -> AlertLoop.Settings {
         AlertLoop.Settings(
             rules: config.alertRules, runbookURL: config.alertRunbookURL, receivers: config.receivers,
             alertmanagerURLs: config.alertmanagerURLs,

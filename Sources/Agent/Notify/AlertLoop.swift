@@ -58,14 +58,18 @@ final class AlertLoop: Sendable {
     private let send: NotificationChannel.Sender
     private let worker: WorkerThread
     private let logger: Logger
+    /// Told every notification planned, before it is queued (the simulator's record of what paged).
+    private let planned: (@Sendable ([NotificationPlanner.Notification]) -> Void)?
 
     /// - Parameters:
     ///   - health: the health report at `now` (wall ns).
     ///   - wakeup: signalled by whoever changes what `health` reads (ingest, the prober); made from `clock`.
     ///   - send: how channels deliver (`NotificationChannel.httpSender` in the agent).
+    ///   - planned: told every notification planned, before it is queued.
     init(
         settings: Settings, health: @escaping @Sendable (_ now: Int64) -> HealthReport, clock: any AgentClock, wakeup: any Wakeup,
-        send: @escaping NotificationChannel.Sender = NotificationChannel.httpSender, logger: Logger
+        send: @escaping NotificationChannel.Sender = NotificationChannel.httpSender, logger: Logger,
+        planned: (@Sendable ([NotificationPlanner.Notification]) -> Void)? = nil
     ) {
         let destinations = Self.destinations(settings, keeping: [], [], clock: clock, send: send, logger: logger)
         self.state = Mutex(
@@ -80,6 +84,7 @@ final class AlertLoop: Sendable {
         self.worker = WorkerThread(name: "alerts", wakeup: wakeup)
         self.health = health
         self.logger = logger
+        self.planned = planned
     }
 
     private static func engine(_ settings: Settings) -> AlertEngine {
@@ -112,12 +117,17 @@ final class AlertLoop: Sendable {
             while worker.isRunning {
                 let now = clock.unixNanoseconds()
                 let due = evaluate(now: now)
-                // At least every second; sooner when a pending alert's `for` or a kept alert's hold runs out (never
-                // less than a millisecond ahead: a wall clock stepped back cannot make it spin).
-                let untilDue = due.map { Duration.nanoseconds(max($0.subtractingReportingOverflow(now).partialValue, 1_000_000)) }
-                wakeup.wait(until: clock.monotonic() + min(untilDue ?? Self.evaluationInterval, Self.evaluationInterval))
+                wakeup.wait(until: clock.monotonic() + Self.wait(due: due, now: now))
             }
         }
+    }
+
+    /// How long the loop sleeps after evaluating at `now` (wall ns) unless woken: at most a second; less when a pending
+    /// alert's `for` or a kept alert's hold runs out at `due` (never less than a millisecond: a wall clock stepped back
+    /// cannot make it spin).
+    static func wait(due: Int64?, now: Int64) -> Duration {
+        let untilDue = due.map { Duration.nanoseconds(max($0.subtractingReportingOverflow(now).partialValue, 1_000_000)) }
+        return min(untilDue ?? evaluationInterval, evaluationInterval)
     }
 
     /// Stops evaluating; queued notifications get until `deadline`.
@@ -225,6 +235,7 @@ final class AlertLoop: Sendable {
             let notifications = state.planner.plan(
                 transitions: transitions, active: state.engine.active, receivers: state.receivers.map(\.config),
                 alertmanagers: !state.alertmanagers.isEmpty, resendDelay: state.resendDelay, externalURL: state.externalURL, now: now)
+            if !notifications.isEmpty { planned?(notifications) }
             for notification in notifications {
                 switch notification.destination {
                 case .receiver(let name):

@@ -1,3 +1,4 @@
+import CNetShim
 import Config
 import Glibc
 
@@ -12,7 +13,9 @@ public struct SocketAddress: Sendable {
     public var numeric: String {
         var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
         var service = [CChar](repeating: 0, count: Int(NI_MAXSERV))
-        let status = withSockaddr { getnameinfo($0, $1, &host, socklen_t(host.count), &service, socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV) }
+        let status = withSockaddr {
+            getnameinfo($0, $1, &host, socklen_t(host.count), &service, socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV)
+        }
         guard status == 0 else { return "?" }
         let name = String(cString: host)
         return family == AF_INET6 ? "[\(name)]:\(String(cString: service))" : "\(name):\(String(cString: service))"
@@ -38,6 +41,12 @@ public struct SocketAddress: Sendable {
         }
         out.length = first.pointee.ai_addrlen
         return out
+    }
+
+    /// An IP literal's address (`host:port`, `[v6]:port`), nil when it is not one.
+    public static func numeric(_ text: String) -> SocketAddress? {
+        guard let hostPort = HostPort(parsing: text) else { return nil }
+        return try? resolve(hostPort, socketType: BW_SOCK_STREAM, passive: false, numericOnly: true)
     }
 
     /// The local port a socket is bound to.

@@ -1,0 +1,157 @@
+import Alerting
+import Config
+import Foundation
+import Health
+import Logging
+import MetricStore
+import TigerBeetle
+import VSR
+
+/// The agent's parts without its threads, stepped by a caller: the prober's loop (`ProbeLoop`, its `ProbeSession`s and
+/// `CanarySession`s) on a given `ProbeNetwork`, StatsD datagrams applied to the store, health (`HealthSource`), and the
+/// alert loop's evaluation (`AlertLoop.evaluate`, `AlertEngine`), all on a given clock. This is how `beetlewatch-sim`
+/// runs the agent's code on a simulated network and clock from a seed: one thread, so a seed replays bit for bit. The
+/// threads that drive these parts in `Agent` (and the UDP socket, the HTTP server and the channels' deliveries) are
+/// not here.
+public final class SteppedAgent: @unchecked Sendable {
+    public let config: AgentConfig
+    private let clock: any AgentClock
+    private let store: SharedStore
+    private let prober: ReplicaProber
+    private let loop: ProbeLoop
+    private let health: HealthSource
+    private let alertLoop: AlertLoop
+    private let changed: ChangeFlag
+    /// When the alert loop evaluates next with nothing changed (monotonic).
+    public private(set) var alertsDue: MonotonicInstant
+    /// The thread that made it: every step runs there.
+    private let owner = pthread_self()
+
+    /// A flag the prober and ingest raise when what the alert loop reads changed (the agent's alert wake-up).
+    private final class ChangeFlag: @unchecked Sendable {
+        var raised = false
+    }
+
+    /// The notifications the alert loop planned, in order, until taken.
+    private final class Planned: @unchecked Sendable {
+        var notifications: [NotificationPlanner.Notification] = []
+    }
+    private let planned = Planned()
+
+    /// - Parameter adjust: changes the alert loop's settings after they are made from `config` (to break a rule on
+    ///   purpose and see the simulator catch it).
+    public init(
+        config: AgentConfig, clock: any AgentClock, network: any ProbeNetwork, logger: Logger,
+        adjust: (inout AlertLoopSettings) -> Void = { _ in }
+    ) throws {
+        self.config = config
+        self.clock = clock
+        let changed = ChangeFlag()
+        self.changed = changed
+        let live = SharedValue(LiveSettings(config, startedAt: clock.unixNanoseconds()))
+        let store = SharedStore(options: Agent.storeOptions(config))
+        self.store = store
+        let prober = try ReplicaProber(
+            clusters: config.watchedClusters, timing: config.probeTiming, canary: config.canaryTiming, clock: clock, network: network,
+            logger: logger,
+            releaseHint: { key in store.signals().signals(of: key)?[.release].map { Release(packed: UInt32($0)) } },
+            onChange: { changed.raised = true })
+        self.prober = prober
+        loop = ProbeLoop(prober: prober)
+        let health = HealthSource(live: live, store: store, prober: prober)
+        self.health = health
+        var settings = AlertLoopSettings(Agent.alertSettings(config, webPort: 9917, tls: false))
+        adjust(&settings)
+        let planned = self.planned
+        // Channels are made (one for each receiver) but not started: what they are given is the page.
+        alertLoop = AlertLoop(
+            settings: settings.settings, health: health.report(now:), clock: clock, wakeup: clock.makeWakeup(), logger: logger,
+            planned: { planned.notifications += $0 })
+        alertsDue = clock.monotonic()
+    }
+
+    /// One turn of the prober's loop: what its network has for it now, and every session whose deadline came.
+    public func probe() {
+        assertOnOwner()
+        loop.runOnce()
+    }
+
+    /// One StatsD datagram, applied as the ingest thread applies it.
+    public func ingest(datagram: [UInt8]) {
+        assertOnOwner()
+        let now = clock.unixNanoseconds()
+        store.update { store in
+            let before = store.signals.generation
+            datagram.withUnsafeBytes { store.ingest(datagram: $0, now: now) }
+            if store.signals.generation != before { changed.raised = true }
+        }
+    }
+
+    /// Expires stale series, as the ingest thread does once a second.
+    public func expire() {
+        assertOnOwner()
+        let now = clock.unixNanoseconds()
+        store.update { _ = $0.expire(now: now) }
+    }
+
+    /// Evaluates the alert rules when the alert loop would: when what it reads changed, or when its wait ran out.
+    /// Returns whether it evaluated.
+    @discardableResult
+    public func evaluateAlertsIfDue() -> Bool {
+        assertOnOwner()
+        let monotonic = clock.monotonic()
+        guard changed.raised || monotonic >= alertsDue else { return false }
+        changed.raised = false
+        let now = clock.unixNanoseconds()
+        let due = alertLoop.evaluate(now: now)
+        alertsDue = monotonic + AlertLoop.wait(due: due, now: now)
+        return true
+    }
+
+    /// Whether the prober or ingest changed what the alert loop reads since it last evaluated.
+    public var alertsPending: Bool { changed.raised }
+
+    /// The alerts pending and firing.
+    public var alerts: [Alert] { alertLoop.active }
+
+    /// The notifications planned since the last call (to the configured receivers; what pages).
+    public func takeNotifications() -> [NotificationPlanner.Notification] {
+        assertOnOwner()
+        defer { planned.notifications = [] }
+        return planned.notifications
+    }
+
+    /// The health report now.
+    public func healthReport() -> HealthReport { health.report(now: clock.unixNanoseconds()) }
+
+    /// `/ready`'s verdict now.
+    public func readiness() -> ReadinessVerdict {
+        Readiness.evaluate(healthReport(), require: config.readyRequire)
+    }
+
+    /// Series held by the store (bounded by `--limits.max-series`).
+    public var seriesCount: Int { store.snapshot().seriesCount }
+
+    private func assertOnOwner() {
+        assert(pthread_equal(owner, pthread_self()) != 0, "a SteppedAgent is stepped by the thread that made it")
+    }
+}
+
+/// The alert loop's settings, as `SteppedAgent`'s caller may adjust them.
+public struct AlertLoopSettings {
+    var settings: AlertLoop.Settings
+
+    init(_ settings: AlertLoop.Settings) { self.settings = settings }
+
+    /// How long QuorumLost waits for the canary to decide (ns; 0: it does not wait).
+    public var quorumDecisionWait: Int64 {
+        get { settings.quorumDecisionWait }
+        set { settings.quorumDecisionWait = newValue }
+    }
+
+    /// The hold before any alert fires (ns).
+    public var minimumFor: Int64 {
+        get { settings.minimumFor }
+        set { settings.minimumFor = newValue }
+    }
+}

@@ -1,0 +1,87 @@
+/// What goes wrong in one simulated run, drawn from its seed: faults, each over a window of simulated time, and the
+/// StatsD path's own weather (loss, duplication, reordering, forged datagrams) for the whole run. One seed in ten is
+/// quiet: no fault at all, so a cold start and a calm cluster are searched too.
+public struct FaultPlan: Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// `kill -9`: connections reset, connects refused; it restarts at the end.
+        case crash(Int)
+        /// `kill -STOP`: its kernel still answers; `kill -CONT` at the end.
+        case stop(Int)
+        /// The agent's path to these replicas dropped both ways (no refusal, no reset).
+        case cutAgent([Int])
+        /// These replicas cut off from their peers (the agent still reaches them).
+        case isolate([Int])
+        /// The agent's path to a replica loses `percent`% of its segments and is `delay` ns slower one way.
+        case lossy(Int, percent: Int, delay: Int64)
+    }
+
+    public struct Fault: Sendable {
+        public var kind: Kind
+        public var start: Int64
+        public var end: Int64
+    }
+
+    public struct StatsDWeather: Sendable {
+        public var lossPercent = 0
+        public var duplicatePercent = 0
+        /// Added delay of a datagram, at most (reorders them), ns.
+        public var jitter: Int64 = 0
+        /// Hostile datagrams a second (garbage, absurd values, unwatched clusters).
+        public var forgedPerSecond = 0
+    }
+
+    public var duration: Int64
+    public var faults: [Fault]
+    public var statsd: StatsDWeather
+
+    public var isQuiet: Bool { faults.isEmpty }
+
+    /// A plan for `replicas` replicas drawn from `random`: faults start after a cold start of 20 s and end 30 s before
+    /// the run does, so resolutions are seen.
+    public static func draw(replicas: Int, duration: Int64, using random: inout SeededRandom) -> FaultPlan {
+        let second: Int64 = 1_000_000_000
+        var statsd = StatsDWeather()
+        if random.chance(50) {
+            statsd.lossPercent = Int(random.int(0...30))
+            statsd.duplicatePercent = Int(random.int(0...20))
+            statsd.jitter = random.int(0...500) * 1_000_000
+            statsd.forgedPerSecond = Int(random.int(0...50))
+        }
+        guard !random.chance(10) else { return FaultPlan(duration: duration, faults: [], statsd: statsd) }
+        var faults: [Fault] = []
+        for _ in 0..<random.int(1...3) {
+            let start = random.int(20...(duration / second - 40)) * second + random.int(0...999) * 1_000_000
+            let length = random.int(1...25) * second + random.int(0...999) * 1_000_000
+            let one = Int(random.int(0...Int64(replicas - 1)))
+            let two = Array(Set([one, Int(random.int(0...Int64(replicas - 1)))])).sorted()
+            let kind: Kind =
+                switch random.int(0...5) {
+                case 0: .crash(one)
+                case 1: .stop(one)
+                case 2: .cutAgent(random.chance(50) ? [one] : two)
+                case 3: .isolate(random.chance(50) ? [one] : two)
+                case 4: .lossy(one, percent: Int(random.int(5...40)), delay: random.int(0...300) * 1_000_000)
+                default: .crash(one)
+                }
+            faults.append(Fault(kind: kind, start: start, end: min(start + length, duration - 30 * second)))
+        }
+        return FaultPlan(duration: duration, faults: faults.sorted { $0.start < $1.start }, statsd: statsd)
+    }
+
+    public var description: String {
+        let lines = faults.map { "  \(Self.seconds($0.start))–\(Self.seconds($0.end)) s: \($0.kind)" }
+        let weather =
+            "  StatsD: \(statsd.lossPercent)% lost, \(statsd.duplicatePercent)% duplicated, up to \(statsd.jitter / 1_000_000) ms late, "
+            + "\(statsd.forgedPerSecond) forged/s"
+        return (["plan (\(Self.seconds(duration)) s):"] + (lines.isEmpty ? ["  no fault"] : lines) + [weather]).joined(separator: "\n")
+    }
+
+    static func seconds(_ ns: Int64) -> String {
+        let ms = ns / 1_000_000
+        return "\(ms / 1000).\(String(ms % 1000).leftPadded(3))"
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}

@@ -1,0 +1,64 @@
+/// The truth of a simulated run as it happened, for the invariants: since when the cluster commits or does not, and
+/// each replica's process, path and peers over time (the last time each fault held).
+public struct GroundTruth: Sendable {
+    public struct ReplicaTruth: Sendable {
+        public var process: SimulatedCluster.Process = .running
+        public var processSince: Int64 = 0
+        public var cut = false
+        public var cutSince: Int64 = 0
+        public var lossy = false
+        public var isolated = false
+        /// The last time (ns) it was stopped, crashed, cut from the agent, lossy or isolated (nil: never).
+        public var lastStopped: Int64?
+        public var lastCrashed: Int64?
+        public var lastCut: Int64?
+        public var lastLossy: Int64?
+        public var lastIsolated: Int64?
+    }
+
+    public private(set) var commits = true
+    public private(set) var commitsSince: Int64 = 0
+    /// The last time the cluster did not commit (nil: never).
+    public private(set) var lastNotCommitting: Int64?
+    public private(set) var replicas: [ReplicaTruth]
+
+    public init(replicas: Int) {
+        self.replicas = Array(repeating: ReplicaTruth(), count: replicas)
+    }
+
+    /// Records the truth at `now` (called at every step, before the agent's verdicts are judged).
+    /// What held until now counts as holding now: a fault that ended at this instant held until it.
+    public mutating func observe(_ cluster: SimulatedCluster, paths: [SimulatedNetwork.Path], now: Int64) {
+        if !commits || !cluster.commits { lastNotCommitting = now }
+        for i in replicas.indices {
+            let old = replicas[i]
+            if old.process == .stopped || cluster.replicas[i].process == .stopped { replicas[i].lastStopped = now }
+            if old.process == .crashed || cluster.replicas[i].process == .crashed { replicas[i].lastCrashed = now }
+            if old.cut || paths[i].cut { replicas[i].lastCut = now }
+            if old.lossy || paths[i].loss > 0 || paths[i].delay > 0 { replicas[i].lastLossy = now }
+            if old.isolated || cluster.replicas[i].isolated { replicas[i].lastIsolated = now }
+        }
+        if cluster.commits != commits {
+            commits = cluster.commits
+            commitsSince = now
+        }
+        for i in replicas.indices {
+            let process = cluster.replicas[i].process
+            if process != replicas[i].process {
+                replicas[i].process = process
+                replicas[i].processSince = now
+            }
+            if paths[i].cut != replicas[i].cut {
+                replicas[i].cut = paths[i].cut
+                replicas[i].cutSince = now
+            }
+            replicas[i].lossy = paths[i].loss > 0 || paths[i].delay > 0
+            replicas[i].isolated = cluster.replicas[i].isolated
+        }
+    }
+
+    /// Whether `time` (optional) is within `window` ns before `now`.
+    public static func within(_ time: Int64?, _ window: Int64, of now: Int64) -> Bool {
+        time.map { now - $0 <= window } ?? false
+    }
+}

@@ -1,0 +1,179 @@
+import Alerting
+import Health
+
+/// The invariants every simulated run is held to, checked at every step against the ground truth (never against
+/// what the agent believes). Each failure has a stable name; the first one ends the run.
+public struct InvariantMonitor: Sendable {
+    public struct Violation: Error, Sendable, CustomStringConvertible {
+        /// Stable: `false-quorum-lost`, `ready-closed-while-committing`, `late-crash`, `late-hang`,
+        /// `late-quorum-lost`, `page-during-quorum-loss`, `false-hung`, `false-unreachable`, `unresolved`,
+        /// `page-in-quiet-run`, `forbidden-bytes`, `unbounded-series`.
+        public var name: String
+        public var at: Int64
+        public var detail: String
+        public var description: String { "\(name) at \(FaultPlan.seconds(at)) s: \(detail)" }
+    }
+
+    /// The bounds at the defaults (issue 25): a crash is `unreachable`, a hang `hung`, a quorum loss paged, within these.
+    public static let crashBound: Int64 = 2_000_000_000
+    public static let hangBound: Int64 = 3_000_000_000
+    public static let quorumLossBound: Int64 = 3_000_000_000
+    /// How far back a fault still explains a page (the agent's evidence takes this long to clear).
+    public static let hindsight: Int64 = 5_000_000_000
+    /// An alert still firing this long after its condition truly ended was not resolved.
+    public static let resolveBound: Int64 = 15_000_000_000
+    /// A cold start: the agent has no evidence yet, so readiness is not judged.
+    public static let coldStart: Int64 = 15_000_000_000
+
+    /// The wall time at the simulation's zero: alerts' times are on the wall clock.
+    static let epoch = SimulatedClock().unixStart
+    let cluster: String
+    let quiet: Bool
+    let maxSeries: Int
+    /// Alerts paged (sent firing to the receiver) and not yet sent resolved, by fingerprint.
+    private var paged: [String: Alert] = [:]
+    /// Since when a paged alert has not been firing (its resolution is due).
+    private var notFiringSince: [String: Int64] = [:]
+
+    public init(cluster: String, quiet: Bool, maxSeries: Int) {
+        self.cluster = cluster
+        self.quiet = quiet
+        self.maxSeries = maxSeries
+    }
+
+    /// Whether beetlewatch's paths to a majority of the replicas are clean (not cut, not lossy).
+    func clean(_ truth: GroundTruth) -> Bool {
+        truth.replicas.filter { !$0.cut && !$0.lossy }.count >= truth.replicas.count / 2 + 1
+    }
+
+    /// Checks one step at `now`: the notifications planned since the last step are the pages and their resolutions
+    /// (`alerts`, the engine's, give a paged alert's times). Returns what was paged or resolved (for the trace).
+    public mutating func check(
+        now: Int64, truth: GroundTruth, alerts: [Alert], notifications: [NotificationPlanner.Notification], ready: Bool,
+        report: HealthReport, series: Int, forbidden: String?
+    ) throws -> [String] {
+        func fail(_ name: String, _ detail: String) -> Violation { Violation(name: name, at: now, detail: detail) }
+        if let forbidden { throw fail("forbidden-bytes", "the agent wrote \(forbidden) to a replica") }
+        if series > maxSeries { throw fail("unbounded-series", "\(series) series held, the limit is \(maxSeries)") }
+        var changes: [String] = []
+        let nowFiring = alerts.filter { $0.state == .firing }
+        let quorumAlert = alerts.first { $0.name == .quorumLost && $0.labels["cluster"] == cluster }
+        var newlyPaged: [Alert] = []
+        for notification in notifications where !notification.isRepeat {
+            for sent in notification.webhook?.alerts ?? [] {
+                if sent.status == "resolved", let alert = paged.removeValue(forKey: sent.fingerprint) {
+                    notFiringSince[sent.fingerprint] = nil
+                    let who = alert.labels["replica"].map { " replica \($0)" } ?? ""
+                    changes.append("resolved: \(alert.name.rawValue)\(who)")
+                } else if sent.status == "firing", paged[sent.fingerprint] == nil {
+                    guard let alert = alerts.first(where: { $0.fingerprint == sent.fingerprint }) else { continue }
+                    paged[sent.fingerprint] = alert
+                    newlyPaged.append(alert)
+                }
+            }
+        }
+        for alert in newlyPaged {
+            let who = alert.labels["replica"].map { " replica \($0)" } ?? ""
+            changes.append("page: \(alert.name.rawValue)\(who)")
+            if quiet { throw fail("page-in-quiet-run", "\(alert.name.rawValue)\(who) fired in a run without a fault") }
+            // Judged while beetlewatch sees a majority on clean paths: cut off from most of the cluster without a refusal,
+            // it cannot tell a cluster down from its own network, and pages saying so (docs/alerts.md).
+            if alert.name == .quorumLost, !GroundTruth.within(truth.lastNotCommitting, Self.hindsight, of: now), clean(truth) {
+                throw fail("false-quorum-lost", "QuorumLost fired; the cluster committed throughout the last 5 s")
+            }
+            if let replica = alert.labels["replica"].flatMap(Int.init), truth.replicas.indices.contains(replica) {
+                let r = truth.replicas[replica]
+                // While QuorumLost holds (pending, or firing and not merely kept firing after the cluster committed again).
+                if let quorumAlert, quorumAlert.state != .resolved, quorumAlert.keptFiringSince == nil {
+                    throw fail(
+                        "page-during-quorum-loss",
+                        "\(alert.name.rawValue) replica \(replica) paged while QuorumLost was \(quorumAlert.state.rawValue)")
+                }
+                // Or while the cluster truly has no quorum, lost before this replica's condition began (the agent had
+                // all of the alert's hold to see the outage), and beetlewatch sees a majority of it.
+                if !truth.commits && truth.commitsSince <= alert.activeAt - Self.epoch && clean(truth) {
+                    throw fail(
+                        "page-during-quorum-loss",
+                        "\(alert.name.rawValue) replica \(replica) paged; the cluster has not committed since \(FaultPlan.seconds(truth.commitsSince)) s, before the alert's condition began (\(FaultPlan.seconds(alert.activeAt - Self.epoch)) s)"
+                    )
+                }
+                if alert.name == .replicaHung, !GroundTruth.within(r.lastStopped, Self.hindsight, of: now) {
+                    throw fail("false-hung", "replica \(replica) paged Hung; its process ran throughout the last 5 s")
+                }
+                if alert.name == .replicaUnreachable,
+                    !GroundTruth.within(r.lastCrashed, 12_000_000_000, of: now) && !GroundTruth.within(r.lastCut, 12_000_000_000, of: now)
+                {
+                    throw fail("false-unreachable", "replica \(replica) paged Unreachable; it ran and its path held throughout")
+                }
+            }
+        }
+        for alert in nowFiring {
+            let held: Bool
+            switch alert.name {
+            case .quorumLost:
+                // Judged only while beetlewatch has seen a majority on clean paths all along: cut off from most of the
+                // cluster, it cannot see it recover (it says so).
+                let seen = truth.replicas.filter {
+                    !GroundTruth.within($0.lastCut, Self.resolveBound, of: now)
+                        && !GroundTruth.within($0.lastLossy, Self.resolveBound, of: now)
+                }.count
+                held = !truth.commits || now - truth.commitsSince < Self.resolveBound || seen < truth.replicas.count / 2 + 1
+            case .replicaHung:
+                let r = alert.labels["replica"].flatMap(Int.init).map { truth.replicas[$0] }
+                held = r.map { GroundTruth.within($0.lastStopped, Self.resolveBound, of: now) } ?? true
+            default: held = true
+            }
+            if !held {
+                throw fail("unresolved", "\(alert.name.rawValue) \(alert.labels["replica"] ?? "") still firing 15 s after it ended")
+            }
+        }
+        // A page is resolved once its alert is: when the engine no longer holds it firing, a resolution is sent.
+        for (fingerprint, alert) in paged.sorted(by: { $0.key < $1.key }) {
+            if nowFiring.contains(where: { $0.fingerprint == fingerprint }) {
+                notFiringSince[fingerprint] = nil
+            } else if let since = notFiringSince[fingerprint] {
+                if now - since > Self.resolveBound {
+                    throw fail(
+                        "unresolved", "\(alert.name.rawValue) \(alert.labels["replica"] ?? "") was paged, ended, and no resolution was sent"
+                    )
+                }
+            } else {
+                notFiringSince[fingerprint] = now
+            }
+        }
+
+        // /ready stays open while the cluster commits and the agent can reach a replica that takes part.
+        let reachable = truth.replicas.contains {
+            !$0.cut && $0.process == .running && !$0.isolated && !GroundTruth.within($0.lastCut, Self.hindsight, of: now)
+        }
+        if !ready && now >= Self.coldStart && truth.commits && now - truth.commitsSince >= Self.hindsight && reachable {
+            throw fail(
+                "ready-closed-while-committing",
+                "/ready closed; the cluster has committed for \(FaultPlan.seconds(now - truth.commitsSince)) s")
+        }
+
+        // Detection bounds, for what the agent can see: a clean path, no other fault on the replica.
+        if let verdicts = report.cluster(cluster)?.replicas {
+            for (i, r) in truth.replicas.enumerated()
+            where i < verdicts.count && !r.cut && !r.lossy && !GroundTruth.within(r.lastCut, Self.hindsight, of: now) {
+                if r.process == .crashed && now - r.processSince >= Self.crashBound && verdicts[i].state != .unreachable {
+                    throw fail(
+                        "late-crash", "replica \(i) crashed \(FaultPlan.seconds(now - r.processSince)) s ago and is \(verdicts[i].state)")
+                }
+                if r.process == .stopped && now - r.processSince >= Self.hangBound && verdicts[i].state != .hung
+                    && !GroundTruth.within(r.lastCrashed, Self.hindsight, of: now)
+                {
+                    throw fail(
+                        "late-hang", "replica \(i) stopped \(FaultPlan.seconds(now - r.processSince)) s ago and is \(verdicts[i].state)")
+                }
+            }
+        }
+        let seesEnough = clean(truth)
+        if !truth.commits && now - truth.commitsSince >= Self.quorumLossBound && seesEnough && quorumAlert?.state != .firing {
+            throw fail(
+                "late-quorum-lost",
+                "the cluster has not committed for \(FaultPlan.seconds(now - truth.commitsSince)) s; QuorumLost not firing")
+        }
+        return changes
+    }
+}

@@ -1,0 +1,75 @@
+import Agent
+import Glibc
+import Probe
+import Testing
+import VSR
+
+@testable import Simulation
+
+/// The simulator itself: a seed is a whole run, the seeds that found defects stay fixed, and a rule broken on purpose is
+/// caught.
+@Suite struct SimulationTests {
+    /// The same seed, run twice in one process: the same trace, line for line, and the same digest.
+    @Test func aSeedReplaysToTheSameTrace() {
+        let first = Simulation.run(seed: 25)
+        let second = Simulation.run(seed: 25)
+        #expect(first.trace.lines == second.trace.lines)
+        #expect(first.trace.digest == second.trace.digest)
+        #expect(first.trace.lines.count > 10)
+        #expect(first.sent["ping_client", default: 0] > 100 && first.sent["lookup_accounts", default: 0] > 50, "\(first.sent)")
+    }
+
+    /// The seeds whose runs broke an invariant before their fix, kept as regressions:
+    /// 19 and 178: two replicas cut off from their peers, every replica answering beetlewatch, the cluster down for
+    ///    24 s and 12 s and nothing paged (a failing canary while a majority answers is now QuorumLost);
+    /// 4: a replica's Isolated fired 2 s after QuorumLost, for the same outage: not a page (the planner holds replica
+    ///    alerts back while QuorumLost fires), once the simulator judged what was sent, not what the engine held;
+    /// 25: the agent cut off from two replicas while the third was cut off from its peers: QuorumLost fired rightly and
+    ///    stayed while the cluster recovered out of beetlewatch's sight (the invariant now asks only what it can see).
+    @Test(arguments: [19, 178, 4, 25] as [UInt64]) func aSeedThatFoundADefectPasses(seed: UInt64) {
+        let outcome = Simulation.run(seed: seed)
+        #expect(
+            outcome.violation == nil,
+            "\(outcome.violation.map(String.init(describing:)) ?? "")\n\(outcome.trace.lines.suffix(12).joined(separator: "\n"))")
+        #expect(outcome.simulated == Simulation.defaultDuration)
+    }
+
+    /// QuorumLost's hold-back dropped (it no longer waits for the canary, nor any alert a probe interval): the simulator
+    /// finds a second page for one outage (`beetlewatch-sim --seeds 200 --break quorum-hold` stops at seed 32, the 33rd;
+    /// here from seed 30, to keep the suite short).
+    @Test func aBrokenQuorumHoldIsCaught() {
+        var caught: Simulation.Outcome?
+        for seed: UInt64 in 30..<40 {
+            let outcome = Simulation.run(seed: seed, breaking: .quorumHold)
+            if outcome.violation != nil {
+                caught = outcome
+                break
+            }
+        }
+        #expect(caught?.violation?.name == "page-during-quorum-loss", "\(caught.map(\.summary) ?? "10 seeds and no invariant broken")")
+    }
+
+    /// Only ping_client, register and lookup_accounts may reach a replica: anything else the agent wrote is kept from
+    /// the replica and fails the run.
+    @Test func aForbiddenMessageIsCaughtBeforeAReplicaReadsIt() throws {
+        let clock = SimulatedClock()
+        let cluster = SimulatedCluster(id: 9, replicas: 3)
+        let network = SimulatedNetwork(
+            cluster: cluster, addresses: ["10.0.0.1:3000", "10.0.0.2:3000", "10.0.0.3:3000"], clock: clock, random: SeededRandom(seed: 1))
+        let address = try #require(SocketAddress.numeric("10.0.0.2:3000"))
+        guard case .inProgress(let connection) = network.connect(to: address) else {
+            Issue.record("no connect")
+            return
+        }
+        clock.advance(to: 10_000_000)
+        network.pump()
+        let ping = PingClient.header(cluster: 9, release: cluster.release, client: ClientID(5)!, timestamp: 1)
+        #expect(network.send(connection, ping) == .wrote(256))
+        #expect(network.forbidden == nil)
+        var other = ping
+        other[114] = 10
+        #expect(network.send(connection, other) == .wrote(256))
+        #expect(network.forbidden == "command 10")
+        #expect(network.sent == ["ping_client": 1])
+    }
+}
