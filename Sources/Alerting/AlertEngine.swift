@@ -17,9 +17,14 @@ public struct AlertEngine: Sendable {
     /// How long the canary may take to decide (its interval and timeout, ns): while a cluster's replicas show quorum lost
     /// and its canary still commits, its replicas' alerts wait this long at most for the canary to fail (then QuorumLost
     /// comes first) or go on committing (then the replicas' evidence was beetlewatch's view, and they page on their own).
+    /// While its canary fails and its replicas do not (yet) show quorum lost, a cluster's replicas' alerts wait
+    /// `quorumDecisionWait` and a second more: the health model calls that a lost quorum once it has lasted longer than a
+    /// view change (`HealthPolicy.canaryFailingIsQuorumLostAfter`, half a second more than the decision wait), and then
+    /// QuorumLost comes first (the simulator, seed 178: the lone primary's Isolated paged before QuorumLost).
     public var quorumDecisionWait: Int64 = 0
-    /// Since when each cluster's replicas have shown quorum lost while its canary commits.
-    private var undecidedSince: [String: Int64] = [:]
+    /// Since when each cluster's verdict has been undecided (its replicas and its canary disagree), and how long its
+    /// replicas' alerts wait for the decision.
+    private var undecidedSince: [String: (since: Int64, wait: Int64)] = [:]
     /// Pending and firing alerts, by fingerprint.
     public private(set) var alerts: [String: Alert] = [:]
     private var viewChangesSeen: [String: UInt64] = [:]
@@ -66,11 +71,19 @@ public struct AlertEngine: Sendable {
         // Clusters whose quorum verdict is still pending: QuorumLost holds but has not fired (it may fire in this very
         // evaluation; it is applied first). Their replicas' alerts wait: the cluster's page comes first, or none.
         var quorumPending = Set<String>()
-        var undecided: [String: Int64] = [:]
-        for cluster in clusters where cluster.replicasShowQuorumLost && cluster.committing == true {
-            let since = undecidedSince[cluster.id] ?? now
-            undecided[cluster.id] = since
-            if now.subtractingSaturating(since) < quorumDecisionWait { quorumPending.insert(cluster.id) }
+        var undecided: [String: (since: Int64, wait: Int64)] = [:]
+        for cluster in clusters {
+            let wait: Int64
+            if cluster.replicasShowQuorumLost && cluster.committing == true {
+                wait = quorumDecisionWait
+            } else if cluster.committing == false && !cluster.quorumLost && quorumDecisionWait > 0 {
+                wait = quorumDecisionWait.addingSaturating(1_000_000_000)
+            } else {
+                continue
+            }
+            let since = undecidedSince[cluster.id]?.since ?? now
+            undecided[cluster.id] = (since, wait)
+            if now.subtractingSaturating(since) < wait { quorumPending.insert(cluster.id) }
         }
         undecidedSince = undecided
         // A cluster whose canary has failed, its replicas' evidence agreeing: two signals, the canary's timeout a hold of
@@ -158,8 +171,8 @@ public struct AlertEngine: Sendable {
         for alert in alerts.values where alert.name == .quorumLost && alert.state == .pending {
             quorumDue[alert.labels["cluster"] ?? ""] = alert.activeAt.addingSaturating(forDuration(of: .quorumLost))
         }
-        for (cluster, since) in undecidedSince {
-            quorumDue[cluster] = max(quorumDue[cluster] ?? .min, since.addingSaturating(quorumDecisionWait))
+        for (cluster, undecided) in undecidedSince {
+            quorumDue[cluster] = max(quorumDue[cluster] ?? .min, undecided.since.addingSaturating(undecided.wait))
         }
         return alerts.values.compactMap { alert -> Int64? in
             switch alert.state {

@@ -111,6 +111,8 @@ public struct AgentConfig: Sendable, Equatable {
             commitLagAfter: healthCommitLagAfter.nanoseconds)
         policy.canaryResultTTL = canaryInterval.nanoseconds.addingSaturating(canaryTimeout.nanoseconds).addingSaturating(1_000_000_000)
         policy.canaryForwardWait = canaryTimeout.nanoseconds / 2
+        policy.canaryFailingIsQuorumLostAfter = canaryInterval.nanoseconds.addingSaturating(canaryTimeout.nanoseconds).addingSaturating(
+            500_000_000)
         return policy
     }
 

@@ -258,7 +258,7 @@ public enum HealthEvaluator {
         let waiting = replicas.filter { $0.state == .unknown }.count
         // The best evidence is the cluster committing a request: while the canary commits, the cluster has quorum
         // whatever beetlewatch can reach; while it fails, it has none. Quorum is lost (and paged) when the replicas' own
-        // evidence says so too, or when the canary fails (its timeout passed without a commit) while a majority of the replicas answer
+        // evidence says so too, or when the canary has failed for longer than a view change takes while a majority of the replicas answer
         // beetlewatch's probes (its network is then not the suspect: the replicas cannot reach each other, or the primary
         // is stuck; the simulator, seed 19: two replicas cut off from their peers, all answering, nothing paged);
         // without a canary, the replicas' evidence decides alone.
@@ -270,7 +270,8 @@ public enum HealthEvaluator {
             guard let probe = replica.probe, [.answering, .connected, .evicted].contains(probe.outcome) else { return false }
             return probe.at >= failingSince
         }.count
-        let notCommittingWhileAnswering = committing == false && answering >= needed
+        let failingLong = canary?.failingSince.map { now.subtractingSaturating($0) >= policy.canaryFailingIsQuorumLostAfter } ?? false
+        let notCommittingWhileAnswering = committing == false && failingLong && answering >= needed
         let quorumLost = watched && committing != true && (healthy + waiting < needed || notCommittingWhileAnswering)
         if committing == false, !quorumLost, let canary {
             notes.append(

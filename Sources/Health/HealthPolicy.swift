@@ -19,6 +19,11 @@ public struct HealthPolicy: Sendable, Equatable {
     /// How long a canary request sent through one backup alone waits before it goes to every replica (half the canary's
     /// timeout): a backup that did not get it to the primary by then cannot reach it.
     public var canaryForwardWait: Int64 = 500_000_000
+    /// How long the canary must have failed, while a majority of the replicas answer beetlewatch, before that alone is
+    /// a lost quorum: longer than a view change (TigerBeetle's backups elect a new primary ~1.5 s after the old one
+    /// stops; the canary finds it within its interval), so a failover does not page (the simulator, seed 100405:
+    /// QuorumLost paged for a 1.5 s view change). The canary's interval and timeout, and half a second.
+    public var canaryFailingIsQuorumLostAfter: Int64 = 2_500_000_000
 
     /// TigerBeetle's StatsD interval: a view known only from StatsD may be this much older than a pong's.
     public static let statsdInterval: Int64 = 10_000_000_000

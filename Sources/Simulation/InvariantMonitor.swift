@@ -18,6 +18,9 @@ public struct InvariantMonitor: Sendable {
     public static let crashBound: Int64 = 2_000_000_000
     public static let hangBound: Int64 = 3_000_000_000
     public static let quorumLossBound: Int64 = 3_000_000_000
+    /// A quorum lost with every replica up (cut off from each other, a stuck primary): the canary's word alone, after
+    /// its allowance for a view change (2.5 s at the defaults) and a second's evaluation.
+    public static let partitionBound: Int64 = 6_000_000_000
     /// How far back a fault still explains a page (the agent's evidence takes this long to clear).
     public static let hindsight: Int64 = 5_000_000_000
     /// An alert still firing this long after its condition truly ended was not resolved.
@@ -143,8 +146,10 @@ public struct InvariantMonitor: Sendable {
         }
 
         // /ready stays open while the cluster commits and the agent can reach a replica that takes part.
+        // (One that has run, on a clean path, for the last 5 s: the agent needs a moment to find a replica back.)
         let reachable = truth.replicas.contains {
-            !$0.cut && $0.process == .running && !$0.isolated && !GroundTruth.within($0.lastCut, Self.hindsight, of: now)
+            !$0.cut && $0.process == .running && now - $0.processSince >= Self.hindsight && !$0.isolated
+                && !GroundTruth.within($0.lastCut, Self.hindsight, of: now) && !GroundTruth.within($0.lastIsolated, Self.hindsight, of: now)
         }
         if !ready && now >= Self.coldStart && truth.commits && now - truth.commitsSince >= Self.hindsight && reachable {
             throw fail(
@@ -168,8 +173,11 @@ public struct InvariantMonitor: Sendable {
                 }
             }
         }
-        let seesEnough = clean(truth)
-        if !truth.commits && now - truth.commitsSince >= Self.quorumLossBound && seesEnough && quorumAlert?.state != .firing {
+        // With a majority down (crashed or stopped) the replicas' own evidence tells within the bound; with the replicas
+        // up but unable to reach each other, only the canary tells, once a view change would have ended.
+        let down = truth.replicas.filter { $0.process != .running }.count
+        let bound = down >= truth.replicas.count / 2 + 1 ? Self.quorumLossBound : Self.partitionBound
+        if !truth.commits && now - truth.commitsSince >= bound && clean(truth) && quorumAlert?.state != .firing {
             throw fail(
                 "late-quorum-lost",
                 "the cluster has not committed for \(FaultPlan.seconds(now - truth.commitsSince)) s; QuorumLost not firing")

@@ -87,6 +87,26 @@ import TigerBeetle
         #expect(fired.first == .quorumLost, "\(fired)")
     }
 
+    /// The canary fails while the replicas do not show quorum lost (one hung, two answering): a failover, or a cluster
+    /// whose replicas cannot reach each other, which the health model calls a lost quorum once it outlasts a view change.
+    /// Replica alerts wait for that decision (the decision wait and a second), so QuorumLost comes first if it comes (the
+    /// simulator, seed 178: the lone primary's Isolated paged before QuorumLost); if it does not, they page then.
+    @Test func replicaAlertsWaitWhileTheCanaryFailsUndecided() {
+        let t0 = 1_000 * Self.second
+        var engine = AlertEngine()
+        engine.minimumFor = Self.second / 5
+        engine.quorumDecisionWait = 2 * Self.second
+        var fired: [AlertName] = []
+        for tenth: Int64 in 0..<30 {
+            let now = t0 + tenth * Self.second / 10
+            fired += engine.evaluate(Self.report(at: now, cut: [], canary: .failing, hung: [1]), now: now).map(\.name)
+        }
+        #expect(fired.isEmpty, "\(fired)")
+        #expect(engine.nextTransitionAt == t0 + 3 * Self.second)
+        let later = t0 + 3 * Self.second
+        #expect(engine.evaluate(Self.report(at: later, cut: [], canary: .failing, hung: [1]), now: later).map(\.name) == [.replicaHung])
+    }
+
     /// QuorumLost fires as soon as the canary has failed and the replicas agree (the canary's timeout is a hold of its
     /// own); without a canary it holds its probe interval, as before.
     @Test func aFailedCanaryPagesQuorumLostWithoutTheProbeHold() {

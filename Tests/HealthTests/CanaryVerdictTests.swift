@@ -22,12 +22,12 @@ import TigerBeetle
         return probes
     }
 
-    static func canary(_ state: CanaryResult.State, lastCommit: Int64? = now - s / 2) -> CanaryResult {
+    static func canary(_ state: CanaryResult.State, lastCommit: Int64? = now - s / 2, failingFor: Int64 = 2 * s) -> CanaryResult {
         var result = CanaryResult(state: state, at: now, error: state == .failing ? "no reply to lookup_accounts within 1s" : nil)
         result.lastCommitAt = lastCommit
         result.lastLatencySeconds = 0.0012
         result.commits = 42
-        if state == .failing { result.failingSince = now - 2 * s }
+        if state == .failing { result.failingSince = now - failingFor }
         return result
     }
 
@@ -62,17 +62,21 @@ import TigerBeetle
         #expect(hung.replicas[2].state == .hung)
     }
 
-    /// The canary fails and the replicas' evidence says quorum is lost: QuorumLost. The canary fails while a majority
-    /// answers beetlewatch's pings: beetlewatch's network is not the suspect, the cluster does not commit (its replicas
-    /// cannot reach each other, or its primary is stuck): QuorumLost too (the simulator, seed 19: two replicas cut off
-    /// from their peers, all three answering, the cluster down 24 s and nothing paged). The canary fails while the
+    /// The canary fails and the replicas' evidence says quorum is lost: QuorumLost. The canary fails, for longer than a
+    /// view change takes, while a majority answers beetlewatch's probes: beetlewatch's network is not the suspect, the
+    /// cluster does not commit (its replicas cannot reach each other, or its primary is stuck): QuorumLost too (the
+    /// simulator, seed 19: two replicas cut off from their peers, all three answering, the cluster down 24 s and nothing
+    /// paged; seed 100405: without the allowance, a 1.5 s view change paged). The canary fails while the
     /// replicas are known from StatsD alone: not ready, no QuorumLost, a note.
     @Test func aFailingCanaryLosesQuorumWithTheReplicasEvidenceOrWhileTheyAnswer() {
         let lost = Self.verdict(Self.probes([1, 2], refused: false), canary: Self.canary(.failing))
         #expect(lost.committing == false)
         #expect(lost.quorum == false && lost.quorumLost)
         #expect(lost.replicas.map(\.state) == [.healthy, .unreachable, .unreachable])
-        let answering = Self.verdict(Self.probes([], refused: false), canary: Self.canary(.failing))
+        // A view change (a new primary ~1.5 s after the old one stopped) is not a lost quorum: 2.5 s of failing first.
+        let failover = Self.verdict(Self.probes([], refused: false), canary: Self.canary(.failing, failingFor: 2 * s))
+        #expect(failover.quorum == false && !failover.quorumLost)
+        let answering = Self.verdict(Self.probes([], refused: false), canary: Self.canary(.failing, failingFor: 3 * s))
         #expect(answering.quorum == false && answering.quorumLost)
         #expect(answering.summary.hasPrefix("NO QUORUM: beetlewatch's request goes unanswered while 3 of 3 replicas answer its probes"))
         let unprobed = HealthEvaluator.evaluate(

@@ -346,15 +346,22 @@ struct SimulatedReplica {
 @Suite struct PathVerdictTests {
     /// Drives a session to two unanswered pings, the loop reporting `path` at every tick.
     static func twoUnansweredPings(path: PathReport?) -> ProbeResult? {
+        unansweredPings { _ in path }
+    }
+
+    /// Drives a session through 5 s of unanswered pings, the loop reporting `path(n)` at its n-th tick (from 1).
+    static func unansweredPings(path: (Int) -> PathReport?) -> ProbeResult? {
         var session = ProbeSession(
             cluster: cluster, client: ClientID(7)!, timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release),
             start: 0)
         _ = session.tick(now: 0, path: nil)
         _ = session.connected(now: 0)
         var now: Int64 = 0
+        var ticks = 0
         while now < 5 * second {
             now = session.nextDeadline
-            _ = session.tick(now: now, path: path)
+            ticks += 1
+            _ = session.tick(now: now, path: path(ticks))
         }
         return session.result
     }
@@ -384,21 +391,10 @@ struct SimulatedReplica {
     /// runs of 5, live, and in the lab's test): a pong may be lost and on its way again as much as never sent. The path,
     /// with the numbers, not hung; counted as unanswered (unobserved while the cluster commits).
     @Test func acknowledgedAfterRetransmissionsIsThePath() {
-        var session = ProbeSession(
-            cluster: cluster, client: ClientID(7)!, timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release),
-            start: 0)
-        _ = session.tick(now: 0, path: nil)
-        _ = session.connected(now: 0)
-        var now: Int64 = 0
-        var retransmissions: UInt32 = 0
-        while now < 5 * second {
-            now = session.nextDeadline
-            retransmissions += 1
-            _ = session.tick(now: now, path: PathReport(unacknowledged: 0, retransmissions: retransmissions, roundTripMicroseconds: 900))
-        }
-        #expect(session.result?.outcome == .unreachable)
-        #expect(session.result?.failure == .path && session.result?.unanswered == true)
-        #expect(session.result?.error?.contains("on a path that loses segments") == true, "\(session.result?.error ?? "")")
+        let result = Self.unansweredPings { PathReport(unacknowledged: 0, retransmissions: UInt32($0), roundTripMicroseconds: 900) }
+        #expect(result?.outcome == .unreachable)
+        #expect(result?.failure == .path && result?.unanswered == true)
+        #expect(result?.error?.contains("on a path that loses segments") == true, "\(result?.error ?? "")")
     }
 
     /// A stopped process's host acknowledges every ping shortly after it leaves: the last one may be in flight, its
