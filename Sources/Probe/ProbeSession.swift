@@ -323,8 +323,11 @@ public struct ProbeSession: Sendable {
                 }
                 unmatchedPongs = 0
                 let roundTrip = now - pings[index].sentAt
+                // Karn's rule: a pong that came after its ping had timed out says nothing reliable of the round trip (it
+                // may have waited out a cut path: the simulator, seed 100446, where such pongs stretched the timeout so a
+                // stop 10 s later went unseen for 8 s).
+                if !pings[index].missed { learn(roundTrip: roundTrip) }
                 pings.remove(at: index)
-                learn(roundTrip: roundTrip)
                 missed = 0
                 closes = 0
                 lastPongAt = now
@@ -363,13 +366,13 @@ public struct ProbeSession: Sendable {
     // MARK: - Internals
 
     /// How long a ping waits for its pong before it counts as missed: the configured timeout, longer on a path whose
-    /// pongs have come slowly (the smoothed round trip and four deviations, as TCP's retransmission timeout; at most four
-    /// timeouts). A stopped process's pongs came in milliseconds before it stopped: it is found hung as fast as ever,
-    /// while a path that delays and loses (pongs 0.4–2.1 s late, measured through a lossy relay) is not taken for one.
+    /// pongs come close to it and vary (the smoothed round trip and four deviations, as TCP's retransmission timeout,
+    /// learnt from pongs within their timeout only; at most twice the timeout). A stopped process's pongs came in
+    /// milliseconds before it stopped: it is found hung as fast as ever, while a jittery path is not taken for one.
     public var pingTimeout: Int64 {
         guard let smoothed = smoothedRoundTrip else { return timing.timeout }
         let adaptive = smoothed.mean.addingSaturating(smoothed.deviation.multipliedSaturating(by: 4))
-        return max(timing.timeout, min(adaptive, timing.timeout.multipliedSaturating(by: 4)))
+        return max(timing.timeout, min(adaptive, timing.timeout.multipliedSaturating(by: 2)))
     }
 
     /// RFC 6298's estimator (α = 1/8, β = 1/4).

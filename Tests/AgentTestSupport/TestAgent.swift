@@ -21,7 +21,10 @@ public struct TestAgent {
         watching: Bool = true, reloadingFrom configSource: (@Sendable () throws -> AgentConfig)?,
         _ configure: (inout AgentConfig) -> Void = { _ in }
     ) throws -> TestAgent {
-        try start(listeners: watching ? FakeReplica.cluster(3) : [], reloadingFrom: configSource, configure)
+        guard NetworkNamespace.callerIsInTheProcesssNamespace else {
+            throw CommandFailure("a test agent would start inside a network lab's namespace (a thread started there leaked)")
+        }
+        return try start(listeners: watching ? FakeReplica.cluster(3) : [], reloadingFrom: configSource, configure)
     }
 
     /// An agent in `lab`'s agent namespace (its threads and sockets there: web and StatsD on that namespace's loopback),

@@ -25,9 +25,11 @@ import VSR
     /// 178: the same with the primary alone, and its Isolated paged before QuorumLost (replica alerts now wait while the
     ///    canary fails undecided);
     /// 100405: QuorumLost paged for a 1.5 s view change (the failing canary's allowance for one).
+    /// 100446: a replica stopped 10 s after beetlewatch's cut path to it healed was not hung for 8 s (the pongs held by the
+    ///    cut had stretched the ping timeout to four timeouts; now Karn's rule, and at most two).
     /// (Seeds 4, 25, 100002 and 100300 found defects of the simulator's own judgement: pages are what the planner sends,
     /// and what beetlewatch cannot see, cut off from a majority, it is not judged on.)
-    @Test(arguments: [19, 178, 100_405] as [UInt64]) func aSeedThatFoundADefectPasses(seed: UInt64) {
+    @Test(arguments: [19, 178, 100_405, 100_446] as [UInt64]) func aSeedThatFoundADefectPasses(seed: UInt64) {
         let outcome = Simulation.run(seed: seed)
         #expect(
             outcome.violation == nil,

@@ -114,6 +114,13 @@ public final class NetworkNamespace: Sendable {
         }
     }
 
+    /// Whether the calling thread is in the process's own network namespace (the main thread's), not in a lab's: a
+    /// thread started from inside a lab stays there, and a pool thread started so would take any test's sockets with it.
+    public static var callerIsInTheProcesssNamespace: Bool {
+        func link(_ path: String) -> String? { try? FileManager.default.destinationOfSymbolicLink(atPath: path) }
+        return link("/proc/thread-self/ns/net") == link("/proc/self/ns/net")
+    }
+
     /// Loads an nftables script inside the namespace (its tables go with it).
     public func nft(_ script: String) throws {
         let result = try Command.run(NetworkLab.ip, ["netns", "exec", name, NetworkLab.nft, "-f", "-"], input: script)
