@@ -106,7 +106,9 @@ public struct AgentConfig: Sendable, Equatable {
     public func healthPolicy(startedAt: Int64) -> HealthPolicy {
         var policy = HealthPolicy(
             staleAfter: statsdStaleAfter.nanoseconds, startedAt: startedAt,
-            probeResultTTL: probeInterval.nanoseconds + probeTimeout.nanoseconds,
+            // A ping may wait twice the timeout on a jittery path (`ProbeSession.pingTimeout`) before its miss refreshes
+            // the result (live, 30% loss: "the prober may be stuck" for moments when the TTL was one timeout).
+            probeResultTTL: probeInterval.nanoseconds.addingSaturating(probeTimeout.nanoseconds.multipliedSaturating(by: 2)),
             viewLagAfter: healthViewLagAfter.nanoseconds, commitLagOps: Double(healthCommitLagOps),
             commitLagAfter: healthCommitLagAfter.nanoseconds)
         policy.canaryResultTTL = canaryInterval.nanoseconds.addingSaturating(canaryTimeout.nanoseconds).addingSaturating(1_000_000_000)

@@ -271,7 +271,11 @@ public enum HealthEvaluator {
             return probe.at >= failingSince
         }.count
         let failingLong = canary?.failingSince.map { now.subtractingSaturating($0) >= policy.canaryFailingIsQuorumLostAfter } ?? false
-        let notCommittingWhileAnswering = committing == false && failingLong && answering >= needed
+        // Only once the canary has committed in this run: a cluster that has not yet committed since beetlewatch started
+        // (both started together; replicas answer pings while the cluster recovers) is starting, not down (live: a
+        // QuorumLost page at every cold start without this).
+        let hasCommitted = (canary?.commits ?? 0) > 0
+        let notCommittingWhileAnswering = committing == false && failingLong && hasCommitted && answering >= needed
         let quorumLost = watched && committing != true && (healthy + waiting < needed || notCommittingWhileAnswering)
         if committing == false, !quorumLost, let canary {
             notes.append(

@@ -5,7 +5,7 @@ public struct HealthPolicy: Sendable, Equatable {
     /// When the agent started (ns since the epoch): before `staleAfter` has passed, a
     /// replica not yet heard from is `unknown`, not `silent`.
     public var startedAt: Int64
-    /// A probe result older than this (the probe interval plus its timeout, ns) counts as no result.
+    /// A probe result older than this (the probe interval plus twice its timeout, ns) counts as no result.
     public var probeResultTTL: Int64
     /// A replica whose view is below its cluster's highest for longer than this is `behind` (ns).
     public var viewLagAfter: Int64

@@ -122,7 +122,7 @@ public struct InvariantMonitor: Sendable {
                 }.count
                 held = !truth.commits || now - truth.commitsSince < Self.resolveBound || seen < truth.replicas.count / 2 + 1
             case .replicaHung:
-                let r = alert.labels["replica"].flatMap(Int.init).map { truth.replicas[$0] }
+                let r = alert.labels["replica"].flatMap(Int.init).flatMap { truth.replicas.indices.contains($0) ? truth.replicas[$0] : nil }
                 held = r.map { GroundTruth.within($0.lastStopped, Self.resolveBound, of: now) } ?? true
             default: held = true
             }
@@ -157,15 +157,19 @@ public struct InvariantMonitor: Sendable {
                 "/ready closed; the cluster has committed for \(FaultPlan.seconds(now - truth.commitsSince)) s")
         }
 
-        // Detection bounds, for what the agent can see: a clean path, no other fault on the replica.
+        // Detection bounds, for what the agent can see: on a path that has been clean (not cut, not lossy) for 5 s, a
+        // fault is found within its bound of its start.
         if let verdicts = report.cluster(cluster)?.replicas {
             for (i, r) in truth.replicas.enumerated()
-            where i < verdicts.count && !r.cut && !r.lossy && !GroundTruth.within(r.lastCut, Self.hindsight, of: now) {
-                if r.process == .crashed && now - r.processSince >= Self.crashBound && verdicts[i].state != .unreachable {
+            where i < verdicts.count && !GroundTruth.within(r.lastCut, Self.hindsight, of: now)
+                && !GroundTruth.within(r.lastLossy, Self.hindsight, of: now)
+            {
+                let since = r.processSince
+                if r.process == .crashed && now - since >= Self.crashBound && verdicts[i].state != .unreachable {
                     throw fail(
                         "late-crash", "replica \(i) crashed \(FaultPlan.seconds(now - r.processSince)) s ago and is \(verdicts[i].state)")
                 }
-                if r.process == .stopped && now - r.processSince >= Self.hangBound && verdicts[i].state != .hung
+                if r.process == .stopped && now - since >= Self.hangBound && verdicts[i].state != .hung
                     && !GroundTruth.within(r.lastCrashed, Self.hindsight, of: now)
                 {
                     throw fail(

@@ -50,7 +50,7 @@ public final class SimulatedCluster {
     private var replies: [UInt128: [UInt8]] = [:]
 
     public init(id: UInt128, replicas count: Int) {
-        precondition(count == 3 || count == 5 || count == 6 || count == 1 || count == 2 || count == 4, "1-6 replicas")
+        precondition((1...6).contains(count), "a TigerBeetle cluster has 1 to 6 replicas")
         self.id = id
         replicas = Array(repeating: Replica(view: 1, commitMax: 1_000), count: count)
     }

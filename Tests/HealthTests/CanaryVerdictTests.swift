@@ -78,6 +78,11 @@ import TigerBeetle
         #expect(failover.quorum == false && !failover.quorumLost)
         let answering = Self.verdict(Self.probes([], refused: false), canary: Self.canary(.failing, failingFor: 3 * s))
         #expect(answering.quorum == false && answering.quorumLost)
+        // A cold start: the canary has never committed (the cluster started with beetlewatch and recovers): not lost.
+        var starting = Self.canary(.failing, failingFor: 10 * s)
+        starting.commits = 0
+        let coldStart = Self.verdict(Self.probes([], refused: false), canary: starting)
+        #expect(coldStart.quorum == false && !coldStart.quorumLost)
         #expect(answering.summary.hasPrefix("NO QUORUM: beetlewatch's request goes unanswered while 3 of 3 replicas answer its probes"))
         let unprobed = HealthEvaluator.evaluate(
             watched: [three], signals: signals(Self.lines()), probes: [:], canaries: [clusterID: Self.canary(.failing)],

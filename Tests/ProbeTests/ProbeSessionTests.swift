@@ -406,6 +406,16 @@ struct SimulatedReplica {
         #expect(result?.error?.contains("on a path that loses segments") == true, "\(result?.error ?? "")")
     }
 
+    /// Hung first (two pings acknowledged cleanly, unanswered), then the path loses segments: still hung, not flipped to a
+    /// path verdict and back (the simulator, seed 200051: a stopped replica's page resolved and fired again on a lossy
+    /// path).
+    @Test func hungStaysHungThroughLaterRetransmissions() {
+        let result = Self.unansweredPings { tick in
+            PathReport(unacknowledged: 0, retransmissions: tick < 4 ? 0 : UInt32(tick), roundTripMicroseconds: 900)
+        }
+        #expect(result?.outcome == .hung, "\(result?.error ?? "")")
+    }
+
     /// A stopped process's host acknowledges every ping shortly after it leaves: the last one may be in flight, its
     /// acknowledgement lagging the send by at most a ping interval: hung, not the path.
     @Test func theLastPingInFlightIsNotThePath() {

@@ -26,10 +26,12 @@ import VSR
     ///    canary fails undecided);
     /// 100405: QuorumLost paged for a 1.5 s view change (the failing canary's allowance for one).
     /// 100446: a replica stopped 10 s after beetlewatch's cut path to it healed was not hung for 8 s (the pongs held by the
-    ///    cut had stretched the ping timeout to four timeouts; now Karn's rule, and at most two).
+    ///    cut had stretched the ping timeout to four timeouts; now Karn's rule, and at most two);
+    /// 200051: a replica stopped on a lossy path: hung, then a path verdict at each retransmission and hung again (its page
+    ///    resolved while it was still stopped); hung now stays hung until a pong.
     /// (Seeds 4, 25, 100002 and 100300 found defects of the simulator's own judgement: pages are what the planner sends,
     /// and what beetlewatch cannot see, cut off from a majority, it is not judged on.)
-    @Test(arguments: [19, 178, 100_405, 100_446] as [UInt64]) func aSeedThatFoundADefectPasses(seed: UInt64) {
+    @Test(arguments: [19, 178, 100_405, 100_446, 200_051] as [UInt64]) func aSeedThatFoundADefectPasses(seed: UInt64) {
         let outcome = Simulation.run(seed: seed)
         #expect(
             outcome.violation == nil,
