@@ -21,6 +21,8 @@ public struct GroundTruth: Sendable {
     /// The last time the cluster did not commit (nil: never).
     public private(set) var lastNotCommitting: Int64?
     public private(set) var replicas: [ReplicaTruth]
+    /// Since when a majority of the replicas has been down (crashed or stopped), nil while not.
+    public private(set) var majorityDownSince: Int64?
 
     public init(replicas: Int) {
         self.replicas = Array(repeating: ReplicaTruth(), count: replicas)
@@ -54,6 +56,12 @@ public struct GroundTruth: Sendable {
             }
             replicas[i].lossy = paths[i].loss > 0 || paths[i].delay > 0
             replicas[i].isolated = cluster.replicas[i].isolated
+        }
+        let down = replicas.filter { $0.process != .running }.count
+        if down >= replicas.count / 2 + 1 {
+            if majorityDownSince == nil { majorityDownSince = now }
+        } else {
+            majorityDownSince = nil
         }
     }
 

@@ -179,9 +179,11 @@ public struct InvariantMonitor: Sendable {
         }
         // With a majority down (crashed or stopped) the replicas' own evidence tells within the bound; with the replicas
         // up but unable to reach each other, only the canary tells, once a view change would have ended.
-        let down = truth.replicas.filter { $0.process != .running }.count
-        let bound = down >= truth.replicas.count / 2 + 1 ? Self.quorumLossBound : Self.partitionBound
-        if !truth.commits && now - truth.commitsSince >= bound && clean(truth) && quorumAlert?.state != .firing {
+        // (Counted from when a majority went down, or when the cluster stopped committing if later: a primary's crash
+        // is a view change until a second replica goes.)
+        let (since, bound) =
+            truth.majorityDownSince.map { (max($0, truth.commitsSince), Self.quorumLossBound) } ?? (truth.commitsSince, Self.partitionBound)
+        if !truth.commits && now - since >= bound && clean(truth) && quorumAlert?.state != .firing {
             throw fail(
                 "late-quorum-lost",
                 "the cluster has not committed for \(FaultPlan.seconds(now - truth.commitsSince)) s; QuorumLost not firing")
