@@ -1,18 +1,24 @@
 import Agent
 import Glibc
 import Probe
+import TestSupport
 import Testing
 import VSR
 
 @testable import Simulation
 
 /// The simulator itself: a seed is a whole run, the seeds that found defects stay fixed, and a rule broken on purpose is
-/// caught.
-@Suite struct SimulationTests {
+/// caught. A run takes a core for a second or two (debug): one at a time, each on a thread of its own, so the tests
+/// waiting on real agents keep the test runner's two threads.
+@Suite(.serialized) struct SimulationTests {
+    static func run(_ seed: UInt64, breaking: Simulation.Breakage? = nil) async throws -> Simulation.Outcome {
+        try await onOwnThread { Simulation.run(seed: seed, breaking: breaking) }
+    }
+
     /// The same seed, run twice in one process: the same trace, line for line, and the same digest.
-    @Test func aSeedReplaysToTheSameTrace() {
-        let first = Simulation.run(seed: 25)
-        let second = Simulation.run(seed: 25)
+    @Test func aSeedReplaysToTheSameTrace() async throws {
+        let first = try await Self.run(25)
+        let second = try await Self.run(25)
         #expect(first.trace.lines == second.trace.lines)
         #expect(first.trace.digest == second.trace.digest)
         #expect(first.trace.lines.count > 10)
@@ -31,8 +37,8 @@ import VSR
     ///    resolved while it was still stopped); hung now stays hung until a pong.
     /// (Seeds 4, 25, 100002 and 100300 found defects of the simulator's own judgement: pages are what the planner sends,
     /// and what beetlewatch cannot see, cut off from a majority, it is not judged on.)
-    @Test(arguments: [19, 178, 100_405, 100_446, 200_051] as [UInt64]) func aSeedThatFoundADefectPasses(seed: UInt64) {
-        let outcome = Simulation.run(seed: seed)
+    @Test(arguments: [19, 178, 100_405, 100_446, 200_051] as [UInt64]) func aSeedThatFoundADefectPasses(seed: UInt64) async throws {
+        let outcome = try await Self.run(seed)
         #expect(
             outcome.violation == nil,
             "\(outcome.violation.map(String.init(describing:)) ?? "")\n\(outcome.trace.lines.suffix(12).joined(separator: "\n"))")
@@ -42,10 +48,10 @@ import VSR
     /// QuorumLost's hold-back dropped (it no longer waits for the canary, nor any alert a probe interval): the simulator
     /// finds a second page for one outage (`beetlewatch-sim --seeds 200 --break quorum-hold` stops at seed 32, the 33rd;
     /// here from seed 30, to keep the suite short).
-    @Test func aBrokenQuorumHoldIsCaught() {
+    @Test func aBrokenQuorumHoldIsCaught() async throws {
         var caught: Simulation.Outcome?
         for seed: UInt64 in 30..<40 {
-            let outcome = Simulation.run(seed: seed, breaking: .quorumHold)
+            let outcome = try await Self.run(seed, breaking: .quorumHold)
             if outcome.violation != nil {
                 caught = outcome
                 break
