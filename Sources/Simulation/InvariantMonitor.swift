@@ -146,10 +146,12 @@ public struct InvariantMonitor: Sendable {
         }
 
         // /ready stays open while the cluster commits and the agent can reach a replica that takes part.
-        // (One that has run, on a clean path, for the last 5 s: the agent needs a moment to find a replica back.)
+        // (One that has run, on a clean path (not cut, not lossy: a request through a lossy path may miss the canary's
+        // timeout), for the last 5 s: the agent needs a moment to find a replica back.)
         let reachable = truth.replicas.contains {
             !$0.cut && $0.process == .running && now - $0.processSince >= Self.hindsight && !$0.isolated
                 && !GroundTruth.within($0.lastCut, Self.hindsight, of: now) && !GroundTruth.within($0.lastIsolated, Self.hindsight, of: now)
+                && !GroundTruth.within($0.lastLossy, Self.hindsight, of: now)
         }
         if !ready && now >= Self.coldStart && truth.commits && now - truth.commitsSince >= Self.hindsight && reachable {
             throw fail(

@@ -8,9 +8,9 @@ import VSR
 @testable import Simulation
 
 /// The simulator itself: a seed is a whole run, the seeds that found defects stay fixed, and a rule broken on purpose is
-/// caught. A run takes a core for a second or two (debug): one at a time, each on a thread of its own, so the tests
+/// caught. A run takes a core for a second or two (debug): each on a thread of its own, so the tests
 /// waiting on real agents keep the test runner's two threads.
-@Suite(.serialized) struct SimulationTests {
+@Suite struct SimulationTests {
     static func run(_ seed: UInt64, breaking: Simulation.Breakage? = nil) async throws -> Simulation.Outcome {
         try await onOwnThread { Simulation.run(seed: seed, breaking: breaking) }
     }

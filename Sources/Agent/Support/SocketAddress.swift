@@ -17,8 +17,11 @@ public struct SocketAddress: Sendable {
             getnameinfo($0, $1, &host, socklen_t(host.count), &service, socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV)
         }
         guard status == 0 else { return "?" }
-        let name = String(cString: host)
-        return family == AF_INET6 ? "[\(name)]:\(String(cString: service))" : "\(name):\(String(cString: service))"
+        func text(_ characters: [CChar]) -> String {
+            String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        let name = text(host)
+        return family == AF_INET6 ? "[\(name)]:\(text(service))" : "\(name):\(text(service))"
     }
 
     /// Resolves `address` (an empty host means every IPv4 interface).
