@@ -1,0 +1,191 @@
+import Agent
+import Alerting
+import Health
+import TigerBeetle
+
+/// The state of one run and its step.
+struct World {
+    let plan: FaultPlan
+    let clock: SimulatedClock
+    let cluster: SimulatedCluster
+    let network: SimulatedNetwork
+    let agent: SteppedAgent
+    var random: SeededRandom
+    var monitor: InvariantMonitor
+    var truth: GroundTruth
+    var trace: Trace
+    var steps = 0
+    /// Fault boundaries still to come: (time, fault index, starts).
+    lazy var boundaries: [(at: Int64, fault: Int, starts: Bool)] = plan.faults.indices.flatMap {
+        [(plan.faults[$0].start, $0, true), (plan.faults[$0].end, $0, false)]
+    }.sorted { ($0.at, $0.fault, $0.starts ? 1 : 0) < ($1.at, $1.fault, $1.starts ? 1 : 0) }
+    var active: Set<Int> = []
+    var nextStatsD: [Int64] = []
+    /// Datagrams on their way to the agent: (arrives at, sequence, bytes).
+    var datagrams: [(at: Int64, sequence: Int, bytes: [UInt8])] = []
+    var datagramSequence = 0
+    var nextLoad: Int64 = 500_000_000
+    var nextExpiry: Int64 = 1_000_000_000
+    var nextForged: Int64 = .max
+    var lastReady: Bool?
+    var lastStates: [ReplicaState] = []
+    var sameInstant = 0
+
+    static let second: Int64 = 1_000_000_000
+
+    mutating func run() -> InvariantMonitor.Violation? {
+        nextStatsD = (0..<cluster.count).map { _ in random.int(0...9_999) * 1_000_000 }
+        if plan.statsd.forgedPerSecond > 0 { nextForged = Self.second / Int64(plan.statsd.forgedPerSecond) }
+        while clock.now < plan.duration {
+            steps += 1
+            applyFaults()
+            network.pump()
+            cluster.update(now: clock.now)
+            emitStatsD()
+            deliverDatagrams()
+            if clock.now >= nextLoad {
+                cluster.commitLoad(now: clock.now)
+                nextLoad += 500_000_000
+            }
+            probe()
+            if clock.now >= nextExpiry {
+                agent.expire()
+                nextExpiry += Self.second
+            }
+            agent.evaluateAlertsIfDue()
+            truth.observe(cluster, paths: network.paths, now: clock.now)
+            do {
+                try observe()
+            } catch let violation as InvariantMonitor.Violation {
+                trace.add(at: clock.now, "VIOLATION \(violation.name): \(violation.detail)")
+                return violation
+            } catch {
+                preconditionFailure("\(error)")
+            }
+            // What the prober or ingest changed is evaluated at this instant, as the woken alert loop does (a few times
+            // at most: nothing raises it again without new input).
+            if agent.alertsPending && sameInstant < 10 {
+                sameInstant += 1
+                continue
+            }
+            sameInstant = 0
+            let next = [
+                boundaries.first?.at, network.nextEventAt, network.loopWakesAt, nextStatsD.min(), datagrams.first?.at, nextLoad,
+                nextExpiry, agent.alertsDue.nanoseconds, cluster.nextChange, nextForged, plan.duration,
+            ].compactMap { $0 }.min()!
+            clock.advance(to: max(next, clock.now + 1))
+        }
+        return nil
+    }
+
+    /// The prober's loop turns until it has nothing more to do at this instant (bounded: a loop that spins is a defect).
+    mutating func probe() {
+        for _ in 0..<1_000 {
+            agent.probe()
+            network.pump()
+            guard network.hasReadyEvents || network.loopWakesAt <= clock.now || network.isWoken else { return }
+        }
+        preconditionFailure("the prober's loop spins at \(FaultPlan.seconds(clock.now)) s")
+    }
+
+    mutating func applyFaults() {
+        var changed = false
+        while let first = boundaries.first, first.at <= clock.now {
+            boundaries.removeFirst()
+            if first.starts { active.insert(first.fault) } else { active.remove(first.fault) }
+            trace.add(at: clock.now, "\(first.starts ? "fault" : "healed"): \(plan.faults[first.fault].kind)")
+            changed = true
+        }
+        guard changed else { return }
+        let kinds = active.sorted().map { plan.faults[$0].kind }
+        for i in 0..<cluster.count {
+            let process: SimulatedCluster.Process =
+                kinds.contains(.crash(i)) ? .crashed : kinds.contains(.stop(i)) ? .stopped : .running
+            let before = cluster.replicas[i].process
+            if process != before {
+                cluster.set(i, process: process, now: clock.now)
+                if process == .crashed { network.crashed(i) }
+                if before == .stopped && process == .running { network.resumed(i) }
+            }
+            let isolated = kinds.contains { if case .isolate(let set) = $0 { set.contains(i) } else { false } }
+            if isolated != cluster.replicas[i].isolated { cluster.isolate(i, isolated, now: clock.now) }
+            var path = network.paths[i]
+            path.cut = kinds.contains { if case .cutAgent(let set) = $0 { set.contains(i) } else { false } }
+            path.loss = 0
+            path.delay = 0
+            for kind in kinds {
+                if case .lossy(let replica, let percent, let delay) = kind, replica == i {
+                    path.loss = percent
+                    path.delay = delay
+                }
+            }
+            network.set(path: i, path)
+        }
+    }
+
+    mutating func emitStatsD() {
+        for i in 0..<cluster.count where clock.now >= nextStatsD[i] {
+            nextStatsD[i] += 10 * Self.second
+            guard cluster.replicas[i].process == .running, !network.paths[i].cut else { continue }
+            // A line a datagram, as TigerBeetle's cycle comes in several datagrams (the capture: ~25 each cycle).
+            for line in cluster.statsd(i, now: clock.now).split(separator: "\n") { send(Array(line.utf8), from: i) }
+        }
+        if clock.now >= nextForged {
+            nextForged += Self.second / Int64(max(1, plan.statsd.forgedPerSecond))
+            send(forged(), from: nil)
+        }
+    }
+
+    /// A datagram on the StatsD path, with the run's weather: lost, duplicated, late.
+    mutating func send(_ bytes: [UInt8], from replica: Int?) {
+        guard !random.chance(plan.statsd.lossPercent) else { return }
+        let copies = random.chance(plan.statsd.duplicatePercent) ? 2 : 1
+        for _ in 0..<copies {
+            let latency = replica.map { network.paths[$0].latency } ?? 1_000_000
+            let at = clock.now + latency + (plan.statsd.jitter > 0 ? random.int(0...plan.statsd.jitter) : 0)
+            datagramSequence += 1
+            let entry = (at: at, sequence: datagramSequence, bytes: bytes)
+            let index = datagrams.firstIndex { ($0.at, $0.sequence) > (entry.at, entry.sequence) } ?? datagrams.endIndex
+            datagrams.insert(entry, at: index)
+        }
+    }
+
+    mutating func deliverDatagrams() {
+        while let first = datagrams.first, first.at <= clock.now {
+            datagrams.removeFirst()
+            agent.ingest(datagram: first.bytes)
+        }
+    }
+
+    /// Something anyone on the StatsD network could send: garbage, absurd values, a cluster nobody watches, a tag that
+    /// is no replica.
+    mutating func forged() -> [UInt8] {
+        let cluster = ClusterID.hex(self.cluster.id)
+        switch random.int(0...5) {
+        case 0: return (0..<random.int(1...300)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        case 1: return Array("tb.replica_view:1e400|g|#cluster:\(cluster),replica:1".utf8)
+        case 2: return Array("tb.replica_commit_max:-5|g|#cluster:\(cluster),replica:0".utf8)
+        case 3: return Array("tb.replica_status:0|g|#cluster:\(ClusterID.hex(UInt128(random.next()))),replica:0".utf8)
+        case 4: return Array("tb.replica_status:0|g|#cluster:\(cluster),replica:99".utf8)
+        default: return Array("app.requests.\(random.next() % 100_000):1|c|#k:\(random.next() % 1000)".utf8)
+        }
+    }
+
+    mutating func observe() throws {
+        let report = agent.healthReport()
+        let ready = agent.readiness().ready
+        let changes = try monitor.check(
+            now: clock.now, truth: truth, alerts: agent.alerts, notifications: agent.takeNotifications(), ready: ready, report: report,
+            series: agent.seriesCount, forbidden: network.forbidden)
+        for change in changes { trace.add(at: clock.now, change) }
+        if ready != lastReady {
+            trace.add(at: clock.now, "/ready \(ready ? 200 : 503)")
+            lastReady = ready
+        }
+        let states = report.cluster(ClusterID.hex(cluster.id))?.replicas.map(\.state) ?? []
+        if states != lastStates {
+            trace.add(at: clock.now, "replicas: \(states.map(\.rawValue).joined(separator: " ")); cluster commits: \(cluster.commits)")
+            lastStates = states
+        }
+    }
+}
