@@ -5,7 +5,6 @@ public struct GroundTruth: Sendable {
         public var process: SimulatedCluster.Process = .running
         public var processSince: Int64 = 0
         public var cut = false
-        public var cutSince: Int64 = 0
         public var lossy = false
         public var isolated = false
         /// The last time (ns) it was stopped, crashed, cut from the agent, lossy or isolated (nil: never).
@@ -50,10 +49,7 @@ public struct GroundTruth: Sendable {
                 replicas[i].process = process
                 replicas[i].processSince = now
             }
-            if paths[i].cut != replicas[i].cut {
-                replicas[i].cut = paths[i].cut
-                replicas[i].cutSince = now
-            }
+            replicas[i].cut = paths[i].cut
             replicas[i].lossy = paths[i].loss > 0 || paths[i].delay > 0
             replicas[i].isolated = cluster.replicas[i].isolated
         }

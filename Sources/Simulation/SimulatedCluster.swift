@@ -23,17 +23,9 @@ public final class SimulatedCluster {
 
     /// What the replica at `index` sends back for one message: replies to deliver on the connection from `client` to
     /// the replica named, or a close of the connection it came on.
-    public enum Answer: Equatable {
+    public enum Answer {
         case replies([(replica: Int, bytes: [UInt8])])
         case close
-
-        public static func == (a: Answer, b: Answer) -> Bool {
-            switch (a, b) {
-            case (.close, .close): true
-            case (.replies(let x), .replies(let y)): x.map(\.replica) == y.map(\.replica) && x.map(\.bytes) == y.map(\.bytes)
-            default: false
-            }
-        }
     }
 
     public static let viewChangeDelay: Int64 = 1_500_000_000

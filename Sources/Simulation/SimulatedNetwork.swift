@@ -75,7 +75,6 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
     private var woken = false
     /// The first message the agent wrote that a replica must never read, and why.
     public private(set) var forbidden: String?
-    public private(set) var forbiddenAt: Int64?
     /// Messages the agent wrote, by kind.
     public private(set) var sent: [String: Int] = [:]
 
@@ -345,7 +344,6 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
     /// Checks a message the agent writes: only ping_client, register and lookup_accounts, checksummed, may leave.
     private func inspect(_ bytes: [UInt8], on state: inout Connection) -> Bool {
         let before = forbidden
-        defer { if before == nil && forbidden != nil { forbiddenAt = clock.now } }
         var offset = 0
         while offset + 256 <= bytes.count {
             let message = Array(bytes[offset...])

@@ -38,13 +38,7 @@ final class IngestThread: Sendable {
             let active = worker.isRunning
             // Stopping: drain what is queued without waiting.
             if let chunk = queue.take(until: active ? nextExpiry : MonotonicInstant(nanoseconds: .min)) {
-                let now = clock.unixNanoseconds()
-                var changed = false
-                store.update { store in
-                    let before = store.signals.generation
-                    chunk.forEachDatagram { store.ingest(datagram: $0, now: now) }
-                    changed = store.signals.generation != before
-                }
+                let changed = store.ingest(now: clock.unixNanoseconds()) { chunk.forEachDatagram($0) }
                 queue.recycle(chunk)
                 if changed { onSignalsChanged() }
             } else if !active {

@@ -15,6 +15,15 @@ final class SharedStore: Sendable {
         store.withLock { body(&$0) }
     }
 
+    /// Applies datagrams under one lock, as they arrived at `now` (wall ns); whether what the health model reads changed.
+    func ingest(now: Int64, _ datagrams: (_ apply: (UnsafeRawBufferPointer) -> Void) -> Void) -> Bool {
+        store.withLock { store in
+            let before = store.signals.generation
+            datagrams { store.ingest(datagram: $0, now: now) }
+            return store.signals.generation != before
+        }
+    }
+
     /// A copy of the store to render from: O(1) under the lock, copy-on-write after.
     func snapshot() -> MetricStore {
         store.withLock { $0 }

@@ -79,12 +79,7 @@ public final class SteppedAgent: @unchecked Sendable {
     /// One StatsD datagram, applied as the ingest thread applies it.
     public func ingest(datagram: [UInt8]) {
         assertOnOwner()
-        let now = clock.unixNanoseconds()
-        store.update { store in
-            let before = store.signals.generation
-            datagram.withUnsafeBytes { store.ingest(datagram: $0, now: now) }
-            if store.signals.generation != before { changed.raised = true }
-        }
+        if store.ingest(now: clock.unixNanoseconds(), { apply in datagram.withUnsafeBytes(apply) }) { changed.raised = true }
     }
 
     /// Expires stale series, as the ingest thread does once a second.
