@@ -191,11 +191,8 @@ func metricNames(in expression: String) throws -> Set<String> {
             return alerts.compactMap { $0["labels"] as? [String: String] }
         }
         func waitFor(_ what: String, _ condition: ([[String: String]]) -> Bool) async throws {
-            let deadline = Date().addingTimeInterval(30)
-            while try await !condition(active()) {
-                try #require(Date() < deadline, "timed out waiting for \(what)")
-                try await Task.sleep(for: .milliseconds(250))
-            }
+            let seen = try await Poll.until(within: 30, every: .milliseconds(250), look: active, done: condition)
+            try #require(condition(seen), "timed out waiting for \(what)")
         }
         // The earlier incident, through Prometheus: fires, then resolves (and is re-sent resolved every second).
         try scraped.send("tb.replica_status:3|g|#cluster:\(TestAgent.clusterHex),replica:0")

@@ -97,11 +97,10 @@ struct MonitoredCluster {
     }
 
     func waitUntilHealthy() async throws {
-        let deadline = Date().addingTimeInterval(30)
-        while (try? await prometheus.query("tigerbeetle_cluster_quorum == 1"))?.results != 1 {
-            try #require(Date() < deadline, "timed out waiting for a healthy cluster scraped by Prometheus")
-            try await Task.sleep(for: .milliseconds(250))
-        }
+        let healthy = try await Poll.until(
+            within: 30, every: .milliseconds(250),
+            look: { (try? await prometheus.query("tigerbeetle_cluster_quorum == 1"))?.results == 1 }, done: { $0 })
+        try #require(healthy, "timed out waiting for a healthy cluster scraped by Prometheus")
     }
 
     /// Stops replicas 1 and 2 (`kill -STOP`: hung, and their StatsD ends): the cluster loses quorum. Returns when.

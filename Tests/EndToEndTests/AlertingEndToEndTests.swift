@@ -87,14 +87,9 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         }
         let heard = String(repeating: "c", count: 32)
         for replica in 0..<3 { try TestAgent.send("tb.replica_status:2|g|#cluster:\(heard),replica:\(replica)", to: agent) }
-        let deadline = Date().addingTimeInterval(20)
-        while try await alertsDocument(agent.webPort).alerts.filter({
-            $0.alertname == AlertName.replicaStatusAbnormal.rawValue && $0.state == "firing"
-        }).count < 3,
-            Date() < deadline
-        {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        _ = try await Poll.until(
+            within: 20, every: .milliseconds(50), look: { try await alertsDocument(agent.webPort) },
+            done: { $0.alerts.filter { $0.alertname == AlertName.replicaStatusAbnormal.rawValue && $0.state == "firing" }.count >= 3 })
         try await eventually(10) { !messages(recorder, alertname: .replicaStatusAbnormal).isEmpty }
         for replica in 0..<3 {
             try TestAgent.send("tb.replica_status:0|g|#cluster:\(heard),replica:\(replica)", to: agent)
@@ -126,14 +121,9 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         }
         try await TestAgent.sendCapture(to: agent)
         replicas.forEach { $0.stop() }
-        let deadline = Date().addingTimeInterval(20)
-        while try await alertsDocument(agent.webPort).alerts.filter({
-            $0.alertname == AlertName.replicaHung.rawValue && $0.state == "firing"
-        }).count < 3,
-            Date() < deadline
-        {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        _ = try await Poll.until(
+            within: 20, every: .milliseconds(50), look: { try await alertsDocument(agent.webPort) },
+            done: { $0.alerts.filter { $0.alertname == AlertName.replicaHung.rawValue && $0.state == "firing" }.count >= 3 })
         for replica in replicas {
             replica.resume()
             try await Task.sleep(for: .milliseconds(700))

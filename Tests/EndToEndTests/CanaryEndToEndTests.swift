@@ -47,13 +47,7 @@ import Testing
     static func waitFor(
         _ agent: Agent, within seconds: Double, _ condition: (StatusDocument) -> Bool
     ) async throws -> StatusDocument {
-        let deadline = Date().addingTimeInterval(seconds)
-        var document = try await status(agent)
-        while !condition(document) && Date() < deadline {
-            try await Task.sleep(for: .milliseconds(100))
-            document = try await status(agent)
-        }
-        return document
+        try await Poll.until(within: seconds, look: { try await status(agent) }, done: condition)
     }
 
     /// The cluster commits the canary's requests before any StatsD came: ready, "the cluster commits". Its primary and

@@ -76,13 +76,7 @@ struct NetworkLabTests {
 
         /// Polls the status document every 100 ms until `condition` holds or `seconds` pass; the last document.
         func waitFor(within seconds: Double, _ condition: (StatusDocument) -> Bool) async throws -> StatusDocument {
-            let deadline = Date().addingTimeInterval(seconds)
-            var document = try await status()
-            while !condition(document) && Date() < deadline {
-                try await Task.sleep(for: .milliseconds(100))
-                document = try await status()
-            }
-            return document
+            try await Poll.until(within: seconds, look: { try await status() }, done: condition)
         }
     }
 

@@ -127,12 +127,10 @@ import Testing
         defer { agent.stop() }
         try await TestAgent.sendCapture(to: agent)
         // Wait until every replica has been probed (2 reachable, 1 refused).
-        var reply = try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/ready", accept: "application/json")
-        let deadline = Date().addingTimeInterval(10)
-        while !reply.body.contains("quorum: 2 of 3") && Date() < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-            reply = try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/ready", accept: "application/json")
-        }
+        let reply = try await Poll.until(
+            within: 10, every: .milliseconds(50),
+            look: { try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/ready", accept: "application/json") },
+            done: { $0.body.contains("quorum: 2 of 3") })
         #expect(reply.status == 503)
         let verdict = try JSONDecoder().decode(ReadinessVerdict.self, from: Data(reply.body.utf8))
         #expect(verdict.require == .all)

@@ -42,12 +42,10 @@ func metricSamples(_ port: UInt16) async throws -> [String: Double] {
 
 /// Polls /api/v1/alerts until the alert is (or is no longer) pending or firing; false after 15 s.
 func waitForAlert(_ port: UInt16, _ name: AlertName, active: Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(15)
-    while Date() < deadline {
-        if try await alertsDocument(port).alerts.contains(where: { $0.alertname == name.rawValue }) == active { return true }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return false
+    func isActive(_ document: AlertsDocument) -> Bool { document.alerts.contains { $0.alertname == name.rawValue } }
+    let seen = try await Poll.until(
+        within: 15, every: .milliseconds(50), look: { try await alertsDocument(port) }, done: { isActive($0) == active })
+    return isActive(seen) == active
 }
 
 @Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct ReloadTests {

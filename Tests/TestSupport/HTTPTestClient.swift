@@ -28,12 +28,8 @@ public enum HTTPTestClient {
 
     /// Scrapes until `done` holds for the page (or 20 s pass).
     public static func scrape(port: UInt16, until done: ([String: Double]) -> Bool) async throws -> String {
-        let deadline = Date().addingTimeInterval(20)
-        while true {
-            let page = try await request("http://127.0.0.1:\(port)/metrics").body
-            let samples = PrometheusText.samples(page)
-            if done(samples) || Date() > deadline { return page }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await Poll.until(
+            within: 20, every: .milliseconds(50), look: { try await request("http://127.0.0.1:\(port)/metrics").body },
+            done: { done(PrometheusText.samples($0)) })
     }
 }
