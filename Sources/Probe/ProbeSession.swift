@@ -103,6 +103,10 @@ public struct ProbeSession: Sendable {
     /// The connection's retransmissions last seen in its path report, and when they last grew.
     private var retransmissionsSeen: UInt32 = 0
     private var lastRetransmissionAt: Int64?
+    /// When a pong last came after its ping had timed out, on any connection to this address: the path delays answers.
+    private var lastLatePongAt: Int64?
+    /// Since when the replica answers, this time (its first pong after another outcome).
+    private var answeringSince: Int64?
     /// The latest finding, with times on the session's (monotonic) clock; nil before the first.
     public private(set) var result: ProbeResult?
     /// When the result was last confirmed while not connected.
@@ -187,27 +191,32 @@ public struct ProbeSession: Sendable {
                 retransmissionsSeen = path.retransmissions
                 lastRetransmissionAt = now
             }
+            let missedForHung = pingsMissedForHung(now: now)
             for i in pings.indices where !pings[i].missed && now >= pings[i].sentAt.addingSaturating(pingTimeout) {
                 pings[i].missed = true
                 missed += 1
                 // Never answered: perhaps the release is refused (backups stay silent); the next ping claims the
                 // replica's StatsD release, if it sends one.
                 if lastPongAt == nil { hintAllowed = true }
-                if missed >= ProbeTiming.missedPingsForHung, let path, path.hostSilent(quietMilliseconds: timing.interval / 1_000_000 + 100)
+                if missed >= missedForHung, result?.outcome != .hung, let path,
+                    path.hostSilent(quietMilliseconds: timing.interval / 1_000_000 + 100)
                 {
-                    // Not the event loop: the replica's host has not acknowledged what was sent.
+                    // Not the event loop: the replica's host has not acknowledged what was sent. (A replica found hung
+                    // stays hung until it answers: a path cut later says nothing new of its process, and taking the
+                    // verdict back left a stopped replica unobserved for 5 s after the cut healed: the simulator, seeds
+                    // 301455 and 500268.)
                     setResult(
                         .unreachable, now: now,
                         error:
                             "no pong to the last \(missed) pings within \(Self.seconds(pingTimeout)) each, and the replica's host has not acknowledged them (\(path.unacknowledgedBytes) bytes unacknowledged, \(path.retransmissions) retransmissions, round trip \(path.roundTripMicroseconds / 1000) ms): the network path, as much as the replica"
                     )
                     result?.failure = .path
-                } else if missed >= ProbeTiming.missedPingsForHung, result?.outcome != .hung, let path, let last = lastRetransmissionAt,
-                    // Retransmissions while the last two pings were out: once a healed path has let two go unanswered
+                } else if missed >= missedForHung, result?.outcome != .hung, let path, let last = lastRetransmissionAt,
+                    // Retransmissions while the pings counted were out: once a healed path has let them go unanswered
                     // cleanly, a stopped process is hung again (the simulator, seed 200051: a window of every missed
-                    // ping kept it a path verdict long after the loss had ended).
-                    now.subtractingSaturating(last)
-                        <= timing.interval.multipliedSaturating(by: Int64(ProbeTiming.missedPingsForHung)).addingSaturating(pingTimeout)
+                    // ping kept it a path verdict long after the loss had ended; seed 301455: a window of two intervals
+                    // and the timeout back from now kept a replica stopped during a cut unobserved 5 s after it healed).
+                    let oldestCounted = pings.lazy.filter(\.missed).suffix(missedForHung).first?.sentAt, last >= oldestCounted
                 {
                     // Acknowledged in the end, but the path lost segments meanwhile: a pong may be lost and on its way
                     // again as much as never sent (30% loss both ways: `hung` for a moment in 3 runs of 5, live). Once
@@ -218,7 +227,7 @@ public struct ProbeSession: Sendable {
                             "no pong to the last \(missed) pings within \(Self.seconds(pingTimeout)) each, on a path that loses segments (\(path.retransmissions) retransmissions, round trip \(path.roundTripMicroseconds / 1000) ms): the network path, as much as the replica"
                     )
                     result?.failure = .path
-                } else if missed >= ProbeTiming.missedPingsForHung {
+                } else if missed >= missedForHung {
                     setResult(
                         .hung, now: now,
                         error:
@@ -331,7 +340,13 @@ public struct ProbeSession: Sendable {
                 // Karn's rule: a pong that came after its ping had timed out says nothing reliable of the round trip (it
                 // may have waited out a cut path: the simulator, seed 100446, where such pongs stretched the timeout so a
                 // stop 10 s later went unseen for 8 s).
-                if !pings[index].missed { learn(roundTrip: roundTrip) }
+                if !pings[index].missed {
+                    learn(roundTrip: roundTrip)
+                } else if result?.outcome == .answering, let since = answeringSince, pings[index].sentAt >= since {
+                    // Late for a ping sent while the replica answered: the path. (The backlog a stopped or cut-off
+                    // replica answers when it comes back, pings sent before it was found answering again, is not.)
+                    lastLatePongAt = now
+                }
                 pings.remove(at: index)
                 missed = 0
                 closes = 0
@@ -339,6 +354,7 @@ public struct ProbeSession: Sendable {
                 // Alive (its loop runs) since the first pong after a break.
                 if reachableSince == nil || result?.outcome == .hung { reachableSince = now }
                 pongRelease = release
+                if result?.outcome != .answering { answeringSince = now }
                 roundTripSum += Double(roundTrip) / 1e9
                 roundTrips &+= 1
                 setResult(.answering, now: now, duration: roundTrip, view: view, release: release.description)
@@ -369,6 +385,19 @@ public struct ProbeSession: Sendable {
     }
 
     // MARK: - Internals
+
+    /// Consecutive unanswered pings that make the replica hung: two; three on a path that delivered a pong late, while
+    /// the replica was answering, in the last `ProbeTiming.latePongMemory`. There a pong lost on its way back is sent again by the peer's kernel and comes
+    /// seconds late, which the probe socket's `TCP_INFO` does not show (only what beetlewatch sends is retransmitted from
+    /// it): live, 30% loss and 200 ms each way behind a relay took a running replica for hung in 1 poll of 2,449, with two
+    /// pongs in a row late. A late pong answers every ping before it, so with one ping more the first pong has come
+    /// unless it was lost twice. A replica stopped behind such a path is hung an interval later; on a clean path, as fast as ever.
+    func pingsMissedForHung(now: Int64) -> Int {
+        guard let late = lastLatePongAt, now.subtractingSaturating(late) <= ProbeTiming.latePongMemory else {
+            return ProbeTiming.missedPingsForHung
+        }
+        return ProbeTiming.missedPingsForHung + 1
+    }
 
     /// How long a ping waits for its pong before it counts as missed: the configured timeout, longer on a path whose
     /// pongs come close to it and vary (the smoothed round trip and four deviations, as TCP's retransmission timeout,

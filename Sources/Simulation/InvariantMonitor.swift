@@ -1,5 +1,6 @@
 import Alerting
 import Health
+import Probe
 
 /// The invariants every simulated run is held to, checked at every step against the ground truth (never against
 /// what the agent believes). Each failure has a stable name; the first one ends the run.
@@ -17,6 +18,9 @@ public struct InvariantMonitor: Sendable {
     /// The bounds at the defaults (issue 25): a crash is `unreachable`, a hang `hung`, a quorum loss paged, within these.
     public static let crashBound: Int64 = 2_000_000_000
     public static let hangBound: Int64 = 3_000_000_000
+    /// On a path that lost or held segments in the last minute (`ProbeTiming.latePongMemory`) hung takes one ping more,
+    /// a probe interval (1 s at the defaults): the price of not taking a pong late on a lossy path for a hung replica.
+    public static let hangBoundAfterAFaultyPath: Int64 = 4_000_000_000
     public static let quorumLossBound: Int64 = 3_000_000_000
     /// A quorum lost with every replica up (cut off from each other, a stuck primary): the canary's word alone, after
     /// its allowance for a view change (2.5 s at the defaults) and a second's evaluation.
@@ -171,7 +175,11 @@ public struct InvariantMonitor: Sendable {
                     throw fail(
                         "late-crash", "replica \(i) crashed \(FaultPlan.seconds(now - r.processSince)) s ago and is \(verdicts[i].state)")
                 }
-                if r.process == .stopped && now - since >= Self.hangBound && verdicts[i].state != .hung
+                let faultyPathLately =
+                    GroundTruth.within(r.lastCut, ProbeTiming.latePongMemory, of: now)
+                    || GroundTruth.within(r.lastLossy, ProbeTiming.latePongMemory, of: now)
+                let hangBound = faultyPathLately ? Self.hangBoundAfterAFaultyPath : Self.hangBound
+                if r.process == .stopped && now - since >= hangBound && verdicts[i].state != .hung
                     && !GroundTruth.within(r.lastCrashed, Self.hindsight, of: now)
                 {
                     throw fail(

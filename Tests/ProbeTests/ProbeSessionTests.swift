@@ -291,6 +291,42 @@ struct SimulatedReplica {
         #expect(held.session.pingTimeout == second)
     }
 
+    /// A path that has delivered a pong after its ping timed out (lost on its way back and sent again by the peer's kernel,
+    /// which the probe socket's `TCP_INFO` does not show) takes one unanswered ping more for hung, for a minute: two pongs
+    /// in a row 2.5 s late (on a 1 s timeout) are not a hung replica there (live, behind a lossy relay: `hung` in 1 poll of
+    /// 2,449). A replica stopped behind it is hung after three pings; once the path has kept time for a minute, after two.
+    @Test func aPathThatDeliveredALatePongTakesOnePingMoreForHung() {
+        var replica = SimulatedReplica()
+        replica.rtt = 100 * ms
+        replica.run(until: 10 * second - ms)
+        replica.rtt = 1500 * ms
+        replica.run(until: 10 * second + 500 * ms)
+        replica.rtt = 100 * ms
+        replica.run(until: 20 * second - ms)
+        #expect(!replica.outcomes.contains { $0.1 == .hung })
+        replica.rtt = 2500 * ms
+        replica.run(until: 21 * second + 500 * ms)
+        replica.rtt = 100 * ms
+        replica.run(until: 30 * second - ms)
+        #expect(!replica.outcomes.contains { $0.1 == .hung }, "\(replica.outcomes)")
+        #expect(replica.outcome == .answering)
+
+        replica.set(.stopped)
+        replica.run(until: 33 * second)
+        #expect(replica.outcomes.last!.1 == .hung)
+        #expect(replica.outcomes.last!.0 == 33 * second)
+        #expect(replica.session.result!.error == "no pong to the last 3 pings within 1s each")
+
+        // Continued at 34 s: the queued pings are answered late (a late pong too); a minute after, two pings again.
+        replica.run(until: 34 * second)
+        replica.set(.running)
+        replica.run(until: 100 * second - ms)
+        replica.set(.stopped)
+        replica.run(until: 102 * second)
+        #expect(replica.outcomes.last!.1 == .hung)
+        #expect(replica.outcomes.last!.0 == 102 * second)
+    }
+
     /// A replica whose pongs came in milliseconds keeps the configured timeout: stopped, it is hung as fast as ever.
     @Test func aFastPathKeepsTheConfiguredTimeout() {
         var replica = SimulatedReplica()

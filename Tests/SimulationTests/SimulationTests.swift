@@ -35,9 +35,15 @@ import VSR
     ///    cut had stretched the ping timeout to four timeouts; now Karn's rule, and at most two);
     /// 200051: a replica stopped on a lossy path: hung, then a path verdict at each retransmission and hung again (its page
     ///    resolved while it was still stopped); hung now stays hung until a pong.
+    /// 301455: a replica cut off from beetlewatch, stopped during the cut: unobserved 5 s after the cut healed (the path's
+    ///    retransmissions were looked for two intervals and a timeout back from now; now only while the pings counted were out);
+    /// 500268: a replica found hung, then cut off: unobserved (taken back from hung) until long after the heal; hung now
+    ///    stays hung while its path is cut;
+    /// 500078: a stopped replica's backlog of pongs, answered when it continued, taken for a path that delays pongs, so that
+    ///    the next stop took a ping more than the bound (only pongs late for pings sent while it answered count).
     /// (Seeds 4, 25, 100002 and 100300 found defects of the simulator's own judgement: pages are what the planner sends,
     /// and what beetlewatch cannot see, cut off from a majority, it is not judged on.)
-    @Test(arguments: [19, 178, 100_405, 100_446, 200_051] as [UInt64]) func aSeedThatFoundADefectPasses(seed: UInt64) async throws {
+    @Test(arguments: [19, 178, 100_405, 100_446, 200_051, 301_455, 500_078, 500_268] as [UInt64]) func aSeedThatFoundADefectPasses(seed: UInt64) async throws {
         let outcome = try await Self.run(seed)
         #expect(
             outcome.violation == nil,
