@@ -43,7 +43,8 @@ import VSR
     ///    the next stop took a ping more than the bound (only pongs late for pings sent while it answered count).
     /// (Seeds 4, 25, 100002 and 100300 found defects of the simulator's own judgement: pages are what the planner sends,
     /// and what beetlewatch cannot see, cut off from a majority, it is not judged on.)
-    @Test(arguments: [19, 178, 100_405, 100_446, 200_051, 301_455, 500_078, 500_268] as [UInt64]) func aSeedThatFoundADefectPasses(seed: UInt64) async throws {
+    @Test(arguments: [19, 178, 100_405, 100_446, 200_051, 301_455, 500_078, 500_268] as [UInt64])
+    func aSeedThatFoundADefectPasses(seed: UInt64) async throws {
         let outcome = try await Self.run(seed)
         #expect(
             outcome.violation == nil,
