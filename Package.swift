@@ -88,7 +88,7 @@ let package = Package(
             name: "AgentTestSupport", dependencies: ["Agent", "Config", "TestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/AgentTestSupport"),
         .testTarget(name: "StatsDTests", dependencies: ["StatsD"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Agent", "Probe", "VSR", "TestSupport"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Agent", "Alerting", "Health", "Probe", "VSR", "TestSupport"]),
         .testTarget(name: "VSRTests", dependencies: ["VSR"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "VSR", "Health", "TestSupport"]),
         .testTarget(name: "MetricStoreTests", dependencies: ["TigerBeetle", "MetricStore", "StatsD", "TestSupport"]),

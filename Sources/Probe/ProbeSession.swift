@@ -81,6 +81,8 @@ public struct ProbeSession: Sendable {
     private var nextPingAt: Int64 = 0
     /// Consecutive pings not answered within the timeout.
     private(set) var missed = 0
+    /// The pings missed on a connection given up for a fresh connect while silent: the new connection goes on counting.
+    private var missedBeforeReconnect = 0
     /// Consecutive young connections the replica closed (for the reconnect backoff).
     private var closes = 0
     static let maxUnmatchedPongs = 8
@@ -238,8 +240,13 @@ public struct ProbeSession: Sendable {
                 }
             }
             if let reconnectAt = hungReconnectAt, now >= reconnectAt {
-                // Hung for a while: a fresh connect tells a stopped process (it still connects) from one gone.
+                // Hung for a while: a fresh connect tells a stopped process (it still connects) from one gone. The pings
+                // missed so far still count: on the new connection, one more acknowledged and unanswered is hung (a
+                // count started afresh left a replica stopped during a cut unobserved 5 s after it healed: the
+                // simulator, seed 700057).
+                let carried = missed
                 closeConnection(now: now, backoff: 0)
+                missedBeforeReconnect = carried
                 if case .hung? = result?.outcome { result?.at = now }
                 return [.close] + tick(now: now)
             }
@@ -261,7 +268,8 @@ public struct ProbeSession: Sendable {
             link = .open(since: now)
             buffer.removeAll(keepingCapacity: true)
             pings.removeAll(keepingCapacity: true)
-            missed = 0
+            missed = missedBeforeReconnect
+            missedBeforeReconnect = 0
             retransmissionsSeen = 0
             lastRetransmissionAt = nil
             unmatchedPongs = 0
@@ -444,6 +452,7 @@ public struct ProbeSession: Sendable {
 
     private mutating func unreachable(_ reason: String, attemptStartedAt: Int64, now: Int64, failure: ProbeResult.Failure) {
         reachableSince = nil
+        missedBeforeReconnect = 0
         link = .idle(nextAttemptAt: attemptStartedAt + timing.interval)
         setResult(.unreachable, now: now, duration: now - attemptStartedAt, error: reason)
         result?.failure = failure

@@ -1,6 +1,7 @@
 /// What goes wrong in one simulated run, drawn from its seed: faults, each over a window of simulated time, and the
-/// StatsD path's own weather (loss, duplication, reordering, forged datagrams) for the whole run. One seed in ten is
-/// quiet: no fault at all, so a cold start and a calm cluster are searched too.
+/// StatsD path's own weather (loss, duplication, reordering, forged datagrams) for the whole run, and the pager's own
+/// faults (down, failing, slow, hanging). One seed in ten is quiet: no fault at all, so a cold start and a calm cluster
+/// are searched too.
 public struct FaultPlan: Sendable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// `kill -9`: connections reset, connects refused; it restarts at the end.
@@ -30,9 +31,17 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
         public var forgedPerSecond = 0
     }
 
+    /// A window in which the webhook receiver misbehaves.
+    public struct ReceiverFault: Sendable {
+        var kind: SimulatedReceiver.Fault
+        public var start: Int64
+        public var end: Int64
+    }
+
     public var duration: Int64
     public var faults: [Fault]
     public var statsd: StatsDWeather
+    public var receiver: [ReceiverFault] = []
 
     public var isQuiet: Bool { faults.isEmpty }
 
@@ -68,12 +77,41 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
         return FaultPlan(duration: duration, faults: faults.sorted { $0.start < $1.start }, statsd: statsd)
     }
 
+    /// The receiver's faults for a plan, from a generator of their own (so adding them left every seed's other faults as
+    /// they were): in half of the runs with faults, one or two windows of 1–30 s that end 50 s before the run does, so
+    /// what they held back is seen delivered.
+    mutating func drawReceiverFaults(using random: inout SeededRandom) {
+        guard !isQuiet, random.chance(50) else { return }
+        let second: Int64 = 1_000_000_000
+        var windows: [ReceiverFault] = []
+        for _ in 0..<random.int(1...2) {
+            let start = random.int(20...(duration / second - 60)) * second + random.int(0...999) * 1_000_000
+            let length = random.int(1...30) * second
+            let kind: SimulatedReceiver.Fault =
+                switch random.int(0...3) {
+                case 0: .down
+                case 1: .failing
+                case 2: .slow(latency: random.int(100...15_000) * 1_000_000)
+                default: .hanging
+                }
+            windows.append(ReceiverFault(kind: kind, start: start, end: min(start + length, duration - 50 * second)))
+        }
+        // One at a time: a window starting inside another starts when it ends.
+        windows.sort { $0.start < $1.start }
+        for i in windows.indices.dropFirst() where windows[i].start < windows[i - 1].end {
+            windows[i].start = windows[i - 1].end
+        }
+        receiver = windows.filter { $0.start < $0.end }
+    }
+
     public var description: String {
         let lines = faults.map { "  \(Self.seconds($0.start))–\(Self.seconds($0.end)) s: \($0.kind)" }
         let weather =
             "  StatsD: \(statsd.lossPercent)% lost, \(statsd.duplicatePercent)% duplicated, up to \(statsd.jitter / 1_000_000) ms late, "
             + "\(statsd.forgedPerSecond) forged/s"
-        return (["plan (\(Self.seconds(duration)) s):"] + (lines.isEmpty ? ["  no fault"] : lines) + [weather]).joined(separator: "\n")
+        let pager = receiver.map { "  \(Self.seconds($0.start))–\(Self.seconds($0.end)) s: receiver \($0.kind)" }
+        let body = (lines.isEmpty ? ["  no fault"] : lines) + pager + [weather]
+        return (["plan (\(Self.seconds(duration)) s):"] + body).joined(separator: "\n")
     }
 
     static func seconds(_ ns: Int64) -> String {

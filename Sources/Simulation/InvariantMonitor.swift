@@ -41,6 +41,11 @@ public struct InvariantMonitor: Sendable {
     private var paged: [String: Alert] = [:]
     /// Since when a paged alert has not been firing (its resolution is due).
     private var notFiringSince: [String: Int64] = [:]
+    /// Since when an alert the receiver last heard firing has not been firing in the agent (its resolution is owed to it).
+    private var owedSince: [String: Int64] = [:]
+    /// A resolution owed to a receiver that has been well this long reached it (a failed delivery's group is sent again
+    /// 30 s later, `NotificationPlanner.retryDelay`; then a POST or five).
+    public static let deliveryBound: Int64 = 45_000_000_000
 
     public init(cluster: String, quiet: Bool, maxSeries: Int) {
         self.cluster = cluster
@@ -56,8 +61,8 @@ public struct InvariantMonitor: Sendable {
     /// Checks one step at `now`: the notifications planned since the last step are the pages and their resolutions
     /// (`alerts`, the engine's, give a paged alert's times). Returns what was paged or resolved (for the trace).
     public mutating func check(
-        now: Int64, truth: GroundTruth, alerts: [Alert], notifications: [NotificationPlanner.Notification], ready: Bool,
-        report: HealthReport, series: Int, forbidden: String?
+        now: Int64, truth: GroundTruth, alerts: [Alert], notifications: [NotificationPlanner.Notification], receiver: SimulatedReceiver,
+        ready: Bool, report: HealthReport, series: Int, forbidden: String?
     ) throws -> [String] {
         func fail(_ name: String, _ detail: String) -> Violation { Violation(name: name, at: now, detail: detail) }
         if let forbidden { throw fail("forbidden-bytes", "the agent wrote \(forbidden) to a replica") }
@@ -183,8 +188,31 @@ public struct InvariantMonitor: Sendable {
                     && !GroundTruth.within(r.lastCrashed, Self.hindsight, of: now)
                 {
                     throw fail(
-                        "late-hang", "replica \(i) stopped \(FaultPlan.seconds(now - r.processSince)) s ago and is \(verdicts[i].state)")
+                        "late-hang",
+                        "replica \(i) stopped \(FaultPlan.seconds(now - r.processSince)) s ago and is \(verdicts[i].state) (\(verdicts[i].reasons.map(\.detail).joined(separator: "; ")))"
+                    )
                 }
+            }
+        }
+        // What the receiver heard, through the channel and its faults: every firing it heard is resolved once the alert
+        // ended and the receiver has been well for the bound; a resolution it acknowledged is not sent again.
+        if let (fingerprint, heard) = receiver.duplicates.first {
+            throw fail(
+                "resolution-twice",
+                "\(heard.name) \(heard.replica ?? "") (\(fingerprint)): a resolution the receiver acknowledged was sent again")
+        }
+        for (fingerprint, heard) in receiver.heard.sorted(by: { $0.key < $1.key }) {
+            guard heard.firing, !nowFiring.contains(where: { $0.fingerprint == fingerprint }) else {
+                owedSince[fingerprint] = nil
+                continue
+            }
+            let since = owedSince[fingerprint] ?? now
+            owedSince[fingerprint] = since
+            if let well = receiver.healthySince, now - max(since, well) > Self.deliveryBound {
+                throw fail(
+                    "resolution-not-delivered",
+                    "\(heard.name) \(heard.replica ?? "") ended \(FaultPlan.seconds(now - since)) s ago; the receiver, well for \(FaultPlan.seconds(now - well)) s, still has it firing"
+                )
             }
         }
         // With a majority down (crashed or stopped) the replicas' own evidence tells within the bound; with the replicas

@@ -37,7 +37,9 @@ public struct Simulation {
 
     public static func run(seed: UInt64, duration: Int64 = defaultDuration, breaking: Breakage? = nil) -> Outcome {
         var random = SeededRandom(seed: seed)
-        let plan = FaultPlan.draw(replicas: replicaCount, duration: duration, using: &random)
+        var plan = FaultPlan.draw(replicas: replicaCount, duration: duration, using: &random)
+        var pagerRandom = SeededRandom(seed: seed ^ 0xD1B5_4A32_D192_ED03)
+        plan.drawReceiverFaults(using: &pagerRandom)
         let clock = SimulatedClock()
         let cluster = SimulatedCluster(id: 0x7e57, replicas: replicaCount)
         let addresses = (0..<replicaCount).map { "10.77.0.\(10 + $0):3000" }
@@ -45,7 +47,8 @@ public struct Simulation {
         var config = AgentConfig()
         config.tigerBeetleCluster = String(cluster.id)
         config.tigerBeetleAddresses = addresses
-        // One receiver: what the planner sends it is what paged (its channel is not started: nothing is delivered).
+        // One receiver: what the planner sends it is what beetlewatch decided to page; what the simulated receiver heard
+        // through the channel (its queue, retries and the receiver's faults) is what on-call saw.
         config.webhookURLs = ["http://pager.invalid/hook"]
         let logger = Logger(label: "beetlewatch-sim") { _ in SwiftLogNoOpLogHandler() }
         var trace = Trace()
@@ -53,12 +56,15 @@ public struct Simulation {
         for line in plan.description.split(separator: "\n") { trace.add(at: 0, String(line)) }
         let agent: SteppedAgent
         do {
-            agent = try SteppedAgent(config: config, clock: clock, network: network, logger: logger) { settings in
-                if breaking == .quorumHold {
-                    settings.quorumDecisionWait = 0
-                    settings.minimumFor = 0
-                }
-            }
+            let jitterSeed = seed ^ 0x9E6C_63D0_676A_9A99
+            agent = try SteppedAgent(
+                config: config, clock: clock, network: network, logger: logger, jitter: { SeededRandom(seed: jitterSeed) },
+                adjust: { settings in
+                    if breaking == .quorumHold {
+                        settings.quorumDecisionWait = 0
+                        settings.minimumFor = 0
+                    }
+                })
         } catch {
             preconditionFailure("the simulated agent did not start: \(error)")
         }

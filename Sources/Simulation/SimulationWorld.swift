@@ -27,6 +27,14 @@ struct World {
     var nextLoad: Int64 = 500_000_000
     var nextExpiry: Int64 = 1_000_000_000
     var nextForged: Int64 = .max
+    var receiver = SimulatedReceiver()
+    /// Each receiver channel's POST under way: its answer, and when it comes.
+    var inFlight: [String: SimulatedReceiver.Answer] = [:]
+    /// Each receiver channel's retry pause: when it ends.
+    var pausedUntil: [String: Int64] = [:]
+    lazy var receiverBoundaries: [(at: Int64, fault: SimulatedReceiver.Fault?)] = plan.receiver.flatMap {
+        window -> [(at: Int64, fault: SimulatedReceiver.Fault?)] in [(window.start, window.kind), (window.end, nil)]
+    }.sorted { ($0.at, $0.fault == nil ? 0 : 1) < ($1.at, $1.fault == nil ? 0 : 1) }
     var lastReady: Bool?
     var lastStates: [ReplicaState] = []
     var sameInstant = 0
@@ -53,6 +61,7 @@ struct World {
                 nextExpiry += Self.second
             }
             agent.evaluateAlertsIfDue()
+            deliver()
             truth.observe(cluster, paths: network.paths, now: clock.now)
             do {
                 try observe()
@@ -71,11 +80,45 @@ struct World {
             sameInstant = 0
             let next = [
                 boundaries.first?.at, network.nextEventAt, network.loopWakesAt, nextStatsD.min(), datagrams.first?.at, nextLoad,
-                nextExpiry, agent.alertsDue.nanoseconds, cluster.nextChange, nextForged, plan.duration,
+                nextExpiry, agent.alertsDue.nanoseconds, cluster.nextChange, nextForged, plan.duration, receiverBoundaries.first?.at,
+                receiver.nextReadAt, inFlight.values.map(\.at).min(), pausedUntil.values.min(),
             ].compactMap { $0 }.min()!
             clock.advance(to: max(next, clock.now + 1))
         }
         return nil
+    }
+
+    /// The receivers' channels: answers that came back are given to them, and each asks for its next POST, which the
+    /// simulated receiver answers (later) as its faults say.
+    mutating func deliver() {
+        while let first = receiverBoundaries.first, first.at <= clock.now {
+            receiverBoundaries.removeFirst()
+            receiver.set(fault: first.fault, now: clock.now)
+            trace.add(at: clock.now, first.fault.map { "receiver fault: \($0)" } ?? "receiver healed")
+        }
+        receiver.catchUp(now: clock.now)
+        for name in agent.receivers {
+            if let answer = inFlight[name] {
+                guard answer.at <= clock.now else { continue }
+                inFlight[name] = nil
+                agent.answer(name, status: answer.status, error: answer.error)
+            }
+            pausedUntil[name] = nil
+            switch agent.deliveryStep(receiver: name) {
+            case .send(let delivery):
+                let answer = receiver.post(delivery.body, timeout: delivery.timeout.nanoseconds, now: clock.now)
+                precondition(answer.at > clock.now, "a receiver answers after it is asked")
+                trace.add(
+                    at: clock.now,
+                    "POST \(name) (try \(delivery.attempt)): \(SimulatedReceiver.summary(delivery.body)); answered at \(FaultPlan.seconds(answer.at)) s: \(answer.status.map { "HTTP \($0)" } ?? answer.error ?? "?")"
+                )
+                inFlight[name] = answer
+            case .wait(let until):
+                pausedUntil[name] = until.nanoseconds
+            case .idle:
+                break
+            }
+        }
     }
 
     /// The prober's loop turns until it has nothing more to do at this instant (bounded: a loop that spins is a defect).
@@ -175,7 +218,8 @@ struct World {
         let report = agent.healthReport()
         let ready = agent.readiness().ready
         let changes = try monitor.check(
-            now: clock.now, truth: truth, alerts: agent.alerts, notifications: agent.takeNotifications(), ready: ready, report: report,
+            now: clock.now, truth: truth, alerts: agent.alerts, notifications: agent.takeNotifications(), receiver: receiver, ready: ready,
+            report: report,
             series: agent.seriesCount, forbidden: network.forbidden)
         for change in changes { trace.add(at: clock.now, change) }
         if ready != lastReady {

@@ -1,10 +1,13 @@
 import Agent
+import Foundation
 import Glibc
 import Probe
 import TestSupport
 import Testing
 import VSR
 
+@testable import Alerting
+@testable import Health
 @testable import Simulation
 
 /// The simulator itself: a seed is a whole run, the seeds that found defects stay fixed, and a rule broken on purpose is
@@ -40,10 +43,14 @@ import VSR
     /// 500268: a replica found hung, then cut off: unobserved (taken back from hung) until long after the heal; hung now
     ///    stays hung while its path is cut;
     /// 500078: a stopped replica's backlog of pongs, answered when it continued, taken for a path that delays pongs, so that
-    ///    the next stop took a ping more than the bound (only pongs late for pings sent while it answered count).
+    ///    the next stop took a ping more than the bound (only pongs late for pings sent while it answered count);
+    /// 700057: a replica stopped during a cut: the reconnect after 10 s of silence started its count of missed pings
+    ///    afresh, and it was unobserved 5 s after the cut healed (the count now goes on);
+    /// 700031: the pager slow past the channel's timeout while a replica hung: the page, its retries and its resolution
+    ///    reach it (a late read older than a message it answered is not read: the simulator's own judgement).
     /// (Seeds 4, 25, 100002 and 100300 found defects of the simulator's own judgement: pages are what the planner sends,
     /// and what beetlewatch cannot see, cut off from a majority, it is not judged on.)
-    @Test(arguments: [19, 178, 100_405, 100_446, 200_051, 301_455, 500_078, 500_268] as [UInt64])
+    @Test(arguments: [19, 178, 100_405, 100_446, 200_051, 301_455, 500_078, 500_268, 700_031, 700_057] as [UInt64])
     func aSeedThatFoundADefectPasses(seed: UInt64) async throws {
         let outcome = try await Self.run(seed)
         #expect(
@@ -89,5 +96,74 @@ import VSR
         #expect(network.send(connection, other) == .wrote(256))
         #expect(network.forbidden == "command 10")
         #expect(network.sent == ["ping_client": 1])
+    }
+
+    /// The receiver's side of the run: a firing it heard whose resolution never reached it (the alert ended, the receiver
+    /// well) fails the run once the bound has passed; a resolution heard again after it was acknowledged fails it at once.
+    @Test func aResolutionTheReceiverNeverHeardIsCaught() throws {
+        func message(_ status: String) throws -> Data {
+            let alert = WebhookMessage.Alert(
+                status: status, labels: ["alertname": "TigerBeetleReplicaHung", "replica": "1"], annotations: [:], startsAt: "",
+                endsAt: "", generatorURL: "", fingerprint: "f1")
+            return try JSONEncoder().encode(
+                WebhookMessage(
+                    groupKey: "g", status: status, receiver: "webhook", groupLabels: [:], commonLabels: [:], commonAnnotations: [:],
+                    externalURL: "", alerts: [alert]))
+        }
+        func check(_ monitor: inout InvariantMonitor, _ receiver: SimulatedReceiver, at now: Int64) throws {
+            _ = try monitor.check(
+                now: now, truth: GroundTruth(replicas: 3), alerts: [], notifications: [], receiver: receiver, ready: true,
+                report: HealthReport(generatedAt: 0, clusters: []), series: 0, forbidden: nil)
+        }
+        let second: Int64 = 1_000_000_000
+        var monitor = InvariantMonitor(cluster: "c", quiet: false, maxSeries: 100)
+        var receiver = SimulatedReceiver()
+        _ = receiver.post(try message("firing"), timeout: 10 * second, now: 20 * second)
+        try check(&monitor, receiver, at: 20 * second)
+        try check(&monitor, receiver, at: 20 * second + InvariantMonitor.deliveryBound)
+        #expect(throws: InvariantMonitor.Violation.self) {
+            try check(&monitor, receiver, at: 21 * second + InvariantMonitor.deliveryBound)
+        }
+        do {
+            try check(&monitor, receiver, at: 21 * second + InvariantMonitor.deliveryBound)
+        } catch let violation as InvariantMonitor.Violation {
+            #expect(violation.name == "resolution-not-delivered")
+        }
+
+        var twice = InvariantMonitor(cluster: "c", quiet: false, maxSeries: 100)
+        _ = receiver.post(try message("resolved"), timeout: 10 * second, now: 70 * second)
+        try check(&twice, receiver, at: 70 * second)
+        _ = receiver.post(try message("resolved"), timeout: 10 * second, now: 71 * second)
+        do {
+            try check(&twice, receiver, at: 71 * second)
+            Issue.record("a resolution heard twice passed")
+        } catch let violation as InvariantMonitor.Violation {
+            #expect(violation.name == "resolution-twice")
+        }
+    }
+
+    /// A slow receiver past the channel's timeout reads what it was sent late, unless it has answered a newer message
+    /// meanwhile; what it was never sent in time, it never acknowledged.
+    @Test func aSlowReceiverReadsLateAndNeverOutOfOrder() throws {
+        func message(_ status: String) throws -> Data {
+            let alert = WebhookMessage.Alert(
+                status: status, labels: ["alertname": "A"], annotations: [:], startsAt: "", endsAt: "", generatorURL: "", fingerprint: "a")
+            return try JSONEncoder().encode(
+                WebhookMessage(
+                    groupKey: "g", status: status, receiver: "r", groupLabels: [:], commonLabels: [:], commonAnnotations: [:],
+                    externalURL: "", alerts: [alert]))
+        }
+        let second: Int64 = 1_000_000_000
+        var receiver = SimulatedReceiver()
+        receiver.set(fault: .slow(latency: 14 * second), now: 0)
+        let late = receiver.post(try message("firing"), timeout: 10 * second, now: 1 * second)
+        #expect(late.at == 11 * second && late.status == nil && late.error == "timed out")
+        #expect(receiver.heard.isEmpty && receiver.nextReadAt == 15 * second)
+        receiver.set(fault: nil, now: 12 * second)
+        let answered = receiver.post(try message("resolved"), timeout: 10 * second, now: 12 * second)
+        #expect(answered.status == 200)
+        receiver.catchUp(now: 15 * second)
+        #expect(receiver.heard["a"]?.firing == false, "the late firing, older than the resolution answered, is not read")
+        #expect(receiver.staleReads == 1)
     }
 }

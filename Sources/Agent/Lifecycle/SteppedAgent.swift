@@ -9,10 +9,11 @@ import VSR
 
 /// The agent's parts without its threads, stepped by a caller: the prober's loop (`ProbeLoop`, its `ProbeSession`s and
 /// `CanarySession`s) on a given `ProbeNetwork`, StatsD datagrams applied to the store, health (`HealthSource`), and the
-/// alert loop's evaluation (`AlertLoop.evaluate`, `AlertEngine`), all on a given clock. This is how `beetlewatch-sim`
+/// alert loop's evaluation (`AlertLoop.evaluate`, `AlertEngine`), and the receivers' channels (`NotificationChannel`, its
+/// `DeliveryQueue`: what to POST when, retries, what an answer means), all on a given clock. This is how `beetlewatch-sim`
 /// runs the agent's code on a simulated network and clock from a seed: one thread, so a seed replays bit for bit. The
-/// threads that drive these parts in `Agent` (and the UDP socket, the HTTP server and the channels' deliveries) are
-/// not here.
+/// threads that drive these parts in `Agent` (and the UDP socket, the HTTP server, the POSTs) are not here: the caller
+/// answers each delivery the channels ask for.
 public final class SteppedAgent: @unchecked Sendable {
     public let config: AgentConfig
     private let clock: any AgentClock
@@ -38,10 +39,33 @@ public final class SteppedAgent: @unchecked Sendable {
     }
     private let planned = Planned()
 
-    /// - Parameter adjust: changes the alert loop's settings after they are made from `config` (to break a rule on
-    ///   purpose and see the simulator catch it).
+    /// A POST a receiver's channel asks for.
+    public struct Delivery: Sendable {
+        /// The receiver (its channel's name).
+        public var receiver: String
+        public var body: Data
+        /// Which try of this notification (from 1).
+        public var attempt: Int
+        /// How long the channel waits for the answer (the receiver's `timeout`).
+        public var timeout: Duration
+    }
+
+    /// What a receiver's channel does next.
+    public enum DeliveryStep: Sendable {
+        /// POST it, and give the answer to `answer(_:status:error:)`.
+        case send(Delivery)
+        /// Nothing before this instant (a retry's pause).
+        case wait(until: MonotonicInstant)
+        case idle
+    }
+
+    /// - Parameters:
+    ///   - jitter: makes each channel's source of retry jitter (seeded, so a seed replays).
+    ///   - adjust: changes the alert loop's settings after they are made from `config` (to break a rule on purpose and
+    ///     see the simulator catch it).
     public init(
         config: AgentConfig, clock: any AgentClock, network: any ProbeNetwork, logger: Logger,
+        jitter: @escaping @Sendable () -> any RandomNumberGenerator & Sendable,
         adjust: (inout AlertLoopSettings) -> Void = { _ in }
     ) throws {
         self.config = config
@@ -63,10 +87,10 @@ public final class SteppedAgent: @unchecked Sendable {
         var settings = AlertLoopSettings(Agent.alertSettings(config, webPort: 9917, tls: false))
         adjust(&settings)
         let planned = self.planned
-        // Channels are made (one for each receiver) but not started: what they are given is the page.
+        // Channels are made (one for each receiver) and not started: `deliveryStep` and `answer` step them.
         alertLoop = AlertLoop(
             settings: settings.settings, health: health.report(now:), clock: clock, wakeup: clock.makeWakeup(), logger: logger,
-            planned: { planned.notifications += $0 })
+            planned: { planned.notifications += $0 }, jitter: jitter)
         alertsDue = clock.monotonic()
     }
 
@@ -114,6 +138,33 @@ public final class SteppedAgent: @unchecked Sendable {
         assertOnOwner()
         defer { planned.notifications = [] }
         return planned.notifications
+    }
+
+    /// The receivers' names (their channels').
+    public var receivers: [String] { alertLoop.channels.map(\.name) }
+
+    /// What receiver `name`'s channel does now. After a `.send`, ask again only once it is answered.
+    public func deliveryStep(receiver name: String) -> DeliveryStep {
+        assertOnOwner()
+        guard let channel = channel(name) else { return .idle }
+        switch channel.nextStep() {
+        case .send(let entry, let attempt):
+            return .send(Delivery(receiver: name, body: entry.body, attempt: attempt, timeout: channel.timeout))
+        case .wait(let until): return .wait(until: until)
+        case .idle: return .idle
+        }
+    }
+
+    /// The answer to receiver `name`'s delivery: its HTTP status, or nil and the error (refused, timed out).
+    public func answer(_ name: String, status: Int?, error: String?) {
+        assertOnOwner()
+        channel(name)?.answer(HTTPClient.Response(status: status, body: Data(), error: error))
+    }
+
+    private func channel(_ name: String) -> NotificationChannel? {
+        let channel = alertLoop.channels.first { $0.name == name }
+        assert(channel != nil, "no receiver \(name)")
+        return channel
     }
 
     /// The health report now.

@@ -56,22 +56,29 @@ final class AlertLoop: Sendable {
     private let clock: any AgentClock
     private let wakeup: any Wakeup
     private let send: NotificationChannel.Sender
+    /// Each new channel's retry jitter.
+    private let jitter: Jitter
     private let worker: WorkerThread
     private let logger: Logger
     /// Told every notification planned, before it is queued (the simulator's record of what paged).
     private let planned: (@Sendable ([NotificationPlanner.Notification]) -> Void)?
+
+    /// Makes each channel's source of retry jitter: the system's in the agent, seeded in the simulator.
+    typealias Jitter = @Sendable () -> any RandomNumberGenerator & Sendable
 
     /// - Parameters:
     ///   - health: the health report at `now` (wall ns).
     ///   - wakeup: signalled by whoever changes what `health` reads (ingest, the prober); made from `clock`.
     ///   - send: how channels deliver (`NotificationChannel.httpSender` in the agent).
     ///   - planned: told every notification planned, before it is queued.
+    ///   - jitter: makes each channel's source of retry jitter.
     init(
         settings: Settings, health: @escaping @Sendable (_ now: Int64) -> HealthReport, clock: any AgentClock, wakeup: any Wakeup,
         send: @escaping NotificationChannel.Sender = NotificationChannel.httpSender, logger: Logger,
-        planned: (@Sendable ([NotificationPlanner.Notification]) -> Void)? = nil
+        planned: (@Sendable ([NotificationPlanner.Notification]) -> Void)? = nil,
+        jitter: @escaping Jitter = { SystemRandomNumberGenerator() }
     ) {
-        let destinations = Self.destinations(settings, keeping: [], [], clock: clock, send: send, logger: logger)
+        let destinations = Self.destinations(settings, keeping: [], [], clock: clock, send: send, jitter: jitter, logger: logger)
         self.state = Mutex(
             State(
                 engine: Self.engine(settings),
@@ -81,6 +88,7 @@ final class AlertLoop: Sendable {
         self.clock = clock
         self.wakeup = wakeup
         self.send = send
+        self.jitter = jitter
         self.worker = WorkerThread(name: "alerts", wakeup: wakeup)
         self.health = health
         self.logger = logger
@@ -150,7 +158,7 @@ final class AlertLoop: Sendable {
             state.resendDelay = settings.resendDelay
             let old = Self.channels(of: state)
             (state.receivers, state.alertmanagers) = Self.destinations(
-                settings, keeping: state.receivers, state.alertmanagers, clock: clock, send: send, logger: logger)
+                settings, keeping: state.receivers, state.alertmanagers, clock: clock, send: send, jitter: jitter, logger: logger)
             let new = Self.channels(of: state)
             let oldIDs = Set(old.map(ObjectIdentifier.init))
             let newIDs = Set(new.map(ObjectIdentifier.init))
@@ -162,7 +170,9 @@ final class AlertLoop: Sendable {
         added.forEach { $0.start() }
         for channel in retired {
             let deadline = clock.monotonic() + Self.retiredDrain
-            Thread { channel.stop(drainUntil: deadline) }.start()
+            let thread = Thread { channel.stop(drainUntil: deadline) }
+            thread.name = "notify-retire"
+            thread.start()
         }
         wakeup.signal()
     }
@@ -171,7 +181,7 @@ final class AlertLoop: Sendable {
     /// unchanged (its channel and queue) and making channels for the others.
     private static func destinations(
         _ settings: Settings, keeping receivers: [Receiver], _ alertmanagers: [Alertmanager],
-        clock: any AgentClock, send: @escaping NotificationChannel.Sender,
+        clock: any AgentClock, send: @escaping NotificationChannel.Sender, jitter: Jitter,
         logger: Logger
     ) -> (receivers: [Receiver], alertmanagers: [Alertmanager]) {
         (
@@ -180,14 +190,16 @@ final class AlertLoop: Sendable {
                     ?? Receiver(
                         config: config,
                         channel: NotificationChannel(
-                            name: config.name, delivery: delivery(for: config), clock: clock, send: send, logger: logger))
+                            name: config.name, delivery: delivery(for: config), clock: clock, send: send, random: jitter(),
+                            logger: logger))
             },
             settings.alertmanagerURLs.map { url in
                 alertmanagers.first { $0.url == url }
                     ?? Alertmanager(
                         url: url,
                         channel: NotificationChannel(
-                            name: "alertmanager \(url)", delivery: delivery(alertmanager: url), clock: clock, send: send, logger: logger))
+                            name: "alertmanager \(url)", delivery: delivery(alertmanager: url), clock: clock, send: send,
+                            random: jitter(), logger: logger))
             }
         )
     }
@@ -239,18 +251,39 @@ final class AlertLoop: Sendable {
             for notification in notifications {
                 switch notification.destination {
                 case .receiver(let name):
-                    guard let body = try? encoder.encode(notification.webhook),
-                        let channel = state.receivers.first(where: { $0.config.name == name })?.channel
-                    else { continue }
+                    guard let channel = state.receivers.first(where: { $0.config.name == name })?.channel else {
+                        assertionFailure("the planner plans for the configured receivers only: \(name)")
+                        continue
+                    }
+                    guard let body = encode(notification.webhook, encoder, notification) else {
+                        state.planner.record(notification.id, .failed, now: now)
+                        continue
+                    }
                     channel.enqueue(.init(id: notification.id, key: notification.key, body: body, isRepeat: notification.isRepeat))
                 case .alertmanagers:
-                    guard let body = try? encoder.encode(notification.alertmanager) else { continue }
+                    guard let body = encode(notification.alertmanager, encoder, notification) else {
+                        state.planner.record(notification.id, .failed, now: now)
+                        continue
+                    }
                     for channel in state.alertmanagers.map(\.channel) {
                         channel.enqueue(.init(id: notification.id, key: notification.key, body: body, isRepeat: notification.isRepeat))
                     }
                 }
             }
             return state.engine.nextTransitionAt
+        }
+    }
+
+    /// A notification's JSON body; nil and logged if it cannot be encoded (a value JSON cannot hold: never expected),
+    /// and the caller tells the planner it failed (its group is sent again later).
+    private func encode(_ value: (some Encodable)?, _ encoder: JSONEncoder, _ notification: NotificationPlanner.Notification) -> Data? {
+        do {
+            guard let value else { throw EncodingError.invalidValue(notification.key, .init(codingPath: [], debugDescription: "no body")) }
+            return try encoder.encode(value)
+        } catch {
+            assertionFailure("a notification that cannot be encoded: \(error)")
+            logger.error("a notification could not be encoded; not sent", metadata: ["group": "\(notification.key)", "error": "\(error)"])
+            return nil
         }
     }
 }

@@ -7,7 +7,7 @@ import Synchronization
 /// One destination for notifications (a webhook receiver or an Alertmanager): a bounded
 /// queue and its own delivery thread, so a dead or slow destination delays nothing else.
 final class NotificationChannel: Sendable {
-    struct Entry {
+    struct Entry: Equatable {
         /// The planner's notification id: what becomes of the entry is reported under it.
         var id: UInt64 = 0
         /// Entries with the same key supersede each other (a group's newer state).
@@ -34,32 +34,26 @@ final class NotificationChannel: Sendable {
         HTTPClient.post(body, to: delivery.url, headers: delivery.headers, timeout: delivery.timeout.seconds, tls: delivery.tls)
     }
 
-    private struct State {
-        var queue: [Entry] = []
-        var stats: NotificationStats
-        var drainUntil: MonotonicInstant?
-        /// What became of entries since the alert loop last asked (`takeOutcomes`).
-        var outcomes: [(UInt64, NotificationPlanner.Outcome)] = []
-    }
-
     let name: String
     let capacity: Int
-    private let delivery: Delivery
-    private let state: Mutex<State>
+    /// How long an attempt waits for its answer.
+    let timeout: Duration
+    private let queue: Mutex<DeliveryQueue>
     private let clock: any AgentClock
     private let wakeup: any Wakeup
     private let send: Sender
     private let worker: WorkerThread
     private let logger: Logger
 
+    /// - Parameter random: the retries' jitter (a seeded one in the simulator).
     init(
         name: String, delivery: Delivery, capacity: Int = 64, clock: any AgentClock = SystemClock(), send: @escaping Sender = httpSender,
-        logger: Logger
+        random: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator(), logger: Logger
     ) {
         self.name = name
-        self.delivery = delivery
         self.capacity = capacity
-        self.state = Mutex(State(stats: NotificationStats(receiver: name)))
+        self.timeout = delivery.timeout
+        self.queue = Mutex(DeliveryQueue(name: name, delivery: delivery, capacity: capacity, random: random))
         self.clock = clock
         self.wakeup = clock.makeWakeup()
         self.send = send
@@ -68,9 +62,9 @@ final class NotificationChannel: Sendable {
     }
 
     var stats: NotificationStats {
-        state.withLock { state in
-            var stats = state.stats
-            stats.queueLength = state.queue.count
+        queue.withLock { queue in
+            var stats = queue.stats
+            stats.queueLength = queue.queued
             return stats
         }
     }
@@ -78,47 +72,56 @@ final class NotificationChannel: Sendable {
     /// Queues a notification; never blocks. An entry replaced (same key) is reported superseded; one dropped
     /// from a full queue, failed (the planner sends its group again later).
     func enqueue(_ entry: Entry) {
-        state.withLock { state in
-            if let index = state.queue.firstIndex(where: { $0.key == entry.key }) {
-                state.outcomes.append((state.queue[index].id, .superseded))
-                state.queue[index] = entry
-                return
-            }
-            if state.queue.count >= capacity {
-                let victim = state.queue.firstIndex(where: \.isRepeat) ?? 0
-                state.outcomes.append((state.queue[victim].id, .failed))
-                state.queue.remove(at: victim)
-                state.stats.outcomes[.dropped, default: 0] += 1
-            }
-            state.queue.append(entry)
-        }
+        queue.withLock { $0.enqueue(entry) }
         wakeup.signal()
     }
 
     /// What became of queued entries since the last call, in order.
     func takeOutcomes() -> [(UInt64, NotificationPlanner.Outcome)] {
-        state.withLock { state in
-            defer { state.outcomes.removeAll() }
-            return state.outcomes
-        }
+        queue.withLock { $0.takeOutcomes() }
     }
 
+    /// Delivers on a thread of its own: blocking POSTs, the retries' pauses on the clock.
     func start() {
         worker.start { [self] in
             while true {
-                let next = state.withLock { state -> Entry? in
-                    guard !state.queue.isEmpty else { return nil }
-                    let next = state.queue.removeFirst()
-                    state.outcomes.append((next.id, .started))
-                    return next
+                switch nextStep() {
+                case .send(let entry, _):
+                    answer(send(entry.body, queue.withLock { $0.delivery }))
+                case .wait(let until):
+                    wakeup.wait(until: until)
+                case .idle:
+                    if !worker.isRunning { return }
+                    wakeup.wait(until: .distantFuture)
                 }
-                if let next {
-                    deliver(next)
-                    continue
-                }
-                if !worker.isRunning { return }
-                wakeup.wait(until: .distantFuture)
             }
+        }
+    }
+
+    /// What to do now (a started channel's thread, or `SteppedAgent`'s caller, asks).
+    func nextStep() -> DeliveryQueue.Step {
+        queue.withLock { $0.next(now: clock.monotonic()) }
+    }
+
+    /// The answer to the attempt `nextStep` asked for, logged as it deserves.
+    func answer(_ response: HTTPClient.Response) {
+        let (answered, attempts) = queue.withLock { ($0.answered(response, now: clock.monotonic()), $0.delivery.maxAttempts) }
+        switch answered {
+        case .delivered, .abandoned:
+            break
+        case .refused(let status):
+            logger.error("notification refused; not retrying", metadata: ["receiver": "\(name)", "status": "\(status)"])
+        case .retrying(let reason, let attempt, let pause):
+            logger.warning(
+                "notification failed; retrying",
+                metadata: [
+                    "receiver": "\(name)", "attempt": "\(attempt)", "of": "\(attempts)", "error": "\(reason)",
+                    "retry_in": "\(pause.seconds)",
+                ])
+        case .failed(let reason, let attempts):
+            logger.error(
+                "notification failed; its group is sent again later",
+                metadata: ["receiver": "\(name)", "attempts": "\(attempts)", "error": "\(reason)"])
         }
     }
 
@@ -130,7 +133,7 @@ final class NotificationChannel: Sendable {
 
     /// The first half of `stop`: sets the deadline and wakes the delivery thread; returns at once.
     func requestStop(drainUntil deadline: MonotonicInstant) {
-        state.withLock { $0.drainUntil = deadline }
+        queue.withLock { $0.drain(until: deadline) }
         worker.requestStop()
         wakeup.signal()
     }
@@ -141,88 +144,10 @@ final class NotificationChannel: Sendable {
         if !worker.join(waitingAtMost: deadline - clock.monotonic() + .milliseconds(100)) {
             logger.warning("a notification was still under way at the shutdown timeout", metadata: ["receiver": "\(name)"])
         }
-        let left = state.withLock { state -> Int in
-            let count = state.queue.count
-            state.stats.outcomes[.dropped, default: 0] += UInt64(count)
-            state.queue.removeAll()
-            return count
-        }
+        let left = queue.withLock { $0.dropAll() }
         if left > 0 {
             logger.warning("notifications not sent before the shutdown timeout", metadata: ["receiver": "\(name)", "count": "\(left)"])
         }
     }
 
-    /// Past the shutdown deadline, give up on an entry.
-    private var pastDeadline: Bool {
-        guard let deadline = state.withLock({ $0.drainUntil }) else { return false }
-        return clock.monotonic() >= deadline
-    }
-
-    private func deliver(_ entry: Entry) {
-        if pastDeadline {
-            record(.dropped, entry, .failed)
-            return
-        }
-        var attempt = 0
-        while true {
-            attempt += 1
-            let outcome = send(entry.body, delivery)
-            switch outcome.status {
-            case let status? where (200..<300).contains(status):
-                record(.success, entry, .delivered)
-                return
-            case let status? where (400..<500).contains(status):
-                logger.error("notification refused; not retrying", metadata: ["receiver": "\(name)", "status": "\(status)"])
-                record(.rejected, entry, .rejected)
-                return
-            default:
-                let reason = outcome.status.map { "HTTP \($0)" } ?? outcome.error ?? "unknown error"
-                if attempt >= delivery.maxAttempts || pastDeadline {
-                    logger.error(
-                        "notification failed; its group is sent again later",
-                        metadata: ["receiver": "\(name)", "attempts": "\(attempt)", "error": "\(reason)"])
-                    record(.failed, entry, .failed)
-                    return
-                }
-                let pause = Self.backoff(after: attempt, delivery)
-                logger.warning(
-                    "notification failed; retrying",
-                    metadata: [
-                        "receiver": "\(name)", "attempt": "\(attempt)", "error": "\(reason)", "retry_in": "\(pause.seconds)",
-                    ])
-                sleepUnlessDraining(pause)
-                if pastDeadline {
-                    logger.error(
-                        "notification given up at the shutdown deadline", metadata: ["receiver": "\(name)", "attempts": "\(attempt)"])
-                    record(.failed, entry, .failed)
-                    return
-                }
-            }
-        }
-    }
-
-    /// Exponential backoff with jitter: the pause after failed attempt `attempt` (1...) is in [backoff/2, backoff], backoff
-    /// doubling from `baseBackoff` up to `maxBackoff`.
-    static func backoff(after attempt: Int, _ delivery: Delivery) -> Duration {
-        let doubled = delivery.baseBackoff * (1 << min(max(0, attempt - 1), 30))
-        let backoff = min(delivery.maxBackoff, doubled)
-        return backoff / 2 + .nanoseconds(Int64.random(in: 0...max(0, (backoff / 2).nanoseconds)))
-    }
-
-    /// Waits `pause` on the clock, or until the shutdown deadline if that comes first.
-    private func sleepUnlessDraining(_ pause: Duration) {
-        let until = clock.monotonic() + pause
-        while true {
-            let deadline = min(until, state.withLock { $0.drainUntil } ?? until)
-            if clock.monotonic() >= deadline { return }
-            wakeup.wait(until: deadline)
-        }
-    }
-
-    private func record(_ outcome: NotificationStats.Outcome, _ entry: Entry, _ planned: NotificationPlanner.Outcome) {
-        state.withLock { state in
-            state.stats.outcomes[outcome, default: 0] += 1
-            state.outcomes.append((entry.id, planned))
-        }
-    }
 }
