@@ -52,7 +52,8 @@ enum AgentClient {
             }
             headers["Authorization"] = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
         }
-        let response = HTTPClient.get(parsed, headers: headers, timeout: options.timeout, tls: .init(caFile: options.caFile))
+        let response = HTTPClient.get(
+            parsed, headers: headers, timeout: options.timeout, tls: .init(caFile: options.caFile), clock: SystemClock())
         guard let status = response.status, response.error == nil else {
             throw .unreachable(url: url, reason: response.error ?? "no response")
         }

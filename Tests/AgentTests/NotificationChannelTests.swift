@@ -9,7 +9,7 @@ import Testing
     func channel(capacity: Int) -> NotificationChannel {
         NotificationChannel(
             name: "t", delivery: .init(url: URL(string: "http://127.0.0.1:9/")!, headers: [:], timeout: .seconds(1)),
-            capacity: capacity, logger: Logger(label: "test"))
+            capacity: capacity, clock: SystemClock(), logger: Logger(label: "test"))
     }
 
     func entry(_ key: String, repeat isRepeat: Bool = false, _ body: String = "") -> NotificationChannel.Entry {

@@ -16,7 +16,7 @@ final class TLSReceiver: HTTPHandler {
             certificatePEM: String(contentsOfFile: certificate.certificatePath, encoding: .utf8),
             keyPEM: String(contentsOfFile: certificate.keyPath, encoding: .utf8), priorities: "NORMAL")
         let handler = Handler()
-        server = try HTTPServer(address: .init(host: "127.0.0.1", port: port), handler: handler, tls: material)
+        server = try HTTPServer(address: .init(host: "127.0.0.1", port: port), handler: handler, tls: material, clock: SystemClock())
         handler.owner.withLock { $0 = self }
     }
 
@@ -87,7 +87,7 @@ final class HalfAnsweringTLSServer {
         for host in ["127.0.0.1", "localhost"] {
             let outcome = HTTPClient.post(
                 Data("{}".utf8), to: URL(string: "https://\(host):\(receiver.server.port)/hook")!,
-                headers: ["Authorization": "Bearer s3cret"], timeout: 5, tls: trusted)
+                headers: ["Authorization": "Bearer s3cret"], timeout: 5, tls: trusted, clock: SystemClock())
             #expect(outcome.status == 200, "\(host): \(outcome.error ?? "")")
         }
         #expect(receiver.received.count == 2)
@@ -105,12 +105,13 @@ final class HalfAnsweringTLSServer {
         defer { receiver.stop() }
         let url = URL(string: "https://127.0.0.1:\(receiver.server.port)/hook")!
         for options in [ClientConnection.TLSOptions(), ClientConnection.TLSOptions(caFile: other.certificatePath)] {
-            let refused = HTTPClient.post(Data("{}".utf8), to: url, headers: [:], timeout: 5, tls: options)
+            let refused = HTTPClient.post(Data("{}".utf8), to: url, headers: [:], timeout: 5, tls: options, clock: SystemClock())
             #expect(refused.status == nil)
             #expect(refused.error?.contains("certificate refused") == true, "\(refused.error ?? "")")
         }
         #expect(receiver.received.isEmpty, "nothing is sent to a server whose certificate is refused")
-        let insecure = HTTPClient.post(Data("{}".utf8), to: url, headers: [:], timeout: 5, tls: .init(insecureSkipVerify: true))
+        let insecure = HTTPClient.post(
+            Data("{}".utf8), to: url, headers: [:], timeout: 5, tls: .init(insecureSkipVerify: true), clock: SystemClock())
         #expect(insecure.status == 200)
     }
 
@@ -125,7 +126,7 @@ final class HalfAnsweringTLSServer {
             delivery: .init(
                 url: URL(string: "https://127.0.0.1:\(faulty.port)/hook")!, headers: [:], timeout: .seconds(5),
                 tls: .init(caFile: certificate.certificatePath), baseBackoff: .seconds(1)),
-            logger: Logger(label: "test"))
+            clock: SystemClock(), logger: Logger(label: "test"))
         channel.start()
         channel.enqueue(.init(key: "g", body: Data("{}".utf8), isRepeat: false))
         try faulty.answerHalfAndClose()

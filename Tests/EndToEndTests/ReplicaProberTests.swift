@@ -23,7 +23,8 @@ import VSR
     ) -> ReplicaProber {
         let id = String(cluster, radix: 16).leftPadded(to: 32)
         return try! ReplicaProber(
-            clusters: [WatchedCluster(id: id, name: String(cluster), addresses: addresses)], timing: timing, releaseHint: releaseHint)
+            clusters: [WatchedCluster(id: id, name: String(cluster), addresses: addresses)], timing: timing, clock: SystemClock(),
+            releaseHint: releaseHint)
     }
 
     func key(_ replica: Int, cluster: UInt128 = 0) -> ReplicaKey {
@@ -209,7 +210,7 @@ import VSR
         let replicas = (0..<2).map { FakeReplica(replica: UInt8($0)) }
         defer { replicas.forEach { $0.close() } }
         let cluster = WatchedCluster(id: key(0).cluster, name: "0", addresses: [replicas[0].address])
-        let prober = try ReplicaProber(clusters: [cluster], timing: Self.fast)
+        let prober = try ReplicaProber(clusters: [cluster], timing: Self.fast, clock: SystemClock())
         prober.start()
         defer { prober.stop() }
         _ = try await waitFor(prober, 0) { $0.outcome == .answering }

@@ -28,7 +28,7 @@ import Testing
         // The smallest receive buffer the kernel grants, and nobody reading it.
         let receiver = try UDPReceiver(
             address: HostPort(host: "127.0.0.1", port: 0), readBuffer: 1,
-            queue: IngestQueue(), logger: Logger(label: "test"))
+            queue: IngestQueue(clock: SystemClock()), logger: Logger(label: "test"))
         #expect(receiver.kernelDrops() == 0)
         let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: receiver.port))
         let datagram = Array(String(repeating: "tb.x:1|c\n", count: 100).utf8)

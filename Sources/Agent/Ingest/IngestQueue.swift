@@ -69,7 +69,7 @@ final class IngestQueue: @unchecked Sendable {
     /// The reader waited `roomWait` in vain: it drops without waiting until a chunk is free. Reader thread only.
     private var overflowing = false
 
-    init(maxBytes: Int = 32 << 20, clock: any AgentClock = SystemClock()) {
+    init(maxBytes: Int = 32 << 20, clock: any AgentClock) {
         maxChunks = max(2, maxBytes / DatagramChunk.capacity)
         wakeup = clock.makeWakeup()
         room = clock.makeWakeup()

@@ -75,9 +75,9 @@ public final class Agent: Sendable {
             releaseHint: releaseHint, onChange: { alertWakeup.signal() })
         let health = HealthSource(live: live, store: store, prober: prober)
         let lateHandler = LateHandler()
-        let authGate = BasicAuthGate(lateHandler)
+        let authGate = BasicAuthGate(lateHandler, clock: { clock.monotonic().nanoseconds })
         authGate.update(users: webConfig.basicAuthUsers, exemptPaths: config.webAuthExemptPaths)
-        let http = try HTTPServer(address: config.webListenAddress, handler: authGate, tls: webConfig.tls)
+        let http = try HTTPServer(address: config.webListenAddress, handler: authGate, tls: webConfig.tls, clock: clock)
         Self.checkFileDescriptorLimit(config, http: http, logger: logger)
         let alertLoop = AlertLoop(
             settings: Self.alertSettings(config, webPort: http.port, tls: webConfig.tls != nil),

@@ -55,7 +55,8 @@ final class AlertLoop: Sendable {
     private let health: @Sendable (_ now: Int64) -> HealthReport
     private let clock: any AgentClock
     private let wakeup: any Wakeup
-    private let send: NotificationChannel.Sender
+    /// How channels deliver; nil: `HTTPClient` on the loop's clock.
+    private let send: NotificationChannel.Sender?
     /// Each new channel's retry jitter.
     private let jitter: Jitter
     private let worker: WorkerThread
@@ -69,12 +70,12 @@ final class AlertLoop: Sendable {
     /// - Parameters:
     ///   - health: the health report at `now` (wall ns).
     ///   - wakeup: signalled by whoever changes what `health` reads (ingest, the prober); made from `clock`.
-    ///   - send: how channels deliver (`NotificationChannel.httpSender` in the agent).
+    ///   - send: how channels deliver (nil: `NotificationChannel.httpSender`, on `clock`).
     ///   - planned: told every notification planned, before it is queued.
     ///   - jitter: makes each channel's source of retry jitter.
     init(
         settings: Settings, health: @escaping @Sendable (_ now: Int64) -> HealthReport, clock: any AgentClock, wakeup: any Wakeup,
-        send: @escaping NotificationChannel.Sender = NotificationChannel.httpSender, logger: Logger,
+        send: NotificationChannel.Sender? = nil, logger: Logger,
         planned: (@Sendable ([NotificationPlanner.Notification]) -> Void)? = nil,
         jitter: @escaping Jitter = { SystemRandomNumberGenerator() }
     ) {
@@ -181,7 +182,7 @@ final class AlertLoop: Sendable {
     /// unchanged (its channel and queue) and making channels for the others.
     private static func destinations(
         _ settings: Settings, keeping receivers: [Receiver], _ alertmanagers: [Alertmanager],
-        clock: any AgentClock, send: @escaping NotificationChannel.Sender, jitter: Jitter,
+        clock: any AgentClock, send: NotificationChannel.Sender?, jitter: Jitter,
         logger: Logger
     ) -> (receivers: [Receiver], alertmanagers: [Alertmanager]) {
         (

@@ -20,10 +20,13 @@ public final class ClientConnection {
 
     private let fd: Int32
     private var tls: UnsafeMutablePointer<bw_tls_client>?
+    /// What the deadlines are on (the system's: `poll` waits in real time).
+    private let clock: any AgentClock
 
-    private init(fd: Int32, tls: UnsafeMutablePointer<bw_tls_client>?) {
+    private init(fd: Int32, tls: UnsafeMutablePointer<bw_tls_client>?, clock: any AgentClock) {
         self.fd = fd
         self.tls = tls
+        self.clock = clock
     }
 
     deinit {
@@ -35,15 +38,15 @@ public final class ClientConnection {
     }
 
     /// Connects, and with `tls` completes the handshake (the certificate verified for `host`).
-    static func open(host: String, port: UInt16, tls options: TLSOptions?, deadline: MonotonicInstant) -> Result<
+    static func open(host: String, port: UInt16, tls options: TLSOptions?, deadline: MonotonicInstant, clock: any AgentClock) -> Result<
         ClientConnection, ClientError
     > {
         let fd: Int32
-        switch TCPConnect.open(HostPort(host: host, port: port), deadline: deadline) {
+        switch TCPConnect.open(HostPort(host: host, port: port), deadline: deadline, clock: clock) {
         case .success(let connected): fd = connected
         case .failure(let failure): return .failure(ClientError(failure.description))
         }
-        guard let options else { return .success(ClientConnection(fd: fd, tls: nil)) }
+        guard let options else { return .success(ClientConnection(fd: fd, tls: nil, clock: clock)) }
         let session = UnsafeMutablePointer<bw_tls_client>.allocate(capacity: 1)
         var probe = in6_addr()
         let isAddress = inet_pton(AF_INET, host, &probe) == 1 || inet_pton(AF_INET6, host, &probe) == 1
@@ -53,7 +56,7 @@ public final class ClientConnection {
             close(fd)
             return .failure(ClientError("TLS setup: \(String(cString: bw_tls_error(initialized)))"))
         }
-        let connection = ClientConnection(fd: fd, tls: session)
+        let connection = ClientConnection(fd: fd, tls: session, clock: clock)
         while true {
             let result = bw_tls_client_handshake(session)
             if result == 0 { return .success(connection) }
@@ -71,7 +74,7 @@ public final class ClientConnection {
 
     private func waitForTLS(until deadline: MonotonicInstant) -> Bool {
         guard let tls else { return false }
-        return TCPConnect.wait(fd, for: Int16(bw_tls_client_wants_write(tls) == 1 ? POLLOUT : POLLIN), until: deadline)
+        return TCPConnect.wait(fd, for: Int16(bw_tls_client_wants_write(tls) == 1 ? POLLOUT : POLLIN), until: deadline, clock: clock)
     }
 
     /// Writes all of `bytes`, or says why not.
@@ -115,7 +118,7 @@ public final class ClientConnection {
             return waitForTLS(until: deadline) ? nil : ClientError(timeout)
         }
         guard errno == EAGAIN || errno == EINTR else { return ClientError(String(cString: strerror(errno))) }
-        return TCPConnect.wait(fd, for: events, until: deadline) ? nil : ClientError(timeout)
+        return TCPConnect.wait(fd, for: events, until: deadline, clock: clock) ? nil : ClientError(timeout)
     }
 }
 

@@ -17,30 +17,33 @@ public enum HTTPClient {
     public typealias TLSOptions = ClientConnection.TLSOptions
 
     /// POSTs JSON; only the status matters (the body is not read).
+    /// - Parameter clock: what the timeout is on (the system's: the client waits in `poll`).
     static func post(
         _ body: Data, to url: URL, headers: [String: String], timeout: Double,
-        tls: TLSOptions = .init()
+        tls: TLSOptions = .init(), clock: any AgentClock
     ) -> Response {
         request(
             "POST", url,
             headers: headers.filter { $0.key.lowercased() != "content-type" }.merging(["Content-Type": "application/json"]) { $1 },
             body: body,
-            timeout: timeout, tls: tls, readBody: false)
+            timeout: timeout, tls: tls, readBody: false, clock: clock)
     }
 
     /// GETs `url` and reads the whole body (for the commands that ask a running agent).
-    public static func get(_ url: URL, headers: [String: String] = [:], timeout: Double, tls: TLSOptions = .init()) -> Response {
-        request("GET", url, headers: headers, body: nil, timeout: timeout, tls: tls, readBody: true)
+    public static func get(
+        _ url: URL, headers: [String: String] = [:], timeout: Double, tls: TLSOptions = .init(), clock: any AgentClock
+    ) -> Response {
+        request("GET", url, headers: headers, body: nil, timeout: timeout, tls: tls, readBody: true, clock: clock)
     }
 
     static func request(
         _ method: String, _ url: URL, headers: [String: String], body: Data?, timeout: Double,
-        tls: TLSOptions, readBody: Bool
+        tls: TLSOptions, readBody: Bool, clock: any AgentClock
     ) -> Response {
         func failure(_ reason: String) -> Response { Response(status: nil, body: Data(), error: reason) }
         // From 0 to a day (NaN: 0): a deadline stays far inside Int64, whatever the caller asked for.
         let seconds = timeout.isFinite ? min(max(timeout, 0), 86_400) : 0
-        let deadline = SystemClock().monotonic() + .nanoseconds(Int64(seconds * 1e9))
+        let deadline = clock.monotonic() + .nanoseconds(Int64(seconds * 1e9))
         guard let host = url.host, !host.isEmpty else { return failure("no host in \(url)") }
         let secure = url.scheme == "https"
         guard let port = UInt16(exactly: url.port ?? (secure ? 443 : 80)), port > 0 else {
@@ -49,7 +52,7 @@ public enum HTTPClient {
         var path = url.path.isEmpty ? "/" : url.path
         if let query = url.query { path += "?" + query }
         let connection: ClientConnection
-        switch ClientConnection.open(host: host, port: port, tls: secure ? tls : nil, deadline: deadline) {
+        switch ClientConnection.open(host: host, port: port, tls: secure ? tls : nil, deadline: deadline, clock: clock) {
         case .success(let opened): connection = opened
         case .failure(let error): return failure(error.description)
         }

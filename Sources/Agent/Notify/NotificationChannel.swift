@@ -30,8 +30,12 @@ final class NotificationChannel: Sendable {
     /// Sends one request and reports the answer: `HTTPClient.post` in the agent, a stand-in in the tests.
     typealias Sender = @Sendable (Data, Delivery) -> HTTPClient.Response
 
-    static let httpSender: Sender = { body, delivery in
-        HTTPClient.post(body, to: delivery.url, headers: delivery.headers, timeout: delivery.timeout.seconds, tls: delivery.tls)
+    /// POSTs with `HTTPClient`, its timeout on `clock`.
+    static func httpSender(clock: any AgentClock) -> Sender {
+        { body, delivery in
+            HTTPClient.post(
+                body, to: delivery.url, headers: delivery.headers, timeout: delivery.timeout.seconds, tls: delivery.tls, clock: clock)
+        }
     }
 
     let name: String
@@ -47,7 +51,7 @@ final class NotificationChannel: Sendable {
 
     /// - Parameter random: the retries' jitter (a seeded one in the simulator).
     init(
-        name: String, delivery: Delivery, capacity: Int = 64, clock: any AgentClock = SystemClock(), send: @escaping Sender = httpSender,
+        name: String, delivery: Delivery, capacity: Int = 64, clock: any AgentClock, send: Sender? = nil,
         random: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator(), logger: Logger
     ) {
         self.name = name
@@ -56,7 +60,7 @@ final class NotificationChannel: Sendable {
         self.queue = Mutex(DeliveryQueue(name: name, delivery: delivery, capacity: capacity, random: random))
         self.clock = clock
         self.wakeup = clock.makeWakeup()
-        self.send = send
+        self.send = send ?? Self.httpSender(clock: clock)
         self.worker = WorkerThread(name: "notify-\(name)", wakeup: wakeup)
         self.logger = logger
     }

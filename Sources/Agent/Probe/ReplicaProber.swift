@@ -57,7 +57,7 @@ final class ReplicaProber: Sendable {
     ///   - releaseHint: a replica's release from its StatsD, if any (read when connecting).
     ///   - onChange: called when a replica's outcome, view or release changes.
     init(
-        clusters: [WatchedCluster], timing: ProbeTiming, canary: CanaryTiming? = nil, clock: any AgentClock = SystemClock(),
+        clusters: [WatchedCluster], timing: ProbeTiming, canary: CanaryTiming? = nil, clock: any AgentClock,
         network: (any ProbeNetwork)? = nil, logger: Logger = Logger(label: "beetlewatch"),
         releaseHint: @escaping @Sendable (ReplicaKey) -> Release? = { _ in nil }, onChange: @escaping @Sendable () -> Void = {}
     ) throws {

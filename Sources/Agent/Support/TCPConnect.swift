@@ -39,7 +39,7 @@ enum TCPConnect {
     }
 
     /// A connected non-blocking socket (the caller closes it), or why there is none.
-    static func open(_ address: HostPort, deadline: MonotonicInstant) -> Result<Int32, Failure> {
+    static func open(_ address: HostPort, deadline: MonotonicInstant, clock: any AgentClock) -> Result<Int32, Failure> {
         let resolved: SocketAddress
         switch resolve(address) {
         case .success(let address): resolved = address
@@ -57,7 +57,7 @@ enum TCPConnect {
             close(fd)
             return .failure(.system(String(cString: strerror(code))))
         }
-        guard wait(fd, for: Int16(POLLOUT), until: deadline) else {
+        guard wait(fd, for: Int16(POLLOUT), until: deadline, clock: clock) else {
             close(fd)
             return .failure(.timedOut)
         }
@@ -71,10 +71,10 @@ enum TCPConnect {
         return .success(fd)
     }
 
-    /// Waits until `fd` is ready for `events`, or the deadline (on the system's monotonic clock) passes.
-    static func wait(_ fd: Int32, for events: Int16, until deadline: MonotonicInstant) -> Bool {
+    /// Waits until `fd` is ready for `events`, or the deadline (on `clock`, the system's: `poll` waits in real time) passes.
+    static func wait(_ fd: Int32, for events: Int16, until deadline: MonotonicInstant, clock: any AgentClock) -> Bool {
         while true {
-            let remaining = (deadline - SystemClock().monotonic()).nanoseconds
+            let remaining = (deadline - clock.monotonic()).nanoseconds
             if remaining <= 0 { return false }
             var descriptor = pollfd(fd: fd, events: events, revents: 0)
             let ready = poll(&descriptor, 1, Int32(clamping: max(1, remaining / 1_000_000)))

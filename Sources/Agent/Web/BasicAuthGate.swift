@@ -35,7 +35,8 @@ final class BasicAuthGate: HTTPHandler {
     /// answering takes as long as for a known one: response times do not reveal user names.
     private static let decoyHash = "$2b$10$kyemFKJqqVOU1f8JGmpNS.z6NHmhunAWZ0VmKowt1hl9l9S0p723a"
 
-    init(_ inner: any HTTPHandler, clock: @escaping @Sendable () -> Int64 = { SystemClock().monotonic().nanoseconds }) {
+    /// - Parameter clock: the throttle's time (monotonic ns).
+    init(_ inner: any HTTPHandler, clock: @escaping @Sendable () -> Int64) {
         self.inner = inner
         self.clock = clock
     }

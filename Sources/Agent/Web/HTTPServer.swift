@@ -41,8 +41,10 @@ final class HTTPServer: @unchecked Sendable {
     let limits: Limits
     private let flags: UInt32
     let port: UInt16
+    private let clock: any AgentClock
 
-    init(address: HostPort, handler: any HTTPHandler, tls: TLSMaterial? = nil, limits: Limits = Limits()) throws {
+    /// - Parameter clock: what a replaced daemon's grace is timed on.
+    init(address: HostPort, handler: any HTTPHandler, tls: TLSMaterial? = nil, limits: Limits = Limits(), clock: any AgentClock) throws {
         let resolved = try SocketAddress.resolve(address, socketType: BW_SOCK_STREAM, passive: true)
         let box = Unmanaged.passRetained(HandlerBox(handler))
         let server = UnsafeMutablePointer<bw_http_server>.allocate(capacity: 1)
@@ -53,6 +55,7 @@ final class HTTPServer: @unchecked Sendable {
         self.box = box
         self.server = server
         self.limits = limits
+        self.clock = clock
         let flags = resolved.family == AF_INET6 ? UInt32(MHD_USE_IPv6.rawValue) : 0
         self.flags = flags
         let started: Running
@@ -143,9 +146,9 @@ final class HTTPServer: @unchecked Sendable {
 
     private func retire(_ old: Running) {
         nonisolated(unsafe) let stopping = (old.daemon, old.tls)
-        DispatchQueue.global().async(group: retiring) {
-            let deadline = SystemClock().monotonic() + Self.retirementGrace
-            while bw_http_connections(stopping.0) > 0 && SystemClock().monotonic() < deadline { usleep(10_000) }
+        DispatchQueue.global().async(group: retiring) { [clock] in
+            let deadline = clock.monotonic() + Self.retirementGrace
+            while bw_http_connections(stopping.0) > 0 && clock.monotonic() < deadline { usleep(10_000) }
             MHD_stop_daemon(stopping.0)
             Self.release(stopping.1)
         }
