@@ -22,9 +22,11 @@ public struct AlertEngine: Sendable {
     /// view change (`HealthPolicy.canaryFailingIsQuorumLostAfter`, half a second more than the decision wait), and then
     /// QuorumLost comes first (the simulator, seed 178: the lone primary's Isolated paged before QuorumLost).
     public var quorumDecisionWait: Int64 = 0
-    /// Since when each cluster's verdict has been undecided (its replicas and its canary disagree), and how long its
-    /// replicas' alerts wait for the decision.
-    private var undecidedSince: [String: (since: Int64, wait: Int64)] = [:]
+    /// Since when each cluster's verdict has been undecided (its replicas and its canary disagree), how long its
+    /// replicas' alerts wait for the decision, and whether it is the canary failing that waits (counted from when it
+    /// began failing: the simulator, seed 800573, where the replicas' word came first, the canary failed 0.7 s later, and
+    /// a replica's Isolated paged 0.2 s before the canary's QuorumLost could).
+    private var undecidedSince: [String: (since: Int64, wait: Int64, canaryFailing: Bool)] = [:]
     /// Pending and firing alerts, by fingerprint.
     public private(set) var alerts: [String: Alert] = [:]
     private var viewChangesSeen: [String: UInt64] = [:]
@@ -71,18 +73,20 @@ public struct AlertEngine: Sendable {
         // Clusters whose quorum verdict is still pending: QuorumLost holds but has not fired (it may fire in this very
         // evaluation; it is applied first). Their replicas' alerts wait: the cluster's page comes first, or none.
         var quorumPending = Set<String>()
-        var undecided: [String: (since: Int64, wait: Int64)] = [:]
+        var undecided: [String: (since: Int64, wait: Int64, canaryFailing: Bool)] = [:]
         for cluster in clusters {
             let wait: Int64
+            let canaryFailing: Bool
             if cluster.replicasShowQuorumLost && cluster.committing == true {
-                wait = quorumDecisionWait
+                (wait, canaryFailing) = (quorumDecisionWait, false)
             } else if cluster.committing == false && !cluster.quorumLost && quorumDecisionWait > 0 {
-                wait = quorumDecisionWait.addingSaturating(1_000_000_000)
+                (wait, canaryFailing) = (quorumDecisionWait.addingSaturating(1_000_000_000), true)
             } else {
                 continue
             }
-            let since = undecidedSince[cluster.id]?.since ?? now
-            undecided[cluster.id] = (since, wait)
+            let earlier = undecidedSince[cluster.id]
+            let since = earlier.map { $0.canaryFailing == canaryFailing ? $0.since : now } ?? now
+            undecided[cluster.id] = (since, wait, canaryFailing)
             if now.subtractingSaturating(since) < wait { quorumPending.insert(cluster.id) }
         }
         undecidedSince = undecided

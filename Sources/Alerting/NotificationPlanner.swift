@@ -59,17 +59,27 @@ public struct NotificationPlanner: Sendable {
         var firingSent: Set<String> = []
         /// Resolutions owed, not yet delivered.
         var owed: [String: Alert] = [:]
-        /// Owed resolutions in a message being delivered: not repeated unless it fails.
-        var inDelivery: Set<String> = []
+        /// Owed resolutions in a message being delivered, by fingerprint: not repeated unless it fails. Each is one
+        /// episode's (its `activeAt`): a later episode of the same alert that resolves while an earlier one's
+        /// resolution is still being delivered is owed anew, and that delivery does not pay it (the simulator, seed
+        /// 800122: a resolution retried through a hanging receiver, the alert firing and resolving again meanwhile,
+        /// and the second resolution never sent).
+        var inDelivery: [String: Int64] = [:]
         var lastNotified: Int64?
         /// After a failed delivery: send the group's state again at this time.
         var retryAt: Int64?
+
+        /// A message carrying `resolutions` is no longer being delivered.
+        mutating func leaveDelivery(_ resolutions: [String: Int64]) {
+            for (fingerprint, episode) in resolutions where inDelivery[fingerprint] == episode { inDelivery[fingerprint] = nil }
+        }
     }
 
     struct Sent: Sendable {
         var receiver: String
         var group: String
-        var resolved: Set<String>
+        /// The resolutions it carries: fingerprint and episode (`activeAt`).
+        var resolved: [String: Int64]
     }
 
     /// Per receiver name, per group key.
@@ -178,7 +188,7 @@ public struct NotificationPlanner: Sendable {
                 && group.lastNotified.map { now.subtractingReportingOverflow($0).partialValue >= receiver.repeatInterval } ?? true
             let retryDue = group.retryAt.map { now >= $0 } ?? false
             let send = changed.contains(key) || unheard || repeatDue || retryDue
-            let owed = group.owed.filter { !group.inDelivery.contains($0.key) }
+            let owed = group.owed.filter { group.inDelivery[$0.key] != $0.value.activeAt }
             if send,
                 let message = WebhookGrouping.message(
                     receiver: receiver.name, group: group.labels, firing: groupFiring,
@@ -186,7 +196,7 @@ public struct NotificationPlanner: Sendable {
                     sendResolved: receiver.sendResolved, externalURL: externalURL)
             {
                 let id = next()
-                sent[id] = Sent(receiver: receiver.name, group: key, resolved: Set(owed.keys))
+                sent[id] = Sent(receiver: receiver.name, group: key, resolved: owed.mapValues(\.activeAt))
                 group.firingSent.formUnion(groupFiring.map(\.fingerprint))
                 group.lastNotified = groupFiring.isEmpty ? nil : now
                 group.retryAt = nil
@@ -210,18 +220,20 @@ public struct NotificationPlanner: Sendable {
         guard let entry = sent[id] else { return }
         switch outcome {
         case .started:
-            update(entry) { $0.inDelivery.formUnion(entry.resolved) }
+            update(entry) { $0.inDelivery.merge(entry.resolved) { $1 } }
             return
         case .delivered, .rejected:
             update(entry) { group in
-                for fingerprint in entry.resolved { group.owed[fingerprint] = nil }
-                group.inDelivery.subtract(entry.resolved)
+                for (fingerprint, episode) in entry.resolved where group.owed[fingerprint]?.activeAt == episode {
+                    group.owed[fingerprint] = nil
+                }
+                group.leaveDelivery(entry.resolved)
             }
         case .superseded:
             break
         case .failed:
             update(entry) { group in
-                group.inDelivery.subtract(entry.resolved)
+                group.leaveDelivery(entry.resolved)
                 group.retryAt = now + Self.retryDelay
             }
         }

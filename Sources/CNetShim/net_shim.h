@@ -12,6 +12,8 @@
 #include <malloc.h>
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #ifndef SO_MEMINFO
 #define SO_MEMINFO 55
@@ -89,6 +91,20 @@ static inline int bw_tcp_unacknowledged_bytes(int fd) {
     int queued = 0;
     if (ioctl(fd, SIOCOUTQ, &queued) != 0) return -1;
     return queued;
+}
+
+// Segments the socket received out of order (Linux's tcpi_rcv_ooopack, since 5.4; glibc's struct tcp_info ends
+// before it, so it is read at its offset in the kernel's, checked against linux/tcp.h): data that came while an
+// earlier segment was missing, the peer's answers held behind a loss. -1 when the kernel does not report it.
+static inline long long bw_tcp_out_of_order_received(int fd) {
+    unsigned char info[256];
+    socklen_t length = sizeof(info);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, &length) != 0) return -1;
+    const size_t offset = 224;  // offsetof(struct tcp_info, tcpi_rcv_ooopack) in linux/tcp.h
+    if (length < offset + sizeof(unsigned int)) return -1;
+    unsigned int value;
+    __builtin_memcpy(&value, info + offset, sizeof(value));
+    return value;
 }
 
 // glibc's mmap threshold, fixed (see LargeBufferPolicy): malloc.h is not in Swift's Glibc module.

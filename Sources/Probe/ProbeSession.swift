@@ -10,17 +10,21 @@ public struct PathReport: Sendable, Equatable {
     /// Bytes queued and not acknowledged: in flight, or not sent at all (a local firewall's drop keeps them from leaving).
     public var unacknowledgedBytes: UInt32
     public var retransmissions: UInt32
+    /// Segments received while an earlier one was missing (`tcpi_rcv_ooopack`): the replica's answers held behind a
+    /// segment lost on the way back, which its host sends again (beetlewatch's retransmissions do not show those).
+    public var outOfOrderReceived: UInt32
     public var roundTripMicroseconds: UInt32
     public var millisecondsSinceLastSend: UInt32
     public var millisecondsSinceLastAck: UInt32
 
     public init(
-        unacknowledged: UInt32, unacknowledgedBytes: UInt32 = 0, retransmissions: UInt32, roundTripMicroseconds: UInt32,
-        millisecondsSinceLastSend: UInt32 = 0, millisecondsSinceLastAck: UInt32 = 0
+        unacknowledged: UInt32, unacknowledgedBytes: UInt32 = 0, retransmissions: UInt32, outOfOrderReceived: UInt32 = 0,
+        roundTripMicroseconds: UInt32, millisecondsSinceLastSend: UInt32 = 0, millisecondsSinceLastAck: UInt32 = 0
     ) {
         self.unacknowledged = unacknowledged
         self.unacknowledgedBytes = unacknowledgedBytes
         self.retransmissions = retransmissions
+        self.outOfOrderReceived = outOfOrderReceived
         self.roundTripMicroseconds = roundTripMicroseconds
         self.millisecondsSinceLastSend = millisecondsSinceLastSend
         self.millisecondsSinceLastAck = millisecondsSinceLastAck
@@ -102,8 +106,10 @@ public struct ProbeSession: Sendable {
     /// The smoothed round trip of the pongs and its mean deviation (ns; RFC 6298's SRTT and RTTVAR), nil before the
     /// first pong.
     private var smoothedRoundTrip: (mean: Int64, deviation: Int64)?
-    /// The connection's retransmissions last seen in its path report, and when they last grew.
+    /// The connection's retransmissions and out-of-order segments last seen in its path report, and when either last grew:
+    /// when the path last lost a segment either way.
     private var retransmissionsSeen: UInt32 = 0
+    private var outOfOrderSeen: UInt32 = 0
     private var lastRetransmissionAt: Int64?
     /// When a pong last came after its ping had timed out, on any connection to this address: the path delays answers.
     private var lastLatePongAt: Int64?
@@ -189,8 +195,9 @@ public struct ProbeSession: Sendable {
             unreachable("connect timed out after \(Self.seconds(timing.timeout))", attemptStartedAt: startedAt, now: now, failure: .connect)
             return [.close]
         case .open:
-            if let path, path.retransmissions > retransmissionsSeen {
-                retransmissionsSeen = path.retransmissions
+            if let path, path.retransmissions > retransmissionsSeen || path.outOfOrderReceived > outOfOrderSeen {
+                retransmissionsSeen = max(retransmissionsSeen, path.retransmissions)
+                outOfOrderSeen = max(outOfOrderSeen, path.outOfOrderReceived)
                 lastRetransmissionAt = now
             }
             let missedForHung = pingsMissedForHung(now: now)
@@ -226,7 +233,7 @@ public struct ProbeSession: Sendable {
                     setResult(
                         .unreachable, now: now,
                         error:
-                            "no pong to the last \(missed) pings within \(Self.seconds(pingTimeout)) each, on a path that loses segments (\(path.retransmissions) retransmissions, round trip \(path.roundTripMicroseconds / 1000) ms): the network path, as much as the replica"
+                            "no pong to the last \(missed) pings within \(Self.seconds(pingTimeout)) each, on a path that loses segments (\(path.retransmissions) retransmissions, \(path.outOfOrderReceived) segments received out of order, round trip \(path.roundTripMicroseconds / 1000) ms): the network path, as much as the replica"
                     )
                     result?.failure = .path
                 } else if missed >= missedForHung {
@@ -271,6 +278,7 @@ public struct ProbeSession: Sendable {
             missed = missedBeforeReconnect
             missedBeforeReconnect = 0
             retransmissionsSeen = 0
+            outOfOrderSeen = 0
             lastRetransmissionAt = nil
             unmatchedPongs = 0
             return [.send(ping(now: now))]
@@ -350,9 +358,14 @@ public struct ProbeSession: Sendable {
                 // stop 10 s later went unseen for 8 s).
                 if !pings[index].missed {
                     learn(roundTrip: roundTrip)
-                } else if result?.outcome == .answering, let since = answeringSince, pings[index].sentAt >= since {
-                    // Late for a ping sent while the replica answered: the path. (The backlog a stopped or cut-off
-                    // replica answers when it comes back, pings sent before it was found answering again, is not.)
+                } else if result?.outcome == .answering, let since = answeringSince, pings[index].sentAt >= since,
+                    let lost = lastRetransmissionAt, lost >= pings[index].sentAt
+                {
+                    // Late for a ping sent while the replica answered, the path having lost a segment while it was
+                    // out: the path. (The backlog a stopped or cut-off replica answers when it comes back, pings sent
+                    // before it was found answering again, is not; nor a pong late on a clean path, a process that
+                    // paused for less than hung takes: the simulator, seed 802415, where one such pause made the next
+                    // stop take a ping more.)
                     lastLatePongAt = now
                 }
                 pings.remove(at: index)
@@ -395,7 +408,7 @@ public struct ProbeSession: Sendable {
     // MARK: - Internals
 
     /// Consecutive unanswered pings that make the replica hung: two; three on a path that delivered a pong late, while
-    /// the replica was answering, in the last `ProbeTiming.latePongMemory`. There a pong lost on its way back is sent again by the peer's kernel and comes
+    /// the replica was answering and the path lost segments, in the last `ProbeTiming.latePongMemory`. There a pong lost on its way back is sent again by the peer's kernel and comes
     /// seconds late, which the probe socket's `TCP_INFO` does not show (only what beetlewatch sends is retransmitted from
     /// it): live, 30% loss and 200 ms each way behind a relay took a running replica for hung in 1 poll of 2,449, with two
     /// pongs in a row late. A late pong answers every ping before it, so with one ping more the first pong has come

@@ -199,7 +199,8 @@ public struct InvariantMonitor: Sendable {
         if let (fingerprint, heard) = receiver.duplicates.first {
             throw fail(
                 "resolution-twice",
-                "\(heard.name) \(heard.replica ?? "") (\(fingerprint)): a resolution the receiver acknowledged was sent again")
+                "\(heard.name) \(heard.replica ?? "") (\(fingerprint), since \(heard.startsAt)): a resolution the receiver acknowledged was sent again"
+            )
         }
         for (fingerprint, heard) in receiver.heard.sorted(by: { $0.key < $1.key }) {
             guard heard.firing, !nowFiring.contains(where: { $0.fingerprint == fingerprint }) else {

@@ -43,7 +43,13 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
         var atReplica: [UInt8] = []
         /// Sent by the agent, not yet acknowledged by the replica's host: (sent at, bytes).
         var unacknowledged: [(at: Int64, bytes: Int)] = []
+        /// What the agent's kernel sent again (its own segments lost on the way out).
         var retransmissions: UInt32 = 0
+        /// Segments from the replica that reached the agent's kernel while an earlier one was missing.
+        var outOfOrder: UInt32 = 0
+        /// When the latest segment from the replica is handed to the agent: TCP delivers in order, so a segment never
+        /// comes before one sent ahead of it.
+        var inboundInOrderAt: Int64 = 0
         var lastSend: Int64 = 0
         var lastAck: Int64 = 0
         /// The client that spoke on it (a ping's or a request's), so replies find it.
@@ -58,6 +64,8 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
         case arriveAtReplica(Int32, [UInt8])
         case acknowledged(Int32)
         case arriveAtAgent(Int32, [UInt8])
+        /// A segment from the replica reaches the agent's kernel ahead of one lost before it.
+        case arrivesOutOfOrder(Int32)
         case resetArrives(Int32)
     }
 
@@ -162,7 +170,9 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
         connections[connection.id] = state
         // What no replica may read is not delivered: the invariant fails instead of the replica.
         if !paths[i].cut && allowed {
-            schedule(.arriveAtReplica(connection.id, bytes), after: oneWay(i) + lossCost(i, connection.id))
+            let cost = lossCost(i)
+            if cost > 0 { connections[connection.id]!.retransmissions += 1 }
+            schedule(.arriveAtReplica(connection.id, bytes), after: oneWay(i) + cost)
         }
         return .wrote(bytes.count)
     }
@@ -189,7 +199,8 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
         return PathReport(
             unacknowledged: UInt32(state.unacknowledged.count),
             unacknowledgedBytes: UInt32(state.unacknowledged.reduce(0) { $0 + $1.bytes }),
-            retransmissions: state.retransmissions, roundTripMicroseconds: UInt32(clamping: 2 * latency / 1_000),
+            retransmissions: state.retransmissions, outOfOrderReceived: state.outOfOrder,
+            roundTripMicroseconds: UInt32(clamping: 2 * latency / 1_000),
             millisecondsSinceLastSend: UInt32(clamping: (clock.now - state.lastSend) / 1_000_000),
             millisecondsSinceLastAck: UInt32(clamping: (clock.now - max(state.lastAck, 0)) / 1_000_000))
     }
@@ -232,14 +243,14 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
 
     private func oneWay(_ i: Int) -> Int64 { paths[i].latency + paths[i].delay }
 
-    /// What losses cost one segment: each lost copy a retransmission timeout (200 ms, doubling).
-    private func lossCost(_ i: Int, _ id: Int32) -> Int64 {
+    /// What losses cost one segment on replica `i`'s path: each lost copy a retransmission timeout (200 ms, doubling),
+    /// paid by whichever end sent it.
+    private func lossCost(_ i: Int) -> Int64 {
         var cost: Int64 = 0
         var timeout: Int64 = 200_000_000
         while paths[i].loss > 0 && random.chance(paths[i].loss) && cost < 10_000_000_000 {
             cost += timeout
             timeout *= 2
-            connections[id]?.retransmissions += 1
         }
         return cost
     }
@@ -274,6 +285,9 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
         case .arriveAtAgent(let id, let bytes):
             guard let state = connections[id], state.phase == .open else { return }
             connections[id]!.inbound += bytes
+        case .arrivesOutOfOrder(let id):
+            guard let state = connections[id], state.phase == .open else { return }
+            connections[id]!.outOfOrder += 1
         case .resetArrives(let id):
             guard let state = connections[id], state.phase == .open || state.phase == .connecting else { return }
             connections[id]!.phase = state.phase == .connecting ? .failed(ECONNREFUSED) : .reset("Connection reset by peer")
@@ -315,7 +329,13 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
         if paths[replica].cut {
             connections[id]!.heldIn.append(bytes)
         } else {
-            schedule(.arriveAtAgent(id, bytes), after: oneWay(replica) + lossCost(replica, id))
+            // Lost on the way back, it is the replica's host that sends it again: the agent's kernel sees the segments
+            // behind it arrive out of order, and hands everything over in order once the hole is filled.
+            let arrives = clock.now + oneWay(replica) + lossCost(replica)
+            let handed = max(arrives, connections[id]!.inboundInOrderAt)
+            if handed > arrives { schedule(.arrivesOutOfOrder(id), after: arrives - clock.now) }
+            connections[id]!.inboundInOrderAt = handed
+            schedule(.arriveAtAgent(id, bytes), after: handed - clock.now)
         }
     }
 
@@ -336,6 +356,7 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
                 if !out.isEmpty || !into.isEmpty { connections[id]!.retransmissions += 1 }
                 for bytes in out { schedule(.arriveAtReplica(id, bytes), after: oneWay(i)) }
                 for bytes in into { schedule(.arriveAtAgent(id, bytes), after: oneWay(i)) }
+                if !into.isEmpty { connections[id]!.inboundInOrderAt = max(connections[id]!.inboundInOrderAt, clock.now + oneWay(i)) }
             default: break
             }
         }

@@ -28,6 +28,8 @@ public struct SimulatedReceiver: Sendable {
     public struct Heard: Sendable {
         var name: String
         var replica: String?
+        /// Which episode (the alert's `startsAt`): a later one of the same alert is another page.
+        var startsAt: String
         var firing: Bool
         /// Its resolution was answered 2xx within the channel's timeout: the agent knows it was delivered.
         var resolutionAcknowledged = false
@@ -110,15 +112,16 @@ public struct SimulatedReceiver: Sendable {
         for alert in message.alerts {
             let name = alert.labels["alertname"] ?? "?"
             let previous = heard[alert.fingerprint]
+            let sameEpisodeResolved = previous.map { !$0.firing && $0.startsAt == alert.startsAt } ?? false
             if alert.status == "resolved" {
-                if let previous, !previous.firing, previous.resolutionAcknowledged {
+                if let previous, sameEpisodeResolved, previous.resolutionAcknowledged {
                     duplicates.append((alert.fingerprint, previous))
                 }
                 heard[alert.fingerprint] = Heard(
-                    name: name, replica: alert.labels["replica"], firing: false,
-                    resolutionAcknowledged: acknowledged || previous?.resolutionAcknowledged == true && previous?.firing == false)
+                    name: name, replica: alert.labels["replica"], startsAt: alert.startsAt, firing: false,
+                    resolutionAcknowledged: acknowledged || sameEpisodeResolved && previous?.resolutionAcknowledged == true)
             } else {
-                heard[alert.fingerprint] = Heard(name: name, replica: alert.labels["replica"], firing: true)
+                heard[alert.fingerprint] = Heard(name: name, replica: alert.labels["replica"], startsAt: alert.startsAt, firing: true)
             }
         }
     }

@@ -76,6 +76,45 @@ private func alert(_ replica: Int, _ state: Alert.State, at second: Double) -> A
 }
 
 @Suite struct NotificationPlannerTests {
+    /// The simulator's seed 800122: a resolution retried through a hanging receiver while the alert fired and resolved
+    /// again. The second resolution is owed on its own (the first one's delivery neither holds it back nor pays it), and
+    /// the receiver, told the second firing, is told it resolved.
+    @Test func aSecondEpisodesResolutionIsOwedWhileTheFirstsIsStillBeingDelivered() throws {
+        func unreachable(_ state: Alert.State, since activeAt: Int64, resolvedAt: Int64? = nil) -> Alert {
+            Alert(
+                name: .replicaUnreachable,
+                labels: ["alertname": "TigerBeetleReplicaUnreachable", "cluster": "c", "replica": "1", "severity": "critical"],
+                annotations: [:], state: state, activeAt: activeAt, firedAt: activeAt, resolvedAt: resolvedAt)
+        }
+        var planner = NotificationPlanner()
+        let receivers = [WebhookReceiverConfig(name: "oncall", url: "http://oncall/")]
+        func plan(_ transitions: [Alert], active: [Alert], at now: Int64) -> [NotificationPlanner.Notification] {
+            planner.plan(
+                transitions: transitions, active: active, receivers: receivers, alertmanagers: false, resendDelay: 60 * s,
+                externalURL: "http://beetlewatch", now: now)
+        }
+        let first = unreachable(.firing, since: 0)
+        let fired = try #require(plan([first], active: [first], at: 0).first)
+        planner.record(fired.id, .started, now: 0)
+        planner.record(fired.id, .delivered, now: 0)
+        // Resolved: its message is being delivered (the receiver hangs; it is retried)...
+        let resolving = try #require(plan([unreachable(.resolved, since: 0, resolvedAt: 10 * s)], active: [], at: 10 * s).first)
+        planner.record(resolving.id, .started, now: 10 * s)
+        // ...while it fires again and resolves again.
+        let second = unreachable(.firing, since: 20 * s)
+        let refired = try #require(plan([second], active: [second], at: 20 * s).first)
+        #expect(refired.webhook?.alerts.map(\.status) == ["firing"])
+        let again = plan([unreachable(.resolved, since: 20 * s, resolvedAt: 30 * s)], active: [], at: 30 * s)
+        #expect(again.flatMap { $0.webhook?.alerts.map(\.status) ?? [] } == ["resolved"], "the second resolution is sent")
+        // The first resolution's delivery ends; the second is still owed until its own message is delivered.
+        planner.record(resolving.id, .delivered, now: 35 * s)
+        #expect(planner.owed(to: "oncall") == [first.fingerprint])
+        let last = try #require(again.first)
+        planner.record(last.id, .started, now: 36 * s)
+        planner.record(last.id, .delivered, now: 36 * s)
+        #expect(planner.owed(to: "oncall").isEmpty)
+    }
+
     /// Issue 13's lost resolution: a receiver taking 2 s a request, three replicas firing together and coming
     /// back 0.7 s apart while the first message is being delivered. Each resolution reaches it exactly once.
     @Test func resolutionsArrivingWhileAMessageIsQueuedOrInFlightAreAllDelivered() {

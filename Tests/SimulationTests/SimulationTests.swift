@@ -47,10 +47,18 @@ import VSR
     /// 700057: a replica stopped during a cut: the reconnect after 10 s of silence started its count of missed pings
     ///    afresh, and it was unobserved 5 s after the cut healed (the count now goes on);
     /// 700031: the pager slow past the channel's timeout while a replica hung: the page, its retries and its resolution
-    ///    reach it (a late read older than a message it answered is not read: the simulator's own judgement).
+    ///    reach it (a late read older than a message it answered is not read: the simulator's own judgement);
+    /// 800122: a resolution retried through a hanging pager while the alert fired and resolved again: the second
+    ///    resolution was never sent (the first one's delivery held it back, then paid it; now each episode is owed its own);
+    /// 800573: the replicas' word that quorum was lost came 0.7 s before the canary failed, the replicas' alerts' wait
+    ///    was counted from the first, and a replica's Isolated paged 0.2 s before QuorumLost could;
+    /// 802415: a pause shorter than hung, its backlog answered late on a clean path, taken for a path that delays pongs
+    ///    (the next stop took a ping more than the bound).
     /// (Seeds 4, 25, 100002 and 100300 found defects of the simulator's own judgement: pages are what the planner sends,
     /// and what beetlewatch cannot see, cut off from a majority, it is not judged on.)
-    @Test(arguments: [19, 178, 100_405, 100_446, 200_051, 301_455, 500_078, 500_268, 700_031, 700_057] as [UInt64])
+    @Test(
+        arguments: [19, 178, 100_405, 100_446, 200_051, 301_455, 500_078, 500_268, 700_031, 700_057, 800_122, 800_573, 802_415]
+            as [UInt64])
     func aSeedThatFoundADefectPasses(seed: UInt64) async throws {
         let outcome = try await Self.run(seed)
         #expect(
@@ -60,8 +68,8 @@ import VSR
     }
 
     /// QuorumLost's hold-back dropped (it no longer waits for the canary, nor any alert a probe interval): the simulator
-    /// finds a second page for one outage (`beetlewatch-sim --seeds 200 --break quorum-hold` stops at seed 32, the 33rd;
-    /// here from seed 30, to keep the suite short).
+    /// finds a page for a replica while its cluster has lost quorum (`beetlewatch-sim --seeds 200 --break quorum-hold` stops
+    /// at seed 30, the 31st: a replica paged Isolated 3.5 s into the outage; here from seed 30, to keep the suite short).
     @Test func aBrokenQuorumHoldIsCaught() async throws {
         var caught: Simulation.Outcome?
         for seed: UInt64 in 30..<40 {

@@ -30,7 +30,11 @@ public final class SteppedAgent: @unchecked Sendable {
 
     /// A flag the prober and ingest raise when what the alert loop reads changed (the agent's alert wake-up).
     private final class ChangeFlag: @unchecked Sendable {
-        var raised = false
+        var raised = false {
+            didSet { if raised { version &+= 1 } }
+        }
+        /// How many times it was raised: what health reads changed since a caller last looked if this did.
+        var version: UInt64 = 0
     }
 
     /// The notifications the alert loop planned, in order, until taken.
@@ -130,6 +134,9 @@ public final class SteppedAgent: @unchecked Sendable {
     /// Whether the prober or ingest changed what the alert loop reads since it last evaluated.
     public var alertsPending: Bool { changed.raised }
 
+    /// Goes up whenever the prober or ingest changed what the health report reads (time passing aside).
+    public var inputsVersion: UInt64 { changed.version }
+
     /// The alerts pending and firing.
     public var alerts: [Alert] { alertLoop.active }
 
@@ -172,7 +179,12 @@ public final class SteppedAgent: @unchecked Sendable {
 
     /// `/ready`'s verdict now.
     public func readiness() -> ReadinessVerdict {
-        Readiness.evaluate(healthReport(), require: config.readyRequire)
+        readiness(of: healthReport())
+    }
+
+    /// `/ready`'s verdict on `report` (a health report just made: one evaluation for both).
+    public func readiness(of report: HealthReport) -> ReadinessVerdict {
+        Readiness.evaluate(report, require: config.readyRequire)
     }
 
     /// Series held by the store (bounded by `--limits.max-series`).

@@ -102,7 +102,8 @@ final class EpollNetwork: ProbeNetwork, @unchecked Sendable {
         let queued = bw_tcp_unacknowledged_bytes(connection.id)
         return PathReport(
             unacknowledged: info.tcpi_unacked, unacknowledgedBytes: UInt32(clamping: max(0, queued)),
-            retransmissions: info.tcpi_total_retrans, roundTripMicroseconds: info.tcpi_rtt,
+            retransmissions: info.tcpi_total_retrans,
+            outOfOrderReceived: UInt32(clamping: max(0, bw_tcp_out_of_order_received(connection.id))), roundTripMicroseconds: info.tcpi_rtt,
             millisecondsSinceLastSend: info.tcpi_last_data_sent, millisecondsSinceLastAck: info.tcpi_last_ack_recv)
     }
 
