@@ -24,14 +24,35 @@ public struct NotificationPlanner: Sendable {
             case alertmanagers
         }
 
+        /// What is sent where: a webhook message to one receiver, or alerts to every Alertmanager; one, never both.
+        public enum Message: Sendable, Equatable {
+            case webhook(receiver: String, WebhookMessage)
+            case alertmanager([AlertmanagerAlert])
+        }
+
         public var id: UInt64
-        public var destination: Destination
         /// Queued notifications with the same key supersede each other (a group's newer state).
         public var key: String
-        public var webhook: WebhookMessage?
-        public var alertmanager: [AlertmanagerAlert]?
+        public var message: Message
         /// A re-send of an unchanged state (repeat interval, resend delay): dropped first when a queue is full.
         public var isRepeat: Bool
+
+        public var destination: Destination {
+            switch message {
+            case .webhook(let receiver, _): .receiver(receiver)
+            case .alertmanager: .alertmanagers
+            }
+        }
+
+        /// The webhook message, if it is one.
+        public var webhook: WebhookMessage? {
+            if case .webhook(_, let message) = message { message } else { nil }
+        }
+
+        /// The Alertmanager alerts, if it is them.
+        public var alertmanager: [AlertmanagerAlert]? {
+            if case .alertmanager(let alerts) = message { alerts } else { nil }
+        }
     }
 
     /// What became of a notification.
@@ -130,9 +151,7 @@ public struct NotificationPlanner: Sendable {
                 }
                 if !batch.isEmpty {
                     out.append(
-                        Notification(
-                            id: next(), destination: .alertmanagers, key: "alerts", webhook: nil, alertmanager: batch,
-                            isRepeat: transitions.isEmpty))
+                        Notification(id: next(), key: "alerts", message: .alertmanager(batch), isRepeat: transitions.isEmpty))
                 }
                 lastAlertmanagerPush = now
             }
@@ -202,7 +221,7 @@ public struct NotificationPlanner: Sendable {
                 group.retryAt = nil
                 out.append(
                     Notification(
-                        id: id, destination: .receiver(receiver.name), key: key, webhook: message, alertmanager: nil,
+                        id: id, key: key, message: .webhook(receiver: receiver.name, message),
                         isRepeat: !changed.contains(key) && !unheard && !retryDue))
             }
             mine[key] = group.firingSent.isEmpty && group.owed.isEmpty && groupFiring.isEmpty ? nil : group

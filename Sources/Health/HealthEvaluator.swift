@@ -140,7 +140,7 @@ public enum HealthEvaluator {
         if !waitingFor.isEmpty && reasons.isEmpty {
             reasons.append(Reason(.unknown, "waiting for " + waitingFor.joined(separator: " and ")))
         }
-        let state = ReplicaState.severityOrder.first { s in reasons.contains { $0.state == s } } ?? .healthy
+        let state = state(of: reasons)
         let status = heard?[.status].map { Int($0) }
         let statsdRelease = fresh ? heard?[.release].map(releaseText) : nil
         return ReplicaVerdict(
@@ -303,6 +303,8 @@ public enum HealthEvaluator {
         case nil: summary = "quorum unknown: replica count not configured (\(count) replicas heard from, \(healthy) healthy)"
         }
         let history = signals.clusters[id]
+        assert(replicas.allSatisfy(\.isConsistent), "a replica's state is its most severe reason's, and healthy says so")
+        assert(healthy == replicas.filter(\.healthy).count, "the healthy count is the healthy replicas'")
         return ClusterVerdict(
             id: id, name: name, watched: watched, replicaCount: count, healthyReplicas: healthy,
             quorumSize: needed, quorum: quorum, quorumLost: quorumLost, highestView: history?.highestView,
@@ -312,8 +314,13 @@ public enum HealthEvaluator {
 
     /// The state from the reasons, after reasons were added or changed.
     static func rejudge(_ replica: inout ReplicaVerdict) {
-        replica.state = ReplicaState.severityOrder.first { s in replica.reasons.contains { $0.state == s } } ?? .healthy
+        replica.state = state(of: replica.reasons)
         replica.healthy = replica.state == .healthy
+    }
+
+    /// The most severe of the reasons' states; healthy with none.
+    static func state(of reasons: [Reason]) -> ReplicaState {
+        ReplicaState.severityOrder.first { s in reasons.contains { $0.state == s } } ?? .healthy
     }
 
     /// A packed release (`patch | minor << 8 | major << 16`, a whole number within u32) as `0.17.9`.

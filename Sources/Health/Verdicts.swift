@@ -28,6 +28,13 @@ public struct ReplicaVerdict: Sendable, Equatable, Codable {
     public var clockDeltaSeconds: Double?
 }
 
+extension ReplicaVerdict {
+    /// Whether its state is the most severe of its reasons' (healthy: none that is not) and `healthy` says so.
+    var isConsistent: Bool {
+        state == HealthEvaluator.state(of: reasons) && healthy == (state == .healthy)
+    }
+}
+
 /// A cluster's verdict.
 public struct ClusterVerdict: Sendable, Equatable, Codable {
     /// 32 hex digits, as the `cluster` label.

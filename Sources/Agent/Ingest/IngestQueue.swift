@@ -17,7 +17,10 @@ final class DatagramChunk: @unchecked Sendable {
 
     func canHold(_ length: Int) -> Bool { used + 4 + length <= Self.capacity }
 
+    /// Appends one datagram; the caller has checked `canHold` (a write past the buffer would corrupt memory: checked in
+    /// every build, one comparison a datagram).
     func append(_ bytes: UnsafeRawPointer, _ length: Int) {
+        precondition(length >= 0 && canHold(length), "a datagram of \(length) bytes in a chunk with \(Self.capacity - used) free")
         base.storeBytes(of: UInt32(length), toByteOffset: used, as: UInt32.self)
         (base + used + 4).copyMemory(from: bytes, byteCount: length)
         used += 4 + length
@@ -28,6 +31,7 @@ final class DatagramChunk: @unchecked Sendable {
         var offset = 0
         while offset < used {
             let length = Int(base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+            assert(offset + 4 + length <= used, "a chunk's datagrams lie within what was written")
             body(UnsafeRawBufferPointer(start: base + offset + 4, count: length))
             offset += 4 + length
         }

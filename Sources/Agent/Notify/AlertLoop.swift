@@ -250,19 +250,19 @@ final class AlertLoop: Sendable {
                 alertmanagers: !state.alertmanagers.isEmpty, resendDelay: state.resendDelay, externalURL: state.externalURL, now: now)
             if !notifications.isEmpty { planned?(notifications) }
             for notification in notifications {
-                switch notification.destination {
-                case .receiver(let name):
+                switch notification.message {
+                case .webhook(let name, let message):
                     guard let channel = state.receivers.first(where: { $0.config.name == name })?.channel else {
                         assertionFailure("the planner plans for the configured receivers only: \(name)")
                         continue
                     }
-                    guard let body = encode(notification.webhook, encoder, notification) else {
+                    guard let body = encode(message, encoder, notification) else {
                         state.planner.record(notification.id, .failed, now: now)
                         continue
                     }
                     channel.enqueue(.init(id: notification.id, key: notification.key, body: body, isRepeat: notification.isRepeat))
-                case .alertmanagers:
-                    guard let body = encode(notification.alertmanager, encoder, notification) else {
+                case .alertmanager(let alerts):
+                    guard let body = encode(alerts, encoder, notification) else {
                         state.planner.record(notification.id, .failed, now: now)
                         continue
                     }
@@ -277,9 +277,8 @@ final class AlertLoop: Sendable {
 
     /// A notification's JSON body; nil and logged if it cannot be encoded (a value JSON cannot hold: never expected),
     /// and the caller tells the planner it failed (its group is sent again later).
-    private func encode(_ value: (some Encodable)?, _ encoder: JSONEncoder, _ notification: NotificationPlanner.Notification) -> Data? {
+    private func encode(_ value: some Encodable, _ encoder: JSONEncoder, _ notification: NotificationPlanner.Notification) -> Data? {
         do {
-            guard let value else { throw EncodingError.invalidValue(notification.key, .init(codingPath: [], debugDescription: "no body")) }
             return try encoder.encode(value)
         } catch {
             assertionFailure("a notification that cannot be encoded: \(error)")

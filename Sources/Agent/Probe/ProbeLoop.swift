@@ -74,6 +74,9 @@ final class ProbeLoop: @unchecked Sendable {
     /// How long a name may take to resolve: the probe's timeout.
     var resolveTimeout: Int64 = 1_000_000_000
 
+    /// The prober's thread (or the simulator's): sessions, slots and the network's tables are touched by it alone.
+    private var confinement = ThreadConfinement()
+
     init(prober: ReplicaProber) {
         self.prober = prober
         network = prober.network
@@ -95,6 +98,7 @@ final class ProbeLoop: @unchecked Sendable {
     }
 
     func runOnce() {
+        confinement.check("the probe loop")
         if let plan = prober.pendingPlan.withLock({ plan -> ReplicaProber.Plan? in
             defer { plan = nil }
             return plan
@@ -477,6 +481,7 @@ final class ProbeLoop: @unchecked Sendable {
     }
 
     func closeAll() {
+        confinement.check("the probe loop")
         for endpoint in endpoints { closeSocket(endpoint) }
     }
 
