@@ -220,8 +220,15 @@ public struct InvariantMonitor: Sendable {
         // up but unable to reach each other, only the canary tells, once a view change would have ended.
         // (Counted from when a majority went down, or when the cluster stopped committing if later: a primary's crash
         // is a view change until a second replica goes.)
+        // (A replica stopped on a path faulty in the last minute is hung a probe interval later, and so is the quorum's
+        // loss the replicas' evidence shows: seed 2001107.)
+        let faultyPathLately = truth.replicas.contains {
+            GroundTruth.within($0.lastCut, ProbeTiming.latePongMemory, of: now)
+                || GroundTruth.within($0.lastLossy, ProbeTiming.latePongMemory, of: now)
+        }
+        let majorityDownBound = Self.quorumLossBound + (faultyPathLately ? Self.hangBoundAfterAFaultyPath - Self.hangBound : 0)
         let (since, bound) =
-            truth.majorityDownSince.map { (max($0, truth.commitsSince), Self.quorumLossBound) } ?? (truth.commitsSince, Self.partitionBound)
+            truth.majorityDownSince.map { (max($0, truth.commitsSince), majorityDownBound) } ?? (truth.commitsSince, Self.partitionBound)
         if !truth.commits && now - since >= bound && clean(truth) && quorumAlert?.state != .firing {
             throw fail(
                 "late-quorum-lost",
