@@ -36,8 +36,8 @@ struct World {
         window -> [(at: Int64, fault: SimulatedReceiver.Fault?)] in [(window.start, window.kind), (window.end, nil)]
     }.sorted { ($0.at, $0.fault == nil ? 0 : 1) < ($1.at, $1.fault == nil ? 0 : 1) }
     var lastReady: Bool?
-    /// The last health report made, when, and the agent's inputs' version then.
-    var lastReport: (at: Int64, version: UInt64, report: HealthReport)?
+    /// The last health report made, when, the agent's inputs' version then, and `/ready`'s verdict on it.
+    var lastReport: (at: Int64, version: UInt64, report: HealthReport, ready: Bool)?
     static let reportReuse: Int64 = 50_000_000
     var lastStates: [ReplicaState] = []
     var sameInstant = 0
@@ -220,14 +220,14 @@ struct World {
     mutating func observe() throws {
         // A report made less than 50 ms ago, with nothing the agent reads changed since, is this instant's (the health
         // evaluation was most of a debug run's time; a verdict that turns on time alone is seen at most 50 ms late).
-        let report: HealthReport
+        let (report, ready): (HealthReport, Bool)
         if let last = lastReport, last.version == agent.inputsVersion, clock.now - last.at < Self.reportReuse {
-            report = last.report
+            (report, ready) = (last.report, last.ready)
         } else {
             report = agent.healthReport()
-            lastReport = (clock.now, agent.inputsVersion, report)
+            ready = agent.readiness(of: report).ready
+            lastReport = (clock.now, agent.inputsVersion, report, ready)
         }
-        let ready = agent.readiness(of: report).ready
         let changes = try monitor.check(
             now: clock.now, truth: truth, alerts: agent.alerts, notifications: agent.takeNotifications(), receiver: receiver, ready: ready,
             report: report,
