@@ -110,7 +110,7 @@ public struct ProbeSession: Sendable {
     /// when the path last lost a segment either way.
     private var retransmissionsSeen: UInt32 = 0
     private var outOfOrderSeen: UInt32 = 0
-    private var lastRetransmissionAt: Int64?
+    private var lastLossSeenAt: Int64?
     /// When a pong last came after its ping had timed out, on any connection to this address: the path delays answers.
     private var lastLatePongAt: Int64?
     /// Since when the replica answers, this time (its first pong after another outcome).
@@ -198,7 +198,7 @@ public struct ProbeSession: Sendable {
             if let path, path.retransmissions > retransmissionsSeen || path.outOfOrderReceived > outOfOrderSeen {
                 retransmissionsSeen = max(retransmissionsSeen, path.retransmissions)
                 outOfOrderSeen = max(outOfOrderSeen, path.outOfOrderReceived)
-                lastRetransmissionAt = now
+                lastLossSeenAt = now
             }
             let missedForHung = pingsMissedForHung(now: now)
             for i in pings.indices where !pings[i].missed && now >= pings[i].sentAt.addingSaturating(pingTimeout) {
@@ -220,7 +220,7 @@ public struct ProbeSession: Sendable {
                             "no pong to the last \(missed) pings within \(Self.seconds(pingTimeout)) each, and the replica's host has not acknowledged them (\(path.unacknowledgedBytes) bytes unacknowledged, \(path.retransmissions) retransmissions, round trip \(path.roundTripMicroseconds / 1000) ms): the network path, as much as the replica"
                     )
                     result?.failure = .path
-                } else if missed >= missedForHung, result?.outcome != .hung, let path, let last = lastRetransmissionAt,
+                } else if missed >= missedForHung, result?.outcome != .hung, let path, let last = lastLossSeenAt,
                     // Retransmissions while the pings counted were out: once a healed path has let them go unanswered
                     // cleanly, a stopped process is hung again (the simulator, seed 200051: a window of every missed
                     // ping kept it a path verdict long after the loss had ended; seed 301455: a window of two intervals
@@ -279,7 +279,7 @@ public struct ProbeSession: Sendable {
             missedBeforeReconnect = 0
             retransmissionsSeen = 0
             outOfOrderSeen = 0
-            lastRetransmissionAt = nil
+            lastLossSeenAt = nil
             unmatchedPongs = 0
             return [.send(ping(now: now))]
         }
@@ -359,7 +359,7 @@ public struct ProbeSession: Sendable {
                 if !pings[index].missed {
                     learn(roundTrip: roundTrip)
                 } else if result?.outcome == .answering, let since = answeringSince, pings[index].sentAt >= since,
-                    let lost = lastRetransmissionAt, lost >= pings[index].sentAt
+                    let lost = lastLossSeenAt, lost >= pings[index].sentAt
                 {
                     // Late for a ping sent while the replica answered, the path having lost a segment while it was
                     // out: the path. (The backlog a stopped or cut-off replica answers when it comes back, pings sent
