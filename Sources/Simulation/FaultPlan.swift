@@ -42,6 +42,8 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
     public var faults: [Fault]
     public var statsd: StatsDWeather
     public var receiver: [ReceiverFault] = []
+    /// When the agent's configuration is reloaded, unchanged (as configuration management does on every run): invisible.
+    public var reloads: [Int64] = []
 
     public var isQuiet: Bool { faults.isEmpty }
 
@@ -104,13 +106,21 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
         receiver = windows.filter { $0.start < $0.end }
     }
 
+    /// Reloads for a plan, from a generator of their own: in half of the runs, one to three, at any time (a cold start
+    /// included).
+    mutating func drawReloads(using random: inout SeededRandom) {
+        guard random.chance(50) else { return }
+        reloads = (0..<random.int(1...3)).map { _ in random.int(1_000...(duration / 1_000_000 - 10_000)) * 1_000_000 }.sorted()
+    }
+
     public var description: String {
         let lines = faults.map { "  \(Self.seconds($0.start))–\(Self.seconds($0.end)) s: \($0.kind)" }
         let weather =
             "  StatsD: \(statsd.lossPercent)% lost, \(statsd.duplicatePercent)% duplicated, up to \(statsd.jitter / 1_000_000) ms late, "
             + "\(statsd.forgedPerSecond) forged/s"
         let pager = receiver.map { "  \(Self.seconds($0.start))–\(Self.seconds($0.end)) s: receiver \($0.kind)" }
-        let body = (lines.isEmpty ? ["  no fault"] : lines) + pager + [weather]
+        let reloading = reloads.isEmpty ? [] : ["  reloads at " + reloads.map { "\(Self.seconds($0)) s" }.joined(separator: ", ")]
+        let body = (lines.isEmpty ? ["  no fault"] : lines) + pager + reloading + [weather]
         return (["plan (\(Self.seconds(duration)) s):"] + body).joined(separator: "\n")
     }
 

@@ -40,6 +40,8 @@ public struct Simulation {
         var plan = FaultPlan.draw(replicas: replicaCount, duration: duration, using: &random)
         var pagerRandom = SeededRandom(seed: seed ^ 0xD1B5_4A32_D192_ED03)
         plan.drawReceiverFaults(using: &pagerRandom)
+        var reloadRandom = SeededRandom(seed: seed ^ 0x3C6E_F372_FE94_F82B)
+        plan.drawReloads(using: &reloadRandom)
         let clock = SimulatedClock()
         let cluster = SimulatedCluster(id: 0x7e57, replicas: replicaCount)
         let addresses = (0..<replicaCount).map { "10.77.0.\(10 + $0):3000" }

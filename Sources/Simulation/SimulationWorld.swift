@@ -28,6 +28,8 @@ struct World {
     var nextExpiry: Int64 = 1_000_000_000
     var nextForged: Int64 = .max
     var receiver = SimulatedReceiver()
+    /// Reloads still to come.
+    lazy var reloads: [Int64] = plan.reloads
     /// Each receiver channel's POST under way: its answer, and when it comes.
     var inFlight: [String: SimulatedReceiver.Answer] = [:]
     /// Each receiver channel's retry pause: when it ends.
@@ -63,6 +65,11 @@ struct World {
                 agent.expire()
                 nextExpiry += Self.second
             }
+            if let reload = reloads.first, reload <= clock.now {
+                reloads.removeFirst()
+                agent.reload(agent.config)
+                trace.add(at: clock.now, "reload (unchanged)")
+            }
             agent.evaluateAlertsIfDue()
             deliver()
             truth.observe(cluster, paths: network.paths, now: clock.now)
@@ -84,7 +91,7 @@ struct World {
             let next = [
                 boundaries.first?.at, network.nextEventAt, network.loopWakesAt, nextStatsD.min(), datagrams.first?.at, nextLoad,
                 nextExpiry, agent.alertsDue.nanoseconds, cluster.nextChange, nextForged, plan.duration, receiverBoundaries.first?.at,
-                receiver.nextReadAt, inFlight.values.map(\.at).min(), pausedUntil.values.min(),
+                reloads.first, receiver.nextReadAt, inFlight.values.map(\.at).min(), pausedUntil.values.min(),
             ].compactMap { $0 }.min()!
             clock.advance(to: max(next, clock.now + 1))
         }

@@ -67,6 +67,16 @@ import VSR
         #expect(outcome.simulated == Simulation.defaultDuration)
     }
 
+    /// A reload of an unchanged configuration is invisible: seed 38 is a quiet run (no fault) reloaded twice during its
+    /// cold start, and pages nothing (`page-in-quiet-run` would fail it); the runs with faults reload at random too.
+    @Test func aReloadOfAnUnchangedConfigurationPagesNothing() async throws {
+        let outcome = try await Self.run(38)
+        #expect(outcome.plan.isQuiet && outcome.plan.reloads.count == 2, "\(outcome.plan)")
+        #expect(outcome.trace.lines.filter { $0.hasSuffix("reload (unchanged)") }.count == 2)
+        #expect(outcome.violation == nil, "\(outcome.violation.map(String.init(describing:)) ?? "")")
+        #expect(!outcome.trace.lines.contains { $0.contains("page:") })
+    }
+
     /// QuorumLost's hold-back dropped (it no longer waits for the canary, nor any alert a probe interval): the simulator
     /// finds a page for a replica while its cluster has lost quorum (`beetlewatch-sim --seeds 200 --break quorum-hold` stops
     /// at seed 30, the 31st: a replica paged Isolated 3.5 s into the outage; here from seed 30, to keep the suite short).

@@ -212,13 +212,25 @@ public final class Agent: Sendable {
     }
 
     private func apply(_ new: AgentConfig, _ webConfig: WebConfigFile) {
+        Self.applyReloadable(
+            new, live: live, store: store, prober: prober, alertLoop: alertLoop,
+            alertSettings: Self.alertSettings(new, webPort: http.port, tls: webConfig.tls != nil))
+        authGate.update(users: webConfig.basicAuthUsers, exemptPaths: new.webAuthExemptPaths)
+    }
+
+    /// What a reload changes in the parts `Agent` and `SteppedAgent` share, in this order: the live settings (the start
+    /// time kept), the clusters the store watches, the prober's targets and timing (sessions of unchanged addresses go
+    /// on), the alert loop's rules and destinations (alerts and unchanged channels kept).
+    static func applyReloadable(
+        _ new: AgentConfig, live: SharedValue<LiveSettings>, store: SharedStore, prober: ReplicaProber, alertLoop: AlertLoop,
+        alertSettings: AlertLoop.Settings
+    ) {
         live.update { live in
             live = LiveSettings(new, startedAt: live.policy.startedAt)
         }
         store.update { $0.watch(clusters: Set(new.watchedClusters.map(\.id)), maxUnwatchedClusters: new.limitsMaxUnwatchedClusters) }
         prober.reconfigure(clusters: new.watchedClusters, timing: new.probeTiming, canary: new.canaryTiming)
-        alertLoop.reconfigure(Self.alertSettings(new, webPort: http.port, tls: webConfig.tls != nil))
-        authGate.update(users: webConfig.basicAuthUsers, exemptPaths: new.webAuthExemptPaths)
+        alertLoop.reconfigure(alertSettings)
     }
 
     /// Stops in the reverse of the start order: the prober, the UDP receiver, the ingest thread (after applying what

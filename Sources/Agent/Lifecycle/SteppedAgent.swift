@@ -15,7 +15,10 @@ import VSR
 /// threads that drive these parts in `Agent` (and the UDP socket, the HTTP server, the POSTs) are not here: the caller
 /// answers each delivery the channels ask for.
 public final class SteppedAgent: @unchecked Sendable {
-    public let config: AgentConfig
+    public private(set) var config: AgentConfig
+    private let live: SharedValue<LiveSettings>
+    /// What the caller changes in the alert loop's settings, at the start and at every reload.
+    private let adjust: (inout AlertLoopSettings) -> Void
     private let clock: any AgentClock
     private let store: SharedStore
     private let prober: ReplicaProber
@@ -70,13 +73,15 @@ public final class SteppedAgent: @unchecked Sendable {
     public init(
         config: AgentConfig, clock: any AgentClock, network: any ProbeNetwork, logger: Logger,
         jitter: @escaping @Sendable () -> any RandomNumberGenerator & Sendable,
-        adjust: (inout AlertLoopSettings) -> Void = { _ in }
+        adjust: @escaping (inout AlertLoopSettings) -> Void = { _ in }
     ) throws {
         self.config = config
         self.clock = clock
+        self.adjust = adjust
         let changed = ChangeFlag()
         self.changed = changed
         let live = SharedValue(LiveSettings(config, startedAt: clock.unixNanoseconds()))
+        self.live = live
         let store = SharedStore(options: Agent.storeOptions(config))
         self.store = store
         let prober = try ReplicaProber(
@@ -88,14 +93,31 @@ public final class SteppedAgent: @unchecked Sendable {
         loop = ProbeLoop(prober: prober)
         let health = HealthSource(live: live, store: store, prober: prober)
         self.health = health
-        var settings = AlertLoopSettings(Agent.alertSettings(config, webPort: 9917, tls: false))
-        adjust(&settings)
+        let settings = Self.alertSettings(config, adjust)
         let planned = self.planned
         // Channels are made (one for each receiver) and not started: `deliveryStep` and `answer` step them.
         alertLoop = AlertLoop(
             settings: settings.settings, health: health.report(now:), clock: clock, wakeup: clock.makeWakeup(), logger: logger,
             planned: { planned.notifications += $0 }, jitter: jitter)
         alertsDue = clock.monotonic()
+    }
+
+    /// The alert loop's settings for `config`, as the caller adjusts them.
+    private static func alertSettings(_ config: AgentConfig, _ adjust: (inout AlertLoopSettings) -> Void) -> AlertLoopSettings {
+        var settings = AlertLoopSettings(Agent.alertSettings(config, webPort: 9917, tls: false))
+        adjust(&settings)
+        return settings
+    }
+
+    /// A configuration reload, as `Agent.reload` applies one (`Agent.applyReloadable`). The receivers stay as they are
+    /// (a channel a reload retires drains on a thread of its own, which a stepped agent has not).
+    public func reload(_ new: AgentConfig) {
+        assertOnOwner()
+        precondition(new.receivers == config.receivers && new.alertmanagerURLs == config.alertmanagerURLs, "a stepped reload keeps the receivers")
+        Agent.applyReloadable(
+            new, live: live, store: store, prober: prober, alertLoop: alertLoop, alertSettings: Self.alertSettings(new, adjust).settings)
+        config = new
+        changed.raised = true
     }
 
     /// One turn of the prober's loop: what its network has for it now, and every session whose deadline came.
