@@ -113,7 +113,8 @@ public final class SteppedAgent: @unchecked Sendable {
     /// (a channel a reload retires drains on a thread of its own, which a stepped agent has not).
     public func reload(_ new: AgentConfig) {
         assertOnOwner()
-        precondition(new.receivers == config.receivers && new.alertmanagerURLs == config.alertmanagerURLs, "a stepped reload keeps the receivers")
+        precondition(
+            new.receivers == config.receivers && new.alertmanagerURLs == config.alertmanagerURLs, "a stepped reload keeps the receivers")
         Agent.applyReloadable(
             new, live: live, store: store, prober: prober, alertLoop: alertLoop, alertSettings: Self.alertSettings(new, adjust).settings)
         config = new
