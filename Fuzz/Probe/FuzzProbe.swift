@@ -1,7 +1,7 @@
 // libFuzzer target: one replica's probe session (the Probe and VSR sources) driven by a hostile replica.
-// Each input is a script: every op byte picks an event (time passes, connect succeeds or fails, the
-// replica closes, bytes arrive: garbage, a pong echoing the last ping, an eviction, a reply for another
-// cluster, a StatsD release hint, a reload). Any trap is a crash, and so is any byte string the session
+// Each input is a script: every op byte picks an event (time passes, with or without what the kernel says of the
+// path, any counters at all; connect succeeds or fails, the replica closes, bytes arrive: garbage, a pong echoing the
+// last ping, an eviction, a reply for another cluster, a StatsD release hint, a reload). Any trap is a crash, and so is any byte string the session
 // asks to send that is not a correctly checksummed ping_client header: a checksummed header with another
 // command byte would crash a real replica.
 // Built by Fuzz/run with -sanitize=fuzzer,address.
@@ -55,7 +55,17 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         switch op % 10 {
         case 0:
             now += Int64(next()) * 10_000_000 + 1
-            if now >= session.nextDeadline { commands = session.tick(now: now) }
+            // Every other tick with a path report: acknowledged or not, retransmissions and out-of-order segments
+            // going up, down or wrapping, any round trip.
+            let path: PathReport? =
+                next() & 1 == 0
+                ? nil
+                : PathReport(
+                    unacknowledged: UInt32(next() % 4), unacknowledgedBytes: UInt32(next()) << 8,
+                    retransmissions: UInt32(next()) << UInt32(next() % 25), outOfOrderReceived: UInt32(next()) << UInt32(next() % 25),
+                    roundTripMicroseconds: UInt32(next()) << 12, millisecondsSinceLastSend: UInt32(next()) << 4,
+                    millisecondsSinceLastAck: UInt32(next()) << 4)
+            if now >= session.nextDeadline { commands = session.tick(now: now, path: path) }
         case 1: commands = session.connected(now: now)
         case 2:
             let count = Int(next())
