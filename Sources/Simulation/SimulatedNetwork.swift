@@ -170,8 +170,8 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
         connections[connection.id] = state
         // What no replica may read is not delivered: the invariant fails instead of the replica.
         if !paths[i].cut && allowed {
-            let cost = lossCost(i)
-            if cost > 0 { connections[connection.id]!.retransmissions += 1 }
+            let (cost, copiesLost) = loss(i)
+            connections[connection.id]!.retransmissions += copiesLost
             schedule(.arriveAtReplica(connection.id, bytes), after: oneWay(i) + cost)
         }
         return .wrote(bytes.count)
@@ -245,14 +245,16 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
 
     /// What losses cost one segment on replica `i`'s path: each lost copy a retransmission timeout (200 ms, doubling),
     /// paid by whichever end sent it.
-    private func lossCost(_ i: Int) -> Int64 {
+    private func loss(_ i: Int) -> (cost: Int64, copiesLost: UInt32) {
         var cost: Int64 = 0
+        var copiesLost: UInt32 = 0
         var timeout: Int64 = 200_000_000
         while paths[i].loss > 0 && random.chance(paths[i].loss) && cost < 10_000_000_000 {
             cost += timeout
             timeout *= 2
+            copiesLost += 1
         }
-        return cost
+        return (cost, copiesLost)
     }
 
     private func schedule(_ event: Event, after delay: Int64) {
@@ -331,7 +333,7 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
         } else {
             // Lost on the way back, it is the replica's host that sends it again: the agent's kernel sees the segments
             // behind it arrive out of order, and hands everything over in order once the hole is filled.
-            let arrives = clock.now + oneWay(replica) + lossCost(replica)
+            let arrives = clock.now + oneWay(replica) + loss(replica).cost
             let handed = max(arrives, connections[id]!.inboundInOrderAt)
             if handed > arrives { schedule(.arrivesOutOfOrder(id), after: arrives - clock.now) }
             connections[id]!.inboundInOrderAt = handed
