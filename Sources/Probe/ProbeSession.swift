@@ -196,9 +196,21 @@ public struct ProbeSession: Sendable {
             return [.close]
         case .open:
             if let path, path.retransmissions > retransmissionsSeen || path.outOfOrderReceived > outOfOrderSeen {
+                let answersHeld = path.outOfOrderReceived > outOfOrderSeen
                 retransmissionsSeen = max(retransmissionsSeen, path.retransmissions)
                 outOfOrderSeen = max(outOfOrderSeen, path.outOfOrderReceived)
                 lastLossSeenAt = now
+                if answersHeld, result?.outcome == .hung {
+                    // Data from the replica came in behind a segment lost on the way: its process wrote it, so it runs,
+                    // its answers held back by the path (the simulator, seed 4003304: the first two pongs on a path that
+                    // had just turned lossy both lost, hung, and Hung paged while the later ones waited behind them).
+                    setResult(
+                        .unreachable, now: now,
+                        error:
+                            "no pong to the last \(missed) pings within \(Self.seconds(pingTimeout)) each, its answers held behind a segment lost on the way back (\(path.outOfOrderReceived) segments received out of order, \(path.retransmissions) retransmissions, round trip \(path.roundTripMicroseconds / 1000) ms): the network path, not the replica's event loop"
+                    )
+                    result?.failure = .path
+                }
             }
             let missedForHung = pingsMissedForHung(now: now)
             for i in pings.indices where !pings[i].missed && now >= pings[i].sentAt.addingSaturating(pingTimeout) {

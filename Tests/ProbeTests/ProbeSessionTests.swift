@@ -334,6 +334,27 @@ struct SimulatedReplica {
         #expect(replica.outcomes.last!.0 == 102 * second)
     }
 
+    /// The first two pongs on a path that just turned lossy both lost: hung, for want of any other sign. Then later pongs
+    /// come in behind the lost ones (segments received out of order): the replica's process wrote them, so it runs, and
+    /// the verdict is the path's at once, before Hung's hold could page (the simulator, seed 4003304).
+    @Test func answersHeldBehindALostSegmentUndoHung() {
+        var replica = SimulatedReplica()
+        replica.path = PathReport(unacknowledged: 0, retransmissions: 0, roundTripMicroseconds: 200)
+        replica.run(until: 10 * second - ms)
+        replica.rtt = 3500 * ms
+        replica.run(until: 12 * second + 10 * ms)
+        #expect(replica.outcome == .hung)
+        replica.path?.outOfOrderReceived = 2
+        replica.run(until: 13 * second + 10 * ms)
+        #expect(replica.outcome == .unreachable)
+        #expect(replica.session.result?.failure == .path)
+        let error = replica.session.result?.error ?? ""
+        #expect(error.contains("2 segments received out of order"), "\(error)")
+        replica.rtt = 100 * ms
+        replica.run(until: 14 * second)
+        #expect(replica.outcome == .answering)
+    }
+
     /// A pause shorter than hung takes (1.5 s), on a clean path: its backlog is answered late, and that is the process, not
     /// the path. The next stop is hung after two pings, as ever (the simulator, seed 802415).
     @Test func aShortPauseOnACleanPathDoesNotStretchHung() {
