@@ -167,7 +167,8 @@ public struct InvariantMonitor: Sendable {
         if !ready && now >= Self.coldStart && truth.commits && now - truth.commitsSince >= Self.hindsight && reachable {
             throw fail(
                 "ready-closed-while-committing",
-                "/ready closed; the cluster has committed for \(FaultPlan.seconds(now - truth.commitsSince)) s")
+                "/ready closed; the cluster has committed for \(FaultPlan.seconds(now - truth.commitsSince)) s (beetlewatch: \(report.cluster(cluster)?.summary ?? "no verdict"))"
+            )
         }
 
         // Detection bounds, for what the agent can see: on a path that has been clean (not cut, not lossy) for 5 s, a
