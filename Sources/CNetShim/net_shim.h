@@ -93,18 +93,20 @@ static inline int bw_tcp_unacknowledged_bytes(int fd) {
     return queued;
 }
 
-// Segments the socket received out of order (Linux's tcpi_rcv_ooopack, since 5.4; glibc's struct tcp_info ends
-// before it, so it is read at its offset in the kernel's, checked against linux/tcp.h): data that came while an
-// earlier segment was missing, the peer's answers held behind a loss. -1 when the kernel does not report it.
-static inline long long bw_tcp_out_of_order_received(int fd) {
-    unsigned char info[256];
-    socklen_t length = sizeof(info);
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, &length) != 0) return -1;
+// One TCP_INFO read: glibc's struct tcp_info (a prefix of the kernel's) into *info, and the segments the socket
+// received out of order into *out_of_order (Linux's tcpi_rcv_ooopack, since 5.4, past the end of glibc's struct, read
+// at its offset in the kernel's, checked against linux/tcp.h): data that came while an earlier segment was missing,
+// the peer's answers held behind a loss; 0 when the kernel does not report it. 0, or -1 on error.
+static inline int bw_tcp_info(int fd, struct tcp_info *info, unsigned int *out_of_order) {
+    unsigned char raw[256];
+    socklen_t length = sizeof(raw);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, raw, &length) != 0) return -1;
+    __builtin_memset(info, 0, sizeof(*info));
+    __builtin_memcpy(info, raw, length < sizeof(*info) ? length : sizeof(*info));
     const size_t offset = 224;  // offsetof(struct tcp_info, tcpi_rcv_ooopack) in linux/tcp.h
-    if (length < offset + sizeof(unsigned int)) return -1;
-    unsigned int value;
-    __builtin_memcpy(&value, info + offset, sizeof(value));
-    return value;
+    *out_of_order = 0;
+    if (length >= offset + sizeof(unsigned int)) __builtin_memcpy(out_of_order, raw + offset, sizeof(unsigned int));
+    return 0;
 }
 
 // glibc's mmap threshold, fixed (see LargeBufferPolicy): malloc.h is not in Swift's Glibc module.

@@ -204,12 +204,10 @@ public struct ProbeSession: Sendable {
                     // Data from the replica came in behind a segment lost on the way: its process wrote it, so it runs,
                     // its answers held back by the path (the simulator, seed 4003304: the first two pongs on a path that
                     // had just turned lossy both lost, hung, and Hung paged while the later ones waited behind them).
-                    setResult(
-                        .unreachable, now: now,
-                        error:
-                            "no pong to the last \(missed) pings within \(Self.seconds(pingTimeout)) each, its answers held behind a segment lost on the way back (\(path.outOfOrderReceived) segments received out of order, \(path.retransmissions) retransmissions, round trip \(path.roundTripMicroseconds / 1000) ms): the network path, not the replica's event loop"
+                    pathVerdict(
+                        now: now,
+                        "its answers held behind a segment lost on the way back (\(path.outOfOrderReceived) segments received out of order, \(path.retransmissions) retransmissions, round trip \(path.roundTripMicroseconds / 1000) ms): the network path, not the replica's event loop"
                     )
-                    result?.failure = .path
                 }
             }
             let missedForHung = pingsMissedForHung(now: now)
@@ -226,12 +224,10 @@ public struct ProbeSession: Sendable {
                     // stays hung until it answers: a path cut later says nothing new of its process, and taking the
                     // verdict back left a stopped replica unobserved for 5 s after the cut healed: the simulator, seeds
                     // 301455 and 500268.)
-                    setResult(
-                        .unreachable, now: now,
-                        error:
-                            "no pong to the last \(missed) pings within \(Self.seconds(pingTimeout)) each, and the replica's host has not acknowledged them (\(path.unacknowledgedBytes) bytes unacknowledged, \(path.retransmissions) retransmissions, round trip \(path.roundTripMicroseconds / 1000) ms): the network path, as much as the replica"
+                    pathVerdict(
+                        now: now,
+                        "and the replica's host has not acknowledged them (\(path.unacknowledgedBytes) bytes unacknowledged, \(path.retransmissions) retransmissions, round trip \(path.roundTripMicroseconds / 1000) ms): the network path, as much as the replica"
                     )
-                    result?.failure = .path
                 } else if missed >= missedForHung, result?.outcome != .hung, let path, let last = lastLossSeenAt,
                     // Retransmissions while the pings counted were out: once a healed path has let them go unanswered
                     // cleanly, a stopped process is hung again (the simulator, seed 200051: a window of every missed
@@ -242,12 +238,10 @@ public struct ProbeSession: Sendable {
                     // Acknowledged in the end, but the path lost segments meanwhile: a pong may be lost and on its way
                     // again as much as never sent (30% loss both ways: `hung` for a moment in 3 runs of 5, live). Once
                     // hung (two pings acknowledged cleanly and unanswered), a later retransmission does not undo it.
-                    setResult(
-                        .unreachable, now: now,
-                        error:
-                            "no pong to the last \(missed) pings within \(Self.seconds(pingTimeout)) each, on a path that loses segments (\(path.retransmissions) retransmissions, \(path.outOfOrderReceived) segments received out of order, round trip \(path.roundTripMicroseconds / 1000) ms): the network path, as much as the replica"
+                    pathVerdict(
+                        now: now,
+                        "on a path that loses segments (\(path.retransmissions) retransmissions, \(path.outOfOrderReceived) segments received out of order, round trip \(path.roundTripMicroseconds / 1000) ms): the network path, as much as the replica"
                     )
-                    result?.failure = .path
                 } else if missed >= missedForHung {
                     setResult(
                         .hung, now: now,
@@ -473,6 +467,13 @@ public struct ProbeSession: Sendable {
         buffer.removeAll(keepingCapacity: true)
         missed = 0
         confirmedAt = now
+    }
+
+    /// Pings unanswered, and the path to blame (`why`, after "no pong to the last N pings within T each, "): unreachable,
+    /// a path failure, not hung.
+    private mutating func pathVerdict(now: Int64, _ why: String) {
+        setResult(.unreachable, now: now, error: "no pong to the last \(missed) pings within \(Self.seconds(pingTimeout)) each, \(why)")
+        result?.failure = .path
     }
 
     private mutating func unreachable(_ reason: String, attemptStartedAt: Int64, now: Int64, failure: ProbeResult.Failure) {

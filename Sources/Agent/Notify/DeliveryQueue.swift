@@ -168,12 +168,6 @@ struct DeliveryQueue {
     /// Exponential backoff with jitter: the pause after failed attempt `attempt` (1...) is in [backoff/2, backoff], backoff
     /// doubling from `baseBackoff` up to `maxBackoff`.
     private mutating func backoff(after attempt: Int) -> Duration {
-        Self.backoff(after: attempt, delivery, using: &random)
-    }
-
-    static func backoff(after attempt: Int, _ delivery: NotificationChannel.Delivery, using random: inout some RandomNumberGenerator)
-        -> Duration
-    {
         let doubled = delivery.baseBackoff * (1 << min(max(0, attempt - 1), 30))
         let backoff = min(delivery.maxBackoff, doubled)
         return backoff / 2 + .nanoseconds(Int64.random(in: 0...max(0, (backoff / 2).nanoseconds), using: &random))

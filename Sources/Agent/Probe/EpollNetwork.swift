@@ -95,15 +95,15 @@ final class EpollNetwork: ProbeNetwork, @unchecked Sendable {
 
     func path(_ connection: NetworkConnection) -> PathReport? {
         var info = tcp_info()
-        var length = socklen_t(MemoryLayout<tcp_info>.size)
-        guard getsockopt(connection.id, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) == 0 else { return nil }
+        var outOfOrder: UInt32 = 0
+        guard bw_tcp_info(connection.id, &info, &outOfOrder) == 0 else { return nil }
         // Sent and unacknowledged (in flight), or queued and not sent at all (a local firewall's drop keeps a segment
         // from leaving): either way the replica's host has not acknowledged it.
         let queued = bw_tcp_unacknowledged_bytes(connection.id)
         return PathReport(
             unacknowledged: info.tcpi_unacked, unacknowledgedBytes: UInt32(clamping: max(0, queued)),
             retransmissions: info.tcpi_total_retrans,
-            outOfOrderReceived: UInt32(clamping: max(0, bw_tcp_out_of_order_received(connection.id))), roundTripMicroseconds: info.tcpi_rtt,
+            outOfOrderReceived: outOfOrder, roundTripMicroseconds: info.tcpi_rtt,
             millisecondsSinceLastSend: info.tcpi_last_data_sent, millisecondsSinceLastAck: info.tcpi_last_ack_recv)
     }
 
