@@ -22,8 +22,8 @@ public struct ProbeTiming: Sendable, Equatable {
     static let minBackoff: Int64 = 1_000_000_000
     /// Consecutive unanswered pings after which a connected replica is hung.
     public static let missedPingsForHung = 2
-    /// How long a path that delivered a pong after its ping had timed out is remembered as one that delays answers: for
-    /// that long, hung takes one unanswered ping more (see `ProbeSession.pingsMissedForHung`).
+    /// How long a path that lost segments, or delivered a pong after its ping had timed out, is remembered as one that may
+    /// hold answers back: for that long, hung is confirmed on a fresh connection (see `ProbeSession.pathFaultyLately`).
     public static let latePongMemory: Int64 = 60_000_000_000
     /// Pings remembered for matching late pongs.
     static let maxInFlight = 16

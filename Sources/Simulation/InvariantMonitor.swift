@@ -18,10 +18,10 @@ public struct InvariantMonitor: Sendable {
     /// The bounds at the defaults (issue 25): a crash is `unreachable`, a hang `hung`, a quorum loss paged, within these.
     public static let crashBound: Int64 = 2_000_000_000
     public static let hangBound: Int64 = 3_000_000_000
-    /// On a path that lost or held segments in the last minute (`ProbeTiming.latePongMemory`) hung takes one ping more,
-    /// a probe interval (1 s at the defaults), and a ping may wait up to twice the timeout while the round trips learnt
-    /// there still vary (a second more): the price of not taking a pong late on a lossy path for a hung replica (seed
-    /// 901005: stopped 1.2 s after its path healed, hung after 4.2 s).
+    /// On a path that lost or held segments in the last minute (`ProbeTiming.latePongMemory`) hung is asked again on a
+    /// fresh connection (at most a probe interval more, 1 s at the defaults), and a ping may wait up to twice the timeout
+    /// while the round trips learnt there still vary (a second more): the price of not taking a pong held on a lossy path
+    /// for a hung replica (seed 901005: stopped 1.2 s after its path healed, hung after 4.2 s).
     public static let hangBoundAfterAFaultyPath: Int64 = 5_000_000_000
     public static let quorumLossBound: Int64 = 3_000_000_000
     /// A quorum lost with every replica up (cut off from each other, a stuck primary): the canary's word alone, after
@@ -167,7 +167,7 @@ public struct InvariantMonitor: Sendable {
         if !ready && now >= Self.coldStart && truth.commits && now - truth.commitsSince >= Self.hindsight && reachable {
             throw fail(
                 "ready-closed-while-committing",
-                "/ready closed; the cluster has committed for \(FaultPlan.seconds(now - truth.commitsSince)) s (beetlewatch: \(report.cluster(cluster)?.summary ?? "no verdict"))"
+                "/ready closed; the cluster has committed for \(FaultPlan.seconds(now - truth.commitsSince)) s (beetlewatch: \(report.cluster(cluster).map { verdict in ([verdict.summary] + verdict.replicas.filter { !$0.healthy }.map { "replica \($0.replica): \($0.reasons.map(\.detail).joined(separator: "; "))" }).joined(separator: "; ") } ?? "no verdict"))"
             )
         }
 

@@ -42,6 +42,7 @@ struct World {
     var lastReport: (at: Int64, version: UInt64, report: HealthReport, ready: Bool)?
     static let reportReuse: Int64 = 50_000_000
     var lastStates: [ReplicaState] = []
+    var lastCanary = ""
     var sameInstant = 0
 
     static let second: Int64 = 1_000_000_000
@@ -150,7 +151,8 @@ struct World {
             changed = true
         }
         guard changed else { return }
-        let kinds = active.sorted().map { plan.faults[$0].kind }
+        let faults = active.sorted().map { plan.faults[$0] }
+        let kinds = faults.map(\.kind)
         for i in 0..<cluster.count {
             let process: SimulatedCluster.Process =
                 kinds.contains(.crash(i)) ? .crashed : kinds.contains(.stop(i)) ? .stopped : .running
@@ -166,10 +168,12 @@ struct World {
             path.cut = kinds.contains { if case .cutAgent(let set) = $0 { set.contains(i) } else { false } }
             path.loss = 0
             path.delay = 0
-            for kind in kinds {
-                if case .lossy(let replica, let percent, let delay) = kind, replica == i {
+            path.lossyUntil = 0
+            for fault in faults {
+                if case .lossy(let replica, let percent, let delay) = fault.kind, replica == i {
                     path.loss = percent
                     path.delay = delay
+                    path.lossyUntil = fault.end
                 }
             }
             network.set(path: i, path)
@@ -244,7 +248,16 @@ struct World {
             trace.add(at: clock.now, "/ready \(ready ? 200 : 503)")
             lastReady = ready
         }
-        let states = report.cluster(ClusterID.hex(cluster.id))?.replicas.map(\.state) ?? []
+        let verdict = report.cluster(ClusterID.hex(cluster.id))
+        let canary =
+            verdict.map {
+                "canary: \($0.canary?.state.rawValue ?? "none"), committing \($0.committing.map(String.init) ?? "unknown")\($0.canary?.error.map { " (\($0))" } ?? "")"
+            } ?? ""
+        if canary != lastCanary {
+            trace.add(at: clock.now, canary)
+            lastCanary = canary
+        }
+        let states = verdict?.replicas.map(\.state) ?? []
         if states != lastStates {
             trace.add(at: clock.now, "replicas: \(states.map(\.rawValue).joined(separator: " ")); cluster commits: \(cluster.commits)")
             lastStates = states
