@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "StatsDTests", dependencies: ["StatsD"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Agent", "Alerting", "Health", "Probe", "VSR", "TestSupport"]),
         .testTarget(name: "VSRTests", dependencies: ["VSR"]),
-        .testTarget(name: "ProbeTests", dependencies: ["Probe", "VSR", "Health", "TestSupport"]),
+        .testTarget(name: "ProbeTests", dependencies: ["Probe", "VSR", "Health", "TigerBeetle", "TestSupport"]),
         .testTarget(name: "MetricStoreTests", dependencies: ["TigerBeetle", "MetricStore", "StatsD", "TestSupport"]),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "MetricStore", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HealthTests", dependencies: ["TigerBeetle", "Health", "MetricStore", "TestSupport"]),

@@ -72,8 +72,8 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = UnsafeBufferPointer(start: data, count: size)
     var session = CanarySession(
         cluster: cluster, client: client, replicaCount: 3,
-        timing: CanaryTiming(interval: 1_000_000_000, timeout: 1_000_000_000, defaultRelease: released), start: 0)
-    var now: Int64 = 0
+        timing: CanaryTiming(interval: .seconds(1), timeout: .seconds(1), defaultRelease: released), start: .zero)
+    var now: MonotonicInstant = .zero
     var lastRequest: [UInt8]?
     var i = 0
     func next() -> UInt8 {
@@ -86,7 +86,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         var commands: [CanarySession.Command] = []
         switch op % 10 {
         case 0:
-            now += Int64(next()) * 10_000_000 + 1
+            now += .milliseconds(10) * Int(next()) + .nanoseconds(1)
             if now >= session.nextDeadline { commands = session.tick(now: now) }
         case 1: commands = session.connected(r, now: now)
         case 2:
@@ -118,7 +118,8 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         default:
             session.update(
                 CanaryTiming(
-                    interval: 100_000_000 * Int64(1 + next() % 20), timeout: 10_000_000 * Int64(1 + next() % 100), defaultRelease: released)
+                    interval: .milliseconds(100) * Int(1 + next() % 20), timeout: .milliseconds(10) * Int(1 + next() % 100),
+                    defaultRelease: released)
             )
         }
         check(commands)

@@ -1,3 +1,5 @@
+import TigerBeetle
+
 // libFuzzer target: the configuration loader (YAML file, flags, environment) and the web config file.
 // Whatever the bytes, loading ends in a configuration or a ConfigError naming a field; a loaded
 // configuration's every duration lies within its documented range, and the arithmetic the agent does

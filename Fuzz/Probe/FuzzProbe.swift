@@ -41,8 +41,8 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = UnsafeBufferPointer(start: data, count: size)
     var session = ProbeSession(
         cluster: cluster, client: ClientID(7)!,
-        timing: ProbeTiming(interval: 1_000_000_000, timeout: 1_000_000_000, defaultRelease: released), start: 0)
-    var now: Int64 = 0
+        timing: ProbeTiming(interval: .seconds(1), timeout: .seconds(1), defaultRelease: released), start: .zero)
+    var now: MonotonicInstant = .zero
     var lastTimestamp: UInt64 = 0
     var i = 0
     func next() -> UInt8 {
@@ -54,7 +54,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         var commands: [ProbeSession.Command] = []
         switch op % 10 {
         case 0:
-            now += Int64(next()) * 10_000_000 + 1
+            now += .milliseconds(10) * Int(next()) + .nanoseconds(1)
             // Every other tick with a path report: acknowledged or not, retransmissions and out-of-order segments
             // going up, down or wrapping, any round trip.
             let path: PathReport? =
@@ -96,13 +96,13 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             let mode: ProbeMode = next() & 1 == 0 ? .vsr : .tcp
             commands = session.update(
                 ProbeTiming(
-                    mode: mode, interval: 100_000_000 * Int64(1 + next() % 20),
-                    timeout: 10_000_000 * Int64(1 + next() % 100), defaultRelease: released), now: now)
+                    mode: mode, interval: .milliseconds(100) * Int(1 + next() % 20),
+                    timeout: .milliseconds(10) * Int(1 + next() % 100), defaultRelease: released), now: now)
         }
         check(commands)
         for case .send(let bytes) in commands { lastTimestamp = HeaderLayout.get(UInt64.self, at: HeaderLayout.pingTimestamp, in: bytes) }
         // The session's own clock never runs backwards, and it always knows when it next needs a tick.
-        precondition(session.nextDeadline > Int64.min)
+        precondition(session.nextDeadline > MonotonicInstant(nanoseconds: .min))
     }
     return 0
 }

@@ -93,13 +93,13 @@ public struct AgentConfig: Sendable, Equatable {
 
     /// The probe's settings, in nanoseconds.
     public var probeTiming: ProbeTiming {
-        ProbeTiming(mode: probeMode, interval: probeInterval.nanoseconds, timeout: probeTimeout.nanoseconds, defaultRelease: probeRelease)
+        ProbeTiming(mode: probeMode, interval: probeInterval, timeout: probeTimeout, defaultRelease: probeRelease)
     }
 
     /// The canary's settings, in nanoseconds; nil when it is off everywhere (`--canary.enabled=false`).
     public var canaryTiming: CanaryTiming? {
         guard canaryEnabled else { return nil }
-        return CanaryTiming(interval: canaryInterval.nanoseconds, timeout: canaryTimeout.nanoseconds, defaultRelease: probeRelease)
+        return CanaryTiming(interval: canaryInterval, timeout: canaryTimeout, defaultRelease: probeRelease)
     }
 
     /// The verdicts' thresholds; `startedAt` is when the agent started (ns since the epoch).
@@ -150,22 +150,5 @@ public struct AgentConfig: Sendable, Equatable {
             clusters.append(cluster)
         }
         return clusters
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, saturating at Int64's range (no trap for any duration).
-    public var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        let (sum, carry) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
-        if overflow || carry { return seconds < 0 ? .min : .max }
-        return sum
-    }
-
-    /// Seconds as a Double (for APIs that take one, logs and benchmarks).
-    public var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -1,4 +1,5 @@
 import Alerting
+import TigerBeetle
 import Yams
 
 /// The config file's structured sections: `receivers:` and `rules:`.

@@ -1,4 +1,5 @@
 import Foundation
+import TigerBeetle
 
 /// Parsers for the value kinds settings take. Each returns nil or throws a
 /// reason; the caller adds the field name.

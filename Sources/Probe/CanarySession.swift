@@ -2,19 +2,19 @@ import Health
 import TigerBeetle
 import VSR
 
-/// The canary's settings, in nanoseconds.
+/// The canary's settings.
 public struct CanaryTiming: Sendable, Hashable {
     /// How often a request is sent (one prepare each in the cluster's WAL; nothing is written).
-    public var interval: Int64
+    public var interval: Duration
     /// How long a request may go unanswered before the check fails. It stays in flight (sent again to every replica)
     /// until it is answered: a cluster that commits again is seen at once.
-    public var timeout: Int64
+    public var timeout: Duration
     /// The release claimed until a replica's own is known.
     public var defaultRelease: Release
 
     /// Reconnecting after a replica closed a young connection waits 1 s, doubling to 10 s.
-    static let minBackoff: Int64 = 1_000_000_000
-    static let maxBackoff: Int64 = 10_000_000_000
+    static let minBackoff: Duration = .seconds(1)
+    static let maxBackoff: Duration = .seconds(10)
     /// Messages for no request in flight tolerated on one connection between two accepted replies, at least: copies of
     /// a reply are normal (a backup sends one; a request sent to every replica may be answered more than once), a
     /// flood is not. Past it the connection is closed and reopened after the backoff.
@@ -23,7 +23,7 @@ public struct CanaryTiming: Sendable, Hashable {
     /// requests remembered (a backup catching up sends its copies of every op it missed at once).
     static let maxCopies = 64
 
-    public init(interval: Int64, timeout: Int64, defaultRelease: Release) {
+    public init(interval: Duration, timeout: Duration, defaultRelease: Release) {
         self.interval = interval
         self.timeout = timeout
         self.defaultRelease = defaultRelease
@@ -51,9 +51,9 @@ public struct CanarySession: Sendable {
     }
 
     enum Link: Sendable, Equatable {
-        case idle(nextAttemptAt: Int64)
-        case connecting(startedAt: Int64)
-        case open(since: Int64)
+        case idle(nextAttemptAt: MonotonicInstant)
+        case connecting(startedAt: MonotonicInstant)
+        case open(since: MonotonicInstant)
     }
 
     struct Connection: Sendable {
@@ -79,8 +79,8 @@ public struct CanarySession: Sendable {
         var bytes: [UInt8]
         var checksum: UInt128
         var registering: Bool
-        var sentAt: Int64
-        var resendAt: Int64
+        var sentAt: MonotonicInstant
+        var resendAt: MonotonicInstant
         /// Sent on at least one connection.
         var delivered: Bool
         /// Its timeout was counted as a failure.
@@ -96,7 +96,7 @@ public struct CanarySession: Sendable {
     var connections: [Connection]
     private(set) var phase: Phase = .unregistered
     private(set) var inFlight: InFlight?
-    private var nextCheckAt: Int64
+    private var nextCheckAt: MonotonicInstant
     /// The highest view a reply has shown: its primary is sent to first.
     private(set) var view: UInt32 = 0
     private var previousLatencyMicros: UInt32 = 0
@@ -113,14 +113,14 @@ public struct CanarySession: Sendable {
     /// A backup whose last check failed (its host acknowledged the request; it did not reach the primary), since when:
     /// the next check goes through it again, and a second failure in a row names it. One failure alone is a transient
     /// (measured on a live cluster restarting: a backup still recovering failed one check, and was paged isolated).
-    private var suspect: (replica: Int, since: Int64)?
+    private var suspect: (replica: Int, since: MonotonicInstant)?
     /// The release claimed: the replicas' own once the prober knows it (the loop sets it), else the default.
     public var release: Release?
     public private(set) var result: CanaryResult
     /// Why a connection was last closed for what it sent (the loop logs it).
     public private(set) var lastRefusal: String?
 
-    public init(cluster: UInt128, client: ClientID, replicaCount: Int, timing: CanaryTiming, start: Int64) {
+    public init(cluster: UInt128, client: ClientID, replicaCount: Int, timing: CanaryTiming, start: MonotonicInstant) {
         precondition(replicaCount > 0 && replicaCount <= 256, "a cluster has 1 to 256 replicas")
         self.cluster = cluster
         self.client = client
@@ -128,7 +128,7 @@ public struct CanarySession: Sendable {
         self.timing = timing
         connections = Array(repeating: Connection(link: .idle(nextAttemptAt: start)), count: replicaCount)
         nextCheckAt = start
-        result = CanaryResult(state: .starting, at: start)
+        result = CanaryResult(state: .starting, at: start.nanoseconds)
     }
 
     var claimedRelease: Release { release ?? timing.defaultRelease }
@@ -136,19 +136,19 @@ public struct CanarySession: Sendable {
     public var isEvicted: Bool { if case .evicted = phase { true } else { false } }
 
     /// When the session next needs a `tick`.
-    public var nextDeadline: Int64 {
-        var deadline = Int64.max
+    public var nextDeadline: MonotonicInstant {
+        var deadline = MonotonicInstant.distantFuture
         for connection in connections {
             switch connection.link {
             case .idle(let next): deadline = min(deadline, next)
-            case .connecting(let startedAt): deadline = min(deadline, startedAt.addingSaturating(timing.timeout))
+            case .connecting(let startedAt): deadline = min(deadline, startedAt + timing.timeout)
             case .open: break
             }
         }
         if isEvicted { return deadline }
         if let inFlight {
             deadline = min(deadline, inFlight.resendAt)
-            if !inFlight.failed { deadline = min(deadline, inFlight.sentAt.addingSaturating(timing.timeout)) }
+            if !inFlight.failed { deadline = min(deadline, inFlight.sentAt + timing.timeout) }
         } else {
             deadline = min(deadline, nextCheckAt)
         }
@@ -162,7 +162,7 @@ public struct CanarySession: Sendable {
 
     /// The replica a request was sent through alone whose forward check falls due at `now`: the loop reads what the
     /// kernel says of that connection (`PathReport`) for `tick`.
-    public func forwardCheckDue(at now: Int64) -> Int? {
+    public func forwardCheckDue(at now: MonotonicInstant) -> Int? {
         guard let request = inFlight, let via = request.via, now >= request.resendAt else { return nil }
         return via
     }
@@ -170,15 +170,15 @@ public struct CanarySession: Sendable {
     /// Time passes: opens connections, fails a request past its timeout, sends one again or a new one.
     /// - Parameter viaPath: what the kernel says of the connection to `forwardCheckDue(at:)`'s replica: a request its
     ///   host has not even acknowledged says nothing of its reaching the primary (a lossy path), and is not counted.
-    public mutating func tick(now: Int64, viaPath: PathReport? = nil) -> [Command] {
+    public mutating func tick(now: MonotonicInstant, viaPath: PathReport? = nil) -> [Command] {
         var commands: [Command] = []
         for r in connections.indices {
             switch connections[r].link {
             case .idle(let next) where now >= next && !isEvicted:
                 connections[r].link = .connecting(startedAt: now)
                 commands.append(.connect(replica: r))
-            case .connecting(let startedAt) where now >= startedAt.addingSaturating(timing.timeout):
-                connections[r].link = .idle(nextAttemptAt: startedAt.addingSaturating(timing.interval))
+            case .connecting(let startedAt) where now >= startedAt + timing.timeout:
+                connections[r].link = .idle(nextAttemptAt: startedAt + timing.interval)
                 commands.append(.close(replica: r))
             default:
                 break
@@ -186,7 +186,7 @@ public struct CanarySession: Sendable {
         }
         guard !isEvicted else { return commands }
         if var request = inFlight {
-            if !request.failed && now >= request.sentAt.addingSaturating(timing.timeout) {
+            if !request.failed && now >= request.sentAt + timing.timeout {
                 request.failed = true
                 fail(
                     request.delivered ? "timeout" : "no_connection",
@@ -201,17 +201,17 @@ public struct CanarySession: Sendable {
                     let delivered = viaPath?.allAcknowledged ?? true
                     if delivered, let first = suspect, first.replica == via {
                         if !result.unforwarded.contains(where: { $0.replica == via }) {
-                            result.unforwarded.append(CanaryResult.Unforwarded(replica: via, since: first.since))
+                            result.unforwarded.append(CanaryResult.Unforwarded(replica: via, since: first.since.nanoseconds))
                         }
                     } else if delivered {
                         suspect = (via, now)
                     }
-                    result.at = now
+                    result.at = now.nanoseconds
                     request.via = nil
                 }
                 // Again every quarter of the timeout until answered: a backup that has committed it answers a duplicate
                 // from its client table at once, whoever's connection the first reply was lost on.
-                request.resendAt = now.addingSaturating(resendEvery)
+                request.resendAt = now + resendEvery
                 if !request.registering { primaryDelivers = false }
                 let sent = sendToAll(request.bytes)
                 request.delivered = request.delivered || !sent.isEmpty
@@ -226,12 +226,12 @@ public struct CanarySession: Sendable {
 
     /// Replica `r`'s connect succeeded: a ping makes the connection the canary's on the replica's side (a replica replies
     /// to a client only on a connection the client has spoken on); a request in flight goes out on it too.
-    public mutating func connected(_ r: Int, now: Int64) -> [Command] {
+    public mutating func connected(_ r: Int, now: MonotonicInstant) -> [Command] {
         guard connections.indices.contains(r), case .connecting = connections[r].link else { return [] }
         connections[r].link = .open(since: now)
         connections[r].buffer.removeAll(keepingCapacity: true)
         connections[r].strays = 0
-        let timestamp = UInt64(max(0, now))
+        let timestamp = UInt64(max(0, now.nanoseconds))
         connections[r].ping = timestamp
         var commands: [Command] = [
             .send(replica: r, bytes: PingClient.header(cluster: cluster, release: claimedRelease, client: client, timestamp: timestamp))
@@ -246,21 +246,21 @@ public struct CanarySession: Sendable {
 
     /// Replica `r`'s connect failed: tried again an interval later. (Whether the replica is reachable is the probe's to
     /// judge; the canary asks whichever replicas it can reach.)
-    public mutating func connectFailed(_ r: Int, now: Int64) {
+    public mutating func connectFailed(_ r: Int, now: MonotonicInstant) {
         guard connections.indices.contains(r), case .connecting(let startedAt) = connections[r].link else { return }
-        connections[r].link = .idle(nextAttemptAt: startedAt.addingSaturating(timing.interval))
+        connections[r].link = .idle(nextAttemptAt: startedAt + timing.interval)
     }
 
     /// Replica `r` closed the connection, or writing to it failed.
-    public mutating func closed(_ r: Int, now: Int64) {
+    public mutating func closed(_ r: Int, now: MonotonicInstant) {
         guard connections.indices.contains(r), case .open(let since) = connections[r].link else { return }
-        let settled = now.subtractingSaturating(since) >= CanaryTiming.maxBackoff
+        let settled = now - since >= CanaryTiming.maxBackoff
         connections[r].closes = settled ? 0 : connections[r].closes + 1
         reopen(r, now: now)
     }
 
     /// Bytes from replica `r`: pongs, replies and evictions, framed by their size.
-    public mutating func received(_ r: Int, _ bytes: ArraySlice<UInt8>, now: Int64) -> [Command] {
+    public mutating func received(_ r: Int, _ bytes: ArraySlice<UInt8>, now: MonotonicInstant) -> [Command] {
         guard connections.indices.contains(r), case .open = connections[r].link else { return [] }
         connections[r].buffer += bytes
         var commands: [Command] = []
@@ -281,7 +281,7 @@ public struct CanarySession: Sendable {
 
     // MARK: Inside
 
-    private mutating func handle(_ message: [UInt8], from r: Int, now: Int64) -> [Command] {
+    private mutating func handle(_ message: [UInt8], from r: Int, now: MonotonicInstant) -> [Command] {
         if CanaryReply.command(of: message) == ReplicaReply.pongCommand {
             guard case .success(.pong(_, _, _, let timestamp)) = ReplicaReply.decode(message, cluster: cluster) else {
                 return refuse(r, "not a pong this client can believe", now: now)
@@ -335,7 +335,7 @@ public struct CanarySession: Sendable {
         return true
     }
 
-    private mutating func committed(_ reply: CanaryReply.Reply, now: Int64) {
+    private mutating func committed(_ reply: CanaryReply.Reply, now: MonotonicInstant) {
         guard let request = inFlight else { return }
         inFlight = nil
         if let via = request.via {
@@ -343,33 +343,33 @@ public struct CanarySession: Sendable {
             if suspect?.replica == via { suspect = nil }
         }
         view = max(view, reply.view)
-        let latency = max(0, now.subtractingSaturating(request.sentAt))
-        previousLatencyMicros = UInt32(clamping: latency / 1_000)
-        let seconds = Double(latency) / 1e9
+        let latency = max(.zero, now - request.sentAt)
+        previousLatencyMicros = UInt32(clamping: latency.nanoseconds / 1_000)
+        let seconds = latency.seconds
         result.state = .committing
-        result.at = now
+        result.at = now.nanoseconds
         result.error = nil
         result.failingSince = nil
-        result.lastCommitAt = now
+        result.lastCommitAt = now.nanoseconds
         result.lastLatencySeconds = seconds
         result.latencySumSeconds += seconds
         result.commits &+= 1
         result.view = view
     }
 
-    private mutating func fail(_ reason: String, _ detail: String, now: Int64) {
+    private mutating func fail(_ reason: String, _ detail: String, now: MonotonicInstant) {
         result.state = .failing
-        result.at = now
+        result.at = now.nanoseconds
         result.error = detail
-        result.failingSince = result.failingSince ?? now
+        result.failingSince = result.failingSince ?? now.nanoseconds
         result.failures[reason, default: 0] &+= 1
     }
 
-    private mutating func evict(_ reason: EvictionReason, now: Int64) -> [Command] {
+    private mutating func evict(_ reason: EvictionReason, now: MonotonicInstant) -> [Command] {
         phase = .evicted(reason)
         inFlight = nil
         result.state = .evicted
-        result.at = now
+        result.at = now.nanoseconds
         result.error = "the cluster evicted the canary's session: \(reason); it stays stopped until beetlewatch reloads"
         result.failures["evicted", default: 0] &+= 1
         var commands: [Command] = []
@@ -378,14 +378,14 @@ public struct CanarySession: Sendable {
             case .open, .connecting: commands.append(.close(replica: r))
             case .idle: break
             }
-            connections[r].link = .idle(nextAttemptAt: .max)
+            connections[r].link = .idle(nextAttemptAt: .distantFuture)
             connections[r].buffer.removeAll()
         }
         return commands
     }
 
     /// A message for no request in flight: a copy of a reply is one; many are a flood.
-    private mutating func stray(_ r: Int, now: Int64) -> [Command] {
+    private mutating func stray(_ r: Int, now: MonotonicInstant) -> [Command] {
         connections[r].strays += 1
         guard connections[r].strays > maxStrays else { return [] }
         return refuse(r, "more than \(maxStrays) messages answering nothing", now: now)
@@ -395,7 +395,7 @@ public struct CanarySession: Sendable {
     private var maxStrays: Int { max(CanaryTiming.minStrayMessages, 2 * replicaCount + 2) }
 
     /// Closes replica `r`'s connection for what it sent, and opens it again after the backoff.
-    private mutating func refuse(_ r: Int, _ reason: String, now: Int64) -> [Command] {
+    private mutating func refuse(_ r: Int, _ reason: String, now: MonotonicInstant) -> [Command] {
         lastRefusal = "replica \(r): \(reason)"
         connections[r].closes += 1
         reopen(r, now: now)
@@ -403,16 +403,16 @@ public struct CanarySession: Sendable {
         return [.close(replica: r)]
     }
 
-    private mutating func reopen(_ r: Int, now: Int64) {
+    private mutating func reopen(_ r: Int, now: MonotonicInstant) {
         let closes = connections[r].closes
-        let backoff = closes == 0 ? 0 : min(CanaryTiming.maxBackoff, CanaryTiming.minBackoff << min(closes - 1, 4))
-        connections[r].link = .idle(nextAttemptAt: now.addingSaturating(backoff))
+        let backoff = closes == 0 ? .zero : min(CanaryTiming.maxBackoff, CanaryTiming.minBackoff * (1 << min(closes - 1, 4)))
+        connections[r].link = .idle(nextAttemptAt: now + backoff)
         connections[r].buffer.removeAll(keepingCapacity: true)
         connections[r].strays = 0
     }
 
-    private mutating func startRequest(now: Int64) -> [Command] {
-        nextCheckAt = now.addingSaturating(timing.interval)
+    private mutating func startRequest(now: MonotonicInstant) -> [Command] {
+        nextCheckAt = now + timing.interval
         let bytes: [UInt8]
         let registering: Bool
         switch phase {
@@ -429,7 +429,7 @@ public struct CanarySession: Sendable {
         }
         var request = InFlight(
             bytes: bytes, checksum: CanaryRequest.checksum(of: bytes), registering: registering, sentAt: now,
-            resendAt: now.addingSaturating(resendEvery), delivered: false)
+            resendAt: now + resendEvery, delivered: false)
         // A lookup through one backup alone (each in turn) while the primary's connection delivers: it tests that the
         // backup reaches its primary. Otherwise, as TigerBeetle's own clients do, to the primary of the view it knows and
         // one other replica; to every replica while the primary's connection does not deliver, or neither is open.
@@ -439,7 +439,7 @@ public struct CanarySession: Sendable {
         if !registering, primaryDelivers, rotation != primary, isOpen(rotation) {
             commands = [.send(replica: rotation, bytes: bytes)]
             request.via = rotation
-            request.resendAt = now.addingSaturating(timing.timeout / 2)
+            request.resendAt = now + timing.timeout / 2
         } else {
             // Not a check of the suspect after all: it starts over.
             if !registering { suspect = nil }
@@ -458,7 +458,7 @@ public struct CanarySession: Sendable {
     }
 
     /// How often a request not yet answered goes to every replica again: a quarter of the timeout (at least 10 ms).
-    private var resendEvery: Int64 { max(10_000_000, timing.timeout / 4) }
+    private var resendEvery: Duration { max(.milliseconds(10), timing.timeout / 4) }
 
     private func isOpen(_ r: Int) -> Bool {
         if case .open = connections[r].link { return true }
@@ -472,8 +472,8 @@ public struct CanarySession: Sendable {
         }
     }
 
-    private func seconds(_ nanoseconds: Int64) -> String {
-        let s = Double(nanoseconds) / 1e9
+    private func seconds(_ duration: Duration) -> String {
+        let s = duration.seconds
         return s == s.rounded() ? "\(Int(s))s" : "\(s)s"
     }
 }

@@ -66,14 +66,14 @@ public struct ProbeSession: Sendable {
     }
 
     enum Link: Sendable, Equatable {
-        case idle(nextAttemptAt: Int64)
-        case connecting(startedAt: Int64)
-        case open(since: Int64)
+        case idle(nextAttemptAt: MonotonicInstant)
+        case connecting(startedAt: MonotonicInstant)
+        case open(since: MonotonicInstant)
     }
 
     struct Ping: Sendable {
         var timestamp: UInt64
-        var sentAt: Int64
+        var sentAt: MonotonicInstant
         /// Already counted as missed.
         var missed: Bool
     }
@@ -83,7 +83,7 @@ public struct ProbeSession: Sendable {
     public private(set) var timing: ProbeTiming
     private(set) var link: Link
     private var pings: [Ping] = []
-    private var nextPingAt: Int64 = 0
+    private var nextPingAt: MonotonicInstant = .zero
     /// Consecutive pings not answered within the timeout.
     private(set) var missed = 0
     /// The pings missed on a connection given up for a fresh connect while silent: the new connection goes on counting.
@@ -91,9 +91,9 @@ public struct ProbeSession: Sendable {
     /// Consecutive young connections the replica closed (for the reconnect backoff).
     private var closes = 0
     static let maxUnmatchedPongs = 8
-    private var lastPongAt: Int64?
+    private var lastPongAt: MonotonicInstant?
     private var buffer: [UInt8] = []
-    private var reachableSince: Int64?
+    private var reachableSince: MonotonicInstant?
     /// The release of the replica's last pong: the release to ping with.
     private var pongRelease: Release?
     /// The release in the replica's StatsD, if any. StatsD is unauthenticated: the hint is used only once
@@ -106,30 +106,30 @@ public struct ProbeSession: Sendable {
     private var roundTrips: UInt64 = 0
     /// The smoothed round trip of the pongs and its mean deviation (ns; RFC 6298's SRTT and RTTVAR), nil before the
     /// first pong.
-    private var smoothedRoundTrip: (mean: Int64, deviation: Int64)?
+    private var smoothedRoundTrip: (mean: Duration, deviation: Duration)?
     /// The connection's retransmissions and out-of-order segments last seen in its path report, and when either last grew:
     /// when the path last lost a segment either way.
     private var retransmissionsSeen: UInt32 = 0
     private var outOfOrderSeen: UInt32 = 0
-    private var lastLossSeenAt: Int64?
+    private var lastLossSeenAt: MonotonicInstant?
     /// When a pong last came after its ping had timed out, on any connection to this address: the path delays answers.
-    private var lastLatePongAt: Int64?
+    private var lastLatePongAt: MonotonicInstant?
     /// When the path last lost a segment either way, on any connection to this address.
-    private var lastPathLossAt: Int64?
+    private var lastPathLossAt: MonotonicInstant?
     /// Whether this connection was opened to confirm hung (pings acknowledged and unanswered on the last one, on a path
     /// faulty in the last minute): one more unanswered here is hung.
     private var confirmingHung = false
     /// Since when the replica answers, this time (its first pong after another outcome).
-    private var answeringSince: Int64?
+    private var answeringSince: MonotonicInstant?
     /// The latest finding, with times on the session's (monotonic) clock; nil before the first.
     public private(set) var result: ProbeResult?
     /// When the result was last confirmed while not connected.
-    private var confirmedAt: Int64 = 0
+    private var confirmedAt: MonotonicInstant = .zero
 
     /// - Parameter start: when to make the first attempt (the loop spreads replicas over an interval).
     /// - Parameter replica: the index the address is configured for (its place in `--tigerbeetle.addresses`): a pong
     ///   naming another is a wrong address, not an answer. nil: not checked.
-    public init(cluster: UInt128, client: ClientID, timing: ProbeTiming, start: Int64, replica: UInt8? = nil) {
+    public init(cluster: UInt128, client: ClientID, timing: ProbeTiming, start: MonotonicInstant, replica: UInt8? = nil) {
         self.cluster = cluster
         self.client = client
         self.timing = timing
@@ -149,7 +149,7 @@ public struct ProbeSession: Sendable {
     public var pingRelease: Release { pongRelease ?? (hintAllowed ? releaseHint : nil) ?? timing.defaultRelease }
 
     /// When the session next needs a `tick`.
-    public var nextDeadline: Int64 {
+    public var nextDeadline: MonotonicInstant {
         switch link {
         case .idle(let next):
             return result == nil ? next : min(next, confirmedAt + timing.interval)
@@ -157,26 +157,26 @@ public struct ProbeSession: Sendable {
             return startedAt + timing.timeout
         case .open:
             var deadline = nextPingAt
-            if let oldest = pings.first(where: { !$0.missed }) { deadline = min(deadline, oldest.sentAt.addingSaturating(pingTimeout)) }
+            if let oldest = pings.first(where: { !$0.missed }) { deadline = min(deadline, oldest.sentAt + pingTimeout) }
             if let hungSince = hungReconnectAt { deadline = min(deadline, hungSince) }
             return deadline
         }
     }
 
     /// When a hung connection is given up for a fresh connect.
-    private var hungReconnectAt: Int64? {
+    private var hungReconnectAt: MonotonicInstant? {
         guard case .open(let since) = link, missed >= ProbeTiming.missedPingsForHung else { return nil }
         return max(since, lastPongAt ?? since) + ProbeTiming.maxBackoff
     }
 
     /// Takes new settings (a reload). The connection stays, unless the mode changed.
-    public mutating func update(_ timing: ProbeTiming, now: Int64) -> [Command] {
+    public mutating func update(_ timing: ProbeTiming, now: MonotonicInstant) -> [Command] {
         guard timing != self.timing else { return [] }
         let modeChanged = timing.mode != self.timing.mode
         self.timing = timing
         switch link {
         case .open where modeChanged, .connecting where modeChanged:
-            closeConnection(now: now, backoff: 0)
+            closeConnection(now: now, backoff: .zero)
             return [.close]
         default:
             return []
@@ -187,7 +187,7 @@ public struct ProbeSession: Sendable {
     /// - Parameter path: what the kernel says of the connection (`TCP_INFO`), when the loop could read it: pings that
     ///   go unanswered while the replica's host acknowledges them are a process that does not answer (hung); while bytes
     ///   stay unacknowledged, the path is at fault as much as the replica (a cut or lossy network), and the verdict says so.
-    public mutating func tick(now: Int64, path: PathReport? = nil) -> [Command] {
+    public mutating func tick(now: MonotonicInstant, path: PathReport? = nil) -> [Command] {
         switch link {
         case .idle(let next):
             if now >= next {
@@ -218,14 +218,14 @@ public struct ProbeSession: Sendable {
                 }
             }
             let missedForHung = ProbeTiming.missedPingsForHung
-            for i in pings.indices where !pings[i].missed && now >= pings[i].sentAt.addingSaturating(pingTimeout) {
+            for i in pings.indices where !pings[i].missed && now >= pings[i].sentAt + pingTimeout {
                 pings[i].missed = true
                 missed += 1
                 // Never answered: perhaps the release is refused (backups stay silent); the next ping claims the
                 // replica's StatsD release, if it sends one.
                 if lastPongAt == nil { hintAllowed = true }
                 if missed >= missedForHung, result?.outcome != .hung, let path,
-                    path.hostSilent(quietMilliseconds: timing.interval / 1_000_000 + 100)
+                    path.hostSilent(quietMilliseconds: timing.interval.nanoseconds / 1_000_000 + 100)
                 {
                     // Not the event loop: the replica's host has not acknowledged what was sent. (A replica found hung
                     // stays hung until it answers: a path cut later says nothing new of its process, and taking the
@@ -261,7 +261,7 @@ public struct ProbeSession: Sendable {
                         "though its host acknowledged them, on a path that lost segments in the last minute: the answers may be held behind a lost one; asking again on a fresh connection"
                     )
                     let carried = missed
-                    closeConnection(now: now, backoff: 0)
+                    closeConnection(now: now, backoff: .zero)
                     missedBeforeReconnect = carried
                     confirmingHung = true
                     return [.close] + tick(now: now)
@@ -272,7 +272,7 @@ public struct ProbeSession: Sendable {
                             "no pong to the last \(missed) pings within \(Self.seconds(pingTimeout)) each\(path == nil ? "" : ", though its host acknowledged them\(confirmingHung ? ", on a fresh connection too" : ""): the process does not answer")"
                     )
                 } else if result != nil {
-                    result?.at = now
+                    result?.at = now.nanoseconds
                 }
             }
             if let reconnectAt = hungReconnectAt, now >= reconnectAt {
@@ -281,9 +281,9 @@ public struct ProbeSession: Sendable {
                 // count started afresh left a replica stopped during a cut unobserved 5 s after it healed: the
                 // simulator, seed 700057).
                 let carried = missed
-                closeConnection(now: now, backoff: 0)
+                closeConnection(now: now, backoff: .zero)
                 missedBeforeReconnect = carried
-                if case .hung? = result?.outcome { result?.at = now }
+                if case .hung? = result?.outcome { result?.at = now.nanoseconds }
                 return [.close] + tick(now: now)
             }
             guard now >= nextPingAt else { return [] }
@@ -292,7 +292,7 @@ public struct ProbeSession: Sendable {
     }
 
     /// The connect succeeded.
-    public mutating func connected(now: Int64) -> [Command] {
+    public mutating func connected(now: MonotonicInstant) -> [Command] {
         guard case .connecting(let startedAt) = link else { return [] }
         switch timing.mode {
         case .tcp:
@@ -316,25 +316,25 @@ public struct ProbeSession: Sendable {
 
     /// The connect failed (refused, unreachable network, name not resolved): tried again an interval later. `refused`:
     /// the replica's host answered that nothing listens (connection refused or reset), as opposed to no answer at all.
-    public mutating func connectFailed(_ reason: String, refused: Bool = false, now: Int64) {
+    public mutating func connectFailed(_ reason: String, refused: Bool = false, now: MonotonicInstant) {
         guard case .connecting(let startedAt) = link else { return }
         unreachable(reason, attemptStartedAt: startedAt, now: now, failure: refused ? .refused : .connect)
     }
 
     /// This process could not even try (out of file descriptors): nothing is learned about the replica.
-    public mutating func couldNotTry(now: Int64) {
+    public mutating func couldNotTry(now: MonotonicInstant) {
         guard case .connecting(let startedAt) = link else { return }
         link = .idle(nextAttemptAt: startedAt + timing.interval)
     }
 
     /// The replica closed the connection (EOF, reset), or writing to it failed.
-    public mutating func closed(_ reason: String, now: Int64) {
+    public mutating func closed(_ reason: String, now: MonotonicInstant) {
         guard case .open(let since) = link else { return }
         // A connection that lived long and answered: the replica likely went away; look again at once.
         // A young one: the replica refuses us (a wrong cluster id, a full client table): back off.
         let settled = lastPongAt.map { $0 >= since && now - since >= ProbeTiming.maxBackoff } ?? false
         closes = settled ? 0 : closes + 1
-        let backoff = settled ? 0 : closeBackoff
+        let backoff = settled ? .zero : closeBackoff
         closeConnection(now: now, backoff: backoff)
         if !settled {
             reachableSince = nil
@@ -348,7 +348,7 @@ public struct ProbeSession: Sendable {
     }
 
     /// Bytes from the replica. Returns `.close` when they are not a reply beetlewatch can trust.
-    public mutating func received(_ bytes: some Collection<UInt8>, now: Int64) -> [Command] {
+    public mutating func received(_ bytes: some Collection<UInt8>, now: MonotonicInstant) -> [Command] {
         guard case .open = link else { return [] }
         buffer.append(contentsOf: bytes)
         while buffer.count >= PingClient.headerSize {
@@ -406,7 +406,7 @@ public struct ProbeSession: Sendable {
                 if reachableSince == nil || result?.outcome == .hung { reachableSince = now }
                 pongRelease = release
                 if result?.outcome != .answering { answeringSince = now }
-                roundTripSum += Double(roundTrip) / 1e9
+                roundTripSum += roundTrip.seconds
                 roundTrips &+= 1
                 setResult(.answering, now: now, duration: roundTrip, view: view, release: release.description)
             case .success(.eviction(let replica, let reason)):
@@ -444,10 +444,10 @@ public struct ProbeSession: Sendable {
     /// behind a relay took a running replica for hung in 1 poll of 2,449, with two pongs in a row late. Such a stall is
     /// one connection's: hung is confirmed on a fresh one (see `tick`). A replica stopped behind such a path is hung a
     /// connect later, the first ping on the new connection; on a clean path, as fast as ever.
-    func pathFaultyLately(now: Int64) -> Bool {
+    func pathFaultyLately(now: MonotonicInstant) -> Bool {
         let memory = ProbeTiming.latePongMemory
-        if let late = lastLatePongAt, now.subtractingSaturating(late) <= memory { return true }
-        if let lost = lastPathLossAt, now.subtractingSaturating(lost) <= memory { return true }
+        if let late = lastLatePongAt, now - late <= memory { return true }
+        if let lost = lastPathLossAt, now - lost <= memory { return true }
         return false
     }
 
@@ -455,30 +455,30 @@ public struct ProbeSession: Sendable {
     /// pongs come close to it and vary (the smoothed round trip and four deviations, as TCP's retransmission timeout,
     /// learnt from pongs within their timeout only; at most twice the timeout). A stopped process's pongs came in
     /// milliseconds before it stopped: it is found hung as fast as ever, while a jittery path is not taken for one.
-    public var pingTimeout: Int64 {
+    public var pingTimeout: Duration {
         guard let smoothed = smoothedRoundTrip else { return timing.timeout }
-        let adaptive = smoothed.mean.addingSaturating(smoothed.deviation.multipliedSaturating(by: 4))
-        return max(timing.timeout, min(adaptive, timing.timeout.multipliedSaturating(by: 2)))
+        let adaptive = smoothed.mean + smoothed.deviation * 4
+        return max(timing.timeout, min(adaptive, timing.timeout * 2))
     }
 
     /// RFC 6298's estimator (α = 1/8, β = 1/4).
-    private mutating func learn(roundTrip: Int64) {
-        let sample = max(0, roundTrip)
+    private mutating func learn(roundTrip: Duration) {
+        let sample = max(.zero, roundTrip)
         guard let (mean, deviation) = smoothedRoundTrip else {
             smoothedRoundTrip = (sample, sample / 2)
             return
         }
-        let newDeviation = deviation - deviation / 4 + abs(mean.subtractingSaturating(sample)) / 4
+        let newDeviation = deviation - deviation / 4 + (mean > sample ? mean - sample : sample - mean) / 4
         smoothedRoundTrip = (mean - mean / 8 + sample / 8, newDeviation)
     }
 
     /// After the replica closed `closes` young connections in a row: 1 s, doubling to 10 s.
-    private var closeBackoff: Int64 {
-        min(ProbeTiming.maxBackoff, ProbeTiming.minBackoff << min(max(closes - 1, 0), 8))
+    private var closeBackoff: Duration {
+        min(ProbeTiming.maxBackoff, ProbeTiming.minBackoff * (1 << min(max(closes - 1, 0), 8)))
     }
 
-    private mutating func ping(now: Int64) -> [UInt8] {
-        let timestamp = UInt64(clamping: now)
+    private mutating func ping(now: MonotonicInstant) -> [UInt8] {
+        let timestamp = UInt64(clamping: now.nanoseconds)
         pings.append(Ping(timestamp: timestamp, sentAt: now, missed: false))
         if pings.count > ProbeTiming.maxInFlight { pings.removeFirst(pings.count - ProbeTiming.maxInFlight) }
         // Keep the schedule, but never send a burst after a stall.
@@ -486,7 +486,7 @@ public struct ProbeSession: Sendable {
         return PingClient.header(cluster: cluster, release: pingRelease, client: client, timestamp: timestamp)
     }
 
-    private mutating func closeConnection(now: Int64, backoff: Int64) {
+    private mutating func closeConnection(now: MonotonicInstant, backoff: Duration) {
         link = .idle(nextAttemptAt: now + backoff)
         pings.removeAll(keepingCapacity: true)
         buffer.removeAll(keepingCapacity: true)
@@ -497,12 +497,14 @@ public struct ProbeSession: Sendable {
 
     /// Pings unanswered, and the path to blame (`why`, after "no pong to the last N pings within T each, "): unreachable,
     /// a path failure, not hung.
-    private mutating func pathVerdict(now: Int64, _ why: String) {
+    private mutating func pathVerdict(now: MonotonicInstant, _ why: String) {
         setResult(.unreachable, now: now, error: "no pong to the last \(missed) pings within \(Self.seconds(pingTimeout)) each, \(why)")
         result?.failure = .path
     }
 
-    private mutating func unreachable(_ reason: String, attemptStartedAt: Int64, now: Int64, failure: ProbeResult.Failure) {
+    private mutating func unreachable(
+        _ reason: String, attemptStartedAt: MonotonicInstant, now: MonotonicInstant, failure: ProbeResult.Failure
+    ) {
         reachableSince = nil
         missedBeforeReconnect = 0
         confirmingHung = false
@@ -511,29 +513,30 @@ public struct ProbeSession: Sendable {
         result?.failure = failure
     }
 
-    private mutating func confirm(_ now: Int64) {
+    private mutating func confirm(_ now: MonotonicInstant) {
         confirmedAt = now
-        result?.at = now
+        result?.at = now.nanoseconds
     }
 
     private mutating func setResult(
-        _ outcome: ProbeResult.Outcome, now: Int64, duration: Int64? = nil, error: String? = nil,
+        _ outcome: ProbeResult.Outcome, now: MonotonicInstant, duration: Duration? = nil, error: String? = nil,
         view: UInt32? = nil, release: String? = nil
     ) {
         let previous = result
         let keepsPong = outcome == .hung || outcome == .answering
         result = ProbeResult(
             outcome: outcome,
-            durationSeconds: duration.map { Double($0) / 1e9 } ?? previous?.durationSeconds ?? 0,
-            at: now, error: error, reachableSince: outcome == .unreachable || outcome == .hung ? nil : reachableSince,
+            durationSeconds: duration.map(\.seconds) ?? previous?.durationSeconds ?? 0,
+            at: now.nanoseconds, error: error,
+            reachableSince: outcome == .unreachable || outcome == .hung ? nil : reachableSince?.nanoseconds,
             view: view ?? (keepsPong ? previous?.view : nil), release: release ?? (keepsPong ? previous?.release : nil),
             roundTripSumSeconds: roundTripSum, roundTrips: roundTrips,
             everReachable: (previous?.everReachable ?? false) || reachableSince != nil || outcome == .hung || outcome == .evicted)
         confirmedAt = now
     }
 
-    static func seconds(_ nanoseconds: Int64) -> String {
-        let s = Double(nanoseconds) / 1e9
+    static func seconds(_ duration: Duration) -> String {
+        let s = duration.seconds
         return s == s.rounded() ? "\(Int(s))s" : "\(s)s"
     }
 

@@ -1,3 +1,4 @@
+import TigerBeetle
 import VSR
 
 /// How a replica is asked whether it is alive.
@@ -8,27 +9,27 @@ public enum ProbeMode: String, Sendable, CaseIterable {
     case tcp
 }
 
-/// The probe's settings, in nanoseconds.
+/// The probe's settings.
 public struct ProbeTiming: Sendable, Equatable {
     public var mode: ProbeMode
-    public var interval: Int64
+    public var interval: Duration
     /// How long a connect, or a pong, may take.
-    public var timeout: Int64
+    public var timeout: Duration
     /// The release pinged with until the replica's own is known (from its pong or its StatsD).
     public var defaultRelease: Release
 
     /// Reconnecting after the replica closed a young connection waits 1 s, doubling to this.
-    public static let maxBackoff: Int64 = 10_000_000_000
-    static let minBackoff: Int64 = 1_000_000_000
+    public static let maxBackoff: Duration = .seconds(10)
+    static let minBackoff: Duration = .seconds(1)
     /// Consecutive unanswered pings after which a connected replica is hung.
     public static let missedPingsForHung = 2
     /// How long a path that lost segments, or delivered a pong after its ping had timed out, is remembered as one that may
     /// hold answers back: for that long, hung is confirmed on a fresh connection (see `ProbeSession.pathFaultyLately`).
-    public static let latePongMemory: Int64 = 60_000_000_000
+    public static let latePongMemory: Duration = .seconds(60)
     /// Pings remembered for matching late pongs.
     static let maxInFlight = 16
 
-    public init(mode: ProbeMode = .vsr, interval: Int64, timeout: Int64, defaultRelease: Release) {
+    public init(mode: ProbeMode = .vsr, interval: Duration, timeout: Duration, defaultRelease: Release) {
         self.mode = mode
         self.interval = interval
         self.timeout = timeout

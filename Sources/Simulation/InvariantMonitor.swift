@@ -184,8 +184,8 @@ public struct InvariantMonitor: Sendable {
                         "late-crash", "replica \(i) crashed \(FaultPlan.seconds(now - r.processSince)) s ago and is \(verdicts[i].state)")
                 }
                 let faultyPathLately =
-                    GroundTruth.within(r.lastCut, ProbeTiming.latePongMemory, of: now)
-                    || GroundTruth.within(r.lastLossy, ProbeTiming.latePongMemory, of: now)
+                    GroundTruth.within(r.lastCut, ProbeTiming.latePongMemory.nanoseconds, of: now)
+                    || GroundTruth.within(r.lastLossy, ProbeTiming.latePongMemory.nanoseconds, of: now)
                 let hangBound = faultyPathLately ? Self.hangBoundAfterAFaultyPath : Self.hangBound
                 if r.process == .stopped && now - since >= hangBound && verdicts[i].state != .hung
                     && !GroundTruth.within(r.lastCrashed, Self.hindsight, of: now)
@@ -226,8 +226,8 @@ public struct InvariantMonitor: Sendable {
         // (A replica stopped on a path faulty in the last minute is hung a probe interval later, and so is the quorum's
         // loss the replicas' evidence shows: seed 2001107.)
         let faultyPathLately = truth.replicas.contains {
-            GroundTruth.within($0.lastCut, ProbeTiming.latePongMemory, of: now)
-                || GroundTruth.within($0.lastLossy, ProbeTiming.latePongMemory, of: now)
+            GroundTruth.within($0.lastCut, ProbeTiming.latePongMemory.nanoseconds, of: now)
+                || GroundTruth.within($0.lastLossy, ProbeTiming.latePongMemory.nanoseconds, of: now)
         }
         let majorityDownBound = Self.quorumLossBound + (faultyPathLately ? Self.hangBoundAfterAFaultyPath - Self.hangBound : 0)
         let (since, bound) =

@@ -1,4 +1,5 @@
 import Agent
+import TigerBeetle
 
 /// The simulation's clock: time moves only when the simulation moves it (`advance(to:)`), between steps. The agent's
 /// parts read it as they read the system clock; no loop sleeps on it (the simulation steps them), so a wake-up's wait

@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import TigerBeetle
 
 /// A clock the test moves. Loops sleep on its wake-ups; `advance(by:)` moves the time, wakes every loop whose deadline
 /// came, and returns once all of them are asleep again (each with a deadline still ahead, no signal pending): the

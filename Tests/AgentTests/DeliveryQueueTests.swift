@@ -1,6 +1,7 @@
 import Alerting
 import Foundation
 import Testing
+import TigerBeetle
 
 @testable import Agent
 

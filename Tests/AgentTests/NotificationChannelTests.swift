@@ -2,6 +2,7 @@ import AgentTestSupport
 import Foundation
 import Logging
 import Testing
+import TigerBeetle
 
 @testable import Agent
 

@@ -21,7 +21,7 @@ import Testing
         let config = try ConfigLoader.load(flags: [:], environment: [:], file: ("beetlewatch.yml", Self.file))
         #expect(config.watchedClusters.map(\.canary) == [true, false])
         let timing = try #require(config.canaryTiming)
-        #expect(timing.interval == 2_000_000_000 && timing.timeout == 500_000_000)
+        #expect(timing.interval == .seconds(2) && timing.timeout == .milliseconds(500))
         #expect(config.healthPolicy(startedAt: 0).canaryForwardWait == 250_000_000)
         let off = try ConfigLoader.load(flags: ["canary.enabled": "false"], environment: [:], file: nil)
         #expect(off.canaryTiming == nil)

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import TestSupport
 import Testing
+import TigerBeetle
 
 @testable import Agent
 

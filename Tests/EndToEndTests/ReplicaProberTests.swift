@@ -15,7 +15,7 @@ import VSR
     /// Pings every 200 ms; a pong may take the default 1 s (a shorter timeout flags healthy fakes as hung when the
     /// machine is loaded and their thread waits for a core).
     static let fast = ProbeTiming(
-        mode: .vsr, interval: 200_000_000, timeout: 1_000_000_000, defaultRelease: Release(major: 0, minor: 17, patch: 9))
+        mode: .vsr, interval: .milliseconds(200), timeout: .seconds(1), defaultRelease: Release(major: 0, minor: 17, patch: 9))
 
     func prober(
         _ addresses: [String], cluster: UInt128 = 0, timing: ProbeTiming = fast,
@@ -158,7 +158,7 @@ import VSR
         }
         var timing = Self.fast
         timing.mode = .tcp
-        timing.timeout = 500_000_000
+        timing.timeout = .milliseconds(500)
         let prober = prober(
             [up.address, "127.0.0.1:\(LoopbackListener.closedPort())", full.address, "no-such-host.invalid:3000"], timing: timing)
         prober.start()
@@ -215,7 +215,7 @@ import VSR
         defer { prober.stop() }
         _ = try await waitFor(prober, 0) { $0.outcome == .answering }
         var slower = Self.fast
-        slower.interval = 300_000_000
+        slower.interval = .milliseconds(300)
         prober.reconfigure(
             clusters: [WatchedCluster(id: cluster.id, name: "0", addresses: [replicas[0].address, replicas[1].address])], timing: slower,
             canary: nil)

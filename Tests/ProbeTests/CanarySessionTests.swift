@@ -1,6 +1,7 @@
 import Health
 import TestSupport
 import Testing
+import TigerBeetle
 import VSR
 
 @testable import Probe
@@ -9,8 +10,9 @@ import VSR
 /// client, and the canary driven against it the way the prober's loop drives it.
 struct SimulatedCluster {
     var session: CanarySession
-    var now: Int64 = 0
-    let rtt: Int64 = ms
+    /// Since the virtual clock's zero (the session is told `at(now)`).
+    var now: Duration = .zero
+    let rtt: Duration = ms
     var view: UInt32 = 1
     var primary: Int { Int(view) % reachable.count }
     /// Whether the cluster commits (a majority reaches the primary): the ground truth.
@@ -29,21 +31,21 @@ struct SimulatedCluster {
     var floodingReplica = 2
     var backupCopies = true
     var open: [Bool]
-    var inbound: [(at: Int64, replica: Int, bytes: [UInt8])] = []
+    var inbound: [(at: Duration, replica: Int, bytes: [UInt8])] = []
     var commit: UInt64 = 10
     /// Replies already given, by request checksum: a request sent again is answered from the client table, and one
     /// that reaches the primary again while it is being prepared (from several replicas at once) is ignored.
-    var answered: [UInt128: (commit: UInt64, context: UInt128, at: Int64)] = [:]
-    var sent: [(at: Int64, replica: Int, bytes: [UInt8])] = []
+    var answered: [UInt128: (commit: UInt64, context: UInt128, at: Duration)] = [:]
+    var sent: [(at: Duration, replica: Int, bytes: [UInt8])] = []
     var connects = 0
     var closes = 0
     /// (time, state) whenever the state changed.
-    var states: [(Int64, CanaryResult.State)] = []
+    var states: [(Duration, CanaryResult.State)] = []
 
-    init(replicas: Int = 3, interval: Int64 = second, timeout: Int64 = second) {
+    init(replicas: Int = 3, interval: Duration = second, timeout: Duration = second) {
         session = CanarySession(
             cluster: cluster, client: ClientID(0xbee7)!, replicaCount: replicas,
-            timing: CanaryTiming(interval: interval, timeout: timeout, defaultRelease: release), start: 0)
+            timing: CanaryTiming(interval: interval, timeout: timeout, defaultRelease: release), start: .zero)
         reachable = Array(repeating: true, count: replicas)
         open = Array(repeating: false, count: replicas)
     }
@@ -56,7 +58,7 @@ struct SimulatedCluster {
                 // A cut path: the connect never completes (the session times it out).
                 if reachable[r] {
                     open[r] = true
-                    perform(session.connected(r, now: now))
+                    perform(session.connected(r, now: at(now)))
                 }
             case .close(let r):
                 closes += 1
@@ -123,24 +125,24 @@ struct SimulatedCluster {
     }
 
     /// Runs until `end`, ticking at the session's deadlines and delivering what arrives in between.
-    mutating func run(until end: Int64) {
+    mutating func run(until end: Duration) {
         while now < end {
-            let nextArrival = inbound.map(\.at).min() ?? .max
-            let next = min(end, session.nextDeadline, nextArrival)
+            let nextArrival = inbound.map(\.at).min() ?? end
+            let next = min(end, session.nextDeadline - .zero, nextArrival)
             now = max(now, next)
             let arrived = inbound.filter { $0.at <= now }
             inbound.removeAll { $0.at <= now }
             for message in arrived where open[message.replica] && reachable[message.replica] {
-                perform(session.received(message.replica, message.bytes[...], now: now))
+                perform(session.received(message.replica, message.bytes[...], now: at(now)))
             }
-            if now >= session.nextDeadline {
-                let via = session.forwardCheckDue(at: now)
+            if at(now) >= session.nextDeadline {
+                let via = session.forwardCheckDue(at: at(now))
                 let path = via.map {
                     PathReport(
                         unacknowledged: unacknowledged.contains($0) ? 1 : 0, unacknowledgedBytes: unacknowledged.contains($0) ? 288 : 0,
                         retransmissions: 0, roundTripMicroseconds: 100)
                 }
-                perform(session.tick(now: now, viaPath: path))
+                perform(session.tick(now: at(now), viaPath: path))
             }
         }
     }
@@ -192,7 +194,7 @@ struct SimulatedCluster {
         #expect(cluster.session.result.state == .failing)
         #expect(cluster.session.result.error == "no reply to lookup_accounts within 1s")
         #expect(cluster.session.result.failures == ["timeout": 1])
-        #expect(cluster.session.result.failingSince == 7 * second)
+        #expect(cluster.session.result.failingSince == (7 * second).nanoseconds)
         let resent = cluster.sent.filter { $0.at > 6 * second && $0.bytes[114] == CanaryRequest.command }
         #expect(Set(resent.map(\.replica)) == [0, 1, 2], "sent again to every replica")
         #expect(Set(resent.map { ReplicaReplies.readRequest($0.bytes).request }).count == 1, "the same request")
@@ -201,7 +203,7 @@ struct SimulatedCluster {
         #expect(cluster.states.map(\.1) == [.starting, .committing, .failing, .committing])
         // The register's first reply is a backup's copy (the primary's connection was not open yet when it committed);
         // the recovery is seen at the first sending after it, a quarter of the timeout at most (9.25 s).
-        #expect(cluster.states.map(\.0) == [0, 40 * ms, 7 * second, 9_250 * ms + 2 * ms])
+        #expect(cluster.states.map(\.0) == [.zero, 40 * ms, 7 * second, 9_252 * ms])
         #expect(cluster.session.result.commits == 8)
     }
 
@@ -228,7 +230,7 @@ struct SimulatedCluster {
         cluster.run(until: 8 * second)
         let named = cluster.session.result.unforwarded
         #expect(named.map(\.replica) == [2])
-        #expect(named.first.map { $0.since - cut <= 3 * second + second / 2 } == true, "\(named)")
+        #expect(named.first.map { $0.since - cut.nanoseconds <= (3 * second + second / 2).nanoseconds } == true, "\(named)")
         #expect(cluster.states.map(\.1) == [.starting, .committing], "the cluster commits throughout")
         cluster.isolated = []
         cluster.run(until: 12 * second)
@@ -284,7 +286,7 @@ struct SimulatedCluster {
         cluster.run(until: 600 * second)
         #expect(cluster.sent.count == sentBefore)
         #expect(cluster.connects == 3)
-        #expect(cluster.session.nextDeadline == .max)
+        #expect(cluster.session.nextDeadline == .distantFuture)
     }
 
     /// A replica (or something on its port) sending replies that answer nothing: up to eight between two answers are
@@ -305,10 +307,10 @@ struct SimulatedCluster {
     @Test func garbageClosesTheConnection() {
         var session = CanarySession(
             cluster: cluster, client: ClientID(9)!, replicaCount: 1,
-            timing: CanaryTiming(interval: second, timeout: second, defaultRelease: release), start: 0)
-        #expect(session.tick(now: 0) == [.connect(replica: 0)])
-        _ = session.connected(0, now: 0)
-        let commands = session.received(0, [UInt8](repeating: 0xab, count: 300)[...], now: ms)
+            timing: CanaryTiming(interval: second, timeout: second, defaultRelease: release), start: .zero)
+        #expect(session.tick(now: .zero) == [.connect(replica: 0)])
+        _ = session.connected(0, now: .zero)
+        let commands = session.received(0, [UInt8](repeating: 0xab, count: 300)[...], now: at(ms))
         #expect(commands == [.close(replica: 0)])
         #expect(session.connections[0].buffer.isEmpty)
     }

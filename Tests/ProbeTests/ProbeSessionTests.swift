@@ -1,12 +1,17 @@
 import Health
 import TestSupport
 import Testing
+import TigerBeetle
 import VSR
 
 @testable import Probe
 
-let ms: Int64 = 1_000_000
-let second: Int64 = 1_000_000_000
+let ms: Duration = .milliseconds(1)
+let second: Duration = .seconds(1)
+/// The instant `offset` after the virtual clock's zero.
+func at(_ offset: Duration) -> MonotonicInstant { .zero + offset }
+/// `5 * second` reads as the tests' timelines are written (the standard library has only `second * 5`).
+func * (count: Int, duration: Duration) -> Duration { duration * count }
 let cluster: UInt128 = 41_451_718_810_627_588_718_766_785_893_414_907_375
 let release = Release(major: 0, minor: 17, patch: 9)
 
@@ -28,29 +33,29 @@ struct SimulatedReplica {
 
     var session: ProbeSession
     var behaviour: Behaviour = .running
-    var rtt: Int64 = ms / 2
+    var rtt: Duration = ms / 2
     var view: UInt32 = 1
     /// A backup ignores a release it does not accept; the primary evicts.
     var backup = false
-    var now: Int64 = 0
+    var now: MonotonicInstant = .zero
     var connected = false
     /// Pongs on their way: (arrival, bytes).
-    var inbound: [(Int64, [UInt8])] = []
+    var inbound: [(MonotonicInstant, [UInt8])] = []
     /// Pings the stopped replica has not read yet.
     var unread: [ReplicaReplies.Ping] = []
     var connects = 0
     /// The round trip from the next connect on (a stall that was one connection's: a lost segment it waits for).
-    var rttOnReconnect: Int64?
+    var rttOnReconnect: Duration?
     /// What the kernel says of the connection at each tick (nil: nothing).
     var path: PathReport?
     var sent: [ReplicaReplies.Ping] = []
     /// (time, outcome) whenever the outcome changed.
-    var outcomes: [(Int64, ProbeResult.Outcome?)] = []
+    var outcomes: [(Duration, ProbeResult.Outcome?)] = []
 
-    init(mode: ProbeMode = .vsr, interval: Int64 = second, timeout: Int64 = second) {
+    init(mode: ProbeMode = .vsr, interval: Duration = second, timeout: Duration = second) {
         session = ProbeSession(
             cluster: cluster, client: ClientID(7)!,
-            timing: ProbeTiming(mode: mode, interval: interval, timeout: timeout, defaultRelease: release), start: 0)
+            timing: ProbeTiming(mode: mode, interval: interval, timeout: timeout, defaultRelease: release), start: .zero)
     }
 
     mutating func set(_ behaviour: Behaviour) {
@@ -123,15 +128,15 @@ struct SimulatedReplica {
         }
     }
 
-    /// Runs until `until`, 1 ms at a time.
-    mutating func run(until end: Int64) {
-        while now <= end {
+    /// Runs until `end` after the clock's zero, 1 ms at a time.
+    mutating func run(until end: Duration) {
+        while now <= at(end) {
             while let first = inbound.first, first.0 <= now, connected {
                 inbound.removeFirst()
                 perform(session.received(first.1, now: now))
             }
             if now >= session.nextDeadline { perform(session.tick(now: now, path: path)) }
-            if outcomes.last?.1 != session.result?.outcome { outcomes.append((now, session.result?.outcome)) }
+            if outcomes.last?.1 != session.result?.outcome { outcomes.append((now - .zero, session.result?.outcome)) }
             now += ms
         }
     }
@@ -148,7 +153,7 @@ struct SimulatedReplica {
         #expect(replica.outcomes[0].0 == ms)
         #expect(replica.connects == 1)
         // A ping at once, then one a second.
-        #expect(replica.sent.map(\.timestamp) == (0...10).map { UInt64($0) * UInt64(second) })
+        #expect(replica.sent.map(\.timestamp) == (0...10).map { UInt64($0) * UInt64(second.nanoseconds) })
         #expect(
             replica.sent.allSatisfy {
                 $0.command == PingClient.command && $0.release == release && $0.cluster == cluster && $0.checksumValid
@@ -159,7 +164,7 @@ struct SimulatedReplica {
         #expect(result.roundTrips == 10)
         #expect(result.durationSeconds == 0.001)
         // Answering since its first pong.
-        #expect(result.reachableSince == ms)
+        #expect(result.reachableSince == ms.nanoseconds)
     }
 
     /// kill -STOP at 10 s: the pings of 10 s and 11 s go unanswered, the second miss at 12 s is the verdict.
@@ -182,7 +187,7 @@ struct SimulatedReplica {
         replica.run(until: 21 * second)
         #expect(replica.outcomes.last!.1 == .answering)
         #expect(replica.outcomes.last!.0 == 20 * second + ms)
-        #expect(replica.session.result!.reachableSince == 20 * second + ms)
+        #expect(replica.session.result!.reachableSince == (20 * second + ms).nanoseconds)
     }
 
     @Test func aDeadReplicaIsUnreachableAtOnceAndProbedEveryInterval() {
@@ -202,7 +207,7 @@ struct SimulatedReplica {
         replica.run(until: 17 * second)
         #expect(replica.outcomes.last!.1 == .answering)
         #expect(replica.outcomes.last!.0 == 15 * second + 500 * ms + ms)
-        #expect(replica.session.result!.reachableSince == 15 * second + 500 * ms + ms)
+        #expect(replica.session.result!.reachableSince == (15 * second + 501 * ms).nanoseconds)
     }
 
     @Test func aReplicaClosingEveryConnectionIsRetriedWithBackoff() {
@@ -259,7 +264,7 @@ struct SimulatedReplica {
         replica.set(.releaseRange(newer...newer))
         replica.session = ProbeSession(
             cluster: cluster, client: ClientID(7)!,
-            timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release), start: 0)
+            timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release), start: .zero)
         replica.session.releaseHint = newer
         // As a backup: no eviction, only silence.
         replica.backup = true
@@ -289,7 +294,7 @@ struct SimulatedReplica {
         var replica = SimulatedReplica()
         for half in 0..<40 {
             replica.rtt = half % 2 == 0 ? 500 * ms : 950 * ms
-            replica.run(until: Int64(half + 1) * second / 2)
+            replica.run(until: (half + 1) * second / 2)
         }
         #expect(replica.session.pingTimeout > second && replica.session.pingTimeout <= 2 * second, "\(replica.session.pingTimeout)")
         replica.rtt = 2100 * ms
@@ -421,16 +426,16 @@ struct SimulatedReplica {
     @Test func aWrongTimestampOrChecksumIsNotAPong() {
         var session = ProbeSession(
             cluster: cluster, client: ClientID(7)!,
-            timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release), start: 0)
-        #expect(session.tick(now: 0) == [.connect])
-        #expect(session.connected(now: 0).count == 1)
+            timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release), start: .zero)
+        #expect(session.tick(now: .zero) == [.connect])
+        #expect(session.connected(now: .zero).count == 1)
         let unknown = ReplicaReplies.pong(cluster: cluster, replica: 1, view: 1, release: release, timestamp: 12345)
-        #expect(session.received(unknown, now: ms) == [])
+        #expect(session.received(unknown, now: at(ms)) == [])
         #expect(session.result == nil)
         var forged = ReplicaReplies.pong(cluster: cluster, replica: 1, view: 1, release: release, timestamp: 0)
         forged[0] ^= 1
-        #expect(session.received(forged.prefix(100), now: ms) == [])
-        #expect(session.received(forged.dropFirst(100), now: ms) == [.close])
+        #expect(session.received(forged.prefix(100), now: at(ms)) == [])
+        #expect(session.received(forged.dropFirst(100), now: at(ms)) == [.close])
         #expect(session.result?.outcome == .unreachable)
         #expect(session.result?.error == "not a TigerBeetle reply for this cluster: bad checksum")
     }
@@ -438,14 +443,14 @@ struct SimulatedReplica {
     @Test func aConnectThatHangsFailsAtTheTimeout() {
         var session = ProbeSession(
             cluster: cluster, client: ClientID(7)!,
-            timing: ProbeTiming(interval: 2 * second, timeout: 500 * ms, defaultRelease: release), start: 0)
-        #expect(session.tick(now: 0) == [.connect])
-        #expect(session.nextDeadline == 500 * ms)
-        #expect(session.tick(now: 499 * ms) == [])
-        #expect(session.tick(now: 500 * ms) == [.close])
+            timing: ProbeTiming(interval: 2 * second, timeout: 500 * ms, defaultRelease: release), start: .zero)
+        #expect(session.tick(now: .zero) == [.connect])
+        #expect(session.nextDeadline == at(500 * ms))
+        #expect(session.tick(now: at(499 * ms)) == [])
+        #expect(session.tick(now: at(500 * ms)) == [.close])
         #expect(session.result?.outcome == .unreachable)
         #expect(session.result?.error == "connect timed out after 0.5s")
-        #expect(session.nextDeadline == 2 * second)
+        #expect(session.nextDeadline == at(2 * second))
     }
 
     @Test func tcpModeConnectsAndClosesEveryInterval() {
@@ -454,7 +459,7 @@ struct SimulatedReplica {
         #expect(replica.outcomes.map(\.1) == [.connected])
         #expect(replica.connects == 5)
         #expect(replica.sent.isEmpty)
-        #expect(replica.session.result!.at == 8 * second)
+        #expect(replica.session.result!.at == (8 * second).nanoseconds)
     }
 
     /// While nothing new happens (backing off after a close), the result is confirmed every interval, so it
@@ -463,7 +468,7 @@ struct SimulatedReplica {
         var replica = SimulatedReplica()
         replica.set(.closesAtOnce)
         replica.run(until: 30 * second)
-        #expect(replica.session.result!.at >= 29 * second)
+        #expect(replica.session.result!.at >= (29 * second).nanoseconds)
     }
 }
 
@@ -478,12 +483,12 @@ struct SimulatedReplica {
     static func unansweredPings(path: (Int) -> PathReport?) -> ProbeResult? {
         var session = ProbeSession(
             cluster: cluster, client: ClientID(7)!, timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release),
-            start: 0)
-        _ = session.tick(now: 0, path: nil)
-        _ = session.connected(now: 0)
-        var now: Int64 = 0
+            start: .zero)
+        _ = session.tick(now: .zero, path: nil)
+        _ = session.connected(now: .zero)
+        var now: MonotonicInstant = .zero
         var ticks = 0
-        while now < 5 * second {
+        while now < at(5 * second) {
             now = session.nextDeadline
             ticks += 1
             _ = session.tick(now: now, path: path(ticks))
@@ -560,10 +565,10 @@ struct SimulatedReplica {
     static func openSession(replica: UInt8 = 0) -> (ProbeSession, ping: UInt64) {
         var session = ProbeSession(
             cluster: cluster, client: ClientID(7)!, timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release),
-            start: 0,
+            start: .zero,
             replica: replica)
-        _ = session.tick(now: 0)
-        let commands = session.connected(now: 0)
+        _ = session.tick(now: .zero)
+        let commands = session.connected(now: .zero)
         guard case .send(let bytes)? = commands.first else { return (session, 0) }
         return (session, ReplicaReplies.readPing(bytes).timestamp)
     }
@@ -572,7 +577,7 @@ struct SimulatedReplica {
     @Test func aPongFromAnotherReplicaIsAWrongAddress() {
         var (session, ping) = Self.openSession(replica: 0)
         let commands = session.received(
-            ReplicaReplies.pong(cluster: cluster, replica: 5, view: 1, release: release, timestamp: ping), now: ms)
+            ReplicaReplies.pong(cluster: cluster, replica: 5, view: 1, release: release, timestamp: ping), now: at(ms))
         #expect(commands == [.close])
         #expect(session.result?.outcome == .unreachable)
         #expect(session.result?.failure == .wrongReplica)
@@ -584,13 +589,14 @@ struct SimulatedReplica {
     @Test func aFloodOfPongsClosesTheConnection() {
         var (session, ping) = Self.openSession()
         #expect(
-            session.received(ReplicaReplies.pong(cluster: cluster, replica: 0, view: 1, release: release, timestamp: ping), now: ms).isEmpty
+            session.received(ReplicaReplies.pong(cluster: cluster, replica: 0, view: 1, release: release, timestamp: ping), now: at(ms))
+                .isEmpty
         )
         #expect(session.result?.outcome == .answering)
         var closed = false
         for n in 0..<20 where !closed {
             let stray = ReplicaReplies.pong(cluster: cluster, replica: 0, view: 1, release: release, timestamp: 1_000_000 + UInt64(n))
-            closed = session.received(stray, now: 2 * ms) == [.close]
+            closed = session.received(stray, now: at(2 * ms)) == [.close]
             #expect(closed == (n == 8), "closed at stray \(n)")
         }
         #expect(closed)

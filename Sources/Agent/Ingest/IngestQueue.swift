@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import TigerBeetle
 
 /// Datagrams packed back to back (`[UInt32 length][bytes]...`) in one buffer.
 final class DatagramChunk: @unchecked Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MetricStore
+import TigerBeetle
 
 /// The ingest thread: takes chunks of datagrams from the queue, applies them to the store, and expires stale
 /// series once a second (on its clock).

@@ -144,7 +144,7 @@ public final class Agent: Sendable {
             resendDelay: config.alertResendDelay.nanoseconds,
             alertsOnUnwatchedClusters: config.alertsOnUnwatchedClusters,
             minimumFor: config.probeInterval.nanoseconds,
-            quorumDecisionWait: config.canaryTiming.map { $0.interval.addingSaturating($0.timeout) } ?? 0
+            quorumDecisionWait: config.canaryTiming.map { ($0.interval + $0.timeout).nanoseconds } ?? 0
         )
     }
 

@@ -1,3 +1,5 @@
+import TigerBeetle
+
 /// A part of the agent with threads of its own. `Agent` starts its components in list order (consumers before
 /// producers) and stops them in reverse, all under one shutdown deadline.
 protocol AgentComponent: Sendable {

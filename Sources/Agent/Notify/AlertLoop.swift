@@ -3,6 +3,7 @@ import Foundation
 import Health
 import Logging
 import Synchronization
+import TigerBeetle
 
 /// Evaluates the built-in rules on every change of the health model and at least every second, and
 /// hands what `NotificationPlanner` decides to the webhook receivers' and Alertmanagers' channels,

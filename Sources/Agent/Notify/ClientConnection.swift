@@ -1,6 +1,7 @@
 import CGnuTLS
 import Config
 import Glibc
+import TigerBeetle
 
 /// An outbound TCP connection, plain or TLS (GnuTLS), whose every read and write is bounded by a
 /// deadline and whose every failure is a value: what the webhook client talks through.

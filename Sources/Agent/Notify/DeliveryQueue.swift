@@ -1,5 +1,6 @@
 import Alerting
 import Foundation
+import TigerBeetle
 
 /// One destination's queue and retries as a state machine on the monotonic clock: what to send next and when, and what
 /// an answer means. No thread, no socket, no clock read: `NotificationChannel` drives it on its delivery thread with

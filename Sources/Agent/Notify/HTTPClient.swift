@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import TigerBeetle
 
 /// A small HTTP/1.1 client over plain TCP or TLS (GnuTLS): webhooks and Alertmanager pushes, and the
 /// `check` and `status` commands. Every failure is a value: swift-corelibs-foundation's URLSession

@@ -3,6 +3,7 @@ import Config
 import Foundation
 import Logging
 import Synchronization
+import TigerBeetle
 
 /// One destination for notifications (a webhook receiver or an Alertmanager): a bounded
 /// queue and its own delivery thread, so a dead or slow destination delays nothing else.

@@ -2,6 +2,7 @@ import Config
 import Foundation
 import Glibc
 import Synchronization
+import TigerBeetle
 
 /// Resolves host names for the prober off its loop: getaddrinfo blocks, so a few threads call it, keep
 /// each answer for `takeAnswers` and wake the prober's network wait. A request the prober has given up on (its deadline passed)

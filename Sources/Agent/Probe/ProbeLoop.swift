@@ -51,7 +51,7 @@ final class ProbeLoop: @unchecked Sendable {
 
     /// Timers are served on this grid (ns): replicas whose deadlines fall in the same 10 ms are handled in
     /// one wake-up, so 1,000 replicas cost at most 100 timer wake-ups a second, not 1,000.
-    static let timerGrid: Int64 = 10_000_000
+    static let timerGrid: Duration = .milliseconds(10)
     /// Bytes queued on one socket at most: a replica that reads nothing (stopped) fills its buffer.
     static let maxOutbox = 16 * 512
 
@@ -60,8 +60,8 @@ final class ProbeLoop: @unchecked Sendable {
     var probes: [Probe] = []
     var canaries: [Canary] = []
     /// Each probe's and canary's next deadline, scanned on every wake-up (flat arrays: cheap to scan).
-    var deadlines: [Int64] = []
-    var canaryDeadlines: [Int64] = []
+    var deadlines: [MonotonicInstant] = []
+    var canaryDeadlines: [MonotonicInstant] = []
     var owner: [NetworkConnection: Endpoint] = [:]
     var dirty: [Int] = []
     var isDirty: [Bool] = []
@@ -72,7 +72,7 @@ final class ProbeLoop: @unchecked Sendable {
     var readBuffer = [UInt8](repeating: 0, count: 4096)
     var generator = SystemRandomNumberGenerator()
     /// How long a name may take to resolve: the probe's timeout.
-    var resolveTimeout: Int64 = 1_000_000_000
+    var resolveTimeout: Duration = .seconds(1)
 
     /// The prober's thread (or the simulator's): sessions, slots and the network's tables are touched by it alone.
     private var confinement = ThreadConfinement()
@@ -105,21 +105,22 @@ final class ProbeLoop: @unchecked Sendable {
         }) {
             apply(plan)
         }
-        let now = prober.clock.monotonic().nanoseconds
-        let earliest = min(deadlines.min() ?? .max, canaryDeadlines.min() ?? .max)
+        let now = prober.clock.monotonic()
+        let earliest = min(deadlines.min() ?? .distantFuture, canaryDeadlines.min() ?? .distantFuture)
         // Until the earliest session deadline (rounded up to the timer grid), or the wake-up pipe (a reload, a resolved
         // name, a stop): no replicas, no wake-ups.
         var wait: Int32 = -1
-        if earliest != .max {
-            let due = earliest.addingSaturating(Self.timerGrid - 1) / Self.timerGrid * Self.timerGrid
-            wait = Int32(clamping: max(0, due.subtractingSaturating(now).addingSaturating(999_999) / 1_000_000))
+        if earliest != .distantFuture {
+            let grid = Self.timerGrid.nanoseconds
+            let due = earliest.nanoseconds.addingSaturating(grid - 1) / grid * grid
+            wait = Int32(clamping: max(0, due.subtractingSaturating(now.nanoseconds).addingSaturating(999_999) / 1_000_000))
         }
         _ = network.wait(milliseconds: wait, events: &events)
         for (connection, happened) in events {
             if let endpoint = owner[connection] { handle(endpoint, events: happened) }
         }
         deliverResolved()
-        let after = prober.clock.monotonic().nanoseconds
+        let after = prober.clock.monotonic()
         for i in deadlines.indices where after >= deadlines[i] {
             perform(probes[i].session.tick(now: after, path: path(of: probes[i].slot)), on: i)
         }
@@ -144,7 +145,7 @@ final class ProbeLoop: @unchecked Sendable {
     }
 
     func apply(_ plan: ReplicaProber.Plan) {
-        let now = prober.clock.monotonic().nanoseconds
+        let now = prober.clock.monotonic()
         resolveTimeout = plan.timing.timeout
         var kept: [ReplicaKey: Probe] = [:]
         let wanted = Set(plan.targets)
@@ -175,7 +176,7 @@ final class ProbeLoop: @unchecked Sendable {
                 continue
             }
             // Replicas start spread over one interval, so their pings do not all go out at once.
-            let start = now + plan.timing.interval / Int64(max(1, plan.targets.count)) * Int64(n)
+            let start = now + plan.timing.interval / max(1, plan.targets.count) * n
             guard let cluster = ClusterID.value(hex: target.key.cluster) else {
                 assertionFailure("a watched cluster's id is 32 hex digits: \(target.key.cluster)")
                 continue
@@ -283,7 +284,7 @@ final class ProbeLoop: @unchecked Sendable {
     // MARK: Events, to whoever drives the slot
 
     func connected(_ endpoint: Endpoint) {
-        let now = prober.clock.monotonic().nanoseconds
+        let now = prober.clock.monotonic()
         switch endpoint {
         case .probe(let i): perform(probes[i].session.connected(now: now), on: i)
         case .canary(let c, let r): perform(canaries[c].session.connected(r, now: now), canary: c)
@@ -291,7 +292,7 @@ final class ProbeLoop: @unchecked Sendable {
     }
 
     func connectFailed(_ endpoint: Endpoint, _ reason: String, refused: Bool = false) {
-        let now = prober.clock.monotonic().nanoseconds
+        let now = prober.clock.monotonic()
         switch endpoint {
         case .probe(let i):
             probes[i].session.connectFailed(reason, refused: refused, now: now)
@@ -304,7 +305,7 @@ final class ProbeLoop: @unchecked Sendable {
 
     func couldNotTry(_ endpoint: Endpoint) {
         prober.localErrors.add(1, ordering: .relaxed)
-        let now = prober.clock.monotonic().nanoseconds
+        let now = prober.clock.monotonic()
         switch endpoint {
         case .probe(let i):
             probes[i].session.couldNotTry(now: now)
@@ -316,7 +317,7 @@ final class ProbeLoop: @unchecked Sendable {
     }
 
     func closed(_ endpoint: Endpoint, _ reason: String) {
-        let now = prober.clock.monotonic().nanoseconds
+        let now = prober.clock.monotonic()
         switch endpoint {
         case .probe(let i):
             probes[i].session.closed(reason, now: now)
@@ -328,7 +329,7 @@ final class ProbeLoop: @unchecked Sendable {
     }
 
     func received(_ endpoint: Endpoint, _ bytes: ArraySlice<UInt8>) {
-        let now = prober.clock.monotonic().nanoseconds
+        let now = prober.clock.monotonic()
         switch endpoint {
         case .probe(let i): perform(probes[i].session.received(bytes, now: now), on: i)
         case .canary(let c, let r): perform(canaries[c].session.received(r, bytes, now: now), canary: c)
@@ -338,7 +339,7 @@ final class ProbeLoop: @unchecked Sendable {
     // MARK: Sockets
 
     func connect(_ endpoint: Endpoint) {
-        let now = prober.clock.monotonic().nanoseconds
+        let now = prober.clock.monotonic()
         guard let hostPort = self[slot: endpoint].hostPort else { return connectFailed(endpoint, "not a host:port address") }
         if let address = try? SocketAddress.resolve(hostPort, socketType: BW_SOCK_STREAM, passive: false, numericOnly: true) {
             connect(endpoint, to: address)
@@ -349,7 +350,7 @@ final class ProbeLoop: @unchecked Sendable {
         waiting[nextRequest] = endpoint
         prober.resolver.submit(
             NameResolver.Request(
-                id: nextRequest, address: hostPort, deadline: MonotonicInstant(nanoseconds: now.addingSaturating(resolveTimeout))))
+                id: nextRequest, address: hostPort, deadline: now + resolveTimeout))
     }
 
     func connect(_ endpoint: Endpoint, to address: SocketAddress) {

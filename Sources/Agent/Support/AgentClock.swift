@@ -1,3 +1,5 @@
+import TigerBeetle
+
 /// Where the agent's loops read the time and wait: `SystemClock` in the agent, a virtual clock in tests, so every
 /// loop (alert evaluation, notification retries and drains, ingest expiry, the prober's deadlines) runs on
 /// virtual time there.

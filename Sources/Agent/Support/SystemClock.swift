@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TigerBeetle
 
 /// The operating system's clocks: CLOCK_REALTIME for wall time, CLOCK_MONOTONIC for deadlines.
 public struct SystemClock: AgentClock {

@@ -1,6 +1,7 @@
 import CNetShim
 import Config
 import Glibc
+import TigerBeetle
 
 /// Resolving (at every call, so DNS changes are followed) and connecting without blocking
 /// past a deadline: what the TCP probe and the plain HTTP client both need.

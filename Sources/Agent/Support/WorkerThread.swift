@@ -1,6 +1,7 @@
 import CNetShim
 import Foundation
 import Synchronization
+import TigerBeetle
 
 /// A named thread running a loop until stopped; `stop` signals the loop's wake-up and waits for the loop to return.
 final class WorkerThread: Sendable {

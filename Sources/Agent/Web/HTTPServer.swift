@@ -5,6 +5,7 @@ import Dispatch
 import Exposition
 import Glibc
 import Synchronization
+import TigerBeetle
 
 /// libmicrohttpd serving an `HTTPHandler`.
 final class HTTPServer: @unchecked Sendable {
