@@ -120,6 +120,46 @@ import VSR
         #expect(network.sent == ["ping_client": 1])
     }
 
+    /// A lossy path's losses end with it: a ping sent while every segment is lost is sent again (0.2 s, then 0.4 s later)
+    /// and the copy sent after the path healed arrives, with its pong; not ten seconds of timeouts drawn when the first
+    /// copy left (seed 5000509: the canary's replies held 11 s after the path healed).
+    @Test func aLossyPathsLossesEndWithIt() throws {
+        let ms: Int64 = 1_000_000
+        let clock = SimulatedClock()
+        let cluster = SimulatedCluster(id: 9, replicas: 3)
+        let network = SimulatedNetwork(
+            cluster: cluster, addresses: ["10.0.0.1:3000", "10.0.0.2:3000", "10.0.0.3:3000"], clock: clock, random: SeededRandom(seed: 1))
+        let address = try #require(SocketAddress.numeric("10.0.0.2:3000"))
+        guard case .inProgress(let connection) = network.connect(to: address) else {
+            Issue.record("no connect")
+            return
+        }
+        clock.advance(to: 10 * ms)
+        network.pump()
+        var path = network.paths[1]
+        path.loss = 100
+        path.lossyUntil = 1_000 * ms
+        network.set(path: 1, path)
+        clock.advance(to: 500 * ms)
+        let ping = PingClient.header(cluster: 9, release: cluster.release, client: ClientID(5)!, timestamp: 1)
+        #expect(network.send(connection, ping) == .wrote(256))
+        var buffer = [UInt8](repeating: 0, count: 512)
+        var answeredAt: Int64?
+        for step in 51...300 {
+            clock.advance(to: Int64(step) * 10 * ms)
+            network.pump()
+            if case .bytes(let count) = network.receive(connection, into: &buffer) {
+                #expect(count == 256)
+                answeredAt = clock.now
+                break
+            }
+        }
+        // Lost at 0.5 s and 0.7 s, sent again at 1.1 s, past the loss: answered within a round trip of it.
+        let answered = try #require(answeredAt, "no pong within 3 s")
+        #expect(answered >= 1_100 * ms && answered <= 1_120 * ms, "answered at \(answered / ms) ms")
+        #expect(network.path(connection)?.retransmissions == 2)
+    }
+
     /// The receiver's side of the run: a firing it heard whose resolution never reached it (the alert ended, the receiver
     /// well) fails the run once the bound has passed; a resolution heard again after it was acknowledged fails it at once.
     @Test func aResolutionTheReceiverNeverHeardIsCaught() throws {

@@ -21,6 +21,8 @@ public final class SteppedAgent: @unchecked Sendable {
     private let adjust: (inout AlertLoopSettings) -> Void
     private let clock: any AgentClock
     private let store: SharedStore
+    /// The hand-off the UDP reader fills and the ingest thread empties, as in `Agent`: each datagram goes through it.
+    private let queue: IngestQueue
     private let prober: ReplicaProber
     private let loop: ProbeLoop
     private let health: HealthSource
@@ -84,6 +86,7 @@ public final class SteppedAgent: @unchecked Sendable {
         self.live = live
         let store = SharedStore(options: Agent.storeOptions(config))
         self.store = store
+        queue = IngestQueue(clock: clock)
         let prober = try ReplicaProber(
             clusters: config.watchedClusters, timing: config.probeTiming, canary: config.canaryTiming, clock: clock, network: network,
             logger: logger,
@@ -127,10 +130,19 @@ public final class SteppedAgent: @unchecked Sendable {
         loop.runOnce()
     }
 
-    /// One StatsD datagram, applied as the ingest thread applies it.
+    /// One StatsD datagram, as the UDP reader hands a batch of one to the ingest queue and the ingest thread applies the
+    /// chunk it takes: the queue's chunks (their bounds, their reuse) run here as in the agent.
     public func ingest(datagram: [UInt8]) {
         assertOnOwner()
-        if store.ingest(now: clock.unixNanoseconds(), { apply in datagram.withUnsafeBytes(apply) }) { changed.raised = true }
+        // An empty datagram is one of no bytes (the reader hands those on too), from a buffer that exists.
+        let bytes = datagram.isEmpty ? [0] : datagram
+        bytes.withUnsafeBytes { raw in queue.append(raw.baseAddress!, datagram.count) }
+        queue.flush()
+        guard let chunk = queue.take(until: clock.monotonic()) else {
+            preconditionFailure("a flushed datagram is in a chunk the ingest side can take")
+        }
+        if store.ingest(now: clock.unixNanoseconds(), { chunk.forEachDatagram($0) }) { changed.raised = true }
+        queue.recycle(chunk)
     }
 
     /// Expires stale series, as the ingest thread does once a second.
