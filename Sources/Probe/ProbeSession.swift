@@ -481,8 +481,11 @@ public struct ProbeSession: Sendable {
         let timestamp = UInt64(clamping: now.nanoseconds)
         pings.append(Ping(timestamp: timestamp, sentAt: now, missed: false))
         if pings.count > ProbeTiming.maxInFlight { pings.removeFirst(pings.count - ProbeTiming.maxInFlight) }
-        // Keep the schedule, but never send a burst after a stall.
-        nextPingAt = nextPingAt + timing.interval > now ? nextPingAt + timing.interval : now + timing.interval
+        // Keep the schedule, but never send a burst after a stall; a ping off the schedule (a fresh connection's first)
+        // starts it afresh: the next one an interval after it, not the schedule's next pushed an interval further (the
+        // simulator, seed 7000096: a replica stopped again just after the reconnect was hung a second late).
+        let onSchedule = now >= nextPingAt
+        nextPingAt = onSchedule && nextPingAt + timing.interval > now ? nextPingAt + timing.interval : now + timing.interval
         return PingClient.header(cluster: cluster, release: pingRelease, client: client, timestamp: timestamp)
     }
 

@@ -412,6 +412,27 @@ struct SimulatedReplica {
         #expect(replica.outcomes.last!.0 == 32 * second)
     }
 
+    /// A fresh connection's first ping starts the schedule afresh: the next ping goes an interval after it, not two. A
+    /// replica stopped for 12 s (hung, then asked again on a fresh connection 10 s after its last pong), continued a moment
+    /// and stopped again, is hung within two intervals and a timeout of the second stop (the simulator, seed 7000096:
+    /// the connect's ping pushed the next one a second further, and the second stop was hung 3.4 s after it).
+    @Test func aPingOnConnectStartsTheScheduleAfresh() {
+        var replica = SimulatedReplica()
+        replica.path = PathReport(unacknowledged: 0, retransmissions: 0, roundTripMicroseconds: 100)
+        replica.run(until: 10 * second - 500 * ms)
+        replica.set(.stopped)
+        let connects = replica.connects
+        replica.run(until: 19 * second + 300 * ms)
+        #expect(replica.connects == connects + 1, "asked again on a fresh connection 10 s after its last pong")
+        replica.set(.running)
+        replica.run(until: 19 * second + 600 * ms)
+        #expect(replica.outcome == .answering)
+        replica.set(.stopped)
+        replica.run(until: 23 * second + 500 * ms)
+        let hung = replica.outcomes.last { $0.1 == .hung }?.0
+        #expect(hung.map { $0 <= 22 * second + 600 * ms && $0 > 19 * second + 600 * ms } == true, "hung at \(String(describing: hung))")
+    }
+
     /// A replica whose pongs came in milliseconds keeps the configured timeout: stopped, it is hung as fast as ever.
     @Test func aFastPathKeepsTheConfiguredTimeout() {
         var replica = SimulatedReplica()
