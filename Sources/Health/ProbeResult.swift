@@ -27,6 +27,9 @@ public struct ProbeResult: Sendable, Equatable, Codable {
     /// epoch); nil while unreachable or hung. Silence is counted from here: a replica cannot send StatsD
     /// before it runs.
     public var reachableSince: Int64?
+    /// When its last pong came (ns since the epoch; vsr mode): when its event loop last answered. `at` moves on while a
+    /// ping is out and not yet missed; this does not (a replica stopped a moment ago answered nothing since).
+    public var answeredAt: Int64?
     /// The view its last pong carried (its durable log view).
     public var view: UInt32?
     /// The release its last pong carried, `0.17.9`.
@@ -74,7 +77,7 @@ public struct ProbeResult: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case outcome, success, durationSeconds, at, error, reachableSince, view, release, roundTripSumSeconds, roundTrips, everReachable
-        case failure
+        case failure, answeredAt
     }
 
     public init(from decoder: any Decoder) throws {
@@ -92,6 +95,7 @@ public struct ProbeResult: Sendable, Equatable, Codable {
             roundTrips: try c.decodeIfPresent(UInt64.self, forKey: .roundTrips) ?? 0,
             everReachable: try c.decodeIfPresent(Bool.self, forKey: .everReachable))
         failure = try c.decodeIfPresent(Failure.self, forKey: .failure)
+        answeredAt = try c.decodeIfPresent(Double.self, forKey: .answeredAt).map { try UnixSeconds.nanoseconds($0, c, .answeredAt) }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -109,6 +113,7 @@ public struct ProbeResult: Sendable, Equatable, Codable {
         try c.encode(roundTrips, forKey: .roundTrips)
         try c.encode(everReachable, forKey: .everReachable)
         try c.encodeIfPresent(failure, forKey: .failure)
+        try c.encodeIfPresent(answeredAt.map { Double($0) / 1e9 }, forKey: .answeredAt)
     }
 
     public init(

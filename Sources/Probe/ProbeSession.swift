@@ -535,6 +535,7 @@ public struct ProbeSession: Sendable {
             view: view ?? (keepsPong ? previous?.view : nil), release: release ?? (keepsPong ? previous?.release : nil),
             roundTripSumSeconds: roundTripSum, roundTrips: roundTrips,
             everReachable: (previous?.everReachable ?? false) || reachableSince != nil || outcome == .hung || outcome == .evicted)
+        result?.answeredAt = outcome == .answering && duration != nil ? now.nanoseconds : previous?.answeredAt
         confirmedAt = now
     }
 

@@ -100,12 +100,14 @@ import TigerBeetle
         canary.unforwarded = [CanaryResult.Unforwarded(replica: 2, since: Self.now - 2 * s)]
         var answering = Self.probes([], refused: false)
         answering[ReplicaKey(cluster: clusterID, replica: 2)]?.outcome = .answering
+        answering[ReplicaKey(cluster: clusterID, replica: 2)]?.answeredAt = Self.now - s
         let isolated = Self.verdict(answering, canary: canary)
         #expect(isolated.replicas.map(\.state) == [.healthy, .healthy, .isolated])
         #expect(isolated.replicas[2].reasons.first?.detail.hasSuffix("it cannot reach its primary") == true)
         #expect(isolated.quorum == true && !isolated.quorumLost)
+        // Stopped 3 s ago: its result confirmed a moment ago (a ping out, not yet missed), its last pong before the request.
         var stale = answering
-        stale[ReplicaKey(cluster: clusterID, replica: 2)]?.at = Self.now - 3 * s
+        stale[ReplicaKey(cluster: clusterID, replica: 2)]?.answeredAt = Self.now - 3 * s
         let stopped = Self.verdict(stale, canary: canary)
         #expect(stopped.replicas[2].reasons.allSatisfy { $0.state != .isolated })
     }

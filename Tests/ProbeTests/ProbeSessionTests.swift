@@ -412,6 +412,22 @@ struct SimulatedReplica {
         #expect(replica.outcomes.last!.0 == 32 * second)
     }
 
+    /// When the replica last answered is its last pong's time: a replica stopped a moment ago, its next ping out and not
+    /// yet missed, has its result confirmed but not its answer (which the canary's "isolated" reads: live, a stopped
+    /// replica was `isolated` for a moment before it was hung).
+    @Test func theLastAnswerIsTheLastPong() {
+        var replica = SimulatedReplica()
+        replica.run(until: 10 * second + 500 * ms)
+        let lastPong = (10 * second + ms).nanoseconds
+        #expect(replica.session.result?.answeredAt == lastPong)
+        replica.set(.stopped)
+        // The ping sent at 11 s is missed at 12 s: one, not yet hung; the result confirmed then.
+        replica.run(until: 12 * second + 500 * ms)
+        #expect(replica.outcome == .answering)
+        #expect(replica.session.result?.at == (12 * second).nanoseconds)
+        #expect(replica.session.result?.answeredAt == lastPong)
+    }
+
     /// A fresh connection's first ping starts the schedule afresh: the next ping goes an interval after it, not two. A
     /// replica stopped for 12 s (hung, then asked again on a fresh connection 10 s after its last pong), continued a moment
     /// and stopped again, is hung within two intervals and a timeout of the second stop (the simulator, seed 7000096:

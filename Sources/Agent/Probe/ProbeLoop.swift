@@ -537,6 +537,7 @@ final class ProbeLoop: @unchecked Sendable {
                 var published = result
                 published.at += offset
                 published.reachableSince = result.reachableSince.map { $0 + offset }
+                published.answeredAt = result.answeredAt.map { $0 + offset }
                 changed.append((probes[i].target.key, published))
                 if old?.outcome != result.outcome || old?.view != result.view || old?.release != result.release { notable = true }
             }
