@@ -184,11 +184,13 @@ public enum HealthEvaluator {
         if committing == true, let canary {
             for unforwarded in canary.unforwarded {
                 guard let i = replicas.firstIndex(where: { $0.replica == unforwarded.replica }),
-                    // Answering since: a stopped replica's last pong predates the request it never got (its result's
-                    // `at` moves on while its next ping is out, not yet missed: live, a replica stopped a moment ago was
-                    // `isolated` for 3 to 9 polls before it was hung, in 4 of 5 stops).
+                    // Answering since, and without a break since before: a stopped replica's last pong predates the
+                    // request it never got (its result's `at` moves on while its next ping is out, not yet missed: live, a
+                    // replica stopped a moment ago was `isolated` for 3 to 9 polls before it was hung, in 4 of 5 stops),
+                    // and one that continued has answered only since (the requests sent through it while it was stopped
+                    // are named until one through it commits: a simulated stop of 15 s paged Isolated after it).
                     let probe = replicas[i].probe, probe.outcome == .answering, let answered = probe.answeredAt,
-                    answered > unforwarded.since,
+                    answered > unforwarded.since, let answering = probe.reachableSince, answering <= unforwarded.since,
                     !replicas[i].reasons.contains(where: { [.isolated, .unreachable, .hung].contains($0.state) })
                 else { continue }
                 replicas[i].reasons.append(

@@ -20,6 +20,13 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
         public var kind: Kind
         public var start: Int64
         public var end: Int64
+
+        public init(_ kind: Kind, from start: Int64, to end: Int64) {
+            precondition(start < end, "a fault ends after it starts")
+            self.kind = kind
+            self.start = start
+            self.end = end
+        }
     }
 
     public struct StatsDWeather: Sendable {
@@ -29,6 +36,9 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
         public var jitter: Int64 = 0
         /// Hostile datagrams a second (garbage, absurd values, unwatched clusters).
         public var forgedPerSecond = 0
+
+        /// A clean StatsD path.
+        public init() {}
     }
 
     /// A window in which the webhook receiver misbehaves.
@@ -46,6 +56,15 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
     public var reloads: [Int64] = []
 
     public var isQuiet: Bool { faults.isEmpty }
+
+    /// A plan written out: these faults over `duration`, the StatsD path clean unless `statsd` says otherwise, the receiver
+    /// well unless `receiver` says otherwise, no reload.
+    public init(duration: Int64, faults: [Fault], statsd: StatsDWeather = StatsDWeather(), receiver: [ReceiverFault] = []) {
+        self.duration = duration
+        self.faults = faults.sorted { $0.start < $1.start }
+        self.statsd = statsd
+        self.receiver = receiver
+    }
 
     /// A plan for `replicas` replicas drawn from `random`: faults start after a cold start of 20 s and end 30 s before
     /// the run does, so resolutions are seen.
@@ -74,7 +93,7 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
                 case 4: .lossy(one, percent: Int(random.int(5...40)), delay: random.int(0...300) * 1_000_000)
                 default: .crash(one)
                 }
-            faults.append(Fault(kind: kind, start: start, end: min(start + length, duration - 30 * second)))
+            faults.append(Fault(kind, from: start, to: min(start + length, duration - 30 * second)))
         }
         return FaultPlan(duration: duration, faults: faults.sorted { $0.start < $1.start }, statsd: statsd)
     }

@@ -46,6 +46,8 @@ public struct SimulatedReceiver: Sendable {
     /// Since when no fault has held (nil while one does).
     var healthySince: Int64? = 0
     private(set) var heard: [String: Heard] = [:]
+    /// Every message it read, in order, with when.
+    private(set) var messages: [(at: Int64, message: WebhookMessage)] = []
     /// Messages read later than answered (a slow receiver past the channel's timeout): (read at, sent at, body).
     private var lateReads: [(at: Int64, sentAt: Int64, body: Data)] = []
     /// When the newest message the receiver answered in time was sent.
@@ -74,11 +76,11 @@ public struct SimulatedReceiver: Sendable {
             return Answer(at: now + timeout, status: nil, error: "timed out")
         case .slow(let latency):
             newestAnsweredSentAt = now
-            read(body, acknowledged: true)
+            read(body, acknowledged: true, at: now)
             return Answer(at: now + latency, status: 200, error: nil)
         case nil:
             newestAnsweredSentAt = now
-            read(body, acknowledged: true)
+            read(body, acknowledged: true, at: now)
             return Answer(at: now + 2_000_000, status: 200, error: nil)
         }
     }
@@ -98,17 +100,18 @@ public struct SimulatedReceiver: Sendable {
                 staleReads += 1
                 continue
             }
-            read(first.body, acknowledged: false)
+            read(first.body, acknowledged: false, at: first.at)
         }
     }
 
     /// When a late read is next due.
     var nextReadAt: Int64? { lateReads.first?.at }
 
-    private mutating func read(_ body: Data, acknowledged: Bool) {
+    private mutating func read(_ body: Data, acknowledged: Bool, at now: Int64) {
         guard let message = try? JSONDecoder().decode(WebhookMessage.self, from: body) else {
             preconditionFailure("the agent sent a webhook body that is not a webhook message")
         }
+        messages.append((now, message))
         for alert in message.alerts {
             let name = alert.labels["alertname"] ?? "?"
             let previous = heard[alert.fingerprint]

@@ -18,6 +18,8 @@ public struct Simulation {
         public var simulated: Int64
         public var steps: Int
         public var sent: [String: Int]
+        /// What the webhook receiver read, in order, with when (ns of simulated time).
+        public var received: [(at: Int64, message: WebhookMessage)]
 
         /// The run's last line: the seed, its verdict and the trace's digest.
         public var summary: String {
@@ -42,6 +44,17 @@ public struct Simulation {
         plan.drawReceiverFaults(using: &pagerRandom)
         var reloadRandom = SeededRandom(seed: seed ^ 0x3C6E_F372_FE94_F82B)
         plan.drawReloads(using: &reloadRandom)
+        return run(plan: plan, seed: seed, random: random, breaking: breaking)
+    }
+
+    /// A run of a plan written out (a timeline a test wants to see the agent through), the rest of its randomness (the
+    /// network's, the StatsD weather's, the retries' jitter) from `seed`.
+    public static func run(plan: FaultPlan, seed: UInt64 = 1, breaking: Breakage? = nil) -> Outcome {
+        run(plan: plan, seed: seed, random: SeededRandom(seed: seed), breaking: breaking)
+    }
+
+    private static func run(plan: FaultPlan, seed: UInt64, random: SeededRandom, breaking: Breakage?) -> Outcome {
+        var random = random
         let clock = SimulatedClock()
         let cluster = SimulatedCluster(id: 0x7e57, replicas: replicaCount)
         let addresses = (0..<replicaCount).map { "10.77.0.\(10 + $0):3000" }
@@ -76,6 +89,7 @@ public struct Simulation {
             truth: GroundTruth(replicas: replicaCount), trace: trace)
         let violation = world.run()
         return Outcome(
-            seed: seed, plan: plan, trace: world.trace, violation: violation, simulated: clock.now, steps: world.steps, sent: network.sent)
+            seed: seed, plan: plan, trace: world.trace, violation: violation, simulated: clock.now, steps: world.steps, sent: network.sent,
+            received: world.receiver.messages)
     }
 }

@@ -101,6 +101,7 @@ import TigerBeetle
         var answering = Self.probes([], refused: false)
         answering[ReplicaKey(cluster: clusterID, replica: 2)]?.outcome = .answering
         answering[ReplicaKey(cluster: clusterID, replica: 2)]?.answeredAt = Self.now - s
+        answering[ReplicaKey(cluster: clusterID, replica: 2)]?.reachableSince = Self.now - 60 * s
         let isolated = Self.verdict(answering, canary: canary)
         #expect(isolated.replicas.map(\.state) == [.healthy, .healthy, .isolated])
         #expect(isolated.replicas[2].reasons.first?.detail.hasSuffix("it cannot reach its primary") == true)
@@ -110,6 +111,10 @@ import TigerBeetle
         stale[ReplicaKey(cluster: clusterID, replica: 2)]?.answeredAt = Self.now - 3 * s
         let stopped = Self.verdict(stale, canary: canary)
         #expect(stopped.replicas[2].reasons.allSatisfy { $0.state != .isolated })
+        // Stopped, and answering again for a second: the requests sent through it while it was stopped say nothing.
+        var continued = answering
+        continued[ReplicaKey(cluster: clusterID, replica: 2)]?.reachableSince = Self.now - s
+        #expect(Self.verdict(continued, canary: canary).replicas[2].reasons.allSatisfy { $0.state != .isolated })
     }
 
     /// A canary result that is stale (a commit older than the interval and the timeout), starting or evicted says

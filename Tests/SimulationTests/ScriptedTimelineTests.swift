@@ -1,0 +1,70 @@
+import Alerting
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Simulation
+
+/// Timelines written out, run on the simulator: the agent's own code on simulated time, so what took a real agent,
+/// fake replicas and a webhook recorder 20 s of wall clock (and failed when the machine was loaded) takes a fraction
+/// of a second, and every invariant is checked along the way. What only real processes show (the HTTP client on a
+/// real socket, the webhook's wire format to a real receiver) stays in `AlertingEndToEndTests`.
+@Suite struct ScriptedTimelineTests {
+    static let second: Int64 = 1_000_000_000
+
+    static func run(_ plan: FaultPlan) async throws -> Simulation.Outcome {
+        let outcome = try await onOwnThread { Simulation.run(plan: plan) }
+        #expect(
+            outcome.violation == nil,
+            "\(outcome.violation.map(String.init(describing:)) ?? "")\n\(outcome.trace.lines.suffix(12).joined(separator: "\n"))")
+        return outcome
+    }
+
+    static func alerts(_ outcome: Simulation.Outcome) -> [(at: Int64, status: String, name: String, replica: String?)] {
+        outcome.received.flatMap { entry in
+            entry.message.alerts.map { (entry.at, $0.status, $0.labels["alertname"] ?? "?", $0.labels["replica"]) }
+        }
+    }
+
+    /// A replica stopped (`kill -STOP`) pages TigerBeetleReplicaHung once, critical, with its address, within its bound
+    /// and the alert's hold (two probe intervals); continued, the alert resolves within a few seconds, once. Nothing else
+    /// pages (the cluster commits throughout; the canary's requests sent through it while it was stopped went unforwarded,
+    /// and paged Isolated after it continued before a replica had to answer without a break since before them).
+    @Test func aStoppedReplicaPagesHungOnceAndResolvesWhenItContinues() async throws {
+        let plan = FaultPlan(duration: 60 * Self.second, faults: [.init(.stop(2), from: 20 * Self.second, to: 35 * Self.second)])
+        let outcome = try await Self.run(plan)
+        let heard = Self.alerts(outcome)
+        #expect(
+            heard.map { "\($0.status) \($0.name) \($0.replica ?? "")" } == [
+                "firing TigerBeetleReplicaHung 2", "resolved TigerBeetleReplicaHung 2",
+            ])
+        let firing = try #require(outcome.received.first)
+        #expect(firing.at - 20 * Self.second <= 5 * Self.second, "paged \(Double(firing.at) / 1e9 - 20) s after the stop")
+        #expect(
+            firing.message.commonLabels == [
+                "alertname": "TigerBeetleReplicaHung", "cluster": "00000000000000000000000000007e57", "replica": "2",
+                "severity": "critical", "address": "10.77.0.12:3000",
+            ])
+        #expect(firing.message.commonAnnotations["description"]?.contains("accepts connections but its event loop does not answer") == true)
+        let resolved = try #require(outcome.received.last)
+        #expect(resolved.at - 35 * Self.second <= 3 * Self.second, "resolved \(Double(resolved.at) / 1e9 - 35) s after it continued")
+    }
+
+    /// A full-cluster restart to a slow receiver (2 s a request): every replica stopped, then continued 0.7 s apart. The
+    /// receiver is paged once (QuorumLost firing, then resolved) and hears nothing of the replicas, whose alerts are held
+    /// back while quorum is lost and over before QuorumLost ends.
+    @Test func aFullClusterRestartPagesQuorumLostOnly() async throws {
+        let plan = FaultPlan(
+            duration: 90 * Self.second,
+            faults: [
+                .init(.stop(0), from: 20 * Self.second, to: 40 * Self.second),
+                .init(.stop(1), from: 20 * Self.second, to: 40 * Self.second + 700_000_000),
+                .init(.stop(2), from: 20 * Self.second, to: 41 * Self.second + 400_000_000),
+            ],
+            receiver: [.init(kind: .slow(latency: 2 * Self.second), start: 0, end: 90 * Self.second)])
+        let outcome = try await Self.run(plan)
+        let heard = Self.alerts(outcome)
+        #expect(heard.map { "\($0.status) \($0.name)" } == ["firing TigerBeetleQuorumLost", "resolved TigerBeetleQuorumLost"])
+        #expect(!heard.contains { $0.name.hasPrefix("TigerBeetleReplica") })
+    }
+}
