@@ -99,18 +99,24 @@ import VSR
         #expect(caught?.violation?.name == "page-during-quorum-loss", "\(caught.map(\.summary) ?? "10 seeds and no invariant broken")")
     }
 
-    /// Only ping_client, register and lookup_accounts may reach a replica: anything else the agent wrote is kept from
-    /// the replica and fails the run.
-    @Test func aForbiddenMessageIsCaughtBeforeAReplicaReadsIt() throws {
+    /// A simulated cluster of three (id 9) and its network, with a connection to replica 1 under way (the connect decided
+    /// after a round trip).
+    static func connectedToReplicaOne() throws -> (SimulatedClock, SimulatedCluster, SimulatedNetwork, NetworkConnection) {
         let clock = SimulatedClock()
         let cluster = SimulatedCluster(id: 9, replicas: 3)
         let network = SimulatedNetwork(
             cluster: cluster, addresses: ["10.0.0.1:3000", "10.0.0.2:3000", "10.0.0.3:3000"], clock: clock, random: SeededRandom(seed: 1))
         let address = try #require(SocketAddress.numeric("10.0.0.2:3000"))
-        guard case .inProgress(let connection) = network.connect(to: address) else {
-            Issue.record("no connect")
-            return
-        }
+        guard case .inProgress(let connection) = network.connect(to: address) else { throw NoConnect() }
+        return (clock, cluster, network, connection)
+    }
+
+    struct NoConnect: Error {}
+
+    /// Only ping_client, register and lookup_accounts may reach a replica: anything else the agent wrote is kept from
+    /// the replica and fails the run.
+    @Test func aForbiddenMessageIsCaughtBeforeAReplicaReadsIt() throws {
+        let (clock, cluster, network, connection) = try Self.connectedToReplicaOne()
         clock.advance(to: 10_000_000)
         network.pump()
         let ping = PingClient.header(cluster: 9, release: cluster.release, client: ClientID(5)!, timestamp: 1)
@@ -128,15 +134,7 @@ import VSR
     /// copy left (seed 5000509: the canary's replies held 11 s after the path healed).
     @Test func aLossyPathsLossesEndWithIt() throws {
         let ms: Int64 = 1_000_000
-        let clock = SimulatedClock()
-        let cluster = SimulatedCluster(id: 9, replicas: 3)
-        let network = SimulatedNetwork(
-            cluster: cluster, addresses: ["10.0.0.1:3000", "10.0.0.2:3000", "10.0.0.3:3000"], clock: clock, random: SeededRandom(seed: 1))
-        let address = try #require(SocketAddress.numeric("10.0.0.2:3000"))
-        guard case .inProgress(let connection) = network.connect(to: address) else {
-            Issue.record("no connect")
-            return
-        }
+        let (clock, cluster, network, connection) = try Self.connectedToReplicaOne()
         clock.advance(to: 10 * ms)
         network.pump()
         var path = network.paths[1]
