@@ -70,6 +70,8 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
         case arriveAtAgent(Int32, [UInt8])
         /// A segment from the replica reaches the agent's kernel ahead of one lost before it.
         case arrivesOutOfOrder(Int32)
+        /// A host name's answer is ready.
+        case nameResolved(UInt64, Result<SocketAddress, NameFailure>)
         case resetArrives(Int32)
     }
 
@@ -89,6 +91,11 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
     public private(set) var forbidden: String?
     /// Messages the agent wrote, by kind.
     public private(set) var sent: [String: Int] = [:]
+    /// The simulated world's names: host → numeric address (any other name does not resolve), and how long a lookup takes.
+    public var names: [String: String] = [:]
+    public var nameLookup: Int64 = 5_000_000
+    /// Names resolved, not yet taken by the loop.
+    private var resolved: [(id: UInt64, answer: Result<SocketAddress, NameFailure>)] = []
 
     /// - Parameter addresses: each replica's address as the agent is configured with it (`host:port`, numeric).
     public init(cluster: SimulatedCluster, addresses: [String], clock: SimulatedClock, random: SeededRandom) {
@@ -231,6 +238,20 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
 
     public func wake() { woken = true }
 
+    public func resolve(_ request: NameRequest) {
+        let answer: Result<SocketAddress, NameFailure> =
+            names[request.address.host].flatMap { SocketAddress.numeric("\($0):\(request.address.port)") }.map { .success($0) }
+            ?? .failure(.unresolvable(host: request.address.host))
+        schedule(.nameResolved(request.id, answer), after: nameLookup)
+    }
+
+    public func resolvedNames() -> [(id: UInt64, answer: Result<SocketAddress, NameFailure>)] {
+        defer { resolved.removeAll() }
+        return resolved
+    }
+
+    public func shutdown() {}
+
     /// Whether the loop has anything to handle now (events it would be given).
     public var hasReadyEvents: Bool {
         connections.values.contains { state in
@@ -294,6 +315,9 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
         case .arrivesOutOfOrder(let id):
             guard let state = connections[id], state.phase == .open else { return }
             connections[id]!.outOfOrder += 1
+        case .nameResolved(let id, let answer):
+            resolved.append((id, answer))
+            woken = true
         case .resetArrives(let id):
             guard let state = connections[id], state.phase == .open || state.phase == .connecting else { return }
             connections[id]!.phase = state.phase == .connecting ? .failed(ECONNREFUSED) : .reset("Connection reset by peer")

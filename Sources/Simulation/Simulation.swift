@@ -48,12 +48,13 @@ public struct Simulation {
     }
 
     /// A run of a plan written out (a timeline a test wants to see the agent through), the rest of its randomness (the
-    /// network's, the StatsD weather's, the retries' jitter) from `seed`.
-    public static func run(plan: FaultPlan, seed: UInt64 = 1, breaking: Breakage? = nil) -> Outcome {
-        run(plan: plan, seed: seed, random: SeededRandom(seed: seed), breaking: breaking)
+    /// network's, the StatsD weather's, the retries' jitter) from `seed`. `named`: the agent is configured with the
+    /// replicas' host names (`replica-N.sim`), which the simulated network resolves.
+    public static func run(plan: FaultPlan, seed: UInt64 = 1, named: Bool = false, breaking: Breakage? = nil) -> Outcome {
+        run(plan: plan, seed: seed, random: SeededRandom(seed: seed), named: named, breaking: breaking)
     }
 
-    private static func run(plan: FaultPlan, seed: UInt64, random: SeededRandom, breaking: Breakage?) -> Outcome {
+    private static func run(plan: FaultPlan, seed: UInt64, random: SeededRandom, named: Bool = false, breaking: Breakage?) -> Outcome {
         var random = random
         let clock = SimulatedClock()
         let cluster = SimulatedCluster(id: 0x7e57, replicas: replicaCount)
@@ -62,6 +63,10 @@ public struct Simulation {
         var config = AgentConfig()
         config.tigerBeetleCluster = String(cluster.id)
         config.tigerBeetleAddresses = addresses
+        if named {
+            for i in 0..<replicaCount { network.names["replica-\(i).sim"] = "10.77.0.\(10 + i)" }
+            config.tigerBeetleAddresses = (0..<replicaCount).map { "replica-\($0).sim:3000" }
+        }
         // One receiver: what the planner sends it is what beetlewatch decided to page; what the simulated receiver heard
         // through the channel (its queue, retries and the receiver's faults) is what on-call saw.
         config.webhookURLs = ["http://pager.invalid/hook"]

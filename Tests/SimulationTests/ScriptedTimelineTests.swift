@@ -12,8 +12,8 @@ import Testing
 @Suite struct ScriptedTimelineTests {
     static let second: Int64 = 1_000_000_000
 
-    static func run(_ plan: FaultPlan) async throws -> Simulation.Outcome {
-        let outcome = try await onOwnThread { Simulation.run(plan: plan) }
+    static func run(_ plan: FaultPlan, named: Bool = false) async throws -> Simulation.Outcome {
+        let outcome = try await onOwnThread { Simulation.run(plan: plan, named: named) }
         #expect(
             outcome.violation == nil,
             "\(outcome.violation.map(String.init(describing:)) ?? "")\n\(outcome.trace.lines.suffix(12).joined(separator: "\n"))")
@@ -48,6 +48,21 @@ import Testing
         #expect(firing.message.commonAnnotations["description"]?.contains("accepts connections but its event loop does not answer") == true)
         let resolved = try #require(outcome.received.last)
         #expect(resolved.at - 35 * Self.second <= 3 * Self.second, "resolved \(Double(resolved.at) / 1e9 - 35) s after it continued")
+    }
+
+    /// Replicas configured by host name: the prober resolves each (off its loop, through its network), probes the
+    /// address, and a stopped one is hung and paged as one configured by address, its page naming the address
+    /// configured.
+    @Test func replicasConfiguredByNameAreResolvedAndProbed() async throws {
+        let plan = FaultPlan(duration: 60 * Self.second, faults: [.init(.stop(2), from: 20 * Self.second, to: 35 * Self.second)])
+        let outcome = try await Self.run(plan, named: true)
+        let heard = Self.alerts(outcome)
+        #expect(
+            heard.map { "\($0.status) \($0.name) \($0.replica ?? "")" } == [
+                "firing TigerBeetleReplicaHung 2", "resolved TigerBeetleReplicaHung 2",
+            ])
+        #expect(outcome.received.first?.message.commonLabels["address"] == "replica-2.sim:3000")
+        #expect(outcome.sent["ping_client", default: 0] > 100)
     }
 
     /// A full-cluster restart to a slow receiver (2 s a request): every replica stopped, then continued 0.7 s apart. The

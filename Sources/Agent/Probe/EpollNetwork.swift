@@ -1,10 +1,13 @@
 import CNetShim
 import Glibc
 import Probe
+import TigerBeetle
 
-/// The agent's `ProbeNetwork`: non-blocking sockets under one epoll set, and a pipe that wakes its wait.
+/// The agent's `ProbeNetwork`: non-blocking sockets under one epoll set, a pipe that wakes its wait, and `getaddrinfo` on
+/// threads of their own (`NameResolver`, started at the first host name).
 final class EpollNetwork: ProbeNetwork, @unchecked Sendable {
     private let epoll: Int32
+    private let resolver: NameResolver
     private let wakeRead: Int32
     private let wakeWrite: Int32
     /// The epoll events each socket is registered for.
@@ -13,7 +16,8 @@ final class EpollNetwork: ProbeNetwork, @unchecked Sendable {
     private var readyEvents = [UInt32](repeating: 0, count: 256)
 
     /// Fails when the kernel gives no epoll set or pipe (out of descriptors): the prober cannot run without them.
-    init() throws {
+    /// - Parameter clock: the prober's (a name's deadline is on it).
+    init(clock: any AgentClock) throws {
         let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epoll >= 0 else { throw SystemError("creating the prober's epoll set") }
         var fds: [Int32] = [-1, -1]
@@ -32,6 +36,12 @@ final class EpollNetwork: ProbeNetwork, @unchecked Sendable {
             throw failure
         }
         (self.epoll, wakeRead, wakeWrite) = (epoll, fds[0], fds[1])
+        let wakeWrite = fds[1]
+        resolver = NameResolver(
+            wake: {
+                var byte: UInt8 = 1
+                _ = write(wakeWrite, &byte, 1)
+            }, clock: clock)
     }
 
     deinit {
@@ -133,4 +143,10 @@ final class EpollNetwork: ProbeNetwork, @unchecked Sendable {
         var byte: UInt8 = 1
         _ = write(wakeWrite, &byte, 1)
     }
+
+    func resolve(_ request: NameRequest) { resolver.submit(request) }
+
+    func resolvedNames() -> [(id: UInt64, answer: Result<SocketAddress, NameFailure>)] { resolver.takeAnswers() }
+
+    func shutdown() { resolver.stop() }
 }

@@ -348,9 +348,7 @@ final class ProbeLoop: @unchecked Sendable {
         nextRequest &+= 1
         self[slot: endpoint].resolving = nextRequest
         waiting[nextRequest] = endpoint
-        prober.resolver.submit(
-            NameResolver.Request(
-                id: nextRequest, address: hostPort, deadline: now + resolveTimeout))
+        network.resolve(NameRequest(id: nextRequest, address: hostPort, deadline: now + resolveTimeout))
     }
 
     func connect(_ endpoint: Endpoint, to address: SocketAddress) {
@@ -449,7 +447,7 @@ final class ProbeLoop: @unchecked Sendable {
     }
 
     func deliverResolved() {
-        for (id, answer) in prober.resolver.takeAnswers() {
+        for (id, answer) in network.resolvedNames() {
             guard let endpoint = waiting.removeValue(forKey: id), exists(endpoint), self[slot: endpoint].resolving == id else { continue }
             self[slot: endpoint].resolving = nil
             switch answer {

@@ -1,6 +1,9 @@
+import Config
 import Probe
+import TigerBeetle
 
-/// The prober's edge: non-blocking TCP connections to replicas, and one wait for what happens on them or for a wake-up.
+/// The prober's edge: non-blocking TCP connections to replicas, host names resolved off the loop, and one wait for what
+/// happens on them or for a wake-up.
 /// Everything the prober does to the network goes through here: `EpollNetwork` in the agent (sockets under one epoll
 /// set), a simulated network in `beetlewatch-sim` (the same `ProbeLoop`, `ProbeSession` and `CanarySession` on a
 /// seeded network and clock). Used by the probe thread alone, but for `wake()`.
@@ -25,6 +28,41 @@ public protocol ProbeNetwork: AnyObject, Sendable {
     func wait(milliseconds: Int32, events: inout [(NetworkConnection, NetworkEvents)]) -> Bool
     /// Ends the current or next `wait` early; from any thread (a reload, a resolved name, a stop).
     func wake()
+    /// Resolves a host name off the loop (numeric addresses never come here): the answer comes from `resolvedNames()`
+    /// once ready, and ends the current `wait`; or never, when `request.deadline` passed before it was looked up.
+    func resolve(_ request: NameRequest)
+    /// The names resolved since the last call.
+    func resolvedNames() -> [(id: UInt64, answer: Result<SocketAddress, NameFailure>)]
+    /// Stops what the network runs beside the loop (the agent's resolver threads), once the loop has stopped.
+    func shutdown()
+}
+
+/// A host name the prober wants resolved.
+public struct NameRequest: Sendable {
+    public var id: UInt64
+    public var address: HostPort
+    /// Past it, nobody waits for the answer.
+    public var deadline: MonotonicInstant
+
+    public init(id: UInt64, address: HostPort, deadline: MonotonicInstant) {
+        self.id = id
+        self.address = address
+        self.deadline = deadline
+    }
+}
+
+/// Why a host name gave no address.
+public enum NameFailure: Error, Equatable, Sendable, CustomStringConvertible {
+    case unresolvable(host: String)
+    /// This process is out of descriptors or memory (a lookup needs a socket too): says nothing about the replica.
+    case noLocalResources(String)
+
+    public var description: String {
+        switch self {
+        case .unresolvable(let host): "cannot resolve \(host)"
+        case .noLocalResources(let reason): "beetlewatch itself: \(reason)"
+        }
+    }
 }
 
 /// A connection a `ProbeNetwork` opened: a file descriptor in the agent, a number in the simulator.

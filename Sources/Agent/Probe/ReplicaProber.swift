@@ -11,8 +11,9 @@ import VSR
 
 /// Probes every watched replica, and runs each watched cluster's canary, from one thread: each replica is a
 /// `ProbeSession` and each cluster's canary a `CanarySession` (the protocols and their timing, pure), their sockets
-/// non-blocking under one epoll set. Host names are resolved by `NameResolver`'s two threads within the probe's
-/// deadline; IP literals at once. Three threads in all, however many replicas.
+/// non-blocking under one epoll set. Host names are resolved through the network (in the agent, `NameResolver`'s two
+/// threads, started at the first name) within the probe's deadline; IP literals at once. One thread, three with names,
+/// however many replicas.
 final class ReplicaProber: Sendable {
     /// What is probed: replaced on reload, applied by the loop.
     struct Plan: Sendable, Equatable {
@@ -46,7 +47,6 @@ final class ReplicaProber: Sendable {
     let clock: any AgentClock
     let releaseHint: @Sendable (ReplicaKey) -> Release?
     let onChange: @Sendable () -> Void
-    let resolver: NameResolver
 
     /// Probes not made for lack of local resources (EMFILE): the replica's last result stands.
     var localErrorCount: UInt64 { localErrors.load(ordering: .relaxed) }
@@ -66,9 +66,7 @@ final class ReplicaProber: Sendable {
         self.clock = clock
         self.releaseHint = releaseHint
         self.onChange = onChange
-        let network = try network ?? EpollNetwork()
-        self.network = network
-        resolver = NameResolver(wake: { network.wake() }, clock: clock)
+        self.network = try network ?? EpollNetwork(clock: clock)
     }
 
     static func plan(_ clusters: [WatchedCluster], _ timing: ProbeTiming, canary: CanaryTiming?) -> Plan {
@@ -94,7 +92,6 @@ final class ReplicaProber: Sendable {
     }
 
     func start() {
-        resolver.start()
         let loop = ProbeLoop(prober: self)
         worker.start { [worker] in
             while worker.isRunning { loop.runOnce() }
@@ -114,7 +111,7 @@ final class ReplicaProber: Sendable {
             signalWake()
             _ = worker.join(waitingAtMost: .seconds(5))
         }
-        resolver.stop()
+        network.shutdown()
     }
 
     func signalWake() { network.wake() }
