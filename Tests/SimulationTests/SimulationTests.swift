@@ -57,14 +57,16 @@ import VSR
     /// 4003304: the first two pongs on a path that had just turned lossy both lost: hung, and Hung paged while the later
     ///    pongs waited behind them (answers received out of order now undo hung);
     /// 7000096: a replica stopped 20 s, asked again on a fresh connection, continued and stopped again 0.3 s later: hung
-    ///    3.4 s after the second stop (the fresh connection's first ping pushed the next one a second further).
+    ///    3.4 s after the second stop (the fresh connection's first ping pushed the next one a second further);
+    /// 8011432: a replica stopped 1.6 s after its lossy path healed, its pings' timeout stretched to 2 s there: hung
+    ///    5.8 s after the stop, through the fresh connection (the bound after a faulty path, 5 s, was the old rule's).
     /// (Seeds 4, 25, 100002 and 100300 found defects of the simulator's own judgement: pages are what the planner sends,
     /// and what beetlewatch cannot see, cut off from a majority, it is not judged on; seed 5000509 one of its network: a
     /// lossy path's losses outlived it, holding the canary's replies 11 s after it healed.)
     @Test(
         arguments: [
             19, 178, 100_405, 100_446, 200_051, 301_455, 500_078, 500_268, 700_031, 700_057, 800_122, 800_573, 802_415, 4_003_304,
-            7_000_096,
+            7_000_096, 8_011_432,
         ] as [UInt64])
     func aSeedThatFoundADefectPasses(seed: UInt64) async throws {
         let outcome = try await Self.run(seed)
