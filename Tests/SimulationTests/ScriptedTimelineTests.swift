@@ -50,6 +50,25 @@ import Testing
         #expect(resolved.at - 35 * Self.second <= 3 * Self.second, "resolved \(Double(resolved.at) / 1e9 - 35) s after it continued")
     }
 
+    /// The receiver is down (connection refused) when Hung fires and comes back a second later: the channel's retries
+    /// (backing off, 0.5 s doubling) reach it, and it hears the page once, then its resolution. (Down past the channel's
+    /// five tries, about 6 s, the planner sends the group again 30 s after the last: seen here once, a replica hung 40 s
+    /// whose page never reached a receiver back for the last 15 of them, only its resolution.)
+    @Test func aReceiverThatComesBackGetsThePageOnce() async throws {
+        let plan = FaultPlan(
+            duration: 60 * Self.second, faults: [.init(.stop(2), from: 20 * Self.second, to: 35 * Self.second)],
+            receiver: [.init(kind: .down, start: 15 * Self.second, end: 25 * Self.second)])
+        let outcome = try await Self.run(plan)
+        let heard = Self.alerts(outcome)
+        #expect(
+            heard.map { "\($0.status) \($0.name) \($0.replica ?? "")" } == [
+                "firing TigerBeetleReplicaHung 2", "resolved TigerBeetleReplicaHung 2",
+            ])
+        #expect(
+            heard.first.map { $0.at >= 25 * Self.second && $0.at < 27 * Self.second } == true, "heard at the first try after it was back")
+        #expect(outcome.trace.lines.contains { $0.contains("Connection refused") }, "tried while it was down")
+    }
+
     /// Replicas configured by host name: the prober resolves each (off its loop, through its network), probes the
     /// address, and a stopped one is hung and paged as one configured by address, its page naming the address
     /// configured.
