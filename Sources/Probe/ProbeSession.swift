@@ -260,11 +260,9 @@ public struct ProbeSession: Sendable {
                         now: now,
                         "though its host acknowledged them, on a path that lost segments in the last minute: the answers may be held behind a lost one; asking again on a fresh connection"
                     )
-                    let carried = missed
-                    closeConnection(now: now, backoff: .zero)
-                    missedBeforeReconnect = carried
+                    let commands = reconnectCarryingMissed(now: now)
                     confirmingHung = true
-                    return [.close] + tick(now: now)
+                    return commands
                 } else if missed >= missedForHung {
                     setResult(
                         .hung, now: now,
@@ -280,11 +278,8 @@ public struct ProbeSession: Sendable {
                 // missed so far still count: on the new connection, one more acknowledged and unanswered is hung (a
                 // count started afresh left a replica stopped during a cut unobserved 5 s after it healed: the
                 // simulator, seed 700057).
-                let carried = missed
-                closeConnection(now: now, backoff: .zero)
-                missedBeforeReconnect = carried
                 if case .hung? = result?.outcome { result?.at = now.nanoseconds }
-                return [.close] + tick(now: now)
+                return reconnectCarryingMissed(now: now)
             }
             guard now >= nextPingAt else { return [] }
             return [.send(ping(now: now))]
@@ -487,6 +482,14 @@ public struct ProbeSession: Sendable {
         let onSchedule = now >= nextPingAt
         nextPingAt = onSchedule && nextPingAt + timing.interval > now ? nextPingAt + timing.interval : now + timing.interval
         return PingClient.header(cluster: cluster, release: pingRelease, client: client, timestamp: timestamp)
+    }
+
+    /// Gives the connection up for a fresh connect at once, the pings missed so far still counting on the new one.
+    private mutating func reconnectCarryingMissed(now: MonotonicInstant) -> [Command] {
+        let carried = missed
+        closeConnection(now: now, backoff: .zero)
+        missedBeforeReconnect = carried
+        return [.close] + tick(now: now)
     }
 
     private mutating func closeConnection(now: MonotonicInstant, backoff: Duration) {

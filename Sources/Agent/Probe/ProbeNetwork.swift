@@ -43,12 +43,6 @@ public struct NameRequest: Sendable {
     public var address: HostPort
     /// Past it, nobody waits for the answer.
     public var deadline: MonotonicInstant
-
-    public init(id: UInt64, address: HostPort, deadline: MonotonicInstant) {
-        self.id = id
-        self.address = address
-        self.deadline = deadline
-    }
 }
 
 /// Why a host name gave no address.
