@@ -44,7 +44,7 @@ public struct Simulation {
         plan.drawReceiverFaults(using: &pagerRandom)
         var reloadRandom = SeededRandom(seed: seed ^ 0x3C6E_F372_FE94_F82B)
         plan.drawReloads(using: &reloadRandom)
-        return run(plan: plan, seed: seed, random: random, breaking: breaking)
+        return run(plan: plan, seed: seed, random: random, named: false, breaking: breaking)
     }
 
     /// A run of a plan written out (a timeline a test wants to see the agent through), the rest of its randomness (the
@@ -54,7 +54,7 @@ public struct Simulation {
         run(plan: plan, seed: seed, random: SeededRandom(seed: seed), named: named, breaking: breaking)
     }
 
-    private static func run(plan: FaultPlan, seed: UInt64, random: SeededRandom, named: Bool = false, breaking: Breakage?) -> Outcome {
+    private static func run(plan: FaultPlan, seed: UInt64, random: SeededRandom, named: Bool, breaking: Breakage?) -> Outcome {
         var random = random
         let clock = SimulatedClock()
         let cluster = SimulatedCluster(id: 0x7e57, replicas: replicaCount)

@@ -37,11 +37,7 @@ final class EpollNetwork: ProbeNetwork, @unchecked Sendable {
         }
         (self.epoll, wakeRead, wakeWrite) = (epoll, fds[0], fds[1])
         let wakeWrite = fds[1]
-        resolver = NameResolver(
-            wake: {
-                var byte: UInt8 = 1
-                _ = write(wakeWrite, &byte, 1)
-            }, clock: clock)
+        resolver = NameResolver(wake: { Self.signal(wakeWrite) }, clock: clock)
     }
 
     deinit {
@@ -139,9 +135,12 @@ final class EpollNetwork: ProbeNetwork, @unchecked Sendable {
         return woken
     }
 
-    func wake() {
+    func wake() { Self.signal(wakeWrite) }
+
+    /// Writes a byte to the wake-up pipe (full: a wake-up is already pending, which is as good).
+    private static func signal(_ pipe: Int32) {
         var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
+        _ = write(pipe, &byte, 1)
     }
 
     func resolve(_ request: NameRequest) { resolver.submit(request) }
