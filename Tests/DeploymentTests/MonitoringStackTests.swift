@@ -121,7 +121,7 @@ func metricNames(in expression: String) throws -> Set<String> {
     return Set(expression.matches(of: regex).map { String(expression[$0.range]) })
 }
 
-@Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct MonitoringStackTests {
+@Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd, .wallClock)) struct MonitoringStackTests {
     /// A real Prometheus scrapes beetlewatch over TLS with basic auth, configured as for any exporter
     /// with exporter-toolkit's web config; a wrong password leaves the target down.
     @Test func prometheusScrapesOverTLSWithBasicAuth() async throws {

@@ -129,7 +129,7 @@ struct MonitoredCluster {
 
 /// Three suites, each one stack at a time, side by side: at most three stacks on the two cores (five once let a Hung
 /// page reach Alertmanager before QuorumLost).
-@Suite(.serialized, .timeLimit(.minutes(5)), .tags(.endToEnd)) struct QuorumOutageTests {
+@Suite(.serialized, .timeLimit(.minutes(5)), .tags(.endToEnd, .wallClock)) struct QuorumOutageTests {
     /// A three-replica cluster loses two replicas (stopped: hung, and silent) long enough for every replica alert to
     /// fire, then both come back: the probe answers at once, their StatsD 2 s later (TigerBeetle sends every 10 s).
     /// The receiver must get QuorumLost firing once and resolved once, and nothing about the replicas: their alerts
@@ -177,13 +177,13 @@ struct MonitoredCluster {
 }
 
 /// The same outage with Prometheus's rules alone, beside the other two suites.
-@Suite(.timeLimit(.minutes(5)), .tags(.endToEnd)) struct QuorumOutagePrometheusPathTests {
+@Suite(.timeLimit(.minutes(5)), .tags(.endToEnd, .wallClock)) struct QuorumOutagePrometheusPathTests {
     @Test func aClusterThatRecoversPagesQuorumLostOnceAndNoReplica() async throws {
         try await QuorumOutageTests().aClusterThatRecoversPagesQuorumLostOnceAndNoReplica(.prometheus)
     }
 }
 
-@Suite(.serialized, .timeLimit(.minutes(5)), .tags(.endToEnd)) struct QuorumOutageLingeringReplicaTests {
+@Suite(.serialized, .timeLimit(.minutes(5)), .tags(.endToEnd, .wallClock)) struct QuorumOutageLingeringReplicaTests {
     /// The inhibition hides nothing that outlasts the incident: a replica still stopped when the cluster has quorum
     /// again pages once QuorumLost has resolved; the replica that came back does not.
     @Test(arguments: [AlertingPaths.beetlewatch, .prometheus])

@@ -38,50 +38,15 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
 }
 
 @Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct AlertingEndToEndTests {
-    // A stopped replica's Hung page and its resolution, a full-cluster restart paging QuorumLost only, and a receiver
-    // that comes back getting the page once are timelines: they run on the simulator (`ScriptedTimelineTests`), with
-    // every invariant checked along the way.
-
-    /// Issue 13's lost resolution: a receiver taking 2 s a request, three alerts of one group resolving 0.7 s
-    /// apart while the first message is in flight (then, a full-cluster restart; replica alerts are now held back
-    /// under QuorumLost, so three replicas of a cluster beetlewatch only hears report recovering instead).
-    /// Every resolution reaches the receiver, each once.
-    @Test func everyResolutionReachesASlowReceiverOnce() async throws {
-        let recorder = WebhookRecorder()
-        defer { recorder.close() }
-        recorder.delay.withLock { $0 = 2 }
-        let (agent, replicas) = try alertingAgent {
-            $0.webhookURLs = ["http://127.0.0.1:\(recorder.port)/hook"]
-            $0.alertUnwatchedClusters = .true
-        }
-        defer {
-            agent.stop()
-            replicas.forEach { $0.close() }
-        }
-        let heard = String(repeating: "c", count: 32)
-        for replica in 0..<3 { try TestAgent.send("tb.replica_status:2|g|#cluster:\(heard),replica:\(replica)", to: agent) }
-        _ = try await Poll.until(
-            within: 20, every: .milliseconds(50), look: { try await alertsDocument(agent.webPort) },
-            done: { $0.alerts.filter { $0.alertname == AlertName.replicaStatusAbnormal.rawValue && $0.state == "firing" }.count >= 3 })
-        try await eventually(10) { !messages(recorder, alertname: .replicaStatusAbnormal).isEmpty }
-        for replica in 0..<3 {
-            try TestAgent.send("tb.replica_status:0|g|#cluster:\(heard),replica:\(replica)", to: agent)
-            try await Task.sleep(for: .milliseconds(700))
-        }
-        func resolutions() -> [String] {
-            messages(recorder, alertname: .replicaStatusAbnormal).flatMap {
-                $0.alerts.filter { $0.status == "resolved" }.map { $0.labels["replica"] ?? "" }
-            }
-        }
-        try await eventually(40) { Set(resolutions()).count == 3 }
-        #expect(
-            resolutions().sorted() == ["0", "1", "2"],
-            "\(messages(recorder, alertname: .replicaStatusAbnormal).map { $0.alerts.map { "\($0.status) \($0.labels["replica"] ?? "")" } })"
-        )
-    }
+    // A stopped replica's Hung page and its resolution, a full-cluster restart paging QuorumLost only, a receiver
+    // that comes back getting the page once, and every resolution reaching a slow receiver once are timelines: they
+    // run on the simulator (`ScriptedTimelineTests`), with every invariant checked along the way. A 4xx not retried
+    // and a 5xx retried with backoff, and a stop that gives a stuck notification the shutdown timeout and no more,
+    // are the delivery queue's and the alert loop's on virtual time (`DeliveryQueueTests`, `AlertLoopTests`); the
+    // built binary's SIGTERM within the timeout is `LifecycleTests`'.
 
     /// replica_status 0 → 1 → 0 reaches a real webhook receiver as firing, then resolved, in the v4 format.
-    @Test func webhookGetsFiringThenResolved() async throws {
+    @Test(.tags(.wallClock)) func webhookGetsFiringThenResolved() async throws {
         let recorder = WebhookRecorder()
         defer { recorder.close() }
         let (agent, listeners) = try alertingAgent { $0.webhookURLs = ["http://127.0.0.1:\(recorder.port)/hook"] }
@@ -153,44 +118,5 @@ func messages(_ recorder: WebhookRecorder, alertname: AlertName) -> [WebhookMess
         let after = PrometheusText.samples(try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/metrics").body)
         #expect(after["beetlewatch_notifications_total{outcome=\"success\",receiver=\"webhook\"}"].map { $0 >= 2 } == true)
         #expect(after["beetlewatch_notifications_total{outcome=\"failed\",receiver=\"webhook\"}"] == 0)
-    }
-
-    /// A 4xx is not retried; a 5xx is, a bounded number of times.
-    @Test func clientErrorsAreNotRetriedServerErrorsAre() async throws {
-        let recorder = WebhookRecorder()
-        defer { recorder.close() }
-        recorder.respond(with: 400)
-        let (agent, listeners) = try alertingAgent { $0.webhookURLs = ["http://127.0.0.1:\(recorder.port)/"] }
-        defer {
-            agent.stop()
-            listeners.forEach { $0.close() }
-        }
-        try await TestAgent.sendCapture(to: agent)
-        try TestAgent.send("tb.replica_sync_stage:3|g|#cluster:\(clusterHex),replica:0", to: agent)
-        try await eventually { !messages(recorder, alertname: .replicaSyncing).isEmpty }
-        try await Task.sleep(for: .seconds(1.5))
-        #expect(messages(recorder, alertname: .replicaSyncing).count == 1)
-        recorder.respond(with: 503)
-        try TestAgent.send("tb.replica_sync_stage:0|g|#cluster:\(clusterHex),replica:0", to: agent)
-        try await eventually(10) { messages(recorder, alertname: .replicaSyncing).count >= 3 }
-        #expect(messages(recorder, alertname: .replicaSyncing).count >= 3)  // the resolved one, retried
-        let metrics = PrometheusText.samples(try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/metrics").body)
-        #expect(metrics["beetlewatch_notifications_total{outcome=\"rejected\",receiver=\"webhook\"}"].map { $0 >= 1 } == true)
-    }
-
-    /// On stop, a notification stuck retrying against a dead receiver gets the shutdown timeout, no more.
-    @Test func stopWaitsAtMostTheShutdownTimeout() async throws {
-        let (agent, listeners) = try alertingAgent {
-            $0.webhookURLs = ["http://127.0.0.1:\(LoopbackListener.closedPort())/"]
-            $0.shutdownTimeout = .seconds(1)
-        }
-        defer { listeners.forEach { $0.close() } }
-        try await TestAgent.sendCapture(to: agent)
-        try TestAgent.send("tb.replica_status:1|g|#cluster:\(clusterHex),replica:1", to: agent)
-        try await Task.sleep(for: .milliseconds(300))
-        let started = Date()
-        agent.stop()
-        let took = Date().timeIntervalSince(started)
-        #expect(took < 2.5, "stop took \(took)s")
     }
 }

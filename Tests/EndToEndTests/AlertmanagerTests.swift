@@ -5,7 +5,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct AlertmanagerTests {
+@Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd, .wallClock)) struct AlertmanagerTests {
     /// A real Alertmanager (with `config`, else a test route to `recorder`), ready, and an agent pushing to it that
     /// has received the recorded capture.
     func alertmanagerAndAgent(_ recorder: WebhookRecorder, config: String? = nil) async throws -> (

@@ -26,23 +26,6 @@ import Testing
         return try JSONDecoder().decode(StatusDocument.self, from: Data(body.utf8))
     }
 
-    static func alerts(_ agent: Agent) async throws -> [AlertsDocumentEntry] {
-        let body = try await HTTPTestClient.request("http://127.0.0.1:\(agent.webPort)/api/v1/alerts").body
-        let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
-        return ((object?["alerts"] as? [[String: Any]]) ?? []).map {
-            AlertsDocumentEntry(
-                name: $0["alertname"] as? String ?? "", state: $0["state"] as? String ?? "",
-                replica: ($0["labels"] as? [String: String])?["replica"])
-        }
-    }
-
-    struct AlertsDocumentEntry: Equatable, CustomStringConvertible {
-        var name: String
-        var state: String
-        var replica: String?
-        var description: String { "\(name) \(state) \(replica ?? "-")" }
-    }
-
     /// Polls `condition` on the status document every 100 ms for `seconds`; the last document.
     static func waitFor(
         _ agent: Agent, within seconds: Double, _ condition: (StatusDocument) -> Bool
@@ -51,8 +34,10 @@ import Testing
     }
 
     /// The cluster commits the canary's requests before any StatsD came: ready, "the cluster commits". Its primary and
-    /// another replica killed: nothing commits, the canary fails, and with the replicas' refusals, NO QUORUM and the page.
-    @Test func readinessFollowsTheClusterCommitting() async throws {
+    /// another replica killed: nothing commits, the canary fails, and with the replicas' refusals, NO QUORUM. (That
+    /// QuorumLost then pages once, within its bound, and `/ready` opens again when the cluster commits, is a timeline:
+    /// `ScriptedTimelineTests.twoReplicasStoppedCloseReadyAndPageQuorumLostOnly`, on the simulator.)
+    @Test(.tags(.wallClock)) func readinessFollowsTheClusterCommitting() async throws {
         let test = try Self.start()
         defer { test.stop() }
         let committing = try await Self.waitFor(test.agent, within: 10) { $0.ready.ready }
@@ -64,11 +49,16 @@ import Testing
         #expect(test.listeners.map(\.requests).reduce(0, +) >= 1)
         let metrics = PrometheusText.samples(
             try await HTTPTestClient.scrape(port: test.agent.webPort) {
-                ($0["tigerbeetle_canary_commit_seconds_count{cluster=\"\(Self.cluster)\"}"] ?? 0) >= 2
+                ($0["tigerbeetle_canary_commit_seconds_count{cluster=\"\(Self.cluster)\"}"] ?? 0) >= 1
             })
         #expect(metrics["tigerbeetle_cluster_committing{cluster=\"\(Self.cluster)\"}"] == 1)
         #expect(metrics["tigerbeetle_canary_state{cluster=\"\(Self.cluster)\",state=\"committing\"}"] == 1)
 
+        // Every replica probed once (the prober spreads its first probes over an interval), so that the two closed
+        // next are replicas that went away, not ones never reached (those are given the start's grace).
+        _ = try await Self.waitFor(test.agent, within: 10) {
+            $0.health.cluster(Self.cluster)?.replicas.allSatisfy { $0.probe?.success == true } == true
+        }
         test.listeners[0].close()
         test.listeners[2].close()
         let lost = try await Self.waitFor(test.agent, within: 10) { $0.health.cluster(Self.cluster)?.quorumLost == true }
@@ -77,12 +67,6 @@ import Testing
         #expect(after.quorumLost && !lost.ready.ready)
         #expect(after.replicas.map(\.state) == [.unreachable, .unknown, .unreachable], "\(after.replicas.map(\.reasons))")
         #expect(after.canary?.state == .failing)
-        var names: [String] = []
-        for _ in 0..<50 where !names.contains("TigerBeetleQuorumLost") {
-            names = try await Self.alerts(test.agent).filter { $0.state == "firing" }.map(\.name)
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        #expect(names.contains("TigerBeetleQuorumLost"), "\(names)")
     }
 
     /// Newer clients took every session (the cluster's 64): the canary is evicted, says so, and stops for good; the
@@ -99,8 +83,6 @@ import Testing
         #expect(cluster.notes.contains { $0.contains("evicted") }, "\(cluster.notes)")
         #expect(cluster.committing == nil)
         #expect(evicted.ready.ready, "the replicas' evidence: all healthy")
-        let requests = test.listeners.map(\.requests).reduce(0, +)
-        try await Task.sleep(for: .seconds(1))
-        #expect(test.listeners.map(\.requests).reduce(0, +) == requests, "no request after the eviction")
+        // That it sends nothing more, ever, is `CanarySessionTests.anEvictedCanaryStopsForGood`, on virtual time.
     }
 }

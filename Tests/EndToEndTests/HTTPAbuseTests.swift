@@ -49,7 +49,7 @@ import Testing
 
     /// 300 connections from five addresses trickling a request, and 60 bad-login clients from four more, while
     /// /health and a verified scrape are timed from a tenth.
-    @Test func healthAndVerifiedScrapesStayFastUnderSlowConnectionsAndABadLoginFlood() async throws {
+    @Test(.tags(.wallClock)) func healthAndVerifiedScrapesStayFastUnderSlowConnectionsAndABadLoginFlood() async throws {
         let (agent, directory) = try await Self.start()
         defer {
             _ = agent.terminate()

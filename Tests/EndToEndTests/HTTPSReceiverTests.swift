@@ -118,7 +118,7 @@ final class HalfAnsweringTLSServer {
 
     /// A receiver closing mid-response over TLS is a retried failure, and the notification goes out
     /// once the receiver is back on the same port.
-    @Test func aTLSReceiverClosingMidResponseIsRetriedNotFatal() throws {
+    @Test(.tags(.wallClock)) func aTLSReceiverClosingMidResponseIsRetriedNotFatal() throws {
         let certificate = try TestCertificate.make()
         defer { certificate.remove() }
         let faulty = try HalfAnsweringTLSServer(certificate)

@@ -89,7 +89,7 @@ final class RunningBeetlewatch {
 
 @Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct LifecycleTests {
     /// SIGHUP re-reads the file; a bad file is refused, reported, and the process runs on.
-    @Test func sighupReloadsAndRefusesABadFile() async throws {
+    @Test(.tags(.wallClock)) func sighupReloadsAndRefusesABadFile() async throws {
         let replica = LoopbackListener()
         let file = ReloadableConfig()
         defer {
@@ -174,7 +174,7 @@ final class RunningBeetlewatch {
     }
 
     /// SIGTERM lets a notification under way finish, then exits.
-    @Test func sigtermDrainsPendingNotifications() async throws {
+    @Test(.tags(.wallClock)) func sigtermDrainsPendingNotifications() async throws {
         let exit = try await terminateDuringAWebhook(receiverDelay: 1, shutdownTimeout: "5s")
         #expect(exit.status == 0)
         #expect(exit.delivered == 1, "the webhook under way at SIGTERM was delivered")
@@ -182,7 +182,7 @@ final class RunningBeetlewatch {
     }
 
     /// A receiver that never answers cannot hold the process past --shutdown.timeout.
-    @Test func sigtermExitsWithinTheShutdownTimeout() async throws {
+    @Test(.tags(.wallClock)) func sigtermExitsWithinTheShutdownTimeout() async throws {
         let exit = try await terminateDuringAWebhook(receiverDelay: 30, shutdownTimeout: "2s")
         #expect(exit.status == 0)
         #expect(exit.seconds < 3.5, "exited \(exit.seconds) s after SIGTERM with a 2 s shutdown timeout")

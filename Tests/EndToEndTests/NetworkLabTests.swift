@@ -10,7 +10,7 @@ import Testing
 /// commit the canary's requests through their model of consensus, each in a namespace of its own, all joined by a
 /// bridge; faults are nftables rules on beetlewatch's side of the path (dropped or lost packets, no refusal) or the
 /// fakes' own (`stop` as `kill -STOP`, `isolate` as a replica cut off from its peers). Root only (CI is root).
-@Suite(.serialized, .timeLimit(.minutes(3)), .tags(.endToEnd), .enabled(if: NetworkLab.available))
+@Suite(.serialized, .timeLimit(.minutes(3)), .tags(.endToEnd, .wallClock), .enabled(if: NetworkLab.available))
 struct NetworkLabTests {
     static let cluster = TestAgent.clusterHex
 

@@ -50,7 +50,7 @@ func waitForAlert(_ port: UInt16, _ name: AlertName, active: Bool) async throws 
 
 @Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct ReloadTests {
     /// Rules, receivers and targets change on `POST /-/reload`; series, alert state and probe results stay.
-    @Test func reloadAppliesTheNewConfigAndKeepsState() async throws {
+    @Test(.tags(.wallClock)) func reloadAppliesTheNewConfigAndKeepsState() async throws {
         let replicas = (0..<3).map { FakeReplica(replica: UInt8($0)) }
         let seventh = FakeReplica(cluster: 7)
         let recorder = WebhookRecorder()

@@ -46,7 +46,7 @@ import VSR
         return (prober.snapshot()[key(replica, cluster: cluster)], Date().timeIntervalSince(start))
     }
 
-    @Test func aRunningReplicaAnswersPingsOnOneConnection() async throws {
+    @Test(.tags(.wallClock)) func aRunningReplicaAnswersPingsOnOneConnection() async throws {
         let replica = FakeReplica(cluster: 5, replica: 0)
         replica.set(view: 42)
         defer { replica.close() }
@@ -69,25 +69,9 @@ import VSR
         #expect(replica.pings[0].client != 0)
     }
 
-    /// kill -STOP: hung after two unanswered pings; kill -CONT: answering again at once.
-    @Test func aStoppedReplicaIsHungAndRecoversOnContinue() async throws {
-        let replica = FakeReplica()
-        defer { replica.close() }
-        let prober = prober([replica.address])
-        prober.start()
-        defer { prober.stop() }
-        _ = try await waitFor(prober, 0) { $0.outcome == .answering }
-        replica.stop()
-        // Two pings 0.2 s apart, each given 1 s: hung within 2.2 s. The exact timing is ProbeSessionTests' (virtual
-        // time) and the live cluster's; here, with the whole suite beside it, only that it happens.
-        let (hung, _) = try await waitFor(prober, 0, within: 20) { $0.outcome == .hung }
-        #expect(hung?.outcome == .hung)
-        #expect(hung?.error?.hasPrefix("no pong to the last") == true, "\(hung?.error ?? "")")
-        #expect(hung?.reachableSince == nil)
-        replica.resume()
-        let (back, _) = try await waitFor(prober, 0, within: 20) { $0.outcome == .answering }
-        #expect(back?.outcome == .answering)
-    }
+    // kill -STOP (hung after two pings unanswered, answering again on kill -CONT) is a timeline: ProbeSessionTests on
+    // virtual time, the simulator's scripted stop (`ScriptedTimelineTests`), and on real sockets behind a real network
+    // path, `NetworkLabTests.eAStoppedReplicaIsHungAndPagedOnce`.
 
     /// kill -9: the open connection is reset and the reconnect refused.
     @Test func aKilledReplicaIsUnreachableAtOnce() async throws {
@@ -102,8 +86,9 @@ import VSR
         #expect(result?.reachableSince == nil)
     }
 
-    /// A replica of another cluster closes the connection at once; the prober backs off (1 s, 2 s, ...).
-    @Test func aWrongClusterIsClosedAndRetriedWithBackoff() async throws {
+    /// A replica of another cluster closes the connection at once: unreachable, saying so. (The backoff before the next
+    /// connect, 1 s then 2 s..., is `ProbeSessionTests.aReplicaClosingEveryConnectionIsRetriedWithBackoff`.)
+    @Test func aWrongClusterIsClosedAndSaidSo() async throws {
         let replica = FakeReplica(cluster: 9)
         defer { replica.close() }
         let prober = prober([replica.address], cluster: 5)
@@ -111,19 +96,18 @@ import VSR
         defer { prober.stop() }
         let (result, _) = try await waitFor(prober, 0, cluster: 5) { $0.outcome == .unreachable }
         #expect(result?.error?.hasPrefix("the replica closed the connection") == true, "\(result?.error ?? "")")
-        try await Task.sleep(for: .milliseconds(2500))
-        // At 0, 1 and 3 s: not one connection a probe interval (0.2 s).
-        #expect((2...3).contains(replica.connections), "\(replica.connections)")
+        #expect(replica.connections == 1, "no reconnect before the backoff")
     }
 
-    /// A release the cluster does not accept: the primary evicts, backups stay silent (and are not hung).
-    @Test func anEvictionNamesTheReleaseAndStatsDsReleaseIsUsedNext() async throws {
+    /// A release the cluster does not accept: the primary evicts beetlewatch's ping, and the error names the release and
+    /// the flag. (That the backups stay silent, are waiting and not hung, and are asked with the StatsD release at their
+    /// next connect: `ProbeSessionTests` and `ProbeVerdictTests`, on virtual time.)
+    @Test func anEvictionNamesTheRelease() async throws {
         let newer = Release(major: 0, minor: 18, patch: 0)
-        let replicas = (0..<2).map { FakeReplica(replica: UInt8($0)) }
-        for replica in replicas { replica.set(release: newer, accepting: newer...newer) }
-        defer { replicas.forEach { $0.close() } }
-        let hint = SharedValue<Release?>(nil)
-        let prober = prober(replicas.map(\.address), releaseHint: { _ in hint.value })
+        let replica = FakeReplica(replica: 0)
+        replica.set(release: newer, accepting: newer...newer)
+        defer { replica.close() }
+        let prober = prober([replica.address])
         prober.start()
         defer { prober.stop() }
         let (evicted, _) = try await waitFor(prober, 0) { $0.outcome == .evicted }
@@ -131,24 +115,10 @@ import VSR
             evicted?.error
                 == "replica 0 evicted a ping claiming release 0.17.9: that release is too low for it; set --probe.release to the cluster's release"
         )
-        let (backup, _) = try await waitFor(prober, 1) { $0.outcome == .hung }
-        #expect(backup?.outcome == .hung)
-        #expect(backup?.release == nil)
-        // What the evaluator makes of it: the backup is waiting, not hung; the cluster notes the eviction.
-        let report = HealthEvaluator.evaluate(
-            watched: [WatchedCluster(id: key(0).cluster, name: "0", addresses: replicas.map(\.address))],
-            signals: TigerBeetleSignals(), probes: prober.snapshot(),
-            policy: HealthPolicy(startedAt: SystemClock().unixNanoseconds(), probeResultTTL: 10_000_000_000),
-            now: SystemClock().unixNanoseconds())
-        #expect(report.clusters[0].replicas[1].state == .unknown)
-        #expect(report.clusters[0].notes.first?.hasPrefix("replica 0 evicted beetlewatch's ping") == true)
-        // The replica's StatsD says 0.18.0: the backup answers at its next connect.
-        hint.update { $0 = newer }
-        let (answered, _) = try await waitFor(prober, 1, within: 15) { $0.outcome == .answering }
-        #expect(answered?.release == "0.18.0")
+        #expect(replica.pings.first?.release == Release(major: 0, minor: 17, patch: 9))
     }
 
-    @Test func tcpModeConnectsAndClosesAndTellsRefusedFromTimedOut() async throws {
+    @Test(.tags(.wallClock)) func tcpModeConnectsAndClosesAndTellsRefusedFromTimedOut() async throws {
         let up = LoopbackListener()
         let (full, fillers) = LoopbackListener.neverAnswering()
         defer {
@@ -179,7 +149,7 @@ import VSR
     /// One loop for all replicas: the agent (its own process) watching 40 clusters of 5 fake replicas, one
     /// of them stopped, probes them with one thread (addresses, not names: no resolver threads); every other replica
     /// answers.
-    @Test func twoHundredReplicasTakeOneThread() async throws {
+    @Test(.tags(.wallClock)) func twoHundredReplicasTakeOneThread() async throws {
         let farm = ReplicaFarm(
             (1...40).flatMap { cluster in (0..<5).map { ReplicaFarm.Replica(cluster: UInt128(cluster), index: UInt8($0), primary: $0 == 0) }
             })
@@ -224,8 +194,8 @@ import VSR
         #expect(replicas[0].connections == 1)
         #expect(prober.snapshot().count == 2)
         prober.reconfigure(clusters: [], timing: slower, canary: nil)
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(prober.snapshot().isEmpty)
+        let left = try await Poll.until(within: 10, every: .milliseconds(10), look: { prober.snapshot() }, done: \.isEmpty)
+        #expect(left.isEmpty)
     }
 
     /// Thread names of a process (/proc/PID/task/*/comm).

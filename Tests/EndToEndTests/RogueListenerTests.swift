@@ -46,7 +46,7 @@ final class RoguePongListener: @unchecked Sendable {
     /// The rogue on replica 2's port for 10 s, beside two honest replicas: they stay healthy (the cluster's view is what
     /// a majority corroborates), no QuorumLost, `/ready` open, the rogue's port `unreachable` as what it is, and the
     /// agent spends under 5% of a core on it (its connections closed after a few unmatched pongs, then backed off).
-    @Test func aRogueOnAReplicasPortCannotOutvoteTheCluster() async throws {
+    @Test(.tags(.wallClock)) func aRogueOnAReplicasPortCannotOutvoteTheCluster() async throws {
         let honest = FakeReplica.cluster(2)
         let rogue = RoguePongListener(cluster: 0)
         defer {

@@ -8,7 +8,7 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(2)), .tags(.endToEnd)) struct StatusPageBrowserTests {
     /// The capture replayed into an agent watching three replicas: the page shows them healthy with quorum; one
     /// replica's port closes and the next load (the page reloads itself every 5 s) shows it unreachable, with why.
-    @Test func aReplicaTurningUnreachableAppearsWithinOneRefresh() async throws {
+    @Test(.tags(.wallClock)) func aReplicaTurningUnreachableAppearsWithinOneRefresh() async throws {
         let test = try TestAgent.start()
         defer { test.stop() }
         try await test.sendCapture()

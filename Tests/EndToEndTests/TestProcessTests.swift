@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// What a test starts, it stops: also when it fails, throws or hangs.
-@Suite(.timeLimit(.minutes(1)), .tags(.endToEnd)) struct TestProcessTests {
+@Suite(.timeLimit(.minutes(1)), .tags(.endToEnd, .wallClock)) struct TestProcessTests {
     /// Whether a process with this id still exists (a zombie counts: nobody reaped it).
     static func exists(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 || errno != ESRCH }
 

@@ -101,4 +101,91 @@ import Testing
         #expect(heard.map { "\($0.status) \($0.name)" } == ["firing TigerBeetleQuorumLost", "resolved TigerBeetleQuorumLost"])
         #expect(!heard.contains { $0.name.hasPrefix("TigerBeetleReplica") })
     }
+
+    /// When `/ready` changed, from the trace (the world writes a line each time the verdict turns).
+    static func readiness(_ outcome: Simulation.Outcome) -> [(at: Double, ready: Bool)] {
+        outcome.trace.lines.compactMap { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count == 3, fields[1] == "/ready", let at = Double(fields[0]) else { return nil }
+            return (at, fields[2] == "200")
+        }
+    }
+
+    /// Two replicas of three stopped together for 20 s: the cluster cannot commit. `/ready` closes within the bound
+    /// for a quorum loss, QuorumLost pages once (critical) and resolves once, no replica pages (one incident, one
+    /// page), and `/ready` opens again once they continue. (On the wall clock, with fake replicas, this was the
+    /// second half of `CanaryEndToEndTests.readinessFollowsTheClusterCommitting`.)
+    @Test func twoReplicasStoppedCloseReadyAndPageQuorumLostOnly() async throws {
+        let plan = FaultPlan(
+            duration: 70 * Self.second,
+            faults: [
+                .init(.stop(1), from: 20 * Self.second, to: 40 * Self.second),
+                .init(.stop(2), from: 20 * Self.second, to: 40 * Self.second),
+            ])
+        let outcome = try await Self.run(plan)
+        #expect(
+            Self.alerts(outcome).map { "\($0.status) \($0.name)" } == ["firing TigerBeetleQuorumLost", "resolved TigerBeetleQuorumLost"])
+        let firing = try #require(outcome.received.first)
+        #expect(firing.message.commonLabels["severity"] == "critical")
+        #expect(
+            firing.at - 20 * Self.second <= InvariantMonitor.quorumLossBound + 2 * Self.second,
+            "paged \(Double(firing.at) / 1e9 - 20) s after")
+        // Closed until the first evidence (the canary commits at once), closed by the outage, open again.
+        let readiness = Self.readiness(outcome)
+        #expect(readiness.map(\.ready) == [false, true, false, true], "\(readiness)")
+        if readiness.count == 4 {
+            #expect(readiness[1].at < 1, "ready \(readiness[1].at) s after the start")
+            #expect(
+                readiness[2].at >= 20 && readiness[2].at - 20 <= Double(InvariantMonitor.quorumLossBound) / 1e9,
+                "closed \(readiness[2].at - 20) s after")
+            #expect(readiness[3].at >= 40 && readiness[3].at - 40 <= 3, "open again \(readiness[3].at - 40) s after")
+        }
+    }
+
+    /// The inhibition hides nothing that outlasts the incident: of two replicas stopped together, one continues after
+    /// 20 s and the other stays stopped. QuorumLost pages and resolves; then the replica still stopped pages Hung (held
+    /// back until QuorumLost ended), and the one that came back never pages. (The same with Alertmanager's inhibition
+    /// and Prometheus's rules, on real processes: `QuorumOutageLingeringReplicaTests`.)
+    @Test func aReplicaStillStoppedWhenQuorumReturnsPagesHungAfterQuorumLostResolves() async throws {
+        let plan = FaultPlan(
+            duration: 90 * Self.second,
+            faults: [
+                .init(.stop(1), from: 20 * Self.second, to: 40 * Self.second),
+                .init(.stop(2), from: 20 * Self.second, to: 60 * Self.second),
+            ])
+        let outcome = try await Self.run(plan)
+        let heard = Self.alerts(outcome)
+        #expect(
+            heard.map { "\($0.status) \($0.name) \($0.replica ?? "")" } == [
+                "firing TigerBeetleQuorumLost ", "resolved TigerBeetleQuorumLost ", "firing TigerBeetleReplicaHung 2",
+                "resolved TigerBeetleReplicaHung 2",
+            ])
+        let quorumResolved = try #require(heard.first { $0.status == "resolved" && $0.name == "TigerBeetleQuorumLost" })
+        let hung = try #require(heard.first { $0.name == "TigerBeetleReplicaHung" })
+        #expect(hung.at >= quorumResolved.at)
+        #expect(hung.at < 60 * Self.second)
+    }
+
+    /// Issue 13's lost resolution, on the simulator: the receiver takes 2 s a request, and two alerts of one group
+    /// (beetlewatch cut off from replicas 1 and 2 while the cluster commits: each Unobserved, a warning) resolve 0.7 s
+    /// apart while the message before is in flight. Each resolution reaches the receiver, once.
+    @Test func everyResolutionReachesASlowReceiverOnce() async throws {
+        let plan = FaultPlan(
+            duration: 90 * Self.second,
+            faults: [
+                .init(.cutAgent([1]), from: 20 * Self.second, to: 40 * Self.second),
+                .init(.cutAgent([2]), from: 20 * Self.second, to: 40 * Self.second + 700_000_000),
+            ],
+            receiver: [.init(kind: .slow(latency: 2 * Self.second), start: 0, end: 90 * Self.second)])
+        let outcome = try await Self.run(plan)
+        let heard = Self.alerts(outcome)
+        let resolved = heard.filter { $0.status == "resolved" }.map { "\($0.name) \($0.replica ?? "")" }
+        #expect(
+            resolved.sorted() == ["TigerBeetleReplicaUnobserved 1", "TigerBeetleReplicaUnobserved 2"],
+            "\(heard.map { "\($0.at / 1_000_000) \($0.status) \($0.name) \($0.replica ?? "")" })")
+        #expect(Set(heard.filter { $0.status == "firing" }.map(\.name)) == ["TigerBeetleReplicaUnobserved"])
+        // The second came while the message carrying the first was in flight (a POST takes 2 s), and went in the next.
+        let times = heard.filter { $0.status == "resolved" }.map(\.at)
+        #expect(times.count == 2 && times[1] - times[0] >= 2 * Self.second, "\(times)")
+    }
 }
