@@ -121,9 +121,10 @@ public enum ValueParsers {
 }
 
 /// Why a value was refused, without the field name.
-public struct ReasonError: Error, Sendable, Equatable {
+public struct ReasonError: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String
     public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
 }
 
 extension Character {

@@ -225,9 +225,16 @@ public struct MetricStore: Sendable {
         if let ignored = target.replicaIgnored {
             stats.count(ignored)
         } else if target.replica >= 0 {
-            signals.heard(target.replica, now: now)
+            // A value TigerBeetle could not have sent is no word from the replica: a forged line must not keep a
+            // silent replica's last values fresh (the simulator's seed 9100040: a crashed replica's last sync stage,
+            // kept "fresh" by forged `replica_commit_max:-5` lines, held TigerBeetleReplicaSyncing firing 25 s after
+            // the sync ended).
             if let signal = target.signal, metric.valueCount > 0 {
-                signals.record(signal, value: metric.lastValue(valueScratch).value, slot: target.replica)
+                if signals.record(signal, value: metric.lastValue(valueScratch).value, slot: target.replica, now: now) {
+                    signals.heard(target.replica, now: now)
+                }
+            } else {
+                signals.heard(target.replica, now: now)
             }
         }
     }

@@ -535,7 +535,11 @@ public struct ProbeSession: Sendable {
             durationSeconds: duration.map(\.seconds) ?? previous?.durationSeconds ?? 0,
             at: now.nanoseconds, error: error,
             reachableSince: outcome == .unreachable || outcome == .hung ? nil : reachableSince?.nanoseconds,
-            view: view ?? (keepsPong ? previous?.view : nil), release: release ?? (keepsPong ? previous?.release : nil),
+            // The release of its last pong stays whatever comes after: a replica gone away still ran it when it went, and
+            // the evaluator would otherwise fall back on its StatsD, which may be older (the simulator's seed 9100079:
+            // a stopped replica's release from before an upgrade, its later StatsD lost, paged ReleaseMismatch 21 s
+            // after every replica ran the new one).
+            view: view ?? (keepsPong ? previous?.view : nil), release: release ?? previous?.release,
             roundTripSumSeconds: roundTripSum, roundTrips: roundTrips,
             everReachable: (previous?.everReachable ?? false) || reachableSince != nil || outcome == .hung || outcome == .evicted)
         result?.answeredAt = outcome == .answering && duration != nil ? now.nanoseconds : previous?.answeredAt

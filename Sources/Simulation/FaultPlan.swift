@@ -14,6 +14,10 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
         case isolate([Int])
         /// The agent's path to a replica loses `percent`% of its segments and is `delay` ns slower one way.
         case lossy(Int, percent: Int, delay: Int64)
+        /// The replica syncs state (its StatsD says the stage; its commit stays behind until the sync ends).
+        case sync(Int)
+        /// A rolling upgrade: the replica runs the next release ahead of the others; at the end the others catch up.
+        case upgrade(Int)
     }
 
     public struct Fault: Sendable {
@@ -96,6 +100,22 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
             faults.append(Fault(kind, from: start, to: min(start + length, duration - 30 * second)))
         }
         return FaultPlan(duration: duration, faults: faults.sorted { $0.start < $1.start }, statsd: statsd)
+    }
+
+    /// A replica's own life, from a generator of its own (so adding it left every seed's other faults as they were): in a
+    /// third of the runs with faults, a state sync or a rolling upgrade of one replica, 5–60 s, ending 30 s before the
+    /// run does.
+    mutating func drawLifecycleFaults(replicas: Int, using random: inout SeededRandom) {
+        guard !isQuiet, random.chance(33) else { return }
+        let second: Int64 = 1_000_000_000
+        let start = random.int(20...(duration / second - 40)) * second + random.int(0...999) * 1_000_000
+        let length = random.int(5...60) * second
+        let replica = Int(random.int(0...Int64(replicas - 1)))
+        let kind: Kind = random.chance(50) ? .sync(replica) : .upgrade(replica)
+        let end = min(start + length, duration - 30 * second)
+        guard start < end else { return }
+        faults.append(Fault(kind, from: start, to: end))
+        faults.sort { $0.start < $1.start }
     }
 
     /// The receiver's faults for a plan, from a generator of their own (so adding them left every seed's other faults as

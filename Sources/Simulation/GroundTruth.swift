@@ -7,12 +7,17 @@ public struct GroundTruth: Sendable {
         public var cut = false
         public var lossy = false
         public var isolated = false
+        public var syncing = false
         /// The last time (ns) it was stopped, crashed, cut from the agent, lossy or isolated (nil: never).
         public var lastStopped: Int64?
         public var lastCrashed: Int64?
         public var lastCut: Int64?
         public var lastLossy: Int64?
         public var lastIsolated: Int64?
+        public var lastSyncing: Int64?
+        /// What the agent was last told of its sync (a `replica_sync_stage` line that reached it): whether it syncs,
+        /// and when. StatsD is lossy: the agent knows a sync ended only once a line saying so arrives.
+        public var toldSyncing: (syncing: Bool, at: Int64)?
     }
 
     public private(set) var commits = true
@@ -20,6 +25,9 @@ public struct GroundTruth: Sendable {
     /// The last time the cluster did not commit (nil: never).
     public private(set) var lastNotCommitting: Int64?
     public private(set) var replicas: [ReplicaTruth]
+    /// The last time the replicas ran different releases (nil: never).
+    public private(set) var lastReleasesDiffered: Int64?
+    public private(set) var releasesDiffer = false
     /// Since when the replicas down now (crashed or stopped) have been a majority, nil while they are not: when the
     /// last of the earliest majority of them went down. (A replica back while another went down is a new majority:
     /// seed 3017173, where replica 1 continued 0.3 s after replica 2 stopped, and the agent could know replica 2 down
@@ -41,6 +49,7 @@ public struct GroundTruth: Sendable {
             if old.cut || paths[i].cut { replicas[i].lastCut = now }
             if old.lossy || paths[i].loss > 0 || paths[i].delay > 0 { replicas[i].lastLossy = now }
             if old.isolated || cluster.replicas[i].isolated { replicas[i].lastIsolated = now }
+            if old.syncing || cluster.replicas[i].syncing { replicas[i].lastSyncing = now }
         }
         if cluster.commits != commits {
             commits = cluster.commits
@@ -55,10 +64,19 @@ public struct GroundTruth: Sendable {
             replicas[i].cut = paths[i].cut
             replicas[i].lossy = paths[i].loss > 0 || paths[i].delay > 0
             replicas[i].isolated = cluster.replicas[i].isolated
+            replicas[i].syncing = cluster.replicas[i].syncing
         }
+        if releasesDiffer || cluster.releasesDiffer { lastReleasesDiffered = now }
+        releasesDiffer = cluster.releasesDiffer
         let downSince = replicas.filter { $0.process != .running }.map(\.processSince).sorted()
         let majority = replicas.count / 2 + 1
         majorityDownSince = downSince.count >= majority ? downSince[majority - 1] : nil
+    }
+
+    /// A `replica_sync_stage` line from replica `replica` reached the agent at `now`.
+    public mutating func told(replica: Int, syncStage: Int, now: Int64) {
+        guard replicas.indices.contains(replica) else { return }
+        replicas[replica].toldSyncing = (syncStage != 0, now)
     }
 
     /// Whether `time` (optional) is within `window` ns before `now`.

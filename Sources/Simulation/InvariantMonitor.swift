@@ -7,7 +7,8 @@ import Probe
 public struct InvariantMonitor: Sendable {
     public struct Violation: Error, Sendable, CustomStringConvertible {
         /// Stable: `false-quorum-lost`, `ready-closed-while-committing`, `late-crash`, `late-hang`,
-        /// `late-quorum-lost`, `page-during-quorum-loss`, `false-hung`, `false-unreachable`, `unresolved`,
+        /// `late-quorum-lost`, `page-during-quorum-loss`, `false-hung`, `false-unreachable`, `false-syncing`,
+        /// `false-release-mismatch`, `unresolved`,
         /// `page-in-quiet-run`, `forbidden-bytes`, `unbounded-series`.
         public var name: String
         public var at: Int64
@@ -33,6 +34,9 @@ public struct InvariantMonitor: Sendable {
     public static let hindsight: Int64 = 5_000_000_000
     /// An alert still firing this long after its condition truly ended was not resolved.
     public static let resolveBound: Int64 = 15_000_000_000
+    /// What only StatsD tells (a sync's stage, a replica's release) the agent hears once a cycle (10 s), up to 0.5 s
+    /// late: a page or a resolution may follow the truth by that much more.
+    public static let statsdHindsight: Int64 = HealthPolicy.statsdInterval + hindsight
     /// A cold start: the agent has no evidence yet, so readiness is not judged.
     public static let coldStart: Int64 = 15_000_000_000
 
@@ -92,6 +96,9 @@ public struct InvariantMonitor: Sendable {
             let who = alert.labels["replica"].map { " replica \($0)" } ?? ""
             changes.append("page: \(alert.name.rawValue)\(who)")
             if quiet { throw fail("page-in-quiet-run", "\(alert.name.rawValue)\(who) fired in a run without a fault") }
+            if alert.name == .releaseMismatch, !GroundTruth.within(truth.lastReleasesDiffered, Self.statsdHindsight, of: now) {
+                throw fail("false-release-mismatch", "ReleaseMismatch fired; every replica ran one release throughout the last 15 s")
+            }
             // Judged while beetlewatch sees a majority on clean paths: cut off from most of the cluster without a refusal,
             // it cannot tell a cluster down from its own network, and pages saying so (docs/alerts.md).
             if alert.name == .quorumLost, !GroundTruth.within(truth.lastNotCommitting, Self.hindsight, of: now), clean(truth) {
@@ -116,6 +123,11 @@ public struct InvariantMonitor: Sendable {
                 if alert.name == .replicaHung, !GroundTruth.within(r.lastStopped, Self.hindsight, of: now) {
                     throw fail("false-hung", "replica \(replica) paged Hung; its process ran throughout the last 5 s")
                 }
+                if alert.name == .replicaSyncing, !GroundTruth.within(r.lastSyncing, Self.statsdHindsight, of: now),
+                    !(r.toldSyncing.map { $0.syncing && now - $0.at <= Self.statsdHindsight } ?? false)
+                {
+                    throw fail("false-syncing", "replica \(replica) paged Syncing; it did not sync in the last 15 s")
+                }
                 if alert.name == .replicaUnreachable,
                     !GroundTruth.within(r.lastCrashed, 12_000_000_000, of: now) && !GroundTruth.within(r.lastCut, 12_000_000_000, of: now)
                 {
@@ -137,6 +149,17 @@ public struct InvariantMonitor: Sendable {
             case .replicaHung:
                 let r = alert.labels["replica"].flatMap(Int.init).flatMap { truth.replicas.indices.contains($0) ? truth.replicas[$0] : nil }
                 held = r.map { GroundTruth.within($0.lastStopped, Self.resolveBound, of: now) } ?? true
+            case .replicaSyncing:
+                let r = alert.labels["replica"].flatMap(Int.init).flatMap { truth.replicas.indices.contains($0) ? truth.replicas[$0] : nil }
+                // Until the agent is told the sync ended: StatsD is lossy, and a gauge's last word holds until the next
+                // (seed 9101074: three lines in a row lost, the agent still told "syncing" 30 s after the sync ended).
+                held =
+                    r.map { r in
+                        GroundTruth.within(r.lastSyncing, Self.resolveBound + HealthPolicy.statsdInterval, of: now)
+                            || r.toldSyncing.map { $0.syncing || now - $0.at <= Self.resolveBound } ?? false
+                    } ?? true
+            case .releaseMismatch:
+                held = GroundTruth.within(truth.lastReleasesDiffered, Self.resolveBound + HealthPolicy.statsdInterval, of: now)
             default: held = true
             }
             if !held {

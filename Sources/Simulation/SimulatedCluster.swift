@@ -19,6 +19,15 @@ public final class SimulatedCluster {
         public var isolatedSince: Int64?
         public var view: UInt32
         public var commitMax: UInt64
+        /// Syncing state (TigerBeetle's state sync: too far behind to repair, it fetches a checkpoint from its peers):
+        /// it takes part, its `commit_max` stays where it was until the sync ends, and its StatsD says the stage.
+        public var syncing = false
+        /// It has synced in this run: its StatsD carries `replica_sync_stage` from then on (0 once done), as a replica
+        /// that has been through a sync does. (Until then the line is not sent: a run without a sync sends what it did
+        /// before syncs were simulated, bit for bit.)
+        var everSynced = false
+        /// The release it runs (its pongs and StatsD say it).
+        public var release: Release
     }
 
     /// What the replica at `index` sends back for one message: replies to deliver on the connection from `client` to
@@ -32,7 +41,8 @@ public final class SimulatedCluster {
     /// How long an isolated replica takes to notice its peers are gone (its TCP connections time out; measured ~17 s).
     public static let peerTimeout: Int64 = 17_000_000_000
     public let id: UInt128
-    public let release = Release(major: 0, minor: 17, patch: 9)
+    /// The release every replica runs at the start.
+    public static let startRelease = Release(major: 0, minor: 17, patch: 9)
     public private(set) var replicas: [Replica]
     /// The view the cluster has settled on.
     public private(set) var view: UInt32 = 1
@@ -44,7 +54,7 @@ public final class SimulatedCluster {
     public init(id: UInt128, replicas count: Int) {
         precondition((1...6).contains(count), "a TigerBeetle cluster has 1 to 6 replicas")
         self.id = id
-        replicas = Array(repeating: Replica(view: 1, commitMax: 1_000), count: count)
+        replicas = Array(repeating: Replica(view: 1, commitMax: 1_000, release: Self.startRelease), count: count)
     }
 
     public var count: Int { replicas.count }
@@ -61,6 +71,7 @@ public final class SimulatedCluster {
     // MARK: Faults
 
     public func set(_ i: Int, process: Process, now: Int64) {
+        if replicas[i].process == .crashed && process == .running && replicas[i].release < installed { replicas[i].release = installed }
         replicas[i].process = process
         update(now: now)
     }
@@ -70,6 +81,35 @@ public final class SimulatedCluster {
         replicas[i].isolatedSince = isolated ? now : nil
         update(now: now)
     }
+
+    public func sync(_ i: Int, _ syncing: Bool, now: Int64) {
+        replicas[i].syncing = syncing
+        if syncing { replicas[i].everSynced = true }
+        update(now: now)
+    }
+
+    /// A rolling upgrade: replica `i` restarts into the next release (the newest any replica runs, one minor
+    /// higher) ahead of the others, which still answer as before. Every release answers pings of 0.16.4 and up
+    /// (0.17.9's `release_client_min`), so the agent's 0.17.9 pings are answered by both.
+    public func upgrade(_ i: Int) {
+        let newest = replicas.map(\.release).max() ?? Self.startRelease
+        replicas[i].release = Release(major: newest.major, minor: newest.minor &+ 1, patch: 0)
+    }
+
+    /// The upgrade of replica `i` completes: every running replica restarts into its release; one crashed now does at
+    /// its restart; one stopped keeps the release its process runs (no process upgrades while stopped).
+    public func completeUpgrade(of i: Int) {
+        installed = max(installed, replicas[i].release)
+        for j in replicas.indices where replicas[j].process == .running && replicas[j].release < installed {
+            replicas[j].release = installed
+        }
+    }
+
+    /// The newest release an upgrade completed with: what a crashed replica restarts into.
+    private var installed = SimulatedCluster.startRelease
+
+    /// Whether the replicas run different releases.
+    public var releasesDiffer: Bool { Set(replicas.map(\.release)).count > 1 }
 
     /// Time passes: a view change starts, or ends, and replicas that take part catch up with the cluster.
     public func update(now: Int64) {
@@ -88,7 +128,7 @@ public final class SimulatedCluster {
             viewChangeAt = now &+ Self.viewChangeDelay
         }
         for i in electors where replicas[i].view < view { replicas[i].view = view }
-        if commits { for i in electors { replicas[i].commitMax = commit } }
+        if commits { for i in electors where !replicas[i].syncing { replicas[i].commitMax = commit } }
     }
 
     /// When `update` must run next for a view change to end (nil: none under way).
@@ -111,7 +151,11 @@ public final class SimulatedCluster {
         guard message.count == 256, ping.checksumValid, ping.cluster == id else { return .close }
         precondition(ping.command == PingClient.command, "a replica would crash on command \(ping.command)")
         return .replies([
-            (i, ReplicaReplies.pong(cluster: id, replica: UInt8(i), view: replicas[i].view, release: release, timestamp: ping.timestamp))
+            (
+                i,
+                ReplicaReplies.pong(
+                    cluster: id, replica: UInt8(i), view: replicas[i].view, release: replicas[i].release, timestamp: ping.timestamp)
+            )
         ])
     }
 
@@ -157,12 +201,14 @@ public final class SimulatedCluster {
         var peers = replicas.indices.filter { $0 != i && replicas[$0].process != .crashed && !replicas[$0].isolated }.count
         if let since = replica.isolatedSince, now - since >= Self.peerTimeout { peers = 0 }
         let status = takesPart(i) && viewChangeAt != nil ? 1 : 0
-        return [
-            "tb.replica_status:\(status)|g|\(tags)",
-            "tb.replica_view:\(replica.view)|g|\(tags)",
-            "tb.replica_commit_max:\(replica.commitMax)|g|\(tags)",
-            "tb.message_bus_connections:\(peers)|g|\(tags),peer:replica",
-            "tb.release:\(release.packed)|g|\(tags)",
-        ].joined(separator: "\n")
+        let sync = replica.everSynced ? ["tb.replica_sync_stage:\(replica.syncing ? 2 : 0)|g|\(tags)"] : []
+        return
+            ([
+                "tb.replica_status:\(status)|g|\(tags)",
+                "tb.replica_view:\(replica.view)|g|\(tags)",
+                "tb.replica_commit_max:\(replica.commitMax)|g|\(tags)",
+                "tb.message_bus_connections:\(peers)|g|\(tags),peer:replica",
+                "tb.release:\(replica.release.packed)|g|\(tags)",
+            ] + sync).joined(separator: "\n")
     }
 }

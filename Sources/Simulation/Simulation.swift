@@ -40,6 +40,8 @@ public struct Simulation {
     public static func run(seed: UInt64, duration: Int64 = defaultDuration, breaking: Breakage? = nil) -> Outcome {
         var random = SeededRandom(seed: seed)
         var plan = FaultPlan.draw(replicas: replicaCount, duration: duration, using: &random)
+        var lifeRandom = SeededRandom(seed: seed ^ 0x5851_F42D_4C95_7F2D)
+        plan.drawLifecycleFaults(replicas: replicaCount, using: &lifeRandom)
         var pagerRandom = SeededRandom(seed: seed ^ 0xD1B5_4A32_D192_ED03)
         plan.drawReceiverFaults(using: &pagerRandom)
         var reloadRandom = SeededRandom(seed: seed ^ 0x3C6E_F372_FE94_F82B)
@@ -90,6 +92,7 @@ public struct Simulation {
         }
         var world = World(
             plan: plan, clock: clock, cluster: cluster, network: network, agent: agent, random: random,
+            syncLineRandom: SeededRandom(seed: seed ^ 0x2545_F491_4F6C_DD1D),
             monitor: InvariantMonitor(cluster: ClusterID.hex(cluster.id), quiet: plan.isQuiet, maxSeries: config.limitsMaxSeries),
             truth: GroundTruth(replicas: replicaCount), trace: trace)
         let violation = world.run()

@@ -11,6 +11,9 @@ struct World {
     let network: SimulatedNetwork
     let agent: SteppedAgent
     var random: SeededRandom
+    /// The StatsD weather of the lines only a replica's sync adds (`replica_sync_stage`), from a generator of its own:
+    /// a run whose plan gained a sync sends every other line, and loses, duplicates and delays it, as it did before.
+    var syncLineRandom: SeededRandom
     var monitor: InvariantMonitor
     var truth: GroundTruth
     var trace: Trace
@@ -147,6 +150,9 @@ struct World {
         while let first = boundaries.first, first.at <= clock.now {
             boundaries.removeFirst()
             if first.starts { active.insert(first.fault) } else { active.remove(first.fault) }
+            if case .upgrade(let replica) = plan.faults[first.fault].kind {
+                if first.starts { cluster.upgrade(replica) } else { cluster.completeUpgrade(of: replica) }
+            }
             trace.add(at: clock.now, "\(first.starts ? "fault" : "healed"): \(plan.faults[first.fault].kind)")
             changed = true
         }
@@ -164,6 +170,8 @@ struct World {
             }
             let isolated = kinds.contains { if case .isolate(let set) = $0 { set.contains(i) } else { false } }
             if isolated != cluster.replicas[i].isolated { cluster.isolate(i, isolated, now: clock.now) }
+            let syncing = kinds.contains(.sync(i))
+            if syncing != cluster.replicas[i].syncing { cluster.sync(i, syncing, now: clock.now) }
             var path = network.paths[i]
             path.cut = kinds.contains { if case .cutAgent(let set) = $0 { set.contains(i) } else { false } }
             path.loss = 0
@@ -185,7 +193,9 @@ struct World {
             nextStatsD[i] += 10 * Self.second
             guard cluster.replicas[i].process == .running, !network.paths[i].cut else { continue }
             // A line a datagram, as TigerBeetle's cycle comes in several datagrams (the capture: ~25 each cycle).
-            for line in cluster.statsd(i, now: clock.now).split(separator: "\n") { send(Array(line.utf8), from: i) }
+            for line in cluster.statsd(i, now: clock.now).split(separator: "\n") {
+                send(Array(line.utf8), from: i, syncLine: line.hasPrefix("tb.replica_sync_stage:"))
+            }
         }
         if clock.now >= nextForged {
             nextForged += Self.second / Int64(max(1, plan.statsd.forgedPerSecond))
@@ -194,7 +204,9 @@ struct World {
     }
 
     /// A datagram on the StatsD path, with the run's weather: lost, duplicated, late.
-    mutating func send(_ bytes: [UInt8], from replica: Int?) {
+    mutating func send(_ bytes: [UInt8], from replica: Int?, syncLine: Bool = false) {
+        var random = syncLine ? syncLineRandom : self.random
+        defer { if syncLine { syncLineRandom = random } else { self.random = random } }
         guard !random.chance(plan.statsd.lossPercent) else { return }
         let copies = random.chance(plan.statsd.duplicatePercent) ? 2 : 1
         for _ in 0..<copies {
@@ -210,8 +222,19 @@ struct World {
     mutating func deliverDatagrams() {
         while let first = datagrams.first, first.at <= clock.now {
             datagrams.removeFirst()
+            if let (replica, stage) = Self.syncStage(in: first.bytes) { truth.told(replica: replica, syncStage: stage, now: clock.now) }
             agent.ingest(datagram: first.bytes)
         }
+    }
+
+    /// The replica and stage of a simulated replica's `replica_sync_stage` line (a line a datagram), nil for any other.
+    static func syncStage(in bytes: [UInt8]) -> (replica: Int, stage: Int)? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let prefix = "tb.replica_sync_stage:"
+        guard text.hasPrefix(prefix), let bar = text.firstIndex(of: "|"), let tag = text.range(of: ",replica:") else { return nil }
+        guard let stage = Int(text[text.index(text.startIndex, offsetBy: prefix.count)..<bar]), let replica = Int(text[tag.upperBound...])
+        else { return nil }
+        return (replica, stage)
     }
 
     /// Something anyone on the StatsD network could send: garbage, absurd values, a cluster nobody watches, a tag that

@@ -58,15 +58,17 @@ public struct TigerBeetleSignals: Sendable {
         replicas[Int(slot)].lastSeen = now
     }
 
-    /// Records a signal's value, unless it is not one TigerBeetle could have sent (counted).
-    package mutating func record(_ signal: ReplicaSignal, value: Double, slot: Int32) {
+    /// Records a signal's value, unless it is not one TigerBeetle could have sent (counted); whether it was recorded.
+    @discardableResult
+    package mutating func record(_ signal: ReplicaSignal, value: Double, slot: Int32, now: Int64) -> Bool {
         if let reason = signal.invalidity(of: value) {
             invalid[Self.invalidIndex(signal, reason)] &+= 1
-            return
+            return false
         }
         if replicas[Int(slot)].values[signal.rawValue] != value { generation &+= 1 }
         replicas[Int(slot)].values[signal.rawValue] = value
-        guard signal == .view else { return }
+        replicas[Int(slot)].valuesAt[signal.rawValue] = now
+        guard signal == .view else { return true }
         let cluster = keys[Int(slot)].cluster
         var history = clusters[cluster] ?? ClusterViewHistory()
         if let highest = history.highestView {
@@ -80,6 +82,7 @@ public struct TigerBeetleSignals: Sendable {
             history.highestView = value
         }
         clusters[cluster] = history
+        return true
     }
 
     /// Changes which clusters are watched (start-up, reload). A cluster that stops being watched is

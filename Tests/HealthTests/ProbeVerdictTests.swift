@@ -132,6 +132,20 @@ import TigerBeetle
         #expect(cluster.replicas.allSatisfy { $0.healthy })
     }
 
+    /// A replica that does not accept connections runs nothing: the release it last answered with is not held against
+    /// the others (it may be restarting into the new one; the simulator's seed 9101311).
+    @Test func anUnreachableReplicasLastReleaseIsNoMismatch() {
+        var probes = pongs(at: 100, releases: ["0.17.9", "0.18.0", "0.18.0"])
+        probes[ReplicaKey(cluster: clusterID, replica: 0)] = ProbeResult(
+            outcome: .unreachable, durationSeconds: 0, at: 100 * s, error: "Connection refused", release: "0.17.9")
+        let report = HealthEvaluator.evaluate(watched: [three], signals: signals(lines), probes: probes, policy: policy, now: 100 * s)
+        let cluster = report.clusters[0]
+        #expect(cluster.replicas[0].state == .unreachable)
+        #expect(cluster.replicas[0].release == "0.17.9", "still shown")
+        #expect(cluster.releases == ["0.18.0"])
+        #expect(cluster.notes.allSatisfy { !$0.hasPrefix("replicas report different releases") }, "\(cluster.notes)")
+    }
+
     @Test func aStatsDReleaseIsReadWhenThereIsNoPong() {
         let withRelease = lines.map {
             ($0.0, $0.1 + "\ntb.release:4360|g|#cluster:\(clusterID),replica:\($0.1.contains("replica:1") ? 1 : 0)")

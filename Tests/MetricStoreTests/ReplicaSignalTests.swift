@@ -37,8 +37,25 @@ import TigerBeetle
         h.send(line + tags, at: 2)
         let signals = try #require(h.store.signals.signals(of: ReplicaKey(cluster: Self.cluster, replica: 0)))
         #expect(signals[signal] == 1)
-        #expect(signals.lastSeen == 2)
+        // No word from the replica: a forged line does not keep a silent replica's last values fresh.
+        #expect(signals.lastSeen == 1)
+        #expect(signals.valuesAt[signal.rawValue] == 1)
         #expect(h.store.signals.invalidCount(signal, reason) == 1)
+    }
+
+    /// StatsD loses datagrams one by one: a value is judged only while it is itself fresh, whatever else came since.
+    @Test func aValueOlderThanStaleAfterIsNotJudgedThoughOtherLinesCame() throws {
+        var h = StoreHarness()
+        let tags = "|#cluster:\(Self.cluster),replica:0"
+        let second: Int64 = 1_000_000_000
+        h.send("tb.replica_sync_stage:2|g\(tags)", at: 1 * second)
+        h.send("tb.replica_status:0|g\(tags)", at: 30 * second)
+        let signals = try #require(h.store.signals.signals(of: ReplicaKey(cluster: Self.cluster, replica: 0)))
+        let judged = signals.judged(now: 30 * second, staleAfter: 25 * second)
+        #expect(judged.lastSeen == 30 * second)
+        #expect(judged[.status] == 0)
+        #expect(judged[.syncStage] == nil, "heard 29 s ago")
+        #expect(signals.judged(now: 26 * second, staleAfter: 25 * second)[.syncStage] == 2)
     }
 
     @Test func everyValidRangeHoldsOnlyValuesItsReadersConvert() {

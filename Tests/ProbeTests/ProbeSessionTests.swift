@@ -200,6 +200,8 @@ struct SimulatedReplica {
         #expect(replica.outcomes.last!.0 == 10 * second + 500 * ms)
         #expect(replica.session.result!.error == "Connection refused")
         #expect(replica.session.result!.reachableSince == nil)
+        // The release of its last pong stays: it ran that when it went (the evaluator would fall back on older StatsD).
+        #expect(replica.session.result!.release == "0.17.9")
         // Refused connects cost the replica nothing: one a second (10.5, 11.5, ... 14.5).
         #expect(replica.connects == 1 + 5)
         replica.run(until: 15 * second - ms)

@@ -132,8 +132,14 @@ final class HTTPServer: @unchecked Sendable {
             do {
                 running = try Self.start(server: server, address: nil, listenFD: fd, flags: flags, limits: limits, tls: material)
             } catch {
-                // Keep serving as before on the same socket.
-                running = try? Self.start(server: server, address: nil, listenFD: fd, flags: flags, limits: limits, tls: old.material)
+                // Keep serving as before on the same socket; if even that fails, the error says nothing serves.
+                do {
+                    running = try Self.start(server: server, address: nil, listenFD: fd, flags: flags, limits: limits, tls: old.material)
+                } catch let restoring {
+                    running = nil
+                    throw ReasonError(
+                        "\(error); serving as before failed too (\(restoring)): beetlewatch serves no HTTP until it is restarted")
+                }
                 throw error
             }
         }
