@@ -138,8 +138,8 @@ import VSR
         let report = HealthEvaluator.evaluate(
             watched: [WatchedCluster(id: key(0).cluster, name: "0", addresses: replicas.map(\.address))],
             signals: TigerBeetleSignals(), probes: prober.snapshot(),
-            policy: HealthPolicy(startedAt: SystemClock().unixNanoseconds(), probeResultTTL: 10_000_000_000),
-            now: SystemClock().unixNanoseconds())
+            policy: HealthPolicy(startedAt: SystemClock().wall(), probeResultTTL: .seconds(10)),
+            now: SystemClock().wall())
         #expect(report.clusters[0].replicas[1].state == .unknown)
         #expect(report.clusters[0].notes.first?.hasPrefix("replica 0 evicted beetlewatch's ping") == true)
         // The replica's StatsD says 0.18.0: the backup answers at its next connect.

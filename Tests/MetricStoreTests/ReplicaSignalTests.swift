@@ -1,4 +1,5 @@
 import StatsD
+import TestSupport
 import Testing
 import TigerBeetle
 
@@ -33,11 +34,11 @@ import TigerBeetle
         var h = StoreHarness()
         let tags = "|#cluster:\(Self.cluster),replica:0" + (signal == .peerReplicaConnections ? ",peer:replica" : "")
         let name = line.prefix { $0 != ":" }
-        h.send("\(name):1|g\(tags)", at: 1)
-        h.send(line + tags, at: 2)
+        h.send("\(name):1|g\(tags)", at: .seconds(1))
+        h.send(line + tags, at: .seconds(2))
         let signals = try #require(h.store.signals.signals(of: ReplicaKey(cluster: Self.cluster, replica: 0)))
         #expect(signals[signal] == 1)
-        #expect(signals.lastSeen == 2)
+        #expect(signals.lastSeen == .seconds(2))
         #expect(h.store.signals.invalidCount(signal, reason) == 1)
     }
 
@@ -80,10 +81,10 @@ import TigerBeetle
 
     /// 15,000 forged clusters: 16 tracked, the rest counted; memory of them goes with the TTL.
     @Test func unwatchedClustersAreCappedAndExpire() {
-        let ttl: Int64 = 3_000_000_000
+        let ttl = Duration.seconds(3)
         var h = StoreHarness(.init(ttl: ttl, maxSeries: 1000, watchedClusters: [Self.cluster], maxUnwatchedClusters: 16))
         for n in 1...15_000 {
-            h.send("tb.replica_status:1|g|#cluster:\(Self.clusterID(n + 1000)),replica:0", at: 1_000_000_000)
+            h.send("tb.replica_status:1|g|#cluster:\(Self.clusterID(n + 1000)),replica:0", at: .seconds(1))
         }
         #expect(h.store.signals.unwatchedClusterCount == 16)
         #expect(h.store.signals.keys.count == 16)
@@ -92,18 +93,18 @@ import TigerBeetle
         #expect(h.store.seriesCount == 1000)
         #expect(h.store.stats.seriesRefused == 14_000)
         // A watched cluster is always tracked, whatever the flood, even with no room for its series.
-        h.send("tb.replica_status:0|g|#cluster:\(Self.cluster),replica:2", at: 2_000_000_000)
-        #expect(h.store.signals.signals(of: ReplicaKey(cluster: Self.cluster, replica: 2))?.lastSeen == 2_000_000_000)
+        h.send("tb.replica_status:0|g|#cluster:\(Self.cluster),replica:2", at: .seconds(2))
+        #expect(h.store.signals.signals(of: ReplicaKey(cluster: Self.cluster, replica: 2))?.lastSeen == .seconds(2))
         // Past the TTL the forged clusters and their series go; the watched replica stays.
         let generation = h.store.signals.generation
-        h.store.expire(now: 1_000_000_000 + ttl + 1)
+        h.store.expire(now: .seconds(1) + ttl + .nanoseconds(1))
         #expect(h.store.signals.unwatchedClusterCount == 0)
         #expect(h.store.signals.keys == [ReplicaKey(cluster: Self.cluster, replica: 2)])
         #expect(h.store.signals.generation != generation)
         #expect(h.store.lineCacheCount == 0)
         // Room again: a new unwatched cluster is tracked, in a slot the cache must not confuse.
-        h.send("tb.replica_view:7|g|#cluster:\(Self.clusterID(99)),replica:1", at: 5_000_000_000)
-        h.send("tb.replica_status:3|g|#cluster:\(Self.cluster),replica:2", at: 5_000_000_000)
+        h.send("tb.replica_view:7|g|#cluster:\(Self.clusterID(99)),replica:1", at: .seconds(5))
+        h.send("tb.replica_status:3|g|#cluster:\(Self.cluster),replica:2", at: .seconds(5))
         #expect(h.store.signals.signals(of: ReplicaKey(cluster: Self.clusterID(99), replica: 1))?[.view] == 7)
         #expect(h.store.signals.signals(of: ReplicaKey(cluster: Self.cluster, replica: 2))?[.status] == 3)
         #expect(h.store.signals.signals(of: ReplicaKey(cluster: Self.cluster, replica: 2))?[.view] == nil)
@@ -116,8 +117,8 @@ import TigerBeetle
         h.send(line)
         #expect(h.store.signals.keys.isEmpty)
         h.store.watch(clusters: [Self.cluster], maxUnwatchedClusters: 0)
-        h.send(line, at: 5)
-        #expect(h.store.signals.signals(of: ReplicaKey(cluster: Self.cluster, replica: 0))?.lastSeen == 5)
+        h.send(line, at: .seconds(5))
+        #expect(h.store.signals.signals(of: ReplicaKey(cluster: Self.cluster, replica: 0))?.lastSeen == .seconds(5))
         // And unwatching it again over the limit forgets it.
         h.store.watch(clusters: [], maxUnwatchedClusters: 0)
         #expect(h.store.signals.keys.isEmpty)
