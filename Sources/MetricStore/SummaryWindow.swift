@@ -9,7 +9,7 @@ struct SummaryWindow: Sendable {
     static let maxAge: Duration = .seconds(600)
     static let ageBuckets = 5
     static let bufferCapacity = 500
-    static var bucketDuration: Duration { maxAge / ageBuckets }
+    static let bucketDuration = maxAge / ageBuckets
     /// The quantiles rendered, in order.
     static let quantiles = QuantileStream.statsdExporterTargets.map(\.quantile)
 
