@@ -44,18 +44,20 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     precondition(Setting.Ranges.probeTimeout.contains(config.probeTimeout))
     precondition(Setting.Ranges.resendDelay.contains(config.alertResendDelay))
     precondition(Setting.Ranges.shutdownTimeout.contains(config.shutdownTimeout))
-    // What the agent computes from them, from a clock reading far in the future (year 2200).
-    let now: Int64 = 7_258_118_400_000_000_000
-    _ = now + config.probeInterval.nanoseconds + config.probeTimeout.nanoseconds + config.shutdownTimeout.nanoseconds
-    _ = now + 4 * config.alertResendDelay.nanoseconds
-    _ = now - config.statsdTTLNanoseconds - config.statsdStaleAfter.nanoseconds
+    // What the agent computes from them, from a clock reading far in the future (year 2200): exact, never saturated
+    // (instants saturate rather than trap, so a setting that would saturate one is what to find).
+    let now = WallInstant(nanosecondsSinceEpoch: 7_258_118_400_000_000_000)
+    func exact(_ duration: Duration) { precondition((now + duration) - now == duration, "\(duration) from \(now) saturates") }
+    exact(config.probeInterval + config.probeTimeout + config.shutdownTimeout)
+    exact(config.alertResendDelay * 4)
+    exact(.zero - config.statsdTTL - config.statsdStaleAfter)
     for receiver in config.receivers {
-        _ = now + receiver.timeout + receiver.repeatInterval
+        exact(receiver.timeout + receiver.repeatInterval)
         precondition(isCheckedURL(receiver.url))
     }
     for rule in AlertName.allCases {
         let settings = config.alertRules[rule]
-        _ = now + settings.forDuration + (settings.window ?? 0)
+        exact(settings.forDuration + (settings.window ?? .zero))
     }
     for url in config.alertmanagerURLs { precondition(isCheckedURL(url)) }
     precondition(config.watchedClusters.allSatisfy { (1...6).contains($0.addresses.count) && $0.id.utf8.count == 32 })

@@ -13,11 +13,11 @@ let watched = [WatchedCluster(id: watchedCluster, name: "0", addresses: ["127.0.
 
 nonisolated(unsafe) var tigerbeetle = MetricStore(
     options: .init(
-        mode: .tigerbeetle, ttl: 60_000_000_000, maxSeries: 2_000,
+        mode: .tigerbeetle, ttl: .seconds(60), maxSeries: 2_000,
         watchedClusters: [watchedCluster], maxUnwatchedClusters: 4))
-nonisolated(unsafe) var statsdExporter = MetricStore(options: .init(mode: .statsdExporter, ttl: 0, maxSeries: 2_000))
+nonisolated(unsafe) var statsdExporter = MetricStore(options: .init(mode: .statsdExporter, ttl: .zero, maxSeries: 2_000))
 nonisolated(unsafe) var engine = AlertEngine(alertsOnUnwatchedClusters: true)
-nonisolated(unsafe) var clock: Int64 = 1_000_000_000
+nonisolated(unsafe) var clock = WallInstant(nanosecondsSinceEpoch: 1_000_000_000)
 nonisolated(unsafe) var steps = 0
 let encoder = JSONEncoder()
 
@@ -25,7 +25,7 @@ let encoder = JSONEncoder()
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data, size > 0 else { return 0 }
     let control = data[0]
-    clock += Int64(control & 0x1F) * 1_000_000_000 + 1
+    clock += .seconds(Int(control & 0x1F)) + .nanoseconds(1)
     let datagram = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
     tigerbeetle.ingest(datagram: datagram, now: clock)
     statsdExporter.ingest(datagram: datagram, now: clock)
@@ -40,7 +40,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     }
     let report = HealthEvaluator.evaluate(
         watched: watched, signals: tigerbeetle.signals, probes: probes,
-        policy: HealthPolicy(staleAfter: 25_000_000_000, startedAt: 0), now: clock)
+        policy: HealthPolicy(staleAfter: .seconds(25), startedAt: .epoch), now: clock)
     let transitions = engine.evaluate(report, now: clock)
     for alert in transitions {
         let group = WebhookGrouping.groupLabels(of: alert)
@@ -48,7 +48,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             receiver: "fuzz", group: group, firing: [], resolved: [alert], sendResolved: true,
             externalURL: "http://beetlewatch:9917")
         precondition((try? encoder.encode(message)) != nil)
-        precondition((try? encoder.encode([AlertmanagerAlert(alert, now: clock, lifetime: 240_000_000_000, externalURL: "")])) != nil)
+        precondition((try? encoder.encode([AlertmanagerAlert(alert, now: clock, lifetime: .seconds(240), externalURL: "")])) != nil)
     }
     precondition(tigerbeetle.signals.unwatchedClusterCount <= 4)
     precondition(tigerbeetle.seriesCount <= 2_000 && statsdExporter.seriesCount <= 2_000)

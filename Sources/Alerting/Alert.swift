@@ -1,5 +1,8 @@
-/// An alert and where it is in its life: pending → firing → resolved.
-public struct Alert: Sendable, Equatable, Codable {
+import TigerBeetle
+
+/// An alert and where it is in its life: pending → firing → resolved. The documents and payloads carry it as their
+/// own types (`AlertsDocument`, `WebhookMessage`, `AlertmanagerAlert`), times in RFC 3339.
+public struct Alert: Sendable, Equatable {
     public enum State: String, Sendable, Codable, CaseIterable {
         case pending, firing, resolved
     }
@@ -9,20 +12,20 @@ public struct Alert: Sendable, Equatable, Codable {
     public var labels: [String: String]
     public var annotations: [String: String]
     public var state: State
-    /// When the condition began to hold (ns since the epoch).
-    public var activeAt: Int64
-    /// When it fired (ns), if it did.
-    public var firedAt: Int64?
-    /// When it resolved (ns), if it did.
-    public var resolvedAt: Int64?
-    /// Since when it has been firing only because of its rule's `keep_firing_for` (ns): the condition stopped then.
-    public var keptFiringSince: Int64?
+    /// When the condition began to hold.
+    public var activeAt: WallInstant
+    /// When it fired, if it did.
+    public var firedAt: WallInstant?
+    /// When it resolved, if it did.
+    public var resolvedAt: WallInstant?
+    /// Since when it has been firing only because of its rule's `keep_firing_for`: the condition stopped then.
+    public var keptFiringSince: WallInstant?
     /// Alertmanager's fingerprint of the labels, 16 hex digits.
     public var fingerprint: String
 
     public init(
         name: AlertName, labels: [String: String], annotations: [String: String], state: State,
-        activeAt: Int64, firedAt: Int64? = nil, resolvedAt: Int64? = nil
+        activeAt: WallInstant, firedAt: WallInstant? = nil, resolvedAt: WallInstant? = nil
     ) {
         self.name = name
         self.labels = labels

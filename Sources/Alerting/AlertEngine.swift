@@ -10,27 +10,27 @@ public struct AlertEngine: Sendable {
     public var runbookURL: String
     /// Whether clusters heard from but not configured raise alerts (`--alert.unwatched-clusters`).
     public var alertsOnUnwatchedClusters: Bool
-    /// QuorumLost does not fire before its condition has held this long (ns), nor a replica's alert before twice
+    /// QuorumLost does not fire before its condition has held this long, nor a replica's alert before twice
     /// as long (`AlertName.probeIntervalsHeld`), whatever its rule's `for`: the agent sets one probe interval. While
     /// a cluster's QuorumLost is pending, its replicas' alerts wait for it: one incident, one page.
-    public var minimumFor: Int64 = 0
-    /// How long the canary may take to decide (its interval and timeout, ns): while a cluster's replicas show quorum lost
+    public var minimumFor: Duration = .zero
+    /// How long the canary may take to decide (its interval and timeout): while a cluster's replicas show quorum lost
     /// and its canary still commits, its replicas' alerts wait this long at most for the canary to fail (then QuorumLost
     /// comes first) or go on committing (then the replicas' evidence was beetlewatch's view, and they page on their own).
     /// While its canary fails and its replicas do not (yet) show quorum lost, a cluster's replicas' alerts wait
     /// `quorumDecisionWait` and a second more: the health model calls that a lost quorum once it has lasted longer than a
     /// view change (`HealthPolicy.canaryFailingIsQuorumLostAfter`, half a second more than the decision wait), and then
     /// QuorumLost comes first (the simulator, seed 178: the lone primary's Isolated paged before QuorumLost).
-    public var quorumDecisionWait: Int64 = 0
+    public var quorumDecisionWait: Duration = .zero
     /// Since when each cluster's verdict has been undecided (its replicas and its canary disagree), how long its
     /// replicas' alerts wait for the decision, and whether it is the canary failing that waits (counted from when it
     /// began failing: the simulator, seed 800573, where the replicas' word came first, the canary failed 0.7 s later, and
     /// a replica's Isolated paged 0.2 s before the canary's QuorumLost could).
-    private var undecidedSince: [String: (since: Int64, wait: Int64, canaryFailing: Bool)] = [:]
+    private var undecidedSince: [String: (since: WallInstant, wait: Duration, canaryFailing: Bool)] = [:]
     /// Pending and firing alerts, by fingerprint.
     public private(set) var alerts: [String: Alert] = [:]
     private var viewChangesSeen: [String: UInt64] = [:]
-    private var viewChangedAt: [String: Int64] = [:]
+    private var viewChangedAt: [String: WallInstant] = [:]
 
     public init(
         rules: AlertRules = AlertRules(), runbookURL: String = AlertEngine.defaultRunbookURL,
@@ -52,12 +52,12 @@ public struct AlertEngine: Sendable {
     }
 
     /// Applies one evaluation; returns the alerts that fired or resolved in it (in their new state).
-    public mutating func evaluate(_ report: HealthReport, now: Int64) -> [Alert] {
+    public mutating func evaluate(_ report: HealthReport, now: WallInstant) -> [Alert] {
         let clusters = report.clusters.filter { $0.watched || alertsOnUnwatchedClusters }
         // Only clusters in the report are remembered: one that is gone (an unwatched cluster
         // expired) leaves nothing behind.
         var seenNow: [String: UInt64] = [:]
-        var changedAt: [String: Int64] = [:]
+        var changedAt: [String: WallInstant] = [:]
         for cluster in clusters {
             let seen = viewChangesSeen[cluster.id]
             changedAt[cluster.id] = cluster.viewChanges > (seen ?? 0) ? now : viewChangedAt[cluster.id]
@@ -73,36 +73,36 @@ public struct AlertEngine: Sendable {
         // Clusters whose quorum verdict is still pending: QuorumLost holds but has not fired (it may fire in this very
         // evaluation; it is applied first). Their replicas' alerts wait: the cluster's page comes first, or none.
         var quorumPending = Set<String>()
-        var undecided: [String: (since: Int64, wait: Int64, canaryFailing: Bool)] = [:]
+        var undecided: [String: (since: WallInstant, wait: Duration, canaryFailing: Bool)] = [:]
         for cluster in clusters {
-            let wait: Int64
+            let wait: Duration
             let canaryFailing: Bool
             if cluster.replicasShowQuorumLost && cluster.committing == true {
                 (wait, canaryFailing) = (quorumDecisionWait, false)
-            } else if cluster.committing == false && !cluster.quorumLost && quorumDecisionWait > 0 {
-                (wait, canaryFailing) = (quorumDecisionWait.addingSaturating(1_000_000_000), true)
+            } else if cluster.committing == false && !cluster.quorumLost && quorumDecisionWait > .zero {
+                (wait, canaryFailing) = (quorumDecisionWait + .seconds(1), true)
             } else {
                 continue
             }
             let earlier = undecidedSince[cluster.id]
             let since = earlier.map { $0.canaryFailing == canaryFailing ? $0.since : now } ?? now
             undecided[cluster.id] = (since, wait, canaryFailing)
-            if now.subtractingSaturating(since) < wait { quorumPending.insert(cluster.id) }
+            if now - since < wait { quorumPending.insert(cluster.id) }
         }
         undecidedSince = undecided
         // A cluster whose canary has failed, its replicas' evidence agreeing: two signals, the canary's timeout a hold of
         // its own. QuorumLost does not wait a probe interval more (live: paged 2.5–2.8 s after two replicas were killed,
         // the canary having failed at 1.4–1.8 s).
         let notCommitting = Set(clusters.filter { $0.committing == false }.map(\.id))
-        func hold(_ condition: AlertCondition) -> Int64 {
+        func hold(_ condition: AlertCondition) -> Duration {
             condition.name == .quorumLost && notCommitting.contains(condition.labels["cluster"] ?? "")
                 ? rules[.quorumLost].forDuration : forDuration(of: condition.name)
         }
         for condition in conditions where condition.name == .quorumLost {
             let fingerprint = Fingerprint.of(labels(of: condition))
             let hold = hold(condition)
-            let pending = alerts[fingerprint].map { $0.state == .pending && now.subtractingSaturating($0.activeAt) < hold } ?? true
-            if pending && hold > 0, let cluster = condition.labels["cluster"] { quorumPending.insert(cluster) }
+            let pending = alerts[fingerprint].map { $0.state == .pending && now - $0.activeAt < hold } ?? true
+            if pending && hold > .zero, let cluster = condition.labels["cluster"] { quorumPending.insert(cluster) }
         }
         for condition in conditions {
             let forDuration = hold(condition)
@@ -118,14 +118,14 @@ public struct AlertEngine: Sendable {
             if var alert = alerts[fingerprint] {
                 alert.annotations = annotations
                 alert.keptFiringSince = nil
-                if alert.state == .pending && now.subtractingSaturating(alert.activeAt) >= forDuration && !waitsForQuorum {
+                if alert.state == .pending && now - alert.activeAt >= forDuration && !waitsForQuorum {
                     alert.state = .firing
                     alert.firedAt = now
                     transitions.append(alert)
                 }
                 alerts[fingerprint] = alert
             } else {
-                let fires = forDuration <= 0 && !waitsForQuorum
+                let fires = forDuration <= .zero && !waitsForQuorum
                 let alert = Alert(
                     name: condition.name, labels: labels, annotations: annotations,
                     state: fires ? .firing : .pending, activeAt: now, firedAt: fires ? now : nil)
@@ -135,9 +135,9 @@ public struct AlertEngine: Sendable {
         }
         for (fingerprint, var alert) in alerts where !holding.contains(fingerprint) {
             let keep = rules[alert.name].keepFiringFor
-            if alert.state == .firing, keep > 0 {
+            if alert.state == .firing, keep > .zero {
                 let since = alert.keptFiringSince ?? now
-                if now.subtractingReportingOverflow(since).partialValue < keep {
+                if now - since < keep {
                     alert.keptFiringSince = since
                     alerts[fingerprint] = alert
                     continue
@@ -161,31 +161,32 @@ public struct AlertEngine: Sendable {
         return labels
     }
 
-    /// How long `name`'s condition holds before it fires (ns): its rule's `for`, and at least its probe-interval hold.
-    func forDuration(of name: AlertName) -> Int64 {
-        max(rules[name].forDuration, minimumFor.multipliedReportingOverflow(by: name.probeIntervalsHeld).partialValue)
+    /// How long `name`'s condition holds before it fires: its rule's `for`, and at least its probe-interval hold.
+    func forDuration(of name: AlertName) -> Duration {
+        max(rules[name].forDuration, minimumFor * name.probeIntervalsHeld)
     }
 
-    /// When the next evaluation would change an alert with the report unchanged (ns, as `now`): a pending alert's
+    /// When the next evaluation would change an alert with the report unchanged (on the clock of `now`): a pending alert's
     /// `for` running out, or a kept-firing alert's `keep_firing_for`. nil when nothing is due. The agent evaluates
     /// then rather than on its next once-a-second tick, which made QuorumLost fire up to a second after its hold.
     /// A replica's alert waiting for its cluster's pending QuorumLost is due no earlier than that is.
-    public var nextTransitionAt: Int64? {
-        var quorumDue: [String: Int64] = [:]
+    public var nextTransitionAt: WallInstant? {
+        var quorumDue: [String: WallInstant] = [:]
         for alert in alerts.values where alert.name == .quorumLost && alert.state == .pending {
-            quorumDue[alert.labels["cluster"] ?? ""] = alert.activeAt.addingSaturating(forDuration(of: .quorumLost))
+            quorumDue[alert.labels["cluster"] ?? ""] = alert.activeAt + forDuration(of: .quorumLost)
         }
         for (cluster, undecided) in undecidedSince {
-            quorumDue[cluster] = max(quorumDue[cluster] ?? .min, undecided.since.addingSaturating(undecided.wait))
+            let decided = undecided.since + undecided.wait
+            quorumDue[cluster] = quorumDue[cluster].map { max($0, decided) } ?? decided
         }
-        return alerts.values.compactMap { alert -> Int64? in
+        return alerts.values.compactMap { alert -> WallInstant? in
             switch alert.state {
             case .pending:
-                let due = alert.activeAt.addingSaturating(forDuration(of: alert.name))
+                let due = alert.activeAt + forDuration(of: alert.name)
                 guard alert.name.isHeldBackByQuorumLost, let quorum = quorumDue[alert.labels["cluster"] ?? ""] else { return due }
                 return max(due, quorum)
             case .firing:
-                return alert.keptFiringSince.map { $0.addingSaturating(rules[alert.name].keepFiringFor) }
+                return alert.keptFiringSince.map { $0 + rules[alert.name].keepFiringFor }
             case .resolved:
                 return nil
             }

@@ -20,7 +20,7 @@ public enum AlertName: String, Sendable, CaseIterable, Codable {
     /// judged it. Replicas that fail together are flagged up to a probe interval apart, and a StatsD datagram can
     /// flag a survivor (isolated: its peers are gone) a moment after they die: the QuorumLost that holds the
     /// replicas' alerts back fires first, and one incident pages once. The other cluster alerts are not held.
-    var probeIntervalsHeld: Int64 {
+    var probeIntervalsHeld: Int {
         if self == .quorumLost { return 1 }
         return isHeldBackByQuorumLost ? 2 : 0
     }
@@ -40,20 +40,20 @@ public enum Severity: String, Sendable, CaseIterable, Codable {
 /// What the config can change of a rule.
 public struct RuleSettings: Sendable, Equatable {
     public var enabled = true
-    /// How long the condition must hold before the alert fires (ns).
-    public var forDuration: Int64
+    /// How long the condition must hold before the alert fires.
+    public var forDuration: Duration
     public var severity: Severity
     /// `TigerBeetleClockSkew`: the largest tolerated |clock delta|, seconds.
     public var threshold: Double?
-    /// `TigerBeetleViewChanged`: how long the alert stays firing after a view change (ns).
-    public var window: Int64?
-    /// How long a firing alert stays firing after its condition stops holding (ns), as Prometheus's
+    /// `TigerBeetleViewChanged`: how long the alert stays firing after a view change.
+    public var window: Duration?
+    /// How long a firing alert stays firing after its condition stops holding, as Prometheus's
     /// `keep_firing_for`: an alert others are inhibited by outlives them.
-    public var keepFiringFor: Int64
+    public var keepFiringFor: Duration
 
     public init(
-        enabled: Bool = true, forDuration: Int64, severity: Severity, threshold: Double? = nil, window: Int64? = nil,
-        keepFiringFor: Int64 = 0
+        enabled: Bool = true, forDuration: Duration, severity: Severity, threshold: Double? = nil, window: Duration? = nil,
+        keepFiringFor: Duration = .zero
     ) {
         self.enabled = enabled
         self.forDuration = forDuration
@@ -74,25 +74,23 @@ public struct AlertRules: Sendable, Equatable {
 
     public subscript(name: AlertName) -> RuleSettings { settings[name] ?? Self.defaults[name]! }
 
-    static let second: Int64 = 1_000_000_000
-
     /// The defaults, the same as `prometheus/alerts.yml`.
     public static let defaults: [AlertName: RuleSettings] = [
-        .replicaStatusAbnormal: RuleSettings(forDuration: 0, severity: .critical),
-        .replicaSyncing: RuleSettings(forDuration: 0, severity: .warning),
-        .replicaUnreachable: RuleSettings(forDuration: 10 * second, severity: .critical),
-        .replicaHung: RuleSettings(forDuration: 0, severity: .critical),
-        .replicaSilent: RuleSettings(forDuration: 0, severity: .warning),
-        .replicaIsolated: RuleSettings(forDuration: 0, severity: .critical),
-        .replicaBehind: RuleSettings(forDuration: 0, severity: .warning),
+        .replicaStatusAbnormal: RuleSettings(forDuration: .zero, severity: .critical),
+        .replicaSyncing: RuleSettings(forDuration: .zero, severity: .warning),
+        .replicaUnreachable: RuleSettings(forDuration: .seconds(10), severity: .critical),
+        .replicaHung: RuleSettings(forDuration: .zero, severity: .critical),
+        .replicaSilent: RuleSettings(forDuration: .zero, severity: .warning),
+        .replicaIsolated: RuleSettings(forDuration: .zero, severity: .critical),
+        .replicaBehind: RuleSettings(forDuration: .zero, severity: .warning),
         // beetlewatch cannot reach a replica while its cluster commits: its own network is the suspect; not a page.
-        .replicaUnobserved: RuleSettings(forDuration: 10 * second, severity: .warning),
+        .replicaUnobserved: RuleSettings(forDuration: .seconds(10), severity: .warning),
         // Alertmanager holds the replica alerts back while quorum is lost (alertmanager.yml): kept firing 10 s after
         // quorum returns, the replicas that come back with the cluster (a second or two apart) are over before it ends.
-        .quorumLost: RuleSettings(forDuration: 0, severity: .critical, keepFiringFor: 10 * second),
-        .viewChanged: RuleSettings(forDuration: 0, severity: .warning, window: 60 * second),
-        .storageFaults: RuleSettings(forDuration: 60 * second, severity: .warning),
-        .clockSkew: RuleSettings(forDuration: 60 * second, severity: .warning, threshold: 0.5),
-        .releaseMismatch: RuleSettings(forDuration: 0, severity: .info),
+        .quorumLost: RuleSettings(forDuration: .zero, severity: .critical, keepFiringFor: .seconds(10)),
+        .viewChanged: RuleSettings(forDuration: .zero, severity: .warning, window: .seconds(60)),
+        .storageFaults: RuleSettings(forDuration: .seconds(60), severity: .warning),
+        .clockSkew: RuleSettings(forDuration: .seconds(60), severity: .warning, threshold: 0.5),
+        .releaseMismatch: RuleSettings(forDuration: .zero, severity: .info),
     ]
 }

@@ -1,3 +1,5 @@
+import TigerBeetle
+
 /// One element of `POST /api/v2/alerts` (Alertmanager's postableAlert).
 public struct AlertmanagerAlert: Sendable, Equatable, Codable {
     public var labels: [String: String]
@@ -8,11 +10,11 @@ public struct AlertmanagerAlert: Sendable, Equatable, Codable {
 
     /// As Prometheus sends them: firing alerts end `now + lifetime` (so Alertmanager keeps
     /// them while re-sent), resolved ones at their resolution time.
-    public init(_ alert: Alert, now: Int64, lifetime: Int64, externalURL: String) {
+    public init(_ alert: Alert, now: WallInstant, lifetime: Duration, externalURL: String) {
         labels = alert.labels
         annotations = alert.annotations
-        startsAt = Timestamp.rfc3339(nanoseconds: alert.activeAt)
-        endsAt = Timestamp.rfc3339(nanoseconds: alert.resolvedAt ?? (now + lifetime))
+        startsAt = Timestamp.rfc3339(alert.activeAt)
+        endsAt = Timestamp.rfc3339(alert.resolvedAt ?? (now + lifetime))
         generatorURL = externalURL + "/api/v1/alerts"
     }
 }

@@ -16,7 +16,7 @@ public struct AlertsDocument: Sendable, Equatable, Codable {
         self.alerts = alerts.map {
             Entry(
                 alertname: $0.name.rawValue, state: $0.state.rawValue, labels: $0.labels, annotations: $0.annotations,
-                activeAt: Timestamp.rfc3339(nanoseconds: $0.activeAt), firedAt: $0.firedAt.map { Timestamp.rfc3339(nanoseconds: $0) },
+                activeAt: Timestamp.rfc3339($0.activeAt), firedAt: $0.firedAt.map(Timestamp.rfc3339),
                 fingerprint: $0.fingerprint)
         }
     }

@@ -1,4 +1,5 @@
 import Health
+import TigerBeetle
 
 /// A rule's condition holding for one subject at one instant.
 struct AlertCondition: Equatable {
@@ -10,8 +11,10 @@ struct AlertCondition: Equatable {
 
 /// The built-in rules over the health model. Pure; the same meanings as `prometheus/alerts.yml`.
 enum BuiltInRules {
-    /// Every condition that holds in `report`. `viewChangedAt` is when each cluster's view last rose (ns).
-    static func conditions(_ report: HealthReport, rules: AlertRules, viewChangedAt: [String: Int64], now: Int64) -> [AlertCondition] {
+    /// Every condition that holds in `report`. `viewChangedAt` is when each cluster's view last rose.
+    static func conditions(_ report: HealthReport, rules: AlertRules, viewChangedAt: [String: WallInstant], now: WallInstant)
+        -> [AlertCondition]
+    {
         var out: [AlertCondition] = []
         func add(_ name: AlertName, _ labels: [String: String], _ summary: String, _ description: String) {
             guard rules[name].enabled else { return }
@@ -28,7 +31,7 @@ enum BuiltInRules {
                             "replica \($0.replica) (\($0.reasons.map(\.detail).joined(separator: "; ")))"
                         }.joined(separator: ", ") + ". " + quorumEvidence(cluster))
             }
-            if let changedAt = viewChangedAt[cluster.id], now - changedAt < (rules[.viewChanged].window ?? 0) {
+            if let changedAt = viewChangedAt[cluster.id], now - changedAt < (rules[.viewChanged].window ?? .zero) {
                 add(
                     .viewChanged, ["cluster": cluster.id],
                     "TigerBeetle cluster \(clusterName) changed view",

@@ -1,3 +1,5 @@
+import TigerBeetle
+
 /// Decides which notifications go where, so that every resolution reaches every receiver that heard of
 /// the alert firing: alert transitions + receivers + now → messages, and what became of each message →
 /// what is still owed. Pure: no threads, no clock; time is a parameter.
@@ -70,9 +72,9 @@ public struct NotificationPlanner: Sendable {
     }
 
     /// How long after a failed delivery a group is sent again.
-    public static let retryDelay: Int64 = 30_000_000_000
+    public static let retryDelay: Duration = .seconds(30)
     /// How long resolved alerts are re-sent to Alertmanager (in case it restarted).
-    public static let resolvedRetention: Int64 = 300_000_000_000
+    public static let resolvedRetention: Duration = .seconds(300)
 
     struct Group: Sendable {
         var labels: [String: String]
@@ -85,13 +87,13 @@ public struct NotificationPlanner: Sendable {
         /// resolution is still being delivered is owed anew, and that delivery does not pay it (the simulator, seed
         /// 800122: a resolution retried through a hanging receiver, the alert firing and resolving again meanwhile,
         /// and the second resolution never sent).
-        var inDelivery: [String: Int64] = [:]
-        var lastNotified: Int64?
+        var inDelivery: [String: WallInstant] = [:]
+        var lastNotified: WallInstant?
         /// After a failed delivery: send the group's state again at this time.
-        var retryAt: Int64?
+        var retryAt: WallInstant?
 
         /// A message carrying `resolutions` is no longer being delivered.
-        mutating func leaveDelivery(_ resolutions: [String: Int64]) {
+        mutating func leaveDelivery(_ resolutions: [String: WallInstant]) {
             for (fingerprint, episode) in resolutions where inDelivery[fingerprint] == episode { inDelivery[fingerprint] = nil }
         }
     }
@@ -100,7 +102,7 @@ public struct NotificationPlanner: Sendable {
         var receiver: String
         var group: String
         /// The resolutions it carries: fingerprint and episode (`activeAt`).
-        var resolved: [String: Int64]
+        var resolved: [String: WallInstant]
     }
 
     /// Per receiver name, per group key.
@@ -108,7 +110,7 @@ public struct NotificationPlanner: Sendable {
     private var sent: [UInt64: Sent] = [:]
     private var nextID: UInt64 = 0
     private var recentlyResolved: [Alert] = []
-    private var lastAlertmanagerPush: Int64?
+    private var lastAlertmanagerPush: WallInstant?
 
     public init() {}
 
@@ -121,7 +123,7 @@ public struct NotificationPlanner: Sendable {
     /// pending and firing alerts.
     public mutating func plan(
         transitions: [Alert], active: [Alert], receivers: [WebhookReceiverConfig], alertmanagers: Bool,
-        resendDelay: Int64, externalURL: String, now: Int64
+        resendDelay: Duration, externalURL: String, now: WallInstant
     ) -> [Notification] {
         let firing = active.filter { $0.state == .firing }
         let resolved = transitions.filter { $0.state == .resolved }
@@ -141,13 +143,13 @@ public struct NotificationPlanner: Sendable {
         let firingNow = Set(firing.map(\.fingerprint))
         recentlyResolved.removeAll {
             firingNow.contains($0.fingerprint)
-                || now.subtractingReportingOverflow($0.resolvedAt ?? now).partialValue > Self.resolvedRetention
+                || now - ($0.resolvedAt ?? now) > Self.resolvedRetention
         }
         if alertmanagers {
-            let due = lastAlertmanagerPush.map { now.subtractingReportingOverflow($0).partialValue >= resendDelay } ?? true
+            let due = lastAlertmanagerPush.map { now - $0 >= resendDelay } ?? true
             if !transitions.isEmpty || due {
                 let batch = (firing + recentlyResolved).map {
-                    AlertmanagerAlert($0, now: now, lifetime: 4 * resendDelay, externalURL: externalURL)
+                    AlertmanagerAlert($0, now: now, lifetime: resendDelay * 4, externalURL: externalURL)
                 }
                 if !batch.isEmpty {
                     out.append(
@@ -171,7 +173,7 @@ public struct NotificationPlanner: Sendable {
 
     private mutating func planWebhooks(
         _ receiver: WebhookReceiverConfig, firing: [Alert], heldBack: Set<String>, transitions: [Alert],
-        resolved: [Alert], externalURL: String, now: Int64
+        resolved: [Alert], externalURL: String, now: WallInstant
     ) -> [Notification] {
         var mine = groups[receiver.name] ?? [:]
         // A group changes when the receiver has news for it: a resolution of a firing it was sent, or a firing not held back.
@@ -204,14 +206,14 @@ public struct NotificationPlanner: Sendable {
             let unheard = groupFiring.contains { !group.firingSent.contains($0.fingerprint) }
             let repeatDue =
                 !groupFiring.isEmpty
-                && group.lastNotified.map { now.subtractingReportingOverflow($0).partialValue >= receiver.repeatInterval } ?? true
+                && group.lastNotified.map { now - $0 >= receiver.repeatInterval } ?? true
             let retryDue = group.retryAt.map { now >= $0 } ?? false
             let send = changed.contains(key) || unheard || repeatDue || retryDue
             let owed = group.owed.filter { group.inDelivery[$0.key] != $0.value.activeAt }
             if send,
                 let message = WebhookGrouping.message(
                     receiver: receiver.name, group: group.labels, firing: groupFiring,
-                    resolved: owed.values.sorted { ($0.resolvedAt ?? 0, $0.fingerprint) < ($1.resolvedAt ?? 0, $1.fingerprint) },
+                    resolved: owed.values.sorted { ($0.resolvedAt ?? .epoch, $0.fingerprint) < ($1.resolvedAt ?? .epoch, $1.fingerprint) },
                     sendResolved: receiver.sendResolved, externalURL: externalURL)
             {
                 let id = next()
@@ -235,7 +237,7 @@ public struct NotificationPlanner: Sendable {
     }
 
     /// Records what became of notification `id`.
-    public mutating func record(_ id: UInt64, _ outcome: Outcome, now: Int64) {
+    public mutating func record(_ id: UInt64, _ outcome: Outcome, now: WallInstant) {
         guard let entry = sent[id] else { return }
         switch outcome {
         case .started:

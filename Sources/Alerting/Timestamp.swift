@@ -1,10 +1,12 @@
+import TigerBeetle
+
 /// RFC 3339 in UTC with milliseconds, as Alertmanager writes times.
 public enum Timestamp {
     /// Alertmanager's "not set" time (a firing alert's `endsAt` in webhook payloads).
     public static let zero = "0001-01-01T00:00:00Z"
 
-    public static func rfc3339(nanoseconds: Int64) -> String {
-        let totalMilliseconds = nanoseconds / 1_000_000
+    public static func rfc3339(_ instant: WallInstant) -> String {
+        let totalMilliseconds = instant.nanosecondsSinceEpoch / 1_000_000
         let seconds = totalMilliseconds / 1000
         let millis = Int(totalMilliseconds % 1000)
         let days = Int(seconds / 86_400)

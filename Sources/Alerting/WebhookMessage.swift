@@ -60,8 +60,8 @@ public enum WebhookGrouping {
                 WebhookMessage.Alert(
                     status: alert.state == .resolved ? "resolved" : "firing",
                     labels: alert.labels, annotations: alert.annotations,
-                    startsAt: Timestamp.rfc3339(nanoseconds: alert.activeAt),
-                    endsAt: alert.resolvedAt.map { Timestamp.rfc3339(nanoseconds: $0) } ?? Timestamp.zero,
+                    startsAt: Timestamp.rfc3339(alert.activeAt),
+                    endsAt: alert.resolvedAt.map(Timestamp.rfc3339) ?? Timestamp.zero,
                     generatorURL: externalURL + "/api/v1/alerts",
                     fingerprint: alert.fingerprint)
             }

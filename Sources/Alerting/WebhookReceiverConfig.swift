@@ -5,15 +5,15 @@ public struct WebhookReceiverConfig: Sendable, Equatable {
     public var headers: [String: String] = [:]
     public var bearerToken: String?
     public var basicAuth: (username: String, password: String)?
-    /// Per request (ns).
-    public var timeout: Int64 = 10_000_000_000
+    /// Per request.
+    public var timeout: Duration = .seconds(10)
     public var sendResolved = true
     /// `tls_config.ca_file`: the CAs to trust for an https:// URL (default: the system's).
     public var tlsCAFile: String?
     /// `tls_config.insecure_skip_verify`: do not verify the receiver's certificate.
     public var tlsInsecureSkipVerify = false
-    /// Firing groups are notified again after this long (ns); Alertmanager's default.
-    public var repeatInterval: Int64 = 4 * 3_600_000_000_000
+    /// Firing groups are notified again after this long; Alertmanager's default.
+    public var repeatInterval: Duration = .seconds(4 * 3_600)
 
     public init(name: String, url: String) {
         self.name = name

@@ -91,30 +91,30 @@ public struct AgentConfig: Sendable, Equatable {
         Self.restartOnly.filter { $0.differs(self, other) }.map(\.key)
     }
 
-    /// The probe's settings, in nanoseconds.
+    /// The probe's settings.
     public var probeTiming: ProbeTiming {
         ProbeTiming(mode: probeMode, interval: probeInterval, timeout: probeTimeout, defaultRelease: probeRelease)
     }
 
-    /// The canary's settings, in nanoseconds; nil when it is off everywhere (`--canary.enabled=false`).
+    /// The canary's settings; nil when it is off everywhere (`--canary.enabled=false`).
     public var canaryTiming: CanaryTiming? {
         guard canaryEnabled else { return nil }
         return CanaryTiming(interval: canaryInterval, timeout: canaryTimeout, defaultRelease: probeRelease)
     }
 
-    /// The verdicts' thresholds; `startedAt` is when the agent started (ns since the epoch).
-    public func healthPolicy(startedAt: Int64) -> HealthPolicy {
+    /// The verdicts' thresholds; `startedAt` is when the agent started.
+    public func healthPolicy(startedAt: WallInstant) -> HealthPolicy {
         var policy = HealthPolicy(
-            staleAfter: statsdStaleAfter.nanoseconds, startedAt: startedAt,
+            staleAfter: statsdStaleAfter, startedAt: startedAt,
             // A ping may wait twice the timeout on a jittery path (`ProbeSession.pingTimeout`) before its miss refreshes
             // the result (live, 30% loss: "the prober may be stuck" for moments when the TTL was one timeout).
-            probeResultTTL: probeInterval.nanoseconds.addingSaturating(probeTimeout.nanoseconds.multipliedSaturating(by: 2)),
-            viewLagAfter: healthViewLagAfter.nanoseconds, commitLagOps: Double(healthCommitLagOps),
-            commitLagAfter: healthCommitLagAfter.nanoseconds)
-        policy.canaryResultTTL = canaryInterval.nanoseconds.addingSaturating(canaryTimeout.nanoseconds).addingSaturating(1_000_000_000)
-        policy.canaryForwardWait = canaryTimeout.nanoseconds / 2
-        policy.canaryFailingIsQuorumLostAfter = canaryInterval.nanoseconds.addingSaturating(canaryTimeout.nanoseconds).addingSaturating(
-            500_000_000)
+            probeResultTTL: probeInterval + probeTimeout * 2,
+            viewLagAfter: healthViewLagAfter, commitLagOps: Double(healthCommitLagOps),
+            commitLagAfter: healthCommitLagAfter)
+        policy.canaryResultTTL = canaryInterval + canaryTimeout + .seconds(1)
+        // Half the timeout, to the nanosecond below.
+        policy.canaryForwardWait = .nanoseconds(canaryTimeout.nanoseconds / 2)
+        policy.canaryFailingIsQuorumLostAfter = canaryInterval + canaryTimeout + .milliseconds(500)
         return policy
     }
 
@@ -126,9 +126,6 @@ public struct AgentConfig: Sendable, Equatable {
         case .false: false
         }
     }
-
-    /// The TTL in nanoseconds, as the store takes it (0 = never).
-    public var statsdTTLNanoseconds: Int64 { statsdTTL.nanoseconds }
 
     /// Every webhook receiver: the file's, then one per `--alert.webhook-url`.
     public var receivers: [WebhookReceiverConfig] {

@@ -53,10 +53,10 @@ enum FileSections {
                     throw ReasonError("bearer_token and basic_auth exclude each other")
                 }
                 if let timeout = text("timeout") {
-                    receiver.timeout = try ValueParsers.duration(timeout, in: Setting.Ranges.receiverTimeout).nanoseconds
+                    receiver.timeout = try ValueParsers.duration(timeout, in: Setting.Ranges.receiverTimeout)
                 }
                 if let interval = text("repeat_interval") {
-                    receiver.repeatInterval = try ValueParsers.duration(interval, in: Setting.Ranges.repeatInterval).nanoseconds
+                    receiver.repeatInterval = try ValueParsers.duration(interval, in: Setting.Ranges.repeatInterval)
                 }
                 if let resolved = text("send_resolved") {
                     receiver.sendResolved = try ValueParsers.choice(resolved, [("true", true), ("false", false)])
@@ -102,15 +102,15 @@ enum FileSections {
                     let option = optionNode.string ?? "?"
                     let text = optionValue.string ?? ""
                     switch option {
-                    case "for": settings.forDuration = try ValueParsers.duration(text, in: Setting.Ranges.ruleFor).nanoseconds
+                    case "for": settings.forDuration = try ValueParsers.duration(text, in: Setting.Ranges.ruleFor)
                     case "severity": settings.severity = try ValueParsers.choice(text, Severity.allCases.map { ($0.rawValue, $0) })
                     case "enabled": settings.enabled = try ValueParsers.choice(text, [("true", true), ("false", false)])
                     case "threshold" where alert == .clockSkew:
                         settings.threshold =
                             Double(try ValueParsers.duration(text, in: Setting.Ranges.clockSkewThreshold).nanoseconds) / 1e9
                     case "window" where alert == .viewChanged:
-                        settings.window = try ValueParsers.duration(text, in: Setting.Ranges.viewChangeWindow).nanoseconds
-                    case "keep_firing_for": settings.keepFiringFor = try ValueParsers.duration(text, in: Setting.Ranges.ruleFor).nanoseconds
+                        settings.window = try ValueParsers.duration(text, in: Setting.Ranges.viewChangeWindow)
+                    case "keep_firing_for": settings.keepFiringFor = try ValueParsers.duration(text, in: Setting.Ranges.ruleFor)
                     default:
                         throw ReasonError(
                             "unknown option \(option) (for, keep_firing_for, severity, enabled\(alert == .clockSkew ? ", threshold" : alert == .viewChanged ? ", window" : ""))"

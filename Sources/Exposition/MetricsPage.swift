@@ -1,8 +1,9 @@
 import MetricStore
+import TigerBeetle
 
 /// The `/metrics` page: the store's families and the agent's own, merged in name order.
 public enum MetricsPage {
-    public static func render(store: MetricStore, extra: [StaticFamily], now: Int64, capacityHint: Int = 64 * 1024) -> [UInt8] {
+    public static func render(store: MetricStore, extra: [StaticFamily], now: WallInstant, capacityHint: Int = 64 * 1024) -> [UInt8] {
         var writer = ExpositionWriter(capacity: capacityHint)
         let extra = extra.sorted { $0.name < $1.name }
         var next = 0

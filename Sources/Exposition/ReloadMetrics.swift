@@ -1,13 +1,15 @@
+import TigerBeetle
+
 /// The outcome of the latest configuration reload (SIGHUP or `POST /-/reload`).
 public struct ReloadStatus: Sendable, Equatable {
     /// Whether the configuration in force is the one last asked for (true at start).
     public var lastSuccessful: Bool
-    /// When a configuration was last loaded successfully (start or reload), Unix ns.
-    public var lastSuccessAt: Int64
+    /// When a configuration was last loaded successfully (start or reload).
+    public var lastSuccessAt: WallInstant
     public var reloads: UInt64 = 0
     public var failures: UInt64 = 0
 
-    public init(lastSuccessful: Bool = true, lastSuccessAt: Int64) {
+    public init(lastSuccessful: Bool = true, lastSuccessAt: WallInstant) {
         self.lastSuccessful = lastSuccessful
         self.lastSuccessAt = lastSuccessAt
     }
@@ -25,7 +27,7 @@ public enum ReloadMetrics {
             StaticFamily(
                 name: "beetlewatch_config_last_reload_success_timestamp_seconds",
                 help: "When a configuration was last loaded successfully, at start or on reload.",
-                type: .gauge, value: Double(status.lastSuccessAt) / 1e9),
+                type: .gauge, value: status.lastSuccessAt.unixSeconds),
             StaticFamily(
                 name: "beetlewatch_config_reloads_total", help: "Configuration reloads asked for (SIGHUP or POST /-/reload).",
                 type: .counter,
@@ -38,6 +40,6 @@ public enum ReloadMetrics {
     }
 
     public static var reservedNames: Set<String> {
-        Set(families(ReloadStatus(lastSuccessAt: 0)).flatMap(\.sampleNames))
+        Set(families(ReloadStatus(lastSuccessAt: .epoch)).flatMap(\.sampleNames))
     }
 }

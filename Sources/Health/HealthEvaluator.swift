@@ -7,7 +7,7 @@ public enum HealthEvaluator {
     /// An evaluation that remembers nothing: a replica is never `behind` on one evaluation alone.
     public static func evaluate(
         watched: [WatchedCluster], signals: TigerBeetleSignals,
-        probes: [ReplicaKey: ProbeResult], canaries: [String: CanaryResult] = [:], policy: HealthPolicy, now: Int64
+        probes: [ReplicaKey: ProbeResult], canaries: [String: CanaryResult] = [:], policy: HealthPolicy, now: WallInstant
     ) -> HealthReport {
         var progress = ProgressTracker()
         return evaluate(
@@ -17,7 +17,7 @@ public enum HealthEvaluator {
     /// - Parameter canaries: each watched cluster's canary's latest result, by cluster id.
     public static func evaluate(
         watched: [WatchedCluster], signals: TigerBeetleSignals, probes: [ReplicaKey: ProbeResult],
-        canaries: [String: CanaryResult] = [:], policy: HealthPolicy, progress: inout ProgressTracker, now: Int64
+        canaries: [String: CanaryResult] = [:], policy: HealthPolicy, progress: inout ProgressTracker, now: WallInstant
     ) -> HealthReport {
         var clusters: [ClusterVerdict] = []
         let watchedIDs = Set(watched.map(\.id))
@@ -49,25 +49,25 @@ public enum HealthEvaluator {
         }
         progress.keep(
             only: Set(clusters.flatMap { cluster in cluster.replicas.map { ReplicaKey(cluster: cluster.id, replica: $0.replica) } }))
-        return HealthReport(generatedAt: Double(now) / 1e9, clusters: clusters)
+        return HealthReport(generatedAt: now.unixSeconds, clusters: clusters)
     }
 
     static func evaluateReplica(
         _ key: ReplicaKey, address: String?, replicaCount: Int, signals: TigerBeetleSignals,
-        probe reported: ProbeResult?, probed: Bool, policy: HealthPolicy, now: Int64
+        probe reported: ProbeResult?, probed: Bool, policy: HealthPolicy, now: WallInstant
     ) -> ReplicaVerdict {
         var reasons: [Reason] = []
         var waitingFor: [String] = []
         // A result older than the probe's interval plus its timeout says nothing about now (a stuck prober).
         let heard = signals.signals(of: key).map { $0.judged(now: now, staleAfter: policy.staleAfter) }
-        let age = reported.map { now.subtractingReportingOverflow($0.at).partialValue }
+        let age = reported.map { now - $0.at }
         let probe = age.map { $0 <= policy.probeResultTTL } == true ? reported : nil
         if probed {
             if let probe {
                 switch probe.outcome {
                 case .unreachable
-                where !probe.everReachable && heard.map({ $0.lastSeen <= 0 }) != false
-                    && now.subtractingReportingOverflow(policy.startedAt).partialValue <= policy.staleAfter:
+                where !probe.everReachable && heard.map({ $0.lastSeen <= .epoch }) != false
+                    && now - policy.startedAt <= policy.staleAfter:
                     // Start-up: beetlewatch may start before the cluster does. A replica neither reachable nor heard
                     // from yet is starting, not lost, for the first stale-after (then unreachable, as ever).
                     waitingFor.append(
@@ -99,10 +99,10 @@ public enum HealthEvaluator {
         // Silence is counted from the last line, or from when the replica became reachable (it cannot send
         // before it runs), or from beetlewatch's start: a replica starting up is not silent.
         let reachableSince = probe?.reachableSince ?? (probed ? nil : policy.startedAt)
-        let heardAt = heard.flatMap { $0.lastSeen > 0 ? $0.lastSeen : nil }
+        let heardAt = heard.flatMap { $0.lastSeen > .epoch ? $0.lastSeen : nil }
         let quietSince = [heardAt, reachableSince, policy.startedAt].compactMap { $0 }.max() ?? policy.startedAt
-        let quiet = now.subtractingReportingOverflow(quietSince).partialValue
-        if let heardAt, now.subtractingReportingOverflow(heardAt).partialValue <= policy.staleAfter {
+        let quiet = now - quietSince
+        if let heardAt, now - heardAt <= policy.staleAfter {
             fresh = true
         } else if quiet > policy.staleAfter, heardAt != nil || reachableSince != nil {
             if let heardAt {
@@ -146,8 +146,8 @@ public enum HealthEvaluator {
         return ReplicaVerdict(
             cluster: key.cluster, replica: key.replica, address: address, state: state, healthy: state == .healthy,
             reasons: reasons,
-            lastSeen: heardAt.map { Double($0) / 1e9 },
-            secondsSinceSeen: heardAt.map { Double(now - $0) / 1e9 },
+            lastSeen: heardAt?.unixSeconds,
+            secondsSinceSeen: heardAt.map { Double((now - $0).nanoseconds) / 1e9 },
             probe: reported, status: status, statusName: status.map(ReplicaState.statusName),
             syncStage: heard?[.syncStage], peerReplicaConnections: heard?[.peerReplicaConnections],
             view: heard?[.view], pongView: probe?.view.map(Double.init), commitMax: heard?[.commitMax],
@@ -160,11 +160,11 @@ public enum HealthEvaluator {
     /// Whether the cluster commits, from its canary: true while its last commit is recent (within the canary's interval
     /// and timeout), false while its request goes unanswered, nil when nothing is known (no canary, not started yet,
     /// evicted, or its result is stale).
-    static func committing(_ canary: CanaryResult?, policy: HealthPolicy, now: Int64) -> Bool? {
+    static func committing(_ canary: CanaryResult?, policy: HealthPolicy, now: WallInstant) -> Bool? {
         guard let canary else { return nil }
         switch canary.state {
         case .committing:
-            guard let last = canary.lastCommitAt, now.subtractingSaturating(last) <= policy.canaryResultTTL else { return nil }
+            guard let last = canary.lastCommitAt, now - last <= policy.canaryResultTTL else { return nil }
             return true
         case .failing: return false
         case .starting, .evicted: return nil
@@ -173,7 +173,7 @@ public enum HealthEvaluator {
 
     static func clusterVerdict(
         id: String, name: String?, watched: Bool, replicas evaluated: [ReplicaVerdict], signals: TigerBeetleSignals,
-        canary: CanaryResult? = nil, policy: HealthPolicy, progress: inout ProgressTracker, now: Int64
+        canary: CanaryResult? = nil, policy: HealthPolicy, progress: inout ProgressTracker, now: WallInstant
     ) -> ClusterVerdict {
         var replicas = evaluated
         var notes: [String] = []
@@ -196,7 +196,7 @@ public enum HealthEvaluator {
                 replicas[i].reasons.append(
                     Reason(
                         .isolated,
-                        "beetlewatch's request sent through it did not reach the primary within \(seconds(policy.canaryForwardWait)) (the cluster committed it once sent to every replica), for \(seconds(now.subtractingSaturating(unforwarded.since))): it cannot reach its primary"
+                        "beetlewatch's request sent through it did not reach the primary within \(seconds(policy.canaryForwardWait)) (the cluster committed it once sent to every replica), for \(seconds(now - unforwarded.since)): it cannot reach its primary"
                     ))
                 rejudge(&replicas[i])
             }
@@ -273,12 +273,14 @@ public enum HealthEvaluator {
         let quorum: Bool? = watched ? (committing ?? (healthy >= needed)) : nil
         // Reached since the canary began to fail: the replica answered beetlewatch (a pong, an eviction) or accepted its
         // connection (tcp mode) after that (an answer from before a cut proves nothing about the path now).
-        let failingSince = canary?.failingSince ?? .max
+        let failingSince = canary?.failingSince
         let answering = replicas.filter { replica in
-            guard let probe = replica.probe, [.answering, .connected, .evicted].contains(probe.outcome) else { return false }
+            guard let probe = replica.probe, [.answering, .connected, .evicted].contains(probe.outcome), let failingSince else {
+                return false
+            }
             return probe.at >= failingSince
         }.count
-        let failingLong = canary?.failingSince.map { now.subtractingSaturating($0) >= policy.canaryFailingIsQuorumLostAfter } ?? false
+        let failingLong = canary?.failingSince.map { now - $0 >= policy.canaryFailingIsQuorumLostAfter } ?? false
         // Only once the canary has committed in this run: a cluster that has not yet committed since beetlewatch started
         // (both started together; replicas answer pings while the cluster recovers) is starting, not down (live: a
         // QuorumLost page at every cold start without this).
@@ -337,8 +339,9 @@ public enum HealthEvaluator {
         return "\(value >> 16).\((value >> 8) & 0xff).\(value & 0xff)"
     }
 
-    static func seconds(_ nanoseconds: Int64) -> String {
-        let s = Double(nanoseconds) / 1e9
+    /// A duration for a person: `3.4s`, `25s`.
+    static func seconds(_ duration: Duration) -> String {
+        let s = Double(duration.nanoseconds) / 1e9
         return s >= 10 ? "\(Int(s.rounded()))s" : "\((s * 10).rounded() / 10)s"
     }
 }

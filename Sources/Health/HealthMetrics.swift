@@ -31,7 +31,7 @@ public enum HealthMetrics {
                     canaryState.append((LabelSet([c, ("state", s.rawValue)]), canary.state == s ? 1 : 0))
                 }
                 canaryCommits.append((LabelSet([c]), canary.latencySumSeconds, Double(canary.commits)))
-                if let last = canary.lastCommitAt { canaryLastCommit.append((LabelSet([c]), Double(last) / 1e9)) }
+                if let last = canary.lastCommitAt { canaryLastCommit.append((LabelSet([c]), last.unixSeconds)) }
                 for reason in CanaryResult.failureReasons {
                     canaryFailures.append((LabelSet([c, ("reason", reason)]), Double(canary.failures[reason] ?? 0)))
                 }

@@ -5,11 +5,11 @@ import TigerBeetle
 public struct ProgressTracker: Sendable {
     /// A replica trailing its cluster's `commit_max`: since when, and the cluster's highest then.
     struct CommitLag: Sendable {
-        var since: Int64
+        var since: WallInstant
         var clusterHighestThen: Double
     }
 
-    private var viewBehindSince: [ReplicaKey: Int64] = [:]
+    private var viewBehindSince: [ReplicaKey: WallInstant] = [:]
     private var commitBehind: [ReplicaKey: CommitLag] = [:]
 
     public init() {}
@@ -24,7 +24,7 @@ public struct ProgressTracker: Sendable {
     }
 
     /// The `behind` reasons of a cluster's replicas, by replica index, updating what is remembered.
-    mutating func behind(cluster: String, _ replicas: [Progress], policy: HealthPolicy, now: Int64) -> [Int: [Reason]] {
+    mutating func behind(cluster: String, _ replicas: [Progress], policy: HealthPolicy, now: WallInstant) -> [Int: [Reason]] {
         var out: [Int: [Reason]] = [:]
         // The cluster's view and commit are what a majority of its replicas corroborates (the majority-th highest
         // reported), not the highest anyone claims: one voice (a rogue listener on a replica's port, a forged datagram)
@@ -38,8 +38,8 @@ public struct ProgressTracker: Sendable {
                 let since = viewBehindSince[key] ?? now
                 viewBehindSince[key] = since
                 // A view known only from StatsD may be one StatsD interval old.
-                let allowed = policy.viewLagAfter + (replica.viewFromPong ? 0 : HealthPolicy.statsdInterval)
-                if now.subtractingReportingOverflow(since).partialValue > allowed {
+                let allowed = policy.viewLagAfter + (replica.viewFromPong ? .zero : HealthPolicy.statsdInterval)
+                if now - since > allowed {
                     out[replica.replica, default: []].append(
                         Reason(
                             .behind,
@@ -52,8 +52,7 @@ public struct ProgressTracker: Sendable {
             if let commit = replica.commitMax, let highestCommit, highestCommit - commit > policy.commitLagOps {
                 let lag = commitBehind[key] ?? CommitLag(since: now, clusterHighestThen: highestCommit)
                 commitBehind[key] = lag
-                if now.subtractingReportingOverflow(lag.since).partialValue > policy.commitLagAfter, highestCommit > lag.clusterHighestThen
-                {
+                if now - lag.since > policy.commitLagAfter, highestCommit > lag.clusterHighestThen {
                     out[replica.replica, default: []].append(
                         Reason(
                             .behind,

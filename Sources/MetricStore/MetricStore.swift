@@ -5,12 +5,12 @@ import TigerBeetle
 ///
 /// A value type with one writer: the ingest thread mutates it; a scrape takes a
 /// copy under the lock (O(1), copy-on-write) and renders from the copy. Time is a
-/// parameter (nanoseconds since the Unix epoch); the store reads no clock.
+/// parameter (a `WallInstant`); the store reads no clock.
 public struct MetricStore: Sendable {
     public struct Options: Sendable {
         public var mode: NamingMode
-        /// Series not updated for this long disappear (nanoseconds; 0 = never).
-        public var ttl: Int64
+        /// Series not updated for this long disappear (zero = never).
+        public var ttl: Duration
         public var tagLimits: LabelSet.Limits
         public var maxLineLength: Int
         /// Prometheus names the store must never create (the agent's own metrics).
@@ -23,7 +23,7 @@ public struct MetricStore: Sendable {
         public var maxUnwatchedClusters: Int
 
         public init(
-            mode: NamingMode = .tigerbeetle, ttl: Int64 = 120_000_000_000,
+            mode: NamingMode = .tigerbeetle, ttl: Duration = .seconds(120),
             tagLimits: LabelSet.Limits = .init(), maxLineLength: Int = 65_535,
             reservedNames: Set<String> = [], maxSeries: Int = 500_000,
             watchedClusters: Set<String> = [], maxUnwatchedClusters: Int = 16
@@ -88,7 +88,7 @@ public struct MetricStore: Sendable {
     // MARK: Ingest
 
     /// Applies every line of one datagram.
-    public mutating func ingest(datagram: UnsafeRawBufferPointer, now: Int64) {
+    public mutating func ingest(datagram: UnsafeRawBufferPointer, now: WallInstant) {
         stats.datagrams += 1
         stats.bytes += UInt64(datagram.count)
         StatsDDatagram.forEachLine(datagram) { line in
@@ -97,7 +97,7 @@ public struct MetricStore: Sendable {
     }
 
     /// Applies one line.
-    public mutating func ingest(line: UnsafeRawBufferPointer, now: Int64) {
+    public mutating func ingest(line: UnsafeRawBufferPointer, now: WallInstant) {
         // The name and tags are checked for control characters and UTF-8 only when their shape is new (`target(of:)`):
         // a cached shape's bytes were checked when it was cached.
         switch parser.parseLineDeferringByteCheck(line, values: &valueScratch) {
@@ -114,7 +114,7 @@ public struct MetricStore: Sendable {
         }
     }
 
-    private mutating func apply(_ metric: StatsDMetricLine, now: Int64) {
+    private mutating func apply(_ metric: StatsDMetricLine, now: WallInstant) {
         guard let target = target(of: metric) else { return }
         if target.series == LineTarget.conflict {
             stats.typeConflicts += 1
@@ -205,7 +205,7 @@ public struct MetricStore: Sendable {
     /// A line's observations into its series' quantile window, each value once. statsd_exporter observes a sampled
     /// value ⌊1/rate⌋ times; a timer sampled at one rate has the same quantiles either way, and `@0.000001` does not
     /// cost a million insertions here. (Sum and count do count ⌊1/rate⌋.)
-    private mutating func observeQuantiles(_ metric: StatsDMetricLine, series s: Int32, divisor: Double, now: Int64) {
+    private mutating func observeQuantiles(_ metric: StatsDMetricLine, series s: Int32, divisor: Double, now: WallInstant) {
         // Each window holds up to 5 × 256 samples and 500 buffered values (~35 KB): their number is capped.
         if summaryWindows[s] == nil && summaryWindows.count >= Self.maxSummaryWindows {
             stats.quantilesDropped &+= UInt64(max(1, metric.valueCount))
@@ -221,7 +221,7 @@ public struct MetricStore: Sendable {
 
     /// What a replica's line tells the health model: it was heard, and the signal it carries.
     @inline(__always)
-    private mutating func tap(_ target: LineTarget, _ metric: StatsDMetricLine, now: Int64) {
+    private mutating func tap(_ target: LineTarget, _ metric: StatsDMetricLine, now: WallInstant) {
         if let ignored = target.replicaIgnored {
             stats.count(ignored)
         } else if target.replica >= 0 {
@@ -356,23 +356,32 @@ public struct MetricStore: Sendable {
 
     // MARK: Expiry
 
-    /// Whether series `s` is past its TTL at `now`.
+    /// Series updated before this are past their TTL at `now` (more than the TTL ago), worked out once for every series
+    /// a pass reads; nil when nothing expires (a TTL of zero).
     @inline(__always)
-    func isExpired(_ s: Int, now: Int64) -> Bool {
-        options.ttl > 0 && now.subtractingReportingOverflow(series.state[s].updated).partialValue > options.ttl
+    func expiredBefore(now: WallInstant) -> WallInstant? {
+        options.ttl > .zero ? now - options.ttl : nil
+    }
+
+    /// Whether series `s` is past its TTL (`expiredBefore(now:)`): one comparison of two instants per series.
+    @inline(__always)
+    func isExpired(_ s: Int, before cutoff: WallInstant?) -> Bool {
+        guard let cutoff else { return false }
+        return series.state[s].updated < cutoff
     }
 
     /// Removes series past their TTL, and families left empty. Returns how many series went.
     @discardableResult
-    public mutating func expire(now: Int64) -> Int {
-        guard options.ttl > 0 else { return 0 }
+    public mutating func expire(now: WallInstant) -> Int {
+        guard options.ttl > .zero else { return 0 }
+        let cutoff = expiredBefore(now: now)
         // Unwatched clusters' replicas go with their series; cached lines name their slots.
         if signals.expireUnwatched(now: now, ttl: options.ttl) { lineCache.removeAll() }
         var keep: [Bool] = []
         keep.reserveCapacity(series.size)
         var removed = 0
         for s in 0..<series.size {
-            let live = !isExpired(s, now: now)
+            let live = !isExpired(s, before: cutoff)
             keep.append(live)
             if !live { removed += 1 }
         }
@@ -432,10 +441,11 @@ public struct MetricStore: Sendable {
     // MARK: Reading
 
     /// Calls `body` for every family with at least one live series, sorted by name.
-    public func forEachFamily(now: Int64, _ body: (FamilyView) -> Void) {
+    public func forEachFamily(now: WallInstant, _ body: (FamilyView) -> Void) {
         let order = families.indices.sorted { families[$0].name < families[$1].name }
+        let cutoff = expiredBefore(now: now)
         for f in order {
-            let view = FamilyView(store: self, family: families[f], now: now)
+            let view = FamilyView(store: self, family: families[f], now: now, expiredBefore: cutoff)
             if view.hasLiveSeries { body(view) }
         }
     }
@@ -447,14 +457,16 @@ public struct MetricStore: Sendable {
     public struct FamilyView {
         let store: MetricStore
         let family: Family
-        let now: Int64
+        let now: WallInstant
+        /// Series updated before this are past their TTL (`MetricStore.expiredBefore(now:)`).
+        let expiredBefore: WallInstant?
 
         public var name: String { family.name }
         public var type: FamilyType { family.type }
         public var help: String { family.help }
 
         var hasLiveSeries: Bool {
-            let live = { (s: Int32) in !store.isExpired(Int(s), now: now) }
+            let live = { (s: Int32) in !store.isExpired(Int(s), before: expiredBefore) }
             return family.sorted.contains(where: live) || family.pending.contains(where: live)
         }
 
@@ -464,7 +476,7 @@ public struct MetricStore: Sendable {
         public func forEachSummary(_ body: (_ labels: String, _ sum: Double, _ count: Double, _ quantiles: [Double]?) -> Void) {
             let columns = store.series
             let divisor = family.divisor
-            for s in family.inLabelOrder(labels: columns.labels) where !store.isExpired(Int(s), now: now) {
+            for s in family.inLabelOrder(labels: columns.labels) where !store.isExpired(Int(s), before: expiredBefore) {
                 let i = Int(s)
                 body(
                     columns.labels[i], columns.state[i].value / divisor, columns.state[i].observations,
@@ -477,7 +489,7 @@ public struct MetricStore: Sendable {
         public func forEachSeries(_ body: (_ labels: String, _ value: Double, _ count: Double) -> Void) {
             let columns = store.series
             let divisor = family.divisor
-            for s in family.inLabelOrder(labels: columns.labels) where !store.isExpired(Int(s), now: now) {
+            for s in family.inLabelOrder(labels: columns.labels) where !store.isExpired(Int(s), before: expiredBefore) {
                 let i = Int(s)
                 body(columns.labels[i], columns.state[i].value / divisor, columns.state[i].observations)
             }

@@ -1,3 +1,5 @@
+import TigerBeetle
+
 /// What a series holds that ingest writes: one entry per series, so an update touches one cache line and checks
 /// one array's uniqueness.
 struct SeriesState: Sendable {
@@ -5,8 +7,8 @@ struct SeriesState: Sendable {
     var value: Double = 0
     /// A summary's number of observations.
     var observations: Double = 0
-    /// Last update, nanoseconds since the epoch.
-    var updated: Int64 = 0
+    /// Last update (8 bytes, as the nanoseconds it wraps).
+    var updated: WallInstant = .epoch
 }
 
 /// Per-series columns.

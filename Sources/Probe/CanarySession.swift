@@ -32,14 +32,14 @@ public struct CanaryTiming: Sendable, Hashable {
 
 /// One watched cluster's canary as a state machine, driven by the prober's loop: the loop reports what happened on each
 /// replica's connection (connected, bytes, closed, time passed), the session answers with what to do. Pure: no sockets,
-/// `now` (a monotonic clock, ns) is a parameter.
+/// `now` (a `MonotonicInstant`) is a parameter.
 ///
 /// As TigerBeetle's own clients do: one client id, a connection to every replica, each opened with a `ping_client` (a
 /// replica replies to a client only on a connection the client has spoken on; one pong is expected, any other is a
 /// stray); `register` once, then a `lookup_accounts` of `CanaryRequest.accountID` every interval, sent through each
 /// replica in turn (the primary of the view the last reply showed, or a backup, which forwards it), and again to every
 /// replica when no reply came within half the timeout; a backup whose host acknowledged the request but did not get it
-/// to the primary by then, twice in a row, is named (`CanaryResult.unforwarded`). A reply proves that a quorum committed the request.
+/// to the primary by then, twice in a row, is named (`CanaryFindings.unforwarded`). A reply proves that a quorum committed the request.
 /// Replies are matched by the request's checksum (a backup's later copy is ignored). An eviction stops the canary
 /// until it is made anew (a reload): it never registers again on its own, so it cannot take an application's session.
 public struct CanarySession: Sendable {
@@ -116,7 +116,8 @@ public struct CanarySession: Sendable {
     private var suspect: (replica: Int, since: MonotonicInstant)?
     /// The release claimed: the replicas' own once the prober knows it (the loop sets it), else the default.
     public var release: Release?
-    public private(set) var result: CanaryResult
+    /// The latest finding, with times on the session's (monotonic) clock.
+    public private(set) var result: CanaryFindings<MonotonicInstant>
     /// Why a connection was last closed for what it sent (the loop logs it).
     public private(set) var lastRefusal: String?
 
@@ -128,7 +129,7 @@ public struct CanarySession: Sendable {
         self.timing = timing
         connections = Array(repeating: Connection(link: .idle(nextAttemptAt: start)), count: replicaCount)
         nextCheckAt = start
-        result = CanaryResult(state: .starting, at: start.nanoseconds)
+        result = CanaryFindings(state: .starting, at: start)
     }
 
     var claimedRelease: Release { release ?? timing.defaultRelease }
@@ -201,12 +202,12 @@ public struct CanarySession: Sendable {
                     let delivered = viaPath?.allAcknowledged ?? true
                     if delivered, let first = suspect, first.replica == via {
                         if !result.unforwarded.contains(where: { $0.replica == via }) {
-                            result.unforwarded.append(CanaryResult.Unforwarded(replica: via, since: first.since.nanoseconds))
+                            result.unforwarded.append(.init(replica: via, since: first.since))
                         }
                     } else if delivered {
                         suspect = (via, now)
                     }
-                    result.at = now.nanoseconds
+                    result.at = now
                     request.via = nil
                 }
                 // Again every quarter of the timeout until answered: a backup that has committed it answers a duplicate
@@ -347,10 +348,10 @@ public struct CanarySession: Sendable {
         previousLatencyMicros = UInt32(clamping: latency.nanoseconds / 1_000)
         let seconds = latency.seconds
         result.state = .committing
-        result.at = now.nanoseconds
+        result.at = now
         result.error = nil
         result.failingSince = nil
-        result.lastCommitAt = now.nanoseconds
+        result.lastCommitAt = now
         result.lastLatencySeconds = seconds
         result.latencySumSeconds += seconds
         result.commits &+= 1
@@ -359,9 +360,9 @@ public struct CanarySession: Sendable {
 
     private mutating func fail(_ reason: String, _ detail: String, now: MonotonicInstant) {
         result.state = .failing
-        result.at = now.nanoseconds
+        result.at = now
         result.error = detail
-        result.failingSince = result.failingSince ?? now.nanoseconds
+        result.failingSince = result.failingSince ?? now
         result.failures[reason, default: 0] &+= 1
     }
 
@@ -369,7 +370,7 @@ public struct CanarySession: Sendable {
         phase = .evicted(reason)
         inFlight = nil
         result.state = .evicted
-        result.at = now.nanoseconds
+        result.at = now
         result.error = "the cluster evicted the canary's session: \(reason); it stays stopped until beetlewatch reloads"
         result.failures["evicted", default: 0] &+= 1
         var commands: [Command] = []

@@ -31,10 +31,12 @@ public struct PathReport: Sendable, Equatable {
     }
 
     /// Whether the replica's host has stopped acknowledging: segments in flight, and no acknowledgement for longer than
-    /// `quiet` (ms) before the last send (a host that acknowledges each ping lags the last send by at most one ping
-    /// interval and a delayed ACK); or bytes queued that could not leave at all.
-    public func hostSilent(quietMilliseconds quiet: Int64) -> Bool {
-        if unacknowledged > 0 { return Int64(millisecondsSinceLastAck) - Int64(millisecondsSinceLastSend) > quiet }
+    /// `quiet` (in whole milliseconds, as the kernel counts) before the last send (a host that acknowledges each ping lags
+    /// the last send by at most one ping interval and a delayed ACK); or bytes queued that could not leave at all.
+    public func hostSilent(quiet: Duration) -> Bool {
+        if unacknowledged > 0 {
+            return Int64(millisecondsSinceLastAck) - Int64(millisecondsSinceLastSend) > quiet.nanoseconds / 1_000_000
+        }
         return unacknowledgedBytes > 0
     }
 
@@ -44,7 +46,7 @@ public struct PathReport: Sendable, Equatable {
 
 /// One replica's probe as a state machine, driven by the prober's loop: the loop reports what happened
 /// (connected, bytes, closed, a tick), the session answers with what to do next. Pure: no sockets, and
-/// `now` (a monotonic clock, ns) is a parameter, so every timing is tested on virtual time.
+/// `now` (a `MonotonicInstant`) is a parameter, so every timing is tested on virtual time.
 ///
 /// vsr mode: connect, send a `ping_client` at once and then every interval on the kept-open connection,
 /// expect each pong within the timeout. Two pings in a row unanswered: `hung` (on a path that lost segments in the
@@ -104,7 +106,7 @@ public struct ProbeSession: Sendable {
     private var hintAllowed = false
     private var roundTripSum: Double = 0
     private var roundTrips: UInt64 = 0
-    /// The smoothed round trip of the pongs and its mean deviation (ns; RFC 6298's SRTT and RTTVAR), nil before the
+    /// The smoothed round trip of the pongs and its mean deviation (RFC 6298's SRTT and RTTVAR), nil before the
     /// first pong.
     private var smoothedRoundTrip: (mean: Duration, deviation: Duration)?
     /// The connection's retransmissions and out-of-order segments last seen in its path report, and when either last grew:
@@ -122,7 +124,7 @@ public struct ProbeSession: Sendable {
     /// Since when the replica answers, this time (its first pong after another outcome).
     private var answeringSince: MonotonicInstant?
     /// The latest finding, with times on the session's (monotonic) clock; nil before the first.
-    public private(set) var result: ProbeResult?
+    public private(set) var result: ProbeFindings<MonotonicInstant>?
     /// When the result was last confirmed while not connected.
     private var confirmedAt: MonotonicInstant = .zero
 
@@ -225,7 +227,7 @@ public struct ProbeSession: Sendable {
                 // replica's StatsD release, if it sends one.
                 if lastPongAt == nil { hintAllowed = true }
                 if missed >= missedForHung, result?.outcome != .hung, let path,
-                    path.hostSilent(quietMilliseconds: timing.interval.nanoseconds / 1_000_000 + 100)
+                    path.hostSilent(quiet: timing.interval + .milliseconds(100))
                 {
                     // Not the event loop: the replica's host has not acknowledged what was sent. (A replica found hung
                     // stays hung until it answers: a path cut later says nothing new of its process, and taking the
@@ -270,7 +272,7 @@ public struct ProbeSession: Sendable {
                             "no pong to the last \(missed) pings within \(Self.seconds(pingTimeout)) each\(path == nil ? "" : ", though its host acknowledged them\(confirmingHung ? ", on a fresh connection too" : ""): the process does not answer")"
                     )
                 } else if result != nil {
-                    result?.at = now.nanoseconds
+                    result?.at = now
                 }
             }
             if let reconnectAt = hungReconnectAt, now >= reconnectAt {
@@ -278,7 +280,7 @@ public struct ProbeSession: Sendable {
                 // missed so far still count: on the new connection, one more acknowledged and unanswered is hung (a
                 // count started afresh left a replica stopped during a cut unobserved 5 s after it healed: the
                 // simulator, seed 700057).
-                if case .hung? = result?.outcome { result?.at = now.nanoseconds }
+                if case .hung? = result?.outcome { result?.at = now }
                 return reconnectCarryingMissed(now: now)
             }
             guard now >= nextPingAt else { return [] }
@@ -509,7 +511,7 @@ public struct ProbeSession: Sendable {
     }
 
     private mutating func unreachable(
-        _ reason: String, attemptStartedAt: MonotonicInstant, now: MonotonicInstant, failure: ProbeResult.Failure
+        _ reason: String, attemptStartedAt: MonotonicInstant, now: MonotonicInstant, failure: ProbeFailure
     ) {
         reachableSince = nil
         missedBeforeReconnect = 0
@@ -521,20 +523,20 @@ public struct ProbeSession: Sendable {
 
     private mutating func confirm(_ now: MonotonicInstant) {
         confirmedAt = now
-        result?.at = now.nanoseconds
+        result?.at = now
     }
 
     private mutating func setResult(
-        _ outcome: ProbeResult.Outcome, now: MonotonicInstant, duration: Duration? = nil, error: String? = nil,
+        _ outcome: ProbeOutcome, now: MonotonicInstant, duration: Duration? = nil, error: String? = nil,
         view: UInt32? = nil, release: String? = nil
     ) {
         let previous = result
         let keepsPong = outcome == .hung || outcome == .answering
-        result = ProbeResult(
+        result = ProbeFindings(
             outcome: outcome,
             durationSeconds: duration.map(\.seconds) ?? previous?.durationSeconds ?? 0,
-            at: now.nanoseconds, error: error,
-            reachableSince: outcome == .unreachable || outcome == .hung ? nil : reachableSince?.nanoseconds,
+            at: now, error: error,
+            reachableSince: outcome == .unreachable || outcome == .hung ? nil : reachableSince,
             // The release of its last pong stays whatever comes after: a replica gone away still ran it when it went, and
             // the evaluator would otherwise fall back on its StatsD, which may be older (the simulator's seed 9100079:
             // a stopped replica's release from before an upgrade, its later StatsD lost, paged ReleaseMismatch 21 s
@@ -542,7 +544,7 @@ public struct ProbeSession: Sendable {
             view: view ?? (keepsPong ? previous?.view : nil), release: release ?? previous?.release,
             roundTripSumSeconds: roundTripSum, roundTrips: roundTrips,
             everReachable: (previous?.everReachable ?? false) || reachableSince != nil || outcome == .hung || outcome == .evicted)
-        result?.answeredAt = outcome == .answering && duration != nil ? now.nanoseconds : previous?.answeredAt
+        result?.answeredAt = outcome == .answering && duration != nil ? now : previous?.answeredAt
         confirmedAt = now
     }
 

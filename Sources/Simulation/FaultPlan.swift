@@ -1,9 +1,11 @@
+import TigerBeetle
+
 /// What goes wrong in one simulated run, drawn from its seed: faults, each over a window of simulated time, and the
 /// StatsD path's own weather (loss, duplication, reordering, forged datagrams) for the whole run, and the pager's own
 /// faults (down, failing, slow, hanging). One seed in ten is quiet: no fault at all, so a cold start and a calm cluster
 /// are searched too.
 public struct FaultPlan: Sendable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable, CustomStringConvertible {
         /// `kill -9`: connections reset, connects refused; it restarts at the end.
         case crash(Int)
         /// `kill -STOP`: its kernel still answers; `kill -CONT` at the end.
@@ -12,20 +14,33 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
         case cutAgent([Int])
         /// These replicas cut off from their peers (the agent still reaches them).
         case isolate([Int])
-        /// The agent's path to a replica loses `percent`% of its segments and is `delay` ns slower one way.
-        case lossy(Int, percent: Int, delay: Int64)
+        /// The agent's path to a replica loses `percent`% of its segments and is `delay` slower one way.
+        case lossy(Int, percent: Int, delay: Duration)
         /// The replica syncs state (its StatsD says the stage; its commit stays behind until the sync ends).
         case sync(Int)
         /// A rolling upgrade: the replica runs the next release ahead of the others; at the end the others catch up.
         case upgrade(Int)
+
+        /// As the trace names it (the delay in nanoseconds: every seed's digest was taken with it so).
+        public var description: String {
+            switch self {
+            case .crash(let replica): "crash(\(replica))"
+            case .stop(let replica): "stop(\(replica))"
+            case .cutAgent(let replicas): "cutAgent(\(replicas))"
+            case .isolate(let replicas): "isolate(\(replicas))"
+            case .lossy(let replica, let percent, let delay): "lossy(\(replica), percent: \(percent), delay: \(delay.nanoseconds))"
+            case .sync(let replica): "sync(\(replica))"
+            case .upgrade(let replica): "upgrade(\(replica))"
+            }
+        }
     }
 
     public struct Fault: Sendable {
         public var kind: Kind
-        public var start: Int64
-        public var end: Int64
+        public var start: MonotonicInstant
+        public var end: MonotonicInstant
 
-        public init(_ kind: Kind, from start: Int64, to end: Int64) {
+        public init(_ kind: Kind, from start: MonotonicInstant, to end: MonotonicInstant) {
             precondition(start < end, "a fault ends after it starts")
             self.kind = kind
             self.start = start
@@ -36,8 +51,8 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
     public struct StatsDWeather: Sendable {
         public var lossPercent = 0
         public var duplicatePercent = 0
-        /// Added delay of a datagram, at most (reorders them), ns.
-        public var jitter: Int64 = 0
+        /// Added delay of a datagram, at most (reorders them).
+        public var jitter: Duration = .zero
         /// Hostile datagrams a second (garbage, absurd values, unwatched clusters).
         public var forgedPerSecond = 0
 
@@ -48,22 +63,22 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
     /// A window in which the webhook receiver misbehaves.
     public struct ReceiverFault: Sendable {
         var kind: SimulatedReceiver.Fault
-        public var start: Int64
-        public var end: Int64
+        public var start: MonotonicInstant
+        public var end: MonotonicInstant
     }
 
-    public var duration: Int64
+    public var duration: Duration
     public var faults: [Fault]
     public var statsd: StatsDWeather
     public var receiver: [ReceiverFault] = []
     /// When the agent's configuration is reloaded, unchanged (as configuration management does on every run): invisible.
-    public var reloads: [Int64] = []
+    public var reloads: [MonotonicInstant] = []
 
     public var isQuiet: Bool { faults.isEmpty }
 
     /// A plan written out: these faults over `duration`, the StatsD path clean unless `statsd` says otherwise, the receiver
     /// well unless `receiver` says otherwise, no reload.
-    public init(duration: Int64, faults: [Fault], statsd: StatsDWeather = StatsDWeather(), receiver: [ReceiverFault] = []) {
+    public init(duration: Duration, faults: [Fault], statsd: StatsDWeather = StatsDWeather(), receiver: [ReceiverFault] = []) {
         self.duration = duration
         self.faults = faults.sorted { $0.start < $1.start }
         self.statsd = statsd
@@ -72,20 +87,22 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
 
     /// A plan for `replicas` replicas drawn from `random`: faults start after a cold start of 20 s and end 30 s before
     /// the run does, so resolutions are seen.
-    public static func draw(replicas: Int, duration: Int64, using random: inout SeededRandom) -> FaultPlan {
-        let second: Int64 = 1_000_000_000
+    public static func draw(replicas: Int, duration: Duration, using random: inout SeededRandom) -> FaultPlan {
+        let second = Duration.seconds(1)
+        let seconds = duration.nanoseconds / 1_000_000_000
+        let end = MonotonicInstant.zero + duration
         var statsd = StatsDWeather()
         if random.chance(50) {
             statsd.lossPercent = Int(random.int(0...30))
             statsd.duplicatePercent = Int(random.int(0...20))
-            statsd.jitter = random.int(0...500) * 1_000_000
+            statsd.jitter = .milliseconds(random.int(0...500))
             statsd.forgedPerSecond = Int(random.int(0...50))
         }
         guard !random.chance(10) else { return FaultPlan(duration: duration, faults: [], statsd: statsd) }
         var faults: [Fault] = []
         for _ in 0..<random.int(1...3) {
-            let start = random.int(20...(duration / second - 40)) * second + random.int(0...999) * 1_000_000
-            let length = random.int(1...25) * second + random.int(0...999) * 1_000_000
+            let start = MonotonicInstant.zero + second * random.int(20...(seconds - 40)) + .milliseconds(random.int(0...999))
+            let length = second * random.int(1...25) + .milliseconds(random.int(0...999))
             let one = Int(random.int(0...Int64(replicas - 1)))
             let two = Array(Set([one, Int(random.int(0...Int64(replicas - 1)))])).sorted()
             let kind: Kind =
@@ -94,10 +111,10 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
                 case 1: .stop(one)
                 case 2: .cutAgent(random.chance(50) ? [one] : two)
                 case 3: .isolate(random.chance(50) ? [one] : two)
-                case 4: .lossy(one, percent: Int(random.int(5...40)), delay: random.int(0...300) * 1_000_000)
+                case 4: .lossy(one, percent: Int(random.int(5...40)), delay: .milliseconds(random.int(0...300)))
                 default: .crash(one)
                 }
-            faults.append(Fault(kind, from: start, to: min(start + length, duration - 30 * second)))
+            faults.append(Fault(kind, from: start, to: min(start + length, end - .seconds(30))))
         }
         return FaultPlan(duration: duration, faults: faults.sorted { $0.start < $1.start }, statsd: statsd)
     }
@@ -107,12 +124,13 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
     /// run does.
     mutating func drawLifecycleFaults(replicas: Int, using random: inout SeededRandom) {
         guard !isQuiet, random.chance(33) else { return }
-        let second: Int64 = 1_000_000_000
-        let start = random.int(20...(duration / second - 40)) * second + random.int(0...999) * 1_000_000
-        let length = random.int(5...60) * second
+        let second = Duration.seconds(1)
+        let seconds = duration.nanoseconds / 1_000_000_000
+        let start = MonotonicInstant.zero + second * random.int(20...(seconds - 40)) + .milliseconds(random.int(0...999))
+        let length = second * random.int(5...60)
         let replica = Int(random.int(0...Int64(replicas - 1)))
         let kind: Kind = random.chance(50) ? .sync(replica) : .upgrade(replica)
-        let end = min(start + length, duration - 30 * second)
+        let end = min(start + length, MonotonicInstant.zero + duration - .seconds(30))
         guard start < end else { return }
         faults.append(Fault(kind, from: start, to: end))
         faults.sort { $0.start < $1.start }
@@ -123,19 +141,21 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
     /// what they held back is seen delivered.
     mutating func drawReceiverFaults(using random: inout SeededRandom) {
         guard !isQuiet, random.chance(50) else { return }
-        let second: Int64 = 1_000_000_000
+        let second = Duration.seconds(1)
+        let seconds = duration.nanoseconds / 1_000_000_000
+        let end = MonotonicInstant.zero + duration
         var windows: [ReceiverFault] = []
         for _ in 0..<random.int(1...2) {
-            let start = random.int(20...(duration / second - 60)) * second + random.int(0...999) * 1_000_000
-            let length = random.int(1...30) * second
+            let start = MonotonicInstant.zero + second * random.int(20...(seconds - 60)) + .milliseconds(random.int(0...999))
+            let length = second * random.int(1...30)
             let kind: SimulatedReceiver.Fault =
                 switch random.int(0...3) {
                 case 0: .down
                 case 1: .failing
-                case 2: .slow(latency: random.int(100...15_000) * 1_000_000)
+                case 2: .slow(latency: .milliseconds(random.int(100...15_000)))
                 default: .hanging
                 }
-            windows.append(ReceiverFault(kind: kind, start: start, end: min(start + length, duration - 50 * second)))
+            windows.append(ReceiverFault(kind: kind, start: start, end: min(start + length, end - .seconds(50))))
         }
         // One at a time: a window starting inside another starts when it ends.
         windows.sort { $0.start < $1.start }
@@ -149,13 +169,15 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
     /// included).
     mutating func drawReloads(using random: inout SeededRandom) {
         guard random.chance(50) else { return }
-        reloads = (0..<random.int(1...3)).map { _ in random.int(1_000...(duration / 1_000_000 - 10_000)) * 1_000_000 }.sorted()
+        let milliseconds = duration.nanoseconds / 1_000_000
+        reloads = (0..<random.int(1...3)).map { _ in MonotonicInstant.zero + .milliseconds(random.int(1_000...(milliseconds - 10_000))) }
+            .sorted()
     }
 
     public var description: String {
         let lines = faults.map { "  \(Self.seconds($0.start))–\(Self.seconds($0.end)) s: \($0.kind)" }
         let weather =
-            "  StatsD: \(statsd.lossPercent)% lost, \(statsd.duplicatePercent)% duplicated, up to \(statsd.jitter / 1_000_000) ms late, "
+            "  StatsD: \(statsd.lossPercent)% lost, \(statsd.duplicatePercent)% duplicated, up to \(statsd.jitter.nanoseconds / 1_000_000) ms late, "
             + "\(statsd.forgedPerSecond) forged/s"
         let pager = receiver.map { "  \(Self.seconds($0.start))–\(Self.seconds($0.end)) s: receiver \($0.kind)" }
         let reloading = reloads.isEmpty ? [] : ["  reloads at " + reloads.map { "\(Self.seconds($0)) s" }.joined(separator: ", ")]
@@ -163,10 +185,14 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
         return (["plan (\(Self.seconds(duration)) s):"] + body).joined(separator: "\n")
     }
 
-    static func seconds(_ ns: Int64) -> String {
-        let ms = ns / 1_000_000
+    /// Seconds to the millisecond (truncated), as the trace writes them: `12.345`.
+    static func seconds(_ duration: Duration) -> String {
+        let ms = duration.nanoseconds / 1_000_000
         return "\(ms / 1000).\(String(ms % 1000).leftPadded(3))"
     }
+
+    /// The simulated time of `instant` (since the run started), as the trace writes it.
+    static func seconds(_ instant: MonotonicInstant) -> String { seconds(instant - MonotonicInstant.zero) }
 }
 
 extension String {

@@ -1,6 +1,7 @@
 import Alerting
 import Health
 import Probe
+import TigerBeetle
 
 /// The invariants every simulated run is held to, checked at every step against the ground truth (never against
 /// what the agent believes). Each failure has a stable name; the first one ends the run.
@@ -11,54 +12,63 @@ public struct InvariantMonitor: Sendable {
         /// `false-release-mismatch`, `unresolved`,
         /// `page-in-quiet-run`, `forbidden-bytes`, `unbounded-series`.
         public var name: String
-        public var at: Int64
+        public var at: MonotonicInstant
         public var detail: String
         public var description: String { "\(name) at \(FaultPlan.seconds(at)) s: \(detail)" }
     }
 
     /// The bounds at the defaults (issue 25): a crash is `unreachable`, a hang `hung`, a quorum loss paged, within these.
-    public static let crashBound: Int64 = 2_000_000_000
-    public static let hangBound: Int64 = 3_000_000_000
+    public static let crashBound: Duration = .seconds(2)
+    public static let hangBound: Duration = .seconds(3)
     /// On a path that lost or held segments in the last minute (`ProbeTiming.latePongMemory`) a ping may wait up to twice
     /// the timeout while the round trips learnt there still vary, and hung is asked again on a fresh connection, whose
     /// first ping waits as long: two pings missed 2 s after they left (the second 4 s after a stop just after a pong),
     /// then the fresh connection's (6 s), and a connect's round trip. The price of not taking a pong held on a lossy path
     /// for a hung replica (seed 901005: stopped 1.2 s after its path healed, hung after 4.2 s; seed 8011432: stopped
     /// 1.6 s after a path of 282 ms and 30% loss healed, hung after 5.8 s).
-    public static let hangBoundAfterAFaultyPath: Int64 = 6_500_000_000
-    public static let quorumLossBound: Int64 = 3_000_000_000
+    public static let hangBoundAfterAFaultyPath: Duration = .milliseconds(6_500)
+    public static let quorumLossBound: Duration = .seconds(3)
     /// A quorum lost with every replica up (cut off from each other, a stuck primary): the canary's word alone, after
     /// its allowance for a view change (2.5 s at the defaults) and a second's evaluation.
-    public static let partitionBound: Int64 = 6_000_000_000
+    public static let partitionBound: Duration = .seconds(6)
     /// How far back a fault still explains a page (the agent's evidence takes this long to clear).
-    public static let hindsight: Int64 = 5_000_000_000
+    public static let hindsight: Duration = .seconds(5)
     /// An alert still firing this long after its condition truly ended was not resolved.
-    public static let resolveBound: Int64 = 15_000_000_000
+    public static let resolveBound: Duration = .seconds(15)
     /// What only StatsD tells (a sync's stage, a replica's release) the agent hears once a cycle (10 s), up to 0.5 s
     /// late: a page or a resolution may follow the truth by that much more.
-    public static let statsdHindsight: Int64 = HealthPolicy.statsdInterval + hindsight
+    public static let statsdHindsight: Duration = HealthPolicy.statsdInterval + hindsight
     /// A cold start: the agent has no evidence yet, so readiness is not judged.
-    public static let coldStart: Int64 = 15_000_000_000
+    public static let coldStart: Duration = .seconds(15)
 
     /// The wall time at the simulation's zero: alerts' times are on the wall clock.
-    static let epoch = SimulatedClock().unixStart
+    static let epoch = SimulatedClock().wallStart
     let cluster: String
     let quiet: Bool
     let maxSeries: Int
     /// Alerts paged (sent firing to the receiver) and not yet sent resolved, by fingerprint.
     private var paged: [String: Alert] = [:]
     /// Since when a paged alert has not been firing (its resolution is due).
-    private var notFiringSince: [String: Int64] = [:]
+    private var notFiringSince: [String: MonotonicInstant] = [:]
     /// Since when an alert the receiver last heard firing has not been firing in the agent (its resolution is owed to it).
-    private var owedSince: [String: Int64] = [:]
+    private var owedSince: [String: MonotonicInstant] = [:]
     /// A resolution owed to a receiver that has been well this long reached it (a failed delivery's group is sent again
     /// 30 s later, `NotificationPlanner.retryDelay`; then a POST or five).
-    public static let deliveryBound: Int64 = 45_000_000_000
+    public static let deliveryBound: Duration = .seconds(45)
 
     public init(cluster: String, quiet: Bool, maxSeries: Int) {
         self.cluster = cluster
         self.quiet = quiet
         self.maxSeries = maxSeries
+    }
+
+    /// Whether beetlewatch's paths to every replica have been clean (not cut, not lossy) for the last 25 s: what it
+    /// knows of each replica's release is then its own word.
+    func hearsEveryReplica(_ truth: GroundTruth, now: MonotonicInstant) -> Bool {
+        let window = Self.resolveBound + HealthPolicy.statsdInterval
+        return truth.replicas.allSatisfy {
+            !GroundTruth.within($0.lastCut, window, of: now) && !GroundTruth.within($0.lastLossy, window, of: now)
+        }
     }
 
     /// Whether beetlewatch's paths to a majority of the replicas are clean (not cut, not lossy).
@@ -69,7 +79,8 @@ public struct InvariantMonitor: Sendable {
     /// Checks one step at `now`: the notifications planned since the last step are the pages and their resolutions
     /// (`alerts`, the engine's, give a paged alert's times). Returns what was paged or resolved (for the trace).
     public mutating func check(
-        now: Int64, truth: GroundTruth, alerts: [Alert], notifications: [NotificationPlanner.Notification], receiver: SimulatedReceiver,
+        now: MonotonicInstant, truth: GroundTruth, alerts: [Alert], notifications: [NotificationPlanner.Notification],
+        receiver: SimulatedReceiver,
         ready: Bool, report: HealthReport, series: Int, forbidden: String?
     ) throws -> [String] {
         func fail(_ name: String, _ detail: String) -> Violation { Violation(name: name, at: now, detail: detail) }
@@ -96,7 +107,11 @@ public struct InvariantMonitor: Sendable {
             let who = alert.labels["replica"].map { " replica \($0)" } ?? ""
             changes.append("page: \(alert.name.rawValue)\(who)")
             if quiet { throw fail("page-in-quiet-run", "\(alert.name.rawValue)\(who) fired in a run without a fault") }
-            if alert.name == .releaseMismatch, !GroundTruth.within(truth.lastReleasesDiffered, Self.statsdHindsight, of: now) {
+            // Judged while beetlewatch could hear every replica's release: one cut off from it, or on a lossy path, is known
+            // by the release it last answered with (seed 9201195: cut off from two replicas before an upgrade completed).
+            if alert.name == .releaseMismatch, !GroundTruth.within(truth.lastReleasesDiffered, Self.statsdHindsight, of: now),
+                hearsEveryReplica(truth, now: now)
+            {
                 throw fail("false-release-mismatch", "ReleaseMismatch fired; every replica ran one release throughout the last 15 s")
             }
             // Judged while beetlewatch sees a majority on clean paths: cut off from most of the cluster without a refusal,
@@ -114,7 +129,7 @@ public struct InvariantMonitor: Sendable {
                 }
                 // Or while the cluster truly has no quorum, lost before this replica's condition began (the agent had
                 // all of the alert's hold to see the outage), and beetlewatch sees a majority of it.
-                if !truth.commits && truth.commitsSince <= alert.activeAt - Self.epoch && clean(truth) {
+                if !truth.commits && truth.commitsSince - .zero <= alert.activeAt - Self.epoch && clean(truth) {
                     throw fail(
                         "page-during-quorum-loss",
                         "\(alert.name.rawValue) replica \(replica) paged; the cluster has not committed since \(FaultPlan.seconds(truth.commitsSince)) s, before the alert's condition began (\(FaultPlan.seconds(alert.activeAt - Self.epoch)) s)"
@@ -129,7 +144,7 @@ public struct InvariantMonitor: Sendable {
                     throw fail("false-syncing", "replica \(replica) paged Syncing; it did not sync in the last 15 s")
                 }
                 if alert.name == .replicaUnreachable,
-                    !GroundTruth.within(r.lastCrashed, 12_000_000_000, of: now) && !GroundTruth.within(r.lastCut, 12_000_000_000, of: now)
+                    !GroundTruth.within(r.lastCrashed, .seconds(12), of: now) && !GroundTruth.within(r.lastCut, .seconds(12), of: now)
                 {
                     throw fail("false-unreachable", "replica \(replica) paged Unreachable; it ran and its path held throughout")
                 }
@@ -159,7 +174,9 @@ public struct InvariantMonitor: Sendable {
                             || r.toldSyncing.map { $0.syncing || now - $0.at <= Self.resolveBound } ?? false
                     } ?? true
             case .releaseMismatch:
-                held = GroundTruth.within(truth.lastReleasesDiffered, Self.resolveBound + HealthPolicy.statsdInterval, of: now)
+                held =
+                    GroundTruth.within(truth.lastReleasesDiffered, Self.resolveBound + HealthPolicy.statsdInterval, of: now)
+                    || !hearsEveryReplica(truth, now: now)
             default: held = true
             }
             if !held {
@@ -189,7 +206,7 @@ public struct InvariantMonitor: Sendable {
                 && !GroundTruth.within($0.lastCut, Self.hindsight, of: now) && !GroundTruth.within($0.lastIsolated, Self.hindsight, of: now)
                 && !GroundTruth.within($0.lastLossy, Self.hindsight, of: now)
         }
-        if !ready && now >= Self.coldStart && truth.commits && now - truth.commitsSince >= Self.hindsight && reachable {
+        if !ready && now >= .zero + Self.coldStart && truth.commits && now - truth.commitsSince >= Self.hindsight && reachable {
             throw fail(
                 "ready-closed-while-committing",
                 "/ready closed; the cluster has committed for \(FaultPlan.seconds(now - truth.commitsSince)) s (beetlewatch: \(report.cluster(cluster).map { verdict in ([verdict.summary] + verdict.replicas.filter { !$0.healthy }.map { "replica \($0.replica): \($0.reasons.map(\.detail).joined(separator: "; "))" }).joined(separator: "; ") } ?? "no verdict"))"
@@ -209,8 +226,8 @@ public struct InvariantMonitor: Sendable {
                         "late-crash", "replica \(i) crashed \(FaultPlan.seconds(now - r.processSince)) s ago and is \(verdicts[i].state)")
                 }
                 let faultyPathLately =
-                    GroundTruth.within(r.lastCut, ProbeTiming.latePongMemory.nanoseconds, of: now)
-                    || GroundTruth.within(r.lastLossy, ProbeTiming.latePongMemory.nanoseconds, of: now)
+                    GroundTruth.within(r.lastCut, ProbeTiming.latePongMemory, of: now)
+                    || GroundTruth.within(r.lastLossy, ProbeTiming.latePongMemory, of: now)
                 let hangBound = faultyPathLately ? Self.hangBoundAfterAFaultyPath : Self.hangBound
                 if r.process == .stopped && now - since >= hangBound && verdicts[i].state != .hung
                     && !GroundTruth.within(r.lastCrashed, Self.hindsight, of: now)
@@ -251,10 +268,10 @@ public struct InvariantMonitor: Sendable {
         // (A replica stopped on a path faulty in the last minute is hung a probe interval later, and so is the quorum's
         // loss the replicas' evidence shows: seed 2001107.)
         let faultyPathLately = truth.replicas.contains {
-            GroundTruth.within($0.lastCut, ProbeTiming.latePongMemory.nanoseconds, of: now)
-                || GroundTruth.within($0.lastLossy, ProbeTiming.latePongMemory.nanoseconds, of: now)
+            GroundTruth.within($0.lastCut, ProbeTiming.latePongMemory, of: now)
+                || GroundTruth.within($0.lastLossy, ProbeTiming.latePongMemory, of: now)
         }
-        let majorityDownBound = Self.quorumLossBound + (faultyPathLately ? Self.hangBoundAfterAFaultyPath - Self.hangBound : 0)
+        let majorityDownBound = Self.quorumLossBound + (faultyPathLately ? Self.hangBoundAfterAFaultyPath - Self.hangBound : .zero)
         let (since, bound) =
             truth.majorityDownSince.map { (max($0, truth.commitsSince), majorityDownBound) } ?? (truth.commitsSince, Self.partitionBound)
         if !truth.commits && now - since >= bound && clean(truth) && quorumAlert?.state != .firing {

@@ -5,20 +5,21 @@ import TigerBeetle
 /// parts read it as they read the system clock; no loop sleeps on it (the simulation steps them), so a wake-up's wait
 /// is a defect, and traps.
 public final class SimulatedClock: AgentClock, @unchecked Sendable {
-    /// Nanoseconds since the simulation started (monotonic).
-    public private(set) var now: Int64 = 0
+    /// The time since the simulation started, on its monotonic clock (zero at the start).
+    public private(set) var now: MonotonicInstant = .zero
     /// The wall time at zero: 2027-01-15 08:00:00 UTC.
-    public let unixStart: Int64 = 1_800_000_000_000_000_000
+    public let wallStart = WallInstant(nanosecondsSinceEpoch: 1_800_000_000_000_000_000)
 
     public init() {}
 
-    public func unixNanoseconds() -> Int64 { unixStart + now }
-    public func monotonic() -> MonotonicInstant { MonotonicInstant(nanoseconds: now) }
+    /// The wall clock, which never jumps here: the start plus the time since (checked: it cannot overflow).
+    public func wall() -> WallInstant { WallClockOffset(wall: wallStart, monotonic: .zero).wall(now) }
+    public func monotonic() -> MonotonicInstant { now }
     public func makeWakeup() -> any Wakeup { NoWait() }
 
     /// Moves the time to `instant` (never back).
-    public func advance(to instant: Int64) {
-        precondition(instant >= now, "the simulated clock does not go back (\(now) → \(instant))")
+    public func advance(to instant: MonotonicInstant) {
+        precondition(instant >= now, "the simulated clock does not go back (\(now.nanoseconds) → \(instant.nanoseconds))")
         now = instant
     }
 

@@ -16,7 +16,7 @@ public final class SimulatedCluster {
         public var process: Process = .running
         /// Cut off from its peers (it still answers clients).
         public var isolated = false
-        public var isolatedSince: Int64?
+        public var isolatedSince: MonotonicInstant?
         public var view: UInt32
         public var commitMax: UInt64
         /// Syncing state (TigerBeetle's state sync: too far behind to repair, it fetches a checkpoint from its peers):
@@ -37,9 +37,9 @@ public final class SimulatedCluster {
         case close
     }
 
-    public static let viewChangeDelay: Int64 = 1_500_000_000
+    public static let viewChangeDelay: Duration = .milliseconds(1_500)
     /// How long an isolated replica takes to notice its peers are gone (its TCP connections time out; measured ~17 s).
-    public static let peerTimeout: Int64 = 17_000_000_000
+    public static let peerTimeout: Duration = .seconds(17)
     public let id: UInt128
     /// The release every replica runs at the start.
     public static let startRelease = Release(major: 0, minor: 17, patch: 9)
@@ -47,7 +47,7 @@ public final class SimulatedCluster {
     /// The view the cluster has settled on.
     public private(set) var view: UInt32 = 1
     public private(set) var commit: UInt64 = 1_000
-    private var viewChangeAt: Int64?
+    private var viewChangeAt: MonotonicInstant?
     private var sessions: [UInt128: UInt64] = [:]
     private var replies: [UInt128: [UInt8]] = [:]
 
@@ -70,19 +70,19 @@ public final class SimulatedCluster {
 
     // MARK: Faults
 
-    public func set(_ i: Int, process: Process, now: Int64) {
+    public func set(_ i: Int, process: Process, now: MonotonicInstant) {
         if replicas[i].process == .crashed && process == .running && replicas[i].release < installed { replicas[i].release = installed }
         replicas[i].process = process
         update(now: now)
     }
 
-    public func isolate(_ i: Int, _ isolated: Bool, now: Int64) {
+    public func isolate(_ i: Int, _ isolated: Bool, now: MonotonicInstant) {
         replicas[i].isolated = isolated
         replicas[i].isolatedSince = isolated ? now : nil
         update(now: now)
     }
 
-    public func sync(_ i: Int, _ syncing: Bool, now: Int64) {
+    public func sync(_ i: Int, _ syncing: Bool, now: MonotonicInstant) {
         replicas[i].syncing = syncing
         if syncing { replicas[i].everSynced = true }
         update(now: now)
@@ -112,7 +112,7 @@ public final class SimulatedCluster {
     public var releasesDiffer: Bool { Set(replicas.map(\.release)).count > 1 }
 
     /// Time passes: a view change starts, or ends, and replicas that take part catch up with the cluster.
-    public func update(now: Int64) {
+    public func update(now: MonotonicInstant) {
         let electors = replicas.indices.filter(takesPart)
         if takesPart(primary) || electors.count < majority {
             viewChangeAt = nil
@@ -125,17 +125,17 @@ public final class SimulatedCluster {
                 viewChangeAt = nil
             }
         } else {
-            viewChangeAt = now &+ Self.viewChangeDelay
+            viewChangeAt = now + Self.viewChangeDelay
         }
         for i in electors where replicas[i].view < view { replicas[i].view = view }
         if commits { for i in electors where !replicas[i].syncing { replicas[i].commitMax = commit } }
     }
 
     /// When `update` must run next for a view change to end (nil: none under way).
-    public var nextChange: Int64? { viewChangeAt }
+    public var nextChange: MonotonicInstant? { viewChangeAt }
 
     /// A client's request (the load the ground truth is measured with) commits, if the cluster commits.
-    public func commitLoad(now: Int64) {
+    public func commitLoad(now: MonotonicInstant) {
         guard commits else { return }
         commit += 1
         update(now: now)
@@ -144,7 +144,7 @@ public final class SimulatedCluster {
     // MARK: Messages
 
     /// One whole message from the agent, read by replica `i` (running) on a connection from `client`.
-    public func answer(_ message: [UInt8], at i: Int, now: Int64) -> Answer {
+    public func answer(_ message: [UInt8], at i: Int, now: MonotonicInstant) -> Answer {
         precondition(replicas[i].process == .running, "a replica that does not run reads nothing")
         if message[114] == CanaryRequest.command { return request(message, at: i, now: now) }
         let ping = ReplicaReplies.readPing(message)
@@ -159,7 +159,7 @@ public final class SimulatedCluster {
         ])
     }
 
-    private func request(_ bytes: [UInt8], at i: Int, now: Int64) -> Answer {
+    private func request(_ bytes: [UInt8], at i: Int, now: MonotonicInstant) -> Answer {
         let request = ReplicaReplies.readRequest(bytes)
         guard request.checksumsValid, request.cluster == id else { return .close }
         precondition(
@@ -195,7 +195,7 @@ public final class SimulatedCluster {
     // MARK: StatsD
 
     /// The StatsD lines replica `i` emits now (TigerBeetle's names and tags; status 0 is normal, 1 a view change).
-    public func statsd(_ i: Int, now: Int64) -> String {
+    public func statsd(_ i: Int, now: MonotonicInstant) -> String {
         let tags = "#cluster:\(ClusterID.hex(id)),replica:\(i)"
         let replica = replicas[i]
         var peers = replicas.indices.filter { $0 != i && replicas[$0].process != .crashed && !replicas[$0].isolated }.count

@@ -2,6 +2,7 @@ import Agent
 import FakeTigerBeetle
 import Glibc
 import Probe
+import TigerBeetle
 import VSR
 
 /// The network between the agent's prober and a `SimulatedCluster`, as TCP behaves: a connect to a crashed replica is
@@ -14,18 +15,18 @@ import VSR
 public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
     /// The path from the agent to one replica.
     public struct Path: Sendable {
-        /// One way, ns.
-        public var latency: Int64
+        /// One way.
+        public var latency: Duration
         /// Packets dropped both ways (no refusal, no reset): nothing arrives until it is restored.
         public var cut = false
         /// Percent of segments lost once (each loss costs a retransmission timeout).
         public var loss = 0
-        /// Added one-way delay, ns.
-        public var delay: Int64 = 0
+        /// Added one-way delay.
+        public var delay: Duration = .zero
         /// When the loss ends: a copy sent again after it arrives (a retransmission's fate is decided when it is sent,
         /// not when the first copy was: seed 5000509, where losses drawn 1.2 s before a lossy path healed held a
         /// connection's replies 11 s after it).
-        public var lossyUntil: Int64 = 0
+        public var lossyUntil: MonotonicInstant = .zero
     }
 
     enum Phase: Equatable {
@@ -46,16 +47,16 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
         /// Arrived at the replica, not yet framed into messages (or held while it is stopped).
         var atReplica: [UInt8] = []
         /// Sent by the agent, not yet acknowledged by the replica's host: (sent at, bytes).
-        var unacknowledged: [(at: Int64, bytes: Int)] = []
+        var unacknowledged: [(at: MonotonicInstant, bytes: Int)] = []
         /// What the agent's kernel sent again (its own segments lost on the way out).
         var retransmissions: UInt32 = 0
         /// Segments from the replica that reached the agent's kernel while an earlier one was missing.
         var outOfOrder: UInt32 = 0
         /// When the latest segment from the replica is handed to the agent: TCP delivers in order, so a segment never
         /// comes before one sent ahead of it.
-        var inboundInOrderAt: Int64 = 0
-        var lastSend: Int64 = 0
-        var lastAck: Int64 = 0
+        var inboundInOrderAt: MonotonicInstant = .zero
+        var lastSend: MonotonicInstant = .zero
+        var lastAck: MonotonicInstant = .zero
         /// The client that spoke on it (a ping's or a request's), so replies find it.
         var client: UInt128?
         /// Written while the path was cut, each way: sent again when it is restored.
@@ -82,10 +83,10 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
     private var random: SeededRandom
     private var connections: [Int32: Connection] = [:]
     private var nextID: Int32 = 100
-    private var events: [(at: Int64, sequence: UInt64, event: Event)] = []
+    private var events: [(at: MonotonicInstant, sequence: UInt64, event: Event)] = []
     private var sequence: UInt64 = 0
     /// When the prober's loop asked to be woken at the latest (its wait's timeout).
-    public private(set) var loopWakesAt: Int64 = .max
+    public private(set) var loopWakesAt: MonotonicInstant = .distantFuture
     private var woken = false
     /// The first message the agent wrote that a replica must never read, and why.
     public private(set) var forbidden: String?
@@ -93,7 +94,7 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
     public private(set) var sent: [String: Int] = [:]
     /// The simulated world's names: host → numeric address (any other name does not resolve), and how long a lookup takes.
     public var names: [String: String] = [:]
-    public var nameLookup: Int64 = 5_000_000
+    public var nameLookup: Duration = .milliseconds(5)
     /// Names resolved, not yet taken by the loop.
     private var resolved: [(id: UInt64, answer: Result<SocketAddress, NameFailure>)] = []
 
@@ -104,14 +105,14 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
         self.clock = clock
         self.ports = addresses
         var random = random
-        paths = addresses.map { _ in Path(latency: random.int(100_000...2_000_000)) }
+        paths = addresses.map { _ in Path(latency: .nanoseconds(random.int(100_000...2_000_000))) }
         self.random = random
     }
 
     // MARK: The simulation's side
 
     /// When the next event is due (nil: none).
-    public var nextEventAt: Int64? { events.first?.at }
+    public var nextEventAt: MonotonicInstant? { events.first?.at }
 
     /// Whether a `wake()` came since the loop last waited.
     public var isWoken: Bool { woken }
@@ -152,7 +153,7 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
         nextID += 1
         connections[id] = Connection(replica: i)
         // A cut path loses the SYN: nothing is decided (the prober times out). Otherwise the answer comes after a round trip.
-        if !paths[i].cut { schedule(.connectDecided(id), after: 2 * oneWay(i)) }
+        if !paths[i].cut { schedule(.connectDecided(id), after: oneWay(i) * 2) }
         return .inProgress(NetworkConnection(id))
     }
 
@@ -211,14 +212,14 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
             unacknowledged: UInt32(state.unacknowledged.count),
             unacknowledgedBytes: UInt32(state.unacknowledged.reduce(0) { $0 + $1.bytes }),
             retransmissions: state.retransmissions, outOfOrderReceived: state.outOfOrder,
-            roundTripMicroseconds: UInt32(clamping: 2 * latency / 1_000),
-            millisecondsSinceLastSend: UInt32(clamping: (clock.now - state.lastSend) / 1_000_000),
-            millisecondsSinceLastAck: UInt32(clamping: (clock.now - max(state.lastAck, 0)) / 1_000_000))
+            roundTripMicroseconds: UInt32(clamping: (latency * 2).nanoseconds / 1_000),
+            millisecondsSinceLastSend: UInt32(clamping: (clock.now - state.lastSend).nanoseconds / 1_000_000),
+            millisecondsSinceLastAck: UInt32(clamping: (clock.now - max(state.lastAck, .zero)).nanoseconds / 1_000_000))
     }
 
     public func wait(milliseconds: Int32, events ready: inout [(NetworkConnection, NetworkEvents)]) -> Bool {
         ready.removeAll(keepingCapacity: true)
-        loopWakesAt = milliseconds < 0 ? .max : clock.now + Int64(milliseconds) * 1_000_000
+        loopWakesAt = milliseconds < 0 ? .distantFuture : clock.now + .milliseconds(milliseconds)
         for id in connections.keys.sorted() {
             let state = connections[id]!
             var happened: NetworkEvents = []
@@ -266,15 +267,15 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
 
     // MARK: Inside
 
-    private func oneWay(_ i: Int) -> Int64 { paths[i].latency + paths[i].delay }
+    private func oneWay(_ i: Int) -> Duration { paths[i].latency + paths[i].delay }
 
     /// What losses cost one segment on replica `i`'s path: each lost copy a retransmission timeout (200 ms, doubling),
     /// paid by whichever end sent it; a copy sent once the loss has ended arrives.
-    private func loss(_ i: Int) -> (cost: Int64, copiesLost: UInt32) {
-        var cost: Int64 = 0
+    private func loss(_ i: Int) -> (cost: Duration, copiesLost: UInt32) {
+        var cost: Duration = .zero
         var copiesLost: UInt32 = 0
-        var timeout: Int64 = 200_000_000
-        while paths[i].loss > 0 && clock.now + cost < paths[i].lossyUntil && random.chance(paths[i].loss) && cost < 10_000_000_000 {
+        var timeout: Duration = .milliseconds(200)
+        while paths[i].loss > 0 && clock.now + cost < paths[i].lossyUntil && random.chance(paths[i].loss) && cost < .seconds(10) {
             cost += timeout
             timeout *= 2
             copiesLost += 1
@@ -282,7 +283,7 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
         return (cost, copiesLost)
     }
 
-    private func schedule(_ event: Event, after delay: Int64) {
+    private func schedule(_ event: Event, after delay: Duration) {
         sequence += 1
         let entry = (at: clock.now + delay, sequence: sequence, event: event)
         let index = events.firstIndex { ($0.at, $0.sequence) > (entry.at, entry.sequence) } ?? events.endIndex
@@ -377,7 +378,7 @@ public final class SimulatedNetwork: ProbeNetwork, @unchecked Sendable {
     private func retransmitAfterCut(_ i: Int) {
         for id in connections.keys.sorted() where connections[id]!.replica == i {
             switch connections[id]!.phase {
-            case .connecting: schedule(.connectDecided(id), after: 2 * oneWay(i))
+            case .connecting: schedule(.connectDecided(id), after: oneWay(i) * 2)
             case .open:
                 // What waited is sent again, in order, once (TCP's sequence numbers).
                 let (out, into) = (connections[id]!.heldOut, connections[id]!.heldIn)

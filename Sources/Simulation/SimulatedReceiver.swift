@@ -1,5 +1,6 @@
 import Alerting
 import Foundation
+import TigerBeetle
 
 /// The webhook receiver beetlewatch pages, with the run's receiver faults: what it heard is what on-call saw.
 ///
@@ -11,14 +12,14 @@ public struct SimulatedReceiver: Sendable {
     public enum Fault: Sendable, Equatable, CustomStringConvertible {
         case down
         case failing
-        case slow(latency: Int64)
+        case slow(latency: Duration)
         case hanging
 
         public var description: String {
             switch self {
             case .down: "down"
             case .failing: "failing (503)"
-            case .slow(let latency): "slow (\(latency / 1_000_000) ms)"
+            case .slow(let latency): "slow (\(latency.nanoseconds / 1_000_000) ms)"
             case .hanging: "hanging"
             }
         }
@@ -37,38 +38,38 @@ public struct SimulatedReceiver: Sendable {
 
     /// An answer on its way back to the agent, and whether the receiver reads the message (when, and if it answers in time).
     struct Answer {
-        var at: Int64
+        var at: MonotonicInstant
         var status: Int?
         var error: String?
     }
 
     var fault: Fault?
     /// Since when no fault has held (nil while one does).
-    var healthySince: Int64? = 0
+    var healthySince: MonotonicInstant? = .zero
     private(set) var heard: [String: Heard] = [:]
     /// Every message it read, in order, with when.
-    private(set) var messages: [(at: Int64, message: WebhookMessage)] = []
+    private(set) var messages: [(at: MonotonicInstant, message: WebhookMessage)] = []
     /// Messages read later than answered (a slow receiver past the channel's timeout): (read at, sent at, body).
-    private var lateReads: [(at: Int64, sentAt: Int64, body: Data)] = []
-    /// When the newest message the receiver answered in time was sent.
-    private var newestAnsweredSentAt: Int64 = .min
+    private var lateReads: [(at: MonotonicInstant, sentAt: MonotonicInstant, body: Data)] = []
+    /// When the newest message the receiver answered in time was sent (nil: none yet).
+    private var newestAnsweredSentAt: MonotonicInstant?
     /// Late reads dropped because a newer message had been answered.
     private(set) var staleReads = 0
     /// Resolutions heard twice after the first was acknowledged: (fingerprint, what).
     private(set) var duplicates: [(String, Heard)] = []
 
-    mutating func set(fault: Fault?, now: Int64) {
+    mutating func set(fault: Fault?, now: MonotonicInstant) {
         self.fault = fault
         healthySince = fault == nil ? now : nil
     }
 
     /// A POST at `now` that the channel waits `timeout` for: the answer it gets, and when.
-    mutating func post(_ body: Data, timeout: Int64, now: Int64) -> Answer {
+    mutating func post(_ body: Data, timeout: Duration, now: MonotonicInstant) -> Answer {
         switch fault {
         case .down:
-            return Answer(at: now + 1_000_000, status: nil, error: "Connection refused")
+            return Answer(at: now + .milliseconds(1), status: nil, error: "Connection refused")
         case .failing:
-            return Answer(at: now + 5_000_000, status: 503, error: nil)
+            return Answer(at: now + .milliseconds(5), status: 503, error: nil)
         case .hanging:
             return Answer(at: now + timeout, status: nil, error: "timed out")
         case .slow(let latency) where latency > timeout:
@@ -81,7 +82,7 @@ public struct SimulatedReceiver: Sendable {
         case nil:
             newestAnsweredSentAt = now
             read(body, acknowledged: true, at: now)
-            return Answer(at: now + 2_000_000, status: 200, error: nil)
+            return Answer(at: now + .milliseconds(2), status: 200, error: nil)
         }
     }
 
@@ -93,10 +94,10 @@ public struct SimulatedReceiver: Sendable {
     }
 
     /// Reads what a slow receiver got to by `now`.
-    mutating func catchUp(now: Int64) {
+    mutating func catchUp(now: MonotonicInstant) {
         while let first = lateReads.first, first.at <= now {
             lateReads.removeFirst()
-            guard first.sentAt > newestAnsweredSentAt else {
+            guard newestAnsweredSentAt.map({ first.sentAt > $0 }) ?? true else {
                 staleReads += 1
                 continue
             }
@@ -105,9 +106,9 @@ public struct SimulatedReceiver: Sendable {
     }
 
     /// When a late read is next due.
-    var nextReadAt: Int64? { lateReads.first?.at }
+    var nextReadAt: MonotonicInstant? { lateReads.first?.at }
 
-    private mutating func read(_ body: Data, acknowledged: Bool, at now: Int64) {
+    private mutating func read(_ body: Data, acknowledged: Bool, at now: MonotonicInstant) {
         guard let message = try? JSONDecoder().decode(WebhookMessage.self, from: body) else {
             preconditionFailure("the agent sent a webhook body that is not a webhook message")
         }

@@ -14,12 +14,12 @@ public struct Simulation {
         public var plan: FaultPlan
         public var trace: Trace
         public var violation: InvariantMonitor.Violation?
-        /// Simulated time covered (ns) and steps taken.
-        public var simulated: Int64
+        /// Simulated time covered and steps taken.
+        public var simulated: Duration
         public var steps: Int
         public var sent: [String: Int]
-        /// What the webhook receiver read, in order, with when (ns of simulated time).
-        public var received: [(at: Int64, message: WebhookMessage)]
+        /// What the webhook receiver read, in order, with when (simulated time).
+        public var received: [(at: MonotonicInstant, message: WebhookMessage)]
 
         /// The run's last line: the seed, its verdict and the trace's digest.
         public var summary: String {
@@ -34,10 +34,10 @@ public struct Simulation {
         case quorumHold = "quorum-hold"
     }
 
-    public static let defaultDuration: Int64 = 120_000_000_000
+    public static let defaultDuration: Duration = .seconds(120)
     static let replicaCount = 3
 
-    public static func run(seed: UInt64, duration: Int64 = defaultDuration, breaking: Breakage? = nil) -> Outcome {
+    public static func run(seed: UInt64, duration: Duration = defaultDuration, breaking: Breakage? = nil) -> Outcome {
         var random = SeededRandom(seed: seed)
         var plan = FaultPlan.draw(replicas: replicaCount, duration: duration, using: &random)
         var lifeRandom = SeededRandom(seed: seed ^ 0x5851_F42D_4C95_7F2D)
@@ -74,8 +74,8 @@ public struct Simulation {
         config.webhookURLs = ["http://pager.invalid/hook"]
         let logger = Logger(label: "beetlewatch-sim") { _ in SwiftLogNoOpLogHandler() }
         var trace = Trace()
-        trace.add(at: 0, "seed \(seed)")
-        for line in plan.description.split(separator: "\n") { trace.add(at: 0, String(line)) }
+        trace.add(at: .zero, "seed \(seed)")
+        for line in plan.description.split(separator: "\n") { trace.add(at: .zero, String(line)) }
         let agent: SteppedAgent
         do {
             let jitterSeed = seed ^ 0x9E6C_63D0_676A_9A99
@@ -83,8 +83,8 @@ public struct Simulation {
                 config: config, clock: clock, network: network, logger: logger, jitter: { SeededRandom(seed: jitterSeed) },
                 adjust: { settings in
                     if breaking == .quorumHold {
-                        settings.quorumDecisionWait = 0
-                        settings.minimumFor = 0
+                        settings.quorumDecisionWait = .zero
+                        settings.minimumFor = .zero
                     }
                 })
         } catch {
@@ -97,7 +97,8 @@ public struct Simulation {
             truth: GroundTruth(replicas: replicaCount), trace: trace)
         let violation = world.run()
         return Outcome(
-            seed: seed, plan: plan, trace: world.trace, violation: violation, simulated: clock.now, steps: world.steps, sent: network.sent,
+            seed: seed, plan: plan, trace: world.trace, violation: violation, simulated: clock.now - .zero, steps: world.steps,
+            sent: network.sent,
             received: world.receiver.messages)
     }
 }

@@ -19,41 +19,45 @@ struct World {
     var trace: Trace
     var steps = 0
     /// Fault boundaries still to come: (time, fault index, starts).
-    lazy var boundaries: [(at: Int64, fault: Int, starts: Bool)] = plan.faults.indices.flatMap {
+    lazy var boundaries: [(at: MonotonicInstant, fault: Int, starts: Bool)] = plan.faults.indices.flatMap {
         [(plan.faults[$0].start, $0, true), (plan.faults[$0].end, $0, false)]
     }.sorted { ($0.at, $0.fault, $0.starts ? 1 : 0) < ($1.at, $1.fault, $1.starts ? 1 : 0) }
     var active: Set<Int> = []
-    var nextStatsD: [Int64] = []
+    var nextStatsD: [MonotonicInstant] = []
     /// Datagrams on their way to the agent: (arrives at, sequence, bytes).
-    var datagrams: [(at: Int64, sequence: Int, bytes: [UInt8])] = []
+    var datagrams: [(at: MonotonicInstant, sequence: Int, bytes: [UInt8])] = []
     var datagramSequence = 0
-    var nextLoad: Int64 = 500_000_000
-    var nextExpiry: Int64 = 1_000_000_000
-    var nextForged: Int64 = .max
+    var nextLoad: MonotonicInstant = .zero + .milliseconds(500)
+    var nextExpiry: MonotonicInstant = .zero + .seconds(1)
+    var nextForged: MonotonicInstant = .distantFuture
     var receiver = SimulatedReceiver()
     /// Reloads still to come.
-    lazy var reloads: [Int64] = plan.reloads
+    lazy var reloads: [MonotonicInstant] = plan.reloads
     /// Each receiver channel's POST under way: its answer, and when it comes.
     var inFlight: [String: SimulatedReceiver.Answer] = [:]
     /// Each receiver channel's retry pause: when it ends.
-    var pausedUntil: [String: Int64] = [:]
-    lazy var receiverBoundaries: [(at: Int64, fault: SimulatedReceiver.Fault?)] = plan.receiver.flatMap {
-        window -> [(at: Int64, fault: SimulatedReceiver.Fault?)] in [(window.start, window.kind), (window.end, nil)]
+    var pausedUntil: [String: MonotonicInstant] = [:]
+    lazy var receiverBoundaries: [(at: MonotonicInstant, fault: SimulatedReceiver.Fault?)] = plan.receiver.flatMap {
+        window -> [(at: MonotonicInstant, fault: SimulatedReceiver.Fault?)] in [(window.start, window.kind), (window.end, nil)]
     }.sorted { ($0.at, $0.fault == nil ? 0 : 1) < ($1.at, $1.fault == nil ? 0 : 1) }
     var lastReady: Bool?
     /// The last health report made, when, the agent's inputs' version then, and `/ready`'s verdict on it.
-    var lastReport: (at: Int64, version: UInt64, report: HealthReport, ready: Bool)?
-    static let reportReuse: Int64 = 50_000_000
+    var lastReport: (at: MonotonicInstant, version: UInt64, report: HealthReport, ready: Bool)?
+    static let reportReuse: Duration = .milliseconds(50)
     var lastStates: [ReplicaState] = []
     var lastCanary = ""
     var sameInstant = 0
 
-    static let second: Int64 = 1_000_000_000
+    static let second: Duration = .seconds(1)
+
+    /// A second over `count`, to the nanosecond below: the interval of something that happens `count` times a second.
+    static func interval(_ count: Int) -> Duration { .nanoseconds(second.nanoseconds / Int64(count)) }
 
     mutating func run() -> InvariantMonitor.Violation? {
-        nextStatsD = (0..<cluster.count).map { _ in random.int(0...9_999) * 1_000_000 }
-        if plan.statsd.forgedPerSecond > 0 { nextForged = Self.second / Int64(plan.statsd.forgedPerSecond) }
-        while clock.now < plan.duration {
+        let end = MonotonicInstant.zero + plan.duration
+        nextStatsD = (0..<cluster.count).map { _ in .zero + .milliseconds(random.int(0...9_999)) }
+        if plan.statsd.forgedPerSecond > 0 { nextForged = .zero + Self.interval(plan.statsd.forgedPerSecond) }
+        while clock.now < end {
             steps += 1
             applyFaults()
             network.pump()
@@ -62,7 +66,7 @@ struct World {
             deliverDatagrams()
             if clock.now >= nextLoad {
                 cluster.commitLoad(now: clock.now)
-                nextLoad += 500_000_000
+                nextLoad += .milliseconds(500)
             }
             probe()
             if clock.now >= nextExpiry {
@@ -92,12 +96,13 @@ struct World {
                 continue
             }
             sameInstant = 0
-            let next = [
+            let candidates: [MonotonicInstant?] = [
                 boundaries.first?.at, network.nextEventAt, network.loopWakesAt, nextStatsD.min(), datagrams.first?.at, nextLoad,
-                nextExpiry, agent.alertsDue.nanoseconds, cluster.nextChange, nextForged, plan.duration, receiverBoundaries.first?.at,
+                nextExpiry, agent.alertsDue, cluster.nextChange, nextForged, end, receiverBoundaries.first?.at,
                 reloads.first, receiver.nextReadAt, inFlight.values.map(\.at).min(), pausedUntil.values.min(),
-            ].compactMap { $0 }.min()!
-            clock.advance(to: max(next, clock.now + 1))
+            ]
+            let next = candidates.compactMap { $0 }.min()!
+            clock.advance(to: max(next, clock.now + .nanoseconds(1)))
         }
         return nil
     }
@@ -120,7 +125,7 @@ struct World {
             pausedUntil[name] = nil
             switch agent.deliveryStep(receiver: name) {
             case .send(let delivery):
-                let answer = receiver.post(delivery.body, timeout: delivery.timeout.nanoseconds, now: clock.now)
+                let answer = receiver.post(delivery.body, timeout: delivery.timeout, now: clock.now)
                 precondition(answer.at > clock.now, "a receiver answers after it is asked")
                 trace.add(
                     at: clock.now,
@@ -128,7 +133,7 @@ struct World {
                 )
                 inFlight[name] = answer
             case .wait(let until):
-                pausedUntil[name] = until.nanoseconds
+                pausedUntil[name] = until
             case .idle:
                 break
             }
@@ -175,8 +180,8 @@ struct World {
             var path = network.paths[i]
             path.cut = kinds.contains { if case .cutAgent(let set) = $0 { set.contains(i) } else { false } }
             path.loss = 0
-            path.delay = 0
-            path.lossyUntil = 0
+            path.delay = .zero
+            path.lossyUntil = .zero
             for fault in faults {
                 if case .lossy(let replica, let percent, let delay) = fault.kind, replica == i {
                     path.loss = percent
@@ -190,7 +195,7 @@ struct World {
 
     mutating func emitStatsD() {
         for i in 0..<cluster.count where clock.now >= nextStatsD[i] {
-            nextStatsD[i] += 10 * Self.second
+            nextStatsD[i] += Self.second * 10
             guard cluster.replicas[i].process == .running, !network.paths[i].cut else { continue }
             // A line a datagram, as TigerBeetle's cycle comes in several datagrams (the capture: ~25 each cycle).
             for line in cluster.statsd(i, now: clock.now).split(separator: "\n") {
@@ -198,7 +203,7 @@ struct World {
             }
         }
         if clock.now >= nextForged {
-            nextForged += Self.second / Int64(max(1, plan.statsd.forgedPerSecond))
+            nextForged += Self.interval(max(1, plan.statsd.forgedPerSecond))
             send(forged(), from: nil)
         }
     }
@@ -210,8 +215,9 @@ struct World {
         guard !random.chance(plan.statsd.lossPercent) else { return }
         let copies = random.chance(plan.statsd.duplicatePercent) ? 2 : 1
         for _ in 0..<copies {
-            let latency = replica.map { network.paths[$0].latency } ?? 1_000_000
-            let at = clock.now + latency + (plan.statsd.jitter > 0 ? random.int(0...plan.statsd.jitter) : 0)
+            let latency = replica.map { network.paths[$0].latency } ?? .milliseconds(1)
+            let jitter: Duration = plan.statsd.jitter > .zero ? .nanoseconds(random.int(0...plan.statsd.jitter.nanoseconds)) : .zero
+            let at = clock.now + latency + jitter
             datagramSequence += 1
             let entry = (at: at, sequence: datagramSequence, bytes: bytes)
             let index = datagrams.firstIndex { ($0.at, $0.sequence) > (entry.at, entry.sequence) } ?? datagrams.endIndex

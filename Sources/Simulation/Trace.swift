@@ -1,3 +1,5 @@
+import TigerBeetle
+
 /// What a simulated run did, line by line, and its digest (FNV-1a, 64 bits, over every line): the same seed gives the
 /// same lines and the same digest, on any machine.
 public struct Trace: Sendable {
@@ -6,8 +8,8 @@ public struct Trace: Sendable {
 
     public init() {}
 
-    /// Adds a line at simulated time `at` (ns).
-    public mutating func add(at: Int64, _ text: String) {
+    /// Adds a line at simulated time `at`.
+    public mutating func add(at: MonotonicInstant, _ text: String) {
         let line = "\(FaultPlan.seconds(at).leftPadded(8, with: " ")) \(text)"
         for byte in line.utf8 {
             digest ^= UInt64(byte)

@@ -98,7 +98,7 @@ public enum StatusPage {
         for alert in firing {
             let subject = ["cluster", "replica", "status"].compactMap { key in alert.labels[key].map { "\(key) \(escape($0))" } }.joined(
                 separator: ", ")
-            let since = alert.firedAt.map { Double($0) / 1e9 } ?? now
+            let since = alert.firedAt?.unixSeconds ?? now
             html +=
                 "<li><span class=\"state \(alert.labels["severity"] == "critical" ? "unreachable" : "unknown")\">\(escape(alert.labels["severity"] ?? ""))</span> "
             html +=

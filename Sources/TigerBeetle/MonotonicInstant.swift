@@ -1,6 +1,7 @@
 /// A point on the monotonic clock, which never jumps: deadlines and intervals. Wall-clock time (what the pure
-/// modules take as `now`) is nanoseconds since the Unix epoch and never mixes with it. Arithmetic saturates: an instant
-/// plus a configured or received duration may be absurd (a deadline "never"), never a trap.
+/// modules take as `now`) is a `WallInstant` and never mixes with it (`WallClockOffset` moves an instant across, in one
+/// place). Arithmetic saturates: an instant plus a configured or received duration may be absurd (a deadline "never"),
+/// never a trap.
 public struct MonotonicInstant: Comparable, Hashable, Sendable {
     /// Nanoseconds since an arbitrary start (boot, or a virtual clock's zero).
     public var nanoseconds: Int64

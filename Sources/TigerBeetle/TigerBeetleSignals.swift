@@ -47,20 +47,20 @@ public struct TigerBeetleSignals: Sendable {
         }
         let slot = Int32(keys.count)
         keys.append(key)
-        replicas.append(ReplicaSignals(lastSeen: 0))
+        replicas.append(ReplicaSignals(lastSeen: .epoch))
         index[key] = slot
         generation &+= 1
         return .success(slot)
     }
 
     @inline(__always)
-    package mutating func heard(_ slot: Int32, now: Int64) {
+    package mutating func heard(_ slot: Int32, now: WallInstant) {
         replicas[Int(slot)].lastSeen = now
     }
 
     /// Records a signal's value, unless it is not one TigerBeetle could have sent (counted); whether it was recorded.
     @discardableResult
-    package mutating func record(_ signal: ReplicaSignal, value: Double, slot: Int32, now: Int64) -> Bool {
+    package mutating func record(_ signal: ReplicaSignal, value: Double, slot: Int32, now: WallInstant) -> Bool {
         if let reason = signal.invalidity(of: value) {
             invalid[Self.invalidIndex(signal, reason)] &+= 1
             return false
@@ -92,9 +92,9 @@ public struct TigerBeetleSignals: Sendable {
         self.maxUnwatchedClusters = max(0, maxUnwatchedClusters)
         recountUnwatched()
         guard unwatched.count > self.maxUnwatchedClusters else { return }
-        var lastHeard: [String: Int64] = [:]
+        var lastHeard: [String: WallInstant] = [:]
         for (key, replica) in zip(keys, replicas) where unwatched.contains(key.cluster) {
-            lastHeard[key.cluster] = max(lastHeard[key.cluster] ?? .min, replica.lastSeen)
+            lastHeard[key.cluster] = lastHeard[key.cluster].map { max($0, replica.lastSeen) } ?? replica.lastSeen
         }
         let keep = Set(lastHeard.sorted { ($0.value, $0.key) > ($1.value, $1.key) }.prefix(self.maxUnwatchedClusters).map(\.key))
         remove { !clusters.contains($0.key.cluster) && !keep.contains($0.key.cluster) }
@@ -105,13 +105,13 @@ public struct TigerBeetleSignals: Sendable {
         unwatched = Set(keys.map(\.cluster).filter { !watched.contains($0) })
     }
 
-    /// Forgets replicas of unwatched clusters not heard from for longer than `ttl` (ns; 0 = never).
+    /// Forgets replicas of unwatched clusters not heard from for longer than `ttl` (zero = never).
     /// Returns whether any went (slots change: cached slots must be dropped).
-    package mutating func expireUnwatched(now: Int64, ttl: Int64) -> Bool {
-        guard ttl > 0, !unwatched.isEmpty else { return false }
+    package mutating func expireUnwatched(now: WallInstant, ttl: Duration) -> Bool {
+        guard ttl > .zero, !unwatched.isEmpty else { return false }
         let watched = watched
         return remove { entry in
-            !watched.contains(entry.key.cluster) && now.subtractingReportingOverflow(entry.signals.lastSeen).partialValue > ttl
+            !watched.contains(entry.key.cluster) && now - entry.signals.lastSeen > ttl
         }
     }
 

@@ -25,15 +25,15 @@ struct ParseBench {
 
     func measure(_ name: String, _ datagrams: [[UInt8]], into results: inout BenchResults) {
         let linesPerPass = datagrams.reduce(0) { $0 + $1.split(separator: UInt8(ascii: "\n")).count }
-        var store = MetricStore(options: .init(ttl: 0, reservedNames: SelfMetrics.reservedNames))
+        var store = MetricStore(options: .init(ttl: .zero, reservedNames: SelfMetrics.reservedNames))
         // Warm up: the first pass creates every series.
-        for datagram in datagrams { datagram.withUnsafeBytes { store.ingest(datagram: $0, now: 0) } }
+        for datagram in datagrams { datagram.withUnsafeBytes { store.ingest(datagram: $0, now: .epoch) } }
         let allocationsBefore = MallocCounter.count
         let clock = ContinuousClock()
         let start = clock.now
         var passes = 0
         while passes < self.passes || (self.passes == 0 && clock.now - start < .seconds(seconds)) {
-            for datagram in datagrams { datagram.withUnsafeBytes { store.ingest(datagram: $0, now: 0) } }
+            for datagram in datagrams { datagram.withUnsafeBytes { store.ingest(datagram: $0, now: .epoch) } }
             passes += 1
         }
         let elapsed = (clock.now - start).seconds

@@ -44,8 +44,8 @@ for key in options.keys where !["seed", "seeds", "from", "budget", "duration", "
     guard let value = UInt64(text) else { usage("--\(key) \(text): not a whole number") }
     return value
 }
-let duration = number("duration").map { Int64(clamping: $0) * 1_000_000_000 } ?? Simulation.defaultDuration
-guard duration >= 60_000_000_000 && duration <= 86_400_000_000_000 else { usage("--duration: 60 to 86400 seconds") }
+let duration = number("duration").map { Duration.seconds(Int64(clamping: $0)) } ?? Simulation.defaultDuration
+guard duration >= .seconds(60) && duration <= .seconds(86_400) else { usage("--duration: 60 to 86400 seconds") }
 var breaking: Simulation.Breakage?
 if let name = options["break"] {
     guard let known = Simulation.Breakage(rawValue: name) else {
@@ -70,7 +70,7 @@ guard let count = number("seeds") else { usage("--seed or --seeds is needed") }
 let from = number("from") ?? 0
 let budget = number("budget").map { Double($0) }
 let started = Date()
-var simulated: Int64 = 0
+var simulated: Duration = .zero
 var runs: UInt64 = 0
 for seed in from..<(from &+ count) {
     if let budget, Date().timeIntervalSince(started) >= budget { break }
@@ -86,7 +86,7 @@ for seed in from..<(from &+ count) {
     }
     print(outcome.summary)
 }
-let hours = Double(simulated) / 3.6e12
+let hours = Double(simulated.nanoseconds) / 3.6e12
 print(
     "\(runs) seeds from \(from), no invariant broken: \(String(format: "%.2f", hours)) simulated hours in \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
 )

@@ -7,23 +7,24 @@ import TigerBeetle
 /// work those seconds call for is done when it returns. No wall-clock wait decides anything.
 public final class VirtualClock: AgentClock, @unchecked Sendable {
     private let condition = NSCondition()
-    private var monotonicNow: Int64 = 0
-    private let unixStart: Int64
+    private var monotonicNow: MonotonicInstant = .zero
+    private let wallStart: WallInstant
     /// The loops asleep now, by wake-up: their deadline.
-    private var sleepers: [ObjectIdentifier: Int64] = [:]
+    private var sleepers: [ObjectIdentifier: MonotonicInstant] = [:]
     private var signalled: Set<ObjectIdentifier> = []
 
-    /// - Parameter unixStart: the wall time at virtual zero (ns since the epoch); a fixed date by default.
-    public init(unixStart: Int64 = 1_800_000_000_000_000_000) {
-        self.unixStart = unixStart
+    /// - Parameter wallStart: the wall time at virtual zero; a fixed date by default.
+    public init(wallStart: WallInstant = WallInstant(nanosecondsSinceEpoch: 1_800_000_000_000_000_000)) {
+        self.wallStart = wallStart
     }
 
-    public func unixNanoseconds() -> Int64 {
-        condition.withLock { unixStart + monotonicNow }
+    /// The start plus the virtual time since (checked: it cannot overflow).
+    public func wall() -> WallInstant {
+        condition.withLock { WallClockOffset(wall: wallStart, monotonic: .zero).wall(monotonicNow) }
     }
 
     public func monotonic() -> MonotonicInstant {
-        condition.withLock { MonotonicInstant(nanoseconds: monotonicNow) }
+        condition.withLock { monotonicNow }
     }
 
     public func makeWakeup() -> any Wakeup { VirtualWakeup(clock: self) }
@@ -37,7 +38,7 @@ public final class VirtualClock: AgentClock, @unchecked Sendable {
     public func advance(by duration: Duration, loops: Int) {
         settle(loops: loops)
         condition.withLock {
-            monotonicNow += duration.nanoseconds
+            monotonicNow += duration
             condition.broadcast()
         }
         settle(loops: loops)
@@ -73,12 +74,12 @@ public final class VirtualClock: AgentClock, @unchecked Sendable {
                 condition.broadcast()
                 return true
             }
-            if monotonicNow >= deadline.nanoseconds {
+            if monotonicNow >= deadline {
                 sleepers[id] = nil
                 condition.broadcast()
                 return false
             }
-            sleepers[id] = deadline.nanoseconds
+            sleepers[id] = deadline
             condition.broadcast()
             condition.wait()
         }

@@ -11,7 +11,7 @@ import TigerBeetle
 
 @testable import Agent
 
-private let s: Int64 = 1_000_000_000
+private let s = Duration.seconds(1)
 
 /// What a stand-in receiver got: when (virtual seconds since the clock's zero) and what.
 final class ReceivedLog: Sendable {
@@ -47,10 +47,10 @@ final class ReceivedLog: Sendable {
     static let receiver = WebhookReceiverConfig(name: "pager", url: "http://pager.test/hook")
 
     /// The pager alone; alerts held one probe interval of `minimumFor`.
-    static func settings(minimumFor: Int64) -> AlertLoop.Settings {
+    static func settings(minimumFor: Duration) -> AlertLoop.Settings {
         AlertLoop.Settings(
             rules: AlertRules(), runbookURL: AlertEngine.defaultRunbookURL, receivers: [Self.receiver],
-            alertmanagerURLs: [], externalURL: "http://beetlewatch.test:9917", resendDelay: 60 * s,
+            alertmanagerURLs: [], externalURL: "http://beetlewatch.test:9917", resendDelay: .seconds(60),
             alertsOnUnwatchedClusters: false, minimumFor: minimumFor)
     }
 
@@ -69,7 +69,7 @@ final class ReceivedLog: Sendable {
     /// one-probe-interval hold the loop fires at 169 s, resolves at 214 s, and the channel posts each message that second.
     @Test func theCapturesQuorumLossReachesTheReceiverTheSecondItFiresAndResolves() throws {
         let timeline = try CaptureTimeline()
-        let clock = VirtualClock(unixStart: CaptureTimeline.epoch)
+        let clock = VirtualClock(wallStart: CaptureTimeline.epoch)
         let log = ReceivedLog()
         let loop = loop(clock, log, timeline: timeline)
         loop.start()
@@ -87,7 +87,7 @@ final class ReceivedLog: Sendable {
     /// change with which the cluster recovers, at 211 s.
     @Test func theCapturesDoubleFailurePagesQuorumLostOnly() throws {
         let timeline = try CaptureTimeline()
-        let clock = VirtualClock(unixStart: CaptureTimeline.epoch)
+        let clock = VirtualClock(wallStart: CaptureTimeline.epoch)
         let log = ReceivedLog()
         let loop = loop(clock, log, timeline: timeline)
         loop.start()
@@ -108,10 +108,10 @@ final class ReceivedLog: Sendable {
     /// (Before, the survivor's TigerBeetleReplicaIsolated paged at 0.1 s, a second ahead of QuorumLost.)
     @Test func aSurvivorFlaggedByStatsDRightAfterADoubleFailureDoesNotPageBeforeQuorumLost() throws {
         let capture = try Fixtures.capture()
-        let base = CaptureTimeline.epoch + 160 * s
+        let base = CaptureTimeline.epoch + .seconds(160)
         var store = MetricStore(options: .init())
         for datagram in capture where datagram.time <= 160 {
-            let now = CaptureTimeline.epoch + Int64(datagram.time * 1e9)
+            let now = CaptureTimeline.epoch + .nanoseconds(Int64(datagram.time * 1e9))
             Array(datagram.text.utf8).withUnsafeBytes { store.ingest(datagram: $0, now: now) }
         }
         let beforeFailure = store
@@ -119,9 +119,9 @@ final class ReceivedLog: Sendable {
         let noPeers = "tb.message_bus_connections:0|g|#cluster:\(CaptureTimeline.cluster),replica:1,peer:replica"
         Array(noPeers.utf8).withUnsafeBytes { afterReport.ingest(datagram: $0, now: base + s / 10) }
         let afterReportSignals = afterReport.signals
-        let flaggedAt = [0: base + s / 20, 2: base + 95 * s / 100]
-        let policy = HealthPolicy(startedAt: CaptureTimeline.epoch, probeResultTTL: 2 * s)
-        let health: @Sendable (Int64) -> HealthReport = { now in
+        let flaggedAt = [0: base + .milliseconds(50), 2: base + .milliseconds(950)]
+        let policy = HealthPolicy(startedAt: CaptureTimeline.epoch, probeResultTTL: .seconds(2))
+        let health: @Sendable (WallInstant) -> HealthReport = { now in
             var probes: [ReplicaKey: ProbeResult] = [:]
             for replica in 0..<3 {
                 let down = flaggedAt[replica].map { now >= $0 } ?? false
@@ -134,7 +134,7 @@ final class ReceivedLog: Sendable {
         }
         #expect(health(base).clusters[0].quorumLost == false)
         #expect(health(base + s / 5).clusters[0].replicas[1].reasons.map(\.state) == [.isolated])
-        let clock = VirtualClock(unixStart: base)
+        let clock = VirtualClock(wallStart: base)
         let log = ReceivedLog()
         let wakeup = clock.makeWakeup()
         // The store's view changes predate this loop, which would take them for news: ViewChanged is not this test's.
@@ -169,7 +169,7 @@ final class ReceivedLog: Sendable {
         let timeline = try CaptureTimeline()
         let healthy = try #require(timeline.reports[167])
         let current = CurrentReport(healthy)
-        let clock = VirtualClock(unixStart: CaptureTimeline.epoch)
+        let clock = VirtualClock(wallStart: CaptureTimeline.epoch)
         let log = ReceivedLog()
         let wakeup = clock.makeWakeup()
         let loop = AlertLoop(
@@ -225,7 +225,7 @@ final class ReceivedLog: Sendable {
         channel.enqueue(.init(id: 1, key: "g", body: Data("{}".utf8), isRepeat: false))
         clock.settle(loops: 1)
         // The deadline is in place before the clock moves; stopping then waits for the clock, not for wall time.
-        let deadline = MonotonicInstant(nanoseconds: 3 * s)
+        let deadline = MonotonicInstant.zero + .seconds(3)
         channel.requestStop(drainUntil: deadline)
         let stopped = DispatchSemaphore(value: 0)
         Thread {

@@ -22,7 +22,7 @@ import Testing
     @Test func datagramsAreAppliedAtOnceAndSeriesExpireOnTheClock() {
         let clock = VirtualClock()
         let queue = IngestQueue(clock: clock)
-        let store = SharedStore(options: MetricStore.Options(ttl: 5_000_000_000))
+        let store = SharedStore(options: MetricStore.Options(ttl: .seconds(5)))
         let changes = Counter()
         let ingest = IngestThread(queue: queue, store: store, clock: clock, onSignalsChanged: { changes.value.add(1, ordering: .relaxed) })
         ingest.start()

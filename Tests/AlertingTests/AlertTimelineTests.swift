@@ -1,6 +1,7 @@
 import Health
 import TestSupport
 import Testing
+import TigerBeetle
 
 @testable import Alerting
 
@@ -18,7 +19,7 @@ import Testing
         var engine = AlertEngine()
         var events: [Event] = []
         for second in 0...242 {
-            let now = CaptureTimeline.epoch + Int64(second) * 1_000_000_000
+            let now = CaptureTimeline.epoch + .seconds(second)
             for alert in engine.evaluate(timeline.reports[second]!, now: now) {
                 events.append(Event(second: second, alert: alert))
             }
@@ -72,31 +73,29 @@ import Testing
 /// `nextTransitionAt`: when an evaluation would change an alert with the report unchanged, so the agent evaluates
 /// then and not on its next once-a-second tick.
 @Suite struct NextTransitionTests {
-    static let second: Int64 = 1_000_000_000
-
     @Test func aPendingAlertIsDueWhenItsHoldRunsOutAndAKeptOneWhenItsKeepDoes() throws {
         let timeline = try CaptureTimeline()
         var rules = AlertRules()
         rules.settings[.viewChanged]?.enabled = false  // the capture's view count would fire it at the first evaluation
         var engine = AlertEngine(rules: rules)
-        engine.minimumFor = Self.second / 5  // probing every 200 ms: QuorumLost held 200 ms, a replica's alert 400 ms
+        engine.minimumFor = .milliseconds(200)  // probing every 200 ms: QuorumLost held 200 ms, a replica's alert 400 ms
         let t0 = CaptureTimeline.epoch
         #expect(engine.evaluate(timeline.reports[167]!, now: t0).isEmpty)
         #expect(engine.nextTransitionAt == nil, "nothing pending, nothing kept")
 
         // Quorum lost at 0.3 s: pending until 0.5 s, the earliest of what is pending.
-        #expect(engine.evaluate(timeline.reports[168]!, now: t0 + 3 * Self.second / 10).isEmpty)
+        #expect(engine.evaluate(timeline.reports[168]!, now: t0 + .milliseconds(300)).isEmpty)
         let quorum = try #require(engine.alerts.values.first { $0.name == .quorumLost })
         #expect(quorum.state == .pending)
-        #expect(engine.nextTransitionAt == t0 + 5 * Self.second / 10)
-        let fired = engine.evaluate(timeline.reports[168]!, now: t0 + 5 * Self.second / 10)
+        #expect(engine.nextTransitionAt == t0 + .milliseconds(500))
+        let fired = engine.evaluate(timeline.reports[168]!, now: t0 + .milliseconds(500))
         #expect(fired.map(\.name).contains(.quorumLost))
 
         // Quorum back at 2 s: QuorumLost kept firing, due to resolve 10 s later.
-        _ = engine.evaluate(timeline.reports[167]!, now: t0 + 2 * Self.second)
+        _ = engine.evaluate(timeline.reports[167]!, now: t0 + .seconds(2))
         #expect(engine.alerts.values.first { $0.name == .quorumLost }?.state == .firing)
-        #expect(engine.nextTransitionAt == t0 + 12 * Self.second)
-        let resolved = engine.evaluate(timeline.reports[167]!, now: t0 + 12 * Self.second)
+        #expect(engine.nextTransitionAt == t0 + .seconds(12))
+        let resolved = engine.evaluate(timeline.reports[167]!, now: t0 + .seconds(12))
         #expect(resolved.map(\.name) == [.quorumLost] && resolved.first?.state == .resolved)
         #expect(engine.nextTransitionAt == nil)
     }
@@ -108,21 +107,21 @@ import Testing
         let timeline = try CaptureTimeline()
         var rules = AlertRules()
         rules.settings[.viewChanged]?.enabled = false
-        rules.settings[.quorumLost]?.forDuration = 3 * Self.second
+        rules.settings[.quorumLost]?.forDuration = .seconds(3)
         var engine = AlertEngine(rules: rules)
-        engine.minimumFor = Self.second / 5
+        engine.minimumFor = .milliseconds(200)
         let t0 = CaptureTimeline.epoch
         _ = engine.evaluate(timeline.reports[167]!, now: t0)
         // 180 s: quorum lost; replicas 0 and 2 unreachable, replica 1 (left alone) flagged on StatsD.
         let lost = try #require(timeline.reports[180])
         #expect(lost.clusters[0].quorumLost)
-        #expect(engine.evaluate(lost, now: t0 + 3 * Self.second / 10).isEmpty)
+        #expect(engine.evaluate(lost, now: t0 + .milliseconds(300)).isEmpty)
         let replicaAlerts = engine.alerts.values.filter { $0.name.isHeldBackByQuorumLost }
         #expect(!replicaAlerts.isEmpty)
-        #expect(engine.evaluate(lost, now: t0 + Self.second).isEmpty, "the replicas' 400 ms ran out; QuorumLost is pending")
+        #expect(engine.evaluate(lost, now: t0 + .seconds(1)).isEmpty, "the replicas' 400 ms ran out; QuorumLost is pending")
         #expect(engine.alerts.values.allSatisfy { $0.state == .pending })
-        #expect(engine.nextTransitionAt == t0 + 33 * Self.second / 10)
-        let fired = engine.evaluate(lost, now: t0 + 33 * Self.second / 10)
+        #expect(engine.nextTransitionAt == t0 + .milliseconds(3300))
+        let fired = engine.evaluate(lost, now: t0 + .milliseconds(3300))
         #expect(fired.first?.name == .quorumLost)
         #expect(Set(fired.map(\.fingerprint)) == Set(engine.alerts.values.filter { $0.state == .firing }.map(\.fingerprint)))
         // Unreachable has a `for` of its own (10 s): still pending. Every other replica's alert fired with QuorumLost.

@@ -5,7 +5,7 @@ import TigerBeetle
 
 @testable import Alerting
 
-let second: Int64 = 1_000_000_000
+let second = Duration.seconds(1)
 let cluster = String(repeating: "0", count: 31) + "5"
 let watched = WatchedCluster(id: cluster, name: "5", addresses: ["10.0.0.1:3001", "10.0.0.2:3001", "10.0.0.3:3001"])
 
@@ -39,7 +39,7 @@ struct Synthetic {
     /// `down` says which replicas' probes fail at that second.
     mutating func run(_ range: ClosedRange<Int>, replica1: (Int) -> String?, down: (Int) -> Set<Int> = { _ in [] }) {
         for s in range {
-            let now = Int64(s) * second
+            let now = WallInstant.seconds(s)
             for replica in [0, 2] { send(Self.lines(replica), at: now) }
             if let line = replica1(s) { send(line, at: now) }
             let probes = Dictionary(
@@ -47,17 +47,18 @@ struct Synthetic {
                     (
                         ReplicaKey(cluster: cluster, replica: $0),
                         ProbeResult(
-                            success: !down(s).contains($0), durationSeconds: 0.001, at: now, error: "connection refused", reachableSince: 0)
+                            success: !down(s).contains($0), durationSeconds: 0.001, at: now, error: "connection refused",
+                            reachableSince: .epoch)
                     )
                 })
             let report = HealthEvaluator.evaluate(
                 watched: [watched], signals: store.signals, probes: probes,
-                policy: HealthPolicy(staleAfter: 25 * second, startedAt: 0), now: now)
+                policy: HealthPolicy(staleAfter: .seconds(25), startedAt: .epoch), now: now)
             for alert in engine.evaluate(report, now: now) { events.append((s, alert)) }
         }
     }
 
-    mutating func send(_ text: String, at now: Int64) {
+    mutating func send(_ text: String, at now: WallInstant) {
         Array(text.utf8).withUnsafeBytes { store.ingest(datagram: $0, now: now) }
     }
 
@@ -112,15 +113,15 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
         var store = MetricStore(options: .init())
         for replica in [10, 2, 1] {
             Array("tb.replica_status:1|g|#cluster:\(String(repeating: "a", count: 32)),replica:\(replica)".utf8).withUnsafeBytes {
-                store.ingest(datagram: $0, now: second)
+                store.ingest(datagram: $0, now: .seconds(1))
             }
         }
         var progress = ProgressTracker()
         let report = HealthEvaluator.evaluate(
             watched: [], signals: store.signals, probes: [:],
-            policy: HealthPolicy(staleAfter: 25 * second, startedAt: 0), progress: &progress, now: second)
+            policy: HealthPolicy(staleAfter: .seconds(25), startedAt: .epoch), progress: &progress, now: .seconds(1))
         var engine = AlertEngine()
-        _ = engine.evaluate(report, now: second)
+        _ = engine.evaluate(report, now: .seconds(1))
         #expect(engine.active.filter { $0.name == .replicaStatusAbnormal }.map { $0.labels["replica"] ?? "" } == ["1", "2", "10"])
     }
 
@@ -165,7 +166,7 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
 
     @Test func rulesCanBeRetunedOrSwitchedOff() {
         var settings = AlertRules.defaults
-        settings[.replicaStatusAbnormal] = RuleSettings(forDuration: 5 * second, severity: .warning)
+        settings[.replicaStatusAbnormal] = RuleSettings(forDuration: .seconds(5), severity: .warning)
         settings[.replicaIsolated]?.enabled = false
         var timeline = Synthetic(rules: AlertRules(settings: settings))
         timeline.run(0...30, replica1: { s in s >= 10 ? Synthetic.lines(1, status: 2, peers: 0) : Synthetic.lines(1) })
@@ -181,7 +182,8 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
     let firing = Alert(
         name: .quorumLost, labels: ["alertname": "TigerBeetleQuorumLost", "cluster": "c", "severity": "critical"],
         annotations: ["summary": "s", "description": "d", "runbook_url": "r"], state: .firing,
-        activeAt: 1_795_736_476_637_000_000, firedAt: 1_795_736_476_637_000_000)
+        activeAt: WallInstant(nanosecondsSinceEpoch: 1_795_736_476_637_000_000),
+        firedAt: WallInstant(nanosecondsSinceEpoch: 1_795_736_476_637_000_000))
 
     @Test func fingerprintIsAlertmanagers() {
         // prometheus/common: LabelSet{}.Fingerprint() is the FNV-1a offset basis; one pair hashes name, 0xff, value, 0xff.
@@ -195,7 +197,7 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
         (951_782_400_000_000_000, "2000-02-29T00:00:00.000Z"), (4_102_444_799_999_000_000, "2099-12-31T23:59:59.999Z"),
     ])
     func timestamps(_ ns: Int64, _ text: String) {
-        #expect(Timestamp.rfc3339(nanoseconds: ns) == text)
+        #expect(Timestamp.rfc3339(WallInstant(nanosecondsSinceEpoch: ns)) == text)
     }
 
     @Test func webhookMessageV4() throws {
@@ -203,7 +205,7 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
         resolved.labels["replica"] = "1"
         resolved = Alert(
             name: .quorumLost, labels: resolved.labels, annotations: firing.annotations, state: .resolved,
-            activeAt: firing.activeAt, firedAt: firing.firedAt, resolvedAt: firing.activeAt + 60_000_000_000)
+            activeAt: firing.activeAt, firedAt: firing.firedAt, resolvedAt: firing.activeAt + .seconds(60))
         let message = try #require(
             WebhookGrouping.message(
                 receiver: "ops", group: WebhookGrouping.groupLabels(of: firing),
@@ -225,7 +227,7 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
     }
 
     @Test func alertmanagerAlertsEndInTheFutureWhileFiring() {
-        let pushed = AlertmanagerAlert(firing, now: firing.activeAt, lifetime: 240_000_000_000, externalURL: "http://bw:9917")
+        let pushed = AlertmanagerAlert(firing, now: firing.activeAt, lifetime: .seconds(240), externalURL: "http://bw:9917")
         #expect(pushed.startsAt == "2026-11-26T23:41:16.637Z")
         #expect(pushed.endsAt == "2026-11-26T23:45:16.637Z")
     }
@@ -236,34 +238,36 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
 @Suite struct UnwatchedClusterAlertTests {
     static let forged = String(repeating: "0", count: 31) + "f"
 
-    static func report(store: MetricStore, watching: [WatchedCluster], now: Int64) -> HealthReport {
+    static func report(store: MetricStore, watching: [WatchedCluster], now: WallInstant) -> HealthReport {
         // The watched replicas answer probes from the start (and send no StatsD: silent after 25 s).
         let probes = Dictionary(
             uniqueKeysWithValues: watching.flatMap { cluster in
                 cluster.addresses.indices.map {
                     (
                         ReplicaKey(cluster: cluster.id, replica: $0),
-                        ProbeResult(success: true, durationSeconds: 0.001, at: now, reachableSince: 0)
+                        ProbeResult(success: true, durationSeconds: 0.001, at: now, reachableSince: .epoch)
                     )
                 }
             })
         return HealthEvaluator.evaluate(
             watched: watching, signals: store.signals, probes: probes,
-            policy: HealthPolicy(staleAfter: 25 * second, startedAt: 0), now: now)
+            policy: HealthPolicy(staleAfter: .seconds(25), startedAt: .epoch), now: now)
     }
 
     @Test func anUnwatchedClusterDoesNotPageWhileOthersAreWatched() {
         var store = MetricStore()
-        Array("tb.replica_status:1|g|#cluster:\(Self.forged),replica:0".utf8).withUnsafeBytes { store.ingest(datagram: $0, now: second) }
+        Array("tb.replica_status:1|g|#cluster:\(Self.forged),replica:0".utf8).withUnsafeBytes {
+            store.ingest(datagram: $0, now: .seconds(1))
+        }
         var quiet = AlertEngine(alertsOnUnwatchedClusters: false)
         var asked = AlertEngine(alertsOnUnwatchedClusters: true)
         var quietFired: [Alert] = []
         var askedFired: [Alert] = []
         for s in 1...60 {
-            let report = Self.report(store: store, watching: [watched], now: Int64(s) * second)
+            let report = Self.report(store: store, watching: [watched], now: .seconds(s))
             #expect(report.clusters.contains { $0.id == Self.forged && !$0.watched })
-            quietFired += quiet.evaluate(report, now: Int64(s) * second)
-            askedFired += asked.evaluate(report, now: Int64(s) * second)
+            quietFired += quiet.evaluate(report, now: .seconds(s))
+            askedFired += asked.evaluate(report, now: .seconds(s))
         }
         #expect(!quietFired.isEmpty && quietFired.allSatisfy { $0.labels["cluster"] == cluster })
         #expect(askedFired.contains { $0.labels["cluster"] == Self.forged && $0.name == .replicaStatusAbnormal && $0.state == .firing })
@@ -272,12 +276,14 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
 
     /// The forged cluster's alerts once fired for good; now they resolve when its entries expire.
     @Test func anExpiredUnwatchedClusterResolvesItsAlerts() {
-        var store = MetricStore(options: .init(ttl: 120 * second))
-        Array("tb.replica_status:0|g|#cluster:\(Self.forged),replica:0".utf8).withUnsafeBytes { store.ingest(datagram: $0, now: second) }
+        var store = MetricStore(options: .init(ttl: .seconds(120)))
+        Array("tb.replica_status:0|g|#cluster:\(Self.forged),replica:0".utf8).withUnsafeBytes {
+            store.ingest(datagram: $0, now: .seconds(1))
+        }
         var engine = AlertEngine(alertsOnUnwatchedClusters: true)
         var transitions: [(Int, Alert)] = []
         for s in 1...200 {
-            let now = Int64(s) * second
+            let now = WallInstant.seconds(s)
             store.expire(now: now)
             transitions += engine.evaluate(Self.report(store: store, watching: [], now: now), now: now).map { (s, $0) }
         }

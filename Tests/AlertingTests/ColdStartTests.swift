@@ -6,7 +6,7 @@ import TigerBeetle
 @testable import Alerting
 @testable import Health
 
-private let s: Int64 = 1_000_000_000
+private let s = Duration.seconds(1)
 
 /// Issue 13's cold start: beetlewatch and the cluster starting together once fired and resolved
 /// QuorumLost twice within 30 s. Now a normal start pages nobody, on the recorded capture and on a replayed
@@ -23,7 +23,7 @@ private let s: Int64 = 1_000_000_000
         engine.minimumFor = s
         var transitions: [Alert] = []
         for second in 0...80 {
-            transitions += engine.evaluate(timeline.reports[second]!, now: CaptureTimeline.epoch + Int64(second) * s)
+            transitions += engine.evaluate(timeline.reports[second]!, now: CaptureTimeline.epoch + .seconds(second))
         }
         #expect(transitions.isEmpty, "\(transitions.map { "\($0.name.rawValue) \($0.state)" })")
     }
@@ -37,20 +37,20 @@ private let s: Int64 = 1_000_000_000
         var engine = AlertEngine()
         engine.minimumFor = s
         var progress = ProgressTracker()
-        let policy = HealthPolicy(staleAfter: 25 * s, startedAt: 0, probeResultTTL: 2 * s)
+        let policy = HealthPolicy(staleAfter: .seconds(25), startedAt: .epoch, probeResultTTL: .seconds(2))
         var transitions: [Alert] = []
         var next = 0
         var states: [Int: [ReplicaState]] = [:]
         for tenth in 0...600 {
-            let now = Int64(tenth) * s / 10
+            let now = WallInstant.milliseconds(tenth * 100)
             // StatsD from 18 s on: the capture's first 42 s.
-            while next < capture.count, 18 * s + Int64((capture[next].time - firstLine) * 1e9) <= now {
+            while next < capture.count, .seconds(18) + .nanoseconds(Int64((capture[next].time - firstLine) * 1e9)) <= now {
                 Array(capture[next].text.utf8).withUnsafeBytes { store.ingest(datagram: $0, now: now) }
                 next += 1
             }
             var probes: [ReplicaKey: ProbeResult] = [:]
             for replica in 0..<3 {
-                let opens = Int64(6 + replica) * s
+                let opens = WallInstant.seconds(6 + replica)
                 probes[Self.key(replica)] =
                     now < opens
                     ? ProbeResult(outcome: .unreachable, durationSeconds: 0.0001, at: now, error: "Connection refused")
@@ -73,15 +73,15 @@ private let s: Int64 = 1_000_000_000
     /// The start-up grace has limits: a cluster still down after stale-after is unreachable (and pages), and a
     /// replica that was reachable and then refused is unreachable at once.
     @Test func aClusterDownAtStartIsUnreachableAfterStaleAfter() {
-        let policy = HealthPolicy(staleAfter: 25 * s, startedAt: 0, probeResultTTL: 2 * s)
+        let policy = HealthPolicy(staleAfter: .seconds(25), startedAt: .epoch, probeResultTTL: .seconds(2))
         func state(_ probe: ProbeResult, at second: Int64) -> ReplicaState {
             HealthEvaluator.evaluate(
                 watched: [Self.watched], signals: TigerBeetleSignals(), probes: [Self.key(0): probe], policy: policy,
-                now: second * s
+                now: .seconds(second)
             ).clusters[0].replicas[0].state
         }
         let refused = { (second: Int64) in
-            ProbeResult(outcome: .unreachable, durationSeconds: 0, at: second * s, error: "Connection refused")
+            ProbeResult(outcome: .unreachable, durationSeconds: 0, at: .seconds(second), error: "Connection refused")
         }
         #expect(state(refused(10), at: 10) == .unknown)
         #expect(state(refused(25), at: 25) == .unknown)
@@ -104,12 +104,12 @@ private let s: Int64 = 1_000_000_000
                 summary: "NO QUORUM")
         ]
         good.clusters = []
-        #expect(engine.evaluate(bad, now: 0).isEmpty)
-        #expect(engine.evaluate(bad, now: 500_000_000).isEmpty)
-        #expect(engine.evaluate(good, now: 900_000_000).isEmpty)
+        #expect(engine.evaluate(bad, now: .epoch).isEmpty)
+        #expect(engine.evaluate(bad, now: .milliseconds(500)).isEmpty)
+        #expect(engine.evaluate(good, now: .milliseconds(900)).isEmpty)
         // Held for a whole interval: fires.
-        #expect(engine.evaluate(bad, now: 2 * s).isEmpty)
-        #expect(engine.evaluate(bad, now: 3 * s).map(\.name) == [.quorumLost])
+        #expect(engine.evaluate(bad, now: .seconds(2)).isEmpty)
+        #expect(engine.evaluate(bad, now: .seconds(3)).map(\.name) == [.quorumLost])
     }
 
     /// Replicas that hang together are flagged up to a probe interval apart (here 0.6 s). QuorumLost, held one
@@ -120,11 +120,11 @@ private let s: Int64 = 1_000_000_000
         var engine = AlertEngine()
         engine.minimumFor = s
         var progress = ProgressTracker()
-        let policy = HealthPolicy(staleAfter: 25 * s, startedAt: 0, probeResultTTL: 2 * s)
-        let hangs: [Int: Int64] = [1: 10 * s, 2: 10_600_000_000]
-        var fired: [String: Int64] = [:]
+        let policy = HealthPolicy(staleAfter: .seconds(25), startedAt: .epoch, probeResultTTL: .seconds(2))
+        let hangs: [Int: WallInstant] = [1: .seconds(10), 2: .milliseconds(10_600)]
+        var fired: [String: WallInstant] = [:]
         for tenth in 0...200 {
-            let now = Int64(tenth) * s / 10
+            let now = WallInstant.milliseconds(tenth * 100)
             for replica in 0..<3 where tenth % 10 == 0 && hangs[replica].map({ now < $0 }) != false {
                 Array("tb.replica_status:0|g|#cluster:\(CaptureTimeline.cluster),replica:\(replica)".utf8).withUnsafeBytes {
                     store.ingest(datagram: $0, now: now)
@@ -135,7 +135,7 @@ private let s: Int64 = 1_000_000_000
                 let hung = hangs[replica].map { now >= $0 } ?? false
                 probes[Self.key(replica)] = ProbeResult(
                     outcome: hung ? .hung : .answering, durationSeconds: 0.0005, at: now,
-                    error: hung ? "no pong" : nil, reachableSince: 0, view: 1, release: "0.17.9")
+                    error: hung ? "no pong" : nil, reachableSince: .epoch, view: 1, release: "0.17.9")
             }
             let report = HealthEvaluator.evaluate(
                 watched: [Self.watched], signals: store.signals, probes: probes, policy: policy,
@@ -146,7 +146,8 @@ private let s: Int64 = 1_000_000_000
         }
         #expect(
             fired == [
-                "TigerBeetleQuorumLost": 11_600_000_000, "TigerBeetleReplicaHung 1": 12 * s, "TigerBeetleReplicaHung 2": 12_600_000_000,
+                "TigerBeetleQuorumLost": .milliseconds(11_600), "TigerBeetleReplicaHung 1": .seconds(12),
+                "TigerBeetleReplicaHung 2": .milliseconds(12_600),
             ])
     }
 }

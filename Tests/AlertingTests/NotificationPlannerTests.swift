@@ -1,9 +1,11 @@
+import TestSupport
 import Testing
+import TigerBeetle
 
 @testable import Alerting
 
-private let ms: Int64 = 1_000_000
-private let s: Int64 = 1_000_000_000
+private let ms = Duration.milliseconds(1)
+private let s = Duration.seconds(1)
 
 /// One webhook receiver's queue as `NotificationChannel` keeps it, on virtual time: a newer message of the
 /// same group replaces a queued one; one message is delivered at a time, each taking `serviceTime`; while
@@ -11,14 +13,14 @@ private let s: Int64 = 1_000_000_000
 private struct ReceiverModel {
     var planner = NotificationPlanner()
     var receivers = [WebhookReceiverConfig(name: "oncall", url: "http://oncall/")]
-    var serviceTime: Int64 = 2 * s
+    var serviceTime: Duration = .seconds(2)
     var down = false
     var queue: [NotificationPlanner.Notification] = []
-    var current: (NotificationPlanner.Notification, done: Int64)?
+    var current: (NotificationPlanner.Notification, done: WallInstant)?
     /// Messages the receiver accepted, in order.
     var received: [WebhookMessage] = []
     var active: [String: Alert] = [:]
-    var now: Int64 = 0
+    var now: WallInstant = .epoch
 
     mutating func enqueue(_ notifications: [NotificationPlanner.Notification]) {
         for notification in notifications {
@@ -36,13 +38,13 @@ private struct ReceiverModel {
         enqueue(
             planner.plan(
                 transitions: transitions, active: Array(active.values), receivers: receivers, alertmanagers: false,
-                resendDelay: 60 * s, externalURL: "http://beetlewatch", now: now))
+                resendDelay: .seconds(60), externalURL: "http://beetlewatch", now: now))
     }
 
     /// Advances to `end` in 100 ms steps, evaluating (with no transitions) every second as the alert loop does.
-    mutating func run(until end: Int64) {
+    mutating func run(until end: WallInstant) {
         while now < end {
-            now += 100 * ms
+            now += .milliseconds(100)
             if let (notification, done) = current, now >= done {
                 if down {
                     planner.record(notification.id, .failed, now: now)
@@ -57,7 +59,7 @@ private struct ReceiverModel {
                 planner.record(next.id, .started, now: now)
                 current = (next, now + serviceTime)
             }
-            if now % s == 0 { evaluate([]) }
+            if (now - .epoch).components.attoseconds == 0 { evaluate([]) }  // on each whole second
         }
     }
 
@@ -68,11 +70,12 @@ private struct ReceiverModel {
 }
 
 private func alert(_ replica: Int, _ state: Alert.State, at second: Double) -> Alert {
-    let t = Int64(second * 1e9)
+    let t = WallInstant.seconds(second)
     return Alert(
         name: .replicaUnreachable,
         labels: ["alertname": "TigerBeetleReplicaUnreachable", "cluster": "c", "replica": "\(replica)", "severity": "critical"],
-        annotations: ["summary": "replica \(replica)"], state: state, activeAt: 0, firedAt: 0, resolvedAt: state == .resolved ? t : nil)
+        annotations: ["summary": "replica \(replica)"], state: state, activeAt: .epoch, firedAt: .epoch,
+        resolvedAt: state == .resolved ? t : nil)
 }
 
 @Suite struct NotificationPlannerTests {
@@ -80,7 +83,7 @@ private func alert(_ replica: Int, _ state: Alert.State, at second: Double) -> A
     /// again. The second resolution is owed on its own (the first one's delivery neither holds it back nor pays it), and
     /// the receiver, told the second firing, is told it resolved.
     @Test func aSecondEpisodesResolutionIsOwedWhileTheFirstsIsStillBeingDelivered() throws {
-        func unreachable(_ state: Alert.State, since activeAt: Int64, resolvedAt: Int64? = nil) -> Alert {
+        func unreachable(_ state: Alert.State, since activeAt: WallInstant, resolvedAt: WallInstant? = nil) -> Alert {
             Alert(
                 name: .replicaUnreachable,
                 labels: ["alertname": "TigerBeetleReplicaUnreachable", "cluster": "c", "replica": "1", "severity": "critical"],
@@ -88,30 +91,31 @@ private func alert(_ replica: Int, _ state: Alert.State, at second: Double) -> A
         }
         var planner = NotificationPlanner()
         let receivers = [WebhookReceiverConfig(name: "oncall", url: "http://oncall/")]
-        func plan(_ transitions: [Alert], active: [Alert], at now: Int64) -> [NotificationPlanner.Notification] {
+        func plan(_ transitions: [Alert], active: [Alert], at now: WallInstant) -> [NotificationPlanner.Notification] {
             planner.plan(
-                transitions: transitions, active: active, receivers: receivers, alertmanagers: false, resendDelay: 60 * s,
+                transitions: transitions, active: active, receivers: receivers, alertmanagers: false, resendDelay: .seconds(60),
                 externalURL: "http://beetlewatch", now: now)
         }
-        let first = unreachable(.firing, since: 0)
-        let fired = try #require(plan([first], active: [first], at: 0).first)
-        planner.record(fired.id, .started, now: 0)
-        planner.record(fired.id, .delivered, now: 0)
+        let first = unreachable(.firing, since: .epoch)
+        let fired = try #require(plan([first], active: [first], at: .epoch).first)
+        planner.record(fired.id, .started, now: .epoch)
+        planner.record(fired.id, .delivered, now: .epoch)
         // Resolved: its message is being delivered (the receiver hangs; it is retried)...
-        let resolving = try #require(plan([unreachable(.resolved, since: 0, resolvedAt: 10 * s)], active: [], at: 10 * s).first)
-        planner.record(resolving.id, .started, now: 10 * s)
+        let resolving = try #require(
+            plan([unreachable(.resolved, since: .epoch, resolvedAt: .seconds(10))], active: [], at: .seconds(10)).first)
+        planner.record(resolving.id, .started, now: .seconds(10))
         // ...while it fires again and resolves again.
-        let second = unreachable(.firing, since: 20 * s)
-        let refired = try #require(plan([second], active: [second], at: 20 * s).first)
+        let second = unreachable(.firing, since: .seconds(20))
+        let refired = try #require(plan([second], active: [second], at: .seconds(20)).first)
         #expect(refired.webhook?.alerts.map(\.status) == ["firing"])
-        let again = plan([unreachable(.resolved, since: 20 * s, resolvedAt: 30 * s)], active: [], at: 30 * s)
+        let again = plan([unreachable(.resolved, since: .seconds(20), resolvedAt: .seconds(30))], active: [], at: .seconds(30))
         #expect(again.flatMap { $0.webhook?.alerts.map(\.status) ?? [] } == ["resolved"], "the second resolution is sent")
         // The first resolution's delivery ends; the second is still owed until its own message is delivered.
-        planner.record(resolving.id, .delivered, now: 35 * s)
+        planner.record(resolving.id, .delivered, now: .seconds(35))
         #expect(planner.owed(to: "oncall") == [first.fingerprint])
         let last = try #require(again.first)
-        planner.record(last.id, .started, now: 36 * s)
-        planner.record(last.id, .delivered, now: 36 * s)
+        planner.record(last.id, .started, now: .seconds(36))
+        planner.record(last.id, .delivered, now: .seconds(36))
         #expect(planner.owed(to: "oncall").isEmpty)
     }
 
@@ -120,13 +124,13 @@ private func alert(_ replica: Int, _ state: Alert.State, at second: Double) -> A
     @Test func resolutionsArrivingWhileAMessageIsQueuedOrInFlightAreAllDelivered() {
         var model = ReceiverModel()
         model.evaluate((0..<3).map { alert($0, .firing, at: 0) })
-        model.run(until: 500 * ms)
+        model.run(until: .milliseconds(500))
         model.evaluate([alert(0, .resolved, at: 0.5)])
-        model.run(until: 1_200 * ms)
+        model.run(until: .milliseconds(1_200))
         model.evaluate([alert(2, .resolved, at: 1.2)])
-        model.run(until: 1_900 * ms)
+        model.run(until: .milliseconds(1_900))
         model.evaluate([alert(1, .resolved, at: 1.9)])
-        model.run(until: 10 * s)
+        model.run(until: .seconds(10))
         let resolutions = model.told.filter { $0.hasPrefix("resolved") }.sorted()
         #expect(resolutions == ["resolved 0", "resolved 1", "resolved 2"])
         // The first message (3 firing), then one carrying all three resolutions (the two in between were replaced).
@@ -139,11 +143,11 @@ private func alert(_ replica: Int, _ state: Alert.State, at second: Double) -> A
     @Test func aResolutionInFlightIsNotRepeated() {
         var model = ReceiverModel()
         model.evaluate([alert(0, .firing, at: 0), alert(1, .firing, at: 0)])
-        model.run(until: 3 * s)
+        model.run(until: .seconds(3))
         model.evaluate([alert(0, .resolved, at: 3)])
-        model.run(until: 3_200 * ms)  // that message is now being delivered
+        model.run(until: .milliseconds(3_200))  // that message is now being delivered
         model.evaluate([alert(1, .resolved, at: 3.2)])
-        model.run(until: 10 * s)
+        model.run(until: .seconds(10))
         #expect(model.told == ["firing 0", "firing 1", "firing 1", "resolved 0", "resolved 1"])
     }
 
@@ -151,26 +155,26 @@ private func alert(_ replica: Int, _ state: Alert.State, at second: Double) -> A
     /// back (a retry every 30 s), the resolution once.
     @Test func aReceiverDownForTenMinutesGetsTheStateWhenBack() {
         var model = ReceiverModel()
-        model.serviceTime = 100 * ms
+        model.serviceTime = .milliseconds(100)
         model.down = true
         model.evaluate([alert(0, .firing, at: 0)])
-        model.run(until: 300 * s)
+        model.run(until: .seconds(300))
         model.evaluate([alert(0, .resolved, at: 300)])
-        model.run(until: 600 * s)
+        model.run(until: .seconds(600))
         #expect(model.received.isEmpty)
         #expect(model.planner.owed(to: "oncall").count == 1)
         model.down = false
-        model.run(until: 640 * s)
+        model.run(until: .seconds(640))
         #expect(model.told == ["resolved 0"])
         #expect(model.planner.owed(to: "oncall").isEmpty)
     }
 
     @Test func aFiringGroupIsRepeatedEveryRepeatInterval() {
         var model = ReceiverModel()
-        model.serviceTime = 100 * ms
-        model.receivers[0].repeatInterval = 60 * s
+        model.serviceTime = .milliseconds(100)
+        model.receivers[0].repeatInterval = .seconds(60)
         model.evaluate([alert(0, .firing, at: 0)])
-        model.run(until: 150 * s)
+        model.run(until: .seconds(150))
         #expect(model.received.count == 3)  // at 0, 60 and 120 s
         #expect(model.told == ["firing 0", "firing 0", "firing 0"])
     }
@@ -179,13 +183,13 @@ private func alert(_ replica: Int, _ state: Alert.State, at second: Double) -> A
     /// resolution; one removed is forgotten.
     @Test func aReceiverAddedMidIncidentHearsTheFiringAndTheResolution() {
         var model = ReceiverModel()
-        model.serviceTime = 100 * ms
+        model.serviceTime = .milliseconds(100)
         model.evaluate([alert(0, .firing, at: 0)])
-        model.run(until: 5 * s)
+        model.run(until: .seconds(5))
         model.receivers = [WebhookReceiverConfig(name: "new", url: "http://new/")]
-        model.run(until: 10 * s)
+        model.run(until: .seconds(10))
         model.evaluate([alert(0, .resolved, at: 10)])
-        model.run(until: 15 * s)
+        model.run(until: .seconds(15))
         #expect(model.received.map(\.receiver) == ["oncall", "new", "new"])
         #expect(model.told == ["firing 0", "firing 0", "resolved 0"])
         #expect(model.planner.groups["oncall"] == nil)
@@ -194,12 +198,12 @@ private func alert(_ replica: Int, _ state: Alert.State, at second: Double) -> A
     /// A receiver that does not want resolutions gets none, and owes nothing.
     @Test func sendResolvedFalseOwesNothing() {
         var model = ReceiverModel()
-        model.serviceTime = 100 * ms
+        model.serviceTime = .milliseconds(100)
         model.receivers[0].sendResolved = false
         model.evaluate([alert(0, .firing, at: 0)])
-        model.run(until: 2 * s)
+        model.run(until: .seconds(2))
         model.evaluate([alert(0, .resolved, at: 2)])
-        model.run(until: 5 * s)
+        model.run(until: .seconds(5))
         #expect(model.told == ["firing 0"])
         #expect(model.planner.owed(to: "oncall").isEmpty)
     }
@@ -210,8 +214,8 @@ private func alert(_ replica: Int, _ state: Alert.State, at second: Double) -> A
         var planner = NotificationPlanner()
         func plan(_ transitions: [Alert], active: [Alert], at second: Int64) -> [NotificationPlanner.Notification] {
             planner.plan(
-                transitions: transitions, active: active, receivers: [], alertmanagers: true, resendDelay: 60 * s,
-                externalURL: "http://beetlewatch", now: second * s)
+                transitions: transitions, active: active, receivers: [], alertmanagers: true, resendDelay: .seconds(60),
+                externalURL: "http://beetlewatch", now: .seconds(second))
         }
         let firing = alert(0, .firing, at: 0)
         let first = plan([firing], active: [firing], at: 0)
@@ -238,24 +242,25 @@ private func alert(_ replica: Int, _ state: Alert.State, at second: Double) -> A
     /// fires and resolves under the QuorumLost is never sent; one still firing when QuorumLost ends is sent then.
     @Test func replicaAlertsAreHeldBackWhileQuorumIsLost() {
         var model = ReceiverModel()
-        model.serviceTime = 100 * ms
+        model.serviceTime = .milliseconds(100)
         let quorum = { (state: Alert.State, second: Double) in
             Alert(
                 name: .quorumLost, labels: ["alertname": "TigerBeetleQuorumLost", "cluster": "c", "severity": "critical"],
-                annotations: [:], state: state, activeAt: 0, firedAt: 0, resolvedAt: state == .resolved ? Int64(second * 1e9) : nil)
+                annotations: [:], state: state, activeAt: .epoch, firedAt: .epoch,
+                resolvedAt: state == .resolved ? WallInstant.seconds(second) : nil)
         }
         model.evaluate([alert(0, .firing, at: 0)])
-        model.run(until: 2 * s)
+        model.run(until: .seconds(2))
         model.evaluate([quorum(.firing, 2), alert(1, .firing, at: 2), alert(2, .firing, at: 2)])
-        model.run(until: 5 * s)
+        model.run(until: .seconds(5))
         model.evaluate([alert(0, .resolved, at: 5), alert(1, .resolved, at: 5)])
-        model.run(until: 8 * s)
+        model.run(until: .seconds(8))
         #expect(model.told == ["firing 0", "firing ", "resolved 0"])
         model.evaluate([quorum(.resolved, 8)])
-        model.run(until: 10 * s)
+        model.run(until: .seconds(10))
         #expect(model.told == ["firing 0", "firing ", "resolved 0", "resolved ", "firing 2"])
         model.evaluate([alert(2, .resolved, at: 12)])
-        model.run(until: 14 * s)
+        model.run(until: .seconds(14))
         #expect(model.told.last == "resolved 2")
         #expect(model.planner.owed(to: "oncall").isEmpty)
     }

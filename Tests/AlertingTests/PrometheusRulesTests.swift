@@ -40,8 +40,8 @@ import Testing
         return out
     }
 
-    static func duration(_ nanoseconds: Int64) -> String {
-        let seconds = nanoseconds / 1_000_000_000
+    static func duration(_ duration: Duration) -> String {
+        let seconds = duration.components.seconds
         return seconds >= 60 && seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds)s"
     }
 

@@ -22,7 +22,7 @@ import Testing
         #expect(config.watchedClusters.map(\.canary) == [true, false])
         let timing = try #require(config.canaryTiming)
         #expect(timing.interval == .seconds(2) && timing.timeout == .milliseconds(500))
-        #expect(config.healthPolicy(startedAt: 0).canaryForwardWait == 250_000_000)
+        #expect(config.healthPolicy(startedAt: .epoch).canaryForwardWait == .milliseconds(250))
         let off = try ConfigLoader.load(flags: ["canary.enabled": "false"], environment: [:], file: nil)
         #expect(off.canaryTiming == nil)
     }

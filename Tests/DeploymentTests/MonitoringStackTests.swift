@@ -278,7 +278,7 @@ func metricNames(in expression: String) throws -> Set<String> {
         // changes in the capture keep TigerBeetleViewChanged firing through the test, for the alert panels.
         let test = try TestAgent.start {
             $0.webhookURLs = ["http://127.0.0.1:\(LoopbackListener.closedPort())/"]
-            $0.alertRules.settings[.viewChanged]?.window = 600_000_000_000
+            $0.alertRules.settings[.viewChanged]?.window = .seconds(600)
         }
         defer { test.stop() }
         let agent = test.agent

@@ -70,7 +70,7 @@ struct MonitoredCluster {
             if paths.beetlewatchPushes { $0.alertmanagerURLs = [url] }
             $0.statsdStaleAfter = .seconds(Self.staleAfter)
             $0.alertRules.settings[.viewChanged]?.enabled = false
-            $0.alertRules.settings[.quorumLost]?.keepFiringFor = Int64(Self.quorumHold) * 1_000_000_000
+            $0.alertRules.settings[.quorumLost]?.keepFiringFor = .seconds(Self.quorumHold)
         }
         feeder = StatsDFeeder(agent: test.agent, replicas: [0, 1, 2])
         // The shipped rules with QuorumLost's hold as beetlewatch's.

@@ -66,7 +66,7 @@ enum ReceiverFault: String, CaseIterable, Sendable {
         defer { recorder.close() }
         fault.inflict(on: recorder)
         var receiver = WebhookReceiverConfig(name: "faulty", url: "http://127.0.0.1:\(recorder.port)/")
-        receiver.timeout = 2_000_000_000
+        receiver.timeout = .seconds(2)
         let test = try TestAgent.start { $0.fileReceivers = [receiver] }
         defer { test.stop() }
         try await test.sendCapture()

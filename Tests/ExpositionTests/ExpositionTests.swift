@@ -2,17 +2,18 @@ import Foundation
 import MetricStore
 import TestSupport
 import Testing
+import TigerBeetle
 
 @testable import Exposition
 
-func render(_ store: MetricStore, extra: [StaticFamily] = [], now: Int64 = 0) -> String {
+func render(_ store: MetricStore, extra: [StaticFamily] = [], now: WallInstant = .epoch) -> String {
     String(decoding: MetricsPage.render(store: store, extra: extra, now: now), as: UTF8.self)
 }
 
 func storeFed(_ datagrams: [String], mode: NamingMode = .tigerbeetle) -> MetricStore {
     var store = MetricStore(options: .init(mode: mode, reservedNames: SelfMetrics.reservedNames))
     for datagram in datagrams {
-        Array(datagram.utf8).withUnsafeBytes { store.ingest(datagram: $0, now: 0) }
+        Array(datagram.utf8).withUnsafeBytes { store.ingest(datagram: $0, now: .epoch) }
     }
     return store
 }
@@ -102,10 +103,10 @@ func storeFed(_ datagrams: [String], mode: NamingMode = .tigerbeetle) -> MetricS
     }
 
     @Test func expiredSeriesAndEmptyFamiliesAreLeftOut() {
-        var store = MetricStore(options: .init(ttl: 10))
-        Array("old:1|g".utf8).withUnsafeBytes { store.ingest(datagram: $0, now: 0) }
-        Array("new:1|g".utf8).withUnsafeBytes { store.ingest(datagram: $0, now: 100) }
-        let page = render(store, now: 105)
+        var store = MetricStore(options: .init(ttl: .seconds(10)))
+        Array("old:1|g".utf8).withUnsafeBytes { store.ingest(datagram: $0, now: .epoch) }
+        Array("new:1|g".utf8).withUnsafeBytes { store.ingest(datagram: $0, now: .seconds(100)) }
+        let page = render(store, now: .seconds(105))
         #expect(!page.contains("old"))
         #expect(page.contains("new 1\n"))
     }

@@ -5,7 +5,7 @@ import TigerBeetle
 
 /// The cluster's verdict with its canary: the best evidence of quorum is the cluster committing a request.
 @Suite struct CanaryVerdictTests {
-    static let now: Int64 = 100 * s
+    static let now: WallInstant = .seconds(100)
     /// Every replica reporting, all three up, then replicas 1 and 2 as `probe` says.
     static func lines() -> [(Int64, String)] { (0..<3).map { (95, replicaLines($0)) } }
 
@@ -22,7 +22,9 @@ import TigerBeetle
         return probes
     }
 
-    static func canary(_ state: CanaryResult.State, lastCommit: Int64? = now - s / 2, failingFor: Int64 = 2 * s) -> CanaryResult {
+    static func canary(_ state: CanaryResult.State, lastCommit: WallInstant? = now - s / 2, failingFor: Duration = .seconds(2))
+        -> CanaryResult
+    {
         var result = CanaryResult(state: state, at: now, error: state == .failing ? "no reply to lookup_accounts within 1s" : nil)
         result.lastCommitAt = lastCommit
         result.lastLatencySeconds = 0.0012
@@ -34,7 +36,7 @@ import TigerBeetle
     static func verdict(_ probes: [ReplicaKey: ProbeResult], canary: CanaryResult?) -> ClusterVerdict {
         HealthEvaluator.evaluate(
             watched: [three], signals: signals(lines()), probes: probes, canaries: canary.map { [clusterID: $0] } ?? [:],
-            policy: HealthPolicy(staleAfter: 25 * s, startedAt: 0), now: now
+            policy: HealthPolicy(staleAfter: .seconds(25), startedAt: .epoch), now: now
         ).clusters[0]
     }
 
@@ -74,19 +76,19 @@ import TigerBeetle
         #expect(lost.quorum == false && lost.quorumLost)
         #expect(lost.replicas.map(\.state) == [.healthy, .unreachable, .unreachable])
         // A view change (a new primary ~1.5 s after the old one stopped) is not a lost quorum: 2.5 s of failing first.
-        let failover = Self.verdict(Self.probes([], refused: false), canary: Self.canary(.failing, failingFor: 2 * s))
+        let failover = Self.verdict(Self.probes([], refused: false), canary: Self.canary(.failing, failingFor: .seconds(2)))
         #expect(failover.quorum == false && !failover.quorumLost)
-        let answering = Self.verdict(Self.probes([], refused: false), canary: Self.canary(.failing, failingFor: 3 * s))
+        let answering = Self.verdict(Self.probes([], refused: false), canary: Self.canary(.failing, failingFor: .seconds(3)))
         #expect(answering.quorum == false && answering.quorumLost)
         // A cold start: the canary has never committed (the cluster started with beetlewatch and recovers): not lost.
-        var starting = Self.canary(.failing, failingFor: 10 * s)
+        var starting = Self.canary(.failing, failingFor: .seconds(10))
         starting.commits = 0
         let coldStart = Self.verdict(Self.probes([], refused: false), canary: starting)
         #expect(coldStart.quorum == false && !coldStart.quorumLost)
         #expect(answering.summary.hasPrefix("NO QUORUM: beetlewatch's request goes unanswered while 3 of 3 replicas answer its probes"))
         let unprobed = HealthEvaluator.evaluate(
             watched: [three], signals: signals(Self.lines()), probes: [:], canaries: [clusterID: Self.canary(.failing)],
-            policy: HealthPolicy(staleAfter: 25 * s, startedAt: 0), now: Self.now
+            policy: HealthPolicy(staleAfter: .seconds(25), startedAt: .epoch), now: Self.now
         ).clusters[0]
         #expect(unprobed.quorum == false && !unprobed.quorumLost)
         #expect(unprobed.summary.hasPrefix("NOT COMMITTING"))
@@ -97,18 +99,18 @@ import TigerBeetle
     /// cluster commits. One whose last pong predates that (stopped, or out of beetlewatch's reach) is not judged so.
     @Test func aBackupThatDoesNotForwardIsIsolated() {
         var canary = Self.canary(.committing)
-        canary.unforwarded = [CanaryResult.Unforwarded(replica: 2, since: Self.now - 2 * s)]
+        canary.unforwarded = [CanaryResult.Unforwarded(replica: 2, since: Self.now - .seconds(2))]
         var answering = Self.probes([], refused: false)
         answering[ReplicaKey(cluster: clusterID, replica: 2)]?.outcome = .answering
         answering[ReplicaKey(cluster: clusterID, replica: 2)]?.answeredAt = Self.now - s
-        answering[ReplicaKey(cluster: clusterID, replica: 2)]?.reachableSince = Self.now - 60 * s
+        answering[ReplicaKey(cluster: clusterID, replica: 2)]?.reachableSince = Self.now - .seconds(60)
         let isolated = Self.verdict(answering, canary: canary)
         #expect(isolated.replicas.map(\.state) == [.healthy, .healthy, .isolated])
         #expect(isolated.replicas[2].reasons.first?.detail.hasSuffix("it cannot reach its primary") == true)
         #expect(isolated.quorum == true && !isolated.quorumLost)
         // Stopped 3 s ago: its result confirmed a moment ago (a ping out, not yet missed), its last pong before the request.
         var stale = answering
-        stale[ReplicaKey(cluster: clusterID, replica: 2)]?.answeredAt = Self.now - 3 * s
+        stale[ReplicaKey(cluster: clusterID, replica: 2)]?.answeredAt = Self.now - .seconds(3)
         let stopped = Self.verdict(stale, canary: canary)
         #expect(stopped.replicas[2].reasons.allSatisfy { $0.state != .isolated })
         // Stopped, and answering again for a second: the requests sent through it while it was stopped say nothing.
@@ -121,7 +123,7 @@ import TigerBeetle
     /// nothing: the replicas' evidence decides, as without a canary.
     @Test(arguments: [CanaryResult.State.starting, .evicted, .committing])
     func anUnknownCanaryLeavesTheReplicasToDecide(_ state: CanaryResult.State) {
-        let canary = Self.canary(state, lastCommit: state == .committing ? Self.now - 10 * s : nil)
+        let canary = Self.canary(state, lastCommit: state == .committing ? Self.now - .seconds(10) : nil)
         let cluster = Self.verdict(Self.probes([1, 2], refused: false), canary: canary)
         #expect(cluster.committing == nil)
         #expect(cluster.quorumLost)
@@ -135,17 +137,17 @@ import TigerBeetle
     /// QUORUM and a page within 8 s): the honest ones stay healthy, whatever time passes.
     @Test func anAbsurdViewFromOneReplicaMakesNobodyBehind() {
         var progress = ProgressTracker()
-        var probes = allUp(at: 0)
+        var probes = allUp(at: .epoch)
         for (r, view) in [(0, UInt32(4)), (1, 4), (2, UInt32.max)] {
             probes[ReplicaKey(cluster: clusterID, replica: r)] = ProbeResult(
-                outcome: .answering, durationSeconds: 0.001, at: 0, reachableSince: 0, view: view, release: "0.17.9")
+                outcome: .answering, durationSeconds: 0.001, at: .epoch, reachableSince: .epoch, view: view, release: "0.17.9")
         }
         var report = HealthReport(generatedAt: 0, clusters: [])
         for second: Int64 in stride(from: 0, through: 60, by: 5) {
-            for key in probes.keys { probes[key]?.at = second * s }
+            for key in probes.keys { probes[key]?.at = .seconds(second) }
             report = HealthEvaluator.evaluate(
                 watched: [three], signals: signals((0..<3).map { (second, replicaLines($0, view: 4)) }), probes: probes,
-                policy: HealthPolicy(staleAfter: 25 * s, startedAt: 0), progress: &progress, now: second * s)
+                policy: HealthPolicy(staleAfter: .seconds(25), startedAt: .epoch), progress: &progress, now: .seconds(second))
         }
         let cluster = report.clusters[0]
         #expect(cluster.replicas.map(\.state) == [.healthy, .healthy, .healthy], "\(cluster.replicas.map(\.reasons))")

@@ -5,7 +5,7 @@ import TigerBeetle
 
 @testable import Health
 
-let s: Int64 = 1_000_000_000
+let s = Duration.seconds(1)
 let clusterID = String(repeating: "0", count: 31) + "7"
 let three = WatchedCluster(id: clusterID, name: "7", addresses: ["10.0.0.1:3000", "10.0.0.2:3000", "10.0.0.3:3000"])
 
@@ -13,7 +13,7 @@ let three = WatchedCluster(id: clusterID, name: "7", addresses: ["10.0.0.1:3000"
 func signals(_ lines: [(Int64, String)]) -> TigerBeetleSignals {
     var store = MetricStore()
     for (second, line) in lines {
-        Array(line.utf8).withUnsafeBytes { store.ingest(datagram: $0, now: second * s) }
+        Array(line.utf8).withUnsafeBytes { store.ingest(datagram: $0, now: .seconds(second)) }
     }
     return store.signals
 }
@@ -29,10 +29,13 @@ func replicaLines(_ replica: Int, status: Int = 0, sync: Int = 0, peers: Int = 2
         """
 }
 
-func allUp(at now: Int64) -> [ReplicaKey: ProbeResult] {
+func allUp(at now: WallInstant) -> [ReplicaKey: ProbeResult] {
     Dictionary(
         uniqueKeysWithValues: (0..<3).map {
-            (ReplicaKey(cluster: clusterID, replica: $0), ProbeResult(success: true, durationSeconds: 0.001, at: now, reachableSince: 0))
+            (
+                ReplicaKey(cluster: clusterID, replica: $0),
+                ProbeResult(success: true, durationSeconds: 0.001, at: now, reachableSince: .epoch)
+            )
         })
 }
 
@@ -40,8 +43,8 @@ func evaluate(
     _ lines: [(Int64, String)], probes: [ReplicaKey: ProbeResult]? = nil, at second: Int64 = 100, watched: [WatchedCluster] = [three]
 ) -> HealthReport {
     HealthEvaluator.evaluate(
-        watched: watched, signals: signals(lines), probes: probes ?? allUp(at: second * s),
-        policy: HealthPolicy(staleAfter: 25 * s, startedAt: 0), now: second * s)
+        watched: watched, signals: signals(lines), probes: probes ?? allUp(at: .seconds(second)),
+        policy: HealthPolicy(staleAfter: .seconds(25), startedAt: .epoch), now: .seconds(second))
 }
 
 struct VerdictCase: Sendable, CustomTestStringConvertible {
@@ -71,10 +74,10 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
             state: .unreachable, reasons: [.unreachable, .abnormal, .syncing, .isolated]),
     ])
     func replicaVerdicts(_ c: VerdictCase) {
-        var probes = allUp(at: 100 * s)
+        var probes = allUp(at: .seconds(100))
         if c.probeFails {
             probes[ReplicaKey(cluster: clusterID, replica: 1)] = ProbeResult(
-                success: false, durationSeconds: 1, at: 100 * s, error: "timed out after 1s")
+                success: false, durationSeconds: 1, at: .seconds(100), error: "timed out after 1s")
         }
         let report = evaluate([(95, replicaLines(0)), (c.heardAt, c.replica1), (95, replicaLines(2))], probes: probes)
         let replica = report.clusters[0].replicas[1]
@@ -103,7 +106,7 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
     }
 
     @Test func quorumNeedsAMajority() {
-        var probes = allUp(at: 100 * s)
+        var probes = allUp(at: .seconds(100))
         probes[ReplicaKey(cluster: clusterID, replica: 0)]?.success = false
         let lines: [(Int64, String)] = [(95, replicaLines(0)), (95, replicaLines(1)), (95, replicaLines(2))]
         #expect(evaluate(lines, probes: probes).clusters[0].quorum == true)
@@ -145,9 +148,9 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
     let healthyLines: [(Int64, String)] = [(95, replicaLines(0)), (95, replicaLines(1)), (95, replicaLines(2))]
 
     @Test func readyWithQuorumAndNotAllUnlessAsked() {
-        var probes = allUp(at: 100 * s)
+        var probes = allUp(at: .seconds(100))
         probes[ReplicaKey(cluster: clusterID, replica: 2)] = ProbeResult(
-            success: false, durationSeconds: 0, at: 100 * s, error: "connection refused")
+            success: false, durationSeconds: 0, at: .seconds(100), error: "connection refused")
         let report = evaluate(healthyLines, probes: probes)
         let quorum = Readiness.evaluate(report, require: .quorum)
         #expect(quorum.ready)
@@ -157,7 +160,7 @@ struct VerdictCase: Sendable, CustomTestStringConvertible {
     }
 
     @Test func notReadyNamesEachFailingReplica() {
-        var probes = allUp(at: 100 * s)
+        var probes = allUp(at: .seconds(100))
         probes[ReplicaKey(cluster: clusterID, replica: 0)]?.success = false
         let lines: [(Int64, String)] = [(95, replicaLines(0)), (95, replicaLines(1, status: 1)), (95, replicaLines(2))]
         let verdict = Readiness.evaluate(evaluate(lines, probes: probes), require: .quorum)

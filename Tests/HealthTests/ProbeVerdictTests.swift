@@ -12,7 +12,8 @@ import TigerBeetle
         (
             ReplicaKey(cluster: clusterID, replica: replica),
             ProbeResult(
-                outcome: .answering, durationSeconds: 0.0005, at: second * s, reachableSince: since * s, view: view, release: release)
+                outcome: .answering, durationSeconds: 0.0005, at: .seconds(second), reachableSince: .seconds(since), view: view,
+                release: release)
         )
     }
 
@@ -23,15 +24,16 @@ import TigerBeetle
     }
 
     let policy = HealthPolicy(
-        staleAfter: 25 * s, startedAt: 0, probeResultTTL: 2 * s, viewLagAfter: 5 * s, commitLagOps: 1000, commitLagAfter: 30 * s)
+        staleAfter: .seconds(25), startedAt: .epoch, probeResultTTL: .seconds(2), viewLagAfter: .seconds(5), commitLagOps: 1000,
+        commitLagAfter: .seconds(30))
     let lines: [(Int64, String)] = [(95, replicaLines(0)), (95, replicaLines(1)), (95, replicaLines(2))]
 
     @Test func aHungReplicaIsNotHealthyAndCountsAgainstQuorum() {
         var probes = pongs(at: 100)
         probes[ReplicaKey(cluster: clusterID, replica: 1)] = ProbeResult(
-            outcome: .hung, durationSeconds: 0.0005, at: 100 * s,
-            error: "no pong to the last 2 pings within 1s each", reachableSince: 0)
-        let report = HealthEvaluator.evaluate(watched: [three], signals: signals(lines), probes: probes, policy: policy, now: 100 * s)
+            outcome: .hung, durationSeconds: 0.0005, at: .seconds(100),
+            error: "no pong to the last 2 pings within 1s each", reachableSince: .epoch)
+        let report = HealthEvaluator.evaluate(watched: [three], signals: signals(lines), probes: probes, policy: policy, now: .seconds(100))
         let replica = report.clusters[0].replicas[1]
         #expect(replica.state == .hung)
         #expect(
@@ -44,9 +46,11 @@ import TigerBeetle
     /// A result older than interval + timeout says nothing: a stuck prober no longer keeps a success in force.
     @Test func aResultOlderThanIntervalPlusTimeoutCountsAsNone() {
         let probes = pongs(at: 100)
-        let current = HealthEvaluator.evaluate(watched: [three], signals: signals(lines), probes: probes, policy: policy, now: 102 * s)
+        let current = HealthEvaluator.evaluate(
+            watched: [three], signals: signals(lines), probes: probes, policy: policy, now: .seconds(102))
         #expect(current.clusters[0].replicas[0].state == .healthy)
-        let aged = HealthEvaluator.evaluate(watched: [three], signals: signals(lines), probes: probes, policy: policy, now: 102 * s + 1)
+        let aged = HealthEvaluator.evaluate(
+            watched: [three], signals: signals(lines), probes: probes, policy: policy, now: .seconds(102) + .nanoseconds(1))
         #expect(aged.clusters[0].replicas[0].state == .unknown)
         #expect(
             aged.clusters[0].replicas[0].reasons[0].detail
@@ -59,12 +63,12 @@ import TigerBeetle
         var probes: [ReplicaKey: ProbeResult] = [:]
         for r in 0..<3 {
             probes[ReplicaKey(cluster: clusterID, replica: r)] = ProbeResult(
-                outcome: .answering, durationSeconds: 0, at: 40 * s, reachableSince: 20 * s)
+                outcome: .answering, durationSeconds: 0, at: .seconds(40), reachableSince: .seconds(20))
         }
         for (second, expected) in [(40, ReplicaState.unknown), (45, .unknown), (45 + 1, .silent)] as [(Int64, ReplicaState)] {
-            for key in probes.keys { probes[key]?.at = Int64(second) * s }
+            for key in probes.keys { probes[key]?.at = .seconds(second) }
             let report = HealthEvaluator.evaluate(
-                watched: [three], signals: signals([]), probes: probes, policy: policy, now: Int64(second) * s)
+                watched: [three], signals: signals([]), probes: probes, policy: policy, now: .seconds(second))
             #expect(report.clusters[0].replicas.allSatisfy { $0.state == expected }, "at \(second)s")
             #expect(!report.clusters[0].quorumLost || expected == .silent)
         }
@@ -78,7 +82,7 @@ import TigerBeetle
             let probes = pongs(at: second, views: [3, 2, 3])
             let report = HealthEvaluator.evaluate(
                 watched: [three], signals: signals(lines.map { ($0.0 + second - 100, $0.1) }),
-                probes: probes, policy: policy, progress: &progress, now: second * s)
+                probes: probes, policy: policy, progress: &progress, now: .seconds(second))
             states[second] = report.clusters[0].replicas[1].state
             if second == 106 {
                 #expect(report.clusters[0].replicas[1].reasons.map(\.detail) == ["in view 2 while its cluster is in view 3, for 6.0s"])
@@ -89,7 +93,7 @@ import TigerBeetle
         // Caught up: healthy at once.
         let report = HealthEvaluator.evaluate(
             watched: [three], signals: signals(lines.map { ($0.0 + 10, $0.1) }),
-            probes: pongs(at: 110, views: [3, 3, 3]), policy: policy, progress: &progress, now: 110 * s)
+            probes: pongs(at: 110, views: [3, 3, 3]), policy: policy, progress: &progress, now: .seconds(110))
         #expect(report.clusters[0].replicas[1].state == .healthy)
     }
 
@@ -106,7 +110,7 @@ import TigerBeetle
             history += commitLines(second, [leader, 5_000, leader])
             let report = HealthEvaluator.evaluate(
                 watched: [three], signals: signals(history), probes: pongs(at: second),
-                policy: policy, progress: &progress, now: second * s)
+                policy: policy, progress: &progress, now: .seconds(second))
             if report.clusters[0].replicas[1].state == .behind { behindAt.append(second) }
         }
         #expect(behindAt == [135, 140])
@@ -117,7 +121,7 @@ import TigerBeetle
             idleHistory += commitLines(second, [10_000, 5_000, 10_000])
             let report = HealthEvaluator.evaluate(
                 watched: [three], signals: signals(idleHistory), probes: pongs(at: second),
-                policy: policy, progress: &idle, now: second * s)
+                policy: policy, progress: &idle, now: .seconds(second))
             #expect(report.clusters[0].replicas[1].state == .healthy, "at \(second)s")
         }
     }
@@ -125,7 +129,7 @@ import TigerBeetle
     @Test func differentReleasesAreNotedNotUnhealthy() {
         let report = HealthEvaluator.evaluate(
             watched: [three], signals: signals(lines),
-            probes: pongs(at: 100, releases: ["0.17.9", "0.17.8", "0.17.9"]), policy: policy, now: 100 * s)
+            probes: pongs(at: 100, releases: ["0.17.9", "0.17.8", "0.17.9"]), policy: policy, now: .seconds(100))
         let cluster = report.clusters[0]
         #expect(cluster.releases == ["0.17.8", "0.17.9"])
         #expect(cluster.notes == ["replicas report different releases (an upgrade under way?): 0.17.8 on 1; 0.17.9 on 0, 2"])
@@ -137,8 +141,8 @@ import TigerBeetle
     @Test func anUnreachableReplicasLastReleaseIsNoMismatch() {
         var probes = pongs(at: 100, releases: ["0.17.9", "0.18.0", "0.18.0"])
         probes[ReplicaKey(cluster: clusterID, replica: 0)] = ProbeResult(
-            outcome: .unreachable, durationSeconds: 0, at: 100 * s, error: "Connection refused", release: "0.17.9")
-        let report = HealthEvaluator.evaluate(watched: [three], signals: signals(lines), probes: probes, policy: policy, now: 100 * s)
+            outcome: .unreachable, durationSeconds: 0, at: .seconds(100), error: "Connection refused", release: "0.17.9")
+        let report = HealthEvaluator.evaluate(watched: [three], signals: signals(lines), probes: probes, policy: policy, now: .seconds(100))
         let cluster = report.clusters[0]
         #expect(cluster.replicas[0].state == .unreachable)
         #expect(cluster.replicas[0].release == "0.17.9", "still shown")
@@ -158,14 +162,16 @@ import TigerBeetle
     @Test func backupsSilentAfterAnEvictionAreNotHung() {
         var probes = pongs(at: 100)
         probes[ReplicaKey(cluster: clusterID, replica: 0)] = ProbeResult(
-            outcome: .evicted, durationSeconds: 0, at: 100 * s,
-            error: "replica 0 evicted a ping claiming release 0.17.9: that release is too low for it", reachableSince: 0)
+            outcome: .evicted, durationSeconds: 0, at: .seconds(100),
+            error: "replica 0 evicted a ping claiming release 0.17.9: that release is too low for it", reachableSince: .epoch)
         for r in 1..<3 {
             probes[ReplicaKey(cluster: clusterID, replica: r)] = ProbeResult(
-                outcome: .hung, durationSeconds: 0, at: 100 * s, error: "no pong", reachableSince: 0)
+                outcome: .hung, durationSeconds: 0, at: .seconds(100), error: "no pong", reachableSince: .epoch)
         }
-        let cluster = HealthEvaluator.evaluate(watched: [three], signals: signals(lines), probes: probes, policy: policy, now: 100 * s)
-            .clusters[0]
+        let cluster = HealthEvaluator.evaluate(
+            watched: [three], signals: signals(lines), probes: probes, policy: policy, now: .seconds(100)
+        )
+        .clusters[0]
         #expect(cluster.replicas[0].state == .healthy)
         #expect(cluster.replicas[1].state == .unknown && cluster.replicas[2].state == .unknown)
         #expect(

@@ -83,7 +83,7 @@ let hostileCases: [HostileCase] = [
     func aHostileLineIsCountedAndItsNeighboursStillCount(_ c: HostileCase) {
         var h = StoreHarness()
         let datagram = Array("ok.before:1|c\n".utf8) + c.bytes + Array("\nok.after:1|c".utf8)
-        datagram.withUnsafeBytes { h.store.ingest(datagram: $0, now: 0) }
+        datagram.withUnsafeBytes { h.store.ingest(datagram: $0, now: .epoch) }
         let samples = h.samples()
         #expect(samples["ok_before"] == 1)
         #expect(samples["ok_after"] == 1)

@@ -1,10 +1,9 @@
 import StatsD
 import TestSupport
 import Testing
+import TigerBeetle
 
 @testable import MetricStore
-
-let second: Int64 = 1_000_000_000
 
 /// Feeds datagrams to a store and reads back `name{labels}` → value, like a scrape.
 struct StoreHarness {
@@ -14,11 +13,11 @@ struct StoreHarness {
         store = MetricStore(options: options)
     }
 
-    mutating func send(_ datagram: String, at now: Int64 = 0) {
+    mutating func send(_ datagram: String, at now: WallInstant = .epoch) {
         Array(datagram.utf8).withUnsafeBytes { store.ingest(datagram: $0, now: now) }
     }
 
-    func samples(at now: Int64 = 0) -> [String: Double] {
+    func samples(at now: WallInstant = .epoch) -> [String: Double] {
         var out: [String: Double] = [:]
         store.forEachFamily(now: now) { family in
             family.forEachSeries { labels, value, count in
@@ -177,23 +176,23 @@ struct StoreHarness {
     }
 
     @Test func seriesDisappearAfterTheTTL() {
-        var h = StoreHarness(.init(ttl: 120 * second))
-        h.send("old:1|g\nkept:1|g", at: 0)
-        h.send("kept:2|g", at: 100 * second)
-        #expect(h.samples(at: 121 * second) == ["kept": 2])
-        #expect(h.store.expire(now: 121 * second) == 1)
+        var h = StoreHarness(.init(ttl: .seconds(120)))
+        h.send("old:1|g\nkept:1|g", at: .epoch)
+        h.send("kept:2|g", at: .seconds(100))
+        #expect(h.samples(at: .seconds(121)) == ["kept": 2])
+        #expect(h.store.expire(now: .seconds(121)) == 1)
         #expect(h.store.seriesCount == 1)
         #expect(h.store.stats.seriesExpired == 1)
         // Its name is free again, and the cache was rebuilt: new lines land correctly.
-        h.send("old:5|c\nkept:3|g", at: 122 * second)
-        #expect(h.samples(at: 122 * second) == ["old": 5, "kept": 3])
+        h.send("old:5|c\nkept:3|g", at: .seconds(122))
+        #expect(h.samples(at: .seconds(122)) == ["old": 5, "kept": 3])
     }
 
     @Test func aTTLOfZeroKeepsSeriesForever() {
-        var h = StoreHarness(.init(ttl: 0))
-        h.send("g:1|g", at: 0)
-        #expect(h.store.expire(now: 1_000_000 * second) == 0)
-        #expect(h.samples(at: 1_000_000 * second) == ["g": 1])
+        var h = StoreHarness(.init(ttl: .zero))
+        h.send("g:1|g", at: .epoch)
+        #expect(h.store.expire(now: .seconds(1_000_000)) == 0)
+        #expect(h.samples(at: .seconds(1_000_000)) == ["g": 1])
     }
 
     @Test func manySeriesComeOutSortedByLabels() {
@@ -201,7 +200,7 @@ struct StoreHarness {
         let ids = (0..<500).shuffled()
         for id in ids { h.send("m:1|c|#id:\(id)") }
         var seen: [String] = []
-        h.store.forEachFamily(now: 0) { family in
+        h.store.forEachFamily(now: .epoch) { family in
             family.forEachSeries { labels, _, _ in seen.append(labels) }
         }
         #expect(seen.count == 500)

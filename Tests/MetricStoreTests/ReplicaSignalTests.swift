@@ -1,4 +1,5 @@
 import StatsD
+import TestSupport
 import Testing
 import TigerBeetle
 
@@ -33,13 +34,13 @@ import TigerBeetle
         var h = StoreHarness()
         let tags = "|#cluster:\(Self.cluster),replica:0" + (signal == .peerReplicaConnections ? ",peer:replica" : "")
         let name = line.prefix { $0 != ":" }
-        h.send("\(name):1|g\(tags)", at: 1)
-        h.send(line + tags, at: 2)
+        h.send("\(name):1|g\(tags)", at: .seconds(1))
+        h.send(line + tags, at: .seconds(2))
         let signals = try #require(h.store.signals.signals(of: ReplicaKey(cluster: Self.cluster, replica: 0)))
         #expect(signals[signal] == 1)
         // No word from the replica: a forged line does not keep a silent replica's last values fresh.
-        #expect(signals.lastSeen == 1)
-        #expect(signals.valuesAt[signal.rawValue] == 1)
+        #expect(signals.lastSeen == .seconds(1))
+        #expect(signals.valuesAt[signal.rawValue] == .seconds(1))
         #expect(h.store.signals.invalidCount(signal, reason) == 1)
     }
 
@@ -47,15 +48,14 @@ import TigerBeetle
     @Test func aValueOlderThanStaleAfterIsNotJudgedThoughOtherLinesCame() throws {
         var h = StoreHarness()
         let tags = "|#cluster:\(Self.cluster),replica:0"
-        let second: Int64 = 1_000_000_000
-        h.send("tb.replica_sync_stage:2|g\(tags)", at: 1 * second)
-        h.send("tb.replica_status:0|g\(tags)", at: 30 * second)
+        h.send("tb.replica_sync_stage:2|g\(tags)", at: .seconds(1))
+        h.send("tb.replica_status:0|g\(tags)", at: .seconds(30))
         let signals = try #require(h.store.signals.signals(of: ReplicaKey(cluster: Self.cluster, replica: 0)))
-        let judged = signals.judged(now: 30 * second, staleAfter: 25 * second)
-        #expect(judged.lastSeen == 30 * second)
+        let judged = signals.judged(now: .seconds(30), staleAfter: .seconds(25))
+        #expect(judged.lastSeen == .seconds(30))
         #expect(judged[.status] == 0)
         #expect(judged[.syncStage] == nil, "heard 29 s ago")
-        #expect(signals.judged(now: 26 * second, staleAfter: 25 * second)[.syncStage] == 2)
+        #expect(signals.judged(now: .seconds(26), staleAfter: .seconds(25))[.syncStage] == 2)
     }
 
     @Test func everyValidRangeHoldsOnlyValuesItsReadersConvert() {
@@ -97,10 +97,10 @@ import TigerBeetle
 
     /// 15,000 forged clusters: 16 tracked, the rest counted; memory of them goes with the TTL.
     @Test func unwatchedClustersAreCappedAndExpire() {
-        let ttl: Int64 = 3_000_000_000
+        let ttl = Duration.seconds(3)
         var h = StoreHarness(.init(ttl: ttl, maxSeries: 1000, watchedClusters: [Self.cluster], maxUnwatchedClusters: 16))
         for n in 1...15_000 {
-            h.send("tb.replica_status:1|g|#cluster:\(Self.clusterID(n + 1000)),replica:0", at: 1_000_000_000)
+            h.send("tb.replica_status:1|g|#cluster:\(Self.clusterID(n + 1000)),replica:0", at: .seconds(1))
         }
         #expect(h.store.signals.unwatchedClusterCount == 16)
         #expect(h.store.signals.keys.count == 16)
@@ -109,18 +109,18 @@ import TigerBeetle
         #expect(h.store.seriesCount == 1000)
         #expect(h.store.stats.seriesRefused == 14_000)
         // A watched cluster is always tracked, whatever the flood, even with no room for its series.
-        h.send("tb.replica_status:0|g|#cluster:\(Self.cluster),replica:2", at: 2_000_000_000)
-        #expect(h.store.signals.signals(of: ReplicaKey(cluster: Self.cluster, replica: 2))?.lastSeen == 2_000_000_000)
+        h.send("tb.replica_status:0|g|#cluster:\(Self.cluster),replica:2", at: .seconds(2))
+        #expect(h.store.signals.signals(of: ReplicaKey(cluster: Self.cluster, replica: 2))?.lastSeen == .seconds(2))
         // Past the TTL the forged clusters and their series go; the watched replica stays.
         let generation = h.store.signals.generation
-        h.store.expire(now: 1_000_000_000 + ttl + 1)
+        h.store.expire(now: .seconds(1) + ttl + .nanoseconds(1))
         #expect(h.store.signals.unwatchedClusterCount == 0)
         #expect(h.store.signals.keys == [ReplicaKey(cluster: Self.cluster, replica: 2)])
         #expect(h.store.signals.generation != generation)
         #expect(h.store.lineCacheCount == 0)
         // Room again: a new unwatched cluster is tracked, in a slot the cache must not confuse.
-        h.send("tb.replica_view:7|g|#cluster:\(Self.clusterID(99)),replica:1", at: 5_000_000_000)
-        h.send("tb.replica_status:3|g|#cluster:\(Self.cluster),replica:2", at: 5_000_000_000)
+        h.send("tb.replica_view:7|g|#cluster:\(Self.clusterID(99)),replica:1", at: .seconds(5))
+        h.send("tb.replica_status:3|g|#cluster:\(Self.cluster),replica:2", at: .seconds(5))
         #expect(h.store.signals.signals(of: ReplicaKey(cluster: Self.clusterID(99), replica: 1))?[.view] == 7)
         #expect(h.store.signals.signals(of: ReplicaKey(cluster: Self.cluster, replica: 2))?[.status] == 3)
         #expect(h.store.signals.signals(of: ReplicaKey(cluster: Self.cluster, replica: 2))?[.view] == nil)
@@ -133,8 +133,8 @@ import TigerBeetle
         h.send(line)
         #expect(h.store.signals.keys.isEmpty)
         h.store.watch(clusters: [Self.cluster], maxUnwatchedClusters: 0)
-        h.send(line, at: 5)
-        #expect(h.store.signals.signals(of: ReplicaKey(cluster: Self.cluster, replica: 0))?.lastSeen == 5)
+        h.send(line, at: .seconds(5))
+        #expect(h.store.signals.signals(of: ReplicaKey(cluster: Self.cluster, replica: 0))?.lastSeen == .seconds(5))
         // And unwatching it again over the limit forgets it.
         h.store.watch(clusters: [], maxUnwatchedClusters: 0)
         #expect(h.store.signals.keys.isEmpty)

@@ -1,8 +1,10 @@
+import TestSupport
 import Testing
+import TigerBeetle
 
 @testable import MetricStore
 
-private let minute: Int64 = 60_000_000_000
+private let minute = Duration.seconds(60)
 
 /// statsd_exporter's summaries: quantiles 0.5/0.9/0.99 within client_golang's rank errors (5%, 1%, 0.1%), over a
 /// window of the last 8 to 10 minutes (five 2-minute age buckets), in bounded memory (samples per stream and series
@@ -30,30 +32,30 @@ private let minute: Int64 = 60_000_000_000
     /// 300 × 10 at 0 min and 100 × 20 at 5 min: both count at 9 min; at 11 min the head stream started at 2 min and
     /// holds only the 20s; at 16 min nothing is younger than its stream's start: no value (NaN), as client_golang.
     @Test func oldObservationsLeaveTheWindowOnTheClock() {
-        var window = SummaryWindow(now: 0)
-        for _ in 0..<300 { window.observe(10, now: 0) }
-        for _ in 0..<100 { window.observe(20, now: 5 * minute) }
-        #expect(window.values(now: 9 * minute) == [10, 20, 20])
-        #expect(window.values(now: 11 * minute) == [20, 20, 20])
-        #expect(window.values(now: 13 * minute) == [20, 20, 20])
-        #expect(window.values(now: 16 * minute).allSatisfy { $0.isNaN })
+        var window = SummaryWindow(now: .epoch)
+        for _ in 0..<300 { window.observe(10, now: .epoch) }
+        for _ in 0..<100 { window.observe(20, now: .epoch + minute * 5) }
+        #expect(window.values(now: .epoch + minute * 9) == [10, 20, 20])
+        #expect(window.values(now: .epoch + minute * 11) == [20, 20, 20])
+        #expect(window.values(now: .epoch + minute * 13) == [20, 20, 20])
+        #expect(window.values(now: .epoch + minute * 16).allSatisfy { $0.isNaN })
         // The same after the rotations happen (an observation at 16 min starts afresh).
-        window.observe(30, now: 16 * minute)
-        #expect(window.values(now: 16 * minute) == [30, 30, 30])
+        window.observe(30, now: .epoch + minute * 16)
+        #expect(window.values(now: .epoch + minute * 16) == [30, 30, 30])
     }
 
     @Test func aWindowSilentForLongerThanMaxAgeIsEmpty() {
-        var window = SummaryWindow(now: 0)
-        window.observe(1, now: 0)
-        #expect(window.values(now: 30 * minute).allSatisfy { $0.isNaN })
-        window.observe(2, now: 30 * minute)
-        #expect(window.values(now: 31 * minute) == [2, 2, 2])
+        var window = SummaryWindow(now: .epoch)
+        window.observe(1, now: .epoch)
+        #expect(window.values(now: .epoch + minute * 30).allSatisfy { $0.isNaN })
+        window.observe(2, now: .epoch + minute * 30)
+        #expect(window.values(now: .epoch + minute * 31) == [2, 2, 2])
     }
 
     /// Memory stays bounded however many observations come: 200,000 observations of 1,000 distinct values over 3 minutes.
     @Test func aBusyWindowStaysSmall() {
-        var window = SummaryWindow(now: 0)
-        for i in 0..<200_000 { window.observe(Double(i % 1_000), now: Int64(i) * 1_000_000) }
+        var window = SummaryWindow(now: .epoch)
+        for i in 0..<200_000 { window.observe(Double(i % 1_000), now: .milliseconds(i)) }
         #expect(window.heldSamples < 5 * 1_000, "\(window.heldSamples) samples held")
     }
 
@@ -79,7 +81,7 @@ private let minute: Int64 = 60_000_000_000
         }
         var withQuantiles = 0
         var without = 0
-        h.store.forEachFamily(now: 0) { family in
+        h.store.forEachFamily(now: .epoch) { family in
             family.forEachSummary { _, _, _, quantiles in if quantiles == nil { without += 1 } else { withQuantiles += 1 } }
         }
         #expect(withQuantiles == MetricStore.maxSummaryWindows)
@@ -94,7 +96,7 @@ private let minute: Int64 = 60_000_000_000
         var h = StoreHarness()
         h.send("t:100|ms\nt:100|ms\nt:300|ms|@0.5\ntb.replica_commit_us.sum:5|c|#cluster:\(String(repeating: "0", count: 32)),replica:0")
         var quantiles: [String: [Double]?] = [:]
-        h.store.forEachFamily(now: 0) { family in
+        h.store.forEachFamily(now: .epoch) { family in
             guard family.type == .summary else { return }
             family.forEachSummary { labels, _, _, values in quantiles[family.name + labels] = values }
         }

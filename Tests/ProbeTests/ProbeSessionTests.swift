@@ -164,7 +164,7 @@ struct SimulatedReplica {
         #expect(result.roundTrips == 10)
         #expect(result.durationSeconds == 0.001)
         // Answering since its first pong.
-        #expect(result.reachableSince == ms.nanoseconds)
+        #expect(result.reachableSince == at(ms))
     }
 
     /// kill -STOP at 10 s: the pings of 10 s and 11 s go unanswered, the second miss at 12 s is the verdict.
@@ -187,7 +187,7 @@ struct SimulatedReplica {
         replica.run(until: 21 * second)
         #expect(replica.outcomes.last!.1 == .answering)
         #expect(replica.outcomes.last!.0 == 20 * second + ms)
-        #expect(replica.session.result!.reachableSince == (20 * second + ms).nanoseconds)
+        #expect(replica.session.result!.reachableSince == at(20 * second + ms))
     }
 
     @Test func aDeadReplicaIsUnreachableAtOnceAndProbedEveryInterval() {
@@ -209,7 +209,7 @@ struct SimulatedReplica {
         replica.run(until: 17 * second)
         #expect(replica.outcomes.last!.1 == .answering)
         #expect(replica.outcomes.last!.0 == 15 * second + 500 * ms + ms)
-        #expect(replica.session.result!.reachableSince == (15 * second + 501 * ms).nanoseconds)
+        #expect(replica.session.result!.reachableSince == at(15 * second + 501 * ms))
     }
 
     @Test func aReplicaClosingEveryConnectionIsRetriedWithBackoff() {
@@ -420,13 +420,13 @@ struct SimulatedReplica {
     @Test func theLastAnswerIsTheLastPong() {
         var replica = SimulatedReplica()
         replica.run(until: 10 * second + 500 * ms)
-        let lastPong = (10 * second + ms).nanoseconds
+        let lastPong = at(10 * second + ms)
         #expect(replica.session.result?.answeredAt == lastPong)
         replica.set(.stopped)
         // The ping sent at 11 s is missed at 12 s: one, not yet hung; the result confirmed then.
         replica.run(until: 12 * second + 500 * ms)
         #expect(replica.outcome == .answering)
-        #expect(replica.session.result?.at == (12 * second).nanoseconds)
+        #expect(replica.session.result?.at == at(12 * second))
         #expect(replica.session.result?.answeredAt == lastPong)
     }
 
@@ -498,7 +498,7 @@ struct SimulatedReplica {
         #expect(replica.outcomes.map(\.1) == [.connected])
         #expect(replica.connects == 5)
         #expect(replica.sent.isEmpty)
-        #expect(replica.session.result!.at == (8 * second).nanoseconds)
+        #expect(replica.session.result!.at == at(8 * second))
     }
 
     /// While nothing new happens (backing off after a close), the result is confirmed every interval, so it
@@ -507,19 +507,19 @@ struct SimulatedReplica {
         var replica = SimulatedReplica()
         replica.set(.closesAtOnce)
         replica.run(until: 30 * second)
-        #expect(replica.session.result!.at >= (29 * second).nanoseconds)
+        #expect(replica.session.result!.at >= at(29 * second))
     }
 }
 
 /// Unanswered pings, told apart by what the replica's host acknowledged (`TCP_INFO` through `PathReport`).
 @Suite struct PathVerdictTests {
     /// Drives a session to two unanswered pings, the loop reporting `path` at every tick.
-    static func twoUnansweredPings(path: PathReport?) -> ProbeResult? {
+    static func twoUnansweredPings(path: PathReport?) -> ProbeFindings<MonotonicInstant>? {
         unansweredPings { _ in path }
     }
 
     /// Drives a session through 5 s of unanswered pings, the loop reporting `path(n)` at its n-th tick (from 1).
-    static func unansweredPings(path: (Int) -> PathReport?) -> ProbeResult? {
+    static func unansweredPings(path: (Int) -> PathReport?) -> ProbeFindings<MonotonicInstant>? {
         var session = ProbeSession(
             cluster: cluster, client: ClientID(7)!, timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release),
             start: .zero)

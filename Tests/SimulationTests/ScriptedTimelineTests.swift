@@ -2,6 +2,7 @@ import Alerting
 import Foundation
 import TestSupport
 import Testing
+import TigerBeetle
 
 @testable import Simulation
 
@@ -10,8 +11,6 @@ import Testing
 /// of a second, and every invariant is checked along the way. What only real processes show (the HTTP client on a
 /// real socket, the webhook's wire format to a real receiver) stays in `AlertingEndToEndTests`.
 @Suite struct ScriptedTimelineTests {
-    static let second: Int64 = 1_000_000_000
-
     static func run(_ plan: FaultPlan, named: Bool = false) async throws -> Simulation.Outcome {
         let outcome = try await onOwnThread { Simulation.run(plan: plan, named: named) }
         #expect(
@@ -20,7 +19,7 @@ import Testing
         return outcome
     }
 
-    static func alerts(_ outcome: Simulation.Outcome) -> [(at: Int64, status: String, name: String, replica: String?)] {
+    static func alerts(_ outcome: Simulation.Outcome) -> [(at: MonotonicInstant, status: String, name: String, replica: String?)] {
         outcome.received.flatMap { entry in
             entry.message.alerts.map { (entry.at, $0.status, $0.labels["alertname"] ?? "?", $0.labels["replica"]) }
         }
@@ -31,7 +30,7 @@ import Testing
     /// pages (the cluster commits throughout; the canary's requests sent through it while it was stopped went unforwarded,
     /// and paged Isolated after it continued before a replica had to answer without a break since before them).
     @Test func aStoppedReplicaPagesHungOnceAndResolvesWhenItContinues() async throws {
-        let plan = FaultPlan(duration: 60 * Self.second, faults: [.init(.stop(2), from: 20 * Self.second, to: 35 * Self.second)])
+        let plan = FaultPlan(duration: .seconds(60), faults: [.init(.stop(2), from: .seconds(20), to: .seconds(35))])
         let outcome = try await Self.run(plan)
         let heard = Self.alerts(outcome)
         #expect(
@@ -39,7 +38,7 @@ import Testing
                 "firing TigerBeetleReplicaHung 2", "resolved TigerBeetleReplicaHung 2",
             ])
         let firing = try #require(outcome.received.first)
-        #expect(firing.at - 20 * Self.second <= 5 * Self.second, "paged \(Double(firing.at) / 1e9 - 20) s after the stop")
+        #expect(firing.at <= .seconds(20 + 5), "paged \((firing.at - MonotonicInstant.seconds(20)).seconds) s after the stop")
         #expect(
             firing.message.commonLabels == [
                 "alertname": "TigerBeetleReplicaHung", "cluster": "00000000000000000000000000007e57", "replica": "2",
@@ -47,7 +46,7 @@ import Testing
             ])
         #expect(firing.message.commonAnnotations["description"]?.contains("accepts connections but its event loop does not answer") == true)
         let resolved = try #require(outcome.received.last)
-        #expect(resolved.at - 35 * Self.second <= 3 * Self.second, "resolved \(Double(resolved.at) / 1e9 - 35) s after it continued")
+        #expect(resolved.at <= .seconds(35 + 3), "resolved \((resolved.at - MonotonicInstant.seconds(35)).seconds) s after it continued")
     }
 
     /// The receiver is down (connection refused) when Hung fires and comes back a second later: the channel's retries
@@ -56,8 +55,8 @@ import Testing
     /// whose page never reached a receiver back for the last 15 of them, only its resolution.)
     @Test func aReceiverThatComesBackGetsThePageOnce() async throws {
         let plan = FaultPlan(
-            duration: 60 * Self.second, faults: [.init(.stop(2), from: 20 * Self.second, to: 35 * Self.second)],
-            receiver: [.init(kind: .down, start: 15 * Self.second, end: 25 * Self.second)])
+            duration: .seconds(60), faults: [.init(.stop(2), from: .seconds(20), to: .seconds(35))],
+            receiver: [.init(kind: .down, start: .seconds(15), end: .seconds(25))])
         let outcome = try await Self.run(plan)
         let heard = Self.alerts(outcome)
         #expect(
@@ -65,7 +64,7 @@ import Testing
                 "firing TigerBeetleReplicaHung 2", "resolved TigerBeetleReplicaHung 2",
             ])
         #expect(
-            heard.first.map { $0.at >= 25 * Self.second && $0.at < 27 * Self.second } == true, "heard at the first try after it was back")
+            heard.first.map { $0.at >= .seconds(25) && $0.at < .seconds(27) } == true, "heard at the first try after it was back")
         #expect(outcome.trace.lines.contains { $0.contains("Connection refused") }, "tried while it was down")
     }
 
@@ -73,7 +72,7 @@ import Testing
     /// address, and a stopped one is hung and paged as one configured by address, its page naming the address
     /// configured.
     @Test func replicasConfiguredByNameAreResolvedAndProbed() async throws {
-        let plan = FaultPlan(duration: 60 * Self.second, faults: [.init(.stop(2), from: 20 * Self.second, to: 35 * Self.second)])
+        let plan = FaultPlan(duration: .seconds(60), faults: [.init(.stop(2), from: .seconds(20), to: .seconds(35))])
         let outcome = try await Self.run(plan, named: true)
         let heard = Self.alerts(outcome)
         #expect(
@@ -89,13 +88,13 @@ import Testing
     /// back while quorum is lost and over before QuorumLost ends.
     @Test func aFullClusterRestartPagesQuorumLostOnly() async throws {
         let plan = FaultPlan(
-            duration: 90 * Self.second,
+            duration: .seconds(90),
             faults: [
-                .init(.stop(0), from: 20 * Self.second, to: 40 * Self.second),
-                .init(.stop(1), from: 20 * Self.second, to: 40 * Self.second + 700_000_000),
-                .init(.stop(2), from: 20 * Self.second, to: 41 * Self.second + 400_000_000),
+                .init(.stop(0), from: .seconds(20), to: .seconds(40)),
+                .init(.stop(1), from: .seconds(20), to: .milliseconds(40_700)),
+                .init(.stop(2), from: .seconds(20), to: .milliseconds(41_400)),
             ],
-            receiver: [.init(kind: .slow(latency: 2 * Self.second), start: 0, end: 90 * Self.second)])
+            receiver: [.init(kind: .slow(latency: .seconds(2)), start: .zero, end: .seconds(90))])
         let outcome = try await Self.run(plan)
         let heard = Self.alerts(outcome)
         #expect(heard.map { "\($0.status) \($0.name)" } == ["firing TigerBeetleQuorumLost", "resolved TigerBeetleQuorumLost"])
@@ -117,26 +116,22 @@ import Testing
     /// second half of `CanaryEndToEndTests.readinessFollowsTheClusterCommitting`.)
     @Test func twoReplicasStoppedCloseReadyAndPageQuorumLostOnly() async throws {
         let plan = FaultPlan(
-            duration: 70 * Self.second,
-            faults: [
-                .init(.stop(1), from: 20 * Self.second, to: 40 * Self.second),
-                .init(.stop(2), from: 20 * Self.second, to: 40 * Self.second),
-            ])
+            duration: .seconds(70),
+            faults: [.init(.stop(1), from: .seconds(20), to: .seconds(40)), .init(.stop(2), from: .seconds(20), to: .seconds(40))])
         let outcome = try await Self.run(plan)
         #expect(
             Self.alerts(outcome).map { "\($0.status) \($0.name)" } == ["firing TigerBeetleQuorumLost", "resolved TigerBeetleQuorumLost"])
         let firing = try #require(outcome.received.first)
         #expect(firing.message.commonLabels["severity"] == "critical")
-        #expect(
-            firing.at - 20 * Self.second <= InvariantMonitor.quorumLossBound + 2 * Self.second,
-            "paged \(Double(firing.at) / 1e9 - 20) s after")
+        let after = firing.at - MonotonicInstant.seconds(20)
+        #expect(after <= InvariantMonitor.quorumLossBound + .seconds(2), "paged \(after.seconds) s after")
         // Closed until the first evidence (the canary commits at once), closed by the outage, open again.
         let readiness = Self.readiness(outcome)
         #expect(readiness.map(\.ready) == [false, true, false, true], "\(readiness)")
         if readiness.count == 4 {
             #expect(readiness[1].at < 1, "ready \(readiness[1].at) s after the start")
             #expect(
-                readiness[2].at >= 20 && readiness[2].at - 20 <= Double(InvariantMonitor.quorumLossBound) / 1e9,
+                readiness[2].at >= 20 && readiness[2].at - 20 <= InvariantMonitor.quorumLossBound.seconds,
                 "closed \(readiness[2].at - 20) s after")
             #expect(readiness[3].at >= 40 && readiness[3].at - 40 <= 3, "open again \(readiness[3].at - 40) s after")
         }
@@ -148,11 +143,8 @@ import Testing
     /// and Prometheus's rules, on real processes: `QuorumOutageLingeringReplicaTests`.)
     @Test func aReplicaStillStoppedWhenQuorumReturnsPagesHungAfterQuorumLostResolves() async throws {
         let plan = FaultPlan(
-            duration: 90 * Self.second,
-            faults: [
-                .init(.stop(1), from: 20 * Self.second, to: 40 * Self.second),
-                .init(.stop(2), from: 20 * Self.second, to: 60 * Self.second),
-            ])
+            duration: .seconds(90),
+            faults: [.init(.stop(1), from: .seconds(20), to: .seconds(40)), .init(.stop(2), from: .seconds(20), to: .seconds(60))])
         let outcome = try await Self.run(plan)
         let heard = Self.alerts(outcome)
         #expect(
@@ -163,7 +155,7 @@ import Testing
         let quorumResolved = try #require(heard.first { $0.status == "resolved" && $0.name == "TigerBeetleQuorumLost" })
         let hung = try #require(heard.first { $0.name == "TigerBeetleReplicaHung" })
         #expect(hung.at >= quorumResolved.at)
-        #expect(hung.at < 60 * Self.second)
+        #expect(hung.at < .seconds(60))
     }
 
     /// Issue 13's lost resolution, on the simulator: the receiver takes 2 s a request, and two alerts of one group
@@ -171,21 +163,21 @@ import Testing
     /// apart while the message before is in flight. Each resolution reaches the receiver, once.
     @Test func everyResolutionReachesASlowReceiverOnce() async throws {
         let plan = FaultPlan(
-            duration: 90 * Self.second,
+            duration: .seconds(90),
             faults: [
-                .init(.cutAgent([1]), from: 20 * Self.second, to: 40 * Self.second),
-                .init(.cutAgent([2]), from: 20 * Self.second, to: 40 * Self.second + 700_000_000),
+                .init(.cutAgent([1]), from: .seconds(20), to: .seconds(40)),
+                .init(.cutAgent([2]), from: .seconds(20), to: .seconds(40) + .milliseconds(700)),
             ],
-            receiver: [.init(kind: .slow(latency: 2 * Self.second), start: 0, end: 90 * Self.second)])
+            receiver: [.init(kind: .slow(latency: .seconds(2)), start: .zero, end: .seconds(90))])
         let outcome = try await Self.run(plan)
         let heard = Self.alerts(outcome)
         let resolved = heard.filter { $0.status == "resolved" }.map { "\($0.name) \($0.replica ?? "")" }
         #expect(
             resolved.sorted() == ["TigerBeetleReplicaUnobserved 1", "TigerBeetleReplicaUnobserved 2"],
-            "\(heard.map { "\($0.at / 1_000_000) \($0.status) \($0.name) \($0.replica ?? "")" })")
+            "\(heard.map { "\($0.at.nanoseconds / 1_000_000) \($0.status) \($0.name) \($0.replica ?? "")" })")
         #expect(Set(heard.filter { $0.status == "firing" }.map(\.name)) == ["TigerBeetleReplicaUnobserved"])
         // The second came while the message carrying the first was in flight (a POST takes 2 s), and went in the next.
         let times = heard.filter { $0.status == "resolved" }.map(\.at)
-        #expect(times.count == 2 && times[1] - times[0] >= 2 * Self.second, "\(times)")
+        #expect(times.count == 2 && times[1] - times[0] >= .seconds(2), "\(times)")
     }
 }

@@ -4,6 +4,7 @@ import Glibc
 import Probe
 import TestSupport
 import Testing
+import TigerBeetle
 import VSR
 
 @testable import Alerting
@@ -128,7 +129,7 @@ import VSR
     /// the replica and fails the run.
     @Test func aForbiddenMessageIsCaughtBeforeAReplicaReadsIt() throws {
         let (clock, cluster, network, connection) = try Self.connectedToReplicaOne()
-        clock.advance(to: 10_000_000)
+        clock.advance(to: .milliseconds(10))
         network.pump()
         let ping = PingClient.header(cluster: 9, release: SimulatedCluster.startRelease, client: ClientID(5)!, timestamp: 1)
         #expect(network.send(connection, ping) == .wrote(256))
@@ -144,21 +145,20 @@ import VSR
     /// and the copy sent after the path healed arrives, with its pong; not ten seconds of timeouts drawn when the first
     /// copy left (seed 5000509: the canary's replies held 11 s after the path healed).
     @Test func aLossyPathsLossesEndWithIt() throws {
-        let ms: Int64 = 1_000_000
         let (clock, cluster, network, connection) = try Self.connectedToReplicaOne()
-        clock.advance(to: 10 * ms)
+        clock.advance(to: .milliseconds(10))
         network.pump()
         var path = network.paths[1]
         path.loss = 100
-        path.lossyUntil = 1_000 * ms
+        path.lossyUntil = .milliseconds(1_000)
         network.set(path: 1, path)
-        clock.advance(to: 500 * ms)
+        clock.advance(to: .milliseconds(500))
         let ping = PingClient.header(cluster: 9, release: SimulatedCluster.startRelease, client: ClientID(5)!, timestamp: 1)
         #expect(network.send(connection, ping) == .wrote(256))
         var buffer = [UInt8](repeating: 0, count: 512)
-        var answeredAt: Int64?
+        var answeredAt: MonotonicInstant?
         for step in 51...300 {
-            clock.advance(to: Int64(step) * 10 * ms)
+            clock.advance(to: .milliseconds(step * 10))
             network.pump()
             if case .bytes(let count) = network.receive(connection, into: &buffer) {
                 #expect(count == 256)
@@ -168,7 +168,7 @@ import VSR
         }
         // Lost at 0.5 s and 0.7 s, sent again at 1.1 s, past the loss: answered within a round trip of it.
         let answered = try #require(answeredAt, "no pong within 3 s")
-        #expect(answered >= 1_100 * ms && answered <= 1_120 * ms, "answered at \(answered / ms) ms")
+        #expect(answered >= .milliseconds(1_100) && answered <= .milliseconds(1_120), "answered at \(answered.nanoseconds / 1_000_000) ms")
         #expect(network.path(connection)?.retransmissions == 2)
     }
 
@@ -184,32 +184,31 @@ import VSR
                     groupKey: "g", status: status, receiver: "webhook", groupLabels: [:], commonLabels: [:], commonAnnotations: [:],
                     externalURL: "", alerts: [alert]))
         }
-        func check(_ monitor: inout InvariantMonitor, _ receiver: SimulatedReceiver, at now: Int64) throws {
+        func check(_ monitor: inout InvariantMonitor, _ receiver: SimulatedReceiver, at now: MonotonicInstant) throws {
             _ = try monitor.check(
                 now: now, truth: GroundTruth(replicas: 3), alerts: [], notifications: [], receiver: receiver, ready: true,
                 report: HealthReport(generatedAt: 0, clusters: []), series: 0, forbidden: nil)
         }
-        let second: Int64 = 1_000_000_000
         var monitor = InvariantMonitor(cluster: "c", quiet: false, maxSeries: 100)
         var receiver = SimulatedReceiver()
-        _ = receiver.post(try message("firing"), timeout: 10 * second, now: 20 * second)
-        try check(&monitor, receiver, at: 20 * second)
-        try check(&monitor, receiver, at: 20 * second + InvariantMonitor.deliveryBound)
+        _ = receiver.post(try message("firing"), timeout: .seconds(10), now: .seconds(20))
+        try check(&monitor, receiver, at: .seconds(20))
+        try check(&monitor, receiver, at: .seconds(20) + InvariantMonitor.deliveryBound)
         #expect(throws: InvariantMonitor.Violation.self) {
-            try check(&monitor, receiver, at: 21 * second + InvariantMonitor.deliveryBound)
+            try check(&monitor, receiver, at: .seconds(21) + InvariantMonitor.deliveryBound)
         }
         do {
-            try check(&monitor, receiver, at: 21 * second + InvariantMonitor.deliveryBound)
+            try check(&monitor, receiver, at: .seconds(21) + InvariantMonitor.deliveryBound)
         } catch let violation as InvariantMonitor.Violation {
             #expect(violation.name == "resolution-not-delivered")
         }
 
         var twice = InvariantMonitor(cluster: "c", quiet: false, maxSeries: 100)
-        _ = receiver.post(try message("resolved"), timeout: 10 * second, now: 70 * second)
-        try check(&twice, receiver, at: 70 * second)
-        _ = receiver.post(try message("resolved"), timeout: 10 * second, now: 71 * second)
+        _ = receiver.post(try message("resolved"), timeout: .seconds(10), now: .seconds(70))
+        try check(&twice, receiver, at: .seconds(70))
+        _ = receiver.post(try message("resolved"), timeout: .seconds(10), now: .seconds(71))
         do {
-            try check(&twice, receiver, at: 71 * second)
+            try check(&twice, receiver, at: .seconds(71))
             Issue.record("a resolution heard twice passed")
         } catch let violation as InvariantMonitor.Violation {
             #expect(violation.name == "resolution-twice")
@@ -227,16 +226,15 @@ import VSR
                     groupKey: "g", status: status, receiver: "r", groupLabels: [:], commonLabels: [:], commonAnnotations: [:],
                     externalURL: "", alerts: [alert]))
         }
-        let second: Int64 = 1_000_000_000
         var receiver = SimulatedReceiver()
-        receiver.set(fault: .slow(latency: 14 * second), now: 0)
-        let late = receiver.post(try message("firing"), timeout: 10 * second, now: 1 * second)
-        #expect(late.at == 11 * second && late.status == nil && late.error == "timed out")
-        #expect(receiver.heard.isEmpty && receiver.nextReadAt == 15 * second)
-        receiver.set(fault: nil, now: 12 * second)
-        let answered = receiver.post(try message("resolved"), timeout: 10 * second, now: 12 * second)
+        receiver.set(fault: .slow(latency: .seconds(14)), now: .zero)
+        let late = receiver.post(try message("firing"), timeout: .seconds(10), now: .seconds(1))
+        #expect(late.at == .seconds(11) && late.status == nil && late.error == "timed out")
+        #expect(receiver.heard.isEmpty && receiver.nextReadAt == .seconds(15))
+        receiver.set(fault: nil, now: .seconds(12))
+        let answered = receiver.post(try message("resolved"), timeout: .seconds(10), now: .seconds(12))
         #expect(answered.status == 200)
-        receiver.catchUp(now: 15 * second)
+        receiver.catchUp(now: .seconds(15))
         #expect(receiver.heard["a"]?.firing == false, "the late firing, older than the resolution answered, is not read")
         #expect(receiver.staleReads == 1)
     }

@@ -15,7 +15,7 @@ import Testing
         for second in 0...242 { history.record(timeline.reports[second]!) }
         let replica1 = history.events.filter { $0.replica == 1 }
         let down = try #require(replica1.first { $0.to == .unreachable })
-        #expect(down.at == Double(CaptureTimeline.epoch) / 1e9 + 82)
+        #expect(down.at == CaptureTimeline.epoch.unixSeconds + 82)
         #expect(down.reasons.first?.contains("127.0.0.1:3001") == true)
         // Each event is a change: no two in a row for a replica with the same state.
         for replica in 0..<3 {
@@ -87,7 +87,7 @@ import Testing
                 "alertname": "TigerBeetleReplicaStatusAbnormal", "cluster": "c", "replica": "0",
                 "severity": "critical", "status": "<marquee>",
             ],
-            annotations: ["summary": "<blink>"], state: .firing, activeAt: 0, firedAt: 0)
+            annotations: ["summary": "<blink>"], state: .firing, activeAt: .epoch, firedAt: .epoch)
         let page = StatusPage.render(
             status: StatusDocument(ready: Readiness.evaluate(report, require: .quorum), health: report),
             alerts: [alert], history: VerdictHistory(), version: "<v>")

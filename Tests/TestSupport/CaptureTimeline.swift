@@ -6,7 +6,7 @@ import TigerBeetle
 /// The recorded capture replayed through the pure model on a virtual clock, with
 /// probe results derived from its events file.
 public struct CaptureTimeline {
-    public static let epoch: Int64 = 1_800_000_000_000_000_000
+    public static let epoch = WallInstant.seconds(1_800_000_000)
     public static let cluster = String(repeating: "0", count: 32)
     public static let watched = WatchedCluster(id: cluster, name: "0", addresses: ["127.0.0.1:3000", "127.0.0.1:3001", "127.0.0.1:3002"])
 
@@ -40,16 +40,16 @@ public struct CaptureTimeline {
         var store = MetricStore(options: .init())
         var probes: [ReplicaKey: ProbeResult] = [:]
         // Probed every 2 s with a 1 s timeout, as the capture's agent was.
-        let policy = HealthPolicy(staleAfter: 25_000_000_000, startedAt: Self.epoch, probeResultTTL: 3_000_000_000)
+        let policy = HealthPolicy(staleAfter: .seconds(25), startedAt: Self.epoch, probeResultTTL: .seconds(3))
         var next = 0
         for second in 0...242 {
             let t = Double(second)
             while next < capture.count && capture[next].time <= t {
-                let now = Self.epoch + Int64(capture[next].time * 1e9)
+                let now = Self.epoch + .nanoseconds(Int64(capture[next].time * 1e9))
                 Array(capture[next].text.utf8).withUnsafeBytes { store.ingest(datagram: $0, now: now) }
                 next += 1
             }
-            let now = Self.epoch + Int64(t * 1e9)
+            let now = Self.epoch + .nanoseconds(Int64(t * 1e9))
             if second % 2 == 0 {  // --probe.interval 2s
                 for replica in 0..<3 {
                     let refused = down[replica, default: []].contains { t >= $0.0 && t < $0.1 }

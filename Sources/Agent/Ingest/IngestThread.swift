@@ -39,7 +39,7 @@ final class IngestThread: Sendable {
             let active = worker.isRunning
             // Stopping: drain what is queued without waiting.
             if let chunk = queue.take(until: active ? nextExpiry : MonotonicInstant(nanoseconds: .min)) {
-                let changed = store.ingest(now: clock.unixNanoseconds()) { chunk.forEachDatagram($0) }
+                let changed = store.ingest(now: clock.wall()) { chunk.forEachDatagram($0) }
                 queue.recycle(chunk)
                 if changed { onSignalsChanged() }
             } else if !active {
@@ -47,7 +47,7 @@ final class IngestThread: Sendable {
             }
             if clock.monotonic() >= nextExpiry {
                 nextExpiry = clock.monotonic() + Self.expiryInterval
-                let now = clock.unixNanoseconds()
+                let now = clock.wall()
                 store.update { $0.expire(now: now) }
             }
         }

@@ -15,8 +15,8 @@ final class SharedStore: Sendable {
         store.withLock { body(&$0) }
     }
 
-    /// Applies datagrams under one lock, as they arrived at `now` (wall ns); whether what the health model reads changed.
-    func ingest(now: Int64, _ datagrams: (_ apply: (UnsafeRawBufferPointer) -> Void) -> Void) -> Bool {
+    /// Applies datagrams under one lock, as they arrived at `now`; whether what the health model reads changed.
+    func ingest(now: WallInstant, _ datagrams: (_ apply: (UnsafeRawBufferPointer) -> Void) -> Void) -> Bool {
         store.withLock { store in
             let before = store.signals.generation
             datagrams { store.ingest(datagram: $0, now: now) }

@@ -53,7 +53,7 @@ public final class Agent: Sendable {
         self.configSource = configSource
         self.clock = clock
         self.logger = logger
-        let startedAt = clock.unixNanoseconds()
+        let startedAt = clock.wall()
         let live = SharedValue(LiveSettings(config, startedAt: startedAt))
         self.live = live
         let reloadStatus = SharedValue(ReloadStatus(lastSuccessAt: startedAt))
@@ -75,7 +75,7 @@ public final class Agent: Sendable {
             releaseHint: releaseHint, onChange: { alertWakeup.signal() })
         let health = HealthSource(live: live, store: store, prober: prober)
         let lateHandler = LateHandler()
-        let authGate = BasicAuthGate(lateHandler, clock: { clock.monotonic().nanoseconds })
+        let authGate = BasicAuthGate(lateHandler, clock: { clock.monotonic() })
         authGate.update(users: webConfig.basicAuthUsers, exemptPaths: config.webAuthExemptPaths)
         let http = try HTTPServer(address: config.webListenAddress, handler: authGate, tls: webConfig.tls, clock: clock)
         Self.checkFileDescriptorLimit(config, http: http, logger: logger)
@@ -95,8 +95,8 @@ public final class Agent: Sendable {
             build: BuildInfo(version: Self.version, swiftVersion: Self.swiftVersion))
         lateHandler.set(
             AgentEndpoints(
-                metricsPage: { metricsPage.render(now: clock.unixNanoseconds()) },
-                healthReport: { health.report(now: clock.unixNanoseconds()) },
+                metricsPage: { metricsPage.render(now: clock.wall()) },
+                healthReport: { health.report(now: clock.wall()) },
                 alerts: { alertLoop.active },
                 readyRequirement: { live.value.config.readyRequire },
                 history: { alertLoop.history },
@@ -111,7 +111,7 @@ public final class Agent: Sendable {
     static func storeOptions(_ config: AgentConfig) -> MetricStore.Options {
         MetricStore.Options(
             mode: config.statsdMapping,
-            ttl: config.statsdTTLNanoseconds,
+            ttl: config.statsdTTL,
             tagLimits: LabelSet.Limits(maxTags: config.statsdMaxTags),
             reservedNames: SelfMetrics.reservedNames.union(HealthMetrics.reservedNames).union(AlertMetrics.reservedNames)
                 .union(ReloadMetrics.reservedNames).union(ServerMetrics.reservedNames),
@@ -141,10 +141,10 @@ public final class Agent: Sendable {
             rules: config.alertRules, runbookURL: config.alertRunbookURL, receivers: config.receivers,
             alertmanagerURLs: config.alertmanagerURLs,
             externalURL: config.webExternalURL ?? "\(tls ? "https" : "http")://\(Self.hostname()):\(webPort)",
-            resendDelay: config.alertResendDelay.nanoseconds,
+            resendDelay: config.alertResendDelay,
             alertsOnUnwatchedClusters: config.alertsOnUnwatchedClusters,
-            minimumFor: config.probeInterval.nanoseconds,
-            quorumDecisionWait: config.canaryTiming.map { ($0.interval + $0.timeout).nanoseconds } ?? 0
+            minimumFor: config.probeInterval,
+            quorumDecisionWait: config.canaryTiming.map { $0.interval + $0.timeout } ?? .zero
         )
     }
 
@@ -196,7 +196,7 @@ public final class Agent: Sendable {
                     metadata: ["trigger": "\(trigger)", "error": "\(error)"])
                 outcome = .failure(ReloadRefusal(reason: "\(error)"))
             }
-            let now = clock.unixNanoseconds()
+            let now = clock.wall()
             reloadStatus.update { status in
                 status.reloads += 1
                 if case .success = outcome {

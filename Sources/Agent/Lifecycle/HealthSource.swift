@@ -1,5 +1,6 @@
 import Health
 import Synchronization
+import TigerBeetle
 
 /// The health report at a given time, from what it is judged on and nothing more: the settings in force, the
 /// replicas' StatsD signals (not the series), and the prober's results (probes and canaries). It also keeps since when replicas trail their
@@ -16,8 +17,7 @@ final class HealthSource: Sendable {
         self.prober = prober
     }
 
-    /// - Parameter now: wall-clock nanoseconds since the Unix epoch.
-    func report(now: Int64) -> HealthReport {
+    func report(now: WallInstant) -> HealthReport {
         let settings = live.value
         let signals = store.signals()
         let probes = prober.snapshot()

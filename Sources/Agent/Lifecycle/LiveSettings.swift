@@ -8,7 +8,7 @@ struct LiveSettings: Sendable {
     var watched: [WatchedCluster]
     var policy: HealthPolicy
 
-    init(_ config: AgentConfig, startedAt: Int64) {
+    init(_ config: AgentConfig, startedAt: WallInstant) {
         self.config = config
         watched = config.watchedClusters
         policy = config.healthPolicy(startedAt: startedAt)

@@ -82,7 +82,7 @@ public final class SteppedAgent: @unchecked Sendable {
         self.adjust = adjust
         let changed = ChangeFlag()
         self.changed = changed
-        let live = SharedValue(LiveSettings(config, startedAt: clock.unixNanoseconds()))
+        let live = SharedValue(LiveSettings(config, startedAt: clock.wall()))
         self.live = live
         let store = SharedStore(options: Agent.storeOptions(config))
         self.store = store
@@ -141,14 +141,14 @@ public final class SteppedAgent: @unchecked Sendable {
         guard let chunk = queue.take(until: clock.monotonic()) else {
             preconditionFailure("a flushed datagram is in a chunk the ingest side can take")
         }
-        if store.ingest(now: clock.unixNanoseconds(), { chunk.forEachDatagram($0) }) { changed.raised = true }
+        if store.ingest(now: clock.wall(), { chunk.forEachDatagram($0) }) { changed.raised = true }
         queue.recycle(chunk)
     }
 
     /// Expires stale series, as the ingest thread does once a second.
     public func expire() {
         assertOnOwner()
-        let now = clock.unixNanoseconds()
+        let now = clock.wall()
         store.update { _ = $0.expire(now: now) }
     }
 
@@ -160,7 +160,7 @@ public final class SteppedAgent: @unchecked Sendable {
         let monotonic = clock.monotonic()
         guard changed.raised || monotonic >= alertsDue else { return false }
         changed.raised = false
-        let now = clock.unixNanoseconds()
+        let now = clock.wall()
         let due = alertLoop.evaluate(now: now)
         alertsDue = monotonic + AlertLoop.wait(due: due, now: now)
         return true
@@ -210,7 +210,7 @@ public final class SteppedAgent: @unchecked Sendable {
     }
 
     /// The health report now.
-    public func healthReport() -> HealthReport { health.report(now: clock.unixNanoseconds()) }
+    public func healthReport() -> HealthReport { health.report(now: clock.wall()) }
 
     /// `/ready`'s verdict now.
     public func readiness() -> ReadinessVerdict {
@@ -236,14 +236,14 @@ public struct AlertLoopSettings {
 
     init(_ settings: AlertLoop.Settings) { self.settings = settings }
 
-    /// How long QuorumLost waits for the canary to decide (ns; 0: it does not wait).
-    public var quorumDecisionWait: Int64 {
+    /// How long QuorumLost waits for the canary to decide (zero: it does not wait).
+    public var quorumDecisionWait: Duration {
         get { settings.quorumDecisionWait }
         set { settings.quorumDecisionWait = newValue }
     }
 
-    /// The hold before any alert fires (ns).
-    public var minimumFor: Int64 {
+    /// The hold before any alert fires.
+    public var minimumFor: Duration {
         get { settings.minimumFor }
         set { settings.minimumFor = newValue }
     }

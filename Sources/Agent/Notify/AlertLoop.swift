@@ -16,13 +16,13 @@ final class AlertLoop: Sendable {
         var receivers: [WebhookReceiverConfig]
         var alertmanagerURLs: [String]
         var externalURL: String
-        var resendDelay: Int64
+        var resendDelay: Duration
         /// Whether clusters heard from but not watched raise alerts.
         var alertsOnUnwatchedClusters: Bool
-        /// No alert fires before its condition has held this long (ns): one probe interval.
-        var minimumFor: Int64 = 0
-        /// How long the canary may take to decide whether a cluster commits (its interval and timeout; 0: no canary).
-        var quorumDecisionWait: Int64 = 0
+        /// No alert fires before its condition has held this long: one probe interval.
+        var minimumFor: Duration = .zero
+        /// How long the canary may take to decide whether a cluster commits (its interval and timeout; zero: no canary).
+        var quorumDecisionWait: Duration = .zero
     }
 
     struct Receiver {
@@ -40,7 +40,7 @@ final class AlertLoop: Sendable {
         var receivers: [Receiver]
         var alertmanagers: [Alertmanager]
         var externalURL: String
-        var resendDelay: Int64
+        var resendDelay: Duration
         var started = false
         var planner = NotificationPlanner()
         /// Every replica's recent verdicts, recorded at each evaluation (the status page's timelines and events).
@@ -53,7 +53,7 @@ final class AlertLoop: Sendable {
     static let evaluationInterval: Duration = .seconds(1)
 
     private let state: Mutex<State>
-    private let health: @Sendable (_ now: Int64) -> HealthReport
+    private let health: @Sendable (_ now: WallInstant) -> HealthReport
     private let clock: any AgentClock
     private let wakeup: any Wakeup
     /// How channels deliver; nil: `HTTPClient` on the loop's clock.
@@ -69,13 +69,13 @@ final class AlertLoop: Sendable {
     typealias Jitter = @Sendable () -> any RandomNumberGenerator & Sendable
 
     /// - Parameters:
-    ///   - health: the health report at `now` (wall ns).
+    ///   - health: the health report at `now`.
     ///   - wakeup: signalled by whoever changes what `health` reads (ingest, the prober); made from `clock`.
     ///   - send: how channels deliver (nil: `NotificationChannel.httpSender`, on `clock`).
     ///   - planned: told every notification planned, before it is queued.
     ///   - jitter: makes each channel's source of retry jitter.
     init(
-        settings: Settings, health: @escaping @Sendable (_ now: Int64) -> HealthReport, clock: any AgentClock, wakeup: any Wakeup,
+        settings: Settings, health: @escaping @Sendable (_ now: WallInstant) -> HealthReport, clock: any AgentClock, wakeup: any Wakeup,
         send: NotificationChannel.Sender? = nil, logger: Logger,
         planned: (@Sendable ([NotificationPlanner.Notification]) -> Void)? = nil,
         jitter: @escaping Jitter = { SystemRandomNumberGenerator() }
@@ -125,18 +125,18 @@ final class AlertLoop: Sendable {
         channels.forEach { $0.start() }
         worker.start { [self] in
             while worker.isRunning {
-                let now = clock.unixNanoseconds()
+                let now = clock.wall()
                 let due = evaluate(now: now)
                 wakeup.wait(until: clock.monotonic() + Self.wait(due: due, now: now))
             }
         }
     }
 
-    /// How long the loop sleeps after evaluating at `now` (wall ns) unless woken: at most a second; less when a pending
-    /// alert's `for` or a kept alert's hold runs out at `due` (never less than a millisecond: a wall clock stepped back
-    /// cannot make it spin).
-    static func wait(due: Int64?, now: Int64) -> Duration {
-        let untilDue = due.map { Duration.nanoseconds(max($0.subtractingReportingOverflow(now).partialValue, 1_000_000)) }
+    /// How long the loop sleeps after evaluating at `now` unless woken: at most a second; less when a pending alert's
+    /// `for` or a kept alert's hold runs out at `due` (never less than a millisecond: a wall clock stepped back cannot
+    /// make it spin).
+    static func wait(due: WallInstant?, now: WallInstant) -> Duration {
+        let untilDue = due.map { max($0 - now, .milliseconds(1)) }
         return min(untilDue ?? evaluationInterval, evaluationInterval)
     }
 
@@ -208,7 +208,7 @@ final class AlertLoop: Sendable {
 
     static func delivery(for receiver: WebhookReceiverConfig) -> NotificationChannel.Delivery {
         .init(
-            url: URL(string: receiver.url)!, headers: headers(for: receiver), timeout: .nanoseconds(receiver.timeout),
+            url: URL(string: receiver.url)!, headers: headers(for: receiver), timeout: receiver.timeout,
             tls: .init(caFile: receiver.tlsCAFile, insecureSkipVerify: receiver.tlsInsecureSkipVerify))
     }
 
@@ -227,11 +227,11 @@ final class AlertLoop: Sendable {
 
     /// One evaluation at `now`; returns when the next one is due with nothing else changed (`AlertEngine.nextTransitionAt`).
     @discardableResult
-    func evaluate(now: Int64) -> Int64? {
+    func evaluate(now: WallInstant) -> WallInstant? {
         let report = health(now)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return state.withLock { state -> Int64? in
+        return state.withLock { state -> WallInstant? in
             state.history.record(report)
             let transitions = state.engine.evaluate(report, now: now)
             for alert in transitions {

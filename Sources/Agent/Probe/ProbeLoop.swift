@@ -36,20 +36,21 @@ final class ProbeLoop: @unchecked Sendable {
         var target: ReplicaProber.Target
         var slot: Slot
         var session: ProbeSession
-        /// The result last published.
-        var published: ProbeResult?
+        /// The session's result last published, on the session's clock (compared with its next).
+        var published: ProbeFindings<MonotonicInstant>?
     }
 
     struct Canary {
         var target: ReplicaProber.CanaryTarget
         var slots: [Slot]
         var session: CanarySession
-        var published: CanaryResult?
+        /// The session's result last published, on the session's clock (compared with its next).
+        var published: CanaryFindings<MonotonicInstant>?
         /// Connections closed for what they sent, logged so far (each is logged: the backoff bounds them).
         var refusalsLogged: UInt64 = 0
     }
 
-    /// Timers are served on this grid (ns): replicas whose deadlines fall in the same 10 ms are handled in
+    /// Timers are served on this grid: replicas whose deadlines fall in the same 10 ms are handled in
     /// one wake-up, so 1,000 replicas cost at most 100 timer wake-ups a second, not 1,000.
     static let timerGrid: Duration = .milliseconds(10)
     /// Bytes queued on one socket at most: a replica that reads nothing (stopped) fills its buffer.
@@ -484,10 +485,11 @@ final class ProbeLoop: @unchecked Sendable {
         for endpoint in endpoints { closeSocket(endpoint) }
     }
 
-    /// Copies the results that changed out, on the wall clock; wakes the alert loop when a verdict may change.
+    /// Copies the results that changed out, moved to the wall clock (here, and nowhere else); wakes the alert loop when a
+    /// verdict may change.
     func publish() {
         var notable = false
-        let offset = prober.clock.unixNanoseconds() - prober.clock.monotonic().nanoseconds
+        let offset = WallClockOffset(wall: prober.clock.wall(), monotonic: prober.clock.monotonic())
         if canariesDirty {
             canariesDirty = false
             var changed: [(String, CanaryResult)] = []
@@ -510,14 +512,7 @@ final class ProbeLoop: @unchecked Sendable {
                             "canary evicted", metadata: ["cluster": "\(canaries[c].target.cluster)", "error": "\(result.error ?? "")"])
                     }
                 }
-                var published = result
-                published.at = published.at.addingSaturating(offset)
-                published.lastCommitAt = result.lastCommitAt.map { $0.addingSaturating(offset) }
-                published.failingSince = result.failingSince.map { $0.addingSaturating(offset) }
-                for i in published.unforwarded.indices {
-                    published.unforwarded[i].since = published.unforwarded[i].since.addingSaturating(offset)
-                }
-                changed.append((canaries[c].target.cluster, published))
+                changed.append((canaries[c].target.cluster, result.mapInstants(offset.wall)))
             }
             if !changed.isEmpty {
                 prober.canaryResults.withLock { results in
@@ -532,11 +527,7 @@ final class ProbeLoop: @unchecked Sendable {
                 guard let result = probes[i].session.result, result != probes[i].published else { continue }
                 let old = probes[i].published
                 probes[i].published = result
-                var published = result
-                published.at += offset
-                published.reachableSince = result.reachableSince.map { $0 + offset }
-                published.answeredAt = result.answeredAt.map { $0 + offset }
-                changed.append((probes[i].target.key, published))
+                changed.append((probes[i].target.key, result.mapInstants(offset.wall)))
                 if old?.outcome != result.outcome || old?.view != result.view || old?.release != result.release { notable = true }
             }
             dirty.removeAll(keepingCapacity: true)

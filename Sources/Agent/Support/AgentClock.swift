@@ -4,8 +4,8 @@ import TigerBeetle
 /// loop (alert evaluation, notification retries and drains, ingest expiry, the prober's deadlines) runs on
 /// virtual time there.
 public protocol AgentClock: Sendable {
-    /// Wall-clock time, nanoseconds since the Unix epoch: the `now` the pure modules take. It may jump.
-    func unixNanoseconds() -> Int64
+    /// The wall clock: the `now` the pure modules take. It may jump.
+    func wall() -> WallInstant
     /// The monotonic clock: for deadlines and intervals.
     func monotonic() -> MonotonicInstant
     /// A new wake-up for one loop thread, waiting on this clock.

@@ -6,7 +6,7 @@ import TigerBeetle
 public struct SystemClock: AgentClock {
     public init() {}
 
-    public func unixNanoseconds() -> Int64 { Self.read(CLOCK_REALTIME) }
+    public func wall() -> WallInstant { WallInstant(nanosecondsSinceEpoch: Self.read(CLOCK_REALTIME)) }
 
     public func monotonic() -> MonotonicInstant { MonotonicInstant(nanoseconds: Self.read(CLOCK_MONOTONIC)) }
 

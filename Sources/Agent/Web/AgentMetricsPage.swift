@@ -2,6 +2,7 @@ import Alerting
 import Exposition
 import Health
 import MetricStore
+import TigerBeetle
 
 /// `/metrics`: the series received over StatsD, then beetlewatch's own families, each from the part that owns
 /// it: ingest and the UDP receiver, the alert loop and its channels, reloads, the HTTP server with its auth gate
@@ -23,8 +24,7 @@ struct AgentMetricsPage: Sendable {
     let mode: NamingMode
     let build: BuildInfo
 
-    /// - Parameter now: wall-clock nanoseconds since the Unix epoch.
-    func render(now: Int64) -> [UInt8] {
+    func render(now: WallInstant) -> [UInt8] {
         let store = store.snapshot()
         let receiverStats = ReceiverStats(
             queueDrops: queue.drops, kernelDrops: receiver.kernelDrops(),

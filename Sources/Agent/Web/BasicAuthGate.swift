@@ -2,6 +2,7 @@ import CCrypt
 import Exposition
 import Foundation
 import Synchronization
+import TigerBeetle
 
 /// Basic auth in front of the endpoints, as exporter-toolkit does it: users with bcrypt hashes,
 /// some paths exempt (probes), and a cache of credentials that verified, so a scrape every few
@@ -22,7 +23,7 @@ final class BasicAuthGate: HTTPHandler {
     static let maxConcurrentChecks = 1
     /// Refused logins, by reason.
     private let failures = Mutex<[AuthFailure: UInt64]>([:])
-    private let clock: @Sendable () -> Int64
+    private let clock: @Sendable () -> MonotonicInstant
     /// user, password and hash of credentials that verified (bounded; cleared when the users change).
     private let accepted = Mutex<Set<[String]>>([])
     /// The same for credentials that failed: a client repeating a wrong password (a Prometheus job with a
@@ -35,8 +36,8 @@ final class BasicAuthGate: HTTPHandler {
     /// answering takes as long as for a known one: response times do not reveal user names.
     private static let decoyHash = "$2b$10$kyemFKJqqVOU1f8JGmpNS.z6NHmhunAWZ0VmKowt1hl9l9S0p723a"
 
-    /// - Parameter clock: the throttle's time (monotonic ns).
-    init(_ inner: any HTTPHandler, clock: @escaping @Sendable () -> Int64) {
+    /// - Parameter clock: the throttle's time (the monotonic clock).
+    init(_ inner: any HTTPHandler, clock: @escaping @Sendable () -> MonotonicInstant) {
         self.inner = inner
         self.clock = clock
     }
