@@ -125,6 +125,7 @@ public struct MetricStore: Sendable {
             tap(target, metric, now: now)
             return
         }
+        assert(target.series >= 0 && Int(target.series) < series.state.count, "a line's target is a series, a conflict or refused")
         let s = Int(target.series)
         // The new value and count are worked out first: a line whose finite values would take the series
         // to ±Inf or NaN is refused whole, and the series keeps what it had. Sums stay in the unit the sender
