@@ -214,13 +214,14 @@ public struct InvariantMonitor: Sendable {
         }
 
         // Detection bounds, for what the agent can see: on a path that has been clean (not cut, not lossy) for 5 s, a
-        // fault is found within its bound of its start.
+        // fault is found within its bound of its start, or of the path's healing if it began behind a faulty path (seed
+        // 9301968: stopped behind a lossy path 6 s before it healed, the agent had 5.1 s of a clean path, not 11 s).
         if let verdicts = report.cluster(cluster)?.replicas {
             for (i, r) in truth.replicas.enumerated()
             where i < verdicts.count && !GroundTruth.within(r.lastCut, Self.hindsight, of: now)
                 && !GroundTruth.within(r.lastLossy, Self.hindsight, of: now)
             {
-                let since = r.processSince
+                let since = [r.processSince, r.lastCut, r.lastLossy].compactMap { $0 }.max() ?? r.processSince
                 if r.process == .crashed && now - since >= Self.crashBound && verdicts[i].state != .unreachable {
                     throw fail(
                         "late-crash", "replica \(i) crashed \(FaultPlan.seconds(now - r.processSince)) s ago and is \(verdicts[i].state)")
