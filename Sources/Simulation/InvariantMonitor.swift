@@ -1,4 +1,5 @@
 import Alerting
+import Config
 import Health
 import Probe
 import TigerBeetle
@@ -35,6 +36,10 @@ public struct InvariantMonitor: Sendable {
     public static let hindsight: Duration = .seconds(5)
     /// An alert still firing this long after its condition truly ended was not resolved.
     public static let resolveBound: Duration = .seconds(15)
+    /// How long the agent judges a value it was told (its default `--statsd.stale-after`): a page on a sync it was told
+    /// of that long ago is its last word, not a false page (seed 9321390: Syncing held back by QuorumLost, and paged once
+    /// that resolved, on a stage heard 24 s before; the lines saying the sync had ended lost).
+    public static let judgedFor: Duration = AgentConfig().statsdStaleAfter
     /// What only StatsD tells (a sync's stage, a replica's release) the agent hears once a cycle (10 s), up to 0.5 s
     /// late: a page or a resolution may follow the truth by that much more.
     public static let statsdHindsight: Duration = HealthPolicy.statsdInterval + hindsight
@@ -139,7 +144,7 @@ public struct InvariantMonitor: Sendable {
                     throw fail("false-hung", "replica \(replica) paged Hung; its process ran throughout the last 5 s")
                 }
                 if alert.name == .replicaSyncing, !GroundTruth.within(r.lastSyncing, Self.statsdHindsight, of: now),
-                    !(r.toldSyncing.map { $0.syncing && now - $0.at <= Self.statsdHindsight } ?? false)
+                    !(r.toldSyncing.map { $0.syncing && now - $0.at <= Self.judgedFor + Self.hindsight } ?? false)
                 {
                     throw fail("false-syncing", "replica \(replica) paged Syncing; it did not sync in the last 15 s")
                 }
