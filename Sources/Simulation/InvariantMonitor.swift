@@ -234,7 +234,11 @@ public struct InvariantMonitor: Sendable {
                 let faultyPathLately =
                     GroundTruth.within(r.lastCut, ProbeTiming.latePongMemory, of: now)
                     || GroundTruth.within(r.lastLossy, ProbeTiming.latePongMemory, of: now)
-                let hangBound = faultyPathLately ? Self.hangBoundAfterAFaultyPath : Self.hangBound
+                // A stop behind a faulty path: the pings in flight when it healed left on it, so the agent's first clean
+                // evidence is the next ping's, up to a probe interval later (seed 19343578: stopped 1.2 s before its
+                // lossy path healed, hung 6.6 s after the healing).
+                let behindThePath = since > r.processSince ? AgentConfig().probeInterval : .zero
+                let hangBound = (faultyPathLately ? Self.hangBoundAfterAFaultyPath : Self.hangBound) + behindThePath
                 if r.process == .stopped && now - since >= hangBound && verdicts[i].state != .hung
                     && !GroundTruth.within(r.lastCrashed, Self.hindsight, of: now)
                 {
