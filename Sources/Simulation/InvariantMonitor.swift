@@ -28,6 +28,11 @@ public struct InvariantMonitor: Sendable {
     /// for a hung replica (seed 901005: stopped 1.2 s after its path healed, hung after 4.2 s; seed 8011432: stopped
     /// 1.6 s after a path of 282 ms and 30% loss healed, hung after 5.8 s).
     public static let hangBoundAfterAFaultyPath: Duration = .milliseconds(6_500)
+    /// How long after a faulty path heals the agent may still count it faulty: its memory of a path's losses
+    /// (`ProbeTiming.latePongMemory`, a minute) runs from when it saw them, and the segments a cut or lossy path held
+    /// cross it, and are counted, up to a few seconds after it heals (seed 19346265: stopped 57.2 s after a cut healed,
+    /// found hung on the rule for a faulty path).
+    public static let faultyPathMemory: Duration = ProbeTiming.latePongMemory + hindsight
     public static let quorumLossBound: Duration = .seconds(3)
     /// A quorum lost with every replica up (cut off from each other, a stuck primary): the canary's word alone, after
     /// its allowance for a view change (2.5 s at the defaults) and a second's evaluation.
@@ -232,8 +237,8 @@ public struct InvariantMonitor: Sendable {
                         "late-crash", "replica \(i) crashed \(FaultPlan.seconds(now - r.processSince)) s ago and is \(verdicts[i].state)")
                 }
                 let faultyPathLately =
-                    GroundTruth.within(r.lastCut, ProbeTiming.latePongMemory, of: now)
-                    || GroundTruth.within(r.lastLossy, ProbeTiming.latePongMemory, of: now)
+                    GroundTruth.within(r.lastCut, Self.faultyPathMemory, of: now)
+                    || GroundTruth.within(r.lastLossy, Self.faultyPathMemory, of: now)
                 // A stop behind a faulty path: the pings in flight when it healed left on it, so the agent's first clean
                 // evidence is the next ping's, up to a probe interval later (seed 19343578: stopped 1.2 s before its
                 // lossy path healed, hung 6.6 s after the healing).
@@ -278,8 +283,8 @@ public struct InvariantMonitor: Sendable {
         // (A replica stopped on a path faulty in the last minute is hung a probe interval later, and so is the quorum's
         // loss the replicas' evidence shows: seed 2001107.)
         let faultyPathLately = truth.replicas.contains {
-            GroundTruth.within($0.lastCut, ProbeTiming.latePongMemory, of: now)
-                || GroundTruth.within($0.lastLossy, ProbeTiming.latePongMemory, of: now)
+            GroundTruth.within($0.lastCut, Self.faultyPathMemory, of: now)
+                || GroundTruth.within($0.lastLossy, Self.faultyPathMemory, of: now)
         }
         let majorityDownBound = Self.quorumLossBound + (faultyPathLately ? Self.hangBoundAfterAFaultyPath - Self.hangBound : .zero)
         let (since, bound) =

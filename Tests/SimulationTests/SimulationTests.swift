@@ -75,7 +75,9 @@ import VSR
     /// with, so a release mismatch is judged only while it hears every replica; and seed 9321390: a Syncing page held
     /// back by QuorumLost came on a stage the agent was told 24 s before, still its last word, the lines saying the
     /// sync had ended lost; and seed 19343578: behind a path that healed after the stop, the pings in flight at the
-    /// healing left on the faulty path, so the agent's first clean evidence comes up to a probe interval later.)
+    /// healing left on the faulty path, so the agent's first clean evidence comes up to a probe interval later; and seed
+    /// 19346265: the segments a cut held cross it after it heals, so the agent remembers the path faulty a few seconds
+    /// past the minute from the healing.)
     /// (Seeds 4, 25, 100002 and 100300 found defects of the simulator's own judgement: pages are what the planner sends,
     /// and what beetlewatch cannot see, cut off from a majority, it is not judged on; seed 5000509 one of its network: a
     /// lossy path's losses outlived it, holding the canary's replies 11 s after it healed.)
@@ -83,7 +85,7 @@ import VSR
         arguments: [
             19, 178, 100_405, 100_446, 200_051, 301_455, 500_078, 500_268, 700_031, 700_057, 800_122, 800_573, 802_415, 4_003_304,
             7_000_096, 8_011_432, 9_100_040, 9_100_079, 9_100_973, 9_101_074, 9_101_311, 9_101_974,
-            9_201_195, 9_301_968, 9_321_390, 19_343_578,
+            9_201_195, 9_301_968, 9_321_390, 19_343_578, 19_346_265,
         ] as [UInt64])
     func aSeedThatFoundADefectPasses(seed: UInt64) async throws {
         let outcome = try await Self.run(seed)
