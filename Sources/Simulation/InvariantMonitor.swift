@@ -45,6 +45,8 @@ public struct InvariantMonitor: Sendable {
     /// of that long ago is its last word, not a false page (seed 9321390: Syncing held back by QuorumLost, and paged once
     /// that resolved, on a stage heard 24 s before; the lines saying the sync had ended lost).
     public static let judgedFor: Duration = AgentConfig().statsdStaleAfter
+    /// The agent's default probe interval: what a stop behind a faulty path adds to its hang bound (below).
+    static let probeInterval: Duration = AgentConfig().probeInterval
     /// What only StatsD tells (a sync's stage, a replica's release) the agent hears once a cycle (10 s), up to 0.5 s
     /// late: a page or a resolution may follow the truth by that much more.
     public static let statsdHindsight: Duration = HealthPolicy.statsdInterval + hindsight
@@ -242,7 +244,7 @@ public struct InvariantMonitor: Sendable {
                 // A stop behind a faulty path: the pings in flight when it healed left on it, so the agent's first clean
                 // evidence is the next ping's, up to a probe interval later (seed 19343578: stopped 1.2 s before its
                 // lossy path healed, hung 6.6 s after the healing).
-                let behindThePath = since > r.processSince ? AgentConfig().probeInterval : .zero
+                let behindThePath = since > r.processSince ? Self.probeInterval : .zero
                 let hangBound = (faultyPathLately ? Self.hangBoundAfterAFaultyPath : Self.hangBound) + behindThePath
                 if r.process == .stopped && now - since >= hangBound && verdicts[i].state != .hung
                     && !GroundTruth.within(r.lastCrashed, Self.hindsight, of: now)
