@@ -529,6 +529,15 @@ final class ProbeLoop: @unchecked Sendable {
                 probes[i].published = result
                 changed.append((probes[i].target.key, result.mapInstants(offset.wall)))
                 if old?.outcome != result.outcome || old?.view != result.view || old?.release != result.release { notable = true }
+                if let old, old.outcome != result.outcome {
+                    // Each verdict change, once: what an operator reads back after a page, and how a false `hung` is counted.
+                    prober.logger.info(
+                        "replica probe verdict changed",
+                        metadata: [
+                            "cluster": "\(probes[i].target.key.cluster)", "replica": "\(probes[i].target.key.replica)",
+                            "from": "\(old.outcome)", "to": "\(result.outcome)", "why": "\(result.error ?? "")",
+                        ])
+                }
             }
             dirty.removeAll(keepingCapacity: true)
             if !changed.isEmpty {
