@@ -3,9 +3,11 @@ import TigerBeetle
 
 /// The `/metrics` page: the store's families and the agent's own, merged in name order.
 public enum MetricsPage {
-    public static func render(store: MetricStore, extra: [StaticFamily], now: WallInstant, capacityHint: Int = 64 * 1024) -> [UInt8] {
+    public static func render(
+        store: MetricStore, extra: [StaticFamily], now: WallInstant, capacityHint: Int = 64 * 1024, scope: PageScope = .all
+    ) -> [UInt8] {
         var writer = ExpositionWriter(capacity: capacityHint)
-        let extra = extra.sorted { $0.name < $1.name }
+        let extra = extra.compactMap { $0.limited(to: scope) }.sorted { $0.name < $1.name }
         var next = 0
         func flushExtra(before name: String?) {
             while next < extra.count && (name == nil || extra[next].name < name!) {
@@ -13,7 +15,7 @@ public enum MetricsPage {
                 next += 1
             }
         }
-        store.forEachFamily(now: now) { family in
+        store.forEachFamily(now: now, scope: scope) { family in
             flushExtra(before: family.name)
             writer.family(name: family.name, help: family.help, type: family.type)
             let name = family.name

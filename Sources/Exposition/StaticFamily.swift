@@ -27,6 +27,15 @@ public struct StaticFamily: Sendable {
         self.init(name: name, help: help, type: type, samples: [(LabelSet([]), value)])
     }
 
+    /// The family with only the samples `scope` shows, or nil when none is left.
+    public func limited(to scope: PageScope) -> StaticFamily? {
+        if scope == .all { return self }
+        var kept = self
+        kept.samples = samples.filter { scope.includes(cluster: $0.labels.value(of: "cluster")) }
+        kept.summaries = summaries.filter { scope.includes(cluster: $0.labels.value(of: "cluster")) }
+        return kept.samples.isEmpty && kept.summaries.isEmpty ? nil : kept
+    }
+
     /// The sample names it puts on the page.
     public var sampleNames: [String] {
         MetricMapping(family: name, type: type, help: help, action: .gaugeSet).sampleNames

@@ -442,13 +442,53 @@ public struct MetricStore: Sendable {
     // MARK: Reading
 
     /// Calls `body` for every family with at least one live series, sorted by name.
-    public func forEachFamily(now: WallInstant, _ body: (FamilyView) -> Void) {
+    public func forEachFamily(now: WallInstant, scope: PageScope = .all, _ body: (FamilyView) -> Void) {
         let order = families.indices.sorted { families[$0].name < families[$1].name }
         let cutoff = expiredBefore(now: now)
         for f in order {
-            let view = FamilyView(store: self, family: families[f], now: now, expiredBefore: cutoff)
+            let view = FamilyView(store: self, family: families[f], now: now, expiredBefore: cutoff, scope: scope)
             if view.hasLiveSeries { body(view) }
         }
+    }
+
+    /// The values of the `cluster` label among the live series, sorted.
+    public func clusterLabelValues(now: WallInstant) -> [String] {
+        let cutoff = expiredBefore(now: now)
+        var seen = Set<String>()
+        for s in 0..<series.size where !isExpired(s, before: cutoff) {
+            if let cluster = Self.clusterValue(inRendered: series.labels[s]) { seen.insert(cluster) }
+        }
+        return seen.sorted()
+    }
+
+    /// The `cluster` label's value in rendered labels (`{cluster="…",…}`), unescaped, if there is one.
+    static func clusterValue(inRendered labels: String) -> String? {
+        let bytes = Array(labels.utf8)
+        let key = Array("cluster=\"".utf8)
+        var i = 1
+        while i + key.count <= bytes.count {
+            if bytes[i..<(i + key.count)].elementsEqual(key) {
+                var value: [UInt8] = []
+                var j = i + key.count
+                while j < bytes.count && bytes[j] != UInt8(ascii: "\"") {
+                    if bytes[j] == UInt8(ascii: "\\"), j + 1 < bytes.count {
+                        j += 1
+                        value.append(bytes[j] == UInt8(ascii: "n") ? 0x0A : bytes[j])
+                    } else {
+                        value.append(bytes[j])
+                    }
+                    j += 1
+                }
+                return String(decoding: value, as: UTF8.self)
+            }
+            // The next pair: past this one's closing quote (an escaped quote does not end it).
+            var j = i
+            while j < bytes.count && bytes[j] != UInt8(ascii: "\"") { j += 1 }
+            j += 1
+            while j < bytes.count && bytes[j] != UInt8(ascii: "\"") { j += bytes[j] == UInt8(ascii: "\\") ? 2 : 1 }
+            i = j + 2
+        }
+        return nil
     }
 
     /// The names of the families currently held, sorted.
@@ -461,14 +501,19 @@ public struct MetricStore: Sendable {
         let now: WallInstant
         /// Series updated before this are past their TTL (`MetricStore.expiredBefore(now:)`).
         let expiredBefore: WallInstant?
+        let scope: PageScope
+
+        func shows(_ s: Int32) -> Bool {
+            !store.isExpired(Int(s), before: expiredBefore)
+                && (scope == .all || scope.includes(cluster: MetricStore.clusterValue(inRendered: store.series.labels[Int(s)])))
+        }
 
         public var name: String { family.name }
         public var type: FamilyType { family.type }
         public var help: String { family.help }
 
         var hasLiveSeries: Bool {
-            let live = { (s: Int32) in !store.isExpired(Int(s), before: expiredBefore) }
-            return family.sorted.contains(where: live) || family.pending.contains(where: live)
+            family.sorted.contains(where: shows) || family.pending.contains(where: shows)
         }
 
         /// Every live series of a summary, sorted by rendered labels: its labels, sum (in the family's unit), count,
@@ -477,7 +522,7 @@ public struct MetricStore: Sendable {
         public func forEachSummary(_ body: (_ labels: String, _ sum: Double, _ count: Double, _ quantiles: [Double]?) -> Void) {
             let columns = store.series
             let divisor = family.divisor
-            for s in family.inLabelOrder(labels: columns.labels) where !store.isExpired(Int(s), before: expiredBefore) {
+            for s in family.inLabelOrder(labels: columns.labels) where shows(s) {
                 let i = Int(s)
                 body(
                     columns.labels[i], columns.state[i].value / divisor, columns.state[i].observations,
@@ -490,7 +535,7 @@ public struct MetricStore: Sendable {
         public func forEachSeries(_ body: (_ labels: String, _ value: Double, _ count: Double) -> Void) {
             let columns = store.series
             let divisor = family.divisor
-            for s in family.inLabelOrder(labels: columns.labels) where !store.isExpired(Int(s), before: expiredBefore) {
+            for s in family.inLabelOrder(labels: columns.labels) where shows(s) {
                 let i = Int(s)
                 body(columns.labels[i], columns.state[i].value / divisor, columns.state[i].observations)
             }
