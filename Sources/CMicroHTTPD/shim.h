@@ -118,6 +118,7 @@ static inline bw_mhd_result bw_access_handler(void *cls, struct MHD_Connection *
         response = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     }
     if (response == NULL) {
+        free(out.body);
         return MHD_NO;
     }
     MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, out.content_type);

@@ -1,44 +1,52 @@
 import Foundation
 import MetricStore
 
-/// Writes the Prometheus text format (0.0.4) into a reusable byte buffer.
+/// Writes the Prometheus text format (0.0.4) into a page buffer.
 public struct ExpositionWriter {
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    public private(set) var bytes: [UInt8]
+    /// The page written so far.
+    public let page: PageBuffer
+
+    /// The bytes written, copied out.
+    public var bytes: [UInt8] { page.bytes }
 
     public init(capacity: Int = 64 * 1024) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        page = PageBuffer(capacity: capacity)
     }
 
     /// `# HELP` and `# TYPE` lines of a family.
     public mutating func family(name: String, help: String, type: FamilyType) {
-        append("# HELP ")
-        append(name)
-        bytes.append(UInt8(ascii: " "))
-        append(Self.escapeHelp(help))
-        append("\n# TYPE ")
-        append(name)
-        bytes.append(UInt8(ascii: " "))
-        append(type.rawValue)
-        bytes.append(UInt8(ascii: "\n"))
+        page.append("# HELP ")
+        page.append(name)
+        page.append(UInt8(ascii: " "))
+        page.append(Self.escapeHelp(help))
+        page.append("\n# TYPE ")
+        page.append(name)
+        page.append(UInt8(ascii: " "))
+        page.append(type.rawValue)
+        page.append(UInt8(ascii: "\n"))
     }
 
     /// One sample line: `name[suffix][labels] value`. `labels` is already rendered (`{...}` or empty).
     public mutating func sample(name: String, suffix: String = "", labels: String, value: Double) {
-        append(name)
-        if !suffix.isEmpty { append(suffix) }
-        append(labels)
-        bytes.append(UInt8(ascii: " "))
-        Self.appendValue(value, to: &bytes)
-        bytes.append(UInt8(ascii: "\n"))
+        page.append(name)
+        if !suffix.isEmpty { page.append(suffix) }
+        page.append(labels)
+        page.append(UInt8(ascii: " "))
+        Self.formatValue(value) { page.append(contentsOf: $0) }
+        page.append(UInt8(ascii: "\n"))
     }
 
+    /// One sample line of a stored series: `name[suffix]{labels[,extra]} value`, the name given as bytes (once a family).
     @inline(__always)
-    private mutating func append(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes.append(contentsOf: $0) }
+    public mutating func sample(name: [UInt8], suffix: [UInt8] = [], labels: SeriesLabels, adding extra: [UInt8] = [], value: Double) {
+        page.append(contentsOf: name)
+        if !suffix.isEmpty { page.append(contentsOf: suffix) }
+        labels.write(adding: extra) { page.append(contentsOf: $0) }
+        page.append(UInt8(ascii: " "))
+        Self.formatValue(value) { page.append(contentsOf: $0) }
+        page.append(UInt8(ascii: "\n"))
     }
 
     /// HELP text escapes `\` and newline.
@@ -50,36 +58,45 @@ public struct ExpositionWriter {
     /// Formats a sample value as Prometheus parses it: integers without a
     /// fraction, `+Inf`, `-Inf`, `NaN`, and otherwise the shortest round-trip form.
     public static func appendValue(_ value: Double, to bytes: inout [UInt8]) {
+        formatValue(value) { bytes.append(contentsOf: $0) }
+    }
+
+    /// `appendValue`'s text, handed to `emit` (integers from a buffer on the stack).
+    @inline(__always)
+    static func formatValue(_ value: Double, _ emit: (UnsafeRawBufferPointer) -> Void) {
         if value.isNaN {
-            bytes.append(contentsOf: "NaN".utf8)
+            emitText("NaN", emit)
             return
         }
         if value.isInfinite {
-            bytes.append(contentsOf: (value > 0 ? "+Inf" : "-Inf").utf8)
+            emitText(value > 0 ? "+Inf" : "-Inf", emit)
             return
         }
         if value == value.rounded(.towardZero) && abs(value) < 1e15 {
             var n = Int64(value)
-            if n == 0 {
-                bytes.append(UInt8(ascii: "0"))
-                return
-            }
-            if n < 0 {
-                bytes.append(UInt8(ascii: "-"))
-                n = -n
-            }
-            var digits: (UInt64, UInt64) = (0, 0)
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
             withUnsafeMutableBytes(of: &digits) { buffer in
-                var i = 16
-                while n > 0 {
+                var i = 24
+                let negative = n < 0
+                if negative { n = -n }
+                repeat {
                     i -= 1
                     buffer[i] = UInt8(ascii: "0") + UInt8(n % 10)
                     n /= 10
+                } while n > 0
+                if negative {
+                    i -= 1
+                    buffer[i] = UInt8(ascii: "-")
                 }
-                bytes.append(contentsOf: buffer[i..<16])
+                emit(UnsafeRawBufferPointer(rebasing: buffer[i..<24]))
             }
             return
         }
-        bytes.append(contentsOf: value.description.utf8)
+        emitText(value.description, emit)
+    }
+
+    private static func emitText(_ text: String, _ emit: (UnsafeRawBufferPointer) -> Void) {
+        var text = text
+        text.withUTF8 { emit(UnsafeRawBufferPointer($0)) }
     }
 }

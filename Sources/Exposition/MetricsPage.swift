@@ -6,6 +6,13 @@ public enum MetricsPage {
     public static func render(
         store: MetricStore, extra: [StaticFamily], now: WallInstant, capacityHint: Int = 64 * 1024, scope: PageScope = .all
     ) -> [UInt8] {
+        renderPage(store: store, extra: extra, now: now, capacityHint: capacityHint, scope: scope).bytes
+    }
+
+    /// The page in a buffer the HTTP server sends without a copy.
+    public static func renderPage(
+        store: MetricStore, extra: [StaticFamily], now: WallInstant, capacityHint: Int = 64 * 1024, scope: PageScope = .all
+    ) -> PageBuffer {
         var writer = ExpositionWriter(capacity: capacityHint)
         let extra = extra.compactMap { $0.limited(to: scope) }.sorted { $0.name < $1.name }
         var next = 0
@@ -18,16 +25,16 @@ public enum MetricsPage {
         store.forEachFamily(now: now, scope: scope) { family in
             flushExtra(before: family.name)
             writer.family(name: family.name, help: family.help, type: family.type)
-            let name = family.name
+            let name = Array(family.name.utf8)
             if family.type == .summary {
                 family.forEachSummary { labels, sum, count, quantiles in
                     if let quantiles {
                         for (label, value) in zip(quantileLabels, quantiles) {
-                            writer.sample(name: name, labels: withQuantile(labels, label), value: value)
+                            writer.sample(name: name, labels: labels, adding: label, value: value)
                         }
                     }
-                    writer.sample(name: name, suffix: "_sum", labels: labels, value: sum)
-                    writer.sample(name: name, suffix: "_count", labels: labels, value: count)
+                    writer.sample(name: name, suffix: sumSuffix, labels: labels, value: sum)
+                    writer.sample(name: name, suffix: countSuffix, labels: labels, value: count)
                 }
             } else {
                 family.forEachSeries { labels, value, _ in
@@ -36,16 +43,13 @@ public enum MetricsPage {
             }
         }
         flushExtra(before: nil)
-        return writer.bytes
+        return writer.page
     }
 
     /// `quantile="0.5"` and the others, as client_golang writes them.
-    static let quantileLabels = MetricStore.summaryQuantiles.map { "quantile=\"\($0)\"" }
-
-    /// A series' rendered labels (`{a="1"}` or empty) with a quantile label last.
-    static func withQuantile(_ labels: String, _ quantile: String) -> String {
-        labels.isEmpty ? "{" + quantile + "}" : String(labels.dropLast()) + "," + quantile + "}"
-    }
+    static let quantileLabels = MetricStore.summaryQuantiles.map { Array("quantile=\"\($0)\"".utf8) }
+    static let sumSuffix = Array("_sum".utf8)
+    static let countSuffix = Array("_count".utf8)
 
     static func write(_ family: StaticFamily, into writer: inout ExpositionWriter) {
         writer.family(name: family.name, help: family.help, type: family.type)

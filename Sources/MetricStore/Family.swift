@@ -9,22 +9,27 @@ struct Family: Sendable {
     var sorted: [Int32] = []
     var pending: [Int32] = []
 
-    mutating func mergePendingIfLarge(labels: [String]) {
+    mutating func mergePendingIfLarge(columns: SeriesColumns) {
         guard pending.count > 64 + sorted.count / 8 else { return }
-        sorted = inLabelOrder(labels: labels)
+        sorted = inLabelOrder(columns: columns)
         pending = []
     }
 
     /// Every series of the family in label order: `sorted` merged with the sorted tail.
-    func inLabelOrder(labels: [String]) -> [Int32] {
+    func inLabelOrder(columns: SeriesColumns) -> [Int32] {
         if pending.isEmpty { return sorted }
-        let tail = pending.sorted { labels[Int($0)] < labels[Int($1)] }
+        return columns.pairs.withBytes { bytes in merged(columns: columns, bytes: bytes) }
+    }
+
+    private func merged(columns: SeriesColumns, bytes: InternedBytes) -> [Int32] {
+        let precedes = { (a: Int32, b: Int32) in columns.labelsPrecede(a, b, bytes) }
+        let tail = pending.sorted(by: precedes)
         var merged: [Int32] = []
         merged.reserveCapacity(sorted.count + tail.count)
         var a = 0
         var b = 0
         while a < sorted.count || b < tail.count {
-            if b == tail.count || (a < sorted.count && labels[Int(sorted[a])] < labels[Int(tail[b])]) {
+            if b == tail.count || (a < sorted.count && precedes(sorted[a], tail[b])) {
                 merged.append(sorted[a])
                 a += 1
             } else {

@@ -90,6 +90,11 @@ public struct LabelSet: Sendable, Hashable {
         pairs.first { $0.name == name }?.value
     }
 
+    /// Each pair as the text format writes it (`name="escaped value"`), in name order: what the store interns.
+    var renderedPairs: [[UInt8]] {
+        pairs.map { pair in Array(pair.name.utf8) + Array("=\"".utf8) + Array(Self.escapeValue(pair.value).utf8) + [UInt8(ascii: "\"")] }
+    }
+
     /// `{a="1",b="2"}`, or the empty string for no labels.
     public var rendered: String {
         if pairs.isEmpty { return "" }
@@ -102,6 +107,23 @@ public struct LabelSet: Sendable, Hashable {
             out += "\""
         }
         return out + "}"
+    }
+
+    /// A label value from its escaped text (`escapeValue` undone).
+    static func unescapeValue(_ escaped: UnsafeRawBufferPointer) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(escaped.count)
+        var i = 0
+        while i < escaped.count {
+            if escaped[i] == UInt8(ascii: "\\"), i + 1 < escaped.count {
+                i += 1
+                out.append(escaped[i] == UInt8(ascii: "n") ? UInt8(ascii: "\n") : escaped[i])
+            } else {
+                out.append(escaped[i])
+            }
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Escapes a label value for the text format: `\` `"` and newline.

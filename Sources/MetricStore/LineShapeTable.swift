@@ -6,30 +6,34 @@ import Musl
 import Darwin
 #endif
 
-/// A line's shape, borrowed from the datagram: its name, type and tags, what decides where its values go.
-/// Stored in the table as `name 0 type 0 tags`, but hashed and compared in place: the ingest fast path
-/// copies nothing.
+/// A line's shape, borrowed from the datagram: its name, type and tags, what decides where its values go. Hashed and
+/// compared in place: the ingest fast path copies nothing.
 struct LineShape {
     var name: UnsafeRawBufferPointer
     var type: UInt8
     var tags: UnsafeRawBufferPointer
 
-    /// Length of the stored key.
+    /// The length of the shape as `name 0 type 0 tags`: compared first, before any byte.
     @inline(__always)
     var storedCount: Int { name.count + 3 + tags.count }
 }
 
 /// An open-addressing hash table keyed by line shapes, looked up straight from the borrowed bytes: the ingest
-/// fast path finds a line's series without copying or allocating. Keys are copied once, into one arena, when
-/// inserted. Shapes come from the network: the hash is seeded at random per table, so nobody can work out names
-/// that pile into one run of slots (as `SeriesTable` uses Swift's seeded `Hasher`).
+/// fast path finds a line's series without copying or allocating. A key is held as the numbers of its name and of each
+/// of its tags (`key:value`, split at commas) in one `InternTable`, so a tag on many shapes (TigerBeetle's
+/// `cluster:<32 hex digits>` on every line of a cluster) is held once; a key is compared piece by piece at known
+/// lengths, with no scan. Shapes come from the network: the hash is seeded at random per table, so nobody can work out
+/// names that pile into one run of slots (as `SeriesTable` uses Swift's seeded `Hasher`).
 struct LineShapeTable<Value: Sendable>: Sendable {
     private let seed = UInt64.random(in: .min ... .max)
     private var slots: [Int32]
     private var hashes: [UInt64] = []
-    private var keyOffsets: [Int] = []
+    /// Entry `e`'s pieces (its name, then its tags in order) are `entryPieces[pieceStart(e)..<pieceEnds[e]]`.
+    private var pieceEnds: [UInt32] = []
+    private var entryPieces: [UInt32] = []
+    private var pieces = InternTable()
+    private var types: [UInt8] = []
     private var keyLengths: [Int32] = []
-    private var arena: [UInt8] = []
     private(set) var values: [Value] = []
 
     init(capacity: Int = 1024) {
@@ -113,15 +117,32 @@ struct LineShapeTable<Value: Sendable>: Sendable {
 
     @inline(__always)
     private func matches(_ entry: Int, _ shape: LineShape) -> Bool {
-        let offset = keyOffsets[entry]
-        return arena.withUnsafeBytes { bytes in
-            let stored = bytes.baseAddress! + offset
-            let n = shape.name.count
-            guard n == 0 || memcmp(stored, shape.name.baseAddress!, n) == 0 else { return false }
-            guard stored.load(fromByteOffset: n, as: UInt8.self) == 0, stored.load(fromByteOffset: n + 1, as: UInt8.self) == shape.type,
-                stored.load(fromByteOffset: n + 2, as: UInt8.self) == 0
-            else { return false }
-            return shape.tags.isEmpty || memcmp(stored + n + 3, shape.tags.baseAddress!, shape.tags.count) == 0
+        guard types[entry] == shape.type else { return false }
+        let start = entry == 0 ? 0 : Int(pieceEnds[entry - 1])
+        let end = Int(pieceEnds[entry])
+        return pieces.withBytes { bytes in
+            entryPieces.withUnsafeBufferPointer { numbers in
+                let name = bytes[numbers[start]]
+                guard name.count == shape.name.count, name.isEmpty || memcmp(name.baseAddress!, shape.name.baseAddress!, name.count) == 0
+                else { return false }
+                // The tags, piece by piece: each at its place, a comma between (the total length was checked already).
+                let tags = shape.tags
+                var at = 0
+                var k = start + 1
+                while k < end {
+                    if k > start + 1 {
+                        guard at < tags.count, tags[at] == UInt8(ascii: ",") else { return false }
+                        at += 1
+                    }
+                    let piece = bytes[numbers[k]]
+                    guard at + piece.count <= tags.count,
+                        piece.isEmpty || memcmp(piece.baseAddress!, tags.baseAddress! + at, piece.count) == 0
+                    else { return false }
+                    at += piece.count
+                    k += 1
+                }
+                return at == tags.count
+            }
         }
     }
 
@@ -131,13 +152,20 @@ struct LineShapeTable<Value: Sendable>: Sendable {
         if (values.count + 1) * 2 > slots.count { grow() }
         let entry = values.count
         hashes.append(hash)
-        keyOffsets.append(arena.count)
+        entryPieces.append(pieces.intern(shape.name))
+        if !shape.tags.isEmpty {
+            var start = 0
+            while true {
+                let comma = shape.tags[start...].firstIndex(of: UInt8(ascii: ",")) ?? shape.tags.count
+                entryPieces.append(pieces.intern(UnsafeRawBufferPointer(rebasing: shape.tags[start..<comma])))
+                if comma == shape.tags.count { break }
+                start = comma + 1
+            }
+        }
+        precondition(entryPieces.count <= Int(UInt32.max), "the cache starts over long before (twice the series limit)")
+        pieceEnds.append(UInt32(entryPieces.count))
+        types.append(shape.type)
         keyLengths.append(Int32(shape.storedCount))
-        arena.append(contentsOf: shape.name)
-        arena.append(0)
-        arena.append(shape.type)
-        arena.append(0)
-        arena.append(contentsOf: shape.tags)
         values.append(value)
         place(entry: entry, hash: hash)
         return entry
@@ -146,9 +174,11 @@ struct LineShapeTable<Value: Sendable>: Sendable {
     mutating func removeAll() {
         for i in slots.indices { slots[i] = -1 }
         hashes.removeAll(keepingCapacity: true)
-        keyOffsets.removeAll(keepingCapacity: true)
+        pieceEnds.removeAll(keepingCapacity: true)
+        entryPieces.removeAll(keepingCapacity: false)
+        pieces = InternTable()
+        types.removeAll(keepingCapacity: true)
         keyLengths.removeAll(keepingCapacity: true)
-        arena.removeAll(keepingCapacity: false)
         values.removeAll(keepingCapacity: true)
     }
 

@@ -281,25 +281,27 @@ public struct MetricStore: Sendable {
         guard let family = familyFor(mapping) else {
             return LineTarget(series: LineTarget.conflict, action: mapping.action, divisor: mapping.divisor, droppedTags: 0)
         }
-        let rendered = labels.rendered
+        let renderedPairs = labels.renderedPairs
         let s: Int32
-        if let existing = seriesIndex.find(family: family, labels: rendered, in: series) {
+        if let numbers = series.find(renderedPairs: renderedPairs),
+            let existing = seriesIndex.find(family: family, pairNumbers: numbers, in: series)
+        {
             s = existing
         } else {
-            // A cardinality limit: refuse, count, and cache nothing (memory stays bounded).
-            guard series.size < options.maxSeries else {
+            // A cardinality limit: refuse, count, and cache nothing (memory stays bounded). A refused series interns no
+            // pair either.
+            guard series.size < options.maxSeries, series.hasRoom(forPairs: renderedPairs.count) else {
                 return refused(name: name, type: metric.type, labels: labels, mapping: mapping)
             }
             s = Int32(series.size)
-            series.append(family: family, labels: rendered)
+            series.append(family: family, pairNumbers: series.intern(renderedPairs: renderedPairs))
             seriesIndex.insert(s, columns: series)
             families[Int(family)].pending.append(s)
-            families[Int(family)].mergePendingIfLarge(labels: series.labels)
+            families[Int(family)].mergePendingIfLarge(columns: series)
             stats.seriesCreated += 1
         }
         var target = LineTarget(
-            series: s, action: mapping.action, divisor: mapping.divisor, droppedTags: UInt32(dropped),
-            reservedLabels: UInt32(reserved))
+            series: s, action: mapping.action, divisor: mapping.divisor, droppedTags: dropped, reservedLabels: reserved)
         tapTigerBeetleSignals(name: name, type: metric.type, labels: labels, into: &target)
         return target
     }
@@ -441,54 +443,53 @@ public struct MetricStore: Sendable {
 
     // MARK: Reading
 
-    /// Calls `body` for every family with at least one live series, sorted by name.
+    /// Calls `body` for every family with at least one live series `scope` shows, sorted by name.
     public func forEachFamily(now: WallInstant, scope: PageScope = .all, _ body: (FamilyView) -> Void) {
         let order = families.indices.sorted { families[$0].name < families[$1].name }
         let cutoff = expiredBefore(now: now)
-        for f in order {
-            let view = FamilyView(store: self, family: families[f], now: now, expiredBefore: cutoff, scope: scope)
-            if view.hasLiveSeries { body(view) }
+        guard case .cluster(let id) = scope else {
+            for f in order {
+                let view = FamilyView(store: self, family: families[f], now: now, expiredBefore: cutoff, unclustered: scope == .unclustered)
+                if view.hasLiveSeries { body(view) }
+            }
+            return
+        }
+        // One cluster: its own series (`seriesOfCluster`), not a pass over every series of the store.
+        guard let pair = Array(LabelSet([("cluster", id)]).renderedPairs.first ?? []).withUnsafeBytes({ series.pairs.find($0) }),
+            let members = series.seriesOfCluster[pair]
+        else { return }
+        var rank = Array(repeating: 0, count: families.count)
+        for (position, f) in order.enumerated() { rank[f] = position }
+        let live = members.filter { !isExpired(Int($0), before: cutoff) }
+        let sorted = series.pairs.withBytes { bytes in
+            live.sorted { a, b in
+                let fa = rank[Int(series.family[Int(a)])]
+                let fb = rank[Int(series.family[Int(b)])]
+                return fa != fb ? fa < fb : series.labelsPrecede(a, b, bytes)
+            }
+        }
+        var start = 0
+        while start < sorted.count {
+            let f = Int(series.family[Int(sorted[start])])
+            var end = start + 1
+            while end < sorted.count && Int(series.family[Int(sorted[end])]) == f { end += 1 }
+            body(FamilyView(store: self, family: families[f], now: now, expiredBefore: cutoff, members: Array(sorted[start..<end])))
+            start = end
         }
     }
 
     /// The values of the `cluster` label among the live series, sorted.
     public func clusterLabelValues(now: WallInstant) -> [String] {
         let cutoff = expiredBefore(now: now)
-        var seen = Set<String>()
-        for s in 0..<series.size where !isExpired(s, before: cutoff) {
-            if let cluster = Self.clusterValue(inRendered: series.labels[s]) { seen.insert(cluster) }
-        }
-        return seen.sorted()
-    }
-
-    /// The `cluster` label's value in rendered labels (`{cluster="…",…}`), unescaped, if there is one.
-    static func clusterValue(inRendered labels: String) -> String? {
-        let bytes = Array(labels.utf8)
-        let key = Array("cluster=\"".utf8)
-        var i = 1
-        while i + key.count <= bytes.count {
-            if bytes[i..<(i + key.count)].elementsEqual(key) {
-                var value: [UInt8] = []
-                var j = i + key.count
-                while j < bytes.count && bytes[j] != UInt8(ascii: "\"") {
-                    if bytes[j] == UInt8(ascii: "\\"), j + 1 < bytes.count {
-                        j += 1
-                        value.append(bytes[j] == UInt8(ascii: "n") ? 0x0A : bytes[j])
-                    } else {
-                        value.append(bytes[j])
-                    }
-                    j += 1
-                }
-                return String(decoding: value, as: UTF8.self)
+        let prefix = SeriesColumns.clusterPrefix.count
+        return series.pairs.withBytes { bytes in
+            series.seriesOfCluster.compactMap { pair, members -> String? in
+                guard members.contains(where: { !isExpired(Int($0), before: cutoff) }) else { return nil }
+                let rendered = bytes[pair]
+                return LabelSet.unescapeValue(
+                    UnsafeRawBufferPointer(rebasing: rendered[(rendered.startIndex + prefix)..<(rendered.endIndex - 1)]))
             }
-            // The next pair: past this one's closing quote (an escaped quote does not end it).
-            var j = i
-            while j < bytes.count && bytes[j] != UInt8(ascii: "\"") { j += 1 }
-            j += 1
-            while j < bytes.count && bytes[j] != UInt8(ascii: "\"") { j += bytes[j] == UInt8(ascii: "\\") ? 2 : 1 }
-            i = j + 2
-        }
-        return nil
+        }.sorted()
     }
 
     /// The names of the families currently held, sorted.
@@ -501,43 +502,57 @@ public struct MetricStore: Sendable {
         let now: WallInstant
         /// Series updated before this are past their TTL (`MetricStore.expiredBefore(now:)`).
         let expiredBefore: WallInstant?
-        let scope: PageScope
-
-        func shows(_ s: Int32) -> Bool {
-            !store.isExpired(Int(s), before: expiredBefore)
-                && (scope == .all || scope.includes(cluster: MetricStore.clusterValue(inRendered: store.series.labels[Int(s)])))
-        }
+        /// Only the series without a `cluster` label.
+        var unclustered = false
+        /// The series to show, in label order, when not every live one (one cluster's).
+        var members: [Int32]? = nil
 
         public var name: String { family.name }
         public var type: FamilyType { family.type }
         public var help: String { family.help }
 
+        @inline(__always)
+        func shows(_ s: Int32) -> Bool {
+            !store.isExpired(Int(s), before: expiredBefore) && (!unclustered || !store.series.hasCluster(Int(s)))
+        }
+
         var hasLiveSeries: Bool {
-            family.sorted.contains(where: shows) || family.pending.contains(where: shows)
+            if let members { return !members.isEmpty }
+            return family.sorted.contains(where: shows) || family.pending.contains(where: shows)
+        }
+
+        /// Calls `body` for each series shown, in label order, with its labels (valid only during the call).
+        private func forEachShown(_ body: (_ s: Int, _ labels: SeriesLabels) -> Void) {
+            let columns = store.series
+            let order = members ?? family.inLabelOrder(columns: columns)
+            columns.pairs.withBytes { bytes in
+                columns.labelPairs.withUnsafeBufferPointer { numbers in
+                    for s in order where members != nil || shows(s) {
+                        let i = Int(s)
+                        body(i, SeriesLabels(numbers: UnsafeBufferPointer(rebasing: numbers[columns.labelRange(i)]), bytes: bytes))
+                    }
+                }
+            }
         }
 
         /// Every live series of a summary, sorted by rendered labels: its labels, sum (in the family's unit), count,
         /// and the values at `MetricStore.summaryQuantiles` over the window at `now` when it observes (nil for
         /// pre-aggregated ones).
-        public func forEachSummary(_ body: (_ labels: String, _ sum: Double, _ count: Double, _ quantiles: [Double]?) -> Void) {
-            let columns = store.series
+        public func forEachSummary(_ body: (_ labels: SeriesLabels, _ sum: Double, _ count: Double, _ quantiles: [Double]?) -> Void) {
             let divisor = family.divisor
-            for s in family.inLabelOrder(labels: columns.labels) where shows(s) {
-                let i = Int(s)
-                body(
-                    columns.labels[i], columns.state[i].value / divisor, columns.state[i].observations,
-                    store.summaryWindows[s]?.values(now: now))
+            forEachShown { i, labels in
+                let state = store.series.state[i]
+                body(labels, state.value / divisor, state.observations, store.summaryWindows[Int32(i)]?.values(now: now))
             }
         }
 
         /// Every live series, sorted by rendered labels: (labels, value in the family's unit, count).
         /// `count` is the number of observations for summaries, 0 otherwise.
-        public func forEachSeries(_ body: (_ labels: String, _ value: Double, _ count: Double) -> Void) {
-            let columns = store.series
+        public func forEachSeries(_ body: (_ labels: SeriesLabels, _ value: Double, _ count: Double) -> Void) {
             let divisor = family.divisor
-            for s in family.inLabelOrder(labels: columns.labels) where shows(s) {
-                let i = Int(s)
-                body(columns.labels[i], columns.state[i].value / divisor, columns.state[i].observations)
+            forEachShown { i, labels in
+                let state = store.series.state[i]
+                body(labels, state.value / divisor, state.observations)
             }
         }
     }

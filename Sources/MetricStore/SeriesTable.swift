@@ -1,4 +1,4 @@
-/// Series by identity (family, rendered labels): an open-addressing table of series numbers that compares
+/// Series by identity (family, label pair numbers): an open-addressing table of series numbers that compares
 /// identities against the columns themselves, so a series costs 4 bytes a slot (at most half the slots in use)
 /// instead of a dictionary entry holding its key. Hashed with Swift's per-process seeded `Hasher`, so crafted
 /// label sets cannot aim at one slot.
@@ -13,13 +13,13 @@ struct SeriesTable: Sendable {
 
     init() {}
 
-    func find(family: Int32, labels: String, in columns: SeriesColumns) -> Int32? {
+    func find(family: Int32, pairNumbers: [UInt32], in columns: SeriesColumns) -> Int32? {
         let mask = slots.count - 1
-        var slot = Self.hash(family, labels) & mask
+        var slot = Self.hash(family, pairNumbers[...]) & mask
         while true {
             let s = slots[slot]
             if s < 0 { return nil }
-            if columns.family[Int(s)] == family && columns.labels[Int(s)] == labels { return s }
+            if columns.family[Int(s)] == family && columns.labels(of: Int(s), equal: pairNumbers) { return s }
             slot = (slot + 1) & mask
         }
     }
@@ -30,7 +30,7 @@ struct SeriesTable: Sendable {
         if count * 2 > slots.count {
             rebuild(columns, size: slots.count * 2)
         } else {
-            place(s, Self.hash(columns.family[Int(s)], columns.labels[Int(s)]))
+            place(s, Self.hash(columns.family[Int(s)], columns.labelPairs[columns.labelRange(Int(s))]))
         }
     }
 
@@ -39,7 +39,7 @@ struct SeriesTable: Sendable {
         while size < columns.size * 2 { size <<= 1 }
         slots = Array(repeating: -1, count: size)
         count = columns.size
-        for s in 0..<columns.size { place(Int32(s), Self.hash(columns.family[s], columns.labels[s])) }
+        for s in 0..<columns.size { place(Int32(s), Self.hash(columns.family[s], columns.labelPairs[columns.labelRange(s)])) }
     }
 
     private mutating func place(_ s: Int32, _ hash: Int) {
@@ -49,10 +49,10 @@ struct SeriesTable: Sendable {
         slots[slot] = s
     }
 
-    private static func hash(_ family: Int32, _ labels: String) -> Int {
+    private static func hash(_ family: Int32, _ pairNumbers: ArraySlice<UInt32>) -> Int {
         var hasher = Hasher()
         hasher.combine(family)
-        hasher.combine(labels)
+        for p in pairNumbers { hasher.combine(p) }
         return hasher.finalize()
     }
 }

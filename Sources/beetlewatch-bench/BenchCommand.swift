@@ -46,6 +46,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Skip the 1M-series scrape and memory points (they take a minute each).")
     var quick = false
 
+    @Option(
+        help:
+            "Scrape and memory: the series' shape: short (`bench.series|g|#id:series-N,shard:K`) or tigerbeetle (`tb.bench_requests_us.count|c|#cluster:<32 hex>,replica:N,operation:opK`)."
+    )
+    var seriesShape: SeriesShape = .short
+
     @Option(help: "Fleet: TigerBeetle clusters of 6 replicas each.")
     var fleetClusters: Int = 100
 
@@ -65,8 +71,8 @@ struct BenchCommand: ParsableCommand {
             switch name {
             case "parse": try ParseBench(capture: capture, seconds: seconds, passes: passes, inputs: Set(parseInputs)).run(into: &results)
             case "ingest": try IngestBench(rates: rates, searchLines: searchLines, confirmLines: confirmLines).run(into: &results)
-            case "scrape": try ScrapeBench(quick: quick).run(into: &results)
-            case "memory": try MemoryBench(quick: quick).run(into: &results)
+            case "scrape": try ScrapeBench(quick: quick, shape: seriesShape).run(into: &results)
+            case "memory": try MemoryBench(quick: quick, shape: seriesShape).run(into: &results)
             case "alert-latency": try AlertLatencyBench().run(into: &results)
             case "probe": try ProbeBench().run(into: &results)
             case "fleet": try FleetBench(capture: capture, clusters: fleetClusters, seconds: fleetSeconds).run(into: &results)

@@ -4,6 +4,7 @@ import Foundation
 /// 1M lines/s stays lossless while 100k series are scraped every second.
 struct ScrapeBench {
     var quick: Bool
+    var shape: SeriesShape
 
     func run(into results: inout BenchResults) throws {
         let agent = try AgentProcess.forSeries()
@@ -11,7 +12,7 @@ struct ScrapeBench {
         var loaded = 0
         for (count, label, repeats) in [(10_000, "10k", 50), (100_000, "100k", 20), (1_000_000, "1m", 5)] {
             if quick && count > 100_000 { continue }
-            try SeriesLoader.load(count, into: agent)
+            try SeriesLoader.load(count, shape: shape, into: agent)
             loaded = count
             var times: [Double] = []
             var bytes = 0
@@ -22,9 +23,9 @@ struct ScrapeBench {
                 bytes = reply.bytes
             }
             times.sort()
-            results.add("scrape_\(label)_series_p50", percentile(times, 0.5), "ms", decimals: 1)
-            results.add("scrape_\(label)_series_p99", percentile(times, 0.99), "ms", decimals: 1)
-            results.add("scrape_\(label)_series_bytes", Double(bytes), "bytes")
+            results.add("\(shape.resultPrefix)scrape_\(label)_series_p50", percentile(times, 0.5), "ms", decimals: 1)
+            results.add("\(shape.resultPrefix)scrape_\(label)_series_p99", percentile(times, 0.99), "ms", decimals: 1)
+            results.add("\(shape.resultPrefix)scrape_\(label)_series_bytes", Double(bytes), "bytes")
             if count == 100_000 {
                 try ingestWhileScraping(agent: agent, into: &results)
             }

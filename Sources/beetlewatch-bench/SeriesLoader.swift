@@ -1,17 +1,39 @@
+import ArgumentParser
 import Foundation
 import Glibc
 
-/// Creates `count` distinct gauge series in an agent (`bench.series{id}`), paced to stay lossless,
-/// and waits until the agent holds them all.
+/// What the scrape and memory benchmarks' series look like.
+enum SeriesShape: String, ExpressibleByArgument, CaseIterable {
+    /// The benchmark's own gauges, short labels: `bench.series:V|g|#id:series-N,shard:K`.
+    case short
+    /// TigerBeetle's tags: one 32-hex `cluster` id on every series, `replica`, and one more tag:
+    /// `tb.bench_requests_us.count:1|c|#cluster:0000000000000000000000000000000a,replica:N,operation:opK`.
+    case tigerbeetle
+
+    /// The line of series `id`.
+    func line(_ id: Int) -> String {
+        switch self {
+        case .short: "bench.series:\(id % 1000)|g|#id:series-\(id),shard:\(id % 16)\n"
+        case .tigerbeetle:
+            "tb.bench_requests_us.count:1|c|#cluster:0000000000000000000000000000000a,replica:\(id % 6),operation:op\(id / 6)\n"
+        }
+    }
+
+    /// The prefix of the results' names.
+    var resultPrefix: String { self == .short ? "" : "tigerbeetle_shaped_" }
+}
+
+/// Creates `count` distinct series of a shape in an agent, paced to stay lossless, and waits until the agent holds
+/// them all (a larger load sends the smaller one's lines again).
 enum SeriesLoader {
-    static func load(_ count: Int, into agent: AgentProcess) throws {
+    static func load(_ count: Int, shape: SeriesShape = .short, into agent: AgentProcess) throws {
         let fd = loopbackUDPSocket(port: agent.statsdPort)
         defer { close(fd) }
         var datagram = ""
         var sentLines = 0
         let start = Date()
         for id in 0..<count {
-            datagram += "bench.series:\(id % 1000)|g|#id:series-\(id),shard:\(id % 16)\n"
+            datagram += shape.line(id)
             if datagram.utf8.count > 1300 || id == count - 1 {
                 _ = datagram.withCString { send(fd, $0, strlen($0), 0) }
                 datagram = ""

@@ -20,7 +20,8 @@ struct StoreHarness {
     func samples(at now: WallInstant = .epoch) -> [String: Double] {
         var out: [String: Double] = [:]
         store.forEachFamily(now: now) { family in
-            family.forEachSeries { labels, value, count in
+            family.forEachSeries { series, value, count in
+                let labels = series.rendered
                 if family.type == .summary {
                     out[family.name + "_sum" + labels] = value
                     out[family.name + "_count" + labels] = count
@@ -201,7 +202,7 @@ struct StoreHarness {
         for id in ids { h.send("m:1|c|#id:\(id)") }
         var seen: [String] = []
         h.store.forEachFamily(now: .epoch) { family in
-            family.forEachSeries { labels, _, _ in seen.append(labels) }
+            family.forEachSeries { labels, _, _ in seen.append(labels.rendered) }
         }
         #expect(seen.count == 500)
         #expect(seen == seen.sorted())

@@ -98,7 +98,7 @@ private let minute = Duration.seconds(60)
         var quantiles: [String: [Double]?] = [:]
         h.store.forEachFamily(now: .epoch) { family in
             guard family.type == .summary else { return }
-            family.forEachSummary { labels, _, _, values in quantiles[family.name + labels] = values }
+            family.forEachSummary { labels, _, _, values in quantiles[family.name + labels.rendered] = values }
         }
         #expect(quantiles["t"] == [0.1, 0.3, 0.3])
         let timing = quantiles.first { $0.key.hasPrefix("tigerbeetle_replica_commit_seconds") }

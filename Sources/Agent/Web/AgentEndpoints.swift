@@ -8,7 +8,7 @@ import StatusPage
 /// Routes the agent's HTTP endpoints. Rendering belongs to the pure modules;
 /// this only picks the page and sets status and content type.
 struct AgentEndpoints: HTTPHandler {
-    let metricsPage: @Sendable () -> [UInt8]
+    let metricsPage: @Sendable () -> PageBuffer
     let healthReport: @Sendable () -> HealthReport
     let alerts: @Sendable () -> [Alert]
     let readyRequirement: @Sendable () -> ReadinessRequirement
@@ -23,7 +23,7 @@ struct AgentEndpoints: HTTPHandler {
         let route: () -> HTTPResponse
         switch request.path {
         case "/metrics":
-            route = { HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metricsPage()) }
+            route = { HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", page: metricsPage()) }
         case "/health":
             route = {
                 // JSON names the agent, so `beetlewatch check --live` knows it reached one.

@@ -24,7 +24,7 @@ struct AgentMetricsPage: Sendable {
     let mode: NamingMode
     let build: BuildInfo
 
-    func render(now: WallInstant) -> [UInt8] {
+    func render(now: WallInstant) -> PageBuffer {
         let store = store.snapshot()
         let receiverStats = ReceiverStats(
             queueDrops: queue.drops, kernelDrops: receiver.kernelDrops(),
@@ -45,7 +45,7 @@ struct AgentMetricsPage: Sendable {
         // The first page: about 48 bytes a series.
         let last = lastSize.value
         let hint = last > 0 ? last + last / 8 : store.seriesCount &* 48
-        let page = MetricsPage.render(store: store, extra: own, now: now, capacityHint: max(64 * 1024, hint))
+        let page = MetricsPage.renderPage(store: store, extra: own, now: now, capacityHint: max(64 * 1024, hint))
         lastSize.update { $0 = page.count }
         return page
     }

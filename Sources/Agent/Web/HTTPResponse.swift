@@ -1,8 +1,12 @@
+import Exposition
+
 /// A response: status, a static content type, body bytes.
 public struct HTTPResponse {
     public var status: Int
     public var contentType: StaticString
     public var body: [UInt8]
+    /// A rendered page, sent without a copy; when set, `body` is empty.
+    public var page: PageBuffer?
     public var allow: StaticString?
     public var wwwAuthenticate: StaticString?
 
@@ -15,6 +19,12 @@ public struct HTTPResponse {
         self.body = body
         self.allow = allow
         self.wwwAuthenticate = wwwAuthenticate
+    }
+
+    /// A page handed to libmicrohttpd as it is.
+    public init(status: Int, contentType: StaticString, page: PageBuffer) {
+        self.init(status: status, contentType: contentType, body: [])
+        self.page = page
     }
 
     public init(status: Int, text: String) {

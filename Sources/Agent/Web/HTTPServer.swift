@@ -197,6 +197,13 @@ final class HTTPServer: @unchecked Sendable {
         if let challenge = response.wwwAuthenticate {
             out.pointee.www_authenticate = UnsafeRawPointer(challenge.utf8Start).assumingMemoryBound(to: CChar.self)
         }
+        if let page = response.page {
+            // libmicrohttpd frees it once sent: a page of tens of megabytes is not copied.
+            let (bytes, count) = page.take()
+            out.pointee.body = bytes.assumingMemoryBound(to: CChar.self)
+            out.pointee.body_length = count
+            return
+        }
         let count = response.body.count
         let body = malloc(max(count, 1))!
         response.body.withUnsafeBytes { body.copyMemory(from: $0.baseAddress!, byteCount: count) }

@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Distinct byte strings held once, in one arena, and known by number: the series' rendered label pairs
+/// (`name="escaped value"`: a value that many series share, TigerBeetle's 32-digit `cluster` id on every series of a
+/// cluster, is held once, not once per series) and the line-shape cache's names and tags. Found through an
+/// open-addressing table of 4-byte slots hashed with Swift's per-process seeded `Hasher` (crafted strings cannot aim at
+/// one slot).
+struct InternTable: Sendable {
+    private var slots: [Int32] = Array(repeating: -1, count: 16)
+    /// String `p` is `arena[start(p)..<ends[p]]`.
+    private var ends: [Int] = []
+    private var arena: [UInt8] = []
+
+    var count: Int { ends.count }
+
+    /// The number of these bytes, if held.
+    func find(_ rendered: UnsafeRawBufferPointer) -> UInt32? {
+        let mask = slots.count - 1
+        var slot = Self.hash(rendered) & mask
+        return arena.withUnsafeBytes { arena in
+            while true {
+                let p = Int(slots[slot])
+                if p < 0 { return nil }
+                let start = p == 0 ? 0 : ends[p - 1]
+                if ends[p] - start == rendered.count
+                    && (rendered.isEmpty || memcmp(arena.baseAddress! + start, rendered.baseAddress!, rendered.count) == 0)
+                {
+                    return UInt32(p)
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+
+    /// The number of these bytes, added when new.
+    mutating func intern(_ rendered: UnsafeRawBufferPointer) -> UInt32 {
+        if let held = find(rendered) { return held }
+        let p = ends.count
+        precondition(p < Int(Int32.max), "strings are at most one per tag of each series or cached shape (their limits bound them)")
+        arena.append(contentsOf: rendered)
+        ends.append(arena.count)
+        if (p + 1) * 2 > slots.count {
+            slots = Array(repeating: -1, count: slots.count * 2)
+            for q in 0...p { place(q) }
+        } else {
+            place(p)
+        }
+        return UInt32(p)
+    }
+
+    /// The length of string `p`.
+    @inline(__always)
+    func length(_ p: UInt32) -> Int {
+        let p = Int(p)
+        return ends[p] - (p == 0 ? 0 : ends[p - 1])
+    }
+
+    /// Calls `body` with the strings' bytes, readable by number for as long as it runs.
+    func withBytes<R>(_ body: (InternedBytes) -> R) -> R {
+        arena.withUnsafeBytes { arena in
+            ends.withUnsafeBufferPointer { ends in body(InternedBytes(arena: arena, ends: ends)) }
+        }
+    }
+
+    private mutating func place(_ p: Int) {
+        let start = p == 0 ? 0 : ends[p - 1]
+        let hash = arena.withUnsafeBytes { Self.hash(UnsafeRawBufferPointer(rebasing: $0[start..<ends[p]])) }
+        let mask = slots.count - 1
+        var slot = hash & mask
+        while slots[slot] >= 0 { slot = (slot + 1) & mask }
+        slots[slot] = Int32(p)
+    }
+
+    private static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var hasher = Hasher()
+        hasher.combine(bytes: bytes)
+        return hasher.finalize()
+    }
+}
+
+/// The strings' bytes, borrowed from an `InternTable` for the length of one `withBytes` call.
+struct InternedBytes {
+    let arena: UnsafeRawBufferPointer
+    let ends: UnsafeBufferPointer<Int>
+
+    @inline(__always)
+    subscript(p: UInt32) -> UnsafeRawBufferPointer {
+        let p = Int(p)
+        return UnsafeRawBufferPointer(rebasing: arena[(p == 0 ? 0 : ends[p - 1])..<ends[p]])
+    }
+}
