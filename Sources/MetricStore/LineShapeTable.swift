@@ -123,7 +123,7 @@ struct LineShapeTable<Value: Sendable>: Sendable {
         return pieces.withBytes { bytes in
             entryPieces.withUnsafeBufferPointer { numbers in
                 let name = bytes[numbers[start]]
-                guard name.count == shape.name.count, name.isEmpty || memcmp(name.baseAddress!, shape.name.baseAddress!, name.count) == 0
+                guard name.count == shape.name.count, Self.equal(name.baseAddress, shape.name.baseAddress, name.count)
                 else { return false }
                 // The tags, piece by piece: each at its place, a comma between (the total length was checked already).
                 let tags = shape.tags
@@ -136,7 +136,7 @@ struct LineShapeTable<Value: Sendable>: Sendable {
                     }
                     let piece = bytes[numbers[k]]
                     guard at + piece.count <= tags.count,
-                        piece.isEmpty || memcmp(piece.baseAddress!, tags.baseAddress! + at, piece.count) == 0
+                        Self.equal(piece.baseAddress, tags.baseAddress.map { $0 + at }, piece.count)
                     else { return false }
                     at += piece.count
                     k += 1
@@ -144,6 +144,28 @@ struct LineShapeTable<Value: Sendable>: Sendable {
                 return at == tags.count
             }
         }
+    }
+
+    /// Whether `count` bytes at `a` and `b` are equal: eight at a time inline (a line's pieces are short: a call to
+    /// `memcmp` for each cost more than the compare), the last eight read in bounds.
+    @inline(__always)
+    static func equal(_ a: UnsafeRawPointer?, _ b: UnsafeRawPointer?, _ count: Int) -> Bool {
+        guard count > 0, let a, let b else { return true }
+        if count < 8 {
+            var i = 0
+            while i < count {
+                if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
+                i &+= 1
+            }
+            return true
+        }
+        if count > 32 { return memcmp(a, b, count) == 0 }
+        var i = 0
+        while i &+ 8 < count {
+            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            i &+= 8
+        }
+        return a.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
     }
 
     /// Inserts a shape known to be absent; returns its entry index.

@@ -20,14 +20,16 @@ public struct InvariantMonitor: Sendable {
 
     /// The bounds at the defaults (issue 25): a crash is `unreachable`, a hang `hung`, a quorum loss paged, within these.
     public static let crashBound: Duration = .seconds(2)
-    public static let hangBound: Duration = .seconds(3)
+    /// A stop just after a pong: the next ping leaves up to an interval later, the one after it another interval later,
+    /// and it is missed a timeout after it left (two missed in a row: hung).
+    public static let hangBound: Duration = probeInterval * 2 + probeTimeout
     /// On a path that lost or held segments in the last minute (`ProbeTiming.latePongMemory`) a ping may wait up to twice
     /// the timeout while the round trips learnt there still vary, and hung is asked again on a fresh connection, whose
     /// first ping waits as long: two pings missed 2 s after they left (the second 4 s after a stop just after a pong),
     /// then the fresh connection's (6 s), and a connect's round trip. The price of not taking a pong held on a lossy path
     /// for a hung replica (seed 901005: stopped 1.2 s after its path healed, hung after 4.2 s; seed 8011432: stopped
     /// 1.6 s after a path of 282 ms and 30% loss healed, hung after 5.8 s).
-    public static let hangBoundAfterAFaultyPath: Duration = .milliseconds(6_500)
+    public static let hangBoundAfterAFaultyPath: Duration = probeInterval * 2 + probeTimeout * 4 + .milliseconds(500)
     /// How long after a faulty path heals the agent may still count it faulty: its memory of a path's losses
     /// (`ProbeTiming.latePongMemory`, a minute) runs from when it saw them, and the segments a cut or lossy path held
     /// cross it, and are counted, up to a few seconds after it heals (seed 19346265: stopped 57.2 s after a cut healed,
@@ -47,6 +49,8 @@ public struct InvariantMonitor: Sendable {
     public static let judgedFor: Duration = AgentConfig().statsdStaleAfter
     /// The agent's default probe interval: what a stop behind a faulty path adds to its hang bound (below).
     static let probeInterval: Duration = AgentConfig().probeInterval
+    /// The agent's default probe timeout.
+    static let probeTimeout: Duration = AgentConfig().probeTimeout
     /// What only StatsD tells (a sync's stage, a replica's release) the agent hears once a cycle (10 s), up to 0.5 s
     /// late: a page or a resolution may follow the truth by that much more.
     public static let statsdHindsight: Duration = HealthPolicy.statsdInterval + hindsight

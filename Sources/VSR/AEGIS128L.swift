@@ -12,7 +12,10 @@ public enum AEGIS128L {
     }
 
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        var state = State()
+        // An empty body's checksum (every ping's and pong's) is one constant, and every state starts from the same ten
+        // rounds: both worked out once (the prober's checksums took a fifth of its time, 1,000 replicas answering).
+        if bytes.isEmpty { return emptyChecksum }
+        var state = State.initial
         var offset = 0
         while offset + 32 <= bytes.count {
             state.update(AESRound.load(bytes, at: offset), AESRound.load(bytes, at: offset + 16))
@@ -29,6 +32,12 @@ public enum AEGIS128L {
         return AESRound.bytes(state.finalize(associatedBits: UInt64(bytes.count) &* 8))
     }
 
+    /// The checksum of no bytes.
+    static let emptyChecksum: [UInt8] = {
+        var state = State()
+        return AESRound.bytes(state.finalize(associatedBits: 0))
+    }()
+
     /// The eight 128-bit blocks of AEGIS-128L's state.
     struct State {
         var s0, s1, s2, s3, s4, s5, s6, s7: Block
@@ -37,6 +46,9 @@ public enum AEGIS128L {
             [0x00, 0x01, 0x01, 0x02, 0x03, 0x05, 0x08, 0x0d, 0x15, 0x22, 0x37, 0x59, 0x90, 0xe9, 0x79, 0x62], at: 0)
         static let c1 = AESRound.load(
             [0xdb, 0x3d, 0x18, 0x55, 0x6d, 0xc2, 0x2f, 0xf1, 0x20, 0x11, 0x31, 0x42, 0x73, 0xb5, 0x28, 0xdd], at: 0)
+
+        /// The state after initialisation (`init()`), for every checksum to start from.
+        static let initial = State()
 
         /// Initialised with key 0 and nonce 0: key ⊕ nonce, key ⊕ c0 and key ⊕ c1 are just 0, c0 and c1.
         init() {
