@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "beetlewatch-bench",
             dependencies: [
-                "Agent", "Alerting", "CNetShim", "Config", "Exposition", "MetricStore",
+                "Agent", "Alerting", "CNetShim", "Config", "Exposition", "Health", "MetricStore", "TigerBeetle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/beetlewatch-bench"

@@ -14,14 +14,18 @@ public enum HealthEvaluator {
             watched: watched, signals: signals, probes: probes, canaries: canaries, policy: policy, progress: &progress, now: now)
     }
 
-    /// - Parameter canaries: each watched cluster's canary's latest result, by cluster id.
+    /// - Parameters:
+    ///   - canaries: each watched cluster's canary's latest result, by cluster id.
+    ///   - onlyCluster: judge this cluster alone (a per-cluster `/metrics` page), nil: every cluster. The cluster's
+    ///     verdict is the one a whole evaluation gives it; the tracker keeps what it holds for the other clusters.
     public static func evaluate(
         watched: [WatchedCluster], signals: TigerBeetleSignals, probes: [ReplicaKey: ProbeResult],
-        canaries: [String: CanaryResult] = [:], policy: HealthPolicy, progress: inout ProgressTracker, now: WallInstant
+        canaries: [String: CanaryResult] = [:], policy: HealthPolicy, progress: inout ProgressTracker, now: WallInstant,
+        onlyCluster: String? = nil
     ) -> HealthReport {
         var clusters: [ClusterVerdict] = []
         let watchedIDs = Set(watched.map(\.id))
-        for cluster in watched {
+        for cluster in watched where onlyCluster == nil || cluster.id == onlyCluster {
             let replicas = cluster.addresses.enumerated().map { replica, address in
                 evaluateReplica(
                     ReplicaKey(cluster: cluster.id, replica: replica), address: address,
@@ -35,7 +39,10 @@ public enum HealthEvaluator {
                     canary: canaries[cluster.id], policy: policy, progress: &progress, now: now))
         }
         // Clusters heard from but not configured: replica count learned, quorum unknown.
-        let heard = Dictionary(grouping: signals.heardReplicas.filter { !watchedIDs.contains($0.cluster) }, by: \.cluster)
+        let heard = Dictionary(
+            grouping: signals.keys.filter { !watchedIDs.contains($0.cluster) && (onlyCluster == nil || $0.cluster == onlyCluster) }
+                .sorted(),
+            by: \.cluster)
         for (id, keys) in heard.sorted(by: { $0.key < $1.key }) {
             let replicas = keys.map {
                 evaluateReplica(
@@ -47,8 +54,12 @@ public enum HealthEvaluator {
                     id: id, name: nil, watched: false, replicas: replicas, signals: signals,
                     policy: policy, progress: &progress, now: now))
         }
-        progress.keep(
-            only: Set(clusters.flatMap { cluster in cluster.replicas.map { ReplicaKey(cluster: cluster.id, replica: $0.replica) } }))
+        // A one-cluster evaluation does not know which of the others' replicas are gone: whole evaluations (the
+        // alert loop's, every interval) forget them.
+        if onlyCluster == nil {
+            progress.keep(
+                only: Set(clusters.flatMap { cluster in cluster.replicas.map { ReplicaKey(cluster: cluster.id, replica: $0.replica) } }))
+        }
         return HealthReport(generatedAt: now.unixSeconds, clusters: clusters)
     }
 

@@ -76,5 +76,10 @@ public struct HealthReport: Sendable, Equatable, Codable {
     public var generatedAt: Double
     public var clusters: [ClusterVerdict]
 
+    public init(generatedAt: Double, clusters: [ClusterVerdict]) {
+        self.generatedAt = generatedAt
+        self.clusters = clusters
+    }
+
     public func cluster(_ id: String) -> ClusterVerdict? { clusters.first { $0.id == id } }
 }

@@ -478,7 +478,7 @@ public struct MetricStore: Sendable {
         }
     }
 
-    /// The values of the `cluster` label among the live series, sorted.
+    /// The TigerBeetle cluster ids (32 lowercase hex digits) of the live series' `cluster` labels, sorted.
     public func clusterLabelValues(now: WallInstant) -> [String] {
         let cutoff = expiredBefore(now: now)
         let prefix = SeriesColumns.clusterPrefix.count

@@ -28,11 +28,11 @@ struct SeriesColumns: Sendable {
     private(set) var labelPairs: [UInt32] = []
     /// Each distinct label pair, rendered (`name="escaped value"`).
     private(set) var pairs = InternTable()
-    /// Whether pair `p` is a `cluster` label (`cluster="…"`): what a cluster's page selects.
+    /// Whether pair `p` is a TigerBeetle cluster's `cluster` label: what a cluster's page selects.
     private(set) var pairIsCluster: [Bool] = []
     static let clusterPrefix: [UInt8] = Array("cluster=\"".utf8)
     var state: [SeriesState] = []
-    /// Every series of each `cluster` label (by its pair number), in the order they came.
+    /// Every series of each TigerBeetle cluster's `cluster` label (by its pair number), in the order they came.
     private(set) var seriesOfCluster: [UInt32: [Int32]] = [:]
 
     var size: Int { family.count }
@@ -66,9 +66,18 @@ struct SeriesColumns: Sendable {
 
     private mutating func intern(pair: UnsafeRawBufferPointer) -> UInt32 {
         let p = pairs.intern(pair)
-        if Int(p) == pairIsCluster.count { pairIsCluster.append(pair.starts(with: Self.clusterPrefix)) }
+        if Int(p) == pairIsCluster.count { pairIsCluster.append(Self.isTigerBeetleCluster(pair)) }
         assert(pairIsCluster.count == pairs.count, "one flag a pair")
         return p
+    }
+
+    /// Whether a rendered pair is a TigerBeetle cluster's label: `cluster="<32 lowercase hex digits>"` (such a value
+    /// needs no escape).
+    static func isTigerBeetleCluster(_ pair: UnsafeRawBufferPointer) -> Bool {
+        guard pair.count == clusterPrefix.count + 33, pair.starts(with: clusterPrefix), pair.last == UInt8(ascii: "\"") else {
+            return false
+        }
+        return ClusterID.isTagForm(String(decoding: pair[clusterPrefix.count..<(pair.count - 1)], as: UTF8.self))
     }
 
     /// The numbers of these rendered pairs, if every one is held (else no series has these labels).
@@ -97,7 +106,7 @@ struct SeriesColumns: Sendable {
         labelPairs[labelRange(s)].elementsEqual(numbers)
     }
 
-    /// Whether series `s` has a `cluster` label.
+    /// Whether series `s` has a TigerBeetle cluster's `cluster` label.
     func hasCluster(_ s: Int) -> Bool {
         labelPairs[labelRange(s)].contains { pairIsCluster[Int($0)] }
     }

@@ -23,16 +23,10 @@ final class PrometheusServer {
     ///   - alerting: an `alerting:` section (YAML), e.g. pointing at a test Alertmanager.
     ///   - scrapeInterval: how often it scrapes (it evaluates its rules every second).
     ///   - arguments: more command-line flags.
-    init(
+    convenience init(
         jobs: [(name: String, target: String, options: String)], ruleFile: String?, alerting: String = "",
         scrapeInterval: String = "1s", arguments: [String] = []
     ) throws {
-        let binary = try #require(
-            ["/usr/bin/prometheus"].first { FileManager.default.isExecutableFile(atPath: $0) },
-            "prometheus not installed: scripts/test installs it")
-        port = LoopbackListener.closedPort()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-prom-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = """
             global:
               scrape_interval: \(scrapeInterval)
@@ -45,6 +39,17 @@ final class PrometheusServer {
             + jobs.map { job in
                 "  - job_name: \(job.name)\n    static_configs: [{targets: [\"\(job.target)\"]}]\n" + job.options
             }.joined()
+        try self.init(config: config, arguments: arguments)
+    }
+
+    /// A Prometheus with this configuration file (YAML, or JSON, which YAML reads).
+    init(config: String, arguments: [String] = []) throws {
+        let binary = try #require(
+            ["/usr/bin/prometheus"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "prometheus not installed: scripts/test installs it")
+        port = LoopbackListener.closedPort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("beetlewatch-prom-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try config.write(to: directory.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
         process = TestProcess(
             binary,
@@ -55,6 +60,19 @@ final class PrometheusServer {
         process.process.standardOutput = FileHandle.nullDevice
         process.process.standardError = FileHandle.nullDevice
         try process.start()
+    }
+
+    /// An instant query's results: each series' labels.
+    func series(_ expression: String) async throws -> [[String: String]] {
+        let results = ((try await answer(expression)?["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
+        return results.compactMap { $0["metric"] as? [String: String] }
+    }
+
+    /// `/api/v1/targets`: the active targets.
+    func activeTargets() async throws -> [[String: Any]] {
+        let body = try await HTTPTestClient.request("http://127.0.0.1:\(port)/api/v1/targets?state=active").body
+        let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        return ((object?["data"] as? [String: Any])?["activeTargets"] as? [[String: Any]]) ?? []
     }
 
     /// An instant query: (status, number of results).

@@ -95,7 +95,12 @@ public final class Agent: Sendable {
             build: BuildInfo(version: Self.version, swiftVersion: Self.swiftVersion))
         lateHandler.set(
             AgentEndpoints(
-                metricsPage: { metricsPage.render(now: clock.wall()) },
+                metricsPage: { metricsPage.render(now: clock.wall(), scope: $0) },
+                pagedClusters: {
+                    let held = store.snapshot().clusterLabelValues(now: clock.wall()).filter(ClusterID.isTagForm)
+                    return Set(live.value.config.watchedClusters.map(\.id)).union(held).sorted()
+                },
+                listenAddress: { [address = config.webListenAddress, port = http.port] in Self.scrapeAddress(address, port: port) },
                 healthReport: { health.report(now: clock.wall()) },
                 alerts: { alertLoop.active },
                 readyRequirement: { live.value.config.readyRequire },
@@ -239,6 +244,12 @@ public final class Agent: Sendable {
         let deadline = clock.monotonic() + config.shutdownTimeout
         for component in components.reversed() { component.stop(deadline: deadline) }
         logger.info("beetlewatch stopped")
+    }
+
+    /// The listen address as a target names it: its host (this host's name when it listens on every address), its port.
+    static func scrapeAddress(_ listen: HostPort, port: UInt16) -> String {
+        let host = ["", "0.0.0.0", "::", "[::]"].contains(listen.host) ? hostname() : listen.host
+        return host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
     static func hostname() -> String {

@@ -1,4 +1,5 @@
 import Health
+import MetricStore
 import Synchronization
 import TigerBeetle
 
@@ -18,6 +19,20 @@ final class HealthSource: Sendable {
     }
 
     func report(now: WallInstant) -> HealthReport {
+        report(now: now, onlyCluster: nil)
+    }
+
+    /// The report's part a page of `scope` shows: every cluster, one (judged alone: a fleet's cluster page does not
+    /// judge the other thousand), or none (every verdict is a cluster's, so the unclustered page holds no health).
+    func report(now: WallInstant, scope: PageScope) -> HealthReport {
+        switch scope {
+        case .all: report(now: now, onlyCluster: nil)
+        case .cluster(let id): report(now: now, onlyCluster: id)
+        case .unclustered: HealthReport(generatedAt: now.unixSeconds, clusters: [])
+        }
+    }
+
+    private func report(now: WallInstant, onlyCluster: String?) -> HealthReport {
         let settings = live.value
         let signals = store.signals()
         let probes = prober.snapshot()
@@ -25,7 +40,7 @@ final class HealthSource: Sendable {
         return progress.withLock { progress in
             HealthEvaluator.evaluate(
                 watched: settings.watched, signals: signals, probes: probes, canaries: canaries, policy: settings.policy,
-                progress: &progress, now: now)
+                progress: &progress, now: now, onlyCluster: onlyCluster)
         }
     }
 }

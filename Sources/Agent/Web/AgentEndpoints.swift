@@ -4,11 +4,17 @@ import Foundation
 import Health
 import MetricStore
 import StatusPage
+import TigerBeetle
 
 /// Routes the agent's HTTP endpoints. Rendering belongs to the pure modules;
 /// this only picks the page and sets status and content type.
 struct AgentEndpoints: HTTPHandler {
-    let metricsPage: @Sendable () -> PageBuffer
+    /// A metrics page: all of it (`/metrics`), one cluster's part or the agent's (the rest).
+    let metricsPage: @Sendable (PageScope) -> PageBuffer
+    /// The clusters that get a page in the service-discovery document: configured and held, in tag form, sorted.
+    let pagedClusters: @Sendable () -> [String]
+    /// `host:port` of the web listener, for a service-discovery request without a `Host` header (HTTP/1.0).
+    let listenAddress: @Sendable () -> String
     let healthReport: @Sendable () -> HealthReport
     let alerts: @Sendable () -> [Alert]
     let readyRequirement: @Sendable () -> ReadinessRequirement
@@ -23,7 +29,19 @@ struct AgentEndpoints: HTTPHandler {
         let route: () -> HTTPResponse
         switch request.path {
         case "/metrics":
-            route = { HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", page: metricsPage()) }
+            route = { Self.metrics(metricsPage(.all)) }
+        case "/metrics/agent":
+            route = { Self.metrics(metricsPage(.unclustered)) }
+        case let path where path.hasPrefix(Self.clusterPagePrefix):
+            let id = String(path.dropFirst(Self.clusterPagePrefix.count))
+            guard ClusterID.isTagForm(id) else {
+                return HTTPResponse(
+                    status: 404, text: "not found: a cluster's page is /metrics/clusters/<cluster id: 32 lowercase hex digits>\n")
+            }
+            // A valid id the agent holds nothing for: 200 and an empty page (see docs/deployment.md, "A fleet").
+            route = { Self.metrics(metricsPage(.cluster(id))) }
+        case "/api/v1/scrape-targets":
+            route = { scrapeTargets(request) }
         case "/health":
             route = {
                 // JSON names the agent, so `beetlewatch check --live` knows it reached one.
@@ -59,6 +77,27 @@ struct AgentEndpoints: HTTPHandler {
                 body: Array("method \(request.method) not allowed; use GET or HEAD\n".utf8), allow: "GET, HEAD")
         }
         return route()
+    }
+
+    static let clusterPagePrefix = "/metrics/clusters/"
+
+    static func metrics(_ page: PageBuffer) -> HTTPResponse {
+        HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", page: page)
+    }
+
+    /// The service-discovery document at the address in the request's `Host` header (400 when it names none), or
+    /// at the listen address when there is no header.
+    func scrapeTargets(_ request: HTTPRequest) -> HTTPResponse {
+        let address: String
+        if let host = request.header("Host") {
+            switch ScrapeAddress.parse(host) {
+            case .success(let valid): address = valid
+            case .failure(let refusal): return HTTPResponse(status: 400, text: "\(refusal)\n")
+            }
+        } else {
+            address = listenAddress()
+        }
+        return Self.json(ScrapeTargetsDocument(address: address, clusters: pagedClusters()), status: 200)
     }
 
     /// 200 when ready, 503 otherwise; plain text, or JSON when asked (`?format=json`, `Accept: application/json`).
