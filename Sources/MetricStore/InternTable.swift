@@ -13,11 +13,11 @@ import Darwin
 /// one slot).
 struct InternTable: Sendable {
     private var slots: [Int32] = Array(repeating: -1, count: 16)
-    /// String `p` is `arena[start(p)..<ends[p]]`.
-    private var ends: [Int] = []
+    /// String `p` is `arena[bounds[p]..<bounds[p + 1]]` (`bounds[0]` is 0).
+    private var bounds: [Int] = [0]
     private var arena: [UInt8] = []
 
-    var count: Int { ends.count }
+    var count: Int { bounds.count - 1 }
 
     /// The number of these bytes, if held.
     func find(_ rendered: UnsafeRawBufferPointer) -> UInt32? {
@@ -27,8 +27,8 @@ struct InternTable: Sendable {
             while true {
                 let p = Int(slots[slot])
                 if p < 0 { return nil }
-                let start = p == 0 ? 0 : ends[p - 1]
-                if ends[p] - start == rendered.count
+                let start = bounds[p]
+                if bounds[p + 1] - start == rendered.count
                     && (rendered.isEmpty || memcmp(arena.baseAddress! + start, rendered.baseAddress!, rendered.count) == 0)
                 {
                     return UInt32(p)
@@ -41,10 +41,10 @@ struct InternTable: Sendable {
     /// The number of these bytes, added when new.
     mutating func intern(_ rendered: UnsafeRawBufferPointer) -> UInt32 {
         if let held = find(rendered) { return held }
-        let p = ends.count
+        let p = count
         precondition(p < Int(Int32.max), "strings are at most one per tag of each series or cached shape (their limits bound them)")
         arena.append(contentsOf: rendered)
-        ends.append(arena.count)
+        bounds.append(arena.count)
         if (p + 1) * 2 > slots.count {
             slots = Array(repeating: -1, count: slots.count * 2)
             for q in 0...p { place(q) }
@@ -57,20 +57,18 @@ struct InternTable: Sendable {
     /// The length of string `p`.
     @inline(__always)
     func length(_ p: UInt32) -> Int {
-        let p = Int(p)
-        return ends[p] - (p == 0 ? 0 : ends[p - 1])
+        bounds[Int(p) + 1] - bounds[Int(p)]
     }
 
     /// Calls `body` with the strings' bytes, readable by number for as long as it runs.
     func withBytes<R>(_ body: (InternedBytes) -> R) -> R {
         arena.withUnsafeBytes { arena in
-            ends.withUnsafeBufferPointer { ends in body(InternedBytes(arena: arena, ends: ends)) }
+            bounds.withUnsafeBufferPointer { bounds in body(InternedBytes(arena: arena, bounds: bounds)) }
         }
     }
 
     private mutating func place(_ p: Int) {
-        let start = p == 0 ? 0 : ends[p - 1]
-        let hash = arena.withUnsafeBytes { Self.hash(UnsafeRawBufferPointer(rebasing: $0[start..<ends[p]])) }
+        let hash = arena.withUnsafeBytes { Self.hash(UnsafeRawBufferPointer(rebasing: $0[bounds[p]..<bounds[p + 1]])) }
         let mask = slots.count - 1
         var slot = hash & mask
         while slots[slot] >= 0 { slot = (slot + 1) & mask }
@@ -87,11 +85,20 @@ struct InternTable: Sendable {
 /// The strings' bytes, borrowed from an `InternTable` for the length of one `withBytes` call.
 struct InternedBytes {
     let arena: UnsafeRawBufferPointer
-    let ends: UnsafeBufferPointer<Int>
+    let bounds: UnsafeBufferPointer<Int>
 
     @inline(__always)
     subscript(p: UInt32) -> UnsafeRawBufferPointer {
         let p = Int(p)
-        return UnsafeRawBufferPointer(rebasing: arena[(p == 0 ? 0 : ends[p - 1])..<ends[p]])
+        return UnsafeRawBufferPointer(rebasing: arena[bounds[p]..<bounds[p + 1]])
+    }
+
+    /// Where string `p` starts and how long it is, unchecked (the hot path of the line cache: `p` is a number the table
+    /// gave out).
+    @inline(__always)
+    func unchecked(_ p: UInt32) -> (start: UnsafeRawPointer, count: Int) {
+        let p = Int(p)
+        let lower = bounds[p]
+        return (arena.baseAddress.unsafelyUnwrapped + lower, bounds[p &+ 1] &- lower)
     }
 }

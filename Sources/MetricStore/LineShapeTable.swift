@@ -122,24 +122,23 @@ struct LineShapeTable<Value: Sendable>: Sendable {
         let end = Int(pieceEnds[entry])
         return pieces.withBytes { bytes in
             entryPieces.withUnsafeBufferPointer { numbers in
-                let name = bytes[numbers[start]]
-                guard name.count == shape.name.count, Self.equal(name.baseAddress, shape.name.baseAddress, name.count)
-                else { return false }
-                // The tags, piece by piece: each at its place, a comma between (the total length was checked already).
+                let name = bytes.unchecked(numbers[start])
+                guard name.count == shape.name.count, Self.equal(name.start, shape.name.baseAddress, name.count) else { return false }
+                // The tags, piece by piece: each at its place, a comma between (the total length was checked already, so
+                // the pieces' lengths and commas add up to the tags' unless a piece or comma differs).
                 let tags = shape.tags
+                guard let tagBytes = tags.baseAddress else { return end == start + 1 }
                 var at = 0
-                var k = start + 1
+                var k = start &+ 1
                 while k < end {
-                    if k > start + 1 {
-                        guard at < tags.count, tags[at] == UInt8(ascii: ",") else { return false }
-                        at += 1
+                    if k > start &+ 1 {
+                        guard at < tags.count, tagBytes.load(fromByteOffset: at, as: UInt8.self) == UInt8(ascii: ",") else { return false }
+                        at &+= 1
                     }
-                    let piece = bytes[numbers[k]]
-                    guard at + piece.count <= tags.count,
-                        Self.equal(piece.baseAddress, tags.baseAddress.map { $0 + at }, piece.count)
-                    else { return false }
-                    at += piece.count
-                    k += 1
+                    let piece = bytes.unchecked(numbers[k])
+                    guard at &+ piece.count <= tags.count, Self.equal(piece.start, tagBytes + at, piece.count) else { return false }
+                    at &+= piece.count
+                    k &+= 1
                 }
                 return at == tags.count
             }

@@ -43,9 +43,9 @@ final class AgentProcess: @unchecked Sendable {
     }
 
     /// The agent's own counters from /metrics.
-    func samples() throws -> [String: Double] {
+    func samples(path: String = "/metrics") throws -> [String: Double] {
         var out: [String: Double] = [:]
-        for line in try RawHTTP.get(port: webPort, path: "/metrics").body.split(separator: "\n") where !line.hasPrefix("#") {
+        for line in try RawHTTP.get(port: webPort, path: path).body.split(separator: "\n") where !line.hasPrefix("#") {
             guard let space = line.lastIndex(of: " ") else { continue }
             out[String(line[..<space])] = Double(line[line.index(after: space)...])
         }

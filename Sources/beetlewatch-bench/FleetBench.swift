@@ -78,6 +78,11 @@ struct FleetBench {
             "fleet_replicas_answering", samples.filter { $0.key.hasPrefix("tigerbeetle_probe_answering{") }.values.reduce(0, +), "replicas")
         results.add("fleet_resident", Double(agent.residentBytes) / 1_048_576, "MiB", decimals: 1)
         results.add("fleet_agent_threads", Double(ProbeBench.threads(of: pid).count), "threads")
+        // A replica stopped inside the running fleet (StatsD still coming from all the others).
+        let detection = try ProbeBench.detectHang(
+            of: replicas.count / 2, perCluster: Self.replicasPerCluster, farm: farm, agent: agent)
+        results.add("fleet_hung_detected_after", detection.hung, "s", decimals: 2)
+        results.add("fleet_answering_again_after", detection.answering, "s", decimals: 2)
         let health = Self.healthPerClusterPage(replicas, clusters: clusters)
         results.add("fleet_cluster_page_health_whole_fleet_p50", health.wholeFleet * 1000, "ms", decimals: 2)
         results.add("fleet_cluster_page_health_one_cluster_p50", health.oneCluster * 1000, "ms", decimals: 3)

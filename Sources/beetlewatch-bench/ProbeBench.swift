@@ -65,23 +65,33 @@ struct ProbeBench {
         results.add("probe_pongs_per_second", (last.count - first.count) / elapsed, "pongs/s")
 
         // Detection among them all: stop one replica (kill -STOP), continue it.
-        let target = replicas / 2
+        let detection = try Self.detectHang(of: replicas / 2, perCluster: perCluster, farm: farm, agent: agent)
+        results.add("probe_hung_detected_after", detection.hung, "s", decimals: 2)
+        results.add("probe_answering_again_after", detection.answering, "s", decimals: 2)
+    }
+
+    /// Stops replica `target` of the farm, then continues it: how long until the agent reads it hung, and answering
+    /// again, polled every 20 ms on the replica's cluster page (small at any fleet size).
+    static func detectHang(
+        of target: Int, perCluster: Int, farm: FakeReplicaFarm, agent: AgentProcess
+    ) throws -> (hung: Double, answering: Double) {
         let hex = String(target / perCluster + 1, radix: 16)
         let cluster = String(repeating: "0", count: 32 - hex.count) + hex
         let key =
-            "tigerbeetle_probe_answering{address=\"\(Self.address(in: config, at: target))\",cluster=\"\(cluster)\",replica=\"\(target % perCluster)\"}"
+            "tigerbeetle_probe_answering{address=\"\(Self.address(in: farm.config, at: target))\",cluster=\"\(cluster)\",replica=\"\(target % perCluster)\"}"
         func wait(for value: Double) throws -> Double {
             let start = Date()
             while Date().timeIntervalSince(start) < 10 {
-                if try agent.samples()[key] == value { return Date().timeIntervalSince(start) }
+                if try agent.samples(path: "/metrics/clusters/\(cluster)")[key] == value { return Date().timeIntervalSince(start) }
                 usleep(20_000)
             }
             throw BenchError("\(key) never became \(value)")
         }
+        _ = try wait(for: 1)
         farm.command("stop \(target)")
-        results.add("probe_hung_detected_after", try wait(for: 0), "s", decimals: 2)
+        let hung = try wait(for: 0)
         farm.command("cont \(target)")
-        results.add("probe_answering_again_after", try wait(for: 1), "s", decimals: 2)
+        return (hung, try wait(for: 1))
     }
 
     struct ThreadStat {
