@@ -477,7 +477,7 @@ public struct ProbeSession: Sendable {
     private mutating func ping(now: MonotonicInstant) -> [UInt8] {
         let timestamp = UInt64(clamping: now.nanoseconds)
         pings.append(Ping(timestamp: timestamp, sentAt: now, missed: false))
-        if pings.count > ProbeTiming.maxInFlight { pings.removeFirst(pings.count - ProbeTiming.maxInFlight) }
+        if pings.count > timing.maxInFlight { pings.removeFirst(pings.count - timing.maxInFlight) }
         // Keep the schedule, but never send a burst after a stall; a ping off the schedule (a fresh connection's first)
         // starts it afresh: the next one an interval after it, not the schedule's next pushed an interval further (the
         // simulator, seed 7000096: a replica stopped again just after the reconnect was hung a second late).

@@ -26,8 +26,14 @@ public struct ProbeTiming: Sendable, Equatable {
     /// How long a path that lost segments, or delivered a pong after its ping had timed out, is remembered as one that may
     /// hold answers back: for that long, hung is confirmed on a fresh connection (see `ProbeSession.pathFaultyLately`).
     public static let latePongMemory: Duration = .seconds(60)
-    /// Pings remembered for matching late pongs.
-    static let maxInFlight = 16
+    /// Pings remembered for matching late pongs: every ping a connection can have outstanding, from its last pong to the
+    /// fresh connect hung ends in (`maxBackoff`) and two more (at least 16; 102 at the shortest interval, 100 ms). With 16
+    /// at any interval, a replica stopped for 8 s and continued answered 32 pings at 250 ms, the oldest forgotten: its
+    /// pongs answered no ping it knew, and it read unreachable for a second (live, issue 26).
+    var maxInFlight: Int {
+        let intervals = (Self.maxBackoff / max(interval, .milliseconds(1))).rounded(.up)
+        return max(16, Int(min(intervals, 100_000)) + 2)
+    }
 
     public init(mode: ProbeMode = .vsr, interval: Duration, timeout: Duration, defaultRelease: Release) {
         self.mode = mode

@@ -190,6 +190,23 @@ struct SimulatedReplica {
         #expect(replica.session.result!.reachableSince == at(20 * second + ms))
     }
 
+    /// At a short interval a stopped replica queues many pings before the fresh connect hung ends in; continued, it
+    /// answers all of them, and every pong is matched to its ping: answering, never a flood of strangers' pongs (with 16
+    /// pings remembered, 8 s stopped at 250 ms read unreachable for a second, live).
+    @Test func aReplicaContinuedAfterManyShortIntervalsAnswersEveryQueuedPing() {
+        var replica = SimulatedReplica(interval: .milliseconds(250), timeout: second)
+        replica.run(until: 10 * second - ms)
+        replica.set(.stopped)
+        replica.run(until: 18 * second)
+        #expect(replica.outcome == .hung)
+        #expect(replica.unread.count > 16, "\(replica.unread.count) pings queued")
+        replica.set(.running)
+        replica.run(until: 19 * second)
+        #expect(replica.outcome == .answering)
+        #expect(replica.connects == 1)
+        #expect(replica.outcomes.allSatisfy { $0.1 != .unreachable }, "\(replica.outcomes)")
+    }
+
     @Test func aDeadReplicaIsUnreachableAtOnceAndProbedEveryInterval() {
         var replica = SimulatedReplica()
         replica.run(until: 10 * second + 499 * ms)
