@@ -34,18 +34,24 @@ public struct ExpositionWriter {
         if !suffix.isEmpty { page.append(suffix) }
         page.append(labels)
         page.append(UInt8(ascii: " "))
-        Self.formatValue(value) { page.append(contentsOf: $0) }
+        var sink = page
+        Self.formatValue(value, into: &sink)
         page.append(UInt8(ascii: "\n"))
     }
 
-    /// One sample line of a stored series: `name[suffix]{labels[,extra]} value`, the name given as bytes (once a family).
+    /// One sample line of a stored series: `name[suffix]{labels[,extra]} value`, the name and suffix as bytes (found once
+    /// a family, not once a sample).
     @inline(__always)
-    public mutating func sample(name: [UInt8], suffix: [UInt8] = [], labels: SeriesLabels, adding extra: [UInt8] = [], value: Double) {
+    public mutating func sample(
+        name: UnsafeRawBufferPointer, suffix: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+        labels: SeriesLabels, adding extra: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0), value: Double
+    ) {
+        var page = self.page
         page.append(contentsOf: name)
         if !suffix.isEmpty { page.append(contentsOf: suffix) }
-        labels.write(adding: extra) { page.append(contentsOf: $0) }
+        labels.write(into: &page, adding: extra)
         page.append(UInt8(ascii: " "))
-        Self.formatValue(value) { page.append(contentsOf: $0) }
+        Self.formatValue(value, into: &page)
         page.append(UInt8(ascii: "\n"))
     }
 
@@ -58,27 +64,27 @@ public struct ExpositionWriter {
     /// Formats a sample value as Prometheus parses it: integers without a
     /// fraction, `+Inf`, `-Inf`, `NaN`, and otherwise the shortest round-trip form.
     public static func appendValue(_ value: Double, to bytes: inout [UInt8]) {
-        formatValue(value) { bytes.append(contentsOf: $0) }
+        formatValue(value, into: &bytes)
     }
 
-    /// `appendValue`'s text, handed to `emit` (integers from a buffer on the stack).
+    /// `appendValue`'s text, into any sink (integers from a buffer on the stack).
     @inline(__always)
-    static func formatValue(_ value: Double, _ emit: (UnsafeRawBufferPointer) -> Void) {
+    static func formatValue<Sink: ByteSink>(_ value: Double, into sink: inout Sink) {
         if value.isNaN {
-            emitText("NaN", emit)
+            emitText("NaN", into: &sink)
             return
         }
         if value.isInfinite {
-            emitText(value > 0 ? "+Inf" : "-Inf", emit)
+            emitText(value > 0 ? "+Inf" : "-Inf", into: &sink)
             return
         }
         if value == value.rounded(.towardZero) && abs(value) < 1e15 {
             var n = Int64(value)
             var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+            let negative = n < 0
+            if negative { n = -n }
+            var i = 24
             withUnsafeMutableBytes(of: &digits) { buffer in
-                var i = 24
-                let negative = n < 0
-                if negative { n = -n }
                 repeat {
                     i -= 1
                     buffer[i] = UInt8(ascii: "0") + UInt8(n % 10)
@@ -88,15 +94,15 @@ public struct ExpositionWriter {
                     i -= 1
                     buffer[i] = UInt8(ascii: "-")
                 }
-                emit(UnsafeRawBufferPointer(rebasing: buffer[i..<24]))
             }
+            withUnsafeBytes(of: &digits) { sink.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[i..<24])) }
             return
         }
-        emitText(value.description, emit)
+        emitText(value.description, into: &sink)
     }
 
-    private static func emitText(_ text: String, _ emit: (UnsafeRawBufferPointer) -> Void) {
+    private static func emitText<Sink: ByteSink>(_ text: String, into sink: inout Sink) {
         var text = text
-        text.withUTF8 { emit(UnsafeRawBufferPointer($0)) }
+        text.withUTF8 { sink.append(contentsOf: UnsafeRawBufferPointer($0)) }
     }
 }

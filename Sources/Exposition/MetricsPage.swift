@@ -25,20 +25,25 @@ public enum MetricsPage {
         store.forEachFamily(now: now, scope: scope) { family in
             flushExtra(before: family.name)
             writer.family(name: family.name, help: family.help, type: family.type)
-            let name = Array(family.name.utf8)
-            if family.type == .summary {
-                family.forEachSummary { labels, sum, count, quantiles in
-                    if let quantiles {
-                        for (label, value) in zip(quantileLabels, quantiles) {
-                            writer.sample(name: name, labels: labels, adding: label, value: value)
+            Array(family.name.utf8).withUnsafeBytes { name in
+                if family.type == .summary {
+                    sumSuffix.withUnsafeBytes { sumSuffix in
+                        countSuffix.withUnsafeBytes { countSuffix in
+                            family.forEachSummary { labels, sum, count, quantiles in
+                                if let quantiles {
+                                    for (label, value) in zip(quantileLabels, quantiles) {
+                                        label.withUnsafeBytes { writer.sample(name: name, labels: labels, adding: $0, value: value) }
+                                    }
+                                }
+                                writer.sample(name: name, suffix: sumSuffix, labels: labels, value: sum)
+                                writer.sample(name: name, suffix: countSuffix, labels: labels, value: count)
+                            }
                         }
                     }
-                    writer.sample(name: name, suffix: sumSuffix, labels: labels, value: sum)
-                    writer.sample(name: name, suffix: countSuffix, labels: labels, value: count)
-                }
-            } else {
-                family.forEachSeries { labels, value, _ in
-                    writer.sample(name: name, labels: labels, value: value)
+                } else {
+                    family.forEachSeries { labels, value, _ in
+                        writer.sample(name: name, labels: labels, value: value)
+                    }
                 }
             }
         }

@@ -6,33 +6,24 @@ public struct SeriesLabels {
 
     public var isEmpty: Bool { numbers.isEmpty }
 
-    /// Hands `emit` the text `{a="1",b="2"}` piece by piece (nothing for no labels), with `extra` (a rendered pair,
-    /// e.g. `quantile="0.5"`) last.
+    /// Appends `{a="1",b="2"}` (nothing for no labels), with `extra` (a rendered pair, e.g. `quantile="0.5"`) last.
     @inline(__always)
-    public func write(adding extra: [UInt8] = [], _ emit: (UnsafeRawBufferPointer) -> Void) {
+    public func write<Sink: ByteSink>(
+        into sink: inout Sink, adding extra: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
+    ) {
         if numbers.isEmpty && extra.isEmpty { return }
-        withUnsafeBytes(of: (UInt8(ascii: "{"), UInt8(ascii: ","), UInt8(ascii: "}"))) { marks in
-            let open = UnsafeRawBufferPointer(rebasing: marks[0..<1])
-            let comma = UnsafeRawBufferPointer(rebasing: marks[1..<2])
-            let close = UnsafeRawBufferPointer(rebasing: marks[2..<3])
-            emit(open)
-            var first = true
-            for p in numbers {
-                if !first { emit(comma) }
-                first = false
-                emit(bytes[p])
-            }
-            if !extra.isEmpty {
-                if !first { emit(comma) }
-                extra.withUnsafeBytes { emit($0) }
-            }
-            emit(close)
+        sink.append(UInt8(ascii: "{"))
+        var first = true
+        for p in numbers {
+            if !first { sink.append(UInt8(ascii: ",")) }
+            first = false
+            sink.append(contentsOf: bytes[p])
         }
-    }
-
-    /// Appends the text of `write` to `out`.
-    public func write(into out: inout [UInt8], adding extra: [UInt8] = []) {
-        write(adding: extra) { out.append(contentsOf: $0) }
+        if !extra.isEmpty {
+            if !first { sink.append(UInt8(ascii: ",")) }
+            sink.append(contentsOf: extra)
+        }
+        sink.append(UInt8(ascii: "}"))
     }
 
     /// The labels as text (`{a="1",b="2"}`), for tests and the few readers that want a string.
