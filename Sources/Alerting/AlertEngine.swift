@@ -161,9 +161,15 @@ public struct AlertEngine: Sendable {
         return labels
     }
 
-    /// How long `name`'s condition holds before it fires: its rule's `for`, and at least its probe-interval hold.
+    /// How long `name`'s condition holds before it fires: its rule's `for`, and at least its probe-interval hold. A
+    /// replica's alert also holds as long as the canary may take to decide (`quorumDecisionWait`): a cluster that stops
+    /// committing with its replicas' evidence short of a lost quorum (a partition that leaves each replica a peer) is
+    /// told by the canary alone, and its QuorumLost must come first. (Two probe intervals were as long as the canary's
+    /// interval and timeout at 1 s each; at 500 ms a partition's Isolated paged 1 s before the canary failed: the
+    /// simulator, seed 26000153.)
     func forDuration(of name: AlertName) -> Duration {
-        max(rules[name].forDuration, minimumFor * name.probeIntervalsHeld)
+        let hold = minimumFor * name.probeIntervalsHeld
+        return max(rules[name].forDuration, name.isHeldBackByQuorumLost ? max(hold, quorumDecisionWait) : hold)
     }
 
     /// When the next evaluation would change an alert with the report unchanged (on the clock of `now`): a pending alert's

@@ -140,13 +140,13 @@ public struct Setting: Sendable {
             config.probeMode = try ValueParsers.choice(value, ProbeMode.allCases.map { ($0.rawValue, $0) })
         },
         Setting(
-            "probe.interval", "1s",
+            "probe.interval", "500ms",
             "How often each replica is pinged (vsr) or connected to (tcp) (\(ValueParsers.describe(Ranges.probeInterval)))."
         ) { config, value throws(ReasonError) in
             config.probeInterval = try ValueParsers.duration(value, in: Ranges.probeInterval)
         },
         Setting(
-            "probe.timeout", "1s",
+            "probe.timeout", "500ms",
             "How long a connect or a pong may take; two pings in a row unanswered make a replica hung (\(ValueParsers.describe(Ranges.probeTimeout)))."
         ) { config, value throws(ReasonError) in
             config.probeTimeout = try ValueParsers.duration(value, in: Ranges.probeTimeout)

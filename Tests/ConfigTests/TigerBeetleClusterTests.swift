@@ -78,7 +78,7 @@ import TigerBeetle
         let config = try ConfigLoader.load(flags: ["statsd.stale-after": "40s", "probe.timeout": "250ms"], environment: [:], file: nil)
         #expect(config.statsdStaleAfter == .seconds(40))
         #expect(config.probeTimeout == .milliseconds(250))
-        #expect(config.probeInterval == .seconds(1))
+        #expect(config.probeInterval == .milliseconds(500))
         #expect(config.readyRequire == .quorum)
     }
 }
