@@ -228,6 +228,10 @@ public struct ProbeSession: Sendable {
                 if lastPongAt == nil { hintAllowed = true }
                 if missed >= missedForHung, result?.outcome != .hung, let path,
                     path.hostSilent(quiet: timing.interval + .milliseconds(100))
+                        // More segments unacknowledged than pings sent after the ones counted: a counted ping is among them
+                        // (a path whose round trip nears the timeout: cut 1.2 s before, the last acknowledgement still
+                        // came after the newest counted ping left, so the quiet rule alone read hung: seed 26002029).
+                        || Int(path.unacknowledged) > pings.lazy.filter({ !$0.missed }).count
                 {
                     // Not the event loop: the replica's host has not acknowledged what was sent. (A replica found hung
                     // stays hung until it answers: a path cut later says nothing new of its process, and taking the

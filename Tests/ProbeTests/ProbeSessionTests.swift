@@ -531,14 +531,14 @@ struct SimulatedReplica {
 /// Unanswered pings, told apart by what the replica's host acknowledged (`TCP_INFO` through `PathReport`).
 @Suite struct PathVerdictTests {
     /// Drives a session to two unanswered pings, the loop reporting `path` at every tick.
-    static func twoUnansweredPings(path: PathReport?) -> ProbeFindings<MonotonicInstant>? {
-        unansweredPings { _ in path }
+    static func twoUnansweredPings(path: PathReport?, timeout: Duration = second) -> ProbeFindings<MonotonicInstant>? {
+        unansweredPings(timeout: timeout) { _ in path }
     }
 
     /// Drives a session through 5 s of unanswered pings, the loop reporting `path(n)` at its n-th tick (from 1).
-    static func unansweredPings(path: (Int) -> PathReport?) -> ProbeFindings<MonotonicInstant>? {
+    static func unansweredPings(timeout: Duration = second, path: (Int) -> PathReport?) -> ProbeFindings<MonotonicInstant>? {
         var session = ProbeSession(
-            cluster: cluster, client: ClientID(7)!, timing: ProbeTiming(interval: second, timeout: second, defaultRelease: release),
+            cluster: cluster, client: ClientID(7)!, timing: ProbeTiming(interval: second, timeout: timeout, defaultRelease: release),
             start: .zero)
         _ = session.tick(now: .zero, path: nil)
         _ = session.connected(now: .zero)
@@ -593,14 +593,28 @@ struct SimulatedReplica {
         #expect(result?.outcome == .hung, "\(result?.error ?? "")")
     }
 
-    /// A stopped process's host acknowledges every ping shortly after it leaves: the last one may be in flight, its
-    /// acknowledgement lagging the send by at most a ping interval: hung, not the path.
+    /// A stopped process's host acknowledges every ping shortly after it leaves: the newest one, sent after the pings
+    /// counted (a timeout longer than the interval), may be in flight, its acknowledgement lagging the send by at most a
+    /// ping interval: hung, not the path.
     @Test func theLastPingInFlightIsNotThePath() {
         let result = Self.twoUnansweredPings(
             path: PathReport(
                 unacknowledged: 1, unacknowledgedBytes: 256, retransmissions: 0, roundTripMicroseconds: 80, millisecondsSinceLastSend: 5,
-                millisecondsSinceLastAck: 1_004))
+                millisecondsSinceLastAck: 1_004),
+            timeout: second + second / 2)
         #expect(result?.outcome == .hung)
+    }
+
+    /// A counted ping among the segments the host has not acknowledged (more unacknowledged than pings sent after the
+    /// counted ones), though an acknowledgement came recently (of an earlier ping, on a slow path): the path.
+    @Test func aCountedPingUnacknowledgedIsThePath() {
+        let result = Self.twoUnansweredPings(
+            path: PathReport(
+                unacknowledged: 2, unacknowledgedBytes: 512, retransmissions: 0, roundTripMicroseconds: 510_000,
+                millisecondsSinceLastSend: 500, millisecondsSinceLastAck: 990),
+            timeout: second + second / 2)
+        #expect(result?.outcome == .unreachable)
+        #expect(result?.error?.contains("the replica's host has not acknowledged them") == true, "\(result?.error ?? "")")
     }
 
     /// A local firewall's drop keeps the pings from leaving at all: queued, none in flight: the path.

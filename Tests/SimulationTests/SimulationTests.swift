@@ -69,7 +69,9 @@ import VSR
     /// 9101974: a sync stage heard before a replica was stopped, judged again when other lines came after it
     ///    continued: Syncing paged 22 s after the sync ended;
     /// 26000153: at the 500 ms probe interval, a partition that left each replica a peer stopped the cluster, and the
-    ///    isolated replica's alert paged after its two probe intervals (1 s), before the canary (1 s and 1 s) failed.
+    ///    isolated replica's alert paged after its two probe intervals (1 s), before the canary (1 s and 1 s) failed;
+    /// 26002029: a path of 510 ms round trip, cut: two pings missed 1.2 s later, the last acknowledgement (of the ping
+    ///    before) still after the newest counted ping left: hung, and Hung paged, though the host had acknowledged none.
     /// (Seeds 9100973 and 9101074 found the simulator's own judgement wrong: StatsD is lossy, and a gauge's last word
     /// holds until the next, so a sync's end is known only once a line saying so arrives; seed 9301968 too: a replica
     /// stopped behind a lossy path is found within the bound of the path's healing, not of the stop; and seed 9201195:
@@ -87,7 +89,7 @@ import VSR
         arguments: [
             19, 178, 100_405, 100_446, 200_051, 301_455, 500_078, 500_268, 700_031, 700_057, 800_122, 800_573, 802_415, 4_003_304,
             7_000_096, 8_011_432, 9_100_040, 9_100_079, 9_100_973, 9_101_074, 9_101_311, 9_101_974,
-            9_201_195, 9_301_968, 9_321_390, 19_343_578, 19_346_265, 26_000_153,
+            9_201_195, 9_301_968, 9_321_390, 19_343_578, 19_346_265, 26_000_153, 26_002_029,
         ] as [UInt64])
     func aSeedThatFoundADefectPasses(seed: UInt64) async throws {
         let outcome = try await Self.run(seed)
