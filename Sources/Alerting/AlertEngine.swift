@@ -45,10 +45,13 @@ public struct AlertEngine: Sendable {
 
     /// Pending and firing alerts, as a person reads them: by name, cluster, replica (as a number), then fingerprint.
     public var active: [Alert] {
-        func key(_ alert: Alert) -> (String, String, Int, String) {
+        // Each alert's key worked out once, and indices sorted, not alerts (a fleet's 2,400 firing alerts sorted with the
+        // key built in the comparator, each move copying an alert, took a quarter of the agent's time).
+        let values = Array(alerts.values)
+        let keys = values.map { alert in
             (alert.name.rawValue, alert.labels["cluster"] ?? "", alert.labels["replica"].flatMap { Int($0) } ?? -1, alert.fingerprint)
         }
-        return alerts.values.sorted { key($0) < key($1) }
+        return keys.indices.sorted { keys[$0] < keys[$1] }.map { values[$0] }
     }
 
     /// Applies one evaluation; returns the alerts that fired or resolved in it (in their new state).

@@ -13,7 +13,8 @@ public protocol AgentClock: Sendable {
 }
 
 /// How one loop thread sleeps: until a deadline on its clock, or until another thread signals it (new work, a
-/// reload, a stop). A signal given while the loop is busy is kept for its next wait.
+/// reload, a stop). A signal given while the loop is busy is kept for its next wait; signals do not count: several
+/// before a wait wake it once (every loop looks at what changed when it wakes).
 public protocol Wakeup: Sendable {
     func signal()
     /// Returns true when woken by a signal, false when the deadline passed.
