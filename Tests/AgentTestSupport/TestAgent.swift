@@ -76,6 +76,23 @@ public struct TestAgent {
         try await Self.sendCapture(to: agent)
     }
 
+    /// Sends the capture's first 10 s again as each of `clusters` (its `cluster` tag rewritten): more clusters' replicas,
+    /// heard over StatsD only. Returns how many datagrams it sent.
+    @discardableResult
+    public func sendCaptureCycle(asClusters clusters: [String]) throws -> Int {
+        let capture = try Fixtures.capture()
+        guard let first = capture.first?.time else { return 0 }
+        let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: agent.statsdPort))
+        var sent = 0
+        for id in clusters {
+            for datagram in capture where datagram.time < first + 10 {
+                try sender.send(Array(datagram.text.replacingOccurrences(of: "cluster:" + Self.clusterHex, with: "cluster:" + id).utf8))
+                sent += 1
+            }
+        }
+        return sent
+    }
+
     /// Sends the recorded capture from inside `lab`'s agent namespace and waits until the agent has applied all of it.
     public static func sendCapture(to agent: Agent, in lab: NetworkLab) throws {
         let capture = try Fixtures.capture()

@@ -37,15 +37,7 @@ import Yams
         let test = try TestAgent.start()
         defer { test.stop() }
         try await test.sendCapture()
-        let capture = try Fixtures.capture()
-        let first = try #require(capture.first?.time)
-        let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: test.agent.statsdPort))
-        for id in [Self.second, Self.third] {
-            for datagram in capture where datagram.time < first + 10 {
-                try sender.send(
-                    Array(datagram.text.replacingOccurrences(of: "cluster:" + TestAgent.clusterHex, with: "cluster:" + id).utf8))
-            }
-        }
+        try test.sendCaptureCycle(asClusters: [Self.second, Self.third])
         let port = test.agent.webPort
         _ = try await HTTPTestClient.scrape(port: port) { samples in
             [Self.second, Self.third].allSatisfy { samples["tigerbeetle_replica_commit_max{cluster=\"\($0)\",replica=\"2\"}"] != nil }

@@ -52,17 +52,8 @@ import Testing
         let test = try TestAgent.start()
         defer { test.stop() }
         try await test.sendCapture()
-        let capture = try Fixtures.capture()
-        let first = try #require(capture.first?.time)
+        var sent = try Fixtures.capture().count + test.sendCaptureCycle(asClusters: [Self.second, Self.third])
         let sender = try StatsDSender(to: HostPort(host: "127.0.0.1", port: test.agent.statsdPort))
-        var sent = capture.count
-        for id in [Self.second, Self.third] {
-            for datagram in capture where datagram.time < first + 10 {
-                try sender.send(
-                    Array(datagram.text.replacingOccurrences(of: "cluster:" + TestAgent.clusterHex, with: "cluster:" + id).utf8))
-                sent += 1
-            }
-        }
         // Other senders' series: without a cluster label, and one with a cluster tag but no replica tag.
         for line in ["app.requests:1|c|#route:home", "app.queue_depth:5|g", "tb.custom:1|g|#cluster:\(Self.second)"] {
             try sender.send(Array(line.utf8))
