@@ -502,7 +502,7 @@ public struct MetricStore: Sendable {
         let now: WallInstant
         /// Series updated before this are past their TTL (`MetricStore.expiredBefore(now:)`).
         let expiredBefore: WallInstant?
-        /// Only the series without a `cluster` label.
+        /// Only the series without a TigerBeetle cluster's `cluster` label (`PageScope.unclustered`).
         var unclustered = false
         /// The series to show, in label order, when not every live one (one cluster's).
         var members: [Int32]? = nil
