@@ -42,11 +42,6 @@ public final class PageBuffer: ByteSink {
         count += bytes.count
     }
 
-    @inline(__always)
-    public func append(contentsOf bytes: [UInt8]) {
-        bytes.withUnsafeBytes { append(contentsOf: $0) }
-    }
-
     public func append(_ text: String) {
         var text = text
         text.withUTF8 { append(contentsOf: UnsafeRawBufferPointer($0)) }

@@ -54,12 +54,6 @@ struct InternTable: Sendable {
         return UInt32(p)
     }
 
-    /// The length of string `p`.
-    @inline(__always)
-    func length(_ p: UInt32) -> Int {
-        bounds[Int(p) + 1] - bounds[Int(p)]
-    }
-
     /// Calls `body` with the strings' bytes, readable by number for as long as it runs.
     func withBytes<R>(_ body: (InternedBytes) -> R) -> R {
         arena.withUnsafeBytes { arena in

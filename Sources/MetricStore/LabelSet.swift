@@ -109,23 +109,6 @@ public struct LabelSet: Sendable, Hashable {
         return out + "}"
     }
 
-    /// A label value from its escaped text (`escapeValue` undone).
-    static func unescapeValue(_ escaped: UnsafeRawBufferPointer) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(escaped.count)
-        var i = 0
-        while i < escaped.count {
-            if escaped[i] == UInt8(ascii: "\\"), i + 1 < escaped.count {
-                i += 1
-                out.append(escaped[i] == UInt8(ascii: "n") ? UInt8(ascii: "\n") : escaped[i])
-            } else {
-                out.append(escaped[i])
-            }
-            i += 1
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
     /// Escapes a label value for the text format: `\` `"` and newline.
     public static func escapeValue(_ value: String) -> String {
         guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") }) else {

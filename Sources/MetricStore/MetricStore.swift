@@ -485,9 +485,9 @@ public struct MetricStore: Sendable {
         return series.pairs.withBytes { bytes in
             series.seriesOfCluster.compactMap { pair, members -> String? in
                 guard members.contains(where: { !isExpired(Int($0), before: cutoff) }) else { return nil }
+                // 32 hex digits between `cluster="` and `"` (`SeriesColumns.isTigerBeetleCluster`): nothing to unescape.
                 let rendered = bytes[pair]
-                return LabelSet.unescapeValue(
-                    UnsafeRawBufferPointer(rebasing: rendered[(rendered.startIndex + prefix)..<(rendered.endIndex - 1)]))
+                return String(decoding: rendered[(rendered.startIndex + prefix)..<(rendered.endIndex - 1)], as: UTF8.self)
             }
         }.sorted()
     }

@@ -97,7 +97,7 @@ public final class Agent: Sendable {
             AgentEndpoints(
                 metricsPage: { metricsPage.render(now: clock.wall(), scope: $0) },
                 pagedClusters: {
-                    let held = store.snapshot().clusterLabelValues(now: clock.wall()).filter(ClusterID.isTagForm)
+                    let held = store.snapshot().clusterLabelValues(now: clock.wall())
                     return Set(live.value.config.watchedClusters.map(\.id)).union(held).sorted()
                 },
                 listenAddress: { [address = config.webListenAddress, port = http.port] in Self.scrapeAddress(address, port: port) },
